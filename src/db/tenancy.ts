@@ -1,0 +1,38 @@
+import type { Pool, PoolClient } from './pool.js';
+
+/**
+ * Every tenant query runs inside one of these helpers. `withWorkspace` sets `app.workspace_id` for
+ * the transaction only (set_config(..., true)), which PostgreSQL row-level security checks on every
+ * tenant table, so a query that forgets its `workspace_id = $1` still sees nothing of another
+ * workspace, and the setting never outlives the transaction on a pooled connection.
+ * `withSystem` is for the few places that work across workspaces by design (login, token lookup,
+ * the event dispatcher, inbound routing): they are named and easy to audit.
+ */
+export async function withWorkspace<T>(pool: Pool, workspaceId: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, fn, "select set_config('app.workspace_id', $1, true)", [workspaceId]);
+}
+
+export async function withSystem<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, fn, "select set_config('app.system', 'on', true)", []);
+}
+
+async function transaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>, setup: string, params: unknown[]): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    await client.query(setup, params);
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('rollback');
+    } catch {
+      broken = true;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,98 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import { customerRoutes } from '../modules/customers/customers.routes.js';
+import { conversationRoutes } from '../modules/conversations/conversations.routes.js';
+import { authRoutes } from '../modules/auth/auth.routes.js';
+import { workspaceRoutes } from '../modules/workspaces/workspaces.routes.js';
+import { teamRoutes } from '../modules/teams/teams.routes.js';
+import { inboxRoutes } from '../modules/inboxes/inboxes.routes.js';
+import { registerAuth, workspaceScope } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { idempotencyHooks } from './idempotency.js';
+import type { App, ServerDeps } from './types.js';
+import { validatorCompiler } from './validation.js';
+
+/** Extra routes a module adds inside /api/v1/workspaces/:workspaceId (channels, macros, ...). */
+export type WorkspaceRouteModule = (app: App, server: ServerDeps) => void;
+/** Extra top-level plugins (the web app, WebSocket endpoints, ...), registered last. */
+export type AppPlugin = (app: App, server: ServerDeps) => void | Promise<void>;
+
+export interface BuildAppOptions {
+  workspaceModules?: WorkspaceRouteModule[];
+  plugins?: AppPlugin[];
+}
+
+/**
+ * Assembles the HTTP server: validation, errors, auth, OpenAPI, and each module's routes. Handlers stay
+ * thin: the schema validates, the workspace scope says who acts where, a service does the work.
+ */
+export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: server.log,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    ajv: undefined,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+  await app.register(cookie);
+  registerAuth(app, server.resolver);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Rapport API',
+        version: '1',
+        description:
+          'Sign in with POST /api/v1/auth/login (the session cookie is set), then send the returned csrfToken as X-CSRF-Token on writes; ' +
+          'or create an API token and use Authorization: Bearer. Errors are application/problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { csrf: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { persistAuthorization: true, withCredentials: true } as Record<string, unknown> });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await server.pool.query('select 1');
+      return { status: 'ok' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+
+  await app.register(async (api) => {
+    const v1 = api as unknown as App;
+    authRoutes(v1, server);
+    await v1.register(async (scoped) => {
+      const ws = scoped as unknown as App;
+      ws.addHook('onRequest', workspaceScope(server.resolver));
+      const idem = idempotencyHooks(server.pool);
+      ws.addHook('preHandler', idem.preHandler);
+      ws.addHook('onSend', idem.onSend);
+      workspaceRoutes(ws, server);
+      customerRoutes(ws, server);
+      conversationRoutes(ws, server);
+      teamRoutes(ws, server);
+      inboxRoutes(ws, server);
+      for (const mod of opts.workspaceModules ?? []) mod(ws, server);
+    }, { prefix: '/workspaces/:workspaceId' });
+  }, { prefix: '/api/v1' });
+
+  for (const plugin of opts.plugins ?? []) await plugin(app, server);
+  return app;
+}

@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Pool } from '../db/pool.js';
+import { withSystem } from '../db/tenancy.js';
+import type { Actor } from '../events/events.types.js';
+import type { Clock } from '../lib/clock.js';
+import { commonErrors, defineError } from '../lib/errors.js';
+import { authRepository } from '../modules/auth/auth.repository.js';
+import { atLeast, type Role } from '../modules/auth/roles.js';
+import { safeEqual, sha256 } from '../modules/auth/secrets.js';
+
+export const SESSION_COOKIE = 'rapport_session';
+
+export type Auth =
+  | { kind: 'session'; userId: string; csrfToken: string; sessionToken: string }
+  | { kind: 'token'; tokenId: string; workspaceId: string; role: Role };
+
+export interface WorkspaceContext {
+  id: string;
+  role: Role;
+  actor: Actor;
+  /** 'user:<id>' or 'token:<id>': who the idempotency keys and audit belong to. */
+  principal: string;
+  userId: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: Auth | null;
+    workspace: WorkspaceContext;
+  }
+  interface FastifyContextConfig {
+    /** The least role a route needs; reads default to client_viewer, writes to agent. */
+    minRole?: Role;
+    /** Routes that answer without a signed-in caller. */
+    public?: boolean;
+  }
+}
+
+export const workspaceNotFound = defineError('workspaces.not_found', 404, 'No such workspace');
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Who is calling. Look-ups are cached for a few seconds per instance so a busy integration does not
+ * pay a query per request; a revoked token or ended session stops working within `ttlMs` everywhere
+ * and at once on the instance that revoked it.
+ */
+export class PrincipalResolver {
+  private cache = new Map<string, { value: unknown; expires: number }>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly clock: Clock,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  async session(token: string): Promise<{ userId: string; csrfToken: string } | null> {
+    return this.cached(`s:${token}`, async () => {
+      const s = await withSystem(this.pool, (tx) => authRepository.findSession(tx, sha256(token), this.clock.now()));
+      return s ? { userId: s.user_id, csrfToken: s.csrf_token } : null;
+    });
+  }
+
+  async token(token: string): Promise<{ tokenId: string; workspaceId: string; role: Role } | null> {
+    return this.cached(`t:${token}`, async () => {
+      const now = this.clock.now();
+      return withSystem(this.pool, async (tx) => {
+        const t = await authRepository.findToken(tx, sha256(token));
+        if (!t) return null;
+        await authRepository.touchToken(tx, t.id, now);
+        return { tokenId: t.id, workspaceId: t.workspace_id, role: t.role };
+      });
+    });
+  }
+
+  async membership(workspaceId: string, userId: string): Promise<Role | null> {
+    return this.cached(`m:${workspaceId}:${userId}`, async () =>
+      (await withSystem(this.pool, (tx) => authRepository.membershipRole(tx, workspaceId, userId))) ?? null,
+    );
+  }
+
+  forget(prefix?: string): void {
+    if (!prefix) return this.cache.clear();
+    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+  }
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.expires > now) return hit.value as T;
+    const value = await load();
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+}
+
+export function registerAuth(app: FastifyInstance, resolver: PrincipalResolver): void {
+  app.decorateRequest('auth', null);
+  app.decorateRequest('workspace', null as unknown as WorkspaceContext);
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!request.url.startsWith('/api/v1/')) return;
+    const header = request.headers.authorization;
+    if (header) {
+      const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
+      const t = match ? await resolver.token(match[1]) : null;
+      if (!t) throw commonErrors.unauthenticated('The API token is not valid.');
+      request.auth = { kind: 'token', ...t };
+      return;
+    }
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (cookie && cookie.length <= 200) {
+      const s = await resolver.session(cookie);
+      if (s) {
+        request.auth = { kind: 'session', userId: s.userId, csrfToken: s.csrfToken, sessionToken: cookie };
+        // Cookie-authenticated writes must prove they come from our own pages (double submit of
+        // the token the session handed out). Bearer calls cannot be forged cross-site and need none.
+        if (!SAFE_METHODS.has(request.method)) {
+          const sent = request.headers['x-csrf-token'];
+          if (typeof sent !== 'string' || !safeEqual(sent, s.csrfToken)) throw commonErrors.csrf();
+        }
+      }
+    }
+  });
+}
+
+/** Hook for routes under /api/v1/workspaces/:workspaceId: who the caller is in that workspace. */
+export function workspaceScope(resolver: PrincipalResolver) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const auth = request.auth;
+    if (!auth) throw commonErrors.unauthenticated();
+    const workspaceId = (request.params as { workspaceId?: string }).workspaceId ?? '';
+    if (!UUID_RE.test(workspaceId)) throw workspaceNotFound();
+    let role: Role | null;
+    let actor: Actor;
+    let principal: string;
+    let userId: string | null = null;
+    if (auth.kind === 'token') {
+      // A token acts in its own workspace only; anywhere else it is as if the workspace did not exist.
+      role = auth.workspaceId === workspaceId.toLowerCase() ? auth.role : null;
+      actor = { type: 'token', id: auth.tokenId };
+      principal = `token:${auth.tokenId}`;
+    } else {
+      role = await resolver.membership(workspaceId.toLowerCase(), auth.userId);
+      actor = { type: 'user', id: auth.userId };
+      principal = `user:${auth.userId}`;
+      userId = auth.userId;
+    }
+    if (!role) throw workspaceNotFound();
+    const config = request.routeOptions.config;
+    const minRole = config.minRole ?? (SAFE_METHODS.has(request.method) ? 'client_viewer' : 'agent');
+    if (!atLeast(role, minRole)) throw commonErrors.forbidden();
+    request.workspace = { id: workspaceId.toLowerCase(), role, actor, principal, userId };
+  };
+}

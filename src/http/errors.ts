@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, commonErrors, type FieldError } from '../lib/errors.js';
+
+const PROBLEM_TYPE_BASE = '/problems/';
+
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.headers) reply.headers(error.headers);
+  const body: Record<string, unknown> = {
+    type: PROBLEM_TYPE_BASE + error.code,
+    title: error.title,
+    status: error.status,
+    code: error.code,
+  };
+  if (error.message && error.message !== error.title) body.detail = error.message;
+  if (error.errors) body.errors = error.errors;
+  return reply.code(error.status).type('application/problem+json; charset=utf-8').serializer(JSON.stringify).send(body);
+}
+
+/** Codes PostgreSQL uses when it cannot serve now: the request may succeed later (503, not 500). */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53100', '53200', '53300', '25006', '08000', '08001', '08003', '08006']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+export function toAppError(error: unknown): AppError | null {
+  if (error instanceof AppError) return error;
+  const e = error as FastifyError & { validation?: Array<Record<string, any>>; validationContext?: string; errno?: string };
+  if (e?.validation) {
+    return commonErrors.validation(undefined, { errors: e.validation.map((v) => fieldError(v, e.validationContext)) });
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return commonErrors.payloadTooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return commonErrors.unsupportedMediaType();
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return commonErrors.invalidJson('The body must be valid JSON.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return commonErrors.invalidJson('The Content-Length does not match the body.');
+  }
+  if (e instanceof SyntaxError && (e as FastifyError).statusCode === 400) return commonErrors.invalidJson('The body must be valid JSON.');
+  if ((e?.code && UNAVAILABLE_SQLSTATES.has(e.code)) || (e?.code && UNAVAILABLE_ERRNOS.has(e.code)) || /Connection terminated|timeout exceeded when trying to connect/i.test(e?.message ?? '')) {
+    return commonErrors.unavailable(undefined, { headers: { 'retry-after': '5' } });
+  }
+  if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return new AppError({ code: 'request.invalid', status: e.statusCode, title: 'The request is not valid' });
+  }
+  return null;
+}
+
+function fieldError(v: Record<string, any>, context?: string): FieldError {
+  let path = `${context ?? 'body'}${String(v.instancePath ?? '').replace(/\//g, '.')}`;
+  if (v.keyword === 'required' && v.params?.missingProperty) path += `.${v.params.missingProperty}`;
+  if (v.keyword === 'additionalProperties' && v.params?.additionalProperty) {
+    return { path: `${path}.${v.params.additionalProperty}`, message: 'is not a known property' };
+  }
+  return { path, message: v.message ?? 'is not valid' };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request: FastifyRequest, reply) => {
+    const known = toAppError(error);
+    if (known) {
+      if (known.status >= 500) request.log.warn({ code: known.code, err: { message: (error as Error).message, code: (error as FastifyError).code } }, 'request failed');
+      return sendProblem(reply, known);
+    }
+    // Unknown: the detail goes to the log only; the client gets a generic 500.
+    request.log.error({ err: safeError(error) }, 'unhandled error');
+    return sendProblem(reply, commonErrors.internal());
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, commonErrors.routeNotFound()));
+}
+
+/** What of an unknown error may be logged: never driver `detail` (it can quote row values). */
+export function safeError(error: unknown): Record<string, unknown> {
+  const e = error as Error & { code?: string };
+  return { type: e?.constructor?.name, message: e?.message, code: e?.code, stack: e?.stack };
+}

@@ -1,0 +1,77 @@
+import { Type } from 'typebox';
+import { SESSION_COOKIE } from '../../http/auth.js';
+import { Email, Strict, errorResponses } from '../../http/schemas.js';
+import type { App, ServerDeps } from '../../http/types.js';
+import { commonErrors } from '../../lib/errors.js';
+import { authErrors } from './auth.errors.js';
+import { authRepository } from './auth.repository.js';
+import { withSystem } from '../../db/tenancy.js';
+import { currentSession, login, logout } from './auth.service.js';
+import { RoleSchema } from '../workspaces/workspaces.schemas.js';
+import { createWorkspace } from '../workspaces/workspaces.service.js';
+import { Slug } from '../workspaces/workspaces.schemas.js';
+
+const tags = ['auth'];
+const SessionView = Type.Object({
+  user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
+  workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema })),
+  csrfToken: Type.String({ description: 'send as X-CSRF-Token on cookie-authenticated writes' }),
+});
+const LoginBody = Strict({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) });
+
+export function authRoutes(app: App, server: ServerDeps): void {
+  app.post('/auth/login', {
+    schema: { tags, summary: 'Sign in: sets the session cookie, returns the user, workspaces and CSRF token', body: LoginBody, response: { 200: SessionView, ...errorResponses(401, 422, 429) } },
+  }, async (request, reply) => {
+    const { sessionToken, view } = await login(
+      { pool: server.pool, clock: server.clock, throttle: server.throttle, sessionHours: server.config.sessionHours },
+      { email: request.body.email, password: request.body.password, ip: request.ip },
+    );
+    reply.setCookie(SESSION_COOKIE, sessionToken, {
+      path: '/', httpOnly: true, sameSite: 'lax', secure: server.config.secureCookies, maxAge: server.config.sessionHours * 3600,
+    });
+    return view;
+  });
+
+  app.get('/auth/session', {
+    schema: { tags, summary: 'The signed-in user, workspaces and CSRF token', response: { 200: SessionView, ...errorResponses(401) } },
+  }, async (request) => {
+    const token = request.auth?.kind === 'session' ? request.auth.sessionToken : null;
+    const view = token ? await currentSession(server, token) : null;
+    if (!view) throw request.cookies[SESSION_COOKIE] ? authErrors.sessionExpired() : commonErrors.unauthenticated();
+    return view;
+  });
+
+  app.post('/auth/logout', { schema: { tags, summary: 'Sign out', response: { 204: Type.Null() } } }, async (request, reply) => {
+    if (request.auth?.kind === 'session') {
+      await logout(server, request.auth.sessionToken);
+      server.resolver.forget(`s:${request.auth.sessionToken}`);
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.code(204).send(null);
+  });
+
+  app.get('/workspaces', {
+    schema: { tags: ['workspaces'], summary: 'Workspaces you belong to (a token: its own)', response: { 200: Type.Object({ items: SessionView.properties.workspaces }), ...errorResponses(401) } },
+  }, async (request) => {
+    if (!request.auth) throw commonErrors.unauthenticated();
+    if (request.auth.kind === 'token') {
+      const token = request.auth;
+      const w = await withSystem(server.pool, (tx) => authRepository.workspaceSummary(tx, token.workspaceId));
+      return { items: w ? [{ ...w, role: token.role }] : [] };
+    }
+    return { items: (await currentSession(server, request.auth.sessionToken))?.workspaces ?? [] };
+  });
+
+  app.post('/workspaces', {
+    schema: {
+      tags: ['workspaces'], summary: 'Create a workspace; you become its owner',
+      body: Strict({ name: Type.String({ minLength: 1, maxLength: 200 }), slug: Slug }),
+      response: { 201: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema }), ...errorResponses(401, 409, 422) },
+    },
+  }, async (request, reply) => {
+    if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to create a workspace.');
+    const { id } = await createWorkspace(server, { name: request.body.name, slug: request.body.slug, ownerUserId: request.auth.userId });
+    return reply.code(201).send({ id, name: request.body.name, slug: request.body.slug, role: 'owner' });
+  });
+}

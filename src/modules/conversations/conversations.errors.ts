@@ -1,0 +1,10 @@
+import { defineError } from '../../lib/errors.js';
+
+export const conversationErrors = {
+  notFound: defineError('conversations.not_found', 404, 'No such conversation'),
+  inboxNotFound: defineError('inboxes.not_found', 404, 'No such inbox'),
+  noDefaultInbox: defineError('inboxes.none_available', 422, 'The workspace has no API inbox; pass inboxId'),
+  assigneeNotFound: defineError('conversations.assignee_not_found', 422, 'The assignee is not an agent of this workspace'),
+  teamNotFound: defineError('teams.not_found', 422, 'No such team in this workspace'),
+  snoozeNeedsTime: defineError('conversations.snooze_needs_until', 422, 'Snoozing needs snoozedUntil, a time in the future'),
+};

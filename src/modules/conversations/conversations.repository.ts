@@ -1,0 +1,295 @@
+import type { Queryable } from '../../db/pool.js';
+import type { ConversationView, MessageView, Priority, Status } from './conversations.schemas.js';
+
+/** The only SQL for conversations and their messages. Every statement names workspace_id. */
+export interface ConversationRow {
+  id: string;
+  number: string;
+  inbox_id: string;
+  channel: string;
+  customer_id: string;
+  customer_name: string | null;
+  customer_email: string | null;
+  customer_phone: string | null;
+  subject: string | null;
+  status: Status;
+  snoozed_until: Date | null;
+  priority: Priority;
+  assignee_id: string | null;
+  team_id: string | null;
+  tags: string[];
+  created_at: Date;
+  updated_at: Date;
+  last_activity_at: Date;
+  waiting_since: Date | null;
+  first_response_at: Date | null;
+  resolved_at: Date | null;
+  last_message_preview: string | null;
+  last_message_type: string | null;
+  message_count: number;
+  sort_key?: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toConversationView(r: ConversationRow): ConversationView {
+  return {
+    id: r.id,
+    number: Number(r.number),
+    inboxId: r.inbox_id,
+    channel: r.channel,
+    customer: { id: r.customer_id, name: r.customer_name, email: r.customer_email, phone: r.customer_phone },
+    subject: r.subject,
+    status: r.status,
+    snoozedUntil: iso(r.snoozed_until),
+    priority: r.priority,
+    assigneeId: r.assignee_id,
+    teamId: r.team_id,
+    tags: r.tags,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    lastActivityAt: r.last_activity_at.toISOString(),
+    waitingSince: iso(r.waiting_since),
+    firstResponseAt: iso(r.first_response_at),
+    resolvedAt: iso(r.resolved_at),
+    lastMessage: r.last_message_type ? { type: r.last_message_type, preview: r.last_message_preview ?? '' } : null,
+    messageCount: r.message_count,
+  };
+}
+
+const SELECT_VIEW = (sortKey = 'null') => `
+  select c.id, c.number, c.inbox_id, i.channel, c.customer_id, cu.name as customer_name,
+    (select ci.value from customer_identities ci where ci.workspace_id = c.workspace_id and ci.customer_id = c.customer_id and ci.kind = 'email' order by ci.created_at limit 1) as customer_email,
+    (select ci.value from customer_identities ci where ci.workspace_id = c.workspace_id and ci.customer_id = c.customer_id and ci.kind = 'phone' order by ci.created_at limit 1) as customer_phone,
+    c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id, c.tags, c.created_at, c.updated_at,
+    c.last_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
+    c.message_count, ${sortKey} as sort_key
+  from conversations c
+  join inboxes i on i.workspace_id = c.workspace_id and i.id = c.inbox_id
+  join customers cu on cu.workspace_id = c.workspace_id and cu.id = c.customer_id`;
+
+export interface ListFilter {
+  statuses?: Status[];
+  assignee?: { kind: 'none' } | { kind: 'user'; id: string };
+  team?: { kind: 'none' } | { kind: 'team'; id: string };
+  inboxId?: string;
+  priority?: Priority;
+  tag?: string;
+  customerId?: string;
+  q?: string;
+}
+
+export type SortOrder = 'last_activity' | 'waiting_longest';
+
+export interface MessageRow {
+  id: string;
+  conversation_id: string;
+  type: 'inbound' | 'outbound' | 'note';
+  author_type: string;
+  author_id: string | null;
+  author_name: string | null;
+  body_text: string;
+  body_html: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+}
+
+export function toMessageView(r: MessageRow): MessageView {
+  return {
+    id: r.id,
+    conversationId: r.conversation_id,
+    type: r.type,
+    author: { type: r.author_type, id: r.author_id, name: r.author_name },
+    body: r.body_text,
+    html: r.body_html,
+    metadata: r.metadata,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+const SELECT_MESSAGE = `
+  select m.id, m.conversation_id, m.type, m.author_type, m.author_id, m.body_text, m.body_html, m.metadata, m.created_at,
+    case m.author_type
+      when 'user' then (select u.name from users u where u.id = m.author_id)
+      when 'customer' then (select cu.name from customers cu where cu.workspace_id = m.workspace_id and cu.id = m.author_id)
+      when 'token' then (select t.name from api_tokens t where t.workspace_id = m.workspace_id and t.id = m.author_id)
+    end as author_name
+  from messages m`;
+
+export const conversationsRepository = {
+  async nextNumber(tx: Queryable, ws: string): Promise<number> {
+    const { rows } = await tx.query<{ n: string }>('select rapport_next_conversation_number($1) as n', [ws]);
+    return Number(rows[0].n);
+  },
+
+  async insert(tx: Queryable, c: {
+    workspaceId: string; number: number; inboxId: string; customerId: string; subject: string | null; priority: Priority; tags: string[]; at: Date;
+  }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning id`,
+      [c.workspaceId, c.number, c.inboxId, c.customerId, c.subject, c.priority, c.tags, c.at],
+    );
+    return rows[0].id;
+  },
+
+  async insertMessage(tx: Queryable, m: {
+    workspaceId: string; conversationId: string; type: 'inbound' | 'outbound' | 'note'; authorType: string; authorId: string | null;
+    bodyText: string; bodyHtml: string | null; metadata: Record<string, unknown>; at: Date;
+  }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
+      [m.workspaceId, m.conversationId, m.type, m.authorType, m.authorId, m.bodyText, m.bodyHtml, JSON.stringify(m.metadata), m.at],
+    );
+    return rows[0].id;
+  },
+
+  /**
+   * Keeps the inbox columns in step with a new message: activity time, preview, count, when the
+   * customer started waiting (first unanswered inbound) and the first response (first reply).
+   */
+  async afterMessage(tx: Queryable, ws: string, id: string, m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date }): Promise<void> {
+    await tx.query(
+      `update conversations set
+         last_activity_at = greatest(last_activity_at, $3),
+         updated_at = $3,
+         message_count = message_count + 1,
+         last_message_preview = case when $4 = 'note' then last_message_preview else $5 end,
+         last_message_type = case when $4 = 'note' then last_message_type else $4 end,
+         waiting_since = case $4 when 'inbound' then coalesce(waiting_since, $3) when 'outbound' then null else waiting_since end,
+         first_response_at = case when $4 = 'outbound' then coalesce(first_response_at, $3) else first_response_at end
+       where workspace_id = $1 and id = $2`,
+      [ws, id, m.at, m.type, m.preview],
+    );
+  },
+
+  async find(tx: Queryable, ws: string, id: string): Promise<ConversationRow | undefined> {
+    const { rows } = await tx.query<ConversationRow>(`${SELECT_VIEW()} where c.workspace_id = $1 and c.id = $2`, [ws, id]);
+    return rows[0];
+  },
+
+  /** Whether the conversation exists in the workspace (no lock taken). */
+  async exists(tx: Queryable, ws: string, id: string): Promise<boolean> {
+    const { rowCount } = await tx.query('select 1 from conversations where workspace_id = $1 and id = $2', [ws, id]);
+    return rowCount === 1;
+  },
+
+  async lock(tx: Queryable, ws: string, id: string): Promise<ConversationRow | undefined> {
+    const { rows } = await tx.query<ConversationRow>('select * from conversations where workspace_id = $1 and id = $2 for update', [ws, id]);
+    return rows[0];
+  },
+
+  async update(tx: Queryable, ws: string, id: string, set: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(set);
+    if (columns.length === 0) return;
+    // Column names come from the service's fixed list, never from input.
+    const assignments = columns.map((c, i) => `${c} = $${i + 3}`);
+    await tx.query(`update conversations set ${assignments.join(', ')} where workspace_id = $1 and id = $2`, [ws, id, ...columns.map((c) => set[c])]);
+  },
+
+  async list(tx: Queryable, ws: string, f: ListFilter, sort: SortOrder, limit: number, after?: [string, string]): Promise<ConversationRow[]> {
+    const params: unknown[] = [ws];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where = ['c.workspace_id = $1'];
+    if (f.statuses?.length === 1) where.push(`c.status = ${p(f.statuses[0])}`);
+    else if (f.statuses?.length) where.push(`c.status = any(${p(f.statuses)}::text[])`);
+    if (f.assignee?.kind === 'none') where.push('c.assignee_id is null');
+    if (f.assignee?.kind === 'user') where.push(`c.assignee_id = ${p(f.assignee.id)}`);
+    if (f.team?.kind === 'none') where.push('c.team_id is null');
+    if (f.team?.kind === 'team') where.push(`c.team_id = ${p(f.team.id)}`);
+    if (f.inboxId) where.push(`c.inbox_id = ${p(f.inboxId)}`);
+    if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
+    if (f.tag) where.push(`c.tags @> array[${p(f.tag)}::text]`);
+    if (f.customerId) where.push(`c.customer_id = ${p(f.customerId)}`);
+    if (f.q) {
+      const q = p(f.q);
+      const number = /^#?(\d{1,15})$/.exec(f.q.trim());
+      where.push(`(c.subject_search @@ plainto_tsquery('simple', ${q})
+        or exists (select 1 from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id and m.search @@ plainto_tsquery('simple', ${q}))
+        or c.customer_id in (select ci.customer_id from customer_identities ci where ci.workspace_id = c.workspace_id and ci.value = lower(${q}))
+        ${number ? `or c.number = ${p(Number(number[1]))}` : ''})`);
+    }
+    let order: string;
+    let sortKey: string;
+    if (sort === 'waiting_longest') {
+      sortKey = "coalesce(c.waiting_since::text, '')";
+      order = 'c.waiting_since asc nulls last, c.id asc';
+      if (after) {
+        const [key, id] = after;
+        where.push(key === ''
+          ? `(c.waiting_since is null and c.id > ${p(id)}::uuid)`
+          : `((c.waiting_since, c.id) > (${p(key)}::timestamptz, ${p(id)}::uuid) or c.waiting_since is null)`);
+      }
+    } else {
+      sortKey = 'c.last_activity_at::text';
+      order = 'c.last_activity_at desc, c.id desc';
+      if (after) where.push(`(c.last_activity_at, c.id) < (${p(after[0])}::timestamptz, ${p(after[1])}::uuid)`);
+    }
+    const { rows } = await tx.query<ConversationRow>(
+      `${SELECT_VIEW(sortKey)} where ${where.join(' and ')} order by ${order} limit ${p(limit)}`,
+      params,
+    );
+    return rows;
+  },
+
+  async findMessage(tx: Queryable, ws: string, id: string): Promise<MessageRow | undefined> {
+    const { rows } = await tx.query<MessageRow>(`${SELECT_MESSAGE} where m.workspace_id = $1 and m.id = $2`, [ws, id]);
+    return rows[0];
+  },
+
+  async listMessages(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; order: 'asc' | 'desc'; after?: [string, string] }) {
+    const params: unknown[] = [ws, conversationId, opts.limit];
+    let keyset = '';
+    if (opts.after) {
+      params.push(opts.after[0], opts.after[1]);
+      keyset = `and (m.created_at, m.id) ${opts.order === 'asc' ? '>' : '<'} ($4::timestamptz, $5::uuid)`;
+    }
+    const { rows } = await tx.query<MessageRow & { sort_key: string }>(
+      `${SELECT_MESSAGE.replace('from messages m', ', m.created_at::text as sort_key from messages m')}
+       where m.workspace_id = $1 and m.conversation_id = $2 ${keyset}
+       order by m.created_at ${opts.order}, m.id ${opts.order} limit $3`,
+      params,
+    );
+    return rows;
+  },
+
+  async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string }) {
+    const { rows } = await tx.query<{ id: string; type: string; actor_type: string; actor_id: string | null; data: Record<string, unknown>; created_at: Date }>(
+      `select id, type, actor_type, actor_id, data, created_at from events
+       where workspace_id = $1 and conversation_id = $2 and id > $3 order by id limit $4`,
+      [ws, conversationId, opts.afterId ?? '0', opts.limit],
+    );
+    return rows;
+  },
+
+  async inboxChannel(tx: Queryable, ws: string, inboxId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ channel: string }>('select channel from inboxes where workspace_id = $1 and id = $2', [ws, inboxId]);
+    return rows[0]?.channel;
+  },
+
+  async defaultApiInbox(tx: Queryable, ws: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ id: string }>(
+      "select id from inboxes where workspace_id = $1 and channel = 'api' order by created_at, id limit 1",
+      [ws],
+    );
+    return rows[0]?.id;
+  },
+
+  async isAssignable(tx: Queryable, ws: string, userId: string): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      "select 1 from memberships where workspace_id = $1 and user_id = $2 and role in ('owner', 'admin', 'supervisor', 'agent')",
+      [ws, userId],
+    );
+    return rowCount === 1;
+  },
+
+  async teamExists(tx: Queryable, ws: string, teamId: string): Promise<boolean> {
+    const { rowCount } = await tx.query('select 1 from teams where workspace_id = $1 and id = $2', [ws, teamId]);
+    return rowCount === 1;
+  },
+};
+

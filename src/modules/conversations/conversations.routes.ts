@@ -1,0 +1,52 @@
+import { Strict, Uuid, WorkspaceParams, errorResponses } from '../../http/schemas.js';
+import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import {
+  Conversation, ConversationPage, CreateConversationBody, CreateMessageBody, EventPage, EventsQuery, ListConversationsQuery, Message, MessagePage,
+  MessagesQuery, UpdateConversationBody,
+} from './conversations.schemas.js';
+import { addMessage, createConversation, getConversation, listConversations, listEvents, listMessages, updateConversation } from './conversations.service.js';
+
+const tags = ['conversations'];
+export const ConversationParams = Strict({ workspaceId: Uuid, id: Uuid });
+
+export function conversationRoutes(app: App, server: ServerDeps): void {
+  app.post('/conversations', {
+    schema: {
+      tags, summary: 'Open a conversation with its first inbound message (creates or finds the customer)',
+      params: WorkspaceParams, body: CreateConversationBody, response: { 201: Conversation, ...errorResponses(401, 403, 404, 409, 422) },
+    },
+  }, async (request, reply) => reply.code(201).send(await createConversation(workspaceDeps(server, request), request.body)));
+
+  app.get('/conversations', {
+    schema: {
+      tags, summary: 'The inbox: conversations by last activity (or waiting longest), filtered, cursor-paged',
+      params: WorkspaceParams, querystring: ListConversationsQuery, response: { 200: ConversationPage, ...errorResponses(401, 404, 422) },
+    },
+  }, async (request) => listConversations({ ...workspaceDeps(server, request), userId: request.workspace.userId }, request.query));
+
+  app.get('/conversations/:id', {
+    schema: { tags, summary: 'One conversation', params: ConversationParams, response: { 200: Conversation, ...errorResponses(401, 404, 422) } },
+  }, async (request) => getConversation(workspaceDeps(server, request), request.params.id));
+
+  app.patch('/conversations/:id', {
+    schema: {
+      tags, summary: 'Change status (snooze with snoozedUntil), priority, assignee, team, tags or subject',
+      params: ConversationParams, body: UpdateConversationBody, response: { 200: Conversation, ...errorResponses(401, 403, 404, 422) },
+    },
+  }, async (request) => updateConversation(workspaceDeps(server, request), request.params.id, request.body));
+
+  app.post('/conversations/:id/messages', {
+    schema: {
+      tags, summary: 'Reply to the customer or add an internal note',
+      params: ConversationParams, body: CreateMessageBody, response: { 201: Message, ...errorResponses(401, 403, 404, 422) },
+    },
+  }, async (request, reply) => reply.code(201).send(await addMessage(workspaceDeps(server, request), request.params.id, request.body)));
+
+  app.get('/conversations/:id/messages', {
+    schema: { tags, summary: 'The thread, oldest first (order=desc for newest first)', params: ConversationParams, querystring: MessagesQuery, response: { 200: MessagePage, ...errorResponses(401, 404, 422) } },
+  }, async (request) => listMessages(workspaceDeps(server, request), request.params.id, request.query));
+
+  app.get('/conversations/:id/events', {
+    schema: { tags, summary: 'The timeline: every change, in order', params: ConversationParams, querystring: EventsQuery, response: { 200: EventPage, ...errorResponses(401, 404, 422) } },
+  }, async (request) => listEvents(workspaceDeps(server, request), request.params.id, request.query));
+}

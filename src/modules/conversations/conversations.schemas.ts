@@ -1,0 +1,115 @@
+import { Type, type Static } from 'typebox';
+import { Nullable, PageQuery, Strict, Timestamp, Uuid, pageOf } from '../../http/schemas.js';
+import { CustomerName, ExternalId, Phone } from '../customers/customers.schemas.js';
+import { Email } from '../../http/schemas.js';
+
+export const STATUSES = ['open', 'pending', 'snoozed', 'resolved', 'closed'] as const;
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Status = (typeof STATUSES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+
+export const StatusSchema = Type.Enum(STATUSES);
+export const PrioritySchema = Type.Enum(PRIORITIES);
+export const Tag = Type.String({ minLength: 1, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N} _.:/-]*$' });
+export const MessageBody = Type.String({ minLength: 1, maxLength: 65536 });
+export const MessageHtml = Type.String({ minLength: 1, maxLength: 262144 });
+export const Subject = Type.String({ minLength: 1, maxLength: 500 });
+
+export const CreateConversationBody = Strict({
+  inboxId: Type.Optional(Uuid),
+  customer: Strict({
+    email: Type.Optional(Email),
+    phone: Type.Optional(Phone),
+    externalId: Type.Optional(ExternalId),
+    name: Type.Optional(CustomerName),
+  }),
+  subject: Type.Optional(Subject),
+  message: Strict({ body: MessageBody, html: Type.Optional(MessageHtml) }),
+  priority: Type.Optional(PrioritySchema),
+  tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+});
+export type CreateConversationInput = Static<typeof CreateConversationBody>;
+
+export const UpdateConversationBody = Strict(
+  {
+    status: Type.Optional(StatusSchema),
+    snoozedUntil: Type.Optional(Timestamp),
+    priority: Type.Optional(PrioritySchema),
+    assigneeId: Type.Optional(Nullable(Uuid)),
+    teamId: Type.Optional(Nullable(Uuid)),
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    subject: Type.Optional(Nullable(Subject)),
+  },
+  { minProperties: 1 },
+);
+export type UpdateConversationInput = Static<typeof UpdateConversationBody>;
+
+export const ListConversationsQuery = Strict({
+  ...PageQuery,
+  status: Type.Optional(Type.Array(StatusSchema, { maxItems: 5, description: 'one or more statuses (repeat the parameter)' })),
+  assignee: Type.Optional(Type.String({ pattern: '^(me|none|[0-9a-fA-F-]{36})$', description: '"me", "none" or a user id' })),
+  team: Type.Optional(Type.String({ pattern: '^(none|[0-9a-fA-F-]{36})$', description: '"none" or a team id' })),
+  inbox: Type.Optional(Uuid),
+  priority: Type.Optional(PrioritySchema),
+  tag: Type.Optional(Tag),
+  customer: Type.Optional(Uuid),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'words in the subject or messages, #number, or a customer email' })),
+  sort: Type.Optional(Type.Union([Type.Literal('last_activity'), Type.Literal('waiting_longest')], { default: 'last_activity' })),
+});
+export type ListConversationsQuery = Static<typeof ListConversationsQuery>;
+
+export const Conversation = Type.Object({
+  id: Uuid,
+  number: Type.Integer(),
+  inboxId: Uuid,
+  channel: Type.String(),
+  customer: Type.Object({ id: Uuid, name: Nullable(Type.String()), email: Nullable(Type.String()), phone: Nullable(Type.String()) }),
+  subject: Nullable(Type.String()),
+  status: StatusSchema,
+  snoozedUntil: Nullable(Timestamp),
+  priority: PrioritySchema,
+  assigneeId: Nullable(Uuid),
+  teamId: Nullable(Uuid),
+  tags: Type.Array(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastActivityAt: Timestamp,
+  waitingSince: Nullable(Timestamp),
+  firstResponseAt: Nullable(Timestamp),
+  resolvedAt: Nullable(Timestamp),
+  lastMessage: Nullable(Type.Object({ type: Type.String(), preview: Type.String() })),
+  messageCount: Type.Integer(),
+});
+export type ConversationView = Static<typeof Conversation>;
+export const ConversationPage = pageOf(Conversation);
+
+export const CreateMessageBody = Strict({
+  type: Type.Union([Type.Literal('reply'), Type.Literal('note')]),
+  body: MessageBody,
+  html: Type.Optional(MessageHtml),
+});
+export type CreateMessageInput = Static<typeof CreateMessageBody>;
+
+export const Message = Type.Object({
+  id: Uuid,
+  conversationId: Uuid,
+  type: Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('note')]),
+  author: Type.Object({ type: Type.String(), id: Nullable(Uuid), name: Nullable(Type.String()) }),
+  body: Type.String(),
+  html: Nullable(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Any()),
+  createdAt: Timestamp,
+});
+export type MessageView = Static<typeof Message>;
+export const MessagePage = pageOf(Message);
+export const MessagesQuery = Strict({ ...PageQuery, order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' })) });
+
+export const Event = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  actor: Type.Object({ type: Type.String(), id: Nullable(Uuid) }),
+  data: Type.Record(Type.String(), Type.Any()),
+  createdAt: Timestamp,
+});
+export const EventPage = pageOf(Event);
+export const EventsQuery = Strict({ ...PageQuery });

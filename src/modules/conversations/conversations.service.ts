@@ -1,0 +1,233 @@
+import type { Queryable } from '../../db/pool.js';
+import { withWorkspace } from '../../db/tenancy.js';
+import type { NewEvent } from '../../events/outbox.js';
+import { recordEvents } from '../../events/outbox.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { commonErrors } from '../../lib/errors.js';
+import { preview, sanitizeMessageHtml } from '../../lib/html.js';
+import type { WorkspaceDeps } from '../context.js';
+import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
+import { conversationErrors } from './conversations.errors.js';
+import {
+  conversationsRepository as repo,
+  toConversationView,
+  toMessageView,
+  type ConversationRow,
+  type ListFilter,
+  type SortOrder,
+} from './conversations.repository.js';
+import type { ConversationView, CreateConversationInput, ListConversationsQuery, MessageView, UpdateConversationInput } from './conversations.schemas.js';
+
+export function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()))].sort();
+}
+
+/** Retries a transaction that lost a race on a unique identity to a concurrent request. */
+async function retryOnRace<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof IdentityRace) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * Opens a conversation with its first inbound message, creating (or finding) the customer by
+ * identity. Conversation, message, customer and their events commit together.
+ */
+export async function createConversation(deps: WorkspaceDeps, input: CreateConversationInput & { metadata?: Record<string, unknown> }): Promise<ConversationView> {
+  return retryOnRace(() =>
+    withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+      const ws = deps.workspaceId;
+      const at = deps.clock.now();
+      const inboxId = input.inboxId ?? (await repo.defaultApiInbox(tx, ws));
+      if (!inboxId) throw conversationErrors.noDefaultInbox();
+      if (input.inboxId && !(await repo.inboxChannel(tx, ws, input.inboxId))) throw conversationErrors.inboxNotFound();
+      const { customerId } = await findOrCreateCustomer(tx, deps, input.customer, at);
+      const number = await repo.nextNumber(tx, ws);
+      const id = await repo.insert(tx, {
+        workspaceId: ws, number, inboxId, customerId, subject: input.subject ?? null, priority: input.priority ?? 'normal', tags: normalizeTags(input.tags ?? []), at,
+      });
+      await appendMessage(tx, deps, {
+        conversationId: id, type: 'inbound', author: { type: 'customer', id: customerId }, body: input.message.body, html: input.message.html, metadata: input.metadata, at,
+      }, [{ workspaceId: ws, conversationId: id, type: 'conversation.created', actor: deps.actor, data: { number, inboxId, customerId }, at }]);
+      return toConversationView((await repo.find(tx, ws, id))!);
+    }),
+  );
+}
+
+/**
+ * Adds a message and keeps the conversation's inbox columns in step, in the caller's transaction.
+ * Channels call this too. `extraEvents` are recorded before `message.created`, in one insert.
+ */
+export async function appendMessage(
+  tx: Queryable,
+  deps: WorkspaceDeps,
+  m: {
+    conversationId: string;
+    type: 'inbound' | 'outbound' | 'note';
+    author: { type: 'customer' | 'user' | 'token' | 'system'; id: string | null };
+    body: string;
+    html?: string;
+    metadata?: Record<string, unknown>;
+    at: Date;
+  },
+  extraEvents: NewEvent[] = [],
+): Promise<string> {
+  const ws = deps.workspaceId;
+  const bodyHtml = m.html ? sanitizeMessageHtml(m.html) : null;
+  const messageId = await repo.insertMessage(tx, {
+    workspaceId: ws, conversationId: m.conversationId, type: m.type, authorType: m.author.type, authorId: m.author.id,
+    bodyText: m.body, bodyHtml, metadata: m.metadata ?? {}, at: m.at,
+  });
+  await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at });
+  await recordEvents(tx, [
+    ...extraEvents,
+    { workspaceId: ws, conversationId: m.conversationId, type: 'message.created', actor: deps.actor, data: { messageId, messageType: m.type }, at: m.at },
+  ]);
+  return messageId;
+}
+
+export async function getConversation(deps: WorkspaceDeps, id: string): Promise<ConversationView> {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, id));
+  if (!row) throw conversationErrors.notFound();
+  return toConversationView(row);
+}
+
+export async function listConversations(deps: WorkspaceDeps & { userId: string | null }, query: ListConversationsQuery) {
+  const filter: ListFilter = {
+    statuses: query.status ? [...new Set(query.status)] : undefined,
+    inboxId: query.inbox,
+    priority: query.priority,
+    tag: query.tag?.trim().toLowerCase(),
+    customerId: query.customer,
+    q: query.q?.trim() || undefined,
+  };
+  if (query.assignee === 'none') filter.assignee = { kind: 'none' };
+  else if (query.assignee === 'me') filter.assignee = deps.userId ? { kind: 'user', id: deps.userId } : { kind: 'none' };
+  else if (query.assignee) filter.assignee = { kind: 'user', id: uuidOrInvalid(query.assignee, 'assignee') };
+  if (query.team === 'none') filter.team = { kind: 'none' };
+  else if (query.team) filter.team = { kind: 'team', id: uuidOrInvalid(query.team, 'team') };
+  const sort: SortOrder = query.sort ?? 'last_activity';
+  const limit = query.limit ?? 50;
+  const after = query.cursor ? (decodeCursor(query.cursor, 2) as [string, string]) : undefined;
+  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
+  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+  return { items: rows.map(toConversationView), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
+}
+
+function uuidOrInvalid(value: string, field: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw conversationErrors.notFound(`${field} is not an id`);
+  }
+  return value.toLowerCase();
+}
+
+/** Changes status, priority, assignee, team, tags or subject; each change is its own timeline event. */
+export async function updateConversation(deps: WorkspaceDeps, id: string, input: UpdateConversationInput): Promise<ConversationView> {
+  const ws = deps.workspaceId;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    const current = await repo.lock(tx, ws, id);
+    if (!current) throw conversationErrors.notFound();
+    const at = deps.clock.now();
+    const set: Record<string, unknown> = {};
+    const events: NewEvent[] = [];
+    const event = (type: string, data: Record<string, unknown>) => events.push({ workspaceId: ws, conversationId: id, type, actor: deps.actor, data, at });
+
+    if (input.status !== undefined || input.snoozedUntil !== undefined) {
+      const status = input.status ?? current.status;
+      let snoozedUntil: Date | null = null;
+      if (status === 'snoozed') {
+        const until = input.snoozedUntil ? new Date(input.snoozedUntil) : null;
+        if (!until || until.getTime() <= at.getTime()) throw conversationErrors.snoozeNeedsTime();
+        snoozedUntil = until;
+      }
+      if (status !== current.status || snoozedUntil?.getTime() !== current.snoozed_until?.getTime()) {
+        set.status = status;
+        set.snoozed_until = snoozedUntil;
+        if (status === 'resolved' || status === 'closed') set.resolved_at = current.resolved_at && (current.status === 'resolved' || current.status === 'closed') ? current.resolved_at : at;
+        else set.resolved_at = null;
+        event('conversation.status_changed', { from: current.status, to: status, snoozedUntil: snoozedUntil?.toISOString() ?? null });
+      }
+    }
+    if (input.priority !== undefined && input.priority !== current.priority) {
+      set.priority = input.priority;
+      event('conversation.priority_changed', { from: current.priority, to: input.priority });
+    }
+    if (input.assigneeId !== undefined && input.assigneeId !== current.assignee_id) {
+      if (input.assigneeId && !(await repo.isAssignable(tx, ws, input.assigneeId))) throw conversationErrors.assigneeNotFound();
+      set.assignee_id = input.assigneeId;
+      event('conversation.assigned', { from: current.assignee_id, to: input.assigneeId });
+    }
+    if (input.teamId !== undefined && input.teamId !== current.team_id) {
+      if (input.teamId && !(await repo.teamExists(tx, ws, input.teamId))) throw conversationErrors.teamNotFound();
+      set.team_id = input.teamId;
+      event('conversation.team_changed', { from: current.team_id, to: input.teamId });
+    }
+    if (input.tags !== undefined) {
+      const tags = normalizeTags(input.tags);
+      if (tags.join('\n') !== current.tags.join('\n')) {
+        set.tags = tags;
+        event('conversation.tags_changed', { added: tags.filter((t) => !current.tags.includes(t)), removed: current.tags.filter((t) => !tags.includes(t)) });
+      }
+    }
+    if (input.subject !== undefined && input.subject !== current.subject) {
+      set.subject = input.subject;
+      event('conversation.subject_changed', { from: current.subject, to: input.subject });
+    }
+    if (events.length > 0) {
+      set.updated_at = at;
+      await repo.update(tx, ws, id, set);
+      await recordEvents(tx, events);
+    }
+    return toConversationView((await repo.find(tx, ws, id))!);
+  });
+}
+
+/** An agent's reply (outbound) or internal note, written by the caller. */
+export async function addMessage(deps: WorkspaceDeps, conversationId: string, input: { type: 'reply' | 'note'; body: string; html?: string }): Promise<MessageView> {
+  const ws = deps.workspaceId;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    const current = await repo.lock(tx, ws, conversationId);
+    if (!current) throw conversationErrors.notFound();
+    const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
+    const messageId = await appendMessage(tx, deps, {
+      conversationId, type: input.type === 'reply' ? 'outbound' : 'note', author, body: input.body, html: input.html, at: deps.clock.now(),
+    });
+    return toMessageView((await repo.findMessage(tx, ws, messageId))!);
+  });
+}
+
+export async function listMessages(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string; order?: 'asc' | 'desc' }) {
+  const ws = deps.workspaceId;
+  const limit = q.limit ?? 50;
+  const after = q.cursor ? (decodeCursor(q.cursor, 2) as [string, string]) : undefined;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
+    const rows = await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after });
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return { items: rows.map(toMessageView), nextCursor: last ? encodeCursor([last.sort_key, last.id]) : null };
+  });
+}
+
+export async function listEvents(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string }) {
+  const ws = deps.workspaceId;
+  const limit = q.limit ?? 50;
+  const afterId = q.cursor ? decodeCursor(q.cursor, 1)[0] : undefined;
+  if (afterId !== undefined && !/^\d{1,18}$/.test(afterId)) {
+    throw commonErrors.validation(undefined, { errors: [{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }] });
+  }
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
+    const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId });
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return {
+      items: rows.map((r) => ({ id: r.id, type: r.type, actor: { type: r.actor_type, id: r.actor_id }, data: r.data, createdAt: r.created_at.toISOString() })),
+      nextCursor: last ? encodeCursor([last.id]) : null,
+    };
+  });
+}
+
+export type { ConversationRow };

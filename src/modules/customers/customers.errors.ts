@@ -1,0 +1,9 @@
+import { defineError } from '../../lib/errors.js';
+
+export const customerErrors = {
+  notFound: defineError('customers.not_found', 404, 'No such customer'),
+  // Deliberately says nothing about who holds the identity (SECURITY T3).
+  identityUnavailable: defineError('customers.identity_unavailable', 409, 'That identity cannot be added to this customer'),
+  identityRequired: defineError('customers.identity_required', 422, 'A customer needs an email, a phone number or an external id'),
+  invalidPhone: defineError('customers.invalid_phone', 422, 'The phone number is not valid'),
+};

@@ -1,0 +1,124 @@
+import type { Queryable } from '../../db/pool.js';
+import type { CustomerView } from './customers.schemas.js';
+
+export type IdentityKind = 'email' | 'phone' | 'external_id';
+
+interface CustomerRow {
+  id: string;
+  name: string | null;
+  custom_attributes: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  identities: { id: string; kind: IdentityKind; value: string }[];
+}
+
+const SELECT_CUSTOMER = `
+  select c.id, c.name, c.custom_attributes, c.created_at, c.updated_at,
+    coalesce((select json_agg(json_build_object('id', i.id, 'kind', i.kind, 'value', i.value) order by i.created_at, i.id)
+              from customer_identities i where i.workspace_id = c.workspace_id and i.customer_id = c.id), '[]') as identities
+  from customers c`;
+
+export function toCustomerView(row: CustomerRow): CustomerView {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.identities.find((i) => i.kind === 'email')?.value ?? null,
+    phone: row.identities.find((i) => i.kind === 'phone')?.value ?? null,
+    identities: row.identities,
+    customAttributes: row.custom_attributes,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export const customersRepository = {
+  async insert(tx: Queryable, ws: string, c: { name: string | null; customAttributes: Record<string, unknown>; at: Date }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      'insert into customers (workspace_id, name, custom_attributes, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id',
+      [ws, c.name, JSON.stringify(c.customAttributes), c.at],
+    );
+    return rows[0].id;
+  },
+
+  /** Adds an identity; returns false when another customer of the workspace already holds it. */
+  async addIdentity(tx: Queryable, ws: string, customerId: string, kind: IdentityKind, value: string, at: Date): Promise<boolean> {
+    const { rows } = await tx.query<{ customer_id: string }>(
+      `with ins as (
+         insert into customer_identities (workspace_id, customer_id, kind, value, created_at) values ($1, $2, $3, $4, $5)
+         on conflict (workspace_id, kind, value) do nothing returning customer_id)
+       select customer_id from ins
+       union all
+       select customer_id from customer_identities where workspace_id = $1 and kind = $3 and value = $4`,
+      [ws, customerId, kind, value, at],
+    );
+    return rows.length > 0 && rows.every((r) => r.customer_id === customerId);
+  },
+
+  async replaceIdentity(tx: Queryable, ws: string, customerId: string, kind: IdentityKind, value: string, at: Date): Promise<boolean> {
+    const holder = await tx.query<{ customer_id: string }>(
+      'select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3',
+      [ws, kind, value],
+    );
+    if (holder.rows[0]) return holder.rows[0].customer_id === customerId;
+    await tx.query('delete from customer_identities where workspace_id = $1 and customer_id = $2 and kind = $3', [ws, customerId, kind]);
+    return this.addIdentity(tx, ws, customerId, kind, value, at);
+  },
+
+  async findByIdentity(tx: Queryable, ws: string, kind: IdentityKind, value: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ customer_id: string }>(
+      'select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3',
+      [ws, kind, value],
+    );
+    return rows[0]?.customer_id;
+  },
+
+  async find(tx: Queryable, ws: string, id: string): Promise<CustomerView | undefined> {
+    const { rows } = await tx.query<CustomerRow>(`${SELECT_CUSTOMER} where c.workspace_id = $1 and c.id = $2`, [ws, id]);
+    return rows[0] && toCustomerView(rows[0]);
+  },
+
+  async lockForUpdate(tx: Queryable, ws: string, id: string): Promise<boolean> {
+    const { rowCount } = await tx.query('select 1 from customers where workspace_id = $1 and id = $2 for update', [ws, id]);
+    return rowCount === 1;
+  },
+
+  async update(tx: Queryable, ws: string, id: string, patch: { name?: string | null; customAttributes?: Record<string, unknown>; at: Date }): Promise<void> {
+    await tx.query(
+      `update customers set
+         name = case when $3 then $4 else name end,
+         custom_attributes = coalesce($5::jsonb, custom_attributes),
+         updated_at = $6
+       where workspace_id = $1 and id = $2`,
+      [ws, id, patch.name !== undefined, patch.name ?? null, patch.customAttributes ? JSON.stringify(patch.customAttributes) : null, patch.at],
+    );
+  },
+
+  async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string }): Promise<CustomerView[]> {
+    const params: unknown[] = [ws, opts.limit];
+    const where = ['c.workspace_id = $1'];
+    if (opts.after) {
+      params.push(opts.after[0], opts.after[1]);
+      where.push(`(c.created_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    if (opts.q) {
+      params.push(opts.q);
+      const p = `$${params.length}`;
+      where.push(`(c.name ilike replace(replace(replace(${p}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+        or exists (select 1 from customer_identities i where i.workspace_id = c.workspace_id and i.customer_id = c.id and i.value = lower(${p})))`);
+    }
+    const { rows } = await tx.query<CustomerRow>(
+      `${SELECT_CUSTOMER} where ${where.join(' and ')} order by c.created_at desc, c.id desc limit $2`,
+      params,
+    );
+    return rows.map(toCustomerView);
+  },
+
+  async recentConversations(tx: Queryable, ws: string, customerId: string) {
+    const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date }>(
+      `select id, number, subject, status, last_activity_at from conversations
+       where workspace_id = $1 and customer_id = $2 order by last_activity_at desc limit 50`,
+      [ws, customerId],
+    );
+    return rows.map((r) => ({ id: r.id, number: Number(r.number), subject: r.subject, status: r.status, lastActivityAt: r.last_activity_at.toISOString() }));
+  },
+};

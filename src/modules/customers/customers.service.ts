@@ -1,0 +1,96 @@
+import type { Queryable } from '../../db/pool.js';
+import { withWorkspace } from '../../db/tenancy.js';
+import { recordEvents } from '../../events/outbox.js';
+import type { WorkspaceDeps } from '../context.js';
+import { customerErrors } from './customers.errors.js';
+import { customersRepository, type IdentityKind } from './customers.repository.js';
+import type { CreateCustomerInput, CustomerView, UpdateCustomerInput } from './customers.schemas.js';
+
+/** Identities are stored in one canonical form, so "Ann@X.com " and "ann@x.com" are one customer. */
+export function normalizeIdentity(kind: IdentityKind, value: string): string {
+  const v = value.trim();
+  if (kind === 'email') return v.toLowerCase();
+  if (kind === 'phone') {
+    const digits = v.replace(/[\s().-]/g, '');
+    if (!/^\+?[0-9]{4,20}$/.test(digits)) throw customerErrors.invalidPhone();
+    return digits;
+  }
+  return v;
+}
+
+function identitiesOf(input: { email?: string; phone?: string; externalId?: string }): [IdentityKind, string][] {
+  const list: [IdentityKind, string][] = [];
+  if (input.email !== undefined) list.push(['email', normalizeIdentity('email', input.email)]);
+  if (input.phone !== undefined) list.push(['phone', normalizeIdentity('phone', input.phone)]);
+  if (input.externalId !== undefined) list.push(['external_id', normalizeIdentity('external_id', input.externalId)]);
+  return list;
+}
+
+/** Thrown when a concurrent request created the same identity first; the caller's transaction retries. */
+export class IdentityRace extends Error {}
+
+export async function createCustomer(deps: WorkspaceDeps, input: CreateCustomerInput): Promise<CustomerView> {
+  const identities = identitiesOf(input);
+  if (identities.length === 0) throw customerErrors.identityRequired();
+  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const at = deps.clock.now();
+    const id = await customersRepository.insert(tx, deps.workspaceId, { name: input.name ?? null, customAttributes: input.customAttributes ?? {}, at });
+    for (const [kind, value] of identities) {
+      if (!(await customersRepository.addIdentity(tx, deps.workspaceId, id, kind, value, at))) throw customerErrors.identityUnavailable();
+    }
+    await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.created', actor: deps.actor, data: { customerId: id }, at }]);
+    return (await customersRepository.find(tx, deps.workspaceId, id))!;
+  });
+}
+
+/**
+ * The customer who owns the first of these identities, or a new one holding them all. Used by
+ * conversation creation and the channels: the same email or phone always lands on the same customer.
+ */
+export async function findOrCreateCustomer(
+  tx: Queryable,
+  deps: WorkspaceDeps,
+  input: { name?: string; email?: string; phone?: string; externalId?: string },
+  at: Date,
+): Promise<{ customerId: string; created: boolean }> {
+  const identities = identitiesOf(input);
+  if (identities.length === 0) throw customerErrors.identityRequired();
+  for (const [kind, value] of identities) {
+    const found = await customersRepository.findByIdentity(tx, deps.workspaceId, kind, value);
+    if (found) return { customerId: found, created: false };
+  }
+  const customerId = await customersRepository.insert(tx, deps.workspaceId, { name: input.name ?? null, customAttributes: {}, at });
+  for (const [kind, value] of identities) {
+    if (!(await customersRepository.addIdentity(tx, deps.workspaceId, customerId, kind, value, at))) throw new IdentityRace();
+  }
+  await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.created', actor: deps.actor, data: { customerId }, at }]);
+  return { customerId, created: true };
+}
+
+export async function getCustomer(deps: WorkspaceDeps, id: string) {
+  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const customer = await customersRepository.find(tx, deps.workspaceId, id);
+    if (!customer) throw customerErrors.notFound();
+    return { ...customer, conversations: await customersRepository.recentConversations(tx, deps.workspaceId, id) };
+  });
+}
+
+export async function listCustomers(deps: WorkspaceDeps, opts: { limit: number; after?: [string, string]; q?: string }) {
+  return withWorkspace(deps.pool, deps.workspaceId, (tx) => customersRepository.list(tx, deps.workspaceId, opts));
+}
+
+export async function updateCustomer(deps: WorkspaceDeps, id: string, input: UpdateCustomerInput) {
+  const identities = identitiesOf(input);
+  await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    if (!(await customersRepository.lockForUpdate(tx, deps.workspaceId, id))) throw customerErrors.notFound();
+    const at = deps.clock.now();
+    for (const [kind, value] of identities) {
+      if (!(await customersRepository.replaceIdentity(tx, deps.workspaceId, id, kind, value, at))) throw customerErrors.identityUnavailable();
+    }
+    await customersRepository.update(tx, deps.workspaceId, id, { name: input.name, customAttributes: input.customAttributes, at });
+    await recordEvents(tx, [
+      { workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields: Object.keys(input) }, at },
+    ]);
+  });
+  return getCustomer(deps, id);
+}

@@ -1,0 +1,68 @@
+import { withSystem } from '../../db/tenancy.js';
+import type { ServerDeps } from '../../http/types.js';
+import { generatePassword } from '../auth/secrets.js';
+import type { WorkspaceDeps } from '../context.js';
+import { addMessage, createConversation, updateConversation } from '../conversations/conversations.service.js';
+import { createTeam } from '../teams/teams.service.js';
+import { addMember, createUserAccount, createWorkspace } from '../workspaces/workspaces.service.js';
+
+const CUSTOMERS = [
+  { name: 'Maria Lopez', email: 'maria.lopez@example.com', subject: 'Order #5521 arrived damaged', body: 'Hi, the mug in my order arrived broken. Can you send a replacement?' },
+  { name: 'Kenji Watanabe', email: 'kenji@example.jp', subject: 'Cannot reset my password', body: 'The reset link says it has expired every time I click it.' },
+  { name: 'Amara Okafor', email: 'amara.okafor@example.ng', subject: 'Invoice for October', body: 'Could you send me the invoice for October with our VAT number on it?' },
+  { name: 'Lukas Becker', email: 'lukas.becker@example.de', subject: 'Wrong size delivered', body: 'I ordered the jacket in M and received an L. How do I exchange it?' },
+  { name: 'Priya Sharma', email: 'priya@example.in', subject: 'Upgrade to the annual plan', body: 'We would like to move to the annual plan. Is there a discount for 20 seats?' },
+  { name: 'Tom Becker', email: 'tom@example.co.uk', subject: 'Delivery to a parcel locker?', body: 'Can you deliver to a parcel locker instead of my home address?' },
+  { name: 'Sofia Rossi', email: 'sofia.rossi@example.it', subject: 'Charged twice', body: 'My card was charged twice for the same order. Please refund one of them.' },
+  { name: 'Chen Wei', email: 'chen.wei@example.cn', subject: 'API rate limits', body: 'What are the rate limits on the orders API? We hit 429s at about 10 requests a second.' },
+];
+
+/**
+ * On an empty database: the owner account, a demo workspace with two teams, two agents, an API
+ * inbox, customers and conversations in every state. Returns the owner's credentials to print once.
+ */
+export async function seedDemo(server: ServerDeps): Promise<{ email: string; password: string; generated: boolean } | null> {
+  const { pool, clock, config } = server;
+  const empty = await withSystem(pool, async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(7283948)');
+    const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from workspaces');
+    return rows[0].n === 0;
+  });
+  if (!empty) return null;
+
+  const password = config.adminPassword ?? generatePassword();
+  const ownerId = await createUserAccount(server, { email: config.adminEmail, name: 'Alex Admin', password });
+  const { id: workspaceId } = await createWorkspace(server, { name: 'Demo Company', slug: 'demo', ownerUserId: ownerId });
+  const asOwner: WorkspaceDeps = { pool, clock, workspaceId, actor: { type: 'user', id: ownerId } };
+
+  const sam = await addMember(asOwner, 'owner', { email: 'sam.agent@rapport.local', name: 'Sam Agent', role: 'agent' });
+  const rio = await addMember(asOwner, 'owner', { email: 'rio.supervisor@rapport.local', name: 'Rio Supervisor', role: 'supervisor' });
+  const support = await createTeam(asOwner, { name: 'Support', memberIds: [ownerId, sam.id] });
+  const billing = await createTeam(asOwner, { name: 'Billing', memberIds: [rio.id] });
+
+  const asCustomer = { ...asOwner, actor: { type: 'system' as const, id: null } };
+  for (const [i, c] of CUSTOMERS.entries()) {
+    const conversation = await createConversation(asCustomer, {
+      customer: { name: c.name, email: c.email },
+      subject: c.subject,
+      message: { body: c.body },
+      priority: i === 6 ? 'urgent' : i === 2 ? 'high' : 'normal',
+      tags: i % 3 === 0 ? ['orders'] : i % 3 === 1 ? ['account'] : ['billing'],
+    });
+    const team = c.subject.match(/invoice|charged|plan/i) ? billing.id : support.id;
+    if (i % 4 === 1) {
+      await updateConversation(asOwner, conversation.id, { assigneeId: sam.id, teamId: team });
+      await addMessage({ ...asOwner, actor: { type: 'user', id: sam.id } }, conversation.id, { type: 'reply', body: `Hi ${c.name.split(' ')[0]}, thanks for writing. I am looking into it now.` });
+      await updateConversation(asOwner, conversation.id, { status: 'pending' });
+    } else if (i % 4 === 2) {
+      await updateConversation(asOwner, conversation.id, { assigneeId: ownerId, teamId: team });
+      await addMessage(asOwner, conversation.id, { type: 'note', body: 'Checked the order history: this is the second time this month.' });
+    } else if (i === 3) {
+      await addMessage(asOwner, conversation.id, { type: 'reply', body: 'We have sent you a prepaid return label by email.' });
+      await updateConversation(asOwner, conversation.id, { status: 'resolved' });
+    } else {
+      await updateConversation(asOwner, conversation.id, { teamId: team });
+    }
+  }
+  return { email: config.adminEmail, password, generated: config.adminPassword === undefined };
+}

@@ -1,0 +1,29 @@
+import type { Queryable } from '../../db/pool.js';
+
+export interface InboxRow {
+  id: string;
+  name: string;
+  channel: string;
+  settings: Record<string, unknown>;
+  created_at: Date;
+}
+
+export const inboxesRepository = {
+  async insert(tx: Queryable, i: { workspaceId: string; name: string; channel: string; settings: Record<string, unknown>; at: Date }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      'insert into inboxes (workspace_id, name, channel, settings, created_at) values ($1, $2, $3, $4, $5) returning id',
+      [i.workspaceId, i.name, i.channel, JSON.stringify(i.settings), i.at],
+    );
+    return rows[0].id;
+  },
+
+  async find(tx: Queryable, ws: string, id: string): Promise<InboxRow | undefined> {
+    const { rows } = await tx.query<InboxRow>('select id, name, channel, settings, created_at from inboxes where workspace_id = $1 and id = $2', [ws, id]);
+    return rows[0];
+  },
+
+  async list(tx: Queryable, ws: string): Promise<InboxRow[]> {
+    const { rows } = await tx.query<InboxRow>('select id, name, channel, settings, created_at from inboxes where workspace_id = $1 order by created_at, id', [ws]);
+    return rows;
+  },
+};

@@ -1,0 +1,11 @@
+import { Type } from 'typebox';
+import { Strict, Timestamp, Uuid } from '../../http/schemas.js';
+
+export const InboxName = Type.String({ minLength: 1, maxLength: 100 });
+export const CreateInboxBody = Strict({
+  name: InboxName,
+  channel: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_]*$', description: 'a registered channel kind, e.g. "api"' }),
+  settings: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Any(), { maxProperties: 50 })),
+});
+export const Inbox = Type.Object({ id: Uuid, name: Type.String(), channel: Type.String(), settings: Type.Record(Type.String(), Type.Any()), createdAt: Timestamp });
+export const InboxList = Type.Object({ items: Type.Array(Inbox) });

@@ -1,0 +1,30 @@
+import { withWorkspace } from '../../db/tenancy.js';
+import { defineError } from '../../lib/errors.js';
+import type { ChannelRegistry } from '../channels/channels.registry.js';
+import type { WorkspaceDeps } from '../context.js';
+import { inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
+
+export const inboxErrors = { notFound: defineError('inboxes.not_found', 404, 'No such inbox') };
+
+function view(row: InboxRow, channels: ChannelRegistry) {
+  return { id: row.id, name: row.name, channel: row.channel, settings: channels.get(row.channel).publicSettings(row.settings), createdAt: row.created_at.toISOString() };
+}
+
+export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
+  const settings = await deps.channels.get(input.channel).validateSettings(input.settings ?? {});
+  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const id = await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: input.channel, settings, at: deps.clock.now() });
+    return view((await repo.find(tx, deps.workspaceId, id))!, deps.channels);
+  });
+}
+
+export async function listInboxes(deps: WorkspaceDeps & { channels: ChannelRegistry }) {
+  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId));
+  return { items: rows.map((r) => view(r, deps.channels)) };
+}
+
+export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, id: string) {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, id));
+  if (!row) throw inboxErrors.notFound();
+  return view(row, deps.channels);
+}

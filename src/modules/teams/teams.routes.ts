@@ -1,0 +1,17 @@
+import { Type } from 'typebox';
+import { Strict, Timestamp, Uuid, WorkspaceParams, errorResponses } from '../../http/schemas.js';
+import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import { createTeam, listTeams } from './teams.service.js';
+
+const tags = ['teams'];
+const Team = Type.Object({ id: Uuid, name: Type.String(), memberIds: Type.Array(Uuid), createdAt: Timestamp });
+const CreateTeamBody = Strict({ name: Type.String({ minLength: 1, maxLength: 100 }), memberIds: Type.Optional(Type.Array(Uuid, { maxItems: 500 })) });
+
+export function teamRoutes(app: App, server: ServerDeps): void {
+  app.get('/teams', { schema: { tags, summary: 'Teams with their members', params: WorkspaceParams, response: { 200: Type.Object({ items: Type.Array(Team) }), ...errorResponses(401, 404) } } },
+    async (request) => listTeams(workspaceDeps(server, request)));
+  app.post('/teams', {
+    config: { minRole: 'admin' },
+    schema: { tags, summary: 'Create a team (admin)', params: WorkspaceParams, body: CreateTeamBody, response: { 201: Team, ...errorResponses(401, 403, 404, 409, 422) } },
+  }, async (request, reply) => reply.code(201).send(await createTeam(workspaceDeps(server, request), request.body)));
+}

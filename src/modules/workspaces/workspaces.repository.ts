@@ -1,0 +1,84 @@
+import type { Queryable } from '../../db/pool.js';
+import type { Role } from '../auth/roles.js';
+
+export const workspacesRepository = {
+  async insertWorkspace(tx: Queryable, w: { name: string; slug: string; timeZone: string; at: Date }): Promise<string | undefined> {
+    const { rows } = await tx.query<{ id: string }>(
+      'insert into workspaces (name, slug, time_zone, created_at) values ($1, $2, $3, $4) on conflict (slug) do nothing returning id',
+      [w.name, w.slug, w.timeZone, w.at],
+    );
+    if (rows[0]) await tx.query('select rapport_ensure_conversation_sequence($1)', [rows[0].id]);
+    return rows[0]?.id;
+  },
+
+  async findWorkspace(tx: Queryable, id: string) {
+    const { rows } = await tx.query<{ id: string; name: string; slug: string; time_zone: string; created_at: Date }>('select * from workspaces where id = $1', [id]);
+    return rows[0];
+  },
+
+  async findUserByEmail(tx: Queryable, email: string) {
+    const { rows } = await tx.query<{ id: string; email: string; name: string }>('select id, email, name from users where lower(email) = lower($1)', [email]);
+    return rows[0];
+  },
+
+  async insertUser(tx: Queryable, u: { email: string; name: string; passwordHash: string | null; at: Date }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      'insert into users (email, name, password_hash, created_at) values ($1, $2, $3, $4) returning id',
+      [u.email, u.name, u.passwordHash, u.at],
+    );
+    return rows[0].id;
+  },
+
+  async insertMembership(tx: Queryable, ws: string, userId: string, role: Role, at: Date): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      'insert into memberships (workspace_id, user_id, role, created_at) values ($1, $2, $3, $4) on conflict do nothing',
+      [ws, userId, role, at],
+    );
+    return rowCount === 1;
+  },
+
+  async listMembers(tx: Queryable, ws: string) {
+    const { rows } = await tx.query<{ id: string; email: string; name: string; role: Role; created_at: Date }>(
+      `select u.id, u.email, u.name, m.role, m.created_at from memberships m join users u on u.id = m.user_id
+       where m.workspace_id = $1 order by u.name, u.id`,
+      [ws],
+    );
+    return rows;
+  },
+
+  async insertToken(tx: Queryable, t: { workspaceId: string; name: string; role: Exclude<Role, 'owner'>; hash: Buffer; prefix: string; createdBy: string | null; at: Date }) {
+    const { rows } = await tx.query<TokenRow>(
+      `insert into api_tokens (workspace_id, name, role, token_hash, prefix, created_by, created_at) values ($1, $2, $3, $4, $5, $6, $7)
+       returning id, name, role, prefix, created_at, last_used_at, revoked_at`,
+      [t.workspaceId, t.name, t.role, t.hash, t.prefix, t.createdBy, t.at],
+    );
+    return rows[0];
+  },
+
+  async listTokens(tx: Queryable, ws: string) {
+    const { rows } = await tx.query<TokenRow>(
+      'select id, name, role, prefix, created_at, last_used_at, revoked_at from api_tokens where workspace_id = $1 order by created_at desc, id',
+      [ws],
+    );
+    return rows;
+  },
+
+  async revokeToken(tx: Queryable, ws: string, id: string, at: Date) {
+    const { rows } = await tx.query<TokenRow & { token_hash: Buffer }>(
+      `update api_tokens set revoked_at = coalesce(revoked_at, $3) where workspace_id = $1 and id = $2
+       returning id, name, role, prefix, created_at, last_used_at, revoked_at`,
+      [ws, id, at],
+    );
+    return rows[0];
+  },
+};
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: Exclude<Role, 'owner'>;
+  prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}

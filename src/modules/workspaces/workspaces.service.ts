@@ -1,0 +1,91 @@
+import type { Pool } from '../../db/pool.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import type { Clock } from '../../lib/clock.js';
+import type { WorkspaceDeps } from '../context.js';
+import { atLeast, type Role } from '../auth/roles.js';
+import { hashPassword, newSecret, sha256 } from '../auth/secrets.js';
+import { inboxesRepository } from '../inboxes/inboxes.repository.js';
+import { workspaceErrors } from './workspaces.errors.js';
+import { workspacesRepository as repo, type TokenRow } from './workspaces.repository.js';
+
+/**
+ * Creates a workspace with its owner and a first API inbox. Runs as system: the workspace does not
+ * exist yet, so there is no tenant context to run in.
+ */
+export async function createWorkspace(
+  deps: { pool: Pool; clock: Clock },
+  input: { name: string; slug: string; timeZone?: string; ownerUserId: string },
+): Promise<{ id: string; inboxId: string }> {
+  return withSystem(deps.pool, async (tx) => {
+    const at = deps.clock.now();
+    const id = await repo.insertWorkspace(tx, { name: input.name, slug: input.slug, timeZone: input.timeZone ?? 'UTC', at });
+    if (!id) throw workspaceErrors.slugTaken();
+    await repo.insertMembership(tx, id, input.ownerUserId, 'owner', at);
+    const inboxId = await inboxesRepository.insert(tx, { workspaceId: id, name: 'API', channel: 'api', settings: {}, at });
+    return { id, inboxId };
+  });
+}
+
+/** A user account (no workspace yet). Used at first start and by tests. */
+export async function createUserAccount(deps: { pool: Pool; clock: Clock }, input: { email: string; name: string; password?: string }): Promise<string> {
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  return withSystem(deps.pool, (tx) => repo.insertUser(tx, { email: input.email.trim().toLowerCase(), name: input.name, passwordHash, at: deps.clock.now() }));
+}
+
+export async function getWorkspace(deps: WorkspaceDeps, role: Role) {
+  const w = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.findWorkspace(tx, deps.workspaceId));
+  return { id: w.id, name: w.name, slug: w.slug, timeZone: w.time_zone, role, createdAt: w.created_at.toISOString() };
+}
+
+/**
+ * Adds a person to the workspace. An existing account (same email) is added as it is: its password
+ * and sessions are never touched from here, so nobody can take over an account by "inviting" it.
+ */
+export async function addMember(deps: WorkspaceDeps, callerRole: Role, input: { email: string; name: string; role: Role; password?: string }) {
+  if (input.role === 'owner' && callerRole !== 'owner') throw workspaceErrors.ownerOnly();
+  const email = input.email.trim().toLowerCase();
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const at = deps.clock.now();
+    // users is not a tenant table: look it up by email only, and reveal nothing about it.
+    const existing = await repo.findUserByEmail(tx, email);
+    const userId = existing?.id ?? (await repo.insertUser(tx, { email, name: input.name, passwordHash, at }));
+    if (!(await repo.insertMembership(tx, deps.workspaceId, userId, input.role, at))) throw workspaceErrors.alreadyMember();
+    const member = (await repo.listMembers(tx, deps.workspaceId)).find((m) => m.id === userId)!;
+    return { id: member.id, email: member.email, name: member.name, role: member.role, createdAt: member.created_at.toISOString() };
+  });
+}
+
+export async function listMembers(deps: WorkspaceDeps) {
+  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.listMembers(tx, deps.workspaceId));
+  return { items: rows.map((m) => ({ id: m.id, email: m.email, name: m.name, role: m.role, createdAt: m.created_at.toISOString() })) };
+}
+
+const tokenView = (t: TokenRow) => ({
+  id: t.id, name: t.name, role: t.role, prefix: t.prefix, createdAt: t.created_at.toISOString(),
+  lastUsedAt: t.last_used_at?.toISOString() ?? null, revokedAt: t.revoked_at?.toISOString() ?? null,
+});
+
+/** A new API token, returned once. Only its SHA-256 is stored; it is 256 random bits (SECURITY A5). */
+export async function createToken(deps: WorkspaceDeps, callerRole: Role, input: { name: string; role?: Exclude<Role, 'owner'> }) {
+  const role = input.role ?? 'admin';
+  if (!atLeast(callerRole, role)) throw workspaceErrors.tokenRoleTooHigh();
+  const token = newSecret('rpt_');
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) =>
+    repo.insertToken(tx, {
+      workspaceId: deps.workspaceId, name: input.name, role, hash: sha256(token), prefix: token.slice(0, 10),
+      createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
+    }),
+  );
+  return { ...tokenView(row), token };
+}
+
+export async function listTokens(deps: WorkspaceDeps) {
+  return { items: (await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.listTokens(tx, deps.workspaceId))).map(tokenView) };
+}
+
+export async function revokeToken(deps: WorkspaceDeps, id: string) {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.revokeToken(tx, deps.workspaceId, id, deps.clock.now()));
+  if (!row) throw workspaceErrors.tokenNotFound();
+  return tokenView(row);
+}

@@ -1,0 +1,129 @@
+import type { Runner } from 'graphile-worker';
+import { loadConfig, publicUrl, type Config } from './config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { createPool, type Pool } from './db/pool.js';
+import { DELIVER_TASK, EventDispatcher, deliverTask } from './events/dispatcher.js';
+import type { Subscriber } from './events/subscribers.js';
+import { buildApp } from './http/app.js';
+import { PrincipalResolver } from './http/auth.js';
+import type { App, ServerDeps } from './http/types.js';
+import { prepareQueue, startWorker, type Tasks } from './jobs/queue.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { LoginThrottle } from './modules/auth/login-throttle.js';
+import { ChannelRegistry } from './modules/channels/channels.registry.js';
+import { seedDemo } from './modules/demo/demo.seed.js';
+import { modules as defaultModules } from './modules/index.js';
+import type { RapportModule } from './modules/module.js';
+
+export interface Rapport {
+  app: App;
+  pool: Pool;
+  url: string;
+  server: ServerDeps;
+  dispatcher: EventDispatcher;
+  /** The embedded database, when Rapport runs its own. */
+  database: EmbeddedDatabase | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  clock?: Clock;
+  modules?: RapportModule[];
+  /** Extra subscribers (tests). */
+  subscribers?: Subscriber[];
+  /** Print to the console (credentials, URL). */
+  print?: (line: string) => void;
+  /** Run background jobs and the dispatcher in this process (default true). */
+  workers?: boolean;
+}
+
+/**
+ * Start order: config -> database -> migrations -> demo data -> app -> listeners -> workers.
+ * Stop order is the reverse, and each step is bounded so Ctrl-C ends within seconds.
+ */
+export async function startRapport(config: Config = loadConfig(), opts: StartOptions = {}): Promise<Rapport> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const mods = opts.modules ?? defaultModules;
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((error) => log.warn({ err: (error as Error).message }, 'error while stopping'));
+    }
+  };
+
+  try {
+    let database: EmbeddedDatabase | null = null;
+    let url = config.databaseUrl;
+    if (!url) {
+      database = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (msg) => log.info(msg) });
+      stops.push(() => database!.stop());
+      url = database.url;
+      log.info({ port: database.port, dataDir: config.dataDir }, 'embedded PostgreSQL is running');
+    }
+    const pool = createPool(url, { max: 30 });
+    stops.push(() => pool.end());
+    await migrate(pool, (msg) => log.info(msg));
+    await prepareQueue(pool);
+    await warnIfRlsBypassed(pool, log);
+
+    const channels = new ChannelRegistry();
+    for (const m of mods) for (const c of m.channels ?? []) channels.register(c);
+    const resolver = new PrincipalResolver(pool, clock);
+    const server: ServerDeps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels };
+
+    if (config.seedDemo) {
+      const seeded = await seedDemo(server);
+      if (seeded) {
+        print('');
+        print('  A demo workspace was created. Sign in with:');
+        print(`    email:    ${seeded.email}`);
+        print(`    password: ${seeded.password}${seeded.generated ? '   (generated; shown only this once)' : ''}`);
+        print('');
+      }
+    }
+
+    const app = await buildApp(server, {
+      workspaceModules: mods.flatMap((m) => (m.workspaceRoutes ? [m.workspaceRoutes] : [])),
+      plugins: mods.flatMap((m) => (m.plugins ? [m.plugins] : [])),
+    });
+    stops.push(() => app.close());
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const publicAddress = publicUrl(config, port);
+
+    const subscribers = [...mods.flatMap((m) => m.subscribers?.(server) ?? []), ...(opts.subscribers ?? [])];
+    const dispatcher = new EventDispatcher(pool, subscribers, log);
+    if (opts.workers !== false) {
+      const tasks: Tasks = { [DELIVER_TASK]: deliverTask(pool, subscribers, log) };
+      for (const m of mods) Object.assign(tasks, m.tasks?.(server) ?? {});
+      const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log });
+      stops.push(() => runner.stop());
+      await dispatcher.start();
+      stops.push(() => dispatcher.stop());
+    }
+    for (const m of mods) {
+      const started = await m.start?.(server);
+      if (started) stops.push(() => started.stop());
+    }
+
+    print(`Rapport is running at ${publicAddress}  (API docs: ${publicAddress}/api/docs)`);
+    return { app, pool, url: publicAddress, server, dispatcher, database, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Row-level security does not bind superusers or BYPASSRLS roles: say so when DATABASE_URL uses one. */
+async function warnIfRlsBypassed(pool: Pool, log: Logger): Promise<void> {
+  const { rows } = await pool.query<{ bypass: boolean }>('select rolsuper or rolbypassrls as bypass from pg_roles where rolname = current_user');
+  if (rows[0]?.bypass) {
+    log.warn('the database role is a superuser or has BYPASSRLS: row-level security will not back tenant isolation; use a plain role');
+  }
+}

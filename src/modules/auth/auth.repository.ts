@@ -77,7 +77,7 @@ export const authRepository = {
   async touchToken(tx: Queryable, id: string, now: Date): Promise<void> {
     // At most one write a minute per token: a busy integration must not turn every read into a write.
     await tx.query(
-      `update api_tokens set last_used_at = $2 where id = $1 and (last_used_at is null or last_used_at < $2 - interval '1 minute')`,
+      `update api_tokens set last_used_at = $2 where id = $1 and (last_used_at is null or last_used_at < $2::timestamptz - interval '1 minute')`,
       [id, now],
     );
   },

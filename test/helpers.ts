@@ -52,7 +52,7 @@ export async function createTestWorkspace(rapport: Rapport, slug = `ws-${process
 }
 
 /** Adds a member with a password and returns their id and credentials. */
-export async function addTestMember(rapport: Rapport, ws: TestWorkspace, role: Role, name = role) {
+export async function addTestMember(rapport: Rapport, ws: TestWorkspace, role: Role, name: string = role) {
   const email = `${name}-${++counter}-${ws.workspaceId.slice(0, 8)}@example.test`;
   const password = 'another long password';
   const deps = rapport.server;

@@ -14,7 +14,7 @@ interface CustomerRow {
 
 const SELECT_CUSTOMER = `
   select c.id, c.name, c.custom_attributes, c.created_at, c.updated_at,
-    coalesce((select json_agg(json_build_object('id', i.id, 'kind', i.kind, 'value', i.value) order by i.created_at, i.id)
+    coalesce((select json_agg(json_build_object('id', i.id, 'kind', i.kind, 'value', i.value) order by array_position(array['email', 'phone', 'external_id'], i.kind), i.created_at, i.id)
               from customer_identities i where i.workspace_id = c.workspace_id and i.customer_id = c.id), '[]') as identities
   from customers c`;
 

@@ -6,7 +6,7 @@ export type Logger = pino.Logger;
  * Structured logs. Bodies, passwords, tokens and cookies never reach them: request logging is limited
  * to method, route and status, and these paths are redacted in case an object slips through.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     redact: {
@@ -16,5 +16,5 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  }, destination);
 }

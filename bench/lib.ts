@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,3 +37,49 @@ export function summarize(samples: number[]): { p50: number; p95: number; p99: n
 }
 
 export const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+/**
+ * CPU seconds (user + system) used so far by a process, from /proc/<pid>/stat (Linux only; NaN
+ * elsewhere). Used to say where the time of a benchmark went: load generator, server, database.
+ */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL listening on `port`: its postmaster and every backend and
+ * helper process it forked (exited backends are not counted, so keep connections open while measuring).
+ */
+export function postgresCpuSeconds(port: number): number {
+  let postmaster = 0;
+  const procs: { pid: number; ppid: number }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      procs.push({ pid: Number(entry), ppid });
+      if (!postmaster && stat.includes('(postgres)')) {
+        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const p = args.indexOf('-p');
+        if (p >= 0 && args[p + 1] === String(port)) postmaster = Number(entry);
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (!postmaster) return NaN;
+  return procs.filter((p) => p.pid === postmaster || p.ppid === postmaster).reduce((sum, p) => sum + cpuSecondsOf(p.pid), 0);
+}
+
+/** CPU used by this process so far, in seconds. */
+export const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};

@@ -1,0 +1,587 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { WebSocket } from 'ws';
+import type { Pool } from '../../db/pool.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import type { EventRow } from '../../events/outbox.js';
+import type { Logger } from '../../lib/logger.js';
+import { atLeast, type Role } from '../auth/roles.js';
+import { Presence, type PresenceMessage } from './presence.js';
+import { CloseCodes, MAX_CLIENT_FRAME_BYTES, frameErrors, parseClientFrame, type ClientFrame, type EventPayload, type ServerFrame, type Viewer } from './realtime.protocol.js';
+import { realtimeRepository as repo } from './realtime.repository.js';
+
+export interface HubOptions {
+  /** Longest wait for a lower event id that has not committed yet before it is taken as rolled back. */
+  gapTimeoutMs?: number;
+  /** Ping every socket this often; one that did not answer the previous ping is dropped. */
+  heartbeatMs?: number;
+  /** Most events replayed on resume; more than this and the client gets `reset` and refetches. */
+  replayLimit?: number;
+  /** Frames a client may send: a token bucket of `burst` refilled at `perSecond`. */
+  rate?: { perSecond: number; burst: number };
+  /** A socket whose unsent data grows past this is too slow: closed (4408) so it reconnects and resumes. */
+  maxBufferedBytes?: number;
+  presence?: { refreshMs?: number; ttlMs?: number; typingMs?: number; tickMs?: number };
+}
+
+/** Who a socket belongs to, settled before the upgrade (see realtime.routes.ts). */
+export interface Principal {
+  workspaceId: string;
+  role: Role;
+  userId: string | null;
+  name: string;
+  /** Re-checked at every heartbeat: a revoked session, token or membership closes the socket. */
+  stillValid(): Promise<'ok' | 'unauthenticated' | 'not_found'>;
+}
+
+const EVENTS_CHANNEL = 'rapport_events';
+const PRESENCE_CHANNEL = 'rapport_presence';
+const CATCH_UP_LIMIT = 10_000;
+
+export function toEventPayload(row: EventRow): EventPayload {
+  return {
+    id: String(row.id),
+    type: row.type,
+    conversationId: row.conversation_id,
+    actor: { type: row.actor_type, id: row.actor_id },
+    data: row.data,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+class Connection {
+  readonly id = randomUUID();
+  alive = true;
+  replaying = true;
+  buffered: string[] = [];
+  /** Live events at or below this id were already delivered to the client by someone (its resume cursor). */
+  floor = 0;
+  tokens: number;
+  lastRefill = performance.now();
+  knownConversations = new Set<string>();
+  queue: Promise<void> = Promise.resolve();
+  closed = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly principal: Principal,
+    private readonly hub: RealtimeHub,
+    burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  send(frame: ServerFrame | string): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) {
+      this.close(CloseCodes.slowConsumer, 'slow consumer');
+      return;
+    }
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  sendEvent(id: number, text: string): void {
+    if (id <= this.floor) return;
+    if (this.replaying) this.buffered.push(text);
+    else this.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      this.socket.terminate();
+    }
+    // A peer that does not complete the closing handshake is cut off.
+    setTimeout(() => this.socket.terminate(), 2000).unref();
+  }
+}
+
+interface Pending {
+  workspaceId: string;
+  fetched: boolean;
+  row: EventRow | null;
+}
+
+/**
+ * One per instance. Holds this instance's sockets by workspace and feeds them every committed domain
+ * event of their workspace, in event-id order, plus presence.
+ *
+ * Fan-out: one dedicated connection LISTENs on `rapport_events` (the events insert trigger NOTIFYs at
+ * commit, on every instance) and `rapport_presence`. Each event row is fetched once per instance, in
+ * batches, only when a local socket of its workspace is connected, serialised once and written to each
+ * socket.
+ *
+ * Ordering and resume: ids are taken at insert but notified at commit, so id 11 may arrive before 10.
+ * The hub delivers in id order and keeps a watermark W (every id <= W is delivered or known not to
+ * exist): a gap waits for the lower id at most `gapTimeoutMs` (then it is taken as rolled back). So the
+ * highest id a client has seen is a safe resume cursor, and a resume replays (cursor, W] from the
+ * table before going live with ids > W: nothing missed, nothing twice.
+ */
+export class RealtimeHub {
+  readonly instanceId = randomUUID();
+  readonly maxBufferedBytes: number;
+  private readonly gapTimeoutMs: number;
+  private readonly heartbeatMs: number;
+  private readonly replayLimit: number;
+  private readonly rate: { perSecond: number; burst: number };
+  readonly presence: Presence;
+  private readonly byWorkspace = new Map<string, Set<Connection>>();
+  private readonly connections = new Set<Connection>();
+
+  private watermark = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly toFetch = new Set<number>();
+  private readonly skipped = new Set<number>();
+  private gapTimer: NodeJS.Timeout | null = null;
+  private gapAt = -1;
+  private flushing = false;
+  private flushAgain = false;
+  private flushScheduled = false;
+
+  private listener: pg.PoolClient | null = null;
+  private initialized = false;
+  private started: Promise<void> | null = null;
+  private stopped = false;
+  private reconnectDelay = 250;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly presenceOut = new Map<string, PresenceMessage>();
+  private presenceSending = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    opts: HubOptions = {},
+  ) {
+    this.gapTimeoutMs = opts.gapTimeoutMs ?? 150;
+    this.heartbeatMs = opts.heartbeatMs ?? 30_000;
+    this.replayLimit = opts.replayLimit ?? 1000;
+    this.rate = opts.rate ?? { perSecond: 20, burst: 40 };
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.presence = new Presence({
+      instanceId: this.instanceId,
+      refreshMs: opts.presence?.refreshMs,
+      ttlMs: opts.presence?.ttlMs,
+      typingMs: opts.presence?.typingMs,
+      publish: (m) => this.publishPresence(m),
+      onChange: (ws, conv, viewers) => this.broadcastPresence(ws, conv, viewers),
+    });
+    this.presenceTickMs = opts.presence?.tickMs ?? 1000;
+  }
+  private readonly presenceTickMs: number;
+
+  /** Starts listening; resolves once the watermark is known, so every later commit is heard. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      await this.connectListener();
+      this.timers.push(setInterval(() => this.heartbeat(), this.heartbeatMs));
+      this.timers.push(setInterval(() => this.presence.tick(), this.presenceTickMs));
+      for (const t of this.timers) t.unref();
+    })();
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    for (const c of this.connections) c.close(CloseCodes.goingAway, 'server shutting down');
+    const listener = this.listener;
+    this.listener = null;
+    if (listener) {
+      await listener.query(`unlisten *`).catch(() => {});
+      listener.release();
+    }
+  }
+
+  /** For tests and the benchmark: the ids delivered so far (every id <= this is settled). */
+  get lastEventId(): string {
+    return String(this.watermark);
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Simulates losing the LISTEN connection (tests): it reconnects and catches up from the watermark. */
+  dropListenerForTest(): void {
+    this.listener?.emit('error', new Error('dropped by a test'));
+  }
+
+  // ---- the LISTEN connection ------------------------------------------------------------------
+
+  private async connectListener(): Promise<void> {
+    const client = await this.pool.connect();
+    let lost = false;
+    const onLost = (error?: Error) => {
+      if (lost || this.stopped) return;
+      lost = true;
+      if (this.listener === client) this.listener = null;
+      client.release(true);
+      this.log.warn({ err: error?.message }, 'realtime listener connection lost; reconnecting');
+      this.scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    client.on('notification', (n) => {
+      if (!n.payload) return;
+      if (n.channel === EVENTS_CHANNEL) this.onEventNotification(n.payload);
+      else if (n.channel === PRESENCE_CHANNEL) this.onPresenceNotification(n.payload);
+    });
+    await client.query(`listen ${EVENTS_CHANNEL}`);
+    await client.query(`listen ${PRESENCE_CHANNEL}`);
+    this.listener = client;
+    if (!this.initialized) {
+      this.initialized = true;
+      // Everything committed before LISTEN is history (replayed on demand); everything after is heard.
+      this.watermark = Number(await withSystem(this.pool, (tx) => repo.maxEventId(tx)));
+    } else {
+      await this.catchUp();
+    }
+    this.reconnectDelay = 250;
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.reconnectDelay;
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.connectListener().catch((error) => {
+        this.log.warn({ err: (error as Error).message }, 'realtime listener reconnect failed');
+        this.scheduleReconnect();
+      });
+    }, delay).unref();
+  }
+
+  /** After a lost LISTEN: the commits we did not hear of, read from the table. */
+  private async catchUp(): Promise<void> {
+    const rows = await withSystem(this.pool, (tx) => repo.eventIdsAfter(tx, String(this.watermark), CATCH_UP_LIMIT + 1));
+    if (rows.length > CATCH_UP_LIMIT) {
+      // Too far behind to replay: every client refetches, and we start again from the newest id.
+      this.log.warn('realtime listener too far behind; clients reset');
+      this.pending.clear();
+      this.toFetch.clear();
+      this.watermark = Number(await withSystem(this.pool, (tx) => repo.maxEventId(tx)));
+      for (const c of this.connections) {
+        c.send({ type: 'reset' });
+        c.send({ type: 'ready', lastEventId: String(this.watermark) });
+      }
+      return;
+    }
+    for (const r of rows) this.noteEvent(Number(r.id), r.workspace_id);
+    this.scheduleFlush();
+  }
+
+  private onEventNotification(payload: string): void {
+    let message: { id?: unknown; workspaceId?: unknown };
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    const id = Number(message.id);
+    if (!Number.isSafeInteger(id) || typeof message.workspaceId !== 'string') return;
+    this.noteEvent(id, message.workspaceId);
+    this.scheduleFlush();
+  }
+
+  private noteEvent(id: number, workspaceId: string): void {
+    if (id <= this.watermark) {
+      // Only an id we gave up on (a commit slower than gapTimeoutMs) is news; anything else is a repeat.
+      if (!this.skipped.delete(id)) return;
+      this.log.warn({ id }, 'event committed after its gap was skipped; delivered late');
+    } else if (this.pending.has(id)) return;
+    const wanted = this.byWorkspace.has(workspaceId);
+    this.pending.set(id, { workspaceId, fetched: !wanted, row: null });
+    if (wanted) this.toFetch.add(id);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // One tick of batching: notifications that arrived together are fetched with one query.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      while (this.toFetch.size > 0) {
+        const ids = [...this.toFetch];
+        this.toFetch.clear();
+        let rows: EventRow[];
+        try {
+          rows = await withSystem(this.pool, (tx) => repo.eventsByIds(tx, ids.map(String)));
+        } catch (error) {
+          this.log.warn({ err: (error as Error).message }, 'realtime could not read events; retrying');
+          for (const id of ids) this.toFetch.add(id);
+          setTimeout(() => this.scheduleFlush(), 500).unref();
+          return;
+        }
+        const byId = new Map(rows.map((r) => [Number(r.id), r]));
+        for (const id of ids) {
+          const p = this.pending.get(id);
+          if (!p) continue;
+          p.fetched = true;
+          p.row = byId.get(id) ?? null;
+        }
+      }
+      this.advance();
+    } finally {
+      this.flushing = false;
+      if (this.flushAgain) {
+        this.flushAgain = false;
+        this.scheduleFlush();
+      }
+    }
+  }
+
+  /** Delivers pending events in id order as far as there is no gap. */
+  private advance(): void {
+    // Late events (id below the watermark) go out at once.
+    for (const [id, p] of this.pending) {
+      if (id > this.watermark || !p.fetched) continue;
+      this.pending.delete(id);
+      if (p.row) this.deliver(id, p.row);
+    }
+    for (;;) {
+      const next = this.pending.get(this.watermark + 1);
+      if (!next || !next.fetched) break;
+      this.watermark++;
+      this.pending.delete(this.watermark);
+      if (next.row) this.deliver(this.watermark, next.row);
+    }
+    const gap = this.pending.size > 0 && !this.pending.has(this.watermark + 1);
+    if (!gap) {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+      return;
+    }
+    if (this.gapTimer && this.gapAt === this.watermark) return;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapAt = this.watermark;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.gapAt !== this.watermark) return this.advance();
+      // The missing ids never committed in time: rolled back, or a very slow transaction (delivered late).
+      const above = [...this.pending.keys()].filter((id) => id > this.watermark);
+      if (above.length === 0) return;
+      const next = Math.min(...above);
+      for (let id = this.watermark + 1; id < next; id++) this.skipped.add(id);
+      if (this.skipped.size > 10_000) this.skipped.clear();
+      this.watermark = next - 1;
+      this.advance();
+    }, this.gapTimeoutMs);
+    this.gapTimer.unref();
+  }
+
+  private deliver(id: number, row: EventRow): void {
+    const conns = this.byWorkspace.get(row.workspace_id);
+    if (!conns || conns.size === 0) return;
+    const text = JSON.stringify({ type: 'event', event: toEventPayload(row) });
+    for (const c of conns) c.sendEvent(id, text);
+  }
+
+  // ---- sockets --------------------------------------------------------------------------------
+
+  /**
+   * Takes over an upgraded socket whose principal is settled: replays from `lastEventId` if given, says
+   * `ready`, then streams live. Handlers are attached at once so no early frame is lost.
+   */
+  attach(socket: WebSocket, principal: Principal, lastEventId: string | undefined): void {
+    const conn = new Connection(socket, principal, this, this.rate.burst);
+    this.connections.add(conn);
+    let set = this.byWorkspace.get(principal.workspaceId);
+    if (!set) this.byWorkspace.set(principal.workspaceId, (set = new Set()));
+    set.add(conn);
+    // Events already heard for this workspace but not yet delivered were skipped as unwanted: fetch them.
+    for (const [id, p] of this.pending) {
+      if (p.workspaceId === principal.workspaceId && p.fetched && !p.row && id > this.watermark) {
+        p.fetched = false;
+        this.toFetch.add(id);
+      }
+    }
+    if (this.toFetch.size > 0) this.scheduleFlush();
+
+    socket.on('pong', () => {
+      conn.alive = true;
+    });
+    socket.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer | Buffer[] | ArrayBuffer, isBinary));
+    socket.on('close', () => this.detach(conn));
+    socket.on('error', () => this.detach(conn));
+
+    void this.start()
+      .then(() => this.resume(conn, lastEventId))
+      .catch((error) => {
+        this.log.warn({ err: (error as Error).message }, 'realtime resume failed');
+        conn.close(1011, 'resume failed');
+      });
+  }
+
+  private async resume(conn: Connection, lastEventId: string | undefined): Promise<void> {
+    const upTo = this.watermark;
+    const from = lastEventId === undefined ? undefined : Number(lastEventId);
+    let replayed = 0;
+    if (from !== undefined && from < upTo) {
+      const rows = await withWorkspace(this.pool, conn.principal.workspaceId, (tx) =>
+        repo.workspaceEventsBetween(tx, conn.principal.workspaceId, String(from), String(upTo), this.replayLimit + 1),
+      );
+      if (rows.length > this.replayLimit) conn.send({ type: 'reset' });
+      else {
+        for (const r of rows) conn.send(JSON.stringify({ type: 'event', event: toEventPayload(r) }));
+        replayed = rows.length;
+      }
+    }
+    if (from !== undefined && from > upTo) conn.floor = from;
+    conn.send({ type: 'ready', lastEventId: String(Math.max(upTo, from ?? 0)), replayed });
+    conn.replaying = false;
+    for (const text of conn.buffered.splice(0)) conn.send(text);
+  }
+
+  private detach(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    conn.closed = true;
+    const set = this.byWorkspace.get(conn.principal.workspaceId);
+    set?.delete(conn);
+    if (set && set.size === 0) this.byWorkspace.delete(conn.principal.workspaceId);
+    this.presence.leave(conn.id);
+  }
+
+  private onMessage(conn: Connection, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
+    if (conn.closed) return;
+    // Flooding (SECURITY C5): a token bucket per connection; an empty bucket closes the connection.
+    const now = performance.now();
+    conn.tokens = Math.min(this.rate.burst, conn.tokens + ((now - conn.lastRefill) / 1000) * this.rate.perSecond);
+    conn.lastRefill = now;
+    if (conn.tokens < 1) return conn.close(CloseCodes.rateLimited, 'too many frames');
+    conn.tokens -= 1;
+    if (isBinary) return conn.close(CloseCodes.unsupportedData, 'text frames only');
+    const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    // ws enforces maxPayload already; this holds even if another module configured the server larger.
+    if (buffer.length > MAX_CLIENT_FRAME_BYTES) return conn.close(CloseCodes.tooBig, 'frame too large');
+    const parsed = parseClientFrame(buffer.toString('utf8'));
+    if (!parsed.ok) {
+      if (parsed.reason === 'not_json') return conn.close(CloseCodes.invalidPayload, 'frames are JSON');
+      return conn.send({ type: 'error', code: frameErrors.badFrame });
+    }
+    // Frames of one connection are handled one after another (a `view` check finishes before `typing`).
+    conn.queue = conn.queue
+      .then(() => this.handle(conn, parsed.frame))
+      .catch((error) => {
+        this.log.warn({ err: (error as Error).message }, 'realtime frame failed');
+        conn.send({ type: 'error', code: 'internal' });
+      });
+  }
+
+  private async handle(conn: Connection, frame: ClientFrame): Promise<void> {
+    if (conn.closed) return;
+    const p = conn.principal;
+    switch (frame.type) {
+      case 'ping':
+        return conn.send({ type: 'pong' });
+      case 'view': {
+        if (!p.userId) return conn.send({ type: 'error', code: frameErrors.needsUser });
+        const conversationId = frame.conversationId?.toLowerCase() ?? null;
+        if (conversationId && !(await this.conversationVisible(conn, conversationId))) {
+          return conn.send({ type: 'error', code: frameErrors.conversationNotFound });
+        }
+        if (conn.closed) return;
+        this.presence.view(conn.id, p.workspaceId, conversationId, { userId: p.userId, name: p.name });
+        if (conversationId) conn.send({ type: 'presence', conversationId, viewers: this.presence.viewers(p.workspaceId, conversationId) });
+        return;
+      }
+      case 'typing': {
+        if (!p.userId) return conn.send({ type: 'error', code: frameErrors.needsUser });
+        if (!atLeast(p.role, 'agent')) return conn.send({ type: 'error', code: frameErrors.forbidden });
+        if (!this.presence.isViewing(conn.id, frame.conversationId.toLowerCase())) return conn.send({ type: 'error', code: frameErrors.notViewing });
+        this.presence.typing(conn.id, frame.typing);
+        return;
+      }
+    }
+  }
+
+  /** Whether the conversation exists in the socket's workspace (RLS-scoped; cached per connection). */
+  private async conversationVisible(conn: Connection, conversationId: string): Promise<boolean> {
+    if (conn.knownConversations.has(conversationId)) return true;
+    const ws = conn.principal.workspaceId;
+    const ok = await withWorkspace(this.pool, ws, (tx) => repo.conversationExists(tx, ws, conversationId));
+    if (ok) {
+      if (conn.knownConversations.size > 500) conn.knownConversations.clear();
+      conn.knownConversations.add(conversationId);
+    }
+    return ok;
+  }
+
+  private heartbeat(): void {
+    for (const c of this.connections) {
+      if (!c.alive) {
+        c.socket.terminate();
+        this.detach(c);
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.socket.ping();
+      } catch {
+        /* closed meanwhile */
+      }
+      void c.principal.stillValid().then(
+        (state) => {
+          if (state === 'unauthenticated') c.close(CloseCodes.unauthenticated, 'signed out');
+          else if (state === 'not_found') c.close(CloseCodes.notFound, 'no such workspace');
+        },
+        () => {},
+      );
+    }
+  }
+
+  // ---- presence -------------------------------------------------------------------------------
+
+  private onPresenceNotification(payload: string): void {
+    let m: PresenceMessage;
+    try {
+      m = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (typeof m?.i !== 'string' || typeof m.w !== 'string' || typeof m.c !== 'string' || !Array.isArray(m.v) || typeof m.ttl !== 'number') return;
+    this.presence.receive(m);
+  }
+
+  private broadcastPresence(workspaceId: string, conversationId: string, viewers: Viewer[]): void {
+    const conns = this.byWorkspace.get(workspaceId);
+    if (!conns) return;
+    const text = JSON.stringify({ type: 'presence', conversationId, viewers });
+    for (const c of conns) if (!c.replaying) c.send(text);
+  }
+
+  /** Presence NOTIFYs go out one at a time, latest state per conversation, so they arrive in order. */
+  private publishPresence(message: PresenceMessage): void {
+    if (this.stopped) return;
+    this.presenceOut.set(`${message.w}:${message.c}`, message);
+    if (this.presenceSending) return;
+    this.presenceSending = true;
+    void (async () => {
+      try {
+        while (this.presenceOut.size > 0 && !this.stopped) {
+          const [k, m] = this.presenceOut.entries().next().value as [string, PresenceMessage];
+          this.presenceOut.delete(k);
+          await withSystem(this.pool, (tx) => repo.notify(tx, PRESENCE_CHANNEL, JSON.stringify(m))).catch((error) =>
+            this.log.warn({ err: (error as Error).message }, 'presence publish failed'),
+          );
+        }
+      } finally {
+        this.presenceSending = false;
+      }
+    })();
+  }
+}

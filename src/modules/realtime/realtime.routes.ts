@@ -1,0 +1,108 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyRequest } from 'fastify';
+import { publicUrl } from '../../config.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import type { App, ServerDeps } from '../../http/types.js';
+import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
+import { realtimeErrors } from './realtime.errors.js';
+import type { Principal, RealtimeHub } from './realtime.hub.js';
+import { realtimeRepository as repo } from './realtime.repository.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Settled = { status: 'ok'; principal: Principal } | { status: 'unauthenticated' } | { status: 'not_found' };
+
+/** The origins a browser page of this Rapport has: PUBLIC_URL (or http://HOST:PORT) and the Host it was reached at. */
+function ownOrigins(app: App, server: ServerDeps, request: FastifyRequest): Set<string> {
+  const address = app.server.address() as AddressInfo | null;
+  const own = new URL(publicUrl(server.config, address?.port ?? server.config.port));
+  const origins = new Set([own.origin]);
+  const host = request.headers.host;
+  if (host) {
+    try {
+      origins.add(new URL(`${own.protocol}//${host}`).origin);
+    } catch {
+      /* a Host header that is not a host adds nothing */
+    }
+  }
+  return origins;
+}
+
+function normalizedOrigin(value: string): string | null {
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * GET /api/v1/realtime?workspaceId=&lastEventId= (WebSocket). Who may connect is settled before the
+ * upgrade: the Origin must be this server's (a browser always sends one; only bearer-token clients may
+ * omit it), then the caller (session cookie or bearer token, resolved by the global auth hook) must
+ * belong to the workspace. A wrong Origin is an HTTP 403 and never upgrades; no caller closes with
+ * 4401 and a workspace that is not theirs (or does not exist) with 4404, the same in both cases.
+ */
+export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): void {
+  const settled = new WeakMap<FastifyRequest, Settled>();
+
+  app.get('/api/v1/realtime', {
+    websocket: true,
+    schema: { querystring: RealtimeQuery, hide: true },
+    preHandler: async (request: FastifyRequest) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined) {
+        const o = normalizedOrigin(origin);
+        if (!o || !ownOrigins(app, server, request).has(o)) throw realtimeErrors.originRefused();
+      } else if (request.auth?.kind !== 'token') {
+        throw realtimeErrors.originRefused('A browser connection must send its Origin.');
+      }
+      settled.set(request, await settle(server, request));
+    },
+  } as never, ((socket: import('ws').WebSocket, request: FastifyRequest<{ Querystring: RealtimeQuery }>) => {
+    const s = settled.get(request);
+    if (!s || s.status === 'unauthenticated') return socket.close(CloseCodes.unauthenticated, 'sign in');
+    if (s.status === 'not_found') return socket.close(CloseCodes.notFound, 'no such workspace');
+    hub.attach(socket, s.principal, request.query.lastEventId);
+  }) as never);
+}
+
+async function settle(server: ServerDeps, request: FastifyRequest): Promise<Settled> {
+  const auth = request.auth;
+  if (!auth) return { status: 'unauthenticated' };
+  const raw = (request.query as RealtimeQuery).workspaceId;
+  if (!UUID_RE.test(raw)) return { status: 'not_found' };
+  const workspaceId = raw.toLowerCase();
+  const resolver = server.resolver;
+  if (auth.kind === 'token') {
+    if (auth.workspaceId !== workspaceId) return { status: 'not_found' };
+    const name = (await withWorkspace(server.pool, workspaceId, (tx) => repo.tokenName(tx, workspaceId, auth.tokenId))) ?? 'API token';
+    const header = request.headers.authorization ?? '';
+    const rawToken = /^Bearer\s+(\S{1,200})$/i.exec(header)?.[1] ?? '';
+    return {
+      status: 'ok',
+      principal: {
+        workspaceId, role: auth.role, userId: null, name,
+        stillValid: async () => {
+          const t = await resolver.token(rawToken);
+          return t && t.workspaceId === workspaceId ? 'ok' : 'unauthenticated';
+        },
+      },
+    };
+  }
+  const role = await resolver.membership(workspaceId, auth.userId);
+  if (!role) return { status: 'not_found' };
+  const name = (await withSystem(server.pool, (tx) => repo.userName(tx, auth.userId))) ?? '';
+  const { sessionToken, userId } = auth;
+  return {
+    status: 'ok',
+    principal: {
+      workspaceId, role, userId, name,
+      stillValid: async () => {
+        const s = await resolver.session(sessionToken);
+        if (!s) return 'unauthenticated';
+        return (await resolver.membership(workspaceId, userId)) ? 'ok' : 'not_found';
+      },
+    },
+  };
+}

@@ -1,9 +1,11 @@
 import type { RapportModule } from './module.js';
 import { apiChannel } from './channels/channels.registry.js';
+import { conversationsModule } from './conversations/conversations.module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
 
 /** Every module the server runs, in start order. Add a line here to plug a new domain in. */
 export const modules: RapportModule[] = [
   { name: 'api-channel', channels: [apiChannel] },
+  conversationsModule,
   realtimeModule,
 ];

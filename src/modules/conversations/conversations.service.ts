@@ -4,6 +4,9 @@ import type { NewEvent } from '../../events/outbox.js';
 import { recordEvents } from '../../events/outbox.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { commonErrors } from '../../lib/errors.js';
+import { enqueue } from '../../jobs/queue.js';
+
+export const WAKE_SNOOZED_TASK = 'conversations.wake_snoozed';
 import { preview, sanitizeMessageHtml } from '../../lib/html.js';
 import type { WorkspaceDeps } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
@@ -181,6 +184,9 @@ export async function updateConversation(deps: WorkspaceDeps, id: string, input:
       set.updated_at = at;
       await repo.update(tx, ws, id, set);
       await recordEvents(tx, events);
+      if (set.status === 'snoozed' && set.snoozed_until instanceof Date) {
+        await enqueue(tx, WAKE_SNOOZED_TASK, { workspaceId: ws, conversationId: id }, { runAt: set.snoozed_until, jobKey: `wake:${id}` });
+      }
     }
     return toConversationView((await repo.find(tx, ws, id))!);
   });
@@ -231,3 +237,16 @@ export async function listEvents(deps: WorkspaceDeps, conversationId: string, q:
 }
 
 export type { ConversationRow };
+
+/** Reopens a conversation whose snooze has ended. Safe to run twice, or after someone reopened it. */
+export async function wakeSnoozedConversation(deps: WorkspaceDeps, id: string): Promise<boolean> {
+  const ws = deps.workspaceId;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    const current = await repo.lock(tx, ws, id);
+    const at = deps.clock.now();
+    if (!current || current.status !== 'snoozed' || !current.snoozed_until || current.snoozed_until.getTime() > at.getTime()) return false;
+    await repo.update(tx, ws, id, { status: 'open', snoozed_until: null, updated_at: at, last_activity_at: at });
+    await recordEvents(tx, [{ workspaceId: ws, conversationId: id, type: 'conversation.status_changed', actor: deps.actor, data: { from: 'snoozed', to: 'open', snoozedUntil: null, reason: 'snooze_ended' }, at }]);
+    return true;
+  });
+}

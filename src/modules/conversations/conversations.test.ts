@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTestMember, client, createTestWorkspace, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -147,6 +147,21 @@ describe('snoozing', () => {
     expect(snoozed).toMatchObject({ status: 'snoozed', snoozedUntil: until });
     const reopened = (await api.patch(`/conversations/${c.id}`, { status: 'open' })).json();
     expect(reopened).toMatchObject({ status: 'open', snoozedUntil: null });
+  });
+
+  it('brings the conversation back to the inbox when the snooze ends', async () => {
+    const c = (await api.post('/conversations', newConversation())).json();
+    await api.patch(`/conversations/${c.id}`, { status: 'snoozed', snoozedUntil: new Date(Date.now() + 60_000).toISOString() });
+    // Snoozing again moves the wake-up: only the latest time counts.
+    const soon = new Date(Date.now() + 1500).toISOString();
+    expect((await api.patch(`/conversations/${c.id}`, { status: 'snoozed', snoozedUntil: soon })).json().snoozedUntil).toBe(soon);
+    const woke = await eventually(async () => {
+      const now = (await api.get(`/conversations/${c.id}`)).json();
+      return now.status === 'open' ? now : null;
+    }, 15_000, 200);
+    expect(woke.snoozedUntil).toBeNull();
+    const last = (await api.get(`/conversations/${c.id}/events`)).json().items.at(-1);
+    expect(last).toMatchObject({ type: 'conversation.status_changed', actor: { type: 'system', id: null }, data: { from: 'snoozed', to: 'open', reason: 'snooze_ended' } });
   });
 });
 

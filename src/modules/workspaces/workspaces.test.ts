@@ -82,7 +82,7 @@ describe('inboxes', () => {
 describe('workspaces', () => {
   it('are created by a signed-in person who becomes owner; slugs are unique', async () => {
     const s = await signIn(rapport, ws.owner.email, ws.owner.password);
-    const post = (payload: unknown) => rapport.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken }, payload });
+    const post = (payload: Record<string, unknown>) => rapport.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken }, payload });
     const res = await post({ name: 'Second brand', slug: 'second-brand' });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ slug: 'second-brand', role: 'owner' });

@@ -1,0 +1,108 @@
+import { withWorkspace } from '../../db/tenancy.js';
+import type { WorkspaceDeps } from '../context.js';
+import { addMessage, getConversation, normalizeTags, updateConversation } from '../conversations/conversations.service.js';
+import { macroErrors } from './macros.errors.js';
+import { macrosRepository as repo, type MacroRow } from './macros.repository.js';
+import type { ApplyInput, CreateMacroInput, MacroActions, MacroView, UpdateMacroInput } from './macros.schemas.js';
+import { PLACEHOLDERS, firstName, lastName, render, unknownPlaceholders, type PlaceholderValues } from './macros.template.js';
+
+export function toMacroView(r: MacroRow): MacroView {
+  return {
+    id: r.id, name: r.name, body: r.body, actions: r.actions, createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function checkBody(body: string): void {
+  const unknown = unknownPlaceholders(body);
+  if (unknown.length > 0) {
+    throw macroErrors.unknownPlaceholder(`Unknown: ${unknown.map((u) => `{{${u}}}`).join(', ')}. Known: ${PLACEHOLDERS.join(', ')}.`, {
+      errors: unknown.map((u) => ({ path: 'body', message: `{{${u}}} is not a known placeholder` })),
+    });
+  }
+}
+
+function cleanActions(a: MacroActions | undefined): MacroActions {
+  const out: MacroActions = {};
+  if (a?.status) out.status = a.status;
+  if (a?.priority) out.priority = a.priority;
+  if (a?.addTags?.length) out.addTags = normalizeTags(a.addTags);
+  return out;
+}
+
+export async function listMacros(deps: WorkspaceDeps) {
+  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId));
+  return { items: rows.map(toMacroView), placeholders: [...PLACEHOLDERS] };
+}
+
+export async function createMacro(deps: WorkspaceDeps, input: CreateMacroInput): Promise<MacroView> {
+  checkBody(input.body);
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) =>
+    repo.insert(tx, {
+      workspaceId: deps.workspaceId, name: input.name.trim(), body: input.body, actions: cleanActions(input.actions),
+      createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
+    }),
+  );
+  if (!row) throw macroErrors.nameTaken();
+  return toMacroView(row);
+}
+
+export async function updateMacro(deps: WorkspaceDeps, id: string, input: UpdateMacroInput): Promise<MacroView> {
+  if (input.body !== undefined) checkBody(input.body);
+  const ws = deps.workspaceId;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    const current = await repo.find(tx, ws, id);
+    if (!current) throw macroErrors.notFound();
+    const name = input.name?.trim() ?? current.name;
+    if (await repo.nameTaken(tx, ws, name, id)) throw macroErrors.nameTaken();
+    const row = await repo.update(tx, ws, id, {
+      name, body: input.body ?? current.body, actions: input.actions !== undefined ? cleanActions(input.actions) : current.actions, at: deps.clock.now(),
+    });
+    return toMacroView(row!);
+  });
+}
+
+export async function deleteMacro(deps: WorkspaceDeps, id: string): Promise<void> {
+  const removed = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.remove(tx, deps.workspaceId, id));
+  if (!removed) throw macroErrors.notFound();
+}
+
+/**
+ * Renders a macro for one conversation. Without `send` it is a preview for the composer (the agent
+ * edits and sends it). With `send`, the text is added as a reply or note, then the actions are
+ * applied, through the conversations use cases (two transactions: a failure in the second leaves the
+ * message sent and the conversation unchanged, which the agent sees and can redo by hand).
+ */
+export async function applyMacro(deps: WorkspaceDeps, conversationId: string, macroId: string, input: ApplyInput) {
+  const ws = deps.workspaceId;
+  const conversation = await getConversation(deps, conversationId);
+  const { macro, agentName } = await withWorkspace(deps.pool, ws, async (tx) => {
+    const macro = await repo.find(tx, ws, macroId);
+    if (!macro) throw macroErrors.notFound();
+    const actor = deps.actor;
+    const agentName = actor.type === 'user' && actor.id ? await repo.userName(tx, actor.id) : actor.type === 'token' && actor.id ? await repo.tokenName(tx, ws, actor.id) : undefined;
+    return { macro, agentName: agentName ?? null };
+  });
+  const values: PlaceholderValues = {
+    'customer.name': conversation.customer.name,
+    'customer.first_name': firstName(conversation.customer.name),
+    'customer.last_name': lastName(conversation.customer.name),
+    'customer.email': conversation.customer.email,
+    'customer.phone': conversation.customer.phone,
+    'conversation.number': String(conversation.number),
+    'conversation.subject': conversation.subject,
+    'agent.name': agentName,
+    'agent.first_name': firstName(agentName),
+  };
+  const body = render(macro.body, values);
+  const actions = macro.actions;
+  if (!input.send) return { body, actions, messageId: null };
+  if (body.trim() === '') throw macroErrors.emptyBody();
+  const message = await addMessage(deps, conversationId, { type: input.type, body });
+  const change: { status?: MacroActions['status']; priority?: MacroActions['priority']; tags?: string[] } = {};
+  if (actions.status) change.status = actions.status;
+  if (actions.priority) change.priority = actions.priority;
+  if (actions.addTags?.length) change.tags = [...conversation.tags, ...actions.addTags];
+  if (Object.keys(change).length > 0) await updateConversation(deps, conversationId, change);
+  return { body, actions, messageId: message.id };
+}

@@ -35,6 +35,8 @@ export async function startEmbeddedPostgres(opts: {
   /** Extra postgres flags (tests turn fsync off). */
   postgresFlags?: string[];
   database?: string;
+  /** A fixed port (a restart in tests keeps its address); a free one by default. */
+  port?: number;
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
   const pgDir = path.join(dataDir, 'postgres');
@@ -47,7 +49,7 @@ export async function startEmbeddedPostgres(opts: {
     await ensureTraversable(path.dirname(await postgresBinary()), opts.log);
   }
   const secrets = await loadSecrets(dataDir);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,

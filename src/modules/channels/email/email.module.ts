@@ -1,0 +1,83 @@
+import type { ServerDeps } from '../../../http/types.js';
+import { parse, readSetting } from '../../../lib/settings.js';
+import type { RapportModule } from '../../module.js';
+import { emailChannel } from './email.channel.js';
+import { autoAckTask, outboundSubscriber, SEND_TASK } from './email.outbound.js';
+import { EmailParser } from './email.parser.js';
+import { emailRoutes } from './email.routes.js';
+import { AUTOACK_TASK } from './email.service.js';
+import { ImapPoller } from './imap.poller.js';
+import { startSmtpServer, type SmtpListener } from './smtp.server.js';
+import { sendTask } from './email.outbound.js';
+
+/** The email channel's own settings (SMTP_PORT is read by config.ts as `smtpPort`). */
+export const emailSettings = {
+  maxMessageBytes: { env: 'EMAIL_MAX_MESSAGE_BYTES', description: 'largest inbound email accepted (SMTP SIZE, IMAP)', default: 25 * 1024 * 1024, parse: parse.positiveInt },
+  parserWorkers: { env: 'EMAIL_PARSER_WORKERS', description: 'worker threads that parse email', default: 2, parse: parse.positiveInt },
+  parseTimeoutMs: { env: 'EMAIL_PARSE_TIMEOUT_MS', description: 'time limit for parsing one email', default: 20_000, parse: parse.positiveInt },
+  imapPollMs: { env: 'EMAIL_IMAP_POLL_MS', description: 'how often IMAP mailboxes are polled', default: 60_000, parse: parse.positiveInt },
+  imapConcurrency: { env: 'EMAIL_IMAP_CONCURRENCY', description: 'IMAP mailboxes polled at once', default: 16, parse: parse.positiveInt },
+  smtpTimeoutMs: { env: 'EMAIL_SMTP_TIMEOUT_MS', description: 'outbound SMTP connection timeout', default: 30_000, parse: parse.positiveInt },
+};
+
+export type EmailModuleOptions = { [K in keyof typeof emailSettings]: number };
+
+export function loadEmailOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<EmailModuleOptions> = {}): EmailModuleOptions {
+  const out = {} as EmailModuleOptions;
+  for (const [key, spec] of Object.entries(emailSettings)) out[key as keyof EmailModuleOptions] = readSetting(spec, env);
+  return { ...out, ...overrides };
+}
+
+/** What the running channel exposes (tests and benchmarks read the bound SMTP port here). */
+export interface EmailRuntime {
+  smtpPort: number;
+  parser: EmailParser;
+  poller: ImapPoller;
+}
+
+const runtimes = new WeakMap<ServerDeps, EmailRuntime>();
+
+export function emailRuntimeOf(server: ServerDeps): EmailRuntime {
+  const runtime = runtimes.get(server);
+  if (!runtime) throw new Error('the email module is not running on this server');
+  return runtime;
+}
+
+export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): RapportModule {
+  const opts = () => loadEmailOptions(process.env, overrides);
+  return {
+    name: 'email',
+    channels: [emailChannel],
+    workspaceRoutes: emailRoutes,
+    subscribers: (server) => [outboundSubscriber({ pool: server.pool, clock: server.clock, log: server.log })],
+    tasks: (server) => {
+      const d = { pool: server.pool, clock: server.clock, log: server.log, smtpTimeoutMs: opts().smtpTimeoutMs };
+      return { [SEND_TASK]: sendTask(d), [AUTOACK_TASK]: autoAckTask(d) };
+    },
+    async start(server) {
+      const o = opts();
+      const parser = new EmailParser({ workers: o.parserWorkers, timeoutMs: o.parseTimeoutMs });
+      const deps = { pool: server.pool, clock: server.clock, log: server.log, parser };
+      let smtp: SmtpListener;
+      try {
+        smtp = await startSmtpServer(deps, { host: server.config.host, port: server.config.smtpPort, maxMessageBytes: o.maxMessageBytes });
+      } catch (error) {
+        await parser.close();
+        throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);
+      }
+      const poller = new ImapPoller(deps, { intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200 });
+      poller.start();
+      runtimes.set(server, { smtpPort: smtp.port, parser, poller });
+      return {
+        stop: async () => {
+          await poller.stop();
+          await smtp.stop();
+          await parser.close();
+          runtimes.delete(server);
+        },
+      };
+    },
+  };
+}
+
+export const emailModule = createEmailModule();

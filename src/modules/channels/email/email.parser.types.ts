@@ -1,0 +1,60 @@
+/** What the parser worker hands back: plain data, safe to post between threads. */
+export interface EmailAddress {
+  name: string;
+  address: string;
+}
+
+export interface ParsedAttachment {
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  content: Uint8Array;
+  contentId: string | null;
+  inline: boolean;
+}
+
+export interface ParsedEmail {
+  status: 'parsed' | 'unparsed';
+  /** Why the body could not be read (the raw source is kept either way). */
+  error: string | null;
+  messageId: string | null;
+  inReplyTo: string[];
+  references: string[];
+  threadRoot: string | null;
+  subject: string | null;
+  date: string | null;
+  from: EmailAddress | null;
+  replyTo: EmailAddress[];
+  to: EmailAddress[];
+  cc: EmailAddress[];
+  /** The new text of the message, with quoted history and signature folded away. */
+  text: string;
+  quoted: string | null;
+  html: string | null;
+  attachments: ParsedAttachment[];
+  /** RFC 3834 and friends: what tells an automatic message from a person's. */
+  auto: { autoSubmitted: string | null; precedence: string | null; listId: boolean; autoReplyHeader: boolean };
+  /** Authentication-Results as the receiving MTA wrote them (dmarc=fail marks the message unverified). */
+  dmarc: string | null;
+  /** The original sender of a forwarded message, when the forward carries one. */
+  forwardedFrom: EmailAddress | null;
+}
+
+export interface ParseLimits {
+  /** Largest header section read (SECURITY E8: a 1.1 MB header). */
+  maxHeaderBytes: number;
+  /** Most MIME parts (E8: 1,100 parts). */
+  maxParts: number;
+  /** Deepest nesting of message/rfc822 (E8: 50 levels). */
+  maxDepth: number;
+  /** Longest HTML converted to text. */
+  maxHtmlLength: number;
+}
+
+export const defaultParseLimits: ParseLimits = {
+  maxHeaderBytes: 256 * 1024,
+  maxParts: 1024,
+  maxDepth: 10,
+  maxHtmlLength: 2 * 1024 * 1024,
+};

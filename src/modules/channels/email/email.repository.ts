@@ -1,0 +1,252 @@
+import type { Queryable } from '../../../db/pool.js';
+
+/** The only SQL of the email channel. Every statement names workspace_id, except the routing look-ups that run in a system context. */
+export interface EmailInboxRow {
+  workspace_id: string;
+  id: string;
+  settings: Record<string, unknown>;
+}
+
+export interface OutboundRow {
+  id: string;
+  inbox_id: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  rfc_message_id: string;
+  kind: 'message' | 'reply' | 'auto_ack';
+  recipients: string[];
+  delivery_status: 'queued' | 'sent' | 'failed' | null;
+}
+
+export const emailRepository = {
+  /** Inbound routing (system context): the email inbox that owns an address. The oldest wins a conflict. */
+  async inboxByAddress(tx: Queryable, address: string): Promise<EmailInboxRow | undefined> {
+    const { rows } = await tx.query<EmailInboxRow>(
+      `select workspace_id, id, settings from inboxes where channel = 'email' and (settings -> 'addresses') ? $1 order by created_at, id limit 1`,
+      [address],
+    );
+    return rows[0];
+  },
+
+  async inboxByCatchAll(tx: Queryable, domain: string): Promise<EmailInboxRow | undefined> {
+    const { rows } = await tx.query<EmailInboxRow>(
+      `select workspace_id, id, settings from inboxes where channel = 'email' and (settings -> 'catchAllDomains') ? $1 order by created_at, id limit 1`,
+      [domain],
+    );
+    return rows[0];
+  },
+
+  /** Every email inbox with an IMAP account (system context: the poller serves all workspaces). */
+  async imapInboxes(tx: Queryable): Promise<EmailInboxRow[]> {
+    const { rows } = await tx.query<EmailInboxRow>(
+      `select workspace_id, id, settings from inboxes where channel = 'email' and jsonb_typeof(settings -> 'imap') = 'object' order by workspace_id, id`,
+    );
+    return rows;
+  },
+
+  async inbox(tx: Queryable, ws: string, inboxId: string): Promise<EmailInboxRow | undefined> {
+    const { rows } = await tx.query<EmailInboxRow>(
+      `select workspace_id, id, settings from inboxes where workspace_id = $1 and id = $2 and channel = 'email'`,
+      [ws, inboxId],
+    );
+    return rows[0];
+  },
+
+  async putBlob(tx: Queryable, ws: string, sha256: Buffer, content: Uint8Array): Promise<void> {
+    await tx.query(
+      `insert into email_blobs (workspace_id, sha256, size, content) values ($1, $2, $3, $4) on conflict (workspace_id, sha256) do nothing`,
+      [ws, sha256, content.byteLength, Buffer.from(content.buffer, content.byteOffset, content.byteLength)],
+    );
+  },
+
+  /**
+   * Claims the deduplication key. Returns null when the same message is already stored (or is
+   * being stored by a concurrent delivery, which this insert waits for).
+   */
+  async claimInbound(tx: Queryable, m: {
+    workspaceId: string; inboxId: string; rfcMessageId: string; bodyHash: Buffer; rawSha256: Buffer; threadRoot: string | null;
+    fromAddress: string | null; recipients: string[]; via: 'smtp' | 'imap'; parseStatus: 'parsed' | 'unparsed'; parseError: string | null; at: Date;
+  }): Promise<string | null> {
+    const { rows } = await tx.query<{ id: string }>(
+      `insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
+         recipients, received_via, parse_status, parse_error, created_at)
+       values ($1, $2, 'inbound', 'message', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       on conflict (workspace_id, inbox_id, rfc_message_id, body_hash) where direction = 'inbound' do nothing
+       returning id`,
+      [m.workspaceId, m.inboxId, m.rfcMessageId, m.bodyHash, m.rawSha256, m.threadRoot, m.fromAddress, m.recipients, m.via, m.parseStatus, m.parseError, m.at],
+    );
+    return rows[0]?.id ?? null;
+  },
+
+  async findInbound(tx: Queryable, ws: string, inboxId: string, rfcMessageId: string, bodyHash: Buffer) {
+    const { rows } = await tx.query<{ id: string; conversation_id: string | null; message_id: string | null }>(
+      `select id, conversation_id, message_id from email_messages
+       where workspace_id = $1 and inbox_id = $2 and direction = 'inbound' and rfc_message_id = $3 and body_hash = $4`,
+      [ws, inboxId, rfcMessageId, bodyHash],
+    );
+    return rows[0];
+  },
+
+  async linkMessage(tx: Queryable, ws: string, id: string, conversationId: string, messageId: string | null): Promise<void> {
+    await tx.query('update email_messages set conversation_id = $3, message_id = $4 where workspace_id = $1 and id = $2', [ws, id, conversationId, messageId]);
+  },
+
+  async insertAttachment(tx: Queryable, a: {
+    workspaceId: string; emailMessageId: string; sha256: Buffer; filename: string; contentType: string; size: number; contentId: string | null; inline: boolean; position: number;
+  }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `insert into email_attachments (workspace_id, email_message_id, sha256, filename, content_type, size, content_id, inline, position)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
+      [a.workspaceId, a.emailMessageId, a.sha256, a.filename, a.contentType, a.size, a.contentId, a.inline, a.position],
+    );
+    return rows[0].id;
+  },
+
+  // Threading: every look-up is bound to one workspace and one inbox (SECURITY E7).
+  async conversationByToken(tx: Queryable, ws: string, inboxId: string, token: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ conversation_id: string }>(
+      'select conversation_id from email_conversations where workspace_id = $1 and inbox_id = $2 and reply_token = $3',
+      [ws, inboxId, token],
+    );
+    return rows[0]?.conversation_id;
+  },
+
+  async conversationByMessageIds(tx: Queryable, ws: string, inboxId: string, ids: string[]): Promise<string | undefined> {
+    if (ids.length === 0) return undefined;
+    const { rows } = await tx.query<{ conversation_id: string }>(
+      `select conversation_id from email_messages
+       where workspace_id = $1 and inbox_id = $2 and rfc_message_id = any($3::text[]) and rfc_message_id <> '' and conversation_id is not null
+       order by created_at desc limit 1`,
+      [ws, inboxId, ids],
+    );
+    return rows[0]?.conversation_id;
+  },
+
+  async conversationByThreadRoot(tx: Queryable, ws: string, inboxId: string, root: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ conversation_id: string }>(
+      `select conversation_id from email_messages where workspace_id = $1 and inbox_id = $2 and thread_root = $3 and conversation_id is not null
+       order by created_at desc limit 1`,
+      [ws, inboxId, root],
+    );
+    return rows[0]?.conversation_id;
+  },
+
+  async insertEmailConversation(tx: Queryable, ws: string, conversationId: string, inboxId: string, token: string, at: Date): Promise<void> {
+    await tx.query(
+      `insert into email_conversations (workspace_id, conversation_id, inbox_id, reply_token, created_at) values ($1, $2, $3, $4, $5)
+       on conflict (workspace_id, conversation_id) do nothing`,
+      [ws, conversationId, inboxId, token, at],
+    );
+  },
+
+  async replyToken(tx: Queryable, ws: string, conversationId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ reply_token: string }>('select reply_token from email_conversations where workspace_id = $1 and conversation_id = $2', [ws, conversationId]);
+    return rows[0]?.reply_token;
+  },
+
+  async addParticipants(tx: Queryable, ws: string, conversationId: string, addresses: string[]): Promise<void> {
+    if (addresses.length === 0) return;
+    await tx.query(
+      `insert into email_participants (workspace_id, conversation_id, address) select $1, $2, unnest($3::text[]) on conflict do nothing`,
+      [ws, conversationId, addresses],
+    );
+  },
+
+  async isParticipant(tx: Queryable, ws: string, conversationId: string, address: string): Promise<boolean> {
+    const { rowCount } = await tx.query('select 1 from email_participants where workspace_id = $1 and conversation_id = $2 and address = $3', [ws, conversationId, address]);
+    return rowCount === 1;
+  },
+
+  /** Message-IDs of a conversation, oldest first, for References (RFC 5322 §3.6.4). */
+  async threadMessageIds(tx: Queryable, ws: string, conversationId: string, limit = 30): Promise<{ rfc_message_id: string; direction: string }[]> {
+    const { rows } = await tx.query<{ rfc_message_id: string; direction: string }>(
+      `select rfc_message_id, direction from (
+         select rfc_message_id, direction, created_at, id from email_messages
+         where workspace_id = $1 and conversation_id = $2 and rfc_message_id <> '' order by created_at desc, id desc limit $3) t
+       order by created_at, id`,
+      [ws, conversationId, limit],
+    );
+    return rows;
+  },
+
+  async insertOutbound(tx: Queryable, m: {
+    workspaceId: string; inboxId: string; conversationId: string; messageId: string | null; kind: 'reply' | 'auto_ack'; rfcMessageId: string; recipients: string[]; at: Date;
+  }): Promise<string | null> {
+    const { rows } = await tx.query<{ id: string }>(
+      `insert into email_messages (workspace_id, inbox_id, conversation_id, message_id, direction, kind, rfc_message_id, body_hash, recipients, delivery_status, created_at)
+       values ($1, $2, $3, $4, 'outbound', $5, $6, '\\x', $7, 'queued', $8)
+       on conflict (workspace_id, rfc_message_id) where direction = 'outbound' do nothing returning id`,
+      [m.workspaceId, m.inboxId, m.conversationId, m.messageId, m.kind, m.rfcMessageId, m.recipients, m.at],
+    );
+    return rows[0]?.id ?? null;
+  },
+
+  async outbound(tx: Queryable, ws: string, id: string): Promise<OutboundRow | undefined> {
+    const { rows } = await tx.query<OutboundRow>(
+      `select id, inbox_id, conversation_id, message_id, rfc_message_id, kind, recipients, delivery_status
+       from email_messages where workspace_id = $1 and id = $2 and direction = 'outbound' for update`,
+      [ws, id],
+    );
+    return rows[0];
+  },
+
+  async setDelivery(tx: Queryable, ws: string, id: string, status: 'queued' | 'sent' | 'failed', error: string | null): Promise<void> {
+    await tx.query('update email_messages set delivery_status = $3, delivery_error = $4 where workspace_id = $1 and id = $2', [ws, id, status, error]);
+  },
+
+  async attachment(tx: Queryable, ws: string, id: string) {
+    const { rows } = await tx.query<{ filename: string; content_type: string; size: number; content: Buffer }>(
+      `select a.filename, a.content_type, a.size, b.content from email_attachments a
+       join email_blobs b on b.workspace_id = a.workspace_id and b.sha256 = a.sha256
+       where a.workspace_id = $1 and a.id = $2`,
+      [ws, id],
+    );
+    return rows[0];
+  },
+
+  async rawByMessage(tx: Queryable, ws: string, messageId: string) {
+    const { rows } = await tx.query<{ content: Buffer; rfc_message_id: string }>(
+      `select b.content, e.rfc_message_id from email_messages e
+       join email_blobs b on b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256
+       where e.workspace_id = $1 and e.message_id = $2`,
+      [ws, messageId],
+    );
+    return rows[0];
+  },
+
+  async imapState(tx: Queryable, ws: string, inboxId: string) {
+    const { rows } = await tx.query<{ uidvalidity: string; last_uid: string }>(
+      'select uidvalidity, last_uid from email_imap_state where workspace_id = $1 and inbox_id = $2',
+      [ws, inboxId],
+    );
+    return rows[0] ? { uidValidity: BigInt(rows[0].uidvalidity), lastUid: Number(rows[0].last_uid) } : undefined;
+  },
+
+  async saveImapState(tx: Queryable, ws: string, inboxId: string, uidValidity: bigint, lastUid: number, at: Date, error: string | null = null): Promise<void> {
+    await tx.query(
+      `insert into email_imap_state (workspace_id, inbox_id, uidvalidity, last_uid, updated_at, last_error) values ($1, $2, $3, $4, $5, $6)
+       on conflict (workspace_id, inbox_id) do update set uidvalidity = excluded.uidvalidity,
+         last_uid = case when email_imap_state.uidvalidity = excluded.uidvalidity then greatest(email_imap_state.last_uid, excluded.last_uid) else excluded.last_uid end,
+         updated_at = excluded.updated_at, last_error = excluded.last_error`,
+      [ws, inboxId, uidValidity.toString(), lastUid, at, error],
+    );
+  },
+
+  async noticesSince(tx: Queryable, ws: string, recipient: string, since: Date): Promise<{ recipient: number; workspace: number }> {
+    const { rows } = await tx.query<{ r: number; w: number }>(
+      `select (select count(*)::int from email_notice_log where workspace_id = $1 and recipient = $2 and created_at > $3) as r,
+              (select count(*)::int from email_notice_log where workspace_id = $1 and created_at > $3) as w`,
+      [ws, recipient, since],
+    );
+    return { recipient: rows[0].r, workspace: rows[0].w };
+  },
+
+  async logNotice(tx: Queryable, ws: string, recipient: string, at: Date): Promise<void> {
+    await tx.query('insert into email_notice_log (workspace_id, recipient, created_at) values ($1, $2, $3)', [ws, recipient, at]);
+  },
+
+  /** Serializes notice decisions within a workspace, so two concurrent jobs cannot both pass a throttle. */
+  async lockNotices(tx: Queryable, ws: string): Promise<void> {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('email-notices:' || $1::text))`, [ws]);
+  },
+};

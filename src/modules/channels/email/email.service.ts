@@ -1,0 +1,301 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Pool, Queryable } from '../../../db/pool.js';
+import { withSystem, withWorkspace } from '../../../db/tenancy.js';
+import type { Actor } from '../../../events/events.types.js';
+import { enqueue } from '../../../jobs/queue.js';
+import type { Clock } from '../../../lib/clock.js';
+import type { Logger } from '../../../lib/logger.js';
+import type { WorkspaceDeps } from '../../context.js';
+import { appendInboundFromChannel, findConversationForChannel, openConversationFromChannel } from '../../conversations/conversations.channels.js';
+import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
+import { appendMessage } from '../../conversations/conversations.service.js';
+import { canonicalAddress, splitPlusAddress, storedAddress } from './email.addresses.js';
+import { emailErrors } from './email.errors.js';
+import type { EmailInboxSettings } from './email.channel.js';
+import type { EmailParser } from './email.parser.js';
+import type { EmailAddress, ParsedEmail } from './email.parser.types.js';
+import { emailRepository as repo } from './email.repository.js';
+import { findThread, type ThreadMatch } from './email.threading.js';
+
+export const AUTOACK_TASK = 'email.autoack';
+
+export interface EmailDeps {
+  pool: Pool;
+  clock: Clock;
+  log: Logger;
+  parser: EmailParser;
+}
+
+export interface InboxTarget {
+  workspaceId: string;
+  inboxId: string;
+  settings: EmailInboxSettings;
+}
+
+/** The metadata an email message carries in messages.metadata.email (read by the agent app). */
+export interface EmailMessageMetadata {
+  messageId: string | null;
+  from: EmailAddress | null;
+  to: EmailAddress[];
+  cc: EmailAddress[];
+  replyTo?: EmailAddress[];
+  subject: string | null;
+  date: string | null;
+  attachments: { id: string; name: string; size: number; contentType: string; inline: boolean }[];
+  parse: 'parsed' | 'unparsed';
+  parseError?: string;
+  quoted?: string;
+  unverified?: boolean;
+  forwardedBy?: EmailAddress;
+  participant?: boolean;
+  threadedBy?: ThreadMatch['by'];
+  delivery?: { status: 'queued' | 'sent' | 'failed'; error?: string; at: string };
+  rawAvailable: boolean;
+}
+
+/**
+ * Finds the email inbox an address delivers to (system context: routing is across workspaces by
+ * design): the exact address, then the base of a plus address, then a catch-all domain.
+ */
+export async function routeRecipient(pool: Pool, address: string): Promise<InboxTarget | null> {
+  const canonical = storedAddress(address);
+  if (!canonical) return null;
+  const { base } = splitPlusAddress(canonical);
+  return withSystem(pool, async (tx) => {
+    const row = (await repo.inboxByAddress(tx, canonical)) ?? (base !== canonical ? await repo.inboxByAddress(tx, base) : undefined)
+      ?? (await repo.inboxByCatchAll(tx, canonical.slice(canonical.lastIndexOf('@') + 1)));
+    return row ? { workspaceId: row.workspace_id, inboxId: row.id, settings: row.settings as unknown as EmailInboxSettings } : null;
+  });
+}
+
+export function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** Where the header section ends (the first empty line). */
+export function bodyOffset(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf < 0 && lf < 0) return raw.length;
+  if (crlf < 0) return lf + 2;
+  if (lf < 0) return crlf + 4;
+  return crlf < lf ? crlf + 4 : lf + 2;
+}
+
+/**
+ * The deduplication key of SECURITY E2: the Message-ID and a hash of the body section, so a copy
+ * that a relay stamped with extra trace headers is still the same message. A message without a
+ * Message-ID is keyed by its whole source.
+ */
+export function dedupKey(raw: Buffer, messageId: string | null): { rfcMessageId: string; bodyHash: Buffer } {
+  if (!messageId) return { rfcMessageId: '', bodyHash: sha256(raw) };
+  return { rfcMessageId: messageId, bodyHash: sha256(raw.subarray(bodyOffset(raw))) };
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+/** 130 random bits in 26 base32 characters: the secret of a conversation's reply address. */
+export function newReplyToken(): string {
+  const bytes = randomBytes(17);
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out.slice(0, 26);
+}
+
+/** RFC 3834 §2 and common practice: mail that must never get an automatic answer. */
+export function isAutomatic(parsed: ParsedEmail, envelopeFrom: string | null): boolean {
+  if (envelopeFrom === '' ) return true;
+  const a = parsed.auto;
+  if (a.autoSubmitted && a.autoSubmitted !== 'no') return true;
+  if (a.precedence && /^(bulk|list|junk|auto_reply)$/.test(a.precedence)) return true;
+  if (a.listId || a.autoReplyHeader) return true;
+  const from = parsed.from?.address?.toLowerCase() ?? '';
+  return /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+@.-])/.test(from);
+}
+
+export interface IngestInput {
+  raw: Buffer;
+  via: 'smtp' | 'imap';
+  target: InboxTarget;
+  /** MAIL FROM ('' for the null sender <>), null when unknown (IMAP). */
+  envelopeFrom: string | null;
+  envelopeTo: string[];
+  /** Parse once for several inboxes. */
+  parsed?: ParsedEmail;
+}
+
+export interface IngestResult {
+  status: 'stored' | 'duplicate';
+  emailMessageId: string | null;
+  conversationId: string | null;
+  messageId: string | null;
+}
+
+/**
+ * Stores one inbound email in one transaction: raw source, parse result, attachments, customer,
+ * conversation (new or threaded) and message. Called before the SMTP 250 and before IMAP marks the
+ * message \Seen, so an acknowledged email is always stored, and a repeated one is stored once.
+ */
+export async function ingestEmail(deps: EmailDeps, input: IngestInput): Promise<IngestResult> {
+  const parsed = input.parsed ?? (await deps.parser.parse(input.raw));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ingestOnce(deps, input, parsed);
+    } catch (error) {
+      if (error instanceof Duplicate) return error.result;
+      if (!(error instanceof IdentityRace) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** Rolls the transaction back (nothing of a repeated delivery is kept) and carries the first copy's ids. */
+class Duplicate extends Error {
+  constructor(readonly result: IngestResult) {
+    super('duplicate email');
+  }
+}
+
+function unparsedBody(reason: string | null): string {
+  return `(This email could not be read${reason ? ` (${reason.split(':')[0]})` : ''}. The original message is kept and can be downloaded.)`;
+}
+
+async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEmail): Promise<IngestResult> {
+  const { workspaceId: ws, inboxId, settings } = input.target;
+  const at = deps.clock.now();
+  const raw = input.raw;
+  const rawSha = sha256(raw);
+  const { rfcMessageId, bodyHash } = dedupKey(raw, parsed.messageId);
+  const sender = storedAddress(parsed.from?.address) ?? storedAddress(input.envelopeFrom) ?? 'unknown@invalid';
+  const headerRecipients = [...parsed.to, ...parsed.cc].map((a) => storedAddress(a.address)).filter((a): a is string => Boolean(a));
+  const recipients = [...new Set([...input.envelopeTo.map((a) => storedAddress(a)).filter((a): a is string => Boolean(a)), ...headerRecipients])].slice(0, 200);
+
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    await repo.putBlob(tx, ws, rawSha, raw);
+    const emailMessageId = await repo.claimInbound(tx, {
+      workspaceId: ws, inboxId, rfcMessageId, bodyHash, rawSha256: rawSha, threadRoot: parsed.threadRoot, fromAddress: sender,
+      recipients, via: input.via, parseStatus: parsed.status, parseError: parsed.error, at,
+    });
+    if (!emailMessageId) {
+      const existing = await repo.findInbound(tx, ws, inboxId, rfcMessageId, bodyHash);
+      throw new Duplicate({ status: 'duplicate', emailMessageId: existing?.id ?? null, conversationId: existing?.conversation_id ?? null, messageId: existing?.message_id ?? null });
+    }
+
+    const attachments: EmailMessageMetadata['attachments'] = [];
+    let position = 0;
+    for (const a of parsed.attachments) {
+      const hash = Buffer.from(a.sha256, 'hex');
+      await repo.putBlob(tx, ws, hash, a.content);
+      const id = await repo.insertAttachment(tx, {
+        workspaceId: ws, emailMessageId, sha256: hash, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, inline: a.inline, position: position++,
+      });
+      attachments.push({ id, name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline });
+    }
+
+    // A message that fails DMARC at the receiving MTA is flagged, and its Cc list is not trusted (SECURITY E6).
+    const unverified = parsed.dmarc === 'fail';
+    const metadata: EmailMessageMetadata = {
+      messageId: parsed.messageId, from: parsed.from, to: parsed.to.slice(0, 50), cc: parsed.cc.slice(0, 50), subject: parsed.subject, date: parsed.date,
+      attachments, parse: parsed.status, rawAvailable: true,
+      ...(parsed.replyTo.length ? { replyTo: parsed.replyTo.slice(0, 10) } : {}),
+      ...(parsed.error ? { parseError: parsed.error.split(':')[0] } : {}),
+      ...(parsed.quoted ? { quoted: parsed.quoted.slice(0, 200_000) } : {}),
+      ...(unverified ? { unverified: true } : {}),
+    };
+    const body = parsed.status === 'parsed' ? parsed.text : unparsedBody(parsed.error);
+    const html = parsed.status === 'parsed' && parsed.html ? parsed.html : undefined;
+    const systemDeps: WorkspaceDeps = { pool: deps.pool, clock: deps.clock, workspaceId: ws, actor: { type: 'system', id: null } };
+
+    const match = await findThread(tx, {
+      workspaceId: ws, inboxId, inboxAddresses: settings.addresses, recipients, inReplyTo: parsed.inReplyTo, references: parsed.references, threadRoot: parsed.threadRoot,
+    });
+    if (match) {
+      const conversation = await findConversationForChannel(tx, ws, match.conversationId);
+      const isCustomer = conversation?.customer_email === sender;
+      const known = isCustomer || (await repo.isParticipant(tx, ws, match.conversationId, sender));
+      // A stranger who only cites a Message-ID does not join someone else's conversation (E6):
+      // the secret reply token is the one proof that they were sent this thread.
+      if (conversation && (known || match.by === 'reply_token')) {
+        const author = isCustomer
+          ? conversation.customer_id
+          : (await findOrCreateCustomer(tx, systemDeps, { email: sender, name: parsed.from?.name || undefined }, at)).customerId;
+        const actor: Actor = { type: 'customer', id: author };
+        const { messageId } = await appendInboundFromChannel(tx, { ...systemDeps, actor }, {
+          conversationId: match.conversationId, authorCustomerId: author, body, html, at,
+          metadata: { email: { ...metadata, threadedBy: match.by, ...(isCustomer ? {} : { participant: true }) } },
+        });
+        if (!isCustomer) await repo.addParticipants(tx, ws, match.conversationId, [sender]);
+        await repo.linkMessage(tx, ws, emailMessageId, match.conversationId, messageId);
+        return { status: 'stored', emailMessageId, conversationId: match.conversationId, messageId };
+      }
+    }
+
+    // A new conversation. A forward (an agent passing a customer's email on) is attributed to the
+    // original sender, flagged as forwarded and unverified: anyone can write a "From:" line.
+    const forwarded = parsed.forwardedFrom && storedAddress(parsed.forwardedFrom.address) !== sender ? parsed.forwardedFrom : null;
+    const customerAddress = (forwarded && storedAddress(forwarded.address)) || sender;
+    const customerName = (forwarded ? forwarded.name : parsed.from?.name) || undefined;
+    const { customerId } = await findOrCreateCustomer(tx, systemDeps, { email: customerAddress, name: customerName?.slice(0, 200) }, at);
+    const actor: Actor = { type: 'customer', id: customerId };
+    const opened = await openConversationFromChannel(tx, { ...systemDeps, actor }, {
+      inboxId, customerId, subject: parsed.subject ? parsed.subject.slice(0, 500) : null, body, html, at,
+      metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
+    });
+    await repo.insertEmailConversation(tx, ws, opened.conversationId, inboxId, newReplyToken(), at);
+    const ours = new Set(settings.addresses);
+    const participants = [customerAddress, ...(unverified ? [] : headerRecipients.filter((a) => !ours.has(splitPlusAddress(a).base)))];
+    await repo.addParticipants(tx, ws, opened.conversationId, [...new Set(participants)].slice(0, 50));
+    await repo.linkMessage(tx, ws, emailMessageId, opened.conversationId, opened.messageId);
+    if (settings.autoAck?.enabled && !isAutomatic(parsed, input.envelopeFrom) && !forwarded && !unverified) {
+      await enqueue(tx, AUTOACK_TASK, { workspaceId: ws, conversationId: opened.conversationId, emailMessageId }, { jobKey: `email.autoack:${opened.conversationId}`, maxAttempts: 5 });
+    }
+    return { status: 'stored', emailMessageId, conversationId: opened.conversationId, messageId: opened.messageId };
+  });
+}
+
+export async function replyTokenOf(tx: Queryable, ws: string, conversationId: string): Promise<string | undefined> {
+  return repo.replyToken(tx, ws, conversationId);
+}
+
+/**
+ * An agent's email reply with Cc: the conversation's reply plus the extra recipients, checked here
+ * (E14) so a bad address is a 422 now instead of a failed delivery later.
+ */
+export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[] }): Promise<{ messageId: string }> {
+  const cc: EmailAddress[] = [];
+  for (const a of input.cc ?? []) {
+    const c = canonicalAddress(a);
+    if (!c) throw emailErrors.ambiguousRecipient(`"${a.slice(0, 100)}" is not a plain email address.`);
+    if (!cc.some((x) => x.address === c)) cc.push({ name: '', address: c });
+  }
+  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
+    if (!conversation) throw emailErrors.conversationNotFound();
+    if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();
+    const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
+    const messageId = await appendMessage(tx, deps, {
+      conversationId, type: 'outbound', author, body: input.body, html: input.html, at: deps.clock.now(), metadata: { email: { cc } },
+    });
+    if (cc.length) await repo.addParticipants(tx, deps.workspaceId, conversationId, cc.map((c) => c.address));
+    return { messageId };
+  });
+}
+
+export async function getAttachment(deps: WorkspaceDeps, attachmentId: string) {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.attachment(tx, deps.workspaceId, attachmentId));
+  if (!row) throw emailErrors.attachmentNotFound();
+  return row;
+}
+
+export async function getRawSource(deps: WorkspaceDeps, messageId: string) {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.rawByMessage(tx, deps.workspaceId, messageId));
+  if (!row) throw emailErrors.rawNotFound();
+  return row;
+}

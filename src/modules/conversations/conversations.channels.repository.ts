@@ -1,0 +1,80 @@
+import type { Queryable } from '../../db/pool.js';
+
+/** SQL behind conversations.channels.ts: the few reads and writes channel adapters need. */
+export interface ChannelConversationRow {
+  id: string;
+  number: string;
+  inbox_id: string;
+  channel: string;
+  customer_id: string;
+  customer_name: string | null;
+  customer_email: string | null;
+  subject: string | null;
+  status: string;
+}
+
+export interface ChannelMessageRow {
+  id: string;
+  conversation_id: string;
+  type: 'inbound' | 'outbound' | 'note';
+  author_type: string;
+  author_id: string | null;
+  author_name: string | null;
+  body_text: string;
+  body_html: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+}
+
+export const channelConversationsRepository = {
+  async findConversation(tx: Queryable, ws: string, id: string): Promise<ChannelConversationRow | undefined> {
+    const { rows } = await tx.query<ChannelConversationRow>(
+      `select c.id, c.number, c.inbox_id, i.channel, c.customer_id, cu.name as customer_name,
+         (select ci.value from customer_identities ci where ci.workspace_id = c.workspace_id and ci.customer_id = c.customer_id and ci.kind = 'email'
+           order by ci.created_at limit 1) as customer_email,
+         c.subject, c.status
+       from conversations c
+       join inboxes i on i.workspace_id = c.workspace_id and i.id = c.inbox_id
+       join customers cu on cu.workspace_id = c.workspace_id and cu.id = c.customer_id
+       where c.workspace_id = $1 and c.id = $2`,
+      [ws, id],
+    );
+    return rows[0];
+  },
+
+  async findMessage(tx: Queryable, ws: string, id: string): Promise<ChannelMessageRow | undefined> {
+    const { rows } = await tx.query<ChannelMessageRow>(
+      `select m.id, m.conversation_id, m.type, m.author_type, m.author_id, m.body_text, m.body_html, m.metadata, m.created_at,
+         case m.author_type
+           when 'user' then (select u.name from users u where u.id = m.author_id)
+           when 'customer' then (select cu.name from customers cu where cu.workspace_id = m.workspace_id and cu.id = m.author_id)
+           when 'token' then (select t.name from api_tokens t where t.workspace_id = m.workspace_id and t.id = m.author_id)
+         end as author_name
+       from messages m where m.workspace_id = $1 and m.id = $2`,
+      [ws, id],
+    );
+    return rows[0];
+  },
+
+  /** Merges `patch` into metadata[key] (a shallow merge of that one object). */
+  async mergeMessageMetadata(tx: Queryable, ws: string, id: string, key: string, patch: Record<string, unknown>): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `update messages set metadata = jsonb_set(metadata, array[$3::text], coalesce(metadata -> $3, '{}'::jsonb) || $4::jsonb, true)
+       where workspace_id = $1 and id = $2`,
+      [ws, id, key, JSON.stringify(patch)],
+    );
+    return rowCount === 1;
+  },
+
+  async lockStatus(tx: Queryable, ws: string, id: string): Promise<{ status: string } | undefined> {
+    const { rows } = await tx.query<{ status: string }>('select status from conversations where workspace_id = $1 and id = $2 for update', [ws, id]);
+    return rows[0];
+  },
+
+  async reopen(tx: Queryable, ws: string, id: string, at: Date): Promise<void> {
+    await tx.query(
+      `update conversations set status = 'open', snoozed_until = null, resolved_at = null, updated_at = $3 where workspace_id = $1 and id = $2`,
+      [ws, id, at],
+    );
+  },
+};

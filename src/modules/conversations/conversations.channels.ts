@@ -1,0 +1,78 @@
+import type { Queryable } from '../../db/pool.js';
+import { recordEvents } from '../../events/outbox.js';
+import type { WorkspaceDeps } from '../context.js';
+import { channelConversationsRepository as repo, type ChannelConversationRow, type ChannelMessageRow } from './conversations.channels.repository.js';
+import { conversationsRepository } from './conversations.repository.js';
+import { appendMessage } from './conversations.service.js';
+
+/**
+ * Service functions for channel adapters (email, chat, ...): they work inside the channel's own
+ * transaction, so what arrived, the conversation and the message commit together. Channels use
+ * these instead of touching the conversation tables.
+ */
+
+/** Opens a conversation for a known customer in an inbox, with its first inbound message. */
+export async function openConversationFromChannel(
+  tx: Queryable,
+  deps: WorkspaceDeps,
+  input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
+): Promise<{ conversationId: string; number: number; messageId: string }> {
+  const ws = deps.workspaceId;
+  const number = await conversationsRepository.nextNumber(tx, ws);
+  const conversationId = await conversationsRepository.insert(tx, {
+    workspaceId: ws, number, inboxId: input.inboxId, customerId: input.customerId, subject: input.subject, priority: 'normal', tags: [], at: input.at,
+  });
+  const messageId = await appendMessage(tx, deps, {
+    conversationId, type: 'inbound', author: { type: 'customer', id: input.customerId }, body: input.body, html: input.html, metadata: input.metadata, at: input.at,
+  }, [{ workspaceId: ws, conversationId, type: 'conversation.created', actor: deps.actor, data: { number, inboxId: input.inboxId, customerId: input.customerId }, at: input.at }]);
+  return { conversationId, number, messageId };
+}
+
+/**
+ * Adds an inbound message from a customer (or a participant) to an existing conversation. A
+ * resolved, closed or snoozed conversation reopens: the customer wrote again, so it needs an answer.
+ */
+export async function appendInboundFromChannel(
+  tx: Queryable,
+  deps: WorkspaceDeps,
+  input: { conversationId: string; authorCustomerId: string; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
+): Promise<{ messageId: string; reopened: boolean }> {
+  const ws = deps.workspaceId;
+  const current = await repo.lockStatus(tx, ws, input.conversationId);
+  if (!current) throw new Error('conversation vanished');
+  const reopened = current.status !== 'open' && current.status !== 'pending';
+  if (reopened) await repo.reopen(tx, ws, input.conversationId, input.at);
+  const messageId = await appendMessage(tx, deps, {
+    conversationId: input.conversationId, type: 'inbound', author: { type: 'customer', id: input.authorCustomerId },
+    body: input.body, html: input.html, metadata: input.metadata, at: input.at,
+  }, reopened
+    ? [{ workspaceId: ws, conversationId: input.conversationId, type: 'conversation.status_changed', actor: deps.actor, data: { from: current.status, to: 'open', snoozedUntil: null, reason: 'customer_replied' }, at: input.at }]
+    : []);
+  return { messageId, reopened };
+}
+
+export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationRow | undefined> {
+  return repo.findConversation(tx, ws, conversationId);
+}
+
+export async function findMessageForChannel(tx: Queryable, ws: string, messageId: string): Promise<ChannelMessageRow | undefined> {
+  return repo.findMessage(tx, ws, messageId);
+}
+
+/**
+ * Merges channel facts (delivery status, ...) into metadata[key] of a message and announces it
+ * with a `message.updated` event so open agent views refresh.
+ */
+export async function updateMessageChannelMetadata(
+  tx: Queryable,
+  deps: WorkspaceDeps,
+  input: { conversationId: string; messageId: string; key: string; patch: Record<string, unknown>; at: Date },
+): Promise<void> {
+  if (!(await repo.mergeMessageMetadata(tx, deps.workspaceId, input.messageId, input.key, input.patch))) return;
+  await recordEvents(tx, [{
+    workspaceId: deps.workspaceId, conversationId: input.conversationId, type: 'message.updated', actor: deps.actor,
+    data: { messageId: input.messageId, fields: [`metadata.${input.key}`] }, at: input.at,
+  }]);
+}
+
+export type { ChannelConversationRow, ChannelMessageRow };

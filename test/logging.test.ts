@@ -22,7 +22,11 @@ describe('logs', () => {
     const body = 'my card number is 4111 1111 1111 1111 and secret-body-marker';
     const c = (await api.post('/conversations', { customer: { email: 'log@example.test' }, subject: 'subject-marker', message: { body } })).json();
     await api.post(`/conversations/${c.id}/messages`, { type: 'note', body: 'note-body-marker' });
-    const created = (await api.post('/tokens', { name: 'log-test' })).json();
+    const created = (await rapport.app.inject({
+      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+      payload: { name: 'log-test', currentPassword: ws.owner.password },
+    })).json();
+    expect(created.token).toMatch(/^rpt_/);
     await api.post('/conversations', { customer: { email: 'log@example.test' }, message: { body: 42 } });
 
     const lines = captured.trim().split('\n').map((l) => JSON.parse(l));

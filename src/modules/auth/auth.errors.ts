@@ -3,5 +3,6 @@ import { defineError } from '../../lib/errors.js';
 export const authErrors = {
   invalidCredentials: defineError('auth.invalid_credentials', 401, 'The email or password is wrong'),
   sessionExpired: defineError('auth.session_expired', 401, 'Your session has ended; sign in again'),
+  reauthenticationRequired: defineError('auth.reauthentication_required', 401, 'Confirm with your password (signed in as a person) to do this'),
   tooManyAttempts: defineError('auth.too_many_attempts', 429, 'Too many sign-in attempts; wait and try again'),
 };

@@ -21,7 +21,7 @@ export async function login(deps: { pool: Pool; clock: Clock; throttle: LoginThr
     throttle.fail(input.email, input.ip);
     throw authErrors.invalidCredentials();
   }
-  throttle.succeed(input.email);
+  throttle.succeed(input.email, input.ip);
   const sessionToken = newSecret();
   const csrfToken = newSecret();
   const now = clock.now();
@@ -53,4 +53,15 @@ export async function currentSession(deps: { pool: Pool; clock: Clock }, session
 
 export async function logout(deps: { pool: Pool }, sessionToken: string): Promise<void> {
   await withSystem(deps.pool, (tx) => authRepository.deleteSession(tx, sha256(sessionToken)));
+}
+
+/**
+ * Sensitive changes (creating an API token) need the person's password again, not just a live
+ * session (SECURITY A6): a stolen session cookie or an unattended browser cannot mint lasting access.
+ * An API token cannot do them at all.
+ */
+export async function requireReauthentication(deps: { pool: Pool }, auth: { kind: 'session'; userId: string } | { kind: 'token' } | null, password: string | undefined): Promise<void> {
+  if (!auth || auth.kind !== 'session' || !password) throw authErrors.reauthenticationRequired();
+  const user = await withSystem(deps.pool, (tx) => authRepository.findUser(tx, auth.userId));
+  if (!(await verifyPassword(user?.password_hash ?? null, password))) throw authErrors.reauthenticationRequired();
 }

@@ -97,7 +97,11 @@ describe('cookie-authenticated writes', () => {
 describe('API tokens', () => {
   it('are shown once, stored only as a hash, act in their own workspace only, and stop working when revoked', async () => {
     const api = client(rapport, ws.token, ws.workspaceId);
-    const created = await api.post('/tokens', { name: 'zapier', role: 'agent' });
+    const s = await signIn(rapport, ws.owner.email, ws.owner.password);
+    const created = await rapport.app.inject({
+      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+      payload: { name: 'zapier', role: 'agent', currentPassword: ws.owner.password },
+    });
     expect(created.statusCode).toBe(201);
     const { token, id, prefix } = created.json();
     expect(token).toMatch(/^rpt_[A-Za-z0-9_-]{43}$/);
@@ -121,6 +125,19 @@ describe('API tokens', () => {
     const revoked = await agentApi.get('/conversations');
     expect(revoked.statusCode).toBe(401);
     expect(revoked.json().code).toBe('auth.unauthenticated');
+  });
+
+  it('need the password again, from a signed-in person; a token cannot mint tokens (SECURITY A6)', async () => {
+    const url = `/api/v1/workspaces/${ws.workspaceId}/tokens`;
+    const byToken = await client(rapport, ws.token, ws.workspaceId).post('/tokens', { name: 'x', currentPassword: ws.owner.password });
+    expect(byToken.statusCode).toBe(401);
+    expect(byToken.json().code).toBe('auth.reauthentication_required');
+    const s = await signIn(rapport, ws.owner.email, ws.owner.password);
+    const headers = { cookie: s.cookie, 'x-csrf-token': s.csrfToken };
+    expect((await rapport.app.inject({ method: 'POST', url, headers, payload: { name: 'x' } })).statusCode).toBe(422);
+    const wrong = await rapport.app.inject({ method: 'POST', url, headers, payload: { name: 'x', currentPassword: 'guess' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().code).toBe('auth.reauthentication_required');
   });
 
   it('rejects malformed and unknown bearer tokens with 401', async () => {

@@ -1,6 +1,7 @@
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
 import { CreatedToken, CreateTokenBody, CreateUserBody, Member, MemberList, TokenInfo, TokenList, Workspace } from './workspaces.schemas.js';
+import { requireReauthentication } from '../auth/auth.service.js';
 import { addMember, createToken, getWorkspace, listMembers, listTokens, revokeToken } from './workspaces.service.js';
 
 /** Routes inside one workspace: the workspace itself, its people and its API tokens. */
@@ -28,8 +29,11 @@ export function workspaceRoutes(app: App, server: ServerDeps): void {
 
   app.post('/tokens', {
     config: { minRole: 'admin' },
-    schema: { tags: ['tokens'], summary: 'Create an API token (admin); the token is shown once', params: WorkspaceParams, body: CreateTokenBody, response: { 201: CreatedToken, ...errorResponses(401, 403, 404, 422) } },
-  }, async (request, reply) => reply.code(201).send(await createToken(workspaceDeps(server, request), request.workspace.role, request.body)));
+    schema: { tags: ['tokens'], summary: 'Create an API token (admin, signed in, with your password again); the token is shown once', params: WorkspaceParams, body: CreateTokenBody, response: { 201: CreatedToken, ...errorResponses(401, 403, 404, 422) } },
+  }, async (request, reply) => {
+    await requireReauthentication(server, request.auth, request.body.currentPassword);
+    return reply.code(201).send(await createToken(workspaceDeps(server, request), request.workspace.role, { name: request.body.name, role: request.body.role }));
+  });
 
   app.delete('/tokens/:id', {
     config: { minRole: 'admin' },

@@ -17,7 +17,11 @@ export type CreateUserInput = Static<typeof CreateUserBody>;
 export const Member = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), role: RoleSchema, createdAt: Timestamp });
 export const MemberList = Type.Object({ items: Type.Array(Member) });
 
-export const CreateTokenBody = Strict({ name: Type.String({ minLength: 1, maxLength: 100 }), role: Type.Optional(TokenRoleSchema) });
+export const CreateTokenBody = Strict({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  role: Type.Optional(TokenRoleSchema),
+  currentPassword: Type.String({ minLength: 1, maxLength: 256, description: 'your password again: creating a token needs re-authentication' }),
+});
 export const TokenInfo = Type.Object({
   id: Uuid, name: Type.String(), role: TokenRoleSchema, prefix: Type.String(), createdAt: Timestamp, lastUsedAt: Nullable(Timestamp), revokedAt: Nullable(Timestamp),
 });

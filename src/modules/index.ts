@@ -4,6 +4,7 @@ import { emailModule } from './channels/email/email.module.js';
 import { conversationsModule } from './conversations/conversations.module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
 import { macrosModule } from './macros/macros.module.js';
+import { viewsModule } from './views/views.module.js';
 
 /** Every module the server runs, in start order. Add a line here to plug a new domain in. */
 export const modules: RapportModule[] = [
@@ -12,4 +13,5 @@ export const modules: RapportModule[] = [
   conversationsModule,
   realtimeModule,
   macrosModule,
+  viewsModule,
 ];

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withWorkspace } from '../../db/tenancy.js';
+import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { countsQuery } from './views.repository.js';
+import { conversationCounts } from './views.service.js';
+
+let rapport: TestServer;
+let ws: TestWorkspace;
+let api: ReturnType<typeof client>;
+
+beforeAll(async () => {
+  rapport = await startTestServer();
+  ws = await createTestWorkspace(rapport);
+  api = client(rapport, ws.token, ws.workspaceId);
+});
+afterAll(async () => rapport?.stop());
+
+const open = async () => (await api.post('/conversations', { customer: { email: `c${Math.random()}@example.test` }, message: { body: 'x' } })).json();
+
+describe('inbox counts', () => {
+  it("counts the caller's views: mine, unassigned, each status and each team", async () => {
+    const me = await addTestMember(rapport, ws, 'agent', 'Me');
+    const someone = await addTestMember(rapport, ws, 'agent', 'Other');
+    const team = (await api.post('/teams', { name: 'Billing' })).json();
+    const [a, b, c, d, e] = [await open(), await open(), await open(), await open(), await open()];
+    await api.patch(`/conversations/${a.id}`, { assigneeId: me.id, teamId: team.id });
+    await api.patch(`/conversations/${b.id}`, { assigneeId: someone.id });
+    await api.patch(`/conversations/${c.id}`, { status: 'pending', assigneeId: me.id });
+    await api.patch(`/conversations/${d.id}`, { status: 'snoozed', snoozedUntil: new Date(Date.now() + 3600_000).toISOString() });
+    await api.patch(`/conversations/${e.id}`, { status: 'resolved', teamId: team.id });
+    const session = await signIn(rapport, me.email, me.password);
+    const res = await rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${ws.workspaceId}/conversations/counts`, headers: { cookie: session.cookie } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      mine: 1, unassigned: 0, open: 2, pending: 1, snoozed: 1, resolved: 1, closed: 0,
+      byTeam: { [team.id]: 1 }, cap: 10000, capped: false, cappedKeys: [],
+    });
+    // A token has no "mine".
+    expect((await api.get('/conversations/counts')).json()).toMatchObject({ mine: 0, open: 2 });
+  });
+
+  it('stops counting at the cap and says which counts reached it', async () => {
+    const other = await createTestWorkspace(rapport);
+    const otherApi = client(rapport, other.token, other.workspaceId);
+    for (let i = 0; i < 4; i++) await otherApi.post('/conversations', { customer: { email: `k${i}@example.test` }, message: { body: 'x' } });
+    const deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: other.workspaceId, actor: { type: 'system' as const, id: null }, userId: null };
+    const counts = await conversationCounts(deps, 3);
+    expect(counts).toMatchObject({ open: 3, unassigned: 3, pending: 0, capped: true, cappedKeys: ['unassigned', 'open'] });
+    expect((await conversationCounts(deps, 4)).capped).toBe(false);
+  });
+
+  it('reads through the inbox indexes on a large workspace (no scan of the conversations table)', async () => {
+    const big = await createTestWorkspace(rapport);
+    const agentId = (await addTestMember(rapport, big, 'agent', 'Big')).id;
+    const team = (await client(rapport, big.token, big.workspaceId).post('/teams', { name: 'Big team' })).json();
+    await withWorkspace(rapport.pool, big.workspaceId, async (tx) => {
+      const { rows } = await tx.query<{ id: string }>('insert into customers (workspace_id, name) values ($1, $2) returning id', [big.workspaceId, 'Many']);
+      // 30,000 conversations spread over statuses, assignees and the team.
+      await tx.query(
+        `insert into conversations (workspace_id, number, inbox_id, customer_id, status, snoozed_until, assignee_id, team_id, created_at, updated_at, last_activity_at)
+         select $1, 100000 + i, $2, $3, s, case when s = 'snoozed' then now() + interval '1 day' end,
+           case when i % 3 = 0 then $4::uuid end, case when i % 5 = 0 then $5::uuid end, now(), now(), now() - i * interval '1 second'
+         from generate_series(1, 30000) i, lateral (select (array['open', 'pending', 'snoozed', 'resolved', 'closed'])[1 + i % 5] as s) st`,
+        [big.workspaceId, big.inboxId, rows[0].id, agentId, team.id],
+      );
+    });
+    await rapport.pool.query('analyze conversations');
+    const q = countsQuery(big.workspaceId, agentId, 10_000);
+    const plan = await withWorkspace(rapport.pool, big.workspaceId, async (tx) =>
+      (await tx.query<{ 'QUERY PLAN': string }>(`explain ${q.text}`, q.values)).rows.map((r) => r['QUERY PLAN']).join('\n'),
+    );
+    // Under row-level security the heap is visited (no index-only scans), but never the whole table.
+    expect(plan).not.toMatch(/Seq Scan on conversations/);
+    for (const index of ['conversations_assignee_activity_idx', 'conversations_status_activity_idx', 'conversations_team_activity_idx']) expect(plan).toContain(index);
+
+    const t0 = performance.now();
+    const counts = await conversationCounts({ pool: rapport.pool, clock: rapport.server.clock, workspaceId: big.workspaceId, actor: { type: 'system', id: null }, userId: agentId });
+    const ms = performance.now() - t0;
+    expect(counts).toMatchObject({ open: 6000, pending: 6000, snoozed: 6000, resolved: 6000, closed: 6000, mine: 2000, unassigned: 4000, capped: false });
+    expect(counts.byTeam[team.id]).toBe(6000);
+    expect(ms).toBeLessThan(2000);
+  });
+});

@@ -15,6 +15,30 @@ import { idempotencyHooks } from './idempotency.js';
 import type { App, ServerDeps } from './types.js';
 import { validatorCompiler } from './validation.js';
 
+/**
+ * Lets a person drive the API from /api/docs after signing in there: the csrfToken that
+ * POST /auth/login (or GET /auth/session) returns is remembered and sent as X-CSRF-Token on writes.
+ * These functions are serialized into the Swagger UI page and run in the browser.
+ */
+const swaggerUiConfig = {
+  persistAuthorization: true,
+  withCredentials: true,
+  requestInterceptor: function requestInterceptor(req: { method?: string; headers: Record<string, string> }) {
+    const csrf = (globalThis as unknown as { rapportCsrf?: string }).rapportCsrf;
+    if (csrf && req.method && req.method.toUpperCase() !== 'GET') req.headers['X-CSRF-Token'] = csrf;
+    return req;
+  },
+  responseInterceptor: function responseInterceptor(res: { body?: unknown; text?: string }) {
+    try {
+      const body = (typeof res.body === 'object' ? res.body : JSON.parse(res.text || 'null')) as { csrfToken?: unknown } | null;
+      if (body && typeof body.csrfToken === 'string') (globalThis as unknown as { rapportCsrf?: string }).rapportCsrf = body.csrfToken;
+    } catch {
+      // not JSON: nothing to remember
+    }
+    return res;
+  },
+};
+
 /** Extra routes a module adds inside /api/v1/workspaces/:workspaceId (channels, macros, ...). */
 export type WorkspaceRouteModule = (app: App, server: ServerDeps) => void;
 /** Extra top-level plugins (the web app, WebSocket endpoints, ...), registered last. */
@@ -62,7 +86,11 @@ export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): 
       security: [{ bearer: [] }, { csrf: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { persistAuthorization: true, withCredentials: true } as Record<string, unknown> });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: swaggerUiConfig as unknown as Record<string, unknown>,
+    theme: { title: 'Rapport API' },
+  });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -61,7 +61,7 @@ async function parse(raw: Buffer, limits: ParseLimits): Promise<ParsedEmail> {
   } catch (error) {
     return headersOnly(raw, limits, `parse_failed: ${(error as Error).message}`.slice(0, 200));
   }
-  return toParsed(mail, 'parsed', null, limits);
+  return toParsed(mail, 'parsed', null, limits, text);
 }
 
 /** The header fields alone, cut to the limit: who sent it and what it is called, for an unread body. */
@@ -125,7 +125,7 @@ function threadRoot(value: string | null): string | null {
   return bytes.length >= 22 ? bytes.subarray(0, 22).toString('base64') : null;
 }
 
-function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string | null, limits: ParseLimits): ParsedEmail {
+function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string | null, limits: ParseLimits, rawText = ''): ParsedEmail {
   const text = typeof mail.text === 'string' ? mail.text : '';
   const { fresh, quoted } = splitQuoted(text);
   const attachments: ParsedAttachment[] = [];
@@ -146,6 +146,7 @@ function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string
     });
     if (!forwardedFrom && contentType === 'message/rfc822') forwardedFrom = fromOfAttachedMessage(Buffer.from(content));
   }
+  if (!forwardedFrom && mail.headers.has('content-type') && mail.attachments.length === 0) forwardedFrom = fromOfRfc822Part(rawText);
   if (!forwardedFrom) forwardedFrom = fromOfInlineForward(text);
   const authResults = headerString(mail, 'authentication-results');
   const dmarc = authResults ? /\bdmarc=([a-z]+)/i.exec(authResults)?.[1]?.toLowerCase() ?? null : null;
@@ -183,6 +184,18 @@ function fromOfAttachedMessage(content: Buffer): EmailAddress | null {
   const head = content.subarray(0, Math.min(headerEnd(content), 32 * 1024)).toString('utf8');
   const m = /^from:[ \t]*(.{1,500}(?:\r?\n[ \t].{0,500}){0,3})/im.exec(head);
   return m ? simpleAddress(m[1].replace(/\r?\n[ \t]/g, ' ')) : null;
+}
+
+/**
+ * mailparser shows an attached message/rfc822 inline, as text: find the first such part in the
+ * source and read the From line of the message inside it (its own header section only).
+ */
+function fromOfRfc822Part(rawText: string): EmailAddress | null {
+  const part = /^content-type:[ \t]*message\/rfc822/im.exec(rawText);
+  if (!part) return null;
+  const partHeadersEnd = rawText.slice(part.index, part.index + 8192).search(/\r?\n\r?\n/);
+  if (partHeadersEnd < 0) return null;
+  return fromOfAttachedMessage(Buffer.from(rawText.slice(part.index + partHeadersEnd, part.index + partHeadersEnd + 32 * 1024).replace(/^\s+/, ''), 'latin1'));
 }
 
 /** "---------- Forwarded message ---------" (Gmail), "Begin forwarded message:" (Apple Mail), Outlook's block. */

@@ -145,15 +145,41 @@ export interface IngestResult {
  * message \Seen, so an acknowledged email is always stored, and a repeated one is stored once.
  */
 export async function ingestEmail(deps: EmailDeps, input: IngestInput): Promise<IngestResult> {
-  const parsed = input.parsed ?? (await deps.parser.parse(input.raw));
+  let parsed = scrub(input.parsed ?? (await deps.parser.parse(input.raw)));
   for (let attempt = 1; ; attempt++) {
     try {
       return await ingestOnce(deps, input, parsed);
     } catch (error) {
       if (error instanceof Duplicate) return error.result;
+      const code = String((error as { code?: string }).code ?? '');
+      // A parse result the database will not take (SQLSTATE classes 22 and 54: bad data, limits)
+      // would fail the same way on every retry: keep the raw source, unparsed, instead (E9).
+      if ((code.startsWith('22') || code.startsWith('54')) && parsed.status === 'parsed' && attempt < 3) {
+        deps.log.warn({ code }, 'email: parse result refused by the database; storing it unparsed');
+        parsed = { ...unparsedResult(`store_failed: ${code}`), messageId: parsed.messageId, from: parsed.from, subject: parsed.subject };
+        continue;
+      }
       if (!(error instanceof IdentityRace) || attempt >= 3) throw error;
     }
   }
+}
+
+/** PostgreSQL text cannot hold NUL; mail can (E9 lists it). Strips it from every string. */
+function scrub<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/\u0000/g, '') as T;
+  if (Array.isArray(value)) return value.map(scrub) as T;
+  if (value && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)])) as T;
+  }
+  return value;
+}
+
+function unparsedResult(reason: string): ParsedEmail {
+  return {
+    status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
+    from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
+    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, dmarc: null, forwardedFrom: null,
+  };
 }
 
 /** Rolls the transaction back (nothing of a repeated delivery is kept) and carries the first copy's ids. */

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../../test/helpers.js';
+import { createEmailInbox, sendMail, sendRaw, smtpPortOf, startSink, systemQuery } from './email.testing.js';
+
+let rapport: TestServer;
+let a: TestWorkspace;
+let b: TestWorkspace;
+let port: number;
+let sink: Awaited<ReturnType<typeof startSink>>;
+let inboxA: string;
+let seq = 0;
+
+beforeAll(async () => {
+  rapport = await startTestServer();
+  sink = await startSink();
+  a = await createTestWorkspace(rapport);
+  b = await createTestWorkspace(rapport);
+  port = smtpPortOf(rapport);
+  inboxA = (await createEmailInbox(rapport, a, { addresses: ['help@a.test'], fromName: 'A Support', smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } })).id;
+  await createEmailInbox(rapport, b, { addresses: ['help@b.test'], smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } });
+});
+afterAll(async () => {
+  await rapport?.stop();
+  await sink?.close();
+});
+
+const apiA = () => client(rapport, a.token, a.workspaceId);
+const apiB = () => client(rapport, b.token, b.workspaceId);
+
+function raw(headers: Record<string, string>, body = 'text') {
+  const id = headers['Message-ID'] ?? `<m${++seq}.${Date.now()}@customer.test>`;
+  return [...Object.entries({ ...headers, 'Message-ID': id }).map(([k, v]) => `${k}: ${v}`), '', body, ''].join('\r\n');
+}
+
+async function conversationOfMessage(api: ReturnType<typeof client>, rfcId: string) {
+  return eventually(async () => {
+    const rows = await systemQuery<{ conversation_id: string; workspace_id: string }>(rapport,
+      'select conversation_id, workspace_id from email_messages where rfc_message_id = $1 and direction = \'inbound\'', [rfcId.replace(/[<>]/g, '')]);
+    return rows[0] ? (await api.get(`/conversations/${rows[0].conversation_id}`)).json() : null;
+  });
+}
+
+/** A customer writes; returns the conversation and the Message-ID of the first email. */
+async function start(from = 'ann@customer.test', extra: Record<string, string> = {}) {
+  const id = `<start${++seq}@customer.test>`;
+  await sendRaw(port, raw({ From: `Ann <${from}>`, To: 'help@a.test', Subject: `Question ${seq}`, 'Message-ID': id, ...extra }), { from, to: ['help@a.test'] });
+  return { conversation: await conversationOfMessage(apiA(), id), messageId: id };
+}
+
+/** An agent answers; returns what the customer received. */
+async function agentReplies(conversationId: string, body = 'Our answer') {
+  const before = sink.received.length;
+  const res = await apiA().post(`/conversations/${conversationId}/messages`, { type: 'reply', body });
+  expect(res.statusCode).toBe(201);
+  const got = await eventually(async () => sink.received.slice(before).find((r) => r.raw.includes(body)), 15_000);
+  return { messageId: res.json().id as string, raw: got.raw, replyTo: /^Reply-To: .*<([^>]+)>/m.exec(got.raw)?.[1] ?? '', sentId: /^Message-ID: (<[^>]+>)/m.exec(got.raw)![1] };
+}
+
+describe('threading inbound email into conversations', () => {
+  it('joins a reply through In-Reply-To to the Message-ID Rapport sent', async () => {
+    const { conversation } = await start();
+    const reply = await agentReplies(conversation.id);
+    const id = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: 'Re: whatever', 'In-Reply-To': reply.sentId, 'Message-ID': id }), { from: 'ann@customer.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), id)).id).toBe(conversation.id);
+  });
+
+  it('joins through References when a client rewrote In-Reply-To (Outlook)', async () => {
+    const { conversation, messageId } = await start();
+    const id = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: 'RE: x', 'In-Reply-To': '<unknown@outlook.test>', References: `<other@x.test> ${messageId}`, 'Message-ID': id }),
+      { from: 'ann@customer.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), id)).id).toBe(conversation.id);
+  });
+
+  it('joins through the Thread-Index root when References are gone', async () => {
+    const root = Buffer.alloc(22, 7);
+    const { conversation } = await start('tia@customer.test', { 'Thread-Index': root.toString('base64') });
+    const id = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'tia@customer.test', To: 'help@a.test', Subject: 'RE: x', 'Thread-Index': Buffer.concat([root, Buffer.alloc(5, 1)]).toString('base64'), 'Message-ID': id }),
+      { from: 'tia@customer.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), id)).id).toBe(conversation.id);
+  });
+
+  it('joins through the secret reply address alone, and reopens a resolved conversation', async () => {
+    const { conversation } = await start();
+    const reply = await agentReplies(conversation.id);
+    expect(reply.replyTo).toMatch(/^help\+[a-z2-7]{26}@a\.test$/);
+    await apiA().patch(`/conversations/${conversation.id}`, { status: 'resolved' });
+    const id = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: reply.replyTo, Subject: 'new words', 'Message-ID': id }), { from: 'ann@customer.test', to: [reply.replyTo] });
+    const joined = await conversationOfMessage(apiA(), id);
+    expect(joined.id).toBe(conversation.id);
+    expect(joined.status).toBe('open');
+    const events = (await apiA().get(`/conversations/${conversation.id}/events`)).json().items.map((e: { type: string; data: { to?: string } }) => `${e.type}:${e.data.to ?? ''}`);
+    expect(events).toContain('conversation.status_changed:open');
+  });
+
+  it('lets someone Cc\'d on the thread reply into it as a participant, without changing the customer', async () => {
+    const { conversation, messageId } = await start('ann@customer.test', { Cc: 'Bob <bob@customer.test>' });
+    const id = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'Bob <bob@customer.test>', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id }), { from: 'bob@customer.test', to: ['help@a.test'] });
+    const joined = await conversationOfMessage(apiA(), id);
+    expect(joined.id).toBe(conversation.id);
+    expect(joined.customer.email).toBe('ann@customer.test');
+    const last = (await apiA().get(`/conversations/${conversation.id}/messages?order=desc&limit=1`)).json().items[0];
+    expect(last.metadata.email).toMatchObject({ participant: true, threadedBy: 'in_reply_to' });
+    expect(last.author.type).toBe('customer');
+    expect(last.author.id).not.toBe(conversation.customer.id);
+  });
+
+  it('never threads a stranger who cites a Message-ID into someone else\'s conversation (E6)', async () => {
+    const { conversation, messageId } = await start();
+    const id = `<r${++seq}@attacker.test>`;
+    await sendRaw(port, raw({ From: 'mallory@attacker.test', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id }), { from: 'mallory@attacker.test', to: ['help@a.test'] });
+    const other = await conversationOfMessage(apiA(), id);
+    expect(other.id).not.toBe(conversation.id);
+    expect(other.customer.email).toBe('mallory@attacker.test');
+  });
+
+  it('never threads by another workspace\'s Message-ID, nor by a guessed [#number] subject (E7)', async () => {
+    const { conversation, messageId } = await start();
+    const id1 = `<b${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@b.test', Subject: `Re: [#${conversation.number}]`, 'In-Reply-To': messageId, References: messageId, 'Message-ID': id1 }),
+      { from: 'ann@customer.test', to: ['help@b.test'] });
+    const inB = await conversationOfMessage(apiB(), id1);
+    expect(inB.id).not.toBe(conversation.id);
+    expect((await apiA().get(`/conversations/${inB.id}`)).statusCode).toBe(404);
+    const id2 = `<g${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: `[#${conversation.number}] guessed`, 'Message-ID': id2 }), { from: 'ann@customer.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), id2)).id).not.toBe(conversation.id);
+    // A's reply token used at B's address does nothing either.
+    const reply = await agentReplies(conversation.id);
+    const token = reply.replyTo.split('+')[1].split('@')[0];
+    const id3 = `<t${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: `help+${token}@b.test`, Subject: 'x', 'Message-ID': id3 }), { from: 'ann@customer.test', to: [`help+${token}@b.test`] });
+    const inB2 = await conversationOfMessage(apiB(), id3);
+    expect(inB2.id).not.toBe(conversation.id);
+  });
+
+  it('attributes a forwarded message/rfc822 to its original sender, flagged as forwarded', async () => {
+    const original = raw({ From: 'Olga Original <olga@customer.test>', To: 'agent@a.test', Subject: 'broken kettle', Date: 'Mon, 2 Nov 2026 10:00:00 +0000' }, 'My kettle broke');
+    const info = await sendMail(port, {
+      from: 'agent.sam@a.test', to: 'help@a.test', subject: 'Fwd: broken kettle', text: 'See below',
+      attachments: [{ filename: 'forwarded.eml', content: original, contentType: 'message/rfc822' }],
+    });
+    const c = await conversationOfMessage(apiA(), info.messageId);
+    expect(c.customer.email).toBe('olga@customer.test');
+    const m = (await apiA().get(`/conversations/${c.id}/messages`)).json().items[0];
+    expect(m.metadata.email).toMatchObject({ forwardedBy: { address: 'agent.sam@a.test' }, unverified: true });
+  });
+
+  it('does not trust the Cc list of a message that failed DMARC (E6)', async () => {
+    const { conversation, messageId } = await start('ceo@customer.test');
+    const id = `<s${++seq}@customer.test>`;
+    await sendRaw(port, raw({
+      'Authentication-Results': 'mx.a.test; dmarc=fail (p=none) header.from=customer.test', From: 'ceo@customer.test', To: 'help@a.test', Cc: 'attacker@evil.test',
+      Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id,
+    }), { from: 'ceo@customer.test', to: ['help@a.test'] });
+    const joined = await conversationOfMessage(apiA(), id);
+    expect(joined.id).toBe(conversation.id);
+    const last = (await apiA().get(`/conversations/${conversation.id}/messages?order=desc&limit=1`)).json().items[0];
+    expect(last.metadata.email.unverified).toBe(true);
+    const participants = await systemQuery(rapport, 'select address from email_participants where conversation_id = $1', [conversation.id]);
+    expect(participants.map((p) => p.address)).not.toContain('attacker@evil.test');
+    // The attacker cannot reply into the thread either.
+    const id2 = `<s${++seq}@evil.test>`;
+    await sendRaw(port, raw({ From: 'attacker@evil.test', To: 'help@a.test', Subject: 'Re: x', References: messageId, 'Message-ID': id2 }), { from: 'attacker@evil.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), id2)).id).not.toBe(conversation.id);
+    expect(inboxA).toBeTruthy();
+  });
+});

@@ -32,8 +32,15 @@ function raw(headers: Record<string, string>, body = 'text') {
   return [...Object.entries({ ...headers, 'Message-ID': id }).map(([k, v]) => `${k}: ${v}`), '', body, ''].join('\r\n');
 }
 
-async function conversationOfMessage(api: ReturnType<typeof client>, rfcId: string) {
-  return eventually(async () => {
+interface Conversation {
+  id: string;
+  number: number;
+  status: string;
+  customer: { id: string; email: string };
+}
+
+async function conversationOfMessage(api: ReturnType<typeof client>, rfcId: string): Promise<Conversation> {
+  return eventually<Conversation>(async () => {
     const rows = await systemQuery<{ conversation_id: string; workspace_id: string }>(rapport,
       'select conversation_id, workspace_id from email_messages where rfc_message_id = $1 and direction = \'inbound\'', [rfcId.replace(/[<>]/g, '')]);
     return rows[0] ? (await api.get(`/conversations/${rows[0].conversation_id}`)).json() : null;

@@ -5,6 +5,7 @@ import { conversationsModule } from './conversations/conversations.module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
 import { macrosModule } from './macros/macros.module.js';
 import { viewsModule } from './views/views.module.js';
+import { invitationsModule } from './invitations/invitations.module.js';
 
 /** Every module the server runs, in start order. Add a line here to plug a new domain in. */
 export const modules: RapportModule[] = [
@@ -14,4 +15,5 @@ export const modules: RapportModule[] = [
   realtimeModule,
   macrosModule,
   viewsModule,
+  invitationsModule,
 ];

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../lib/clock.js';
+import { addTestMember, client, createTestWorkspace, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+
+const clock = fixedClock('2026-03-02T09:00:00Z');
+let rapport: TestServer;
+let ws: TestWorkspace;
+let admin: ReturnType<typeof client>;
+
+beforeAll(async () => {
+  rapport = await startTestServer({ clock });
+  ws = await createTestWorkspace(rapport);
+  admin = client(rapport, ws.token, ws.workspaceId);
+});
+afterAll(async () => rapport?.stop());
+
+let n = 0;
+const email = () => `invitee-${++n}@example.test`;
+const accept = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  rapport.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload, headers });
+
+describe('inviting someone new', () => {
+  it('gives the link once, lists the invitation without it, and accepting creates the account and membership, once', async () => {
+    const address = email();
+    const res = await admin.post('/invitations', { email: address.toUpperCase(), role: 'agent' });
+    expect(res.statusCode).toBe(201);
+    const inv = res.json();
+    expect(inv).toMatchObject({ email: address, role: 'agent', expiresAt: '2026-03-05T09:00:00.000Z' });
+    expect(inv.token).toMatch(/^rpi_/);
+    expect(inv.acceptUrl).toBe(`${rapport.url}/accept-invitation#token=${inv.token}`);
+    const listed = (await admin.get('/invitations')).json().items.find((i: { id: string }) => i.id === inv.id);
+    expect(listed).toBeDefined();
+    expect(JSON.stringify(listed)).not.toContain(inv.token);
+    // Only the hash is stored: the row holds the SHA-256 of the token and nowhere the token itself.
+    const { rows } = await rapport.pool.query(
+      `select set_config('app.system', 'on', true),
+        (select count(*)::int from invitations i where i.id = $2 and i.token_hash = sha256(convert_to($1, 'UTF8'))) as hashed,
+        (select count(*)::int from invitations i where i::text like '%' || $1 || '%') as plain`,
+      [inv.token, inv.id],
+    );
+    expect(rows[0]).toMatchObject({ hashed: 1, plain: 0 });
+
+    const accepted = await accept({ token: inv.token, name: 'New Agent', password: 'a long new password' });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.json()).toMatchObject({ workspace: { id: ws.workspaceId }, user: { email: address, name: 'New Agent' }, role: 'agent', accountCreated: true });
+    const session = await signIn(rapport, address, 'a long new password');
+    expect(session.body.workspaces).toEqual([expect.objectContaining({ id: ws.workspaceId, role: 'agent' })]);
+
+    const again = await accept({ token: inv.token, name: 'Someone', password: 'another password!' });
+    expect(again.statusCode).toBe(400);
+    expect(again.json().code).toBe('invitations.invalid_token');
+    expect((await admin.get('/invitations')).json().items.some((i: { id: string }) => i.id === inv.id)).toBe(false);
+  });
+
+  it('answers the same for an expired, a revoked and an unknown token', async () => {
+    const late = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    const revoked = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    const onTime = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    expect((await admin.delete(`/invitations/${revoked.id}`)).statusCode).toBe(204);
+    expect((await admin.delete(`/invitations/${revoked.id}`)).statusCode).toBe(404);
+    clock.advance(72 * 3600_000 - 60_000);
+    expect((await accept({ token: onTime.token, name: 'On Time', password: 'a long new password' })).statusCode).toBe(200);
+    clock.advance(2 * 60_000);
+    expect((await admin.get('/invitations')).json().items.some((i: { id: string }) => i.id === late.id)).toBe(false);
+    const answers = await Promise.all([late.token, revoked.token, 'rpi_' + 'x'.repeat(43)].map((token) => accept({ token, name: 'X', password: 'a long new password' })));
+    for (const a of answers) {
+      expect(a.statusCode).toBe(400);
+      expect(a.json()).toEqual(answers[0].json());
+    }
+    expect(answers[0].json().code).toBe('invitations.invalid_token');
+  });
+
+  it('lets only one of two simultaneous accepts of the same link succeed', async () => {
+    const inv = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    const results = await Promise.all([1, 2].map((i) => accept({ token: inv.token, name: `Racer ${i}`, password: 'a long new password' })));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 400]);
+  });
+});
+
+describe('inviting an existing account', () => {
+  it('needs the invitee signed in as that account, and keeps their password', async () => {
+    const elsewhere = await createTestWorkspace(rapport);
+    const person = await addTestMember(rapport, elsewhere, 'agent', 'Existing');
+    const stranger = await addTestMember(rapport, elsewhere, 'agent', 'Stranger');
+    const inv = (await admin.post('/invitations', { email: person.email, role: 'supervisor' })).json();
+
+    expect((await accept({ token: inv.token, name: 'Taken Over', password: 'attacker password' })).json().code).toBe('invitations.sign_in_required');
+    const wrong = await signIn(rapport, stranger.email, stranger.password);
+    const asStranger = await accept({ token: inv.token }, { cookie: wrong.cookie, 'x-csrf-token': wrong.csrfToken });
+    expect(asStranger.json().code).toBe('invitations.wrong_account');
+    const right = await signIn(rapport, person.email, person.password);
+    expect((await accept({ token: inv.token }, { cookie: right.cookie })).json().code).toBe('auth.csrf_failed');
+    const ok = await accept({ token: inv.token }, { cookie: right.cookie, 'x-csrf-token': right.csrfToken });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ user: { id: person.id, name: 'Existing' }, role: 'supervisor', accountCreated: false });
+    await signIn(rapport, person.email, person.password);
+  });
+});
+
+describe('who may invite', () => {
+  it('refuses agents, owner invitations from admins, and people who are already members', async () => {
+    const agent = client(rapport, await tokenFor(rapport, ws, 'agent'), ws.workspaceId);
+    expect((await agent.post('/invitations', { email: email(), role: 'agent' })).statusCode).toBe(403);
+    expect((await agent.get('/invitations')).statusCode).toBe(403);
+    expect((await admin.post('/invitations', { email: email(), role: 'owner' })).json().code).toBe('users.owner_role_needs_owner');
+    expect((await admin.post('/invitations', { email: ws.owner.email, role: 'agent' })).json().code).toBe('users.already_member');
+    const owner = await signIn(rapport, ws.owner.email, ws.owner.password);
+    const asOwner = await rapport.app.inject({
+      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/invitations`, payload: { email: email(), role: 'owner' },
+      headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrfToken },
+    });
+    expect(asOwner.statusCode).toBe(201);
+  });
+
+  it("cannot see or revoke another workspace's invitations", async () => {
+    const other = await createTestWorkspace(rapport);
+    const theirs = (await client(rapport, other.token, other.workspaceId).post('/invitations', { email: email(), role: 'agent' })).json();
+    expect((await admin.delete(`/invitations/${theirs.id}`)).statusCode).toBe(404);
+    expect((await admin.get('/invitations')).json().items.some((i: { id: string }) => i.id === theirs.id)).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import { realtimeModule } from './realtime/realtime.module.js';
 import { macrosModule } from './macros/macros.module.js';
 import { viewsModule } from './views/views.module.js';
 import { invitationsModule } from './invitations/invitations.module.js';
+import { membersModule } from './members/members.module.js';
 
 /** Every module the server runs, in start order. Add a line here to plug a new domain in. */
 export const modules: RapportModule[] = [
@@ -16,4 +17,5 @@ export const modules: RapportModule[] = [
   macrosModule,
   viewsModule,
   invitationsModule,
+  membersModule,
 ];

@@ -237,7 +237,7 @@ export function sendTask(d: OutboundDeps): Task {
       await record(d, ws, emailMessageId, p, 'sent', null);
     } catch (error) {
       const e = error as { responseCode?: number; code?: string; message: string };
-      const permanent = (e.responseCode !== undefined && e.responseCode >= 500) || e.code === 'EENVELOPE';
+      const permanent = e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE';
       const reason = `${e.responseCode ? `${e.responseCode} ` : ''}${e.code ?? 'error'}: ${e.message}`.slice(0, 300);
       const lastTry = helpers.job.attempts >= helpers.job.max_attempts;
       if (permanent || lastTry) {

@@ -171,7 +171,8 @@ function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string
     auto: {
       autoSubmitted: headerString(mail, 'auto-submitted')?.toLowerCase().trim() ?? null,
       precedence: headerString(mail, 'precedence')?.toLowerCase().trim() ?? null,
-      listId: mail.headers.has('list-id') || mail.headers.has('list-unsubscribe'),
+      // mailparser gathers List-* headers under one 'list' key.
+      listId: mail.headers.has('list') || mail.headers.has('list-id') || mail.headers.has('list-unsubscribe'),
       autoReplyHeader: mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || /\b(all|oof|autoreply)\b/i.test(headerString(mail, 'x-auto-response-suppress') ?? ''),
     },
     dmarc,

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTestMember, client, signIn, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../../test/helpers.js';
+import { createEmailModule } from './email.module.js';
+import { createEmailInbox, sendRaw, smtpDialog, smtpPortOf, startSink, systemQuery } from './email.testing.js';
+import { modules } from '../../index.js';
+
+let rapport: TestServer;
+let ws: TestWorkspace;
+let port: number;
+let sink: Awaited<ReturnType<typeof startSink>>;
+const refusals = new Map<string, number[]>();
+let seq = 0;
+
+beforeAll(async () => {
+  // The sink answers with the codes queued for an address, then accepts.
+  sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null });
+  rapport = await startTestServer({
+    modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ smtpTimeoutMs: 2000 }) : m)),
+  });
+  ws = await createTestWorkspace(rapport);
+  port = smtpPortOf(rapport);
+  await createEmailInbox(rapport, ws, {
+    addresses: ['support@shop.test'], fromName: 'Shop Support',
+    smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' },
+    autoAck: { enabled: true, subject: 'We got it [#{{number}}]', body: 'Hello {{name}}, reference #{{number}}. We usually reply within a day.' },
+  });
+});
+afterAll(async () => {
+  await rapport?.stop();
+  await sink?.close();
+});
+
+const api = () => client(rapport, ws.token, ws.workspaceId);
+
+async function inbound(headers: Record<string, string>, body = 'hello', envelopeFrom?: string) {
+  const id = `<in${++seq}.${Date.now()}@customer.test>`;
+  const raw = [...Object.entries({ To: 'support@shop.test', Subject: `Case ${seq}`, ...headers, 'Message-ID': id }).map(([k, v]) => `${k}: ${v}`), '', body, ''].join('\r\n');
+  const from = envelopeFrom ?? /<?([^<>\s]+@[^<>\s]+)>?$/.exec(headers.From)![1];
+  await sendRaw(port, raw, { from, to: ['support@shop.test'] });
+  return eventually(async () => {
+    const rows = await systemQuery<{ conversation_id: string }>(rapport, "select conversation_id from email_messages where rfc_message_id = $1", [id.slice(1, -1)]);
+    return rows[0]?.conversation_id;
+  });
+}
+
+const received = (pred: (r: { to: string[]; raw: string }) => boolean) => sink.received.filter(pred);
+
+describe('outbound email', () => {
+  it('sends an agent reply with a stable Message-ID, threading headers, the agent\'s name and text + HTML parts', async () => {
+    const agent = await addTestMember(rapport, ws, 'agent', 'Sam');
+    const conversationId = await inbound({ From: 'Ann <ann@customer.test>' });
+    const session = await signIn(rapport, agent.email, agent.password);
+    const res = await rapport.app.inject({
+      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/conversations/${conversationId}/messages`,
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken },
+      payload: { type: 'reply', body: 'It ships today.', html: '<p>It ships <b>today</b>.</p>' },
+    });
+    expect(res.statusCode).toBe(201);
+    const messageId = res.json().id;
+    const mail = await eventually(async () => received((r) => r.raw.includes('It ships today.'))[0], 15_000);
+    expect(mail.to).toEqual(['ann@customer.test']);
+    expect(mail.raw).toMatch(new RegExp(`^Message-ID: <${messageId}@shop\\.test>`, 'm'));
+    expect(mail.raw).toMatch(/^In-Reply-To: <in\d+\.\d+@customer\.test>/m);
+    expect(mail.raw).toMatch(/^References: <in\d+\.\d+@customer\.test>/m);
+    expect(mail.raw).toMatch(/^From: "?Sam \(Shop Support\)"? <support@shop\.test>/m);
+    expect(mail.raw).toMatch(/^Reply-To: .*<support\+[a-z2-7]{26}@shop\.test>/m);
+    expect(mail.raw).toMatch(/Content-Type: multipart\/alternative/);
+    expect(mail.raw).toMatch(/<b>today<\/b>/);
+    const m = await eventually(async () => {
+      const items = (await api().get(`/conversations/${conversationId}/messages`)).json().items;
+      const out = items.find((i: { id: string }) => i.id === messageId);
+      return out?.metadata.email?.delivery?.status === 'sent' ? out : null;
+    });
+    expect(m.metadata.email).toMatchObject({ messageId: `${messageId}@shop.test`, to: [{ address: 'ann@customer.test' }], delivery: { status: 'sent' } });
+  });
+
+  it('sends a reply with Cc, and refuses ambiguous Cc addresses with a coded error (E14)', async () => {
+    const conversationId = await inbound({ From: 'cara@customer.test' });
+    const bad = await api().post(`/conversations/${conversationId}/email-replies`, { body: 'x', cc: ['"v@x.com x"@evil.com'] });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().code).toBe('email.ambiguous_recipient');
+    const bad2 = await api().post(`/conversations/${conversationId}/email-replies`, { body: 'x', cc: ['"user"@example.com(x)evil.com'] });
+    expect(bad2.json().code).toBe('email.ambiguous_recipient');
+    const ok = await api().post(`/conversations/${conversationId}/email-replies`, { body: 'With a copy to Dan', cc: ['Dan@Customer.test'] });
+    expect(ok.statusCode).toBe(201);
+    const mail = await eventually(async () => received((r) => r.raw.includes('With a copy to Dan'))[0], 15_000);
+    expect(mail.to.sort()).toEqual(['cara@customer.test', 'dan@customer.test']);
+    expect(mail.raw).toMatch(/^Cc: dan@customer\.test/m);
+  });
+
+  it('never lets a subject or a customer name add a header (E14)', async () => {
+    const evilSubject = Buffer.from('Hi\r\nBcc: x@evil.test').toString('base64');
+    const evilName = Buffer.from('Eve\r\nBcc: y@evil.test').toString('base64');
+    const conversationId = await inbound({ From: `=?utf-8?B?${evilName}?= <eve@customer.test>`, Subject: `=?utf-8?B?${evilSubject}?=` });
+    await api().post(`/conversations/${conversationId}/messages`, { type: 'reply', body: 'No injection here' });
+    const mail = await eventually(async () => received((r) => r.raw.includes('No injection here'))[0], 15_000);
+    expect(mail.to).toEqual(['eve@customer.test']);
+    const headers = mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n'));
+    expect(headers).not.toMatch(/^bcc:/im);
+    expect(headers).toMatch(/^Subject: Re: Hi Bcc: x@evil\.test/m);
+  });
+
+  it('marks the delivery failed, without sending, when the customer address is ambiguous (E14)', async () => {
+    const conversationId = await inbound({ From: '"v@x.com x"@evil.com' }, 'hi', 'odd@evil.com');
+    const res = await api().post(`/conversations/${conversationId}/messages`, { type: 'reply', body: 'Should never leave' });
+    const m = await eventually(async () => {
+      const items = (await api().get(`/conversations/${conversationId}/messages`)).json().items;
+      const out = items.find((i: { id: string }) => i.id === res.json().id);
+      return out?.metadata.email?.delivery?.status === 'failed' ? out : null;
+    });
+    expect(m.metadata.email.delivery.error).toBe('email.ambiguous_recipient');
+    expect(received((r) => r.raw.includes('Should never leave'))).toHaveLength(0);
+  });
+
+  it('retries a temporary refusal with backoff and keeps the same Message-ID; a permanent one fails with its reason', async () => {
+    refusals.set('tom@customer.test', [451]);
+    // (Marked automatic so that no acknowledgement uses up the refusal queued for the address.)
+    const c1 = await inbound({ From: 'tom@customer.test', 'Auto-Submitted': 'auto-generated' });
+    const r1 = await api().post(`/conversations/${c1}/messages`, { type: 'reply', body: 'Second time lucky' });
+    const mail = await eventually(async () => received((r) => r.raw.includes('Second time lucky'))[0], 25_000).catch(async (e) => {
+      console.log(await systemQuery(rapport, 'select delivery_status, delivery_error from email_messages where message_id = $1', [r1.json().id]));
+      throw e;
+    });
+    expect(mail.raw).toContain(`Message-ID: <${r1.json().id}@shop.test>`);
+    refusals.set('pat@customer.test', [550]);
+    const c2 = await inbound({ From: 'pat@customer.test', 'Auto-Submitted': 'auto-generated' });
+    const r2 = await api().post(`/conversations/${c2}/messages`, { type: 'reply', body: 'Never arrives' });
+    const m = await eventually(async () => {
+      const items = (await api().get(`/conversations/${c2}/messages`)).json().items;
+      const out = items.find((i: { id: string }) => i.id === r2.json().id);
+      return out?.metadata.email?.delivery?.status === 'failed' ? out : null;
+    }, 15_000);
+    expect(m.metadata.email.delivery.error).toMatch(/^550/);
+  }, 40_000);
+});
+
+describe('auto-acknowledgement', () => {
+  it('answers a person once per conversation, marked Auto-Submitted, with the reference number', async () => {
+    const conversationId = await inbound({ From: 'Nina <nina@customer.test>' });
+    const number = (await api().get(`/conversations/${conversationId}`)).json().number;
+    const ack = await eventually(async () => received((r) => r.to[0] === 'nina@customer.test' && r.raw.includes('Auto-Submitted'))[0], 15_000);
+    expect(ack.raw).toContain(`We got it [#${number}]`);
+    expect(ack.raw).toMatch(/^Auto-Submitted: auto-replied/m);
+    expect(ack.raw).toContain(`reference #${number}`);
+  });
+
+  it('never answers automatic, bulk or bounce mail (RFC 3834, E11)', async () => {
+    await inbound({ From: 'robot1@customer.test', 'Auto-Submitted': 'auto-replied' });
+    await inbound({ From: 'robot2@customer.test', Precedence: 'bulk' });
+    await inbound({ From: 'robot3@customer.test', 'List-Id': '<news.customer.test>' });
+    // A bounce: the null reverse-path, MAIL FROM:<> (RFC 5321 §4.5.5).
+    const bounce = await smtpDialog(port, ['EHLO mx', 'MAIL FROM:<>', 'RCPT TO:<support@shop.test>', 'DATA',
+      'From: robot4@customer.test\r\nTo: support@shop.test\r\nSubject: Undeliverable\r\nMessage-ID: <bounce1@customer.test>\r\n\r\nbounce\r\n.', 'QUIT']);
+    expect(bounce.filter((l) => l.startsWith('250 ')).length).toBeGreaterThanOrEqual(3);
+    await inbound({ From: 'human@customer.test' });
+    await eventually(async () => received((r) => r.to[0] === 'human@customer.test')[0], 15_000);
+    expect(received((r) => /robot\d@/.test(r.to[0])).map((r) => r.to[0])).toEqual([]);
+  });
+
+  it('throttles acknowledgements per recipient (E12)', async () => {
+    for (let i = 0; i < 6; i++) await inbound({ From: 'victim@customer.test', Subject: `spam ${i}` });
+    await eventually(async () => received((r) => r.to[0] === 'victim@customer.test').length >= 3, 15_000);
+    // Give any extra (wrong) acknowledgement time to arrive before counting.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(received((r) => r.to[0] === 'victim@customer.test')).toHaveLength(3);
+  });
+});

@@ -3,6 +3,7 @@ import { apiChannel } from './channels/channels.registry.js';
 import { emailModule } from './channels/email/email.module.js';
 import { conversationsModule } from './conversations/conversations.module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
+import { webModule } from './web/web.module.js';
 import { macrosModule } from './macros/macros.module.js';
 import { viewsModule } from './views/views.module.js';
 import { invitationsModule } from './invitations/invitations.module.js';
@@ -18,4 +19,5 @@ export const modules: RapportModule[] = [
   viewsModule,
   invitationsModule,
   membersModule,
+  webModule,
 ];

@@ -1,0 +1,210 @@
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withSystem } from '../../src/db/tenancy.js';
+import { addMember, createToken } from '../../src/modules/workspaces/workspaces.service.js';
+import { client, eventually, startTestServer, type TestServer } from '../helpers.js';
+import { DOCS, ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
+
+/**
+ * The agent workspace in a real Chromium against a real Rapport with the demo data: what an agent does
+ * in a day, live updates between two agents, collision detection, and a session that ends.
+ */
+const ADMIN_PASSWORD = 'demo admin password 42';
+let rapport: TestServer;
+let browser: Browser;
+let workspaceId: string;
+let adminId: string;
+let api: ReturnType<typeof client>;
+const agent = { email: 'sam.e2e@example.test', password: 'sam agent password', name: 'Sam Agent' };
+const viewer = { email: 'viewer.e2e@example.test', password: 'viewer password 1', name: 'Client Viewer' };
+const contexts: BrowserContext[] = [];
+
+async function newContext(viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(10_000);
+  contexts.push(context);
+  return context;
+}
+
+async function signedIn(who: { email: string; password: string }, viewport?: { width: number; height: number }): Promise<Watched> {
+  const w = await watchedPage(await newContext(viewport));
+  await signInThroughTheForm(w.page, rapport.url, who.email, who.password);
+  return w;
+}
+
+async function conversationBySubject(subject: string) {
+  const res = await api.get(`/conversations?limit=100&status=open&status=pending&status=resolved&status=snoozed`);
+  const found = (res.json().items as { id: string; subject: string; number: number }[]).find((c) => c.subject === subject);
+  if (!found) throw new Error(`no conversation "${subject}"`);
+  return found;
+}
+
+const openConversation = (page: Page, id: string, view = 'open') => page.goto(`${rapport.url}/w/${workspaceId}/v/${view}/c/${id}`);
+
+beforeAll(async () => {
+  await ensureWebBuilt();
+  rapport = await startTestServer({ seedDemo: true, config: { adminPassword: ADMIN_PASSWORD } });
+  const ws = await withSystem(rapport.pool, async (tx) => {
+    const { rows } = await tx.query<{ id: string; owner: string }>(
+      `select w.id, m.user_id as owner from workspaces w join memberships m on m.workspace_id = w.id and m.role = 'owner' where w.slug = 'demo'`,
+    );
+    return rows[0];
+  });
+  workspaceId = ws.id;
+  adminId = ws.owner;
+  const deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId, actor: { type: 'user' as const, id: adminId } };
+  await addMember(deps, 'owner', { ...agent, role: 'agent' });
+  await addMember(deps, 'owner', { ...viewer, role: 'client_viewer' });
+  const { token } = await createToken(deps, 'owner', { name: 'e2e', role: 'admin' });
+  api = client(rapport, token, workspaceId);
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await rapport?.stop();
+});
+
+describe('the agent workspace in a browser', () => {
+  it('an agent signs in, sees the demo inbox, opens a conversation, replies, adds a note, assigns it to themselves and resolves it', async () => {
+    const w = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    const { page } = w;
+    // The default view is Mine; the demo assigns two conversations to the owner.
+    await page.getByRole('link', { name: /All open/ }).click();
+    await page.waitForSelector('.row:has-text("Maria Lopez")');
+    const rows = await page.locator('.row').count();
+    expect(rows).toBeGreaterThanOrEqual(3);
+    // Counts per view come from the server.
+    await expect.poll(() => page.locator('[data-testid="count-open"]').textContent()).toMatch(/^\d+$/);
+    await page.screenshot({ path: path.join(DOCS, 'screenshot-inbox.png') });
+
+    const maria = await conversationBySubject('Order #5521 arrived damaged');
+    await page.locator(`.row[data-conversation-id="${maria.id}"]`).click();
+    await page.waitForSelector('[data-testid="thread"] .message-inbound:has-text("the mug in my order arrived broken")');
+    expect(page.url()).toContain(`/c/${maria.id}`);
+    // The customer sidebar shows identities and their conversations.
+    await page.waitForSelector('.customer-sidebar .identity-value:has-text("maria.lopez@example.com")');
+
+    // Reply (r focuses the reply box).
+    await page.keyboard.press('r');
+    await page.keyboard.type('Sorry about that, Maria! A new mug is on its way.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.waitForSelector('.message-outbound:has-text("A new mug is on its way")');
+
+    // Internal note, visually distinct.
+    await page.getByRole('tab', { name: 'Note' }).click();
+    await page.getByLabel('Internal note').fill('Replacement ordered via the warehouse portal.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    const note = page.locator('.message-note:has-text("Replacement ordered")');
+    await note.waitFor();
+    expect(await note.locator('.badge').textContent()).toBe('Internal note');
+    const noteBg = await note.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const replyBg = await page.locator('.message-outbound').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(noteBg).not.toBe(replyBg);
+
+    // Assign to me (a), then resolve (e).
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('a');
+    await eventually(async () => (await api.get(`/conversations/${maria.id}`)).json().assigneeId === adminId);
+    await page.waitForSelector('.timeline-event:has-text("assigned it to Alex Admin")');
+    await page.screenshot({ path: path.join(DOCS, 'screenshot-conversation.png') });
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await eventually(async () => (await api.get(`/conversations/${maria.id}`)).json().status === 'resolved');
+
+    const messages = (await api.get(`/conversations/${maria.id}/messages`)).json().items as { type: string; body: string }[];
+    expect(messages.map((m) => m.type)).toEqual(['inbound', 'outbound', 'note']);
+    expect(w.cspViolations).toEqual([]);
+    expect(w.pageErrors).toEqual([]);
+  });
+
+  it('keyboard: j and k move through the list, ? lists the shortcuts', async () => {
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    await page.goto(`${rapport.url}/w/${workspaceId}/v/open`);
+    await page.waitForSelector('.row');
+    const ids = await page.locator('.row').evaluateAll((els) => els.map((e) => e.getAttribute('data-conversation-id')));
+    await page.keyboard.press('j');
+    await expect.poll(() => page.url()).toMatch(new RegExp(`/c/${ids[0]}$`));
+    await page.keyboard.press('j');
+    await expect.poll(() => page.url()).toMatch(new RegExp(`/c/${ids[1]}$`));
+    await page.keyboard.press('k');
+    await expect.poll(() => page.url()).toMatch(new RegExp(`/c/${ids[0]}$`));
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+  });
+
+  it('a message created through the API appears live in another agent’s browser without a reload', async () => {
+    const { page } = await signedIn(agent);
+    const target = await conversationBySubject('Delivery to a parcel locker?');
+    await openConversation(page, target.id);
+    await page.waitForSelector('.message-inbound');
+    await page.waitForSelector('.conn-live');
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+    const sent = await api.post(`/conversations/${target.id}/messages`, { type: 'note', body: 'Live note from the API 7731' });
+    expect(sent.statusCode).toBe(201);
+    await page.waitForSelector('.message-note:has-text("Live note from the API 7731")', { timeout: 5000 });
+
+    // A new conversation lands in the open list too.
+    const created = await api.post('/conversations', { customer: { email: 'new.live@example.test', name: 'Nia Live' }, subject: 'Brand new live conversation', message: { body: 'Hello!' } });
+    expect(created.statusCode).toBe(201);
+    await page.waitForSelector('.row:has-text("Brand new live conversation")', { timeout: 5000 });
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+  });
+
+  it('two agents in the same conversation see each other viewing and typing', async () => {
+    const admin = (await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD })).page;
+    const sam = (await signedIn(agent)).page;
+    const target = await conversationBySubject('Wrong size delivered');
+    await openConversation(admin, target.id);
+    await openConversation(sam, target.id);
+    await admin.waitForSelector('[data-testid="presence"]:has-text("Sam Agent is viewing")', { timeout: 5000 });
+    await sam.waitForSelector('[data-testid="presence"]:has-text("Alex Admin is viewing")', { timeout: 5000 });
+
+    await sam.getByLabel('Reply to the customer').click();
+    await sam.keyboard.type('Hi Lukas');
+    await admin.waitForSelector('[data-testid="presence"]:has-text("Sam Agent is typing")', { timeout: 5000 });
+
+    // Sam leaves: the admin no longer sees him.
+    await sam.goto(`${rapport.url}/w/${workspaceId}/v/open`);
+    await admin.waitForSelector('[data-testid="presence"]', { state: 'detached', timeout: 5000 });
+  });
+
+  it('a client viewer sees conversations read-only', async () => {
+    const { page } = await signedIn(viewer);
+    await page.waitForSelector('.row');
+    expect(page.url()).toContain('/v/open');
+    await page.locator('.row').first().click();
+    await page.waitForSelector('.read-only-note');
+    expect(await page.locator('.composer').count()).toBe(0);
+    expect(await page.getByLabel('Status').isDisabled()).toBe(true);
+    expect(await page.getByRole('link', { name: 'Settings' }).count()).toBe(0);
+  });
+
+  it('works on a narrow (390 px) screen: list first, then the conversation with a way back', async () => {
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD }, { width: 390, height: 844 });
+    await page.goto(`${rapport.url}/w/${workspaceId}/v/open`);
+    await page.waitForSelector('.row');
+    expect(await page.locator('.views-nav').isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.locator('.row').first().click();
+    await page.waitForSelector('[data-testid="thread"] .message');
+    expect(await page.locator('.list-pane').isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.getByRole('button', { name: 'Back to the list' }).click();
+    await page.waitForSelector('.list-pane .row');
+  });
+
+  it('when the session ends, the agent is sent back to sign in with a clear message', async () => {
+    const { page } = await signedIn(agent);
+    await page.waitForSelector('.row, .state-empty');
+    await withSystem(rapport.pool, (tx) => tx.query(`delete from sessions where user_id = (select id from users where email = $1)`, [agent.email]));
+    rapport.server.resolver.forget('s:');
+    await page.getByRole('link', { name: /Unassigned/ }).click();
+    await page.getByText('Your session has expired. Please sign in again.').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+});

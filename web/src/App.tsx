@@ -1,0 +1,178 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { setUnauthorizedHandler } from './api/client.js';
+import { keys } from './api/keys.js';
+import { useLogout, useSession } from './api/session.js';
+import type { Session } from './api/types.js';
+import { ErrorState, Loading } from './components/States.js';
+import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
+import { setNotice } from './lib/notice.js';
+import { inboxPath, navigate, parseRoute, useLocation } from './lib/router.js';
+import { useShortcuts } from './lib/shortcuts.js';
+import { roleInfo, WorkspaceContext } from './lib/workspace.js';
+import { RealtimeProvider, useConnectionState } from './realtime/RealtimeProvider.js';
+import { InboxScreen } from './screens/inbox/InboxScreen.js';
+import { LoginScreen } from './screens/login/LoginScreen.js';
+
+// Admin screens are rarely opened: their code loads on first visit, not with the inbox.
+const AdminScreen = lazy(() => import('./screens/admin/AdminScreen.js'));
+const AcceptInvitationScreen = lazy(() => import('./screens/login/AcceptInvitationScreen.js'));
+
+export function App() {
+  const qc = useQueryClient();
+  const session = useSession();
+  const { path, search } = useLocation();
+  const route = parseRoute(path, search);
+
+  useEffect(() => {
+    // Any 401 after sign-in means the session ended (expired, signed out elsewhere, revoked).
+    setUnauthorizedHandler(() => {
+      if (!qc.getQueryData(keys.session)) return;
+      setNotice('Your session has expired. Please sign in again.');
+      qc.clear();
+      qc.setQueryData(keys.session, null);
+      navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    });
+    return () => setUnauthorizedHandler(null);
+  }, [qc]);
+
+  if (session.isPending) return <Loading label="Starting Rapport…" />;
+  if (session.isError) return <ErrorState error={session.error} retry={() => session.refetch()} />;
+
+  if (route.name === 'accept-invitation') {
+    return (
+      <Suspense fallback={<Loading />}>
+        <AcceptInvitationScreen token={route.token} />
+      </Suspense>
+    );
+  }
+  const current = session.data;
+  if (!current) return <LoginScreen />;
+  if (route.name === 'login' || route.name === 'home') return <Redirect session={current} next={route.name === 'login' ? search.get('next') : null} />;
+
+  const membership = current.workspaces.find((w) => w.id === route.ws);
+  if (!membership) {
+    return (
+      <div className="center-page">
+        <ErrorState error={new Error('not a member')} />
+        <p>This workspace does not exist or you are not a member of it.</p>
+        <Redirect session={current} next={null} />
+      </div>
+    );
+  }
+  return (
+    <WorkspaceShell session={current} ws={route.ws}>
+      {route.name === 'admin' ? (
+        <Suspense fallback={<Loading />}>
+          <AdminScreen section={route.section} />
+        </Suspense>
+      ) : (
+        <InboxScreen view={route.view} conversationId={route.conversationId} />
+      )}
+    </WorkspaceShell>
+  );
+}
+
+function Redirect({ session, next }: { session: Session; next: string | null }) {
+  useEffect(() => {
+    if (next && next.startsWith('/w/')) return navigate(next, { replace: true });
+    const first = session.workspaces[0];
+    if (first) navigate(inboxPath(first.id, first.role === 'client_viewer' ? 'open' : 'mine'), { replace: true });
+  }, [session, next]);
+  if (session.workspaces.length === 0) return <div className="center-page">You do not belong to any workspace yet. Ask an admin to invite you.</div>;
+  return <Loading />;
+}
+
+function WorkspaceShell({ session, ws, children }: { session: Session; ws: string; children: React.ReactNode }) {
+  const membership = session.workspaces.find((w) => w.id === ws)!;
+  const info = useMemo(() => ({ ws, role: membership.role, user: session.user, ...roleInfo(membership.role) }), [ws, membership.role, session.user]);
+  const [help, setHelp] = useState(false);
+  useShortcuts({ '?': () => setHelp((h) => !h) });
+  return (
+    <WorkspaceContext.Provider value={info}>
+      <RealtimeProvider ws={ws} currentUserId={session.user.id}>
+        <div className="app">
+          <TopBar session={session} ws={ws} onHelp={() => setHelp(true)} />
+          <main className="app-main">{children}</main>
+        </div>
+        {help ? <ShortcutsOverlay onClose={() => setHelp(false)} /> : null}
+      </RealtimeProvider>
+    </WorkspaceContext.Provider>
+  );
+}
+
+function TopBar({ session, ws, onHelp }: { session: Session; ws: string; onHelp: () => void }) {
+  const logout = useLogout();
+  const state = useConnectionState();
+  const role = session.workspaces.find((w) => w.id === ws)?.role;
+  const admin = role === 'owner' || role === 'admin';
+  return (
+    <header className="topbar">
+      <a
+        className="brand"
+        href={inboxPath(ws, 'mine')}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(inboxPath(ws, role === 'client_viewer' ? 'open' : 'mine'));
+        }}
+      >
+        Rapport
+      </a>
+      {session.workspaces.length > 1 ? (
+        <label className="ws-switcher">
+          <span className="sr-only">Workspace</span>
+          <select
+            aria-label="Workspace"
+            value={ws}
+            onChange={(e) => {
+              const next = session.workspaces.find((w) => w.id === e.target.value)!;
+              navigate(inboxPath(next.id, next.role === 'client_viewer' ? 'open' : 'mine'));
+            }}
+          >
+            {session.workspaces.map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : (
+        <span className="ws-name">{session.workspaces.find((w) => w.id === ws)?.name}</span>
+      )}
+      <span className="spacer" />
+      <span className={`conn conn-${state}`} title={state === 'live' ? 'Live updates on' : state === 'connecting' ? 'Connecting…' : 'Live updates off: reconnecting'}>
+        <span className="dot" aria-hidden="true" />
+        <span className="conn-label">{state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting' : 'Offline'}</span>
+      </span>
+      {admin ? (
+        <a
+          className="btn btn-ghost"
+          href={`/w/${ws}/admin/users`}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(`/w/${ws}/admin/users`);
+          }}
+        >
+          Settings
+        </a>
+      ) : null}
+      <button type="button" className="btn btn-ghost hide-narrow" onClick={onHelp} aria-label="Keyboard shortcuts">
+        ?
+      </button>
+      <span className="me hide-narrow" title={`${session.user.email} (${role})`}>
+        {session.user.name} <small className="role">{role?.replace('_', ' ')}</small>
+      </span>
+      <button
+        type="button"
+        className="btn btn-ghost"
+        onClick={() =>
+          logout.mutate(undefined, {
+            onSettled: () => navigate('/login', { replace: true }),
+          })
+        }
+      >
+        Sign out
+      </button>
+    </header>
+  );
+}

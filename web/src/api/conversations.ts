@@ -1,0 +1,97 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { api, isMissingEndpoint } from './client.js';
+import { keys } from './keys.js';
+import type { Conversation, ConversationFilters, Counts, Message, Page, TimelineEvent } from './types.js';
+
+const base = (ws: string) => `/workspaces/${ws}/conversations`;
+
+/** GET /conversations: the inbox, cursor-paged for infinite scroll. */
+export function useConversations(ws: string, filters: ConversationFilters) {
+  return useInfiniteQuery({
+    queryKey: keys.conversations.list(ws, filters),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<Conversation>>(base(ws), { query: { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** GET /conversations/counts; null when the server has no counts endpoint. */
+export function useConversationCounts(ws: string) {
+  return useQuery({
+    queryKey: keys.conversations.counts(ws),
+    queryFn: async ({ signal }) => {
+      try {
+        return await api<Counts>(`${base(ws)}/counts`, { signal });
+      } catch (error) {
+        if (isMissingEndpoint(error)) return null;
+        throw error;
+      }
+    },
+    staleTime: 10_000,
+  });
+}
+
+/** GET /conversations/:id */
+export function useConversation(ws: string, id: string | null) {
+  return useQuery({
+    queryKey: keys.conversations.detail(ws, id ?? ''),
+    queryFn: ({ signal }) => api<Conversation>(`${base(ws)}/${id}`, { signal }),
+    enabled: !!id,
+  });
+}
+
+/** GET /conversations/:id/messages?order=desc: newest page first; older pages load on scroll up. */
+export function useMessages(ws: string, id: string) {
+  return useInfiniteQuery({
+    queryKey: keys.conversations.messages(ws, id),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<Message>>(`${base(ws)}/${id}/messages`, { query: { order: 'desc', limit: 50, cursor: pageParam ?? undefined }, signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+}
+
+/** GET /conversations/:id/events: the timeline (first 100 changes, oldest first). */
+export function useConversationEvents(ws: string, id: string) {
+  return useQuery({
+    queryKey: keys.conversations.events(ws, id),
+    queryFn: ({ signal }) => api<Page<TimelineEvent>>(`${base(ws)}/${id}/events`, { query: { limit: 100 }, signal }),
+  });
+}
+
+export type ConversationPatch = Partial<Pick<Conversation, 'status' | 'snoozedUntil' | 'priority' | 'assigneeId' | 'teamId' | 'tags' | 'subject'>>;
+
+/** PATCH /conversations/:id; refreshes the conversation, every inbox list and the counts. */
+export function useUpdateConversation(ws: string, id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (patch: ConversationPatch) => api<Conversation>(`${base(ws)}/${id}`, { method: 'PATCH', body: patch }),
+    onSuccess: (conversation) => {
+      qc.setQueryData(keys.conversations.detail(ws, id), conversation);
+      void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
+      void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
+      void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, id) });
+    },
+  });
+}
+
+/** POST /conversations/:id/messages (reply or note); the new message shows at once. */
+export function useSendMessage(ws: string, id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { type: 'reply' | 'note'; body: string }) => api<Message>(`${base(ws)}/${id}/messages`, { method: 'POST', body: input }),
+    onSuccess: (message) => {
+      qc.setQueryData<InfiniteData<Page<Message>, string | null>>(keys.conversations.messages(ws, id), (data) => {
+        if (!data || data.pages.length === 0) return data;
+        if (data.pages.some((p) => p.items.some((m) => m.id === message.id))) return data;
+        const [first, ...rest] = data.pages;
+        return { ...data, pages: [{ ...first, items: [message, ...first.items] }, ...rest] };
+      });
+      void qc.invalidateQueries({ queryKey: keys.conversations.detail(ws, id), exact: true });
+      void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
+      void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
+    },
+  });
+}

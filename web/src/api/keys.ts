@@ -1,0 +1,28 @@
+import type { ConversationFilters } from './types.js';
+
+/**
+ * The query-key factory: every cached query lives under its workspace, so a mutation (or a realtime
+ * event) can refresh exactly the lists it changes, and a workspace switch never shows stale rows.
+ */
+export const keys = {
+  session: ['session'] as const,
+  workspace: (ws: string) => ['ws', ws] as const,
+  conversations: {
+    all: (ws: string) => ['ws', ws, 'conversations'] as const,
+    lists: (ws: string) => ['ws', ws, 'conversations', 'list'] as const,
+    list: (ws: string, filters: ConversationFilters) => ['ws', ws, 'conversations', 'list', filters] as const,
+    counts: (ws: string) => ['ws', ws, 'conversations', 'counts'] as const,
+    detail: (ws: string, id: string) => ['ws', ws, 'conversations', 'detail', id] as const,
+    messages: (ws: string, id: string) => ['ws', ws, 'conversations', 'detail', id, 'messages'] as const,
+    events: (ws: string, id: string) => ['ws', ws, 'conversations', 'detail', id, 'events'] as const,
+  },
+  customers: {
+    detail: (ws: string, id: string) => ['ws', ws, 'customers', id] as const,
+  },
+  users: (ws: string) => ['ws', ws, 'users'] as const,
+  invitations: (ws: string) => ['ws', ws, 'invitations'] as const,
+  teams: (ws: string) => ['ws', ws, 'teams'] as const,
+  inboxes: (ws: string) => ['ws', ws, 'inboxes'] as const,
+  tokens: (ws: string) => ['ws', ws, 'tokens'] as const,
+  macros: (ws: string) => ['ws', ws, 'macros'] as const,
+};

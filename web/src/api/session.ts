@@ -1,0 +1,45 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, setCsrfToken } from './client.js';
+import { keys } from './keys.js';
+import type { Session } from './types.js';
+
+async function fetchSession(): Promise<Session | null> {
+  try {
+    const session = await api<Session>('/auth/session', { quiet401: true });
+    setCsrfToken(session.csrfToken);
+    return session;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+/** GET /auth/session: null when nobody is signed in. */
+export function useSession() {
+  return useQuery({ queryKey: keys.session, queryFn: fetchSession, staleTime: Infinity, retry: 1 });
+}
+
+/** POST /auth/login */
+export function useLogin() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { email: string; password: string }) => api<Session>('/auth/login', { method: 'POST', body: input, quiet401: true }),
+    onSuccess: (session) => {
+      setCsrfToken(session.csrfToken);
+      qc.setQueryData(keys.session, session);
+    },
+  });
+}
+
+/** POST /auth/logout */
+export function useLogout() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<void>('/auth/logout', { method: 'POST', quiet401: true }),
+    onSettled: () => {
+      setCsrfToken(null);
+      qc.clear();
+      qc.setQueryData(keys.session, null);
+    },
+  });
+}

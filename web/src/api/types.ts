@@ -1,0 +1,103 @@
+/**
+ * Shapes of the API the web app reads. Where the server has a TypeBox schema, the type comes from it
+ * (type-only imports: nothing of the server reaches the bundle).
+ */
+import type { Static } from 'typebox';
+import type { ConversationView, MessageView, Event as EventSchema, Status, Priority } from '../../../src/modules/conversations/conversations.schemas.js';
+import type { CustomerDetail as CustomerDetailSchema } from '../../../src/modules/customers/customers.schemas.js';
+import type { Member as MemberSchema, TokenInfo as TokenInfoSchema, CreatedToken as CreatedTokenSchema } from '../../../src/modules/workspaces/workspaces.schemas.js';
+import type { Inbox as InboxSchema } from '../../../src/modules/inboxes/inboxes.schemas.js';
+import type { Role } from '../../../src/modules/auth/roles.js';
+
+export type { Status, Priority, Role };
+export type Conversation = ConversationView;
+export type Message = MessageView;
+export type TimelineEvent = Static<typeof EventSchema>;
+export type CustomerDetail = Static<typeof CustomerDetailSchema>;
+export type Member = Static<typeof MemberSchema>;
+export type TokenInfo = Static<typeof TokenInfoSchema>;
+export type CreatedToken = Static<typeof CreatedTokenSchema>;
+export type Inbox = Static<typeof InboxSchema>;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface WorkspaceSummary {
+  id: string;
+  name: string;
+  slug: string;
+  role: Role;
+}
+
+export interface Session {
+  user: { id: string; email: string; name: string };
+  workspaces: WorkspaceSummary[];
+  csrfToken: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  memberIds: string[];
+  createdAt: string;
+}
+
+export interface MacroActions {
+  status?: Status;
+  priority?: Priority;
+  addTags?: string[];
+}
+
+export interface Macro {
+  id: string;
+  name: string;
+  body: string;
+  actions: MacroActions;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface Counts {
+  mine: number;
+  unassigned: number;
+  open: number;
+  pending: number;
+  snoozed: number;
+  resolved: number;
+  byTeam: Record<string, number>;
+  capped?: boolean | number;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt?: string;
+  expiresAt?: string;
+  acceptedAt?: string | null;
+  /** Some servers hand the link back once on create. */
+  url?: string;
+  token?: string;
+}
+
+export interface ConversationFilters {
+  status?: Status[];
+  assignee?: string;
+  team?: string;
+  priority?: Priority;
+  tag?: string;
+  q?: string;
+  sort?: 'last_activity' | 'waiting_longest';
+}
+
+/** What issue 5's email channel puts in message.metadata.email; every field optional. */
+export interface EmailMetadata {
+  from?: string;
+  to?: string | string[];
+  cc?: string | string[];
+  subject?: string;
+  attachments?: { id?: string; name?: string; size?: number; contentType?: string }[];
+  delivery?: { status?: string; error?: string };
+}

@@ -1,0 +1,129 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, isMissingEndpoint } from './client.js';
+import { keys } from './keys.js';
+import type { CreatedToken, Inbox, Invitation, Member, Role, Team, TokenInfo } from './types.js';
+
+const w = (ws: string) => `/workspaces/${ws}`;
+
+/** GET /users: members (assignee picker, admin). */
+export function useUsers(ws: string) {
+  return useQuery({ queryKey: keys.users(ws), queryFn: ({ signal }) => api<{ items: Member[] }>(`${w(ws)}/users`, { signal }), staleTime: 60_000, select: (d) => d.items });
+}
+
+/** POST /users: add a member directly. */
+export function useCreateUser(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { email: string; name: string; role: Role; password?: string }) => api<Member>(`${w(ws)}/users`, { method: 'POST', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.users(ws) }),
+  });
+}
+
+/** PATCH /users/:id: change a member's role. */
+export function useUpdateUserRole(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { id: string; role: Role }) => api<Member>(`${w(ws)}/users/${input.id}`, { method: 'PATCH', body: { role: input.role } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.users(ws) }),
+  });
+}
+
+/** DELETE /users/:id: remove a member from the workspace. */
+export function useRemoveUser(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>(`${w(ws)}/users/${id}`, { method: 'DELETE' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.users(ws) }),
+  });
+}
+
+/** GET /invitations; null when the server has no invitations yet. */
+export function useInvitations(ws: string) {
+  return useQuery({
+    queryKey: keys.invitations(ws),
+    queryFn: async ({ signal }) => {
+      try {
+        return (await api<{ items: Invitation[] }>(`${w(ws)}/invitations`, { signal })).items;
+      } catch (error) {
+        if (isMissingEndpoint(error)) return null;
+        throw error;
+      }
+    },
+  });
+}
+
+/** POST /invitations */
+export function useCreateInvitation(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { email: string; role: Role }) => api<Invitation>(`${w(ws)}/invitations`, { method: 'POST', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.invitations(ws) }),
+  });
+}
+
+/** DELETE /invitations/:id */
+export function useRevokeInvitation(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>(`${w(ws)}/invitations/${id}`, { method: 'DELETE' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.invitations(ws) }),
+  });
+}
+
+/** POST /invitations/accept (outside any workspace). */
+export function useAcceptInvitation() {
+  return useMutation({
+    mutationFn: (input: { token: string; name?: string; password?: string }) => api<unknown>('/invitations/accept', { method: 'POST', body: input, quiet401: true }),
+  });
+}
+
+/** GET /teams */
+export function useTeams(ws: string) {
+  return useQuery({ queryKey: keys.teams(ws), queryFn: ({ signal }) => api<{ items: Team[] }>(`${w(ws)}/teams`, { signal }), staleTime: 60_000, select: (d) => d.items });
+}
+
+/** POST /teams */
+export function useCreateTeam(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { name: string; memberIds?: string[] }) => api<Team>(`${w(ws)}/teams`, { method: 'POST', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.teams(ws) }),
+  });
+}
+
+/** GET /inboxes */
+export function useInboxes(ws: string) {
+  return useQuery({ queryKey: keys.inboxes(ws), queryFn: ({ signal }) => api<{ items: Inbox[] }>(`${w(ws)}/inboxes`, { signal }), staleTime: 60_000, select: (d) => d.items });
+}
+
+/** POST /inboxes */
+export function useCreateInbox(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { name: string; channel: string }) => api<Inbox>(`${w(ws)}/inboxes`, { method: 'POST', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.inboxes(ws) }),
+  });
+}
+
+/** GET /tokens (admin) */
+export function useTokens(ws: string) {
+  return useQuery({ queryKey: keys.tokens(ws), queryFn: ({ signal }) => api<{ items: TokenInfo[] }>(`${w(ws)}/tokens`, { signal }), select: (d) => d.items });
+}
+
+/** POST /tokens: the secret is in the answer, once. */
+export function useCreateToken(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { name: string; role: Exclude<Role, 'owner'> }) => api<CreatedToken>(`${w(ws)}/tokens`, { method: 'POST', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.tokens(ws) }),
+  });
+}
+
+/** DELETE /tokens/:id */
+export function useRevokeToken(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<TokenInfo>(`${w(ws)}/tokens/${id}`, { method: 'DELETE' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.tokens(ws) }),
+  });
+}

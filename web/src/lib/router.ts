@@ -1,0 +1,56 @@
+import { useSyncExternalStore } from 'react';
+
+/**
+ * A tiny history router: the app has a handful of routes, so a library would only add weight to the
+ * initial bundle. Paths:
+ *   /login
+ *   /w/:ws/v/:view[/c/:conversationId]   inbox view, optionally with a conversation open
+ *   /w/:ws/admin/:section
+ */
+const listeners = new Set<() => void>();
+const notify = () => listeners.forEach((l) => l());
+window.addEventListener('popstate', notify);
+
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (to === location.pathname + location.search) return;
+  if (opts.replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  notify();
+}
+
+function subscribe(listener: () => void) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const snapshot = () => location.pathname + location.search;
+
+export function useLocation(): { path: string; search: URLSearchParams } {
+  const full = useSyncExternalStore(subscribe, snapshot);
+  const [path, query = ''] = full.split('?');
+  return { path, search: new URLSearchParams(query) };
+}
+
+export type Route =
+  | { name: 'login' }
+  | { name: 'accept-invitation'; token: string }
+  | { name: 'inbox'; ws: string; view: string; conversationId: string | null }
+  | { name: 'admin'; ws: string; section: string }
+  | { name: 'home' };
+
+export function parseRoute(path: string, search: URLSearchParams): Route {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'login') return { name: 'login' };
+  if (parts[0] === 'invitations' && parts[1] === 'accept') return { name: 'accept-invitation', token: search.get('token') ?? '' };
+  if (parts[0] === 'w' && parts[1]) {
+    if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
+    if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? parts[5] ?? null : null };
+    return { name: 'inbox', ws: parts[1], view: 'mine', conversationId: null };
+  }
+  return { name: 'home' };
+}
+
+export function inboxPath(ws: string, view: string, conversationId?: string | null, search?: URLSearchParams): string {
+  const qs = search && search.toString() ? `?${search.toString()}` : '';
+  return `/w/${ws}/v/${encodeURIComponent(view)}${conversationId ? `/c/${conversationId}` : ''}${qs}`;
+}

@@ -1,0 +1,137 @@
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
+import { api } from '../api/client.js';
+import { keys } from '../api/keys.js';
+import { RealtimeClient, type ConnectionState, type RealtimeEvent, type Viewer } from './socket.js';
+
+/** Presence and connection state, kept outside React so only the components that read them render. */
+class RealtimeStore {
+  state: ConnectionState = 'connecting';
+  presence = new Map<string, Viewer[]>();
+  private listeners = new Set<() => void>();
+  subscribe = (l: () => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  emit() {
+    this.listeners.forEach((l) => l());
+  }
+}
+
+interface RealtimeContextValue {
+  client: RealtimeClient | null;
+  store: RealtimeStore;
+}
+
+const RealtimeContext = createContext<RealtimeContextValue | null>(null);
+
+/**
+ * Which cached queries an event makes stale. Invalidation (not patching) keeps one source of truth:
+ * the API; React Query refetches only what is on screen.
+ */
+export function invalidateFor(qc: QueryClient, ws: string, event: Pick<RealtimeEvent, 'type' | 'conversationId'>): void {
+  void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
+  void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
+  if (event.conversationId) {
+    void qc.invalidateQueries({ queryKey: keys.conversations.detail(ws, event.conversationId), exact: true });
+    void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, event.conversationId) });
+    if (event.type.startsWith('message.')) void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, event.conversationId) });
+  }
+  if (event.type.startsWith('macro.')) void qc.invalidateQueries({ queryKey: keys.macros(ws) });
+}
+
+export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; currentUserId: string; children: ReactNode }) {
+  const qc = useQueryClient();
+  const store = useMemo(() => new RealtimeStore(), [ws]);
+  const clientRef = useRef<RealtimeClient | null>(null);
+
+  const client = useMemo(() => {
+    // Events arrive in bursts (a macro changes status, tags and adds a message): coalesce them so a
+    // burst costs one refetch per affected query.
+    let pending: RealtimeEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      timer = null;
+      const seen = new Set<string>();
+      for (const e of pending.splice(0)) {
+        const key = `${e.type}:${e.conversationId ?? ''}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        invalidateFor(qc, ws, e);
+      }
+    };
+    return new RealtimeClient(ws, {
+      onEvent: (event) => {
+        pending.push(event);
+        if (!timer) timer = setTimeout(flush, 100);
+      },
+      onReset: () => void qc.invalidateQueries({ queryKey: keys.workspace(ws) }),
+      onPresence: (conversationId, viewers) => {
+        store.presence.set(conversationId, viewers.filter((v) => v.userId !== currentUserId));
+        store.emit();
+      },
+      onState: (state) => {
+        const wasOffline = store.state === 'offline';
+        store.state = state;
+        store.emit();
+        // Back from offline without a resumable history: refetch what is on screen.
+        if (state === 'live' && wasOffline) void qc.invalidateQueries({ queryKey: keys.conversations.all(ws) });
+      },
+      // The socket learns first when a session ends: ask the API, whose 401 leads back to sign-in.
+      onFatal: () => void api('/auth/session').catch(() => undefined),
+    });
+  }, [ws, qc, store, currentUserId]);
+
+  useEffect(() => {
+    clientRef.current = client;
+    client.start();
+    return () => client.stop();
+  }, [client]);
+
+  const value = useMemo(() => ({ client, store }), [client, store]);
+  return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
+}
+
+function useRealtimeContext(): RealtimeContextValue {
+  const value = useContext(RealtimeContext);
+  if (!value) throw new Error('useRealtime outside RealtimeProvider');
+  return value;
+}
+
+export function useConnectionState(): ConnectionState {
+  const { store } = useRealtimeContext();
+  return useSyncExternalStore(store.subscribe, () => store.state);
+}
+
+const NOBODY: Viewer[] = [];
+
+/** Others viewing (or typing in) a conversation; announces that this tab views it. */
+export function usePresence(conversationId: string | null): Viewer[] {
+  const { client, store } = useRealtimeContext();
+  useEffect(() => {
+    client?.view(conversationId);
+    return () => client?.view(null);
+  }, [client, conversationId]);
+  return useSyncExternalStore(store.subscribe, () => (conversationId ? store.presence.get(conversationId) ?? NOBODY : NOBODY));
+}
+
+/** Reports typing: true on input, false after 4 s idle, on send, or when the composer goes away. */
+export function useTypingReporter(conversationId: string): { onInput(): void; stop(): void } {
+  const { client } = useRealtimeContext();
+  const state = useRef<{ typing: boolean; timer: ReturnType<typeof setTimeout> | null }>({ typing: false, timer: null });
+  return useMemo(() => {
+    const stop = () => {
+      if (state.current.timer) clearTimeout(state.current.timer);
+      state.current.timer = null;
+      if (state.current.typing) client?.typing(conversationId, false);
+      state.current.typing = false;
+    };
+    const onInput = () => {
+      if (!state.current.typing) client?.typing(conversationId, true);
+      state.current.typing = true;
+      if (state.current.timer) clearTimeout(state.current.timer);
+      state.current.timer = setTimeout(stop, 4000);
+    };
+    return { onInput, stop };
+  }, [client, conversationId]);
+}

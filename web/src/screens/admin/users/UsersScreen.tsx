@@ -1,0 +1,142 @@
+import { useState, type FormEvent } from 'react';
+import type { Role } from '../../../api/types.js';
+import { useCreateInvitation, useCreateUser, useInvitations, useRemoveUser, useRevokeInvitation, useUpdateUserRole, useUsers } from '../../../api/workspace.js';
+import { Empty, ErrorState, InlineError, Loading } from '../../../components/States.js';
+import { useWorkspace } from '../../../lib/workspace.js';
+
+const ROLES: Role[] = ['owner', 'admin', 'supervisor', 'agent', 'client_viewer'];
+
+export function UsersScreen() {
+  const { ws, user, role: myRole } = useWorkspace();
+  const users = useUsers(ws);
+  const updateRole = useUpdateUserRole(ws);
+  const remove = useRemoveUser(ws);
+  const assignable = myRole === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner');
+  return (
+    <div>
+      <h1>Users</h1>
+      {users.isPending ? (
+        <Loading />
+      ) : users.isError ? (
+        <ErrorState error={users.error} retry={() => users.refetch()} />
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {users.data.map((u) => (
+              <tr key={u.id}>
+                <td>{u.name}</td>
+                <td>{u.email}</td>
+                <td>
+                  <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.id === user.id || updateRole.isPending} onChange={(e) => updateRole.mutate({ id: u.id, role: e.target.value as Role })}>
+                    {(assignable.includes(u.role) ? assignable : [u.role, ...assignable]).map((r) => (
+                      <option key={r} value={r}>
+                        {r.replace('_', ' ')}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  {u.id !== user.id ? (
+                    <button type="button" className="btn btn-small" disabled={remove.isPending} onClick={() => confirm(`Remove ${u.name} from this workspace?`) && remove.mutate(u.id)}>
+                      Remove
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <InlineError error={updateRole.error ?? remove.error} />
+      <Invitations roles={assignable} />
+      <AddUser roles={assignable} />
+    </div>
+  );
+}
+
+function Invitations({ roles }: { roles: Role[] }) {
+  const { ws } = useWorkspace();
+  const invitations = useInvitations(ws);
+  const create = useCreateInvitation(ws);
+  const revoke = useRevokeInvitation(ws);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('agent');
+  if (invitations.data === null) return null;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate({ email: email.trim(), role }, { onSuccess: () => setEmail('') });
+  };
+  return (
+    <>
+      <h2>Invitations</h2>
+      {invitations.isPending ? <Loading /> : invitations.isError ? <ErrorState error={invitations.error} /> : invitations.data.length === 0 ? <Empty title="No pending invitations" /> : (
+        <ul className="plain-list">
+          {invitations.data.map((i) => (
+            <li key={i.id}>
+              {i.email} <span className="muted">{i.role}</span>{' '}
+              <button type="button" className="btn btn-small" onClick={() => revoke.mutate(i.id)}>
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {create.data?.url ? <p className="notice">Invitation link (shown once): <code>{create.data.url}</code></p> : null}
+      <form className="inline-form" onSubmit={submit}>
+        <input type="email" aria-label="Email to invite" placeholder="email@company.com" value={email} onChange={(e) => setEmail(e.target.value)} required />
+        <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {r.replace('_', ' ')}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+          Invite
+        </button>
+      </form>
+      <InlineError error={create.error ?? revoke.error} />
+    </>
+  );
+}
+
+function AddUser({ roles }: { roles: Role[] }) {
+  const { ws } = useWorkspace();
+  const create = useCreateUser(ws);
+  const [form, setForm] = useState({ name: '', email: '', password: '', role: 'agent' as Role });
+  return (
+    <>
+      <h2>Add a user directly</h2>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate({ ...form, password: form.password || undefined }, { onSuccess: () => setForm({ name: '', email: '', password: '', role: 'agent' }) });
+        }}
+      >
+        <input aria-label="Name" placeholder="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+        <input type="email" aria-label="Email" placeholder="Email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} required />
+        <input type="password" aria-label="Password" placeholder="Password (optional, 10+)" minLength={10} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+        <select aria-label="Role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {r.replace('_', ' ')}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+          Add
+        </button>
+      </form>
+      <InlineError error={create.error} />
+    </>
+  );
+}

@@ -1,0 +1,68 @@
+import { useEffect, useRef, useState } from 'react';
+import { useConversation, useUpdateConversation } from '../../api/conversations.js';
+import { ErrorState, InlineError, Loading } from '../../components/States.js';
+import { useShortcuts } from '../../lib/shortcuts.js';
+import { useWorkspace } from '../../lib/workspace.js';
+import { usePresence } from '../../realtime/RealtimeProvider.js';
+import { Composer, type ComposerHandle } from './Composer.js';
+import { Controls } from './Controls.js';
+import { CustomerSidebar } from './CustomerSidebar.js';
+import { Presence } from './Presence.js';
+import { Thread } from './Thread.js';
+
+export function ConversationScreen({ conversationId, onBack, onNext }: { conversationId: string; onBack: () => void; onNext: () => void }) {
+  const { ws, user, canWrite } = useWorkspace();
+  const conversation = useConversation(ws, conversationId);
+  const update = useUpdateConversation(ws, conversationId);
+  const viewers = usePresence(conversationId);
+  const composer = useRef<ComposerHandle>(null);
+  const [showCustomer, setShowCustomer] = useState(false);
+
+  useShortcuts({
+    r: canWrite && (() => composer.current?.focus('reply')),
+    n: canWrite && (() => composer.current?.focus('note')),
+    e: canWrite && (() => update.mutate({ status: 'resolved' }, { onSuccess: onNext })),
+    a: canWrite && (() => update.mutate({ assigneeId: user.id })),
+    Escape: onBack,
+  });
+
+  const c = conversation.data;
+  useEffect(() => {
+    if (c) document.title = `#${c.number} ${c.subject ?? ''} · Rapport`;
+  }, [c?.number, c?.subject]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  if (conversation.isPending) return <Loading label="Opening the conversation…" />;
+  if (conversation.isError) return <ErrorState error={conversation.error} retry={() => conversation.refetch()} />;
+  const customerName = c!.customer.name ?? c!.customer.email ?? 'Unknown customer';
+  return (
+    <div className="conversation" data-testid="conversation">
+      <header className="conversation-header">
+        <button type="button" className="btn btn-ghost back show-narrow" onClick={onBack} aria-label="Back to the list">
+          ←
+        </button>
+        <div className="conversation-title">
+          <h1>
+            <span className="muted">#{c!.number}</span> {c!.subject ?? '(no subject)'}
+          </h1>
+          <div className="muted small">
+            {customerName} · {c!.channel} · <span className={`status-pill status-${c!.status}`}>{c!.status}</span>
+            {c!.status === 'snoozed' && c!.snoozedUntil ? ` until ${new Date(c!.snoozedUntil).toLocaleString()}` : ''}
+          </div>
+        </div>
+        <Presence viewers={viewers} />
+        <button type="button" className="btn btn-ghost customer-toggle" onClick={() => setShowCustomer((s) => !s)} aria-expanded={showCustomer}>
+          Customer
+        </button>
+      </header>
+      <Controls conversation={c!} update={update} />
+      <InlineError error={update.error} />
+      <div className={`conversation-body ${showCustomer ? 'show-customer' : ''}`}>
+        <div className="thread-column">
+          <Thread conversationId={conversationId} />
+          {canWrite ? <Composer ref={composer} conversation={c!} /> : <div className="read-only-note">You have read-only access to this workspace.</div>}
+        </div>
+        <CustomerSidebar customerId={c!.customer.id} currentConversationId={conversationId} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useConversationEvents, useMessages } from '../../api/conversations.js';
+import type { Member, Message, TimelineEvent } from '../../api/types.js';
+import { useTeams, useUsers } from '../../api/workspace.js';
+import { Avatar } from '../../components/Avatar.js';
+import { Empty, ErrorState, Loading } from '../../components/States.js';
+import { dateTime } from '../../lib/format.js';
+import { useWorkspace } from '../../lib/workspace.js';
+import { MessageBody } from './MessageBody.js';
+
+type Item = { kind: 'message'; at: string; key: string; message: Message } | { kind: 'event'; at: string; key: string; event: TimelineEvent };
+
+/** Events already visible as messages are left out of the timeline. */
+const HIDDEN_EVENTS = new Set(['message.created', 'conversation.created']);
+
+/**
+ * The whole thread, oldest at the top. Virtualized (only rows on screen are in the DOM) and paged
+ * newest-first from the API, so a 5,000-message conversation opens with one request and older pages
+ * load as the agent scrolls up.
+ */
+export function Thread({ conversationId }: { conversationId: string }) {
+  const { ws } = useWorkspace();
+  const messages = useMessages(ws, conversationId);
+  const events = useConversationEvents(ws, conversationId);
+  const users = useUsers(ws);
+  const teams = useTeams(ws);
+  const parentRef = useRef<HTMLDivElement>(null);
+
+  const items: Item[] = useMemo(() => {
+    const msgs = (messages.data?.pages ?? []).flatMap((p) => p.items).slice().reverse();
+    const oldest = msgs[0]?.createdAt;
+    const complete = !messages.hasNextPage;
+    const evs = (events.data?.items ?? []).filter((e) => !HIDDEN_EVENTS.has(e.type) && (complete || (oldest && e.createdAt >= oldest)));
+    const all: Item[] = [
+      ...msgs.map((m) => ({ kind: 'message' as const, at: m.createdAt, key: `m:${m.id}`, message: m })),
+      ...evs.map((e) => ({ kind: 'event' as const, at: e.createdAt, key: `e:${e.id}`, event: e })),
+    ];
+    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.kind === 'message' ? -1 : 1));
+  }, [messages.data, events.data, messages.hasNextPage]);
+
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => parentRef.current,
+    estimateSize: (i) => (items[i]?.kind === 'event' ? 32 : 120),
+    getItemKey: (i) => items[i]?.key ?? i,
+    overscan: 6,
+  });
+
+  // Stick to the bottom when new messages arrive and the agent is already there; when older pages
+  // are prepended, keep the message the agent was reading in place.
+  const firstKey = items[0]?.key;
+  const lastKey = items[items.length - 1]?.key;
+  const prev = useRef<{ first?: string; last?: string; count: number; atBottom: boolean }>({ count: 0, atBottom: true });
+  useLayoutEffect(() => {
+    const p = prev.current;
+    if (items.length === 0) return;
+    if (p.count === 0 || (lastKey !== p.last && p.atBottom)) {
+      virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+    } else if (firstKey !== p.first && p.first) {
+      const i = items.findIndex((it) => it.key === p.first);
+      if (i > 0) virtualizer.scrollToIndex(i, { align: 'start' });
+    }
+    prev.current = { first: firstKey, last: lastKey, count: items.length, atBottom: p.atBottom };
+  }, [firstKey, lastKey, items.length]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    const el = parentRef.current;
+    if (!el) return;
+    const onScroll = () => {
+      prev.current.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      if (el.scrollTop < 200 && messages.hasNextPage && !messages.isFetchingNextPage) void messages.fetchNextPage();
+    };
+    el.addEventListener('scroll', onScroll, { passive: true });
+    return () => el.removeEventListener('scroll', onScroll);
+  }, [messages.hasNextPage, messages.isFetchingNextPage, messages.fetchNextPage]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  if (messages.isPending) return <Loading label="Loading messages…" />;
+  if (messages.isError) return <ErrorState error={messages.error} retry={() => messages.refetch()} />;
+  if (items.length === 0) return <Empty title="No messages yet" />;
+
+  const names = new Map((users.data ?? []).map((u: Member) => [u.id, u.name]));
+  const teamNames = new Map((teams.data ?? []).map((t) => [t.id, t.name]));
+  return (
+    <div ref={parentRef} className="thread" data-testid="thread" aria-label="Messages">
+      {messages.isFetchingNextPage ? <div className="thread-more">Loading older messages…</div> : null}
+      <div className="virtual-space" style={{ height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((v) => {
+          const item = items[v.index];
+          return (
+            <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className="virtual-row" style={{ transform: `translateY(${v.start}px)` }}>
+              {item.kind === 'message' ? <MessageItem m={item.message} /> : <EventItem e={item.event} users={names} teams={teamNames} />}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function MessageItem({ m }: { m: Message }) {
+  const who = m.author.name ?? (m.author.type === 'customer' ? 'Customer' : m.author.type === 'token' ? 'API' : m.author.type === 'system' ? 'Rapport' : 'Agent');
+  const label = m.type === 'note' ? 'Internal note' : m.type === 'outbound' ? 'Reply' : null;
+  return (
+    <article className={`message message-${m.type}`} data-message-type={m.type} aria-label={`${label ?? 'Message'} from ${who}`}>
+      <div className="message-head">
+        <Avatar name={who} size={24} />
+        <strong className="message-author">{who}</strong>
+        {label ? <span className={`badge kind-${m.type}`}>{label}</span> : null}
+        <span className="spacer" />
+        <time dateTime={m.createdAt} className="muted small">
+          {dateTime(m.createdAt)}
+        </time>
+      </div>
+      <MessageBody message={m} />
+    </article>
+  );
+}
+
+function describeEvent(e: TimelineEvent, users: Map<string, string>, teams: Map<string, string>): string {
+  const d = e.data as Record<string, unknown>;
+  const person = (id: unknown) => (typeof id === 'string' ? users.get(id) ?? 'someone' : 'nobody');
+  const actor = e.actor.type === 'user' && e.actor.id ? person(e.actor.id) : e.actor.type === 'token' ? 'An API client' : 'Rapport';
+  switch (e.type) {
+    case 'conversation.status_changed':
+      return `${actor} changed status to ${String(d.to)}${d.to === 'snoozed' && typeof d.snoozedUntil === 'string' ? ` until ${dateTime(d.snoozedUntil)}` : ''}`;
+    case 'conversation.priority_changed':
+      return `${actor} set priority to ${String(d.to)}`;
+    case 'conversation.assigned':
+      return d.to ? `${actor} assigned it to ${person(d.to)}` : `${actor} unassigned it`;
+    case 'conversation.team_changed':
+      return d.to ? `${actor} moved it to team ${typeof d.to === 'string' ? teams.get(d.to) ?? '?' : '?'}` : `${actor} removed the team`;
+    case 'conversation.tags_changed': {
+      const added = Array.isArray(d.added) ? d.added.map((t) => `#${String(t)}`) : [];
+      const removed = Array.isArray(d.removed) ? d.removed.map((t) => `#${String(t)}`) : [];
+      return `${actor} ${[added.length ? `added ${added.join(' ')}` : '', removed.length ? `removed ${removed.join(' ')}` : ''].filter(Boolean).join(', ')}`;
+    }
+    case 'conversation.subject_changed':
+      return `${actor} changed the subject`;
+    default:
+      return `${actor}: ${e.type.replace(/^conversation\./, '').replace(/_/g, ' ')}`;
+  }
+}
+
+function EventItem({ e, users, teams }: { e: TimelineEvent; users: Map<string, string>; teams: Map<string, string> }) {
+  return (
+    <div className="timeline-event" data-event-type={e.type}>
+      <span>{describeEvent(e, users, teams)}</span> <time className="muted" dateTime={e.createdAt}>{dateTime(e.createdAt)}</time>
+    </div>
+  );
+}

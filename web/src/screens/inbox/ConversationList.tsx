@@ -1,0 +1,99 @@
+import type { InfiniteData, UseInfiniteQueryResult } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef } from 'react';
+import type { Conversation, Member, Page } from '../../api/types.js';
+import { useUsers } from '../../api/workspace.js';
+import { Empty, ErrorState, Loading } from '../../components/States.js';
+import { since } from '../../lib/format.js';
+import { useWorkspace } from '../../lib/workspace.js';
+import { rememberTags } from './ViewsNav.js';
+
+interface Props {
+  query: UseInfiniteQueryResult<InfiniteData<Page<Conversation>, unknown>>;
+  rows: Conversation[];
+  selectedId: string | null;
+  onOpen: (id: string) => void;
+  filtered: boolean;
+}
+
+const ROW_HEIGHT = 84;
+
+/** The inbox rows, virtualized: only what is on screen is in the DOM, pages load as the agent scrolls. */
+export function ConversationList({ query, rows, selectedId, onOpen, filtered }: Props) {
+  const { ws } = useWorkspace();
+  const users = useUsers(ws);
+  const parentRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length + (query.hasNextPage ? 1 : 0),
+    getScrollElement: () => parentRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+  });
+  const items = virtualizer.getVirtualItems();
+  const last = items[items.length - 1];
+
+  useEffect(() => {
+    if (last && last.index >= rows.length - 5 && query.hasNextPage && !query.isFetchingNextPage) void query.fetchNextPage();
+  }, [last?.index, rows.length, query.hasNextPage, query.isFetchingNextPage]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    rememberTags([...new Set(rows.slice(0, 100).flatMap((r) => r.tags))]);
+  }, [rows]);
+
+  useEffect(() => {
+    const i = rows.findIndex((r) => r.id === selectedId);
+    if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' });
+  }, [selectedId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  if (query.isPending) return <Loading label="Loading conversations…" />;
+  if (query.isError && rows.length === 0) return <ErrorState error={query.error} retry={() => query.refetch()} />;
+  if (rows.length === 0) return <Empty title={filtered ? 'No conversation matches this search' : 'Nothing here'}>{filtered ? 'Try other words, a #number or an email address.' : 'When conversations land in this view, they show up here.'}</Empty>;
+
+  const names = new Map((users.data ?? []).map((u: Member) => [u.id, u.name]));
+  return (
+    <div ref={parentRef} className="conversation-list" data-testid="conversation-list" role="list">
+      <div className="virtual-space" style={{ height: virtualizer.getTotalSize() }}>
+        {items.map((item) => {
+          const row = rows[item.index];
+          return (
+            <div key={item.key} className="virtual-row" style={{ transform: `translateY(${item.start}px)`, height: item.size }} role="listitem">
+              {row ? <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? names.get(row.assigneeId) ?? 'Someone' : null} onOpen={onOpen} /> : <div className="row-loading">Loading more…</div>}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function Row({ c, selected, assignee, onOpen }: { c: Conversation; selected: boolean; assignee: string | null; onOpen: (id: string) => void }) {
+  const customer = c.customer.name ?? c.customer.email ?? c.customer.phone ?? 'Unknown customer';
+  const waited = c.waitingSince ? since(c.waitingSince) : '';
+  return (
+    <button type="button" className={`row ${selected ? 'selected' : ''} status-${c.status}`} onClick={() => onOpen(c.id)} data-conversation-id={c.id} aria-current={selected ? 'true' : undefined}>
+      <div className="row-line">
+        <span className="row-number">#{c.number}</span>
+        <span className="row-customer">{customer}</span>
+        <span className="spacer" />
+        {c.priority !== 'normal' ? <span className={`badge prio-${c.priority}`}>{c.priority}</span> : null}
+        {waited ? (
+          <span className="row-waited" title={`Customer waiting since ${new Date(c.waitingSince!).toLocaleString()}`}>
+            {waited}
+          </span>
+        ) : (
+          <span className="row-time">{since(c.lastActivityAt)}</span>
+        )}
+      </div>
+      <div className="row-subject">{c.subject ?? '(no subject)'}</div>
+      <div className="row-line row-meta">
+        <span className="row-preview">
+          {c.lastMessage?.type === 'note' ? 'Note: ' : c.lastMessage?.type === 'outbound' ? 'You: ' : ''}
+          {c.lastMessage?.preview ?? ''}
+        </span>
+        <span className="spacer" />
+        <span className="badge channel">{c.channel}</span>
+        <span className="row-assignee">{assignee ?? 'Unassigned'}</span>
+      </div>
+    </button>
+  );
+}

@@ -1,0 +1,105 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useConversationCounts, useConversations } from '../../api/conversations.js';
+import type { Conversation, ConversationFilters } from '../../api/types.js';
+import { useTeams } from '../../api/workspace.js';
+import { inboxPath, navigate, useLocation } from '../../lib/router.js';
+import { useShortcuts } from '../../lib/shortcuts.js';
+import { useWorkspace } from '../../lib/workspace.js';
+import { ConversationScreen } from '../conversation/ConversationScreen.js';
+import { ConversationList } from './ConversationList.js';
+import { ViewsNav, ViewSelect } from './ViewsNav.js';
+import { viewFilters, viewTitle } from './views.js';
+
+export function InboxScreen({ view, conversationId }: { view: string; conversationId: string | null }) {
+  const { ws } = useWorkspace();
+  const { search } = useLocation();
+  const q = search.get('q') ?? '';
+  const sort = search.get('sort') === 'waiting_longest' ? 'waiting_longest' : 'last_activity';
+  const filters: ConversationFilters = useMemo(() => ({ ...viewFilters(view), ...(q ? { q } : {}), sort }), [view, q, sort]);
+  const list = useConversations(ws, filters);
+  const counts = useConversationCounts(ws);
+  const teams = useTeams(ws);
+  const rows: Conversation[] = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+
+  const go = (id: string | null, params = search) => navigate(inboxPath(ws, view, id, params));
+  const setParam = (key: string, value: string | null) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    navigate(inboxPath(ws, view, conversationId, next), { replace: key === 'q' });
+  };
+
+  const step = (delta: number) => {
+    if (rows.length === 0) return;
+    const i = rows.findIndex((r) => r.id === conversationId);
+    const next = i < 0 ? (delta > 0 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, i + delta));
+    go(rows[next].id);
+    if (next >= rows.length - 3 && list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
+  };
+  const searchRef = useRef<HTMLInputElement>(null);
+  useShortcuts({ j: () => step(1), k: () => step(-1), '/': () => searchRef.current?.focus() });
+
+  useEffect(() => {
+    document.title = `${viewTitle(view, teams.data)} · Rapport`;
+  }, [view, teams.data]);
+
+  return (
+    <div className={`inbox ${conversationId ? 'has-conversation' : ''}`}>
+      <ViewsNav view={view} counts={counts.data} teams={teams.data} search={search} />
+      <section className="list-pane" aria-label="Conversations">
+        <div className="list-toolbar">
+          <ViewSelect view={view} counts={counts.data} teams={teams.data} search={search} />
+          <h1 className="view-title hide-narrow">{viewTitle(view, teams.data)}</h1>
+          <SearchBox inputRef={searchRef} value={q} onChange={(v) => setParam('q', v || null)} />
+          <label className="sort">
+            <span className="sr-only">Sort</span>
+            <select aria-label="Sort" value={sort} onChange={(e) => setParam('sort', e.target.value === 'last_activity' ? null : e.target.value)}>
+              <option value="last_activity">Last activity</option>
+              <option value="waiting_longest">Waiting longest</option>
+            </select>
+          </label>
+        </div>
+        <ConversationList query={list} rows={rows} selectedId={conversationId} onOpen={(id) => go(id)} filtered={!!q} />
+      </section>
+      <section className="detail-pane" aria-label="Conversation">
+        {conversationId ? (
+          <ConversationScreen key={conversationId} conversationId={conversationId} onBack={() => go(null)} onNext={() => step(1)} />
+        ) : (
+          <div className="state state-empty detail-empty">
+            <strong>No conversation open</strong>
+            <div>
+              Pick one from the list, or press <kbd>j</kbd> to open the first. <kbd>?</kbd> shows every shortcut.
+            </div>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function SearchBox({ value, onChange, inputRef }: { value: string; onChange: (v: string) => void; inputRef: React.RefObject<HTMLInputElement | null> }) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  useEffect(() => {
+    if (text === value) return;
+    const t = setTimeout(() => onChange(text.trim()), 300);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [text]);
+  return (
+    <input
+      ref={inputRef}
+      type="search"
+      className="search"
+      placeholder="Search: words, #number, email"
+      aria-label="Search conversations"
+      value={text}
+      maxLength={200}
+      onChange={(e) => setText(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') (e.target as HTMLInputElement).blur();
+        if (e.key === 'Enter') onChange(text.trim());
+      }}
+    />
+  );
+}

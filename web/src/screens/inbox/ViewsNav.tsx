@@ -1,0 +1,113 @@
+import { useMemo } from 'react';
+import type { Counts, Team } from '../../api/types.js';
+import { inboxPath, navigate } from '../../lib/router.js';
+import { useWorkspace } from '../../lib/workspace.js';
+import { formatCount, PRIORITY_VIEWS, STATUS_VIEWS, viewCount, viewTitle } from './views.js';
+
+interface Props {
+  view: string;
+  counts: Counts | null | undefined;
+  teams: Team[] | undefined;
+  search: URLSearchParams;
+}
+
+const KNOWN_TAGS_KEY = 'rapport.tags';
+
+/** Tags the agent has met (conversations carry them; there is no tag list endpoint). */
+export function rememberTags(tags: string[]): void {
+  try {
+    const known = new Set<string>(JSON.parse(localStorage.getItem(KNOWN_TAGS_KEY) ?? '[]'));
+    const before = known.size;
+    tags.forEach((t) => known.add(t));
+    if (known.size !== before) localStorage.setItem(KNOWN_TAGS_KEY, JSON.stringify([...known].slice(-30)));
+  } catch {
+    // storage may be unavailable (private mode): tag views are then reached from a conversation's tags
+  }
+}
+
+function knownTags(): string[] {
+  try {
+    return (JSON.parse(localStorage.getItem(KNOWN_TAGS_KEY) ?? '[]') as string[]).filter((t) => typeof t === 'string').sort();
+  } catch {
+    return [];
+  }
+}
+
+function useSections(teams: Team[] | undefined, view: string) {
+  const { canWrite } = useWorkspace();
+  return useMemo(() => {
+    const tags = knownTags();
+    if (view.startsWith('tag:') && !tags.includes(view.slice(4))) tags.push(view.slice(4));
+    return [
+      { title: 'Inbox', views: canWrite ? ['mine', 'unassigned', 'open'] : ['open'] },
+      { title: 'Teams', views: (teams ?? []).map((t) => `team:${t.id}`) },
+      { title: 'Status', views: STATUS_VIEWS.filter((s) => s !== 'open') as string[] },
+      { title: 'Priority', views: PRIORITY_VIEWS.map((p) => `priority:${p}`) },
+      { title: 'Tags', views: tags.map((t) => `tag:${t}`) },
+    ].filter((s) => s.views.length > 0);
+  }, [teams, view, canWrite]);
+}
+
+export function ViewsNav({ view, counts, teams, search }: Props) {
+  const { ws } = useWorkspace();
+  const sections = useSections(teams, view);
+  const keep = new URLSearchParams(search);
+  return (
+    <nav className="views-nav" aria-label="Views">
+      {sections.map((section) => (
+        <div key={section.title} className="views-section">
+          <h2>{section.title}</h2>
+          <ul>
+            {section.views.map((v) => {
+              const n = viewCount(v, counts);
+              const href = inboxPath(ws, v, null, keep);
+              return (
+                <li key={v}>
+                  <a
+                    href={href}
+                    className={v === view ? 'active' : ''}
+                    aria-current={v === view ? 'page' : undefined}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate(href);
+                    }}
+                  >
+                    <span className="view-name">{section.title === 'Priority' ? v.slice(9) : section.title === 'Tags' ? `#${v.slice(4)}` : viewTitle(v, teams)}</span>
+                    {n !== undefined ? (
+                      <span className="count" data-testid={`count-${v}`}>
+                        {formatCount(n, counts?.capped)}
+                      </span>
+                    ) : null}
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      ))}
+    </nav>
+  );
+}
+
+/** The same views as one select, for narrow screens. */
+export function ViewSelect({ view, counts, teams, search }: Props) {
+  const { ws } = useWorkspace();
+  const sections = useSections(teams, view);
+  return (
+    <select className="view-select show-narrow" aria-label="View" value={view} onChange={(e) => navigate(inboxPath(ws, e.target.value, null, search))}>
+      {sections.map((s) => (
+        <optgroup key={s.title} label={s.title}>
+          {s.views.map((v) => {
+            const n = viewCount(v, counts);
+            return (
+              <option key={v} value={v}>
+                {viewTitle(v, teams)}
+                {n !== undefined ? ` (${formatCount(n, counts?.capped)})` : ''}
+              </option>
+            );
+          })}
+        </optgroup>
+      ))}
+    </select>
+  );
+}

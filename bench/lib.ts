@@ -8,10 +8,10 @@ import { createPool } from '../src/db/pool.js';
 import { prepareQueue } from '../src/jobs/queue.js';
 
 /** A fresh embedded PostgreSQL in a temp dir, migrated, for one benchmark run. */
-export async function benchDatabase(): Promise<{ db: EmbeddedDatabase; close(): Promise<void> }> {
+export async function benchDatabase(opts: { postgresFlags?: string[] } = {}): Promise<{ db: EmbeddedDatabase; close(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rapport-bench-'));
   await chmod(dir, 0o755);
-  const db = await startEmbeddedPostgres({ dataDir: dir, log: () => {} });
+  const db = await startEmbeddedPostgres({ dataDir: dir, log: () => {}, postgresFlags: opts.postgresFlags });
   const pool = createPool(db.url, { max: 2 });
   await migrate(pool);
   await prepareQueue(pool);
@@ -52,6 +52,17 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/** CPU seconds of the exited children a process has waited for (cutime + cstime). */
+function reapedCpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * CPU seconds used so far by the PostgreSQL listening on `port`: its postmaster and every backend and
  * helper process it forked (exited backends are not counted, so keep connections open while measuring).
@@ -75,7 +86,10 @@ export function postgresCpuSeconds(port: number): number {
     }
   }
   if (!postmaster) return NaN;
-  return procs.filter((p) => p.pid === postmaster || p.ppid === postmaster).reduce((sum, p) => sum + cpuSecondsOf(p.pid), 0);
+  // Live children, plus what the postmaster has reaped from exited ones (cutime + cstime), so the
+  // figure never goes down when a backend or autovacuum worker exits between two readings.
+  const live = procs.filter((p) => p.pid === postmaster || p.ppid === postmaster).reduce((sum, p) => sum + cpuSecondsOf(p.pid), 0);
+  return live + reapedCpuSecondsOf(postmaster);
 }
 
 /** CPU used by this process so far, in seconds. */

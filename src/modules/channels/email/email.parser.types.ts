@@ -53,7 +53,7 @@ export interface ParseLimits {
 }
 
 export const defaultParseLimits: ParseLimits = {
-  maxHeaderBytes: 256 * 1024,
+  maxHeaderBytes: 512 * 1024,
   maxParts: 1024,
   maxDepth: 10,
   maxHtmlLength: 2 * 1024 * 1024,

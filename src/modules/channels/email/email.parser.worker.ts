@@ -64,16 +64,34 @@ async function parse(raw: Buffer, limits: ParseLimits): Promise<ParsedEmail> {
   return toParsed(mail, 'parsed', null, limits, text);
 }
 
-/** The header fields alone, cut to the limit: who sent it and what it is called, for an unread body. */
+/**
+ * The header fields that say who sent the message and what it is, read alone when the message as a
+ * whole is refused: each kept field is capped, everything else in the header section is skipped.
+ */
+const KEPT_FIELDS = /^(from|to|cc|reply-to|subject|message-id|in-reply-to|references|date|auto-submitted|precedence|thread-index):/i;
+
 async function headersOnly(raw: Buffer, limits: ParseLimits, reason: string): Promise<ParsedEmail> {
-  const end = Math.min(headerEnd(raw), 64 * 1024);
-  let cut = raw.subarray(0, end);
-  const lastBreak = cut.lastIndexOf('\n');
-  if (end < headerEnd(raw) && lastBreak > 0) cut = cut.subarray(0, lastBreak);
+  const head = raw.subarray(0, headerEnd(raw)).toString('latin1');
+  const kept: string[] = [];
+  let current: string | null = null;
+  const flush = () => {
+    if (current !== null && current.length <= 16 * 1024 && kept.length < 50) kept.push(current);
+    current = null;
+  };
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line)) {
+      if (current !== null) current += `\r\n${line}`;
+      if (current !== null && current.length > 16 * 1024) current = '\u0000'.repeat(16 * 1024 + 1);
+      continue;
+    }
+    flush();
+    if (KEPT_FIELDS.test(line)) current = line;
+  }
+  flush();
   try {
-    const mail = await simpleParser(Buffer.concat([cut, Buffer.from('\r\n\r\n')]), { skipHtmlToText: true } as Parameters<typeof simpleParser>[1]);
+    const mail = await simpleParser(Buffer.from(`${kept.join('\r\n')}\r\n\r\n`, 'latin1'), { skipHtmlToText: true } as Parameters<typeof simpleParser>[1]);
     const parsed = toParsed(mail, 'unparsed', reason, limits);
-    return { ...parsed, text: '', html: null, attachments: [] };
+    return { ...parsed, text: '', quoted: null, html: null, attachments: [], forwardedFrom: null };
   } catch {
     return {
       status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,

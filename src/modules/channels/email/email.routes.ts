@@ -13,7 +13,7 @@ const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', descripti
  */
 export function contentDisposition(name: string): string {
   const cleaned = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').trim() || 'attachment';
-  const fallback = cleaned.replace(/[^\x20-\x7e]|["\\%/;]/g, '_').slice(0, 150);
+  const fallback = cleaned.replace(/[^\x20-\x7e]|["\\%/;<>]/g, '_').slice(0, 150);
   const encoded = encodeURIComponent(cleaned.slice(0, 255)).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

@@ -66,8 +66,12 @@ export interface Counts {
   pending: number;
   snoozed: number;
   resolved: number;
+  closed?: number;
   byTeam: Record<string, number>;
-  capped?: boolean | number;
+  /** Counting stops at `cap`: a count there means "cap or more" (a million-row inbox stays fast). */
+  cap?: number;
+  capped?: boolean;
+  cappedKeys?: string[];
 }
 
 export interface Invitation {
@@ -77,8 +81,8 @@ export interface Invitation {
   createdAt?: string;
   expiresAt?: string;
   acceptedAt?: string | null;
-  /** Some servers hand the link back once on create. */
-  url?: string;
+  /** Handed back once, on create: the link to send (the token rides in the URL fragment). */
+  acceptUrl?: string;
   token?: string;
 }
 

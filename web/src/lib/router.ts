@@ -6,6 +6,7 @@ import { useSyncExternalStore } from 'react';
  *   /login
  *   /w/:ws/v/:view[/c/:conversationId]   inbox view, optionally with a conversation open
  *   /w/:ws/admin/:section
+ *   /accept-invitation#token=…           (the link an invitation email carries)
  */
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((l) => l());
@@ -41,7 +42,8 @@ export type Route =
 export function parseRoute(path: string, search: URLSearchParams): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'login') return { name: 'login' };
-  if (parts[0] === 'invitations' && parts[1] === 'accept') return { name: 'accept-invitation', token: search.get('token') ?? '' };
+  // The server's invitation links put the token in the fragment (never sent on, never in a Referer).
+  if (parts[0] === 'accept-invitation') return { name: 'accept-invitation', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? search.get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
     if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? parts[5] ?? null : null };

@@ -75,7 +75,7 @@ export function ViewsNav({ view, counts, teams, search }: Props) {
                     <span className="view-name">{section.title === 'Priority' ? v.slice(9) : section.title === 'Tags' ? `#${v.slice(4)}` : viewTitle(v, teams)}</span>
                     {n !== undefined ? (
                       <span className="count" data-testid={`count-${v}`}>
-                        {formatCount(n, counts?.capped)}
+                        {formatCount(n, counts)}
                       </span>
                     ) : null}
                   </a>
@@ -102,7 +102,7 @@ export function ViewSelect({ view, counts, teams, search }: Props) {
             return (
               <option key={v} value={v}>
                 {viewTitle(v, teams)}
-                {n !== undefined ? ` (${formatCount(n, counts?.capped)})` : ''}
+                {n !== undefined ? ` (${formatCount(n, counts)})` : ''}
               </option>
             );
           })}

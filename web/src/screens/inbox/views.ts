@@ -12,12 +12,14 @@ const ACTIVE: Status[] = ['open', 'pending'];
 export function viewFilters(view: string): Omit<ConversationFilters, 'q' | 'sort'> {
   const [kind, arg] = splitView(view);
   switch (kind) {
+    // Mine, Unassigned and the team views are open conversations: the same definitions the
+    // server counts with (GET conversations/counts), so a view's count matches its list.
     case 'mine':
-      return { assignee: 'me', status: ACTIVE };
+      return { assignee: 'me', status: ['open'] };
     case 'unassigned':
       return { assignee: 'none', status: ['open'] };
     case 'team':
-      return { team: arg, status: ACTIVE };
+      return { team: arg, status: ['open'] };
     case 'priority':
       return { priority: arg as Priority, status: ACTIVE };
     case 'tag':
@@ -64,9 +66,9 @@ export function viewCount(view: string, counts: Counts | null | undefined): numb
   return undefined;
 }
 
-export function formatCount(n: number | undefined, capped: Counts['capped']): string {
+export function formatCount(n: number | undefined, counts: Counts | null | undefined): string {
   if (n === undefined) return '';
-  const cap = typeof capped === 'number' ? capped : null;
-  if (cap !== null && n >= cap) return `${cap.toLocaleString()}+`;
-  return n >= 10_000 ? `${Math.floor(n / 1000)}k` : n.toLocaleString();
+  const short = (x: number) => (x >= 10_000 ? `${Math.floor(x / 1000)}k` : x.toLocaleString());
+  if (counts?.cap !== undefined && n >= counts.cap) return `${short(counts.cap)}+`;
+  return short(n);
 }

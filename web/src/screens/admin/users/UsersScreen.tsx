@@ -89,7 +89,7 @@ function Invitations({ roles }: { roles: Role[] }) {
           ))}
         </ul>
       )}
-      {create.data?.url ? <p className="notice">Invitation link (shown once): <code>{create.data.url}</code></p> : null}
+      {create.data?.acceptUrl ? <p className="notice">Invitation link (shown once; send it to {create.data.email}): <code>{create.data.acceptUrl}</code></p> : null}
       <form className="inline-form" onSubmit={submit}>
         <input type="email" aria-label="Email to invite" placeholder="email@company.com" value={email} onChange={(e) => setEmail(e.target.value)} required />
         <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>

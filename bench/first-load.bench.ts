@@ -1,0 +1,218 @@
+/**
+ * First load of the agent web app (issue 4): the gzip size of what the initial route downloads, and
+ * the time until the inbox is interactive in Chromium against a workspace of 1,000,000 conversations.
+ *
+ * Data: one workspace, generated with INSERT ... SELECT generate_series straight into the tables of
+ * 0001_core.sql as the superuser (session_replication_role = replica skips the foreign-key triggers;
+ * the rows are consistent by construction; secondary indexes are dropped for the load and re-created
+ * from their own definitions, then VACUUM ANALYZE): 10 agents, 3 teams, 100,000 customers (one email
+ * each), BENCH_CONVERSATIONS (default 1,000,000) conversations, 20% open.
+ *
+ * "Interactive": from navigation start to the first inbox rows on screen with the main thread free
+ * (a requestAnimationFrame + a macrotask after the rows appear), then a click on the first row opens
+ * its conversation (timed separately). Cold = a fresh browser context (empty cache); warm = the same
+ * context again (assets from cache, what an agent sees each morning).
+ * Ceiling: the same browser loading the raw JSON of the first inbox page (one API round trip, no app).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { chromium } from 'playwright-core';
+import { loadConfig } from '../src/config.js';
+import { addMember, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
+import { startRapport } from '../src/server.js';
+import { benchDatabase, fmt, summarize } from './lib.js';
+
+const N = Number(process.env.BENCH_CONVERSATIONS ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const CUSTOMERS = Math.min(100_000, Math.max(1, Math.floor(N / 10)));
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'web', 'dist');
+const PASSWORD = 'bench owner password';
+
+const step = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
+  const result = await fn();
+  console.log(`  ${label}: ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  return result;
+};
+
+/** What index.html makes the browser fetch before the inbox can render (lazy chunks excluded). */
+function initialRouteSize(): { files: { name: string; raw: number; gzip: number }[]; gzip: number; lazyGzip: number } {
+  const html = readFileSync(path.join(DIST, 'index.html'), 'utf8');
+  const referenced = new Set([...html.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => m[1]));
+  const files = [...referenced].map((rel) => {
+    const buf = readFileSync(path.join(DIST, rel));
+    return { name: rel, raw: buf.length, gzip: gzipSync(buf, { level: 9 }).length };
+  });
+  files.push({ name: 'index.html', raw: Buffer.byteLength(html), gzip: gzipSync(html, { level: 9 }).length });
+  const lazyGzip = readdirSync(path.join(DIST, 'assets'))
+    .filter((f) => !referenced.has(`assets/${f}`))
+    .reduce((sum, f) => sum + gzipSync(readFileSync(path.join(DIST, 'assets', f)), { level: 9 }).length, 0);
+  return { files, gzip: files.reduce((s, f) => s + f.gzip, 0), lazyGzip };
+}
+
+async function generate(superUrl: string, ws: string, inboxId: string, agents: string[], teams: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: superUrl });
+  await c.connect();
+  const now = new Date();
+  const tables = ['customers', 'customer_identities', 'conversations'];
+  const { rows: indexes } = await c.query<{ name: string; def: string }>(
+    `select indexname as name, indexdef as def from pg_indexes i where schemaname = 'public' and tablename = any($1)
+       and not exists (select 1 from pg_constraint k where k.conname = i.indexname)`,
+    [tables],
+  );
+  for (const ix of indexes) await c.query(`drop index ${c.escapeIdentifier(ix.name)}`);
+  await c.query("set session_replication_role = replica; set synchronous_commit = off; set work_mem = '256MB'");
+  await step(`${CUSTOMERS.toLocaleString()} customers`, async () => {
+    await c.query(
+      `insert into customers (workspace_id, id, name, created_at, updated_at)
+       select $1::uuid, md5($1::text || '/customer/' || i)::uuid, 'Customer ' || i, $3::timestamptz - i * interval '1 minute', $3
+       from generate_series(1, $2::int) i`,
+      [ws, CUSTOMERS, now],
+    );
+    await c.query(
+      `insert into customer_identities (workspace_id, customer_id, kind, value, created_at)
+       select $1::uuid, md5($1::text || '/customer/' || i)::uuid, 'email', 'customer' || i || '@bench.example', $3
+       from generate_series(1, $2::int) i`,
+      [ws, CUSTOMERS, now],
+    );
+  });
+  await step(`${N.toLocaleString()} conversations`, () =>
+    c.query(
+      `insert into conversations (workspace_id, id, number, inbox_id, customer_id, subject, status, snoozed_until, priority, assignee_id,
+         team_id, tags, created_at, updated_at, last_activity_at, waiting_since, first_response_at, resolved_at,
+         last_message_preview, last_message_type, message_count)
+       select $1::uuid, md5($1::text || '/conversation/' || i)::uuid, 1000 + i, $3, md5($1::text || '/customer/' || (1 + i % $4::int))::uuid,
+         'Question about order ' || i, st, case when st = 'snoozed' then $7::timestamptz + interval '1 day' end,
+         (array['low', 'normal', 'normal', 'high', 'urgent'])[1 + i % 5],
+         case when i % 10 = 0 then null else ($5::uuid[])[1 + i % array_length($5::uuid[], 1)] end,
+         case when i % 4 = 0 then null else ($6::uuid[])[1 + i % array_length($6::uuid[], 1)] end,
+         case when i % 20 = 0 then '{vip}'::text[] else '{}'::text[] end,
+         la - interval '1 hour', la, la, case when st = 'open' then la end, case when st <> 'open' then la end,
+         case when st in ('resolved', 'closed') then la end,
+         'Hello, order ' || i || ' has not arrived yet. Could you check where it is?', 'inbound', 1
+       from generate_series(1, $2::int) i,
+       lateral (select case when i % 10 < 2 then 'open' when i % 10 = 2 then 'pending' when i % 20 = 7 then 'snoozed'
+                            when i % 10 < 7 then 'resolved' else 'closed' end as st) s,
+       lateral (select $7::timestamptz - (i::float8 / $2) * interval '730 days' as la) l`,
+      [ws, N, inboxId, CUSTOMERS, agents, teams, now],
+    ),
+  );
+  await step(`re-create ${indexes.length} indexes + vacuum analyze`, async () => {
+    for (const ix of indexes) await c.query(ix.def);
+    await c.query('vacuum analyze customers, customer_identities, conversations');
+  });
+  await c.end();
+}
+
+async function main(): Promise<void> {
+  await step('build web app', async () => execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' }));
+  const size = initialRouteSize();
+
+  const { db, close } = await step('database', () => benchDatabase());
+  const appDb = new URL(db.url).pathname;
+  const superUrl = new URL(db.adminUrl);
+  superUrl.pathname = appDb;
+  const config = loadConfig({}, { databaseUrl: db.url, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent' });
+  const rapport = await startRapport(config, { print: () => {} });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const deps = rapport.server;
+    const ownerId = await createUserAccount(deps, { email: 'owner@bench.test', name: 'Bench Owner', password: PASSWORD });
+    const { id: ws, inboxId } = await createWorkspace(deps, { name: 'Bench', slug: 'bench', ownerUserId: ownerId });
+    const wsDeps = { pool: deps.pool, clock: deps.clock, workspaceId: ws, actor: { type: 'user' as const, id: ownerId } };
+    const agents: string[] = [];
+    for (let i = 1; i <= 10; i++) agents.push((await addMember(wsDeps, 'owner', { email: `agent${i}@bench.test`, name: `Agent ${i}`, role: 'agent' })).id);
+    const admin = new pg.Client({ connectionString: superUrl.toString() });
+    await admin.connect();
+    const teams = (await admin.query<{ id: string }>(`insert into teams (workspace_id, name) select $1, 'Team ' || i from generate_series(1, 3) i returning id`, [ws])).rows.map((r) => r.id);
+    await admin.end();
+    await generate(superUrl.toString(), ws, inboxId, agents, teams);
+
+    const login = await fetch(`${rapport.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@bench.test', password: PASSWORD }) });
+    const cookie = /rapport_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+    if (!cookie) throw new Error(`login failed: ${login.status}`);
+    const host = new URL(rapport.url).hostname;
+    const inboxUrl = `${rapport.url}/w/${ws}/v/open`;
+    const rawUrl = `${rapport.url}/api/v1/workspaces/${ws}/conversations?status=open&limit=50`;
+
+    const newContext = async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      await context.addCookies([{ name: 'rapport_session', value: cookie, domain: host, path: '/', httpOnly: true }]);
+      return context;
+    };
+    const measure = async (page: import('playwright-core').Page) => {
+      await page.goto(inboxUrl, { waitUntil: 'commit' });
+      await page.waitForSelector('.row', { timeout: 30_000 });
+      const interactive = await page.evaluate(
+        () => new Promise<number>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0))),
+      );
+      const t0 = Date.now();
+      await page.locator('.row').first().click();
+      await page.waitForSelector('[data-testid="thread"] .message, [data-testid="conversation"] .state', { timeout: 30_000 });
+      return { interactive, open: Date.now() - t0 };
+    };
+
+    // Warm-up (server JIT, PostgreSQL caches), not counted.
+    {
+      const context = await newContext();
+      await measure(await context.newPage());
+      await context.close();
+    }
+    const cold: number[] = [];
+    const warm: number[] = [];
+    const openTimes: number[] = [];
+    const ceiling: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const context = await newContext();
+      const page = await context.newPage();
+      const c = await measure(page);
+      cold.push(c.interactive);
+      openTimes.push(c.open);
+      rows = await page.locator('.row').count();
+      const w = await measure(page);
+      warm.push(w.interactive);
+      const raw = await context.newPage();
+      await raw.goto(rawUrl);
+      ceiling.push(await raw.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        return nav.responseEnd;
+      }));
+      await context.close();
+    }
+    const counts = await (await fetch(`${rapport.url}/api/v1/workspaces/${ws}/conversations/counts`, { headers: { cookie: `rapport_session=${cookie}` } })).json();
+
+    const c = summarize(cold);
+    const w = summarize(warm);
+    const o = summarize(openTimes);
+    const r = summarize(ceiling);
+    console.log('\nInitial route (what index.html loads before the inbox renders):');
+    for (const f of size.files) console.log(`  ${f.name.padEnd(40)} ${(f.raw / 1024).toFixed(1).padStart(7)} KB raw  ${(f.gzip / 1024).toFixed(1).padStart(6)} KB gzip`);
+    console.log(`  total gzip: ${(size.gzip / 1024).toFixed(1)} KB (goal <= 250 KB)   lazy chunks (admin, invitation): ${(size.lazyGzip / 1024).toFixed(1)} KB gzip`);
+    console.log(`\nInbox with ${N.toLocaleString()} conversations (open: ${counts.open}${counts.capped ? '+' : ''}), ${rows} rows rendered, ${RUNS} runs:`);
+    console.log(`  interactive, cold cache: p50 ${fmt(c.p50, 0)} ms  p95 ${fmt(c.p95, 0)} ms  max ${fmt(Math.max(...cold), 0)} ms (goal <= 1500 ms)`);
+    console.log(`  interactive, warm cache: p50 ${fmt(w.p50, 0)} ms  p95 ${fmt(w.p95, 0)} ms`);
+    console.log(`  click a row -> conversation shown: p50 ${fmt(o.p50, 0)} ms  p95 ${fmt(o.p95, 0)} ms`);
+    console.log(`  ceiling (browser loads the first page's raw JSON): p50 ${fmt(r.p50, 0)} ms`);
+    console.log(`  ratio interactive (cold p50) / ceiling p50: ${fmt(c.p50 / Math.max(1, r.p50), 1)}x`);
+    const ok = size.gzip <= 250 * 1024 && c.p50 <= 1500;
+    console.log(`\n  ${ok ? 'within goals' : 'OUTSIDE GOALS'}`);
+  } catch (error) {
+    console.error('first-load bench failed:', error);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+    await rapport.stop();
+    await close();
+  }
+}
+
+await main();

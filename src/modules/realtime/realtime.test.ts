@@ -214,6 +214,19 @@ describe('who may connect (SECURITY C4, T1)', () => {
   });
 });
 
+describe('membership changes', () => {
+  it('closes the socket of a member removed from the workspace with 4404, at the next heartbeat', async () => {
+    const m = await addTestMember(a, ws, 'agent', 'Removed');
+    const session = await signIn(a, m.email, m.password);
+    const s = await connect(a, { workspaceId: ws.workspaceId, cookie: session.cookie });
+    await s.next((f) => f.type === 'ready');
+    expect((await api.delete(`/users/${m.id}`)).statusCode).toBe(204);
+    expect((await s.closed).code).toBe(4404);
+    const again = await connect(a, { workspaceId: ws.workspaceId, cookie: session.cookie });
+    expect((await again.closed).code).toBe(4404);
+  });
+});
+
 describe('bad frames (SECURITY C5)', () => {
   const healthy = async (server: TestServer) => {
     expect((await server.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);

@@ -119,6 +119,41 @@ describe('the agent workspace in a browser', () => {
     expect(w.pageErrors).toEqual([]);
   });
 
+  it('an agent applies a macro from the composer: its text fills the reply with the customer’s name', async () => {
+    const macro = await api.post('/macros', { name: 'Refund on its way', body: 'Hi {{customer.first_name}}, your refund is on its way.', actions: { addTags: ['refund'] } });
+    expect(macro.statusCode).toBe(201);
+    const { page } = await signedIn(agent);
+    const target = await conversationBySubject('Charged twice');
+    await openConversation(page, target.id);
+    await page.getByLabel('Apply a macro').selectOption({ label: 'Refund on its way' });
+    await expect.poll(() => page.getByLabel('Reply to the customer').inputValue()).toBe('Hi Sofia, your refund is on its way.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.waitForSelector('.message-outbound:has-text("your refund is on its way")');
+  });
+
+  it('an admin opens the settings (loaded on demand), creates a team and an API token shown once', async () => {
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByText(agent.email).waitFor();
+    await page.getByRole('link', { name: 'Teams' }).click();
+    await page.getByLabel('Team name').fill('Escalations');
+    await page.getByRole('button', { name: 'Create team' }).click();
+    await page.locator('.plain-list strong:text-is("Escalations")').waitFor();
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Token name').fill('CRM sync');
+    await page.getByLabel('Your password').fill('not my password');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    // A wrong confirmation is an error on the form, not a lost session.
+    await page.getByText('Confirm with your password').waitFor();
+    await page.getByLabel('Your password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = await page.locator('code.secret').textContent();
+    expect(secret!.length).toBeGreaterThan(20);
+    const check = await rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${workspaceId}/conversations?limit=1`, headers: { authorization: `Bearer ${secret}` } });
+    expect(check.statusCode).toBe(200);
+  });
+
   it('keyboard: j and k move through the list, ? lists the shortcuts', async () => {
     const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
     await page.goto(`${rapport.url}/w/${workspaceId}/v/open`);

@@ -85,7 +85,8 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
       problem.detail ?? problem.title ?? `The request failed (${response.status}).`,
       problem.errors ?? [],
     );
-    if (response.status === 401 && !opts.quiet401) onUnauthorized?.(error);
+    // A wrong "confirm with your password" is a 401 too, but the session is fine.
+    if (response.status === 401 && !opts.quiet401 && error.code !== 'auth.reauthentication_required') onUnauthorized?.(error);
     throw error;
   }
   return data as T;

@@ -110,11 +110,11 @@ export function useTokens(ws: string) {
   return useQuery({ queryKey: keys.tokens(ws), queryFn: ({ signal }) => api<{ items: TokenInfo[] }>(`${w(ws)}/tokens`, { signal }), select: (d) => d.items });
 }
 
-/** POST /tokens: the secret is in the answer, once. */
+/** POST /tokens: needs the admin's password again; the secret is in the answer, once. */
 export function useCreateToken(ws: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (input: { name: string; role: Exclude<Role, 'owner'> }) => api<CreatedToken>(`${w(ws)}/tokens`, { method: 'POST', body: input }),
+    mutationFn: (input: { name: string; role: Exclude<Role, 'owner'>; currentPassword: string }) => api<CreatedToken>(`${w(ws)}/tokens`, { method: 'POST', body: input }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.tokens(ws) }),
   });
 }

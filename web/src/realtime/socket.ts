@@ -41,6 +41,7 @@ export interface RealtimeHandlers {
 const FATAL_CLOSE = new Set([4401, 4403, 4404]);
 
 type SocketFactory = (url: string) => WebSocket;
+const OPEN = 1; // WebSocket.OPEN, spelled out so the client also runs where WebSocket is not global (tests)
 
 export class RealtimeClient {
   private socket: WebSocket | null = null;
@@ -88,7 +89,7 @@ export class RealtimeClient {
   }
 
   private send(frame: unknown): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(frame));
   }
 
   private connect(): void {

@@ -13,6 +13,7 @@ export function TokensScreen() {
   const revoke = useRevokeToken(ws);
   const [name, setName] = useState('');
   const [role, setRole] = useState<TokenRole>('agent');
+  const [password, setPassword] = useState('');
   return (
     <div>
       <h1>API tokens</h1>
@@ -38,11 +39,12 @@ export function TokensScreen() {
         </table>
       )}
       <h2>New token</h2>
-      <form className="inline-form" onSubmit={(e) => { e.preventDefault(); create.mutate({ name: name.trim(), role }, { onSuccess: () => setName('') }); }}>
+      <form className="inline-form" onSubmit={(e) => { e.preventDefault(); create.mutate({ name: name.trim(), role, currentPassword: password }, { onSuccess: () => { setName(''); setPassword(''); } }); }}>
         <input aria-label="Token name" placeholder="Name (e.g. CRM sync)" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
         <select aria-label="Token role" value={role} onChange={(e) => setRole(e.target.value as TokenRole)}>
           {(['admin', 'supervisor', 'agent', 'client_viewer'] as TokenRole[]).map((r) => <option key={r} value={r}>{r.replace('_', ' ')}</option>)}
         </select>
+        <input type="password" aria-label="Your password" placeholder="Your password, to confirm" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
         <button type="submit" className="btn btn-primary" disabled={create.isPending}>Create token</button>
       </form>
       <InlineError error={create.error ?? revoke.error} />

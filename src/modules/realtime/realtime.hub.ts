@@ -53,7 +53,7 @@ class Connection {
   readonly id = randomUUID();
   alive = true;
   replaying = true;
-  buffered: Buffer[] = [];
+  buffered: Array<{ id: number; text: Buffer }> = [];
   /** Live events at or below this id were already delivered to the client by someone (its resume cursor). */
   floor = 0;
   tokens: number;
@@ -84,7 +84,7 @@ class Connection {
 
   sendEvent(id: number, text: Buffer): void {
     if (id <= this.floor) return;
-    if (this.replaying) this.buffered.push(text);
+    if (this.replaying) this.buffered.push({ id, text });
     else this.send(text);
   }
 
@@ -450,7 +450,9 @@ export class RealtimeHub {
     if (from !== undefined && from > upTo) conn.floor = from;
     conn.send({ type: 'ready', lastEventId: String(Math.max(upTo, from ?? 0)), replayed });
     conn.replaying = false;
-    for (const text of conn.buffered.splice(0)) conn.send(text);
+    // `ready` promises everything after its id; what was heard up to it is in the replay (or, for a
+    // fresh client, in what it fetches next), so only later events are passed on.
+    for (const b of conn.buffered.splice(0)) if (b.id > upTo) conn.send(b.text);
   }
 
   private detach(conn: Connection): void {

@@ -5,8 +5,8 @@ import { createRealtimeModule } from './realtime.module.js';
 import { openSocket, type TestSocket } from './realtime.test-client.js';
 
 // Two instances on one database, with fast heartbeats and presence expiry, and a small replay bound.
-const realtimeA = createRealtimeModule({ heartbeatMs: 300, replayLimit: 5, presence: { refreshMs: 300, ttlMs: 900, tickMs: 100 } });
-const realtimeB = createRealtimeModule({ heartbeatMs: 300, replayLimit: 5, presence: { refreshMs: 300, ttlMs: 900, tickMs: 100 } });
+const realtimeA = createRealtimeModule({ gapTimeoutMs: 1500, heartbeatMs: 300, replayLimit: 5, presence: { refreshMs: 300, ttlMs: 900, tickMs: 100 } });
+const realtimeB = createRealtimeModule({ gapTimeoutMs: 1500, heartbeatMs: 300, replayLimit: 5, presence: { refreshMs: 300, ttlMs: 900, tickMs: 100 } });
 const withRealtime = (m: ReturnType<typeof createRealtimeModule>) => defaultModules.map((d) => (d.name === 'realtime' ? m : d));
 
 let a: TestServer;
@@ -84,6 +84,44 @@ describe('live events', () => {
   });
 });
 
+describe('ordering', () => {
+  // An event whose transaction took its id first but commits last.
+  async function slowEvent() {
+    const tx = await a.pool.connect();
+    await tx.query('begin');
+    await tx.query("select set_config('app.workspace_id', $1, true)", [ws.workspaceId]);
+    const { rows } = await tx.query<{ id: string }>(
+      "insert into events (workspace_id, type, actor_type, data, created_at) values ($1, 'test.slow', 'system', '{}', now()) returning id",
+      [ws.workspaceId],
+    );
+    return { id: rows[0].id, finish: async (how: 'commit' | 'rollback') => { await tx.query(how); tx.release(); } };
+  }
+
+  it('holds later events until an earlier id commits, so ids arrive in order and the last id is a safe cursor', async () => {
+    const s = await connect(a, { workspaceId: ws.workspaceId, cookie: agent.cookie });
+    await s.next((f) => f.type === 'ready');
+    const slow = await slowEvent();
+    const c = (await api.post('/conversations', newConversation())).json();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(s.frames.some((f) => f.type === 'event' && f.event.conversationId === c.id)).toBe(false);
+    await slow.finish('commit');
+    await s.next(isEvent('message.created', c.id));
+    const ids = s.frames.filter((f) => f.type === 'event').map((f) => f.event.id);
+    expect(ids[0]).toBe(slow.id);
+    expect(ids.map(Number)).toEqual([...ids.map(Number)].sort((x, y) => x - y));
+  });
+
+  it('gives up on an id whose transaction rolled back after the gap timeout', async () => {
+    const s = await connect(a, { workspaceId: ws.workspaceId, cookie: agent.cookie });
+    await s.next((f) => f.type === 'ready');
+    const slow = await slowEvent();
+    await slow.finish('rollback');
+    const c = (await api.post('/conversations', newConversation())).json();
+    await s.next(isEvent('message.created', c.id), 5000);
+    expect(s.frames.some((f) => f.type === 'event' && f.event.id === slow.id)).toBe(false);
+  });
+});
+
 describe('resume', () => {
   it('replays exactly the events missed while the socket was down, then goes live', async () => {
     const s = await connect(a, { workspaceId: ws.workspaceId, cookie: agent.cookie });
@@ -116,7 +154,8 @@ describe('resume', () => {
     s.ws.terminate();
     const c = (await api.post('/conversations', newConversation())).json();
     for (let i = 0; i < 5; i++) await api.post(`/conversations/${c.id}/messages`, { type: 'note', body: `${i}` });
-    await eventually(async () => Number(realtimeA.hubFor(a.server).lastEventId) >= Number(ready.lastEventId) + 7);
+    const { rows } = await a.pool.query("select set_config('app.system', 'on', true), (select max(id) from events) as max");
+    await eventually(async () => Number(realtimeA.hubFor(a.server).lastEventId) >= Number(rows[0].max));
     const again = await connect(a, { workspaceId: ws.workspaceId, cookie: agent.cookie, lastEventId: ready.lastEventId });
     await again.next((f) => f.type === 'ready');
     expect(again.frames.map((f) => f.type)).toEqual(['reset', 'ready']);

@@ -2,7 +2,12 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api/client.js';
+import { conversationCountsQuery, conversationsQuery } from './api/conversations.js';
+import { sessionQuery } from './api/session.js';
+import { teamsQuery, usersQuery } from './api/workspace.js';
 import { App } from './App.js';
+import { parseRoute } from './lib/router.js';
+import { inboxFilters } from './screens/inbox/InboxScreen.js';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -15,6 +20,17 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// Start the first screen's requests together with the session check instead of after it: the
+// workspace and view are in the URL. A signed-out visitor's prefetches just fail quietly (401).
+void queryClient.prefetchQuery(sessionQuery);
+const route = parseRoute(location.pathname, new URLSearchParams(location.search));
+if (route.name === 'inbox') {
+  void queryClient.prefetchInfiniteQuery(conversationsQuery(route.ws, inboxFilters(route.view, new URLSearchParams(location.search))));
+  void queryClient.prefetchQuery(conversationCountsQuery(route.ws));
+  void queryClient.prefetchQuery(usersQuery(route.ws));
+  void queryClient.prefetchQuery(teamsQuery(route.ws));
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

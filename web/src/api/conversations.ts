@@ -1,25 +1,26 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
 import type { Conversation, ConversationFilters, Counts, Message, Page, TimelineEvent } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/conversations`;
 
-/** GET /conversations: the inbox, cursor-paged for infinite scroll. */
-export function useConversations(ws: string, filters: ConversationFilters) {
-  return useInfiniteQuery({
+export const conversationsQuery = (ws: string, filters: ConversationFilters) =>
+  infiniteQueryOptions({
     queryKey: keys.conversations.list(ws, filters),
     queryFn: ({ pageParam, signal }) =>
       api<Page<Conversation>>(base(ws), { query: { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
-    placeholderData: (previous) => previous,
   });
+
+/** GET /conversations: the inbox, cursor-paged for infinite scroll. */
+export function useConversations(ws: string, filters: ConversationFilters) {
+  return useInfiniteQuery({ ...conversationsQuery(ws, filters), placeholderData: (previous) => previous });
 }
 
-/** GET /conversations/counts; null when the server has no counts endpoint. */
-export function useConversationCounts(ws: string) {
-  return useQuery({
+export const conversationCountsQuery = (ws: string) =>
+  queryOptions({
     queryKey: keys.conversations.counts(ws),
     queryFn: async ({ signal }) => {
       try {
@@ -31,6 +32,10 @@ export function useConversationCounts(ws: string) {
     },
     staleTime: 10_000,
   });
+
+/** GET /conversations/counts; null when the server has no counts endpoint. */
+export function useConversationCounts(ws: string) {
+  return useQuery(conversationCountsQuery(ws));
 }
 
 /** GET /conversations/:id */

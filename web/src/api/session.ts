@@ -14,9 +14,11 @@ async function fetchSession(): Promise<Session | null> {
   }
 }
 
+export const sessionQuery = { queryKey: keys.session, queryFn: fetchSession, staleTime: Infinity, retry: 1 } as const;
+
 /** GET /auth/session: null when nobody is signed in. */
 export function useSession() {
-  return useQuery({ queryKey: keys.session, queryFn: fetchSession, staleTime: Infinity, retry: 1 });
+  return useQuery(sessionQuery);
 }
 
 /** POST /auth/login */

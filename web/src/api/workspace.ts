@@ -1,13 +1,16 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
 import type { CreatedToken, Inbox, Invitation, Member, Role, Team, TokenInfo } from './types.js';
 
 const w = (ws: string) => `/workspaces/${ws}`;
 
+export const usersQuery = (ws: string) =>
+  queryOptions({ queryKey: keys.users(ws), queryFn: ({ signal }) => api<{ items: Member[] }>(`${w(ws)}/users`, { signal }), staleTime: 60_000 });
+
 /** GET /users: members (assignee picker, admin). */
 export function useUsers(ws: string) {
-  return useQuery({ queryKey: keys.users(ws), queryFn: ({ signal }) => api<{ items: Member[] }>(`${w(ws)}/users`, { signal }), staleTime: 60_000, select: (d) => d.items });
+  return useQuery({ ...usersQuery(ws), select: (d) => d.items });
 }
 
 /** POST /users: add a member directly. */
@@ -77,9 +80,12 @@ export function useAcceptInvitation() {
   });
 }
 
+export const teamsQuery = (ws: string) =>
+  queryOptions({ queryKey: keys.teams(ws), queryFn: ({ signal }) => api<{ items: Team[] }>(`${w(ws)}/teams`, { signal }), staleTime: 60_000 });
+
 /** GET /teams */
 export function useTeams(ws: string) {
-  return useQuery({ queryKey: keys.teams(ws), queryFn: ({ signal }) => api<{ items: Team[] }>(`${w(ws)}/teams`, { signal }), staleTime: 60_000, select: (d) => d.items });
+  return useQuery({ ...teamsQuery(ws), select: (d) => d.items });
 }
 
 /** POST /teams */

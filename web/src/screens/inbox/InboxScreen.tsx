@@ -10,12 +10,19 @@ import { ConversationList } from './ConversationList.js';
 import { ViewsNav, ViewSelect } from './ViewsNav.js';
 import { viewFilters, viewTitle } from './views.js';
 
+/** The list API's filters for a view and the URL's search and sort (also used to prefetch at start). */
+export function inboxFilters(view: string, search: URLSearchParams): ConversationFilters {
+  const q = search.get('q') ?? '';
+  const sort = search.get('sort') === 'waiting_longest' ? 'waiting_longest' : 'last_activity';
+  return { ...viewFilters(view), ...(q ? { q } : {}), sort };
+}
+
 export function InboxScreen({ view, conversationId }: { view: string; conversationId: string | null }) {
   const { ws } = useWorkspace();
   const { search } = useLocation();
-  const q = search.get('q') ?? '';
-  const sort = search.get('sort') === 'waiting_longest' ? 'waiting_longest' : 'last_activity';
-  const filters: ConversationFilters = useMemo(() => ({ ...viewFilters(view), ...(q ? { q } : {}), sort }), [view, q, sort]);
+  const filters: ConversationFilters = useMemo(() => inboxFilters(view, search), [view, search]);
+  const q = filters.q ?? '';
+  const sort = filters.sort;
   const list = useConversations(ws, filters);
   const counts = useConversationCounts(ws);
   const teams = useTeams(ws);

@@ -1,4 +1,4 @@
-import { Tag } from '../conversations/conversations.schemas.js';
+import { Conversation, Message, Tag } from '../conversations/conversations.schemas.js';
 import { Type, type Static } from 'typebox';
 import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { PLACEHOLDERS } from './macros.template.js';
@@ -35,4 +35,6 @@ export const ApplyResult = Type.Object({
   body: Type.String({ description: 'the rendered text, for the composer (plain text)' }),
   actions: MacroActions,
   messageId: Nullable(Uuid),
+  message: Type.Union([Message, Type.Null()], { description: 'with send: the message added' }),
+  conversation: Type.Union([Conversation, Type.Null()], { description: 'with send: the conversation after the actions' }),
 });

@@ -96,13 +96,13 @@ export async function applyMacro(deps: WorkspaceDeps, conversationId: string, ma
   };
   const body = render(macro.body, values);
   const actions = macro.actions;
-  if (!input.send) return { body, actions, messageId: null };
+  if (!input.send) return { body, actions, messageId: null, message: null, conversation: null };
   if (body.trim() === '') throw macroErrors.emptyBody();
   const message = await addMessage(deps, conversationId, { type: input.type, body });
   const change: { status?: MacroActions['status']; priority?: MacroActions['priority']; tags?: string[] } = {};
   if (actions.status) change.status = actions.status;
   if (actions.priority) change.priority = actions.priority;
   if (actions.addTags?.length) change.tags = [...conversation.tags, ...actions.addTags];
-  if (Object.keys(change).length > 0) await updateConversation(deps, conversationId, change);
-  return { body, actions, messageId: message.id };
+  const after = Object.keys(change).length > 0 ? await updateConversation(deps, conversationId, change) : await getConversation(deps, conversationId);
+  return { body, actions, messageId: message.id, message, conversation: after };
 }

@@ -67,7 +67,7 @@ describe('applying a macro', () => {
       headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken }, payload: {},
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ body: `Hi Ann, about #${c.number}: Dana here.`, actions: m.actions, messageId: null });
+    expect(res.json()).toEqual({ body: `Hi Ann, about #${c.number}: Dana here.`, actions: m.actions, messageId: null, message: null, conversation: null });
     const after = (await admin.get(`/conversations/${c.id}`)).json();
     expect(after).toMatchObject({ status: 'open', priority: 'normal', messageCount: 1 });
   });
@@ -78,6 +78,8 @@ describe('applying a macro', () => {
     const res = await agent.post(`/conversations/${c.id}/macros/${m.id}/apply`, { send: true, type: 'reply' });
     expect(res.statusCode).toBe(200);
     expect(res.json().body).toBe(`Hi there, about #${c.number}: agent here.`);
+    expect(res.json().message).toMatchObject({ id: res.json().messageId, type: 'outbound', body: res.json().body });
+    expect(res.json().conversation).toMatchObject({ id: c.id, status: 'pending', priority: 'high' });
     const after = (await admin.get(`/conversations/${c.id}`)).json();
     expect(after).toMatchObject({ status: 'pending', priority: 'high', tags: ['greeted', 'macro', 'vip'], messageCount: 2 });
     const messages = (await admin.get(`/conversations/${c.id}/messages`)).json().items;

@@ -154,6 +154,54 @@ describe('the agent workspace in a browser', () => {
     expect(check.statusCode).toBe(200);
   });
 
+  it('search, sort by waiting longest, and the property controls: priority, tag, team and snooze', async () => {
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    await page.goto(`${rapport.url}/w/${workspaceId}/v/open`);
+    await page.waitForSelector('.row');
+    await page.getByLabel('Search conversations').fill('invoice');
+    await expect.poll(() => page.locator('.row .row-subject').allTextContents()).toEqual(['Invoice for October']);
+    expect(page.url()).toContain('q=invoice');
+    await page.getByLabel('Search conversations').fill('');
+    await expect.poll(() => page.locator('.row').count()).toBeGreaterThan(1);
+    await page.getByLabel('Sort').selectOption('waiting_longest');
+    await expect.poll(() => page.url()).toContain('sort=waiting_longest');
+    const expected = (await api.get('/conversations?status=open&sort=waiting_longest')).json().items.map((c: { id: string }) => c.id);
+    await expect.poll(() => page.locator('.row').evaluateAll((els) => els.map((e) => e.getAttribute('data-conversation-id')))).toEqual(expected);
+
+    const target = await conversationBySubject('API rate limits');
+    await openConversation(page, target.id);
+    await page.getByLabel('Priority').selectOption('high');
+    await eventually(async () => (await api.get(`/conversations/${target.id}`)).json().priority === 'high');
+    await page.getByLabel('Add tag').fill('vip');
+    await page.getByLabel('Add tag').press('Enter');
+    await eventually(async () => (await api.get(`/conversations/${target.id}`)).json().tags.includes('vip'));
+    await page.getByLabel('Team').selectOption({ label: 'Billing' });
+    await eventually(async () => (await api.get(`/conversations/${target.id}`)).json().teamId !== null);
+    await page.getByRole('button', { name: 'Snooze' }).click();
+    await page.getByRole('button', { name: '1 hour' }).click();
+    const snoozed = await eventually(async () => {
+      const c = (await api.get(`/conversations/${target.id}`)).json();
+      return c.status === 'snoozed' ? c : null;
+    });
+    const until = new Date(snoozed.snoozedUntil).getTime() - Date.now();
+    expect(until).toBeGreaterThan(50 * 60_000);
+    expect(until).toBeLessThan(61 * 60_000);
+    await page.getByText(/changed status to snoozed until/).waitFor();
+  });
+
+  it('a user in two workspaces switches between them', async () => {
+    const { createWorkspace } = await import('../../src/modules/workspaces/workspaces.service.js');
+    await createWorkspace(rapport.server, { name: 'Second Client', slug: 'second-client', ownerUserId: adminId });
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    const switcher = page.getByLabel('Workspace');
+    await switcher.selectOption({ label: 'Second Client' });
+    await expect.poll(() => page.url()).not.toContain(workspaceId);
+    await page.getByText('Nothing here').waitFor();
+    await switcher.selectOption({ label: 'Demo Company' });
+    await expect.poll(() => page.url()).toContain(workspaceId);
+    await page.waitForSelector('.row');
+  });
+
   it('keyboard: j and k move through the list, ? lists the shortcuts', async () => {
     const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
     await page.goto(`${rapport.url}/w/${workspaceId}/v/open`);

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withSystem } from '../../src/db/tenancy.js';
 import { client, createTestWorkspace, startTestServer, type TestServer, type TestWorkspace } from '../helpers.js';
 import { ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage } from './browser.js';
 
@@ -47,6 +48,21 @@ describe('hostile content in the agent UI', () => {
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
     await api.post(`/conversations/${id}/messages`, { type: 'note', body: '<b onmouseover=alert(6)>note</b>' });
+    // An email as the email channel stores it (E4, E5): hostile From, subject and attachment name.
+    const email = {
+      from: '"<img src=x onerror=alert(7)>" <a@x.example>',
+      to: ['"<script>alert(8)</script>"@gmail.com'],
+      subject: '<script>alert(1)</script>',
+      attachments: [{ id: 'a1', name: '<svg onload=alert(9)>.pdf', size: 2048, contentType: 'application/pdf' }],
+      delivery: { status: 'failed', error: '<b>550</b> mailbox unavailable' },
+    };
+    await withSystem(rapport.pool, (tx) =>
+      tx.query(
+        `insert into messages (workspace_id, conversation_id, type, author_type, body_text, metadata, created_at)
+         values ($1, $2, 'inbound', 'customer', 'email body', $3, now() + interval '1 minute')`,
+        [ws.workspaceId, id, JSON.stringify({ email })],
+      ),
+    );
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(10_000);
@@ -73,6 +89,13 @@ describe('hostile content in the agent UI', () => {
     expect(await page.locator('.customer-sidebar .customer-name').textContent()).toBe(NAME);
     expect(await page.locator('.message-note .message-text').textContent()).toBe('<b onmouseover=alert(6)>note</b>');
 
+    // The email's headers, attachment and delivery status are text.
+    const headers = page.locator('.email-headers');
+    await headers.waitFor();
+    expect(await headers.locator('dd').allTextContents()).toEqual([email.from, email.to[0], email.subject]);
+    expect(await page.locator('.attachments li span').first().textContent()).toBe(email.attachments[0].name);
+    expect(await page.locator('.delivery').textContent()).toContain('<b>550</b>');
+
     // The HTML body renders inside an iframe with an empty sandbox, from srcdoc.
     const frame = page.locator('.html-frame iframe');
     await frame.waitFor();
@@ -86,7 +109,7 @@ describe('hostile content in the agent UI', () => {
 
     // The plain-text view of the same message shows the raw text.
     await page.getByRole('button', { name: 'Plain text' }).click();
-    expect(await page.locator('.message-inbound .message-text').textContent()).toBe(TEXT);
+    expect(await page.locator('.message-inbound .message-text').first().textContent()).toBe(TEXT);
 
     await page.mouse.move(400, 400);
     await page.waitForTimeout(300);

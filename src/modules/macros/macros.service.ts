@@ -1,4 +1,6 @@
+import type { Queryable } from '../../db/pool.js';
 import { withWorkspace } from '../../db/tenancy.js';
+import { recordEvents } from '../../events/outbox.js';
 import type { WorkspaceDeps } from '../context.js';
 import { addMessage, getConversation, normalizeTags, updateConversation } from '../conversations/conversations.service.js';
 import { macroErrors } from './macros.errors.js';
@@ -30,6 +32,11 @@ function cleanActions(a: MacroActions | undefined): MacroActions {
   return out;
 }
 
+/** Macro changes are events too, so every open agent app refreshes its macro list (realtime). */
+function macroEvent(tx: Queryable, deps: WorkspaceDeps, type: 'macro.created' | 'macro.updated' | 'macro.deleted', macroId: string) {
+  return recordEvents(tx, [{ workspaceId: deps.workspaceId, type, actor: deps.actor, data: { macroId }, at: deps.clock.now() }]);
+}
+
 export async function listMacros(deps: WorkspaceDeps) {
   const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId));
   return { items: rows.map(toMacroView), placeholders: [...PLACEHOLDERS] };
@@ -37,12 +44,14 @@ export async function listMacros(deps: WorkspaceDeps) {
 
 export async function createMacro(deps: WorkspaceDeps, input: CreateMacroInput): Promise<MacroView> {
   checkBody(input.body);
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) =>
-    repo.insert(tx, {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const inserted = await repo.insert(tx, {
       workspaceId: deps.workspaceId, name: input.name.trim(), body: input.body, actions: cleanActions(input.actions),
       createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
-    }),
-  );
+    });
+    if (inserted) await macroEvent(tx, deps, 'macro.created', inserted.id);
+    return inserted;
+  });
   if (!row) throw macroErrors.nameTaken();
   return toMacroView(row);
 }
@@ -58,12 +67,17 @@ export async function updateMacro(deps: WorkspaceDeps, id: string, input: Update
     const row = await repo.update(tx, ws, id, {
       name, body: input.body ?? current.body, actions: input.actions !== undefined ? cleanActions(input.actions) : current.actions, at: deps.clock.now(),
     });
+    await macroEvent(tx, deps, 'macro.updated', id);
     return toMacroView(row!);
   });
 }
 
 export async function deleteMacro(deps: WorkspaceDeps, id: string): Promise<void> {
-  const removed = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.remove(tx, deps.workspaceId, id));
+  const removed = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const done = await repo.remove(tx, deps.workspaceId, id);
+    if (done) await macroEvent(tx, deps, 'macro.deleted', id);
+    return done;
+  });
   if (!removed) throw macroErrors.notFound();
 }
 

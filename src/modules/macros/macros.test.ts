@@ -32,6 +32,12 @@ describe('managing macros', () => {
     expect(renamed.json()).toMatchObject({ name: 'Hello', body: greeting.body });
     expect((await admin.delete(`/macros/${id}`)).statusCode).toBe(204);
     expect((await admin.delete(`/macros/${id}`)).statusCode).toBe(404);
+    // Each change is an event (what realtime pushes to refresh open macro lists).
+    const { rows } = await rapport.pool.query(
+      "select set_config('app.system', 'on', true), (select array_agg(type order by id) from events where workspace_id = $1 and data->>'macroId' = $2) as types",
+      [ws.workspaceId, id],
+    );
+    expect(rows[0].types).toEqual(['macro.created', 'macro.updated', 'macro.deleted']);
   });
 
   it('refuses writes below admin, duplicate names and unknown placeholders', async () => {

@@ -92,6 +92,7 @@ describe('the agent workspace in a browser', () => {
     await page.keyboard.type('Sorry about that, Maria! A new mug is on its way.');
     await page.getByRole('button', { name: 'Send reply' }).click();
     await page.waitForSelector('.message-outbound:has-text("A new mug is on its way")');
+    expect(await page.locator('.message-outbound .message-text').textContent()).toBe('Sorry about that, Maria! A new mug is on its way.');
 
     // Internal note, visually distinct.
     await page.getByRole('tab', { name: 'Note' }).click();

@@ -24,7 +24,8 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
   useImperativeHandle(ref, () => ({
     focus(next) {
       setMode(next);
-      requestAnimationFrame(() => textarea.current?.focus());
+      // Synchronously: an agent who presses r and types at once must not lose the first letters.
+      textarea.current?.focus();
     },
   }));
 

@@ -404,6 +404,10 @@ export class RealtimeHub {
    * `ready`, then streams live. Handlers are attached at once so no early frame is lost.
    */
   attach(socket: WebSocket, principal: Principal, lastEventId: string | undefined): void {
+    if (this.stopped) {
+      socket.close(CloseCodes.goingAway, 'server shutting down');
+      return;
+    }
     const conn = new Connection(socket, principal, this, this.rate.burst);
     this.connections.add(conn);
     let set = this.byWorkspace.get(principal.workspaceId);

@@ -155,6 +155,27 @@ describe('the agent workspace in a browser', () => {
     expect(check.statusCode).toBe(200);
   });
 
+  it('an admin invites a new agent, who accepts the link, chooses a password and signs in', async () => {
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Email to invite').fill('new.agent@example.test');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    const link = await page.locator('.notice code').textContent();
+    expect(link).toMatch(/\/accept-invitation#token=/);
+    await page.getByText('new.agent@example.test').first().waitFor();
+
+    const invitee = (await watchedPage(await newContext())).page;
+    await invitee.goto(link!);
+    await invitee.getByLabel('Your name').fill('Noor New');
+    await invitee.getByLabel('Password').fill('a brand new password');
+    await invitee.getByRole('button', { name: 'Accept invitation' }).click();
+    await invitee.getByRole('button', { name: 'Sign in' }).waitFor();
+    await invitee.getByLabel('Email').fill('new.agent@example.test');
+    await invitee.getByLabel('Password').fill('a brand new password');
+    await invitee.getByRole('button', { name: 'Sign in' }).click();
+    await invitee.waitForSelector('.topbar .me:has-text("Noor New")');
+  });
+
   it('search, sort by waiting longest, and the property controls: priority, tag, team and snooze', async () => {
     const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
     await page.goto(`${rapport.url}/w/${workspaceId}/v/open`);

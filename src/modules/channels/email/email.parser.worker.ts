@@ -57,6 +57,9 @@ async function parse(raw: Buffer, limits: ParseLimits): Promise<ParsedEmail> {
       keepCidLinks: true,
       maxHtmlLengthToParse: limits.maxHtmlLength,
       checksumAlgo: 'sha256',
+      // mailparser's splitter has its own node limit (1,000 by default): ours decides.
+      maxChildNodes: limits.maxParts + 1,
+      maxHeadSize: limits.maxHeaderBytes,
     } as Parameters<typeof simpleParser>[1]);
   } catch (error) {
     return headersOnly(raw, limits, `parse_failed: ${(error as Error).message}`.slice(0, 200));

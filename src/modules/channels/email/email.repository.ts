@@ -52,28 +52,24 @@ export const emailRepository = {
     return rows[0];
   },
 
-  async putBlob(tx: Queryable, ws: string, sha256: Buffer, content: Uint8Array): Promise<void> {
-    await tx.query(
-      `insert into email_blobs (workspace_id, sha256, size, content) values ($1, $2, $3, $4) on conflict (workspace_id, sha256) do nothing`,
-      [ws, sha256, content.byteLength, Buffer.from(content.buffer, content.byteOffset, content.byteLength)],
-    );
-  },
-
   /**
-   * Claims the deduplication key. Returns null when the same message is already stored (or is
-   * being stored by a concurrent delivery, which this insert waits for).
+   * Stores the raw source and claims the deduplication key, in one statement. Returns null when
+   * the same message is already stored (or is being stored by a concurrent delivery, which this
+   * insert waits for).
    */
   async claimInbound(tx: Queryable, m: {
-    workspaceId: string; inboxId: string; rfcMessageId: string; bodyHash: Buffer; rawSha256: Buffer; threadRoot: string | null;
+    workspaceId: string; inboxId: string; rfcMessageId: string; bodyHash: Buffer; rawSha256: Buffer; raw: Buffer; threadRoot: string | null;
     fromAddress: string | null; recipients: string[]; via: 'smtp' | 'imap'; parseStatus: 'parsed' | 'unparsed'; parseError: string | null; at: Date;
   }): Promise<string | null> {
     const { rows } = await tx.query<{ id: string }>(
-      `insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
+      `with blob as (
+         insert into email_blobs (workspace_id, sha256, size, content) values ($1, $5, $14, $13) on conflict (workspace_id, sha256) do nothing)
+       insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
          recipients, received_via, parse_status, parse_error, created_at)
        values ($1, $2, 'inbound', 'message', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        on conflict (workspace_id, inbox_id, rfc_message_id, body_hash) where direction = 'inbound' do nothing
        returning id`,
-      [m.workspaceId, m.inboxId, m.rfcMessageId, m.bodyHash, m.rawSha256, m.threadRoot, m.fromAddress, m.recipients, m.via, m.parseStatus, m.parseError, m.at],
+      [m.workspaceId, m.inboxId, m.rfcMessageId, m.bodyHash, m.rawSha256, m.threadRoot, m.fromAddress, m.recipients, m.via, m.parseStatus, m.parseError, m.at, m.raw, m.raw.byteLength],
     );
     return rows[0]?.id ?? null;
   },
@@ -91,15 +87,30 @@ export const emailRepository = {
     await tx.query('update email_messages set conversation_id = $3, message_id = $4 where workspace_id = $1 and id = $2', [ws, id, conversationId, messageId]);
   },
 
-  async insertAttachment(tx: Queryable, a: {
-    workspaceId: string; emailMessageId: string; sha256: Buffer; filename: string; contentType: string; size: number; contentId: string | null; inline: boolean; position: number;
-  }): Promise<string> {
-    const { rows } = await tx.query<{ id: string }>(
-      `insert into email_attachments (workspace_id, email_message_id, sha256, filename, content_type, size, content_id, inline, position)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
-      [a.workspaceId, a.emailMessageId, a.sha256, a.filename, a.contentType, a.size, a.contentId, a.inline, a.position],
+  /** Attachment bodies (content-addressed) and their metadata rows, in two statements however many there are. */
+  async insertAttachments(tx: Queryable, ws: string, emailMessageId: string, list: {
+    sha256: Buffer; content: Uint8Array; filename: string; contentType: string; size: number; contentId: string | null; inline: boolean;
+  }[]): Promise<string[]> {
+    if (list.length === 0) return [];
+    const unique = new Map(list.map((a) => [a.sha256.toString('hex'), a]));
+    await tx.query(
+      `insert into email_blobs (workspace_id, sha256, size, content)
+       select $1, h, s, c from unnest($2::bytea[], $3::int[], $4::bytea[]) as t(h, s, c)
+       on conflict (workspace_id, sha256) do nothing`,
+      [ws, [...unique.values()].map((a) => a.sha256), [...unique.values()].map((a) => a.content.byteLength),
+        [...unique.values()].map((a) => Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength))],
     );
-    return rows[0].id;
+    const { rows } = await tx.query<{ id: string; position: number }>(
+      `insert into email_attachments (workspace_id, email_message_id, sha256, filename, content_type, size, content_id, inline, position)
+       select $1, $2, h, f, ct, s, cid, il, (p - 1)::int
+       from unnest($3::bytea[], $4::text[], $5::text[], $6::int[], $7::text[], $8::boolean[]) with ordinality as t(h, f, ct, s, cid, il, p)
+       returning id, position`,
+      [ws, emailMessageId, list.map((a) => a.sha256), list.map((a) => a.filename), list.map((a) => a.contentType), list.map((a) => a.size),
+        list.map((a) => a.contentId), list.map((a) => a.inline)],
+    );
+    const ids: string[] = [];
+    for (const r of rows) ids[r.position] = r.id;
+    return ids;
   },
 
   // Threading: every look-up is bound to one workspace and one inbox (SECURITY E7).
@@ -131,11 +142,18 @@ export const emailRepository = {
     return rows[0]?.conversation_id;
   },
 
-  async insertEmailConversation(tx: Queryable, ws: string, conversationId: string, inboxId: string, token: string, at: Date): Promise<void> {
+  /** A new email conversation's reply token and participants, and the email's link to its message, in one statement. */
+  async finishNewConversation(tx: Queryable, m: {
+    workspaceId: string; emailMessageId: string; conversationId: string; messageId: string; inboxId: string; token: string; participants: string[]; at: Date;
+  }): Promise<void> {
     await tx.query(
-      `insert into email_conversations (workspace_id, conversation_id, inbox_id, reply_token, created_at) values ($1, $2, $3, $4, $5)
-       on conflict (workspace_id, conversation_id) do nothing`,
-      [ws, conversationId, inboxId, token, at],
+      `with conv as (
+         insert into email_conversations (workspace_id, conversation_id, inbox_id, reply_token, created_at) values ($1, $3, $5, $6, $8)
+         on conflict (workspace_id, conversation_id) do nothing),
+       people as (
+         insert into email_participants (workspace_id, conversation_id, address) select $1, $3, unnest($7::text[]) on conflict do nothing)
+       update email_messages set conversation_id = $3, message_id = $4 where workspace_id = $1 and id = $2`,
+      [m.workspaceId, m.emailMessageId, m.conversationId, m.messageId, m.inboxId, m.token, m.participants, m.at],
     );
   },
 

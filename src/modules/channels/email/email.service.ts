@@ -204,9 +204,8 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
   const recipients = [...new Set([...input.envelopeTo.map((a) => storedAddress(a)).filter((a): a is string => Boolean(a)), ...headerRecipients])].slice(0, 200);
 
   return withWorkspace(deps.pool, ws, async (tx) => {
-    await repo.putBlob(tx, ws, rawSha, raw);
     const emailMessageId = await repo.claimInbound(tx, {
-      workspaceId: ws, inboxId, rfcMessageId, bodyHash, rawSha256: rawSha, threadRoot: parsed.threadRoot, fromAddress: sender,
+      workspaceId: ws, inboxId, rfcMessageId, bodyHash, rawSha256: rawSha, raw, threadRoot: parsed.threadRoot, fromAddress: sender,
       recipients, via: input.via, parseStatus: parsed.status, parseError: parsed.error, at,
     });
     if (!emailMessageId) {
@@ -214,16 +213,8 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       throw new Duplicate({ status: 'duplicate', emailMessageId: existing?.id ?? null, conversationId: existing?.conversation_id ?? null, messageId: existing?.message_id ?? null });
     }
 
-    const attachments: EmailMessageMetadata['attachments'] = [];
-    let position = 0;
-    for (const a of parsed.attachments) {
-      const hash = Buffer.from(a.sha256, 'hex');
-      await repo.putBlob(tx, ws, hash, a.content);
-      const id = await repo.insertAttachment(tx, {
-        workspaceId: ws, emailMessageId, sha256: hash, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, inline: a.inline, position: position++,
-      });
-      attachments.push({ id, name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline });
-    }
+    const ids = await repo.insertAttachments(tx, ws, emailMessageId, parsed.attachments.map((a) => ({ ...a, sha256: Buffer.from(a.sha256, 'hex') })));
+    const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({ id: ids[i], name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline }));
 
     // A message that fails DMARC at the receiving MTA is flagged, and its Cc list is not trusted (SECURITY E6).
     const unverified = parsed.dmarc === 'fail';
@@ -274,11 +265,12 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       inboxId, customerId, subject: parsed.subject ? parsed.subject.slice(0, 500) : null, body, html, at,
       metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
     });
-    await repo.insertEmailConversation(tx, ws, opened.conversationId, inboxId, newReplyToken(), at);
     const ours = new Set(settings.addresses);
     const participants = [customerAddress, ...(unverified ? [] : headerRecipients.filter((a) => !ours.has(splitPlusAddress(a).base)))];
-    await repo.addParticipants(tx, ws, opened.conversationId, [...new Set(participants)].slice(0, 50));
-    await repo.linkMessage(tx, ws, emailMessageId, opened.conversationId, opened.messageId);
+    await repo.finishNewConversation(tx, {
+      workspaceId: ws, emailMessageId, conversationId: opened.conversationId, messageId: opened.messageId, inboxId, token: newReplyToken(),
+      participants: [...new Set(participants)].slice(0, 50), at,
+    });
     if (settings.autoAck?.enabled && !isAutomatic(parsed, input.envelopeFrom) && !forwarded && !unverified) {
       await enqueue(tx, AUTOACK_TASK, { workspaceId: ws, conversationId: opened.conversationId, emailMessageId }, { jobKey: `email.autoack:${opened.conversationId}`, maxAttempts: 5 });
     }

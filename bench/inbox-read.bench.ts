@@ -23,7 +23,7 @@ import { loadConfig } from '../src/config.js';
 import type { Queryable } from '../src/db/pool.js';
 import { withWorkspace } from '../src/db/tenancy.js';
 import { encodeCursor } from '../src/lib/cursor.js';
-import { conversationsRepository, type ListFilter } from '../src/modules/conversations/conversations.repository.js';
+import { conversationsRepository, type ListFilter, type SortOrder } from '../src/modules/conversations/conversations.repository.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport, type Rapport } from '../src/server.js';
 import os from 'node:os';
@@ -185,7 +185,7 @@ function httpClient(baseUrl: string, token: string) {
 }
 
 /** The SQL and parameters the repository sends for a list call, without running it. */
-async function captureListSql(ws: string, filter: ListFilter, after?: [string, string]): Promise<{ text: string; values: unknown[] }> {
+async function captureListSql(ws: string, filter: ListFilter, after?: [string, string], sort: SortOrder = 'last_activity'): Promise<{ text: string; values: unknown[] }> {
   let captured: { text: string; values: unknown[] } | null = null;
   const recorder = {
     query: async (text: string, values: unknown[]) => {
@@ -193,7 +193,7 @@ async function captureListSql(ws: string, filter: ListFilter, after?: [string, s
       return { rows: [], rowCount: 0 };
     },
   } as unknown as Queryable;
-  await conversationsRepository.list(recorder, ws, filter, 'last_activity', LIMIT, after);
+  await conversationsRepository.list(recorder, ws, filter, sort, LIMIT, after);
   return captured!;
 }
 
@@ -396,6 +396,26 @@ async function main(): Promise<void> {
         console.log(`\n  [${c.name}, ${deep ? 'cursor 90% deep' : 'first page'}] conversations via: ${conv.trim()}; sort of conversations: ${sort ? 'YES' : 'no'}; index searches: ${lines.find((l) => /Index Searches/.test(l))?.trim() ?? '?'}; ${planning}; ${exec}`);
         if (process.env.BENCH_PLANS !== 'false') for (const l of lines) console.log(`    ${l}`);
       }
+    }
+
+    // Outside the issue's goal, but the same endpoint: other filters and the other sort, first page only.
+    console.log('\nEXPLAIN ANALYZE of other inbox filters (first page; outside the goal, for the record):');
+    const others: { name: string; filter: ListFilter; sort?: SortOrder }[] = [
+      { name: 'tag=vip (5% of rows)', filter: { tag: 'vip' } },
+      { name: 'tag=rare (no rows)', filter: { tag: 'no-such-tag' } },
+      { name: 'q=<one word of one subject>', filter: { q: 'order 4242' } },
+      { name: 'status=open, sort=waiting_longest', filter: { statuses: ['open'] }, sort: 'waiting_longest' },
+    ];
+    for (const o of others) {
+      const sql = await captureListSql(A.id, o.filter, undefined, o.sort);
+      const plan = await withWorkspace(pool, A.id, async (tx) => {
+        await tx.query("set local statement_timeout = '30s'");
+        return tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql.text}`, sql.values);
+      }).catch((error: Error) => ({ rows: [{ 'QUERY PLAN': `failed: ${error.message}` }] }));
+      const lines = plan.rows.map((r) => r['QUERY PLAN']);
+      const conv = lines.filter((l) => /on (conversations|messages) |Sort Key|Filter: .*(@@|@>)|Rows Removed/.test(l)).map((l) => l.trim().slice(0, 160));
+      const exec = lines.find((l) => l.startsWith('Execution Time')) ?? lines[0];
+      console.log(`  [${o.name}] ${exec}\n      ${conv.slice(0, 6).join('\n      ')}`);
     }
 
     console.log('\nRESULT inbox read path (HTTP = real HTTP, keep-alive, sequential; ceiling = same SQL via pg in the same transaction shape):');

@@ -18,6 +18,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import pg from 'pg';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
@@ -183,7 +185,8 @@ function cpuReport(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSn
   if (serverName) parts.push(`${serverName} ${per(b.server - a.server)}`);
   parts.push(`PostgreSQL ${per(b.pg - a.pg)}`);
   const total = b.self - a.self + (b.server - a.server) + (b.pg - a.pg);
-  return `CPU ms per create: ${parts.join(', ')} (all: ${per(total)}; ${fmt(total / wall, 2)} of 2 cores busy)`;
+  // Other work on the machine shows in the load average: wall-clock rates are only comparable when it is low.
+  return `CPU ms per create: ${parts.join(', ')} (all: ${per(total)}; ${fmt(total / wall, 2)} of ${os.cpus().length} cores busy with this; machine load average ${fmt(os.loadavg()[0], 1)})`;
 }
 
 async function countRows(pool: Pool, ws: string) {
@@ -209,7 +212,11 @@ function checkCounts(label: string, counts: Record<string, number>, expected: nu
 }
 
 async function main(): Promise<void> {
-  const { db, close } = await benchDatabase();
+  // pg_stat_statements (with planning time) says where PostgreSQL's time per create goes.
+  const { db, close } = await benchDatabase({ postgresFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_planning=on'] });
+  const admin = new pg.Client({ connectionString: db.adminUrl.replace(/\/postgres$/, '/rapport') });
+  await admin.connect();
+  await admin.query('create extension if not exists pg_stat_statements');
   let child: ChildProcess | null = null;
   let failed = false;
   try {
@@ -234,6 +241,7 @@ async function main(): Promise<void> {
       samples.push(s);
       peakKb = Math.max(peakKb, s);
     }, 100);
+    await admin.query('select pg_stat_statements_reset()');
     const cpuA0 = cpuSnapshot(db.port, setup.pid);
     const http = await httpLoad(setup, DURATION_S, 'load');
     const cpuA1 = cpuSnapshot(db.port, setup.pid);
@@ -246,6 +254,15 @@ async function main(): Promise<void> {
     console.log(`    ${cpuReport(cpuA0, cpuA1, http['2xx'], 'autocannon', 'server')}`);
     console.log(`    server RSS: idle ${fmt(idle.rssKb / 1024, 1)} MiB, peak sampled under load ${fmt(peakKb / 1024, 1)} MiB (${samples.length} samples / 100 ms), VmHWM ${fmt(status.hwmKb / 1024, 1)} MiB`);
     if (http.non2xx || http.errors) failed = true;
+    const statements = await admin.query<{ calls: string; exec: string; plan: string; q: string }>(
+      `select calls::text, (total_exec_time / $1)::numeric(8, 3)::text as exec, (total_plan_time / $1)::numeric(8, 3)::text as plan,
+         left(regexp_replace(query, '\\s+', ' ', 'g'), 100) as q
+       from pg_stat_statements where dbid = (select oid from pg_database where datname = 'rapport') and calls > 0
+       order by total_exec_time + total_plan_time desc limit 16`,
+      [http['2xx']],
+    );
+    console.log('    PostgreSQL time per create by statement during (a) (ms executing / ms planning, calls):');
+    for (const r of statements.rows) console.log(`      ${r.exec.padStart(6)} / ${r.plan.padStart(6)}  ${r.calls.padStart(7)}  ${r.q}`);
 
     // Stop the server (its dispatcher would otherwise work on the raw run's events too).
     await new Promise<void>((resolve) => {
@@ -289,6 +306,8 @@ async function main(): Promise<void> {
       console.log(`    ${cpuReport(cpuC0, cpuC1, direct.ok, 'bench (service + pg client)')}`);
 
       const ratio = httpRate / raw.rate;
+      const cpuRatio = (cpuB1.self - cpuB0.self + cpuB1.pg - cpuB0.pg) / raw.ok / ((cpuA1.self - cpuA0.self + cpuA1.server - cpuA0.server + cpuA1.pg - cpuA0.pg) / http['2xx']);
+      console.log(`CPU per create, raw / HTTP (the rate ratio when CPU is the limit and nothing else runs): ${fmt(cpuRatio)}`);
       console.log(`RESULT write path: HTTP ${fmt(httpRate, 0)} creates/s, raw ceiling ${fmt(raw.rate, 0)} creates/s, ratio ${fmt(ratio)} (goal >= 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'}); service without HTTP ${fmt(direct.rate, 0)}/s (${fmt(direct.rate / raw.rate)} of ceiling); server peak RSS under load ${fmt(peakKb / 1024, 1)} MiB`);
 
       // autocannon stops with up to one request in flight per connection: the server still completes
@@ -307,6 +326,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (child) child.kill('SIGTERM');
+    await admin.end().catch(() => {});
     await close();
   }
   if (failed) process.exitCode = 1;

@@ -198,6 +198,7 @@ async function main(): Promise<void> {
     let missed = 0;
     const apiTimes: number[] = [];
     const runs: Promise<void>[] = [];
+    const cpu0 = process.cpuUsage();
     const t0 = now();
     for (let i = 0; i < total; i++) {
       const due = t0 + (i * 1000) / RATE;
@@ -217,6 +218,8 @@ async function main(): Promise<void> {
       })());
     }
     await Promise.all(runs);
+    const cpu1 = process.cpuUsage(cpu0);
+    const rapportCpuMs = (cpu1.user + cpu1.system) / 1000 / total;
     const rapport = summarize(delivery);
     const apiSummary = summarize(apiTimes);
 
@@ -228,6 +231,7 @@ async function main(): Promise<void> {
     const bareTimes: number[] = [];
     let bareMissed = 0;
     const bareRuns: Promise<void>[] = [];
+    const bcpu0 = process.cpuUsage();
     const b0 = now();
     for (let i = 0; i < total; i++) {
       const due = b0 + (i * 1000) / RATE;
@@ -250,6 +254,8 @@ async function main(): Promise<void> {
       ));
     }
     await Promise.all(bareRuns);
+    const bcpu1 = process.cpuUsage(bcpu0);
+    const bareCpuMs = (bcpu1.user + bcpu1.system) / 1000 / total;
     const ceiling = summarize(bareTimes);
     bare.close();
 
@@ -261,6 +267,7 @@ async function main(): Promise<void> {
     process.stdout.write(line('  of which the POST itself (API answer)', apiSummary));
     process.stdout.write(line('bare ws broadcast -> last of all sockets', ceiling));
     process.stdout.write(`ratio Rapport / bare ws: p50 ${fmt(rapport.p50 / ceiling.p50)}x   p99 ${fmt(rapport.p99 / ceiling.p99)}x\n`);
+    process.stdout.write(`server-side CPU per message (both instances, this process): Rapport ${fmt(rapportCpuMs)} ms (API + database client + fan-out to ${SOCKETS}), bare ws ${fmt(bareCpuMs)} ms\n`);
     process.stdout.write(`goal p99 <= 100 ms: ${rapport.p99 <= 100 ? 'met' : 'NOT met'}\n`);
     process.stdout.write(`machine: ${os.cpus().length} cores, load average at the end ${os.loadavg().map((l) => fmt(l)).join(' / ')} (figures are only comparable at low load)\n`);
   } finally {

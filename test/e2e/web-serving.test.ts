@@ -31,6 +31,7 @@ describe('serving the web app', () => {
       expect(csp).not.toMatch(/script-src[^;]*(unsafe-inline|unsafe-eval)/);
       expect(csp).toContain("object-src 'none'");
       expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("frame-src 'none'");
       expect(csp).toContain("base-uri 'none'");
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['referrer-policy']).toBe('no-referrer');

@@ -115,10 +115,19 @@ describe('hostile content in the agent UI', () => {
     await page.waitForTimeout(300);
     const flags = await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
     expect(flags).toBeUndefined();
+    // The only CSP reports are the email frame's own policy refusing its images (pixels held back).
+    expect(w.cspViolations.some((v) => v.includes('https://tracker.example/open.gif'))).toBe(true);
+    expect(w.cspViolations.every((v) => v.includes('"img-src data: cid:"'))).toBe(true);
     expect(w.dialogs).toEqual([]);
     expect(remote).toEqual([]);
     // No element the payloads describe made it into the app's own DOM.
     expect(await page.locator('#root img[src="x"], #root svg[onload], #root script').count()).toBe(0);
+
+    // "Show images" is the agent's choice, and only then does the email reach out.
+    await page.getByRole('button', { name: 'Formatted' }).click();
+    await page.getByRole('button', { name: 'Show images' }).click();
+    await expect.poll(() => remote.some((u) => u.startsWith('https://tracker.example/open.gif'))).toBe(true);
+    expect(w.dialogs).toEqual([]);
     await context.close();
   });
 });

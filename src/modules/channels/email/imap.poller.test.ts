@@ -83,14 +83,15 @@ describe.skipIf(!available)('IMAP polling (Dovecot)', () => {
 
   it('resumes after a disconnect in the middle of a FETCH, with no loss and no duplicate (E13)', async () => {
     const proxy = await startCuttingProxy(dovecot.port);
+    // Every connection is cut once 100 KB have come from the server: the large message never
+    // arrives whole, the small one does. Armed before the inbox exists, so no poll connection
+    // opened earlier can slip through uncut.
+    proxy.state.cutAfterBytes = 100_000;
+    proxy.state.cuts = 1_000_000;
     const { inboxId, imap } = await mailbox('cora', {}, proxy.port);
     await imap.mailboxOpen('INBOX');
     const big = message('cy@customer.test', 'large one', 'z'.repeat(400_000));
     const small = message('cy@customer.test', 'small one');
-    // Every connection is cut once 100 KB have come from the server: the large message never
-    // arrives whole, the small one does.
-    proxy.state.cutAfterBytes = 100_000;
-    proxy.state.cuts = 1_000_000;
     await imap.append('INBOX', small.raw);
     await imap.append('INBOX', big.raw);
     await eventually(async () => proxy.state.cutsDone >= 2, 20_000);

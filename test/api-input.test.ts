@@ -81,6 +81,36 @@ describe('paths and query strings', () => {
     expectProblem(await api.get('/conversations?query_operator=OR%201=1%20--'), 422, 'validation.failed');
     expectProblem(await api.get('/conversations?limit=1000'), 422, 'validation.failed');
     expectProblem(await api.get('/conversations?cursor=not-a-cursor'), 422, 'validation.failed');
+    expectProblem(await api.get('/conversations?assignee=abc'), 422, 'validation.failed');
+    expectProblem(await api.get('/conversations?team=abc'), 422, 'validation.failed');
+  });
+
+  it('refuses forged cursors that decode but are not ones the API issued (422, never a 500 from SQL)', async () => {
+    const conversation = (await api.get('/conversations')).json().items[0];
+    const forge = (parts: unknown) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+    const forged = [
+      forge(['x', 'y']),
+      forge(['2026-13-40 25:00:00+00', '00000000-0000-0000-0000-000000000000']),
+      forge(['2026-02-30 10:00:00+00', '00000000-0000-0000-0000-000000000000']),
+      forge(['2026-01-01 10:00:00+00', "1' or 1=1"]),
+      forge([1, 2]),
+      forge(['2026-01-01 10:00:00+00']),
+      forge({ a: 1 }),
+    ];
+    for (const cursor of forged) {
+      for (const path of ['/conversations', '/conversations?sort=waiting_longest', '/customers', `/conversations/${conversation.id}/messages`]) {
+        const sep = path.includes('?') ? '&' : '?';
+        const body = expectProblem(await api.get(`${path}${sep}cursor=${cursor}`), 422, 'validation.failed');
+        expect(body.errors[0].path, `${path} ${cursor}`).toBe('querystring.cursor');
+      }
+      expectProblem(await api.get(`/conversations/${conversation.id}/events?cursor=${cursor}`), 422, 'validation.failed');
+    }
+    expectProblem(await api.get(`/conversations/${conversation.id}/events?cursor=${forge(['12abc'])}`), 422, 'validation.failed');
+    // A cursor the API issued still works, on every list.
+    const page = (await api.get('/conversations?limit=1')).json();
+    if (page.nextCursor) expect((await api.get(`/conversations?limit=1&cursor=${page.nextCursor}`)).statusCode).toBe(200);
+    const waiting = (await api.get('/conversations?limit=1&sort=waiting_longest')).json();
+    if (waiting.nextCursor) expect((await api.get(`/conversations?limit=1&sort=waiting_longest&cursor=${waiting.nextCursor}`)).statusCode).toBe(200);
     for (const q of ["' OR 1=1 --", "1) OR pg_sleep(5)--", '%', '_', '\\', "'; drop table conversations; --", '#abc', '#99999999999999999999']) {
       const started = Date.now();
       const res = await api.get(`/conversations?q=${encodeURIComponent(q)}`);

@@ -115,7 +115,9 @@ export async function listConversations(deps: WorkspaceDeps & { userId: string |
   else if (query.team) filter.team = { kind: 'team', id: uuidOrInvalid(query.team, 'team') };
   const sort: SortOrder = query.sort ?? 'last_activity';
   const limit = query.limit ?? 50;
-  const after = query.cursor ? (decodeCursor(query.cursor, 2) as [string, string]) : undefined;
+  const after = query.cursor
+    ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string])
+    : undefined;
   const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
   const last = rows.length === limit ? rows[rows.length - 1] : undefined;
   return { items: rows.map(toConversationView), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
@@ -123,7 +125,7 @@ export async function listConversations(deps: WorkspaceDeps & { userId: string |
 
 function uuidOrInvalid(value: string, field: string): string {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
-    throw conversationErrors.notFound(`${field} is not an id`);
+    throw commonErrors.validation(undefined, { errors: [{ path: `querystring.${field}`, message: field === 'assignee' ? 'must be an id, "me" or "none"' : 'must be an id or "none"' }] });
   }
   return value.toLowerCase();
 }
@@ -209,7 +211,7 @@ export async function addMessage(deps: WorkspaceDeps, conversationId: string, in
 export async function listMessages(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string; order?: 'asc' | 'desc' }) {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
-  const after = q.cursor ? (decodeCursor(q.cursor, 2) as [string, string]) : undefined;
+  const after = q.cursor ? (decodeCursor(q.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
   return withWorkspace(deps.pool, ws, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
     const rows = await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after });
@@ -221,10 +223,7 @@ export async function listMessages(deps: WorkspaceDeps, conversationId: string, 
 export async function listEvents(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string }) {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
-  const afterId = q.cursor ? decodeCursor(q.cursor, 1)[0] : undefined;
-  if (afterId !== undefined && !/^\d{1,18}$/.test(afterId)) {
-    throw commonErrors.validation(undefined, { errors: [{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }] });
-  }
+  const afterId = q.cursor ? decodeCursor(q.cursor, ['int'])[0] : undefined;
   return withWorkspace(deps.pool, ws, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
     const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId });

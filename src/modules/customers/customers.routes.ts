@@ -15,7 +15,7 @@ export function customerRoutes(app: App, server: ServerDeps): void {
     schema: { tags, summary: 'List customers, newest first', params: WorkspaceParams, querystring: ListCustomersQuery, response: { 200: CustomerPage, ...errorResponses(401, 404, 422) } },
   }, async (request) => {
     const limit = request.query.limit ?? 50;
-    const after = request.query.cursor ? (decodeCursor(request.query.cursor, 2) as [string, string]) : undefined;
+    const after = request.query.cursor ? (decodeCursor(request.query.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
     const items = await listCustomers(workspaceDeps(server, request), { limit, after, q: request.query.q });
     const last = items.length === limit ? items[items.length - 1] : undefined;
     return { items, nextCursor: last ? encodeCursor([last.createdAt, last.id]) : null };

@@ -82,7 +82,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
         print('');
         print('  A demo workspace was created. Sign in with:');
         print(`    email:    ${seeded.email}`);
-        print(`    password: ${seeded.password}${seeded.generated ? '   (generated; shown only this once)' : ''}`);
+        print(`    password: ${seeded.generated ? `${seeded.password}   (generated; shown only this once)` : '(the one in RAPPORT_ADMIN_PASSWORD)'}`);
         print('');
       }
     }

@@ -1,4 +1,4 @@
-import { withSystem } from '../../db/tenancy.js';
+import { asOneTransaction, withSystem } from '../../db/tenancy.js';
 import type { ServerDeps } from '../../http/types.js';
 import { generatePassword } from '../auth/secrets.js';
 import type { WorkspaceDeps } from '../context.js';
@@ -22,6 +22,12 @@ const CUSTOMERS = [
  * inbox, customers and conversations in every state. Returns the owner's credentials to print once.
  */
 export async function seedDemo(server: ServerDeps): Promise<{ email: string; password: string; generated: boolean } | null> {
+  // All or nothing: a first start stopped half-way leaves an empty database, and the next start
+  // seeds again and prints a password that works.
+  return asOneTransaction(server.pool, (pool) => seed({ ...server, pool }));
+}
+
+async function seed(server: ServerDeps): Promise<{ email: string; password: string; generated: boolean } | null> {
   const { pool, clock, config } = server;
   const empty = await withSystem(pool, async (tx) => {
     await tx.query('select pg_advisory_xact_lock(7283948)');

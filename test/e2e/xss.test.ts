@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSystem } from '../../src/db/tenancy.js';
@@ -48,13 +49,22 @@ describe('hostile content in the agent UI', () => {
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
     await api.post(`/conversations/${id}/messages`, { type: 'note', body: '<b onmouseover=alert(6)>note</b>' });
-    // An email as the email channel stores it (E4, E5): hostile From, subject and attachment name.
+    // An email as the email channel stores it (EmailMessageMetadata: addresses are {name, address}),
+    // with hostile display names, subject, attachment name, forwarder and quoted text (E4, E5).
     const email = {
-      from: '"<img src=x onerror=alert(7)>" <a@x.example>',
-      to: ['"<script>alert(8)</script>"@gmail.com'],
+      messageId: 'hostile@x.example',
+      from: { name: '<img src=x onerror=alert(7)>', address: 'a@x.example' },
+      to: [{ name: '', address: '"<script>alert(8)</script>"@gmail.com' }],
+      cc: [{ name: '<svg onload=alert(10)>', address: 'c@x.example' }],
       subject: '<script>alert(1)</script>',
-      attachments: [{ id: 'a1', name: '<svg onload=alert(9)>.pdf', size: 2048, contentType: 'application/pdf' }],
-      delivery: { status: 'failed', error: '<b>550</b> mailbox unavailable' },
+      date: null,
+      attachments: [{ id: randomUUID(), name: '<svg onload=alert(9)>.pdf', size: 2048, contentType: 'application/pdf', inline: false }],
+      parse: 'parsed',
+      quoted: '> <img src=x onerror=alert(11)>',
+      unverified: true,
+      forwardedBy: { name: '<b onmouseover=alert(12)>Fwd</b>', address: 'f@x.example' },
+      delivery: { status: 'failed', error: '<b>550</b> mailbox unavailable', at: new Date().toISOString() },
+      rawAvailable: true,
     };
     await withSystem(rapport.pool, (tx) =>
       tx.query(
@@ -92,8 +102,16 @@ describe('hostile content in the agent UI', () => {
     // The email's headers, attachment and delivery status are text.
     const headers = page.locator('.email-headers');
     await headers.waitFor();
-    expect(await headers.locator('dd').allTextContents()).toEqual([email.from, email.to[0], email.subject]);
-    expect(await page.locator('.attachments li span').first().textContent()).toBe(email.attachments[0].name);
+    expect(await headers.locator('dd').allTextContents()).toEqual([
+      '<img src=x onerror=alert(7)> <a@x.example>', '"<script>alert(8)</script>"@gmail.com', '<svg onload=alert(10)> <c@x.example>', email.subject,
+    ]);
+    expect(await page.locator('.email-unverified').textContent()).toBe('Unverified sender');
+    expect(await page.locator('.email-forwarded').textContent()).toBe('Forwarded by <b onmouseover=alert(12)>Fwd</b> <f@x.example>');
+    const attachment = page.locator('.attachments a.attachment-link');
+    expect(await attachment.textContent()).toBe(email.attachments[0].name);
+    expect(await attachment.getAttribute('href')).toBe(`/api/v1/workspaces/${ws.workspaceId}/email/attachments/${email.attachments[0].id}`);
+    await page.getByText('Show quoted text').click();
+    expect(await page.locator('.email-quoted .message-text').textContent()).toBe(email.quoted);
     expect(await page.locator('.delivery').textContent()).toContain('<b>550</b>');
 
     // The HTML body renders inside an iframe with an empty sandbox, from srcdoc.

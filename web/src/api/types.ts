@@ -8,6 +8,7 @@ import type { CustomerDetail as CustomerDetailSchema } from '../../../src/module
 import type { Member as MemberSchema, TokenInfo as TokenInfoSchema, CreatedToken as CreatedTokenSchema } from '../../../src/modules/workspaces/workspaces.schemas.js';
 import type { Inbox as InboxSchema } from '../../../src/modules/inboxes/inboxes.schemas.js';
 import type { Role } from '../../../src/modules/auth/roles.js';
+import type { EmailMessageMetadata } from '../../../src/modules/channels/email/email.service.js';
 
 export type { Status, Priority, Role };
 export type Conversation = ConversationView;
@@ -96,12 +97,24 @@ export interface ConversationFilters {
   sort?: 'last_activity' | 'waiting_longest';
 }
 
-/** What issue 5's email channel puts in message.metadata.email; every field optional. */
-export interface EmailMetadata {
-  from?: string;
-  to?: string | string[];
-  cc?: string | string[];
-  subject?: string;
-  attachments?: { id?: string; name?: string; size?: number; contentType?: string }[];
-  delivery?: { status?: string; error?: string };
+/**
+ * What the email channel puts in message.metadata.email: the server's own type (type-only import,
+ * nothing of the server reaches the bundle). Inbound email carries all of it; an agent's email reply
+ * carries a subset (cc, then to, messageId and delivery once the outbound job ran), hence Partial.
+ */
+export type EmailMetadata = Partial<EmailMessageMetadata>;
+export type EmailAddress = EmailMessageMetadata['to'][number];
+
+/** POST /email/uploads: a file staged for an email reply (sent with attachmentIds). */
+export interface EmailUpload {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+}
+
+/** GET /tags: tags in use, with how many open or pending conversations carry each. */
+export interface TagCount {
+  tag: string;
+  count: number;
 }

@@ -1,8 +1,26 @@
 import { useMemo, useState } from 'react';
-import type { EmailMetadata, Message } from '../../api/types.js';
+import type { EmailAddress, EmailMetadata, Message } from '../../api/types.js';
 import { bytes } from '../../lib/format.js';
+import { useWorkspace } from '../../lib/workspace.js';
 
-const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v ?? '');
+/**
+ * "Name <address>", as text. The metadata is JSON the server stored, possibly by an older version:
+ * anything that is not the expected shape is shown as best it can be, never allowed to crash the thread.
+ */
+export function formatAddress(a: EmailAddress | string | null | undefined): string {
+  if (!a) return '';
+  if (typeof a === 'string') return a;
+  if (typeof a !== 'object') return '';
+  const address = typeof a.address === 'string' ? a.address : '';
+  const name = typeof a.name === 'string' ? a.name.trim() : '';
+  return name && address ? `${name} <${address}>` : name || address;
+}
+
+export function formatAddresses(list: EmailAddress[] | string | null | undefined): string {
+  if (!list) return '';
+  if (!Array.isArray(list)) return formatAddress(list);
+  return list.map(formatAddress).filter(Boolean).join(', ');
+}
 
 /**
  * A message body. Plain text is rendered as React text (never as HTML). An email's HTML is shown only
@@ -10,11 +28,19 @@ const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',
  * and its own CSP that blocks remote content until the agent asks for images (tracking pixels).
  */
 export function MessageBody({ message }: { message: Message }) {
+  const { ws } = useWorkspace();
   const email = (message.metadata?.email ?? null) as EmailMetadata | null;
   const [view, setView] = useState<'html' | 'text'>(message.html ? 'html' : 'text');
+  const attachments = Array.isArray(email?.attachments) ? email.attachments : [];
+  const emailBase = `/api/v1/workspaces/${encodeURIComponent(ws)}/email`;
   return (
     <div className="message-body">
       {email ? <EmailHeaders email={email} /> : null}
+      {email?.parse === 'unparsed' ? (
+        <div className="email-note email-unparsed" role="note">
+          Parse failed, raw kept{typeof email.parseError === 'string' && email.parseError ? ` (${email.parseError})` : ''}: download the original to read it.
+        </div>
+      ) : null}
       {message.html ? (
         <div className="body-switch">
           <button type="button" className={`btn btn-small ${view === 'html' ? 'active' : ''}`} onClick={() => setView('html')}>
@@ -26,13 +52,34 @@ export function MessageBody({ message }: { message: Message }) {
         </div>
       ) : null}
       {view === 'html' && message.html ? <HtmlFrame html={message.html} /> : <div className="message-text">{message.body}</div>}
-      {email?.attachments?.length ? (
+      {typeof email?.quoted === 'string' && email.quoted ? (
+        <details className="email-quoted">
+          <summary>Show quoted text</summary>
+          <div className="message-text">{email.quoted}</div>
+        </details>
+      ) : null}
+      {attachments.length || (email && message.type === 'inbound' && email.rawAvailable !== false) ? (
         <ul className="attachments" aria-label="Attachments">
-          {email.attachments.map((a, i) => (
-            <li key={a.id ?? i}>
-              <span>{a.name ?? 'attachment'}</span> <span className="muted">{[a.contentType, bytes(a.size)].filter(Boolean).join(' · ')}</span>
+          {attachments.map((a, i) => (
+            <li key={typeof a.id === 'string' ? a.id : i}>
+              {/* Served with Content-Disposition: attachment and nosniff: a download, never rendered. */}
+              {typeof a.id === 'string' ? (
+                <a href={`${emailBase}/attachments/${encodeURIComponent(a.id)}`} download className="attachment-link">
+                  {typeof a.name === 'string' && a.name ? a.name : 'attachment'}
+                </a>
+              ) : (
+                <span>{typeof a.name === 'string' && a.name ? a.name : 'attachment'}</span>
+              )}{' '}
+              <span className="muted">{[a.contentType, bytes(a.size), a.inline ? 'inline' : ''].filter(Boolean).join(' · ')}</span>
             </li>
           ))}
+          {email && message.type === 'inbound' && email.rawAvailable !== false ? (
+            <li className="email-raw">
+              <a href={`${emailBase}/messages/${encodeURIComponent(message.id)}/raw`} download className="raw-link">
+                Download original (.eml)
+              </a>
+            </li>
+          ) : null}
         </ul>
       ) : null}
       {email?.delivery?.status ? (
@@ -46,33 +93,57 @@ export function MessageBody({ message }: { message: Message }) {
 }
 
 function EmailHeaders({ email }: { email: EmailMetadata }) {
+  const from = formatAddress(email.from);
+  const to = formatAddresses(email.to);
+  const cc = formatAddresses(email.cc);
+  const replyTo = formatAddresses(email.replyTo);
+  const forwardedBy = formatAddress(email.forwardedBy);
   return (
-    <dl className="email-headers">
-      {email.from ? (
-        <div>
-          <dt>From</dt>
-          <dd>{email.from}</dd>
+    <>
+      {email.unverified || forwardedBy || email.participant ? (
+        <div className="email-flags">
+          {email.unverified ? (
+            <span className="badge badge-warning email-unverified" title="The sender could not be verified (it failed DMARC, or it is a forward): the From line may be forged.">
+              Unverified sender
+            </span>
+          ) : null}
+          {forwardedBy ? <span className="badge email-forwarded">Forwarded by {forwardedBy}</span> : null}
+          {email.participant ? <span className="badge email-participant">Cc participant</span> : null}
         </div>
       ) : null}
-      {email.to ? (
-        <div>
-          <dt>To</dt>
-          <dd>{list(email.to)}</dd>
-        </div>
-      ) : null}
-      {email.cc && list(email.cc) ? (
-        <div>
-          <dt>Cc</dt>
-          <dd>{list(email.cc)}</dd>
-        </div>
-      ) : null}
-      {email.subject ? (
-        <div>
-          <dt>Subject</dt>
-          <dd>{email.subject}</dd>
-        </div>
-      ) : null}
-    </dl>
+      <dl className="email-headers">
+        {from ? (
+          <div>
+            <dt>From</dt>
+            <dd>{from}</dd>
+          </div>
+        ) : null}
+        {to ? (
+          <div>
+            <dt>To</dt>
+            <dd>{to}</dd>
+          </div>
+        ) : null}
+        {cc ? (
+          <div>
+            <dt>Cc</dt>
+            <dd>{cc}</dd>
+          </div>
+        ) : null}
+        {replyTo ? (
+          <div>
+            <dt>Reply-To</dt>
+            <dd>{replyTo}</dd>
+          </div>
+        ) : null}
+        {email.subject ? (
+          <div>
+            <dt>Subject</dt>
+            <dd>{email.subject}</dd>
+          </div>
+        ) : null}
+      </dl>
+    </>
   );
 }
 

@@ -120,16 +120,31 @@ describe('the agent workspace in a browser', () => {
     expect(w.pageErrors).toEqual([]);
   });
 
-  it('an agent applies a macro from the composer: its text fills the reply with the customer’s name', async () => {
-    const macro = await api.post('/macros', { name: 'Refund on its way', body: 'Hi {{customer.first_name}}, your refund is on its way.', actions: { addTags: ['refund'] } });
+  it('an agent applies a macro from the composer: its text fills the reply with the customer’s name, and sending it applies its actions', async () => {
+    const macro = await api.post('/macros', { name: 'Refund on its way', body: 'Hi {{customer.first_name}}, your refund is on its way.', actions: { addTags: ['refund'], status: 'pending' } });
     expect(macro.statusCode).toBe(201);
     const { page } = await signedIn(agent);
     const target = await conversationBySubject('Charged twice');
+    expect((await api.get(`/conversations/${target.id}`)).json()).toMatchObject({ status: 'open' });
     await openConversation(page, target.id);
     await page.getByLabel('Apply a macro').selectOption({ label: 'Refund on its way' });
     await expect.poll(() => page.getByLabel('Reply to the customer').inputValue()).toBe('Hi Sofia, your refund is on its way.');
+    // The preview changed nothing yet.
+    expect((await api.get(`/conversations/${target.id}`)).json().tags).not.toContain('refund');
+    // The agent edits the text; the edited text is what is sent, and the macro's actions land with it.
+    await page.getByLabel('Reply to the customer').press('End');
+    await page.keyboard.type(' Expect it within 3 days.');
     await page.getByRole('button', { name: 'Send reply' }).click();
-    await page.waitForSelector('.message-outbound:has-text("your refund is on its way")');
+    await page.waitForSelector('.message-outbound:has-text("Expect it within 3 days.")');
+    const after = await eventually(async () => {
+      const c = (await api.get(`/conversations/${target.id}`)).json();
+      return c.tags.includes('refund') ? c : null;
+    });
+    expect(after.status).toBe('pending');
+    const last = (await api.get(`/conversations/${target.id}/messages?order=desc&limit=1`)).json().items[0];
+    expect(last).toMatchObject({ type: 'outbound', body: 'Hi Sofia, your refund is on its way. Expect it within 3 days.' });
+    await page.waitForSelector('.timeline-event:has-text("added #refund")');
+    await page.waitForSelector('.conversation-title .status-pill:text-is("pending")');
   });
 
   it('an admin opens the settings (loaded on demand), creates a team and an API token shown once', async () => {

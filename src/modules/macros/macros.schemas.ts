@@ -1,4 +1,4 @@
-import { Conversation, Message, Tag } from '../conversations/conversations.schemas.js';
+import { Conversation, Message, MessageBody, Tag } from '../conversations/conversations.schemas.js';
 import { Type, type Static } from 'typebox';
 import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { PLACEHOLDERS } from './macros.template.js';
@@ -28,7 +28,11 @@ export const MacroParams = Strict({ workspaceId: Uuid, id: Uuid });
 export const ApplyParams = Strict({ workspaceId: Uuid, id: Uuid, macroId: Uuid });
 export const ApplyBody = Type.Union([
   Strict({ send: Type.Optional(Type.Literal(false)) }),
-  Strict({ send: Type.Literal(true), type: Type.Enum(['reply', 'note'] as const) }),
+  Strict({
+    send: Type.Literal(true),
+    type: Type.Enum(['reply', 'note'] as const),
+    body: Type.Optional({ ...MessageBody, description: 'the text to send instead of the rendered body: the agent edited it in the composer' }),
+  }),
 ]);
 export type ApplyInput = Static<typeof ApplyBody>;
 export const ApplyResult = Type.Object({

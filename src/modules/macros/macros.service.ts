@@ -82,8 +82,9 @@ export async function deleteMacro(deps: WorkspaceDeps, id: string): Promise<void
 }
 
 /**
- * Renders a macro for one conversation. Without `send` it is a preview for the composer (the agent
- * edits and sends it). With `send`, the text is added as a reply or note, then the actions are
+ * Renders a macro for one conversation. Without `send` it is a preview for the composer, and nothing
+ * is applied. With `send` (the composer sends the agent's edited text as `body`), the text is added
+ * as a reply or note, then the actions are
  * applied, through the conversations use cases (two transactions: a failure in the second leaves the
  * message sent and the conversation unchanged, which the agent sees and can redo by hand).
  */
@@ -111,12 +112,14 @@ export async function applyMacro(deps: WorkspaceDeps, conversationId: string, ma
   const body = render(macro.body, values);
   const actions = macro.actions;
   if (!input.send) return { body, actions, messageId: null, message: null, conversation: null };
-  if (body.trim() === '') throw macroErrors.emptyBody();
-  const message = await addMessage(deps, conversationId, { type: input.type, body });
+  // The composer sends the text the agent edited from the preview; the actions are the macro's own.
+  const text = input.body ?? body;
+  if (text.trim() === '') throw macroErrors.emptyBody();
+  const message = await addMessage(deps, conversationId, { type: input.type, body: text });
   const change: { status?: MacroActions['status']; priority?: MacroActions['priority']; tags?: string[] } = {};
   if (actions.status) change.status = actions.status;
   if (actions.priority) change.priority = actions.priority;
   if (actions.addTags?.length) change.tags = [...conversation.tags, ...actions.addTags];
   const after = Object.keys(change).length > 0 ? await updateConversation(deps, conversationId, change) : await getConversation(deps, conversationId);
-  return { body, actions, messageId: message.id, message, conversation: after };
+  return { body: text, actions, messageId: message.id, message, conversation: after };
 }

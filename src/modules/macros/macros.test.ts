@@ -92,6 +92,18 @@ describe('applying a macro', () => {
     expect(messages[1]).toMatchObject({ id: res.json().messageId, type: 'outbound', body: res.json().body, html: null });
   });
 
+  it('sends the text the agent edited from the preview, and still applies the macro actions', async () => {
+    const m = (await admin.post('/macros', { ...greeting, name: 'Edited' })).json();
+    const c = (await admin.post('/conversations', { customer: { email: 'edit@example.test', name: 'Eve' }, message: { body: 'help' } })).json();
+    const res = await agent.post(`/conversations/${c.id}/macros/${m.id}/apply`, { send: true, type: 'reply', body: 'Hi Eve, edited by hand.' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ body: 'Hi Eve, edited by hand.', message: { type: 'outbound', body: 'Hi Eve, edited by hand.' } });
+    expect((await admin.get(`/conversations/${c.id}`)).json()).toMatchObject({ status: 'pending', priority: 'high', tags: ['greeted', 'macro'] });
+    // An empty edit is refused like any empty message; a body on a preview is an unknown property.
+    expect((await agent.post(`/conversations/${c.id}/macros/${m.id}/apply`, { send: true, type: 'reply', body: '' })).statusCode).toBe(422);
+    expect((await agent.post(`/conversations/${c.id}/macros/${m.id}/apply`, { body: 'x' })).statusCode).toBe(422);
+  });
+
   it('keeps a customer name holding <script> as plain text, never markup', async () => {
     const m = (await admin.post('/macros', { name: 'Xss', body: 'Dear {{customer.name}} ({{customer.email}})' })).json();
     const name = '<script>alert(1)</script> <img src=x onerror=alert(2)>';

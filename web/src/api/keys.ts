@@ -25,4 +25,5 @@ export const keys = {
   inboxes: (ws: string) => ['ws', ws, 'inboxes'] as const,
   tokens: (ws: string) => ['ws', ws, 'tokens'] as const,
   macros: (ws: string) => ['ws', ws, 'macros'] as const,
+  tags: (ws: string) => ['ws', ws, 'tags'] as const,
 };

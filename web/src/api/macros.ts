@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { Macro, MacroActions, Message } from './types.js';
+import type { Conversation, Macro, MacroActions, Message } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/macros`;
 
@@ -55,21 +55,30 @@ export function useDeleteMacro(ws: string) {
 }
 
 /**
- * POST /conversations/:id/macros/:macroId/apply: without `send` it renders the body (placeholders
- * filled) for the composer and applies the actions; the conversation and lists are refreshed.
+ * POST /conversations/:id/macros/:macroId/apply. Without `send` it only renders the body
+ * (placeholders filled) for the composer: nothing is applied. With `send` (what the composer does when
+ * the agent sends a reply that came from a macro) the server adds the message, with the agent's
+ * edited `body` when given, then applies the macro's status, priority and tag actions.
  */
 export function useApplyMacro(ws: string, conversationId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (input: { macroId: string; send?: boolean; type?: 'reply' | 'note' }) =>
-      api<{ body: string; message?: Message }>(`/workspaces/${ws}/conversations/${conversationId}/macros/${input.macroId}/apply`, {
-        method: 'POST',
-        body: input.send ? { send: true, type: input.type ?? 'reply' } : {},
-      }),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: keys.conversations.detail(ws, conversationId) });
+    mutationFn: (input: { macroId: string; send?: boolean; type?: 'reply' | 'note'; body?: string }) =>
+      api<{ body: string; actions: MacroActions; message: Message | null; conversation: Conversation | null }>(
+        `/workspaces/${ws}/conversations/${conversationId}/macros/${input.macroId}/apply`,
+        {
+          method: 'POST',
+          body: input.send ? { send: true, type: input.type ?? 'reply', ...(input.body !== undefined ? { body: input.body } : {}) } : {},
+        },
+      ),
+    onSuccess: (result) => {
+      if (!result.message) return;
+      if (result.conversation) qc.setQueryData(keys.conversations.detail(ws, conversationId), result.conversation);
+      void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, conversationId) });
+      void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, conversationId) });
       void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
       void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
+      void qc.invalidateQueries({ queryKey: keys.tags(ws) });
     },
   });
 }

@@ -1,8 +1,10 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import { useSendMessage } from '../../api/conversations.js';
+import { useSendMessage, useUpdateConversation } from '../../api/conversations.js';
+import { parseCc, useSendEmailReply, useUploadEmailAttachment } from '../../api/email.js';
 import { useApplyMacro, useMacros } from '../../api/macros.js';
-import type { Conversation } from '../../api/types.js';
+import type { Conversation, Macro } from '../../api/types.js';
 import { InlineError } from '../../components/States.js';
+import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { useTypingReporter } from '../../realtime/RealtimeProvider.js';
 
@@ -12,14 +14,30 @@ export interface ComposerHandle {
 
 const draftKey = (id: string, mode: string) => `rapport.draft.${id}.${mode}`;
 
-/** Reply to the customer or write an internal note; macros fill the text. Ctrl/⌘+Enter sends. */
+/**
+ * Reply to the customer or write an internal note; macros fill the text. Ctrl/⌘+Enter sends.
+ * A reply whose text came from a macro is sent through the macro (apply with send), so the macro's
+ * status, priority and tag actions happen with it. On an email conversation the reply can carry Cc
+ * and attachments: those go through the email channel's own reply endpoint.
+ */
 export const Composer = forwardRef<ComposerHandle, { conversation: Conversation }>(function Composer({ conversation }, ref) {
   const { ws } = useWorkspace();
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [text, setText] = useState(() => sessionStorage.getItem(draftKey(conversation.id, 'reply')) ?? '');
+  const [macro, setMacro] = useState<Macro | null>(null);
+  const [cc, setCc] = useState('');
+  const [files, setFiles] = useState<File[]>([]);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<unknown>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const send = useSendMessage(ws, conversation.id);
+  const applyMacro = useApplyMacro(ws, conversation.id);
+  const upload = useUploadEmailAttachment(ws);
+  const emailReply = useSendEmailReply(ws, conversation.id);
+  const update = useUpdateConversation(ws, conversation.id);
   const typing = useTypingReporter(conversation.id);
+  const isEmail = conversation.channel === 'email';
 
   useImperativeHandle(ref, () => ({
     focus(next) {
@@ -35,19 +53,45 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
   }, [text, mode, conversation.id]);
   useEffect(() => () => typing.stop(), [typing]);
 
+  const sendOnce = async (body: string) => {
+    const viaEmail = isEmail && mode === 'reply' && (parseCc(cc).length > 0 || files.length > 0);
+    if (!viaEmail) {
+      if (macro) await applyMacro.mutateAsync({ macroId: macro.id, send: true, type: mode, body });
+      else await send.mutateAsync({ type: mode, body });
+      return;
+    }
+    // Upload first: a file the server refuses (too large, wrong type) stops the reply before it is sent.
+    const attachmentIds: string[] = [];
+    for (const file of files) attachmentIds.push((await upload.mutateAsync(file)).id);
+    await emailReply.mutateAsync({ body, cc: parseCc(cc), attachmentIds });
+    // The email channel's reply endpoint knows nothing of macros: apply the macro's actions after it.
+    const actions = macro?.actions;
+    if (actions && (actions.status || actions.priority || actions.addTags?.length)) {
+      await update.mutateAsync({
+        ...(actions.status ? { status: actions.status } : {}),
+        ...(actions.priority ? { priority: actions.priority } : {}),
+        ...(actions.addTags?.length ? { tags: [...new Set([...conversation.tags, ...actions.addTags])] } : {}),
+      });
+    }
+  };
+
   const submit = () => {
     const body = text.trim();
-    if (!body || send.isPending) return;
+    if (!body || sending) return;
     typing.stop();
-    send.mutate(
-      { type: mode, body },
-      {
-        onSuccess: () => {
-          setText('');
-          sessionStorage.removeItem(draftKey(conversation.id, mode));
-        },
-      },
-    );
+    setSending(true);
+    setError(null);
+    sendOnce(body)
+      .then(() => {
+        setText('');
+        setMacro(null);
+        setCc('');
+        setFiles([]);
+        if (fileInput.current) fileInput.current.value = '';
+        sessionStorage.removeItem(draftKey(conversation.id, mode));
+      })
+      .catch((e: unknown) => setError(e))
+      .finally(() => setSending(false));
   };
 
   return (
@@ -67,8 +111,43 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
           Note
         </button>
         <span className="spacer" />
-        <MacroPicker conversationId={conversation.id} onBody={(body) => setText((t) => (t.trim() ? `${t.trimEnd()}\n\n${body}` : body))} />
+        <MacroPicker
+          conversationId={conversation.id}
+          onApplied={(m, body) => {
+            setMacro(m);
+            setText((t) => (t.trim() ? `${t.trimEnd()}\n\n${body}` : body));
+          }}
+        />
       </div>
+      {isEmail && mode === 'reply' ? (
+        <div className="composer-email">
+          <label>
+            Cc
+            <input type="text" aria-label="Cc" placeholder="a@example.com, b@example.com" value={cc} onChange={(e) => setCc(e.target.value)} maxLength={4000} />
+          </label>
+          <label>
+            Attach files
+            <input ref={fileInput} type="file" multiple aria-label="Attach files" onChange={(e) => setFiles([...(e.target.files ?? [])])} />
+          </label>
+          {files.length ? (
+            <ul className="composer-files" aria-label="Files to attach">
+              {files.map((f, i) => (
+                <li key={`${f.name}-${i}`} className="badge">
+                  {f.name} ({bytes(f.size)})
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+      {macro ? (
+        <div className="muted small composer-macro">
+          From macro “{macro.name}”: its actions apply when you send.{' '}
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => setMacro(null)}>
+            Don’t apply
+          </button>
+        </div>
+      ) : null}
       <textarea
         ref={textarea}
         aria-label={mode === 'reply' ? 'Reply to the customer' : 'Internal note'}
@@ -89,17 +168,18 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
         }}
       />
       <div className="composer-actions">
-        <InlineError error={send.error} />
+        <InlineError error={error} />
         <span className="muted small hide-narrow">Ctrl+Enter to send</span>
-        <button type="submit" className="btn btn-primary" disabled={!text.trim() || send.isPending}>
-          {send.isPending ? 'Sending…' : mode === 'reply' ? 'Send reply' : 'Add note'}
+        <button type="submit" className="btn btn-primary" disabled={!text.trim() || sending}>
+          {sending ? 'Sending…' : mode === 'reply' ? 'Send reply' : 'Add note'}
         </button>
       </div>
     </form>
   );
 });
 
-function MacroPicker({ conversationId, onBody }: { conversationId: string; onBody: (body: string) => void }) {
+/** Renders the chosen macro for this conversation (a preview: nothing is applied until the reply is sent). */
+function MacroPicker({ conversationId, onApplied }: { conversationId: string; onApplied: (macro: Macro, body: string) => void }) {
   const { ws } = useWorkspace();
   const macros = useMacros(ws);
   const apply = useApplyMacro(ws, conversationId);
@@ -112,8 +192,8 @@ function MacroPicker({ conversationId, onBody }: { conversationId: string; onBod
         value=""
         disabled={apply.isPending}
         onChange={(e) => {
-          const macroId = e.target.value;
-          if (macroId) apply.mutate({ macroId }, { onSuccess: (result) => onBody(result.body) });
+          const chosen = macros.data?.find((m) => m.id === e.target.value);
+          if (chosen) apply.mutate({ macroId: chosen.id }, { onSuccess: (result) => onApplied(chosen, result.body) });
         }}
       >
         <option value="">Macros…</option>

@@ -1,0 +1,126 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmailInbox, sendMail, smtpPortOf, startSink } from '../../src/modules/channels/email/email.testing.js';
+import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../helpers.js';
+import { ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
+
+/**
+ * The email channel seen from the agent app: a real email delivered to Rapport's SMTP port opens in
+ * Chromium with its headers, attachments and original; a reply with Cc written in the composer
+ * leaves through the inbox's SMTP server (a local sink here).
+ */
+let rapport: TestServer;
+let ws: TestWorkspace;
+let browser: Browser;
+let sink: Awaited<ReturnType<typeof startSink>>;
+let api: ReturnType<typeof client>;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  await ensureWebBuilt();
+  sink = await startSink();
+  rapport = await startTestServer();
+  ws = await createTestWorkspace(rapport);
+  api = client(rapport, ws.token, ws.workspaceId);
+  await createEmailInbox(rapport, ws, { addresses: ['support@shop.test'], fromName: 'Shop Support', smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } });
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await rapport?.stop();
+  await sink?.close();
+});
+
+async function signedIn(): Promise<Watched> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(10_000);
+  contexts.push(context);
+  const w = await watchedPage(context);
+  await signInThroughTheForm(w.page, rapport.url, ws.owner.email, ws.owner.password);
+  return w;
+}
+
+/** Delivers through Rapport's SMTP port and waits for the conversation it opens. */
+async function deliver(mail: Parameters<typeof sendMail>[1] & { subject: string }): Promise<string> {
+  const info = await sendMail(smtpPortOf(rapport), mail);
+  expect(info.response).toMatch(/^250/);
+  return eventually(async () => {
+    const items = (await api.get('/conversations?limit=100')).json().items as { id: string; subject: string }[];
+    return items.find((c) => c.subject === mail.subject)?.id;
+  });
+}
+
+describe('email in the agent app', () => {
+  it('shows a delivered email with From, To and Cc as text, its attachment and original as downloads, and its quoted text folded', async () => {
+    const id = await deliver({
+      from: '"Ann Example" <ann@customer.test>', to: 'support@shop.test', cc: '"Bob Builder" <bob@customer.test>, carl@customer.test',
+      subject: 'Where is my parcel?',
+      text: 'Hello, the parcel has not arrived.\n\nOn Mon, 1 Jan 2026, Shop wrote:\n> Your parcel shipped on Friday',
+      attachments: [{ filename: 'receipt.pdf', content: Buffer.from('%PDF-1.4 receipt'), contentType: 'application/pdf' }],
+    });
+    const { page, pageErrors, dialogs } = await signedIn();
+    await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/open/c/${id}`);
+    const message = page.locator('[data-testid="thread"] .message-inbound');
+    await message.waitFor();
+
+    const headers = message.locator('.email-headers');
+    const field = async (name: string) => headers.locator(`div:has(dt:text-is("${name}")) dd`).textContent();
+    expect(await field('From')).toBe('Ann Example <ann@customer.test>');
+    expect(await field('To')).toBe('support@shop.test');
+    expect(await field('Cc')).toBe('Bob Builder <bob@customer.test>, carl@customer.test');
+    expect(await message.locator('.message-text').first().textContent()).toBe('Hello, the parcel has not arrived.');
+
+    // The attachment is a link to the download route, which answers "attachment" (never rendered).
+    const link = message.getByRole('link', { name: 'receipt.pdf' });
+    const href = await link.getAttribute('href');
+    expect(href).toMatch(new RegExp(`^/api/v1/workspaces/${ws.workspaceId}/email/attachments/[0-9a-f-]{36}$`));
+    const download = await page.request.get(`${rapport.url}${href}`);
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-disposition']).toMatch(/^attachment; filename="receipt\.pdf"/);
+    expect((await download.body()).toString()).toBe('%PDF-1.4 receipt');
+
+    const raw = message.getByRole('link', { name: 'Download original (.eml)' });
+    const rawHref = await raw.getAttribute('href');
+    expect(rawHref).toMatch(new RegExp(`^/api/v1/workspaces/${ws.workspaceId}/email/messages/[0-9a-f-]{36}/raw$`));
+    const rawRes = await page.request.get(`${rapport.url}${rawHref}`);
+    expect(rawRes.status()).toBe(200);
+    expect((await rawRes.body()).toString()).toContain('Subject: Where is my parcel?');
+
+    // Quoted history is folded away until asked for.
+    const quoted = message.locator('.email-quoted .message-text');
+    expect(await quoted.isVisible()).toBe(false);
+    await message.getByText('Show quoted text').click();
+    await quoted.waitFor({ state: 'visible' });
+    expect(await quoted.textContent()).toContain('Your parcel shipped on Friday');
+    expect(pageErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('an agent replies by email with a Cc from the composer; the mail leaves with the Cc', async () => {
+    const id = await deliver({ from: 'Dora <dora@customer.test>', to: 'support@shop.test', subject: 'Invoice copy for accounting', text: 'Please send the invoice.' });
+    const { page, pageErrors } = await signedIn();
+    await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/open/c/${id}`);
+    await page.waitForSelector('[data-testid="thread"] .message-inbound');
+
+    // A bad address is a form error from the server's problem+json, and nothing is sent.
+    await page.getByLabel('Cc').fill('"v@x.com x"@evil.com');
+    await page.getByLabel('Reply to the customer').fill('Here is the invoice, with a copy to accounting.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.locator('.composer .inline-error').waitFor();
+    expect(await page.locator('.composer .inline-error').textContent()).toMatch(/not a plain email address/);
+
+    await page.getByLabel('Cc').fill('Accounting@Partner.test, eve@partner.test');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.waitForSelector('.message-outbound:has-text("with a copy to accounting")');
+    expect(await page.getByLabel('Cc').inputValue()).toBe('');
+    const mail = await eventually(async () => sink.received.find((r) => r.raw.includes('with a copy to accounting')), 15_000);
+    expect(mail.to.sort()).toEqual(['accounting@partner.test', 'dora@customer.test', 'eve@partner.test']);
+    expect(mail.raw).toMatch(/^Cc: accounting@partner\.test, eve@partner\.test/m);
+    // The sent reply shows its Cc in the thread.
+    const out = page.locator('.message-outbound');
+    await expect.poll(() => out.locator('.email-headers div:has(dt:text-is("Cc")) dd').textContent()).toBe('accounting@partner.test, eve@partner.test');
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -72,6 +72,16 @@ describe('long lists', () => {
     expect(await page.locator('[data-testid="thread"] .message').count()).toBeLessThan(40);
   });
 
+  it('the timeline shows a status change made after more than 100 messages', async () => {
+    const api = client(rapport, ws.token, ws.workspaceId);
+    const c = (await api.post('/conversations', { customer: { email: 'chatty@example.test' }, subject: 'Chatty', message: { body: 'hello' } })).json();
+    for (let i = 1; i <= 110; i++) expect((await api.post(`/conversations/${c.id}/messages`, { type: 'note', body: `Note ${i}` })).statusCode).toBe(201);
+    expect((await api.patch(`/conversations/${c.id}`, { status: 'pending' })).statusCode).toBe(200);
+    await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/pending/c/${c.id}`);
+    await page.waitForSelector('[data-testid="thread"] .message-text:text-is("Note 110")');
+    await page.locator('.timeline-event[data-event-type="conversation.status_changed"]:has-text("changed status to pending")').waitFor();
+  });
+
   it('the inbox loads the next cursor page as the agent scrolls, keeping the DOM small', async () => {
     await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/open`);
     await page.waitForSelector('.row');

@@ -277,11 +277,11 @@ export const conversationsRepository = {
     return rows;
   },
 
-  async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string }) {
+  async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string; exclude: string[] }) {
     const { rows } = await tx.query<{ id: string; type: string; actor_type: string; actor_id: string | null; data: Record<string, unknown>; created_at: Date }>(
       `select id, type, actor_type, actor_id, data, created_at from events
-       where workspace_id = $1 and conversation_id = $2 and id > $3 order by id limit $4`,
-      [ws, conversationId, opts.afterId ?? '0', opts.limit],
+       where workspace_id = $1 and conversation_id = $2 and id > $3 and type <> all($5::text[]) order by id limit $4`,
+      [ws, conversationId, opts.afterId ?? '0', opts.limit, opts.exclude],
     );
     return rows;
   },

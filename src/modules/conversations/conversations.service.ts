@@ -220,13 +220,13 @@ export async function listMessages(deps: WorkspaceDeps, conversationId: string, 
   });
 }
 
-export async function listEvents(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string }) {
+export async function listEvents(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string; exclude?: string[] }) {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
   const afterId = q.cursor ? decodeCursor(q.cursor, ['int'])[0] : undefined;
   return withWorkspace(deps.pool, ws, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
-    const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId });
+    const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId, exclude: q.exclude ?? [] });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     return {
       items: rows.map((r) => ({ id: r.id, type: r.type, actor: { type: r.actor_type, id: r.actor_id }, data: r.data, createdAt: r.created_at.toISOString() })),

@@ -68,6 +68,25 @@ describe('working a conversation', () => {
   });
 });
 
+describe('the timeline', () => {
+  it('leaves out the event types asked for, and pages the rest with cursors', async () => {
+    const c = (await api.post('/conversations', newConversation())).json();
+    for (let i = 0; i < 5; i++) await api.post(`/conversations/${c.id}/messages`, { type: 'note', body: `note ${i}` });
+    await api.patch(`/conversations/${c.id}`, { status: 'pending' });
+    await api.patch(`/conversations/${c.id}`, { priority: 'urgent' });
+    const all = (await api.get(`/conversations/${c.id}/events?limit=100`)).json().items;
+    expect(all).toHaveLength(9);
+    const first = (await api.get(`/conversations/${c.id}/events?limit=2&exclude=message.created`)).json();
+    expect(first.items.map((e: { type: string }) => e.type)).toEqual(['conversation.created', 'conversation.status_changed']);
+    const second = (await api.get(`/conversations/${c.id}/events?limit=2&exclude=message.created&cursor=${first.nextCursor}`)).json();
+    expect(second.items.map((e: { type: string }) => e.type)).toEqual(['conversation.priority_changed']);
+    expect(second.nextCursor).toBeNull();
+    const both = (await api.get(`/conversations/${c.id}/events?exclude=message.created&exclude=conversation.created`)).json().items;
+    expect(both.map((e: { type: string }) => e.type)).toEqual(['conversation.status_changed', 'conversation.priority_changed']);
+    expect((await api.get(`/conversations/${c.id}/events?exclude=not%20a%20type`)).statusCode).toBe(422);
+  });
+});
+
 describe('the inbox list', () => {
   it('pages through every conversation exactly once by last activity, with cursors', async () => {
     const own = await createTestWorkspace(rapport);

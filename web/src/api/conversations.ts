@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
@@ -58,12 +59,27 @@ export function useMessages(ws: string, id: string) {
   });
 }
 
-/** GET /conversations/:id/events: the timeline (first 100 changes, oldest first). */
+/** Timeline events the thread shows as messages already: the server leaves them out. */
+export const EVENTS_SHOWN_AS_MESSAGES = ['message.created', 'conversation.created'];
+
+/**
+ * GET /conversations/:id/events?exclude=message.created: the timeline, oldest first, every page.
+ * Messages are left out by the server (a long thread would otherwise bury the changes after its first
+ * page), and the remaining pages are read to the end: the thread interleaves all of them by time.
+ */
 export function useConversationEvents(ws: string, id: string) {
-  return useQuery({
+  const query = useInfiniteQuery({
     queryKey: keys.conversations.events(ws, id),
-    queryFn: ({ signal }) => api<Page<TimelineEvent>>(`${base(ws)}/${id}/events`, { query: { limit: 100 }, signal }),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<TimelineEvent>>(`${base(ws)}/${id}/events`, { query: { limit: 100, exclude: EVENTS_SHOWN_AS_MESSAGES, cursor: pageParam ?? undefined }, signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
   });
+  const { hasNextPage, isFetchingNextPage, isError, fetchNextPage } = query;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage && !isError) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, isError, fetchNextPage]);
+  return query;
 }
 
 export type ConversationPatch = Partial<Pick<Conversation, 'status' | 'snoozedUntil' | 'priority' | 'assigneeId' | 'teamId' | 'tags' | 'subject'>>;

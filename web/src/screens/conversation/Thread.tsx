@@ -31,7 +31,7 @@ export function Thread({ conversationId }: { conversationId: string }) {
     const msgs = (messages.data?.pages ?? []).flatMap((p) => p.items).slice().reverse();
     const oldest = msgs[0]?.createdAt;
     const complete = !messages.hasNextPage;
-    const evs = (events.data?.items ?? []).filter((e) => !HIDDEN_EVENTS.has(e.type) && (complete || (oldest && e.createdAt >= oldest)));
+    const evs = (events.data?.pages ?? []).flatMap((p) => p.items).filter((e) => !HIDDEN_EVENTS.has(e.type) && (complete || (oldest && e.createdAt >= oldest)));
     const all: Item[] = [
       ...msgs.map((m) => ({ kind: 'message' as const, at: m.createdAt, key: `m:${m.id}`, message: m })),
       ...evs.map((e) => ({ kind: 'event' as const, at: e.createdAt, key: `e:${e.id}`, event: e })),

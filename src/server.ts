@@ -9,6 +9,7 @@ import { buildApp } from './http/app.js';
 import { PrincipalResolver } from './http/auth.js';
 import type { App, ServerDeps } from './http/types.js';
 import { prepareQueue, startWorker, type Tasks } from './jobs/queue.js';
+import { PURGE_IDEMPOTENCY_TASK, purgeIdempotencyKeys } from './http/idempotency.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { LoginThrottle } from './modules/auth/login-throttle.js';
@@ -100,9 +101,9 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     const subscribers = [...mods.flatMap((m) => m.subscribers?.(server) ?? []), ...(opts.subscribers ?? [])];
     const dispatcher = new EventDispatcher(pool, subscribers, log);
     if (opts.workers !== false) {
-      const tasks: Tasks = { [DELIVER_TASK]: deliverTask(pool, subscribers, log) };
+      const tasks: Tasks = { [DELIVER_TASK]: deliverTask(pool, subscribers, log), [PURGE_IDEMPOTENCY_TASK]: purgeIdempotencyKeys(pool) };
       for (const m of mods) Object.assign(tasks, m.tasks?.(server) ?? {});
-      const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log });
+      const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log, crontab: `0 * * * * ${PURGE_IDEMPOTENCY_TASK}` });
       stops.push(() => runner.stop());
       await dispatcher.start();
       stops.push(() => dispatcher.stop());

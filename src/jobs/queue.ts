@@ -14,13 +14,15 @@ export async function prepareQueue(pool: Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: quietLogger() });
 }
 
-export async function startWorker(opts: { pool: Pool; tasks: Tasks; concurrency: number; log: Logger; pollInterval?: number }): Promise<Runner> {
+/** `crontab` lines (graphile-worker's format) schedule recurring tasks, e.g. hourly purges. */
+export async function startWorker(opts: { pool: Pool; tasks: Tasks; concurrency: number; log: Logger; pollInterval?: number; crontab?: string }): Promise<Runner> {
   return run({
     pgPool: opts.pool,
     taskList: opts.tasks as TaskList,
     concurrency: opts.concurrency,
     noHandleSignals: true,
     pollInterval: opts.pollInterval ?? 2000,
+    crontab: opts.crontab,
     logger: bridgeLogger(opts.log),
   });
 }

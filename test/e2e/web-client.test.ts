@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, setCsrfToken, setUnauthorizedHandler, withQuery } from '../../web/src/api/client.js';
 import { RealtimeClient, type RealtimeHandlers } from '../../web/src/realtime/socket.js';
+import { TypingThrottle } from '../../web/src/realtime/typing.js';
 import { emailDocument } from '../../web/src/screens/conversation/MessageBody.js';
 import { formatCount, viewCount, viewFilters } from '../../web/src/screens/inbox/views.js';
 
@@ -190,5 +191,41 @@ describe('an email’s HTML document', () => {
     expect(csp).toContain("form-action 'none'");
     expect(csp).toMatch(/img-src data: cid:;/);
     expect(emailDocument('x', true)).toMatch(/img-src data: cid: https: http:;/);
+  });
+});
+
+describe('the typing reporter', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('re-sends typing every 3 s while the agent keeps typing (the server forgets it after 6 s), then false once when idle', () => {
+    const sent: boolean[] = [];
+    const throttle = new TypingThrottle((t) => sent.push(t));
+    // Twelve seconds of steady typing, a key every 500 ms.
+    for (let ms = 0; ms < 12_000; ms += 500) {
+      throttle.input();
+      vi.advanceTimersByTime(500);
+    }
+    expect(sent).toEqual([true, true, true, true]);
+    // (At 0, 3, 6 and 9 s: no gap reaches the server's 6 s lifetime.) The last key was at 11.5 s.
+    vi.advanceTimersByTime(3499);
+    expect(sent).toHaveLength(4);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([true, true, true, true, false]);
+    vi.advanceTimersByTime(60_000);
+    expect(sent).toHaveLength(5);
+  });
+
+  it('says false at once on send, and nothing when it never said true', () => {
+    const sent: boolean[] = [];
+    const throttle = new TypingThrottle((t) => sent.push(t));
+    throttle.stop();
+    expect(sent).toEqual([]);
+    throttle.input();
+    throttle.input();
+    throttle.stop();
+    expect(sent).toEqual([true, false]);
+    throttle.input();
+    expect(sent).toEqual([true, false, true]);
   });
 });

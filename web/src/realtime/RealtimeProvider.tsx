@@ -2,6 +2,7 @@ import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import { api } from '../api/client.js';
 import { keys } from '../api/keys.js';
+import { TypingThrottle } from './typing.js';
 import { RealtimeClient, type ConnectionState, type RealtimeEvent, type Viewer } from './socket.js';
 
 /** Presence and connection state, kept outside React so only the components that read them render. */
@@ -115,23 +116,14 @@ export function usePresence(conversationId: string | null): Viewer[] {
   return useSyncExternalStore(store.subscribe, () => (conversationId ? store.presence.get(conversationId) ?? NOBODY : NOBODY));
 }
 
-/** Reports typing: true on input, false after 4 s idle, on send, or when the composer goes away. */
+/**
+ * Reports typing: true on input and again every 3 s while the agent keeps typing (the server forgets
+ * it after 6 s), false after 4 s idle, on send, or when the composer goes away.
+ */
 export function useTypingReporter(conversationId: string): { onInput(): void; stop(): void } {
   const { client } = useRealtimeContext();
-  const state = useRef<{ typing: boolean; timer: ReturnType<typeof setTimeout> | null }>({ typing: false, timer: null });
   return useMemo(() => {
-    const stop = () => {
-      if (state.current.timer) clearTimeout(state.current.timer);
-      state.current.timer = null;
-      if (state.current.typing) client?.typing(conversationId, false);
-      state.current.typing = false;
-    };
-    const onInput = () => {
-      if (!state.current.typing) client?.typing(conversationId, true);
-      state.current.typing = true;
-      if (state.current.timer) clearTimeout(state.current.timer);
-      state.current.timer = setTimeout(stop, 4000);
-    };
-    return { onInput, stop };
+    const throttle = new TypingThrottle((typing) => client?.typing(conversationId, typing));
+    return { onInput: () => throttle.input(), stop: () => throttle.stop() };
   }, [client, conversationId]);
 }

@@ -44,7 +44,7 @@ describe('a database crash during a burst of writes', () => {
       const res = await api.post('/conversations', { customer: { email }, subject: `burst ${i}`, message: { body: `message ${i}` } });
       results.push({ email, status: res.statusCode, id: res.statusCode === 201 ? res.json().id : undefined });
     };
-    const total = 400;
+    const total = 1000; // SECURITY L1: a burst of 1,000 creations
     let next = 0;
     const workers = Array.from({ length: 16 }, async () => {
       while (next < total) {

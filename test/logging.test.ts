@@ -28,11 +28,14 @@ describe('logs', () => {
     })).json();
     expect(created.token).toMatch(/^rpt_/);
     await api.post('/conversations', { customer: { email: 'log@example.test' }, message: { body: 42 } });
+    // A search carries what the agent typed (often a customer's email): the URL is logged without it.
+    await api.get(`/conversations?q=${encodeURIComponent('searched.customer@private.test')}&limit=5`);
 
     const lines = captured.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.some((l) => l.msg === 'request completed' && l.res?.statusCode === 201)).toBe(true);
-    for (const secret of [ws.owner.password, 'wrong-password-xyzzy', ws.token, created.token, s.cookie.split('=')[1], s.csrfToken, 'secret-body-marker', '4111', 'note-body-marker']) {
+    expect(lines.some((l) => typeof l.req?.url === 'string' && l.req.url.endsWith('/conversations?q=*&limit=*'))).toBe(true);
+    for (const secret of ['searched.customer', ws.owner.password, 'wrong-password-xyzzy', ws.token, created.token, s.cookie.split('=')[1], s.csrfToken, 'secret-body-marker', '4111', 'note-body-marker']) {
       expect(captured).not.toContain(secret);
     }
   });

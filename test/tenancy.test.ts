@@ -33,26 +33,29 @@ afterAll(async () => rapport?.stop());
 describe('another workspace’s ids', () => {
   it('answer 404 byte-for-byte like ids that do not exist, on every route', async () => {
     const missing = '11111111-1111-4111-8111-111111111111';
-    const routes: [string, (id: string) => Promise<{ statusCode: number; body: string }>][] = [
-      ['GET conversation', (id) => apiA.get(`/conversations/${id}`)],
-      ['PATCH conversation', (id) => apiA.patch(`/conversations/${id}`, { status: 'resolved' })],
-      ['POST message', (id) => apiA.post(`/conversations/${id}/messages`, { type: 'note', body: 'x' })],
-      ['GET messages', (id) => apiA.get(`/conversations/${id}/messages`)],
-      ['GET events', (id) => apiA.get(`/conversations/${id}/events`)],
-      ['GET customer', () => apiA.get(`/customers/${bConversation.customer.id}`)],
-      ['PATCH customer', () => apiA.patch(`/customers/${bConversation.customer.id}`, { name: 'pwned' })],
+    const bToken = (await apiB.get('/tokens')).json().items[0].id as string;
+    const routes: [string, string, (id: string) => Promise<{ statusCode: number; body: string }>][] = [
+      ['GET conversation', bConversation.id, (id) => apiA.get(`/conversations/${id}`)],
+      ['PATCH conversation', bConversation.id, (id) => apiA.patch(`/conversations/${id}`, { status: 'resolved' })],
+      ['POST message', bConversation.id, (id) => apiA.post(`/conversations/${id}/messages`, { type: 'note', body: 'x' })],
+      ['GET messages', bConversation.id, (id) => apiA.get(`/conversations/${id}/messages`)],
+      ['GET events', bConversation.id, (id) => apiA.get(`/conversations/${id}/events`)],
+      ['GET customer', bConversation.customer.id, (id) => apiA.get(`/customers/${id}`)],
+      ['PATCH customer', bConversation.customer.id, (id) => apiA.patch(`/customers/${id}`, { name: 'pwned' })],
+      ['GET inbox', b.inboxId, (id) => apiA.get(`/inboxes/${id}`)],
+      ['DELETE token', bToken, (id) => apiA.delete(`/tokens/${id}`)],
     ];
-    for (const [name, call] of routes) {
-      const foreign = await call(bConversation.id);
+    for (const [name, foreignId, call] of routes) {
+      const foreign = await call(foreignId);
       const absent = await call(missing);
       expect(foreign.statusCode, name).toBe(404);
-      if (!name.includes('customer')) expect(foreign.body, name).toBe(absent.body);
+      expect(foreign.body, name).toBe(absent.body);
     }
-    const customerAbsent = await apiA.get(`/customers/${missing}`);
-    expect((await apiA.get(`/customers/${bConversation.customer.id}`)).body).toBe(customerAbsent.body);
     // B is unchanged.
     expect((await apiB.get(`/conversations/${bConversation.id}`)).json().status).toBe('open');
     expect((await apiB.get(`/customers/${bConversation.customer.id}`)).json().name).toBe('Shared in B');
+    expect((await apiB.get('/tokens')).json().items.map((t: { id: string }) => t.id)).toContain(bToken);
+    expect((await apiB.get('/conversations')).statusCode).toBe(200);
   });
 
   it('cannot be used as references: an inbox, an assignee or a team of B', async () => {
@@ -118,7 +121,7 @@ describe('row-level security (SECURITY T4)', () => {
 
   it('never leaks the workspace setting between requests sharing pooled connections', async () => {
     const seen = await Promise.all(
-      Array.from({ length: 400 }, (_, i) => {
+      Array.from({ length: 1000 }, (_, i) => {
         const [ws, api] = i % 2 === 0 ? [a, apiA] : [b, apiB];
         return api.get('/conversations?limit=100').then((res) => ({ ws: ws.workspaceId, items: res.json().items as { inboxId: string }[] }));
       }),
@@ -132,5 +135,5 @@ describe('row-level security (SECURITY T4)', () => {
     const leftovers = await Promise.all(Array.from({ length: 30 }, () => rapport.pool.query("select current_setting('app.workspace_id', true) as ws")));
     for (const r of leftovers) expect(r.rows[0].ws ?? '').toBe('');
     expect(await withWorkspace(rapport.pool, a.workspaceId, async (tx) => (await tx.query('select count(*)::int as n from conversations where workspace_id = $1', [b.workspaceId])).rows[0].n)).toBe(0);
-  });
+  }, 90_000);
 });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../lib/errors.js';
+import { fixedClock } from '../../lib/clock.js';
+import { LoginThrottle } from './login-throttle.js';
+
+/** SECURITY A8 beyond one email from one address: spread-out attacks on one person, and one client trying many people. */
+const limits = { perPair: 10, perAccount: 100, perAddress: 50, windowMs: 15 * 60_000 };
+
+function refusal(fn: () => void): AppError | null {
+  try {
+    fn();
+    return null;
+  } catch (error) {
+    return error as AppError;
+  }
+}
+
+describe('the login throttle', () => {
+  it('stops one address trying many people, whatever emails it uses', () => {
+    const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), limits);
+    for (let i = 0; i < 50; i++) {
+      expect(refusal(() => throttle.check(`person${i}@example.test`, '203.0.113.9'))).toBeNull();
+      throttle.fail(`person${i}@example.test`, '203.0.113.9');
+    }
+    const refused = refusal(() => throttle.check('someone.new@example.test', '203.0.113.9'));
+    expect(refused).toMatchObject({ code: 'auth.too_many_attempts', status: 429 });
+    // Another address is not held up by it.
+    expect(refusal(() => throttle.check('someone.new@example.test', '198.51.100.1'))).toBeNull();
+  });
+
+  it('protects one account from guesses spread over many addresses, without the low per-pair limit applying to the real person', () => {
+    const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), limits);
+    for (let i = 0; i < 100; i++) throttle.fail('ceo@example.test', `10.9.${Math.floor(i / 5)}.${i % 5}`);
+    expect(refusal(() => throttle.check('ceo@example.test', '192.0.2.77'))).toMatchObject({ code: 'auth.too_many_attempts' });
+    expect(refusal(() => throttle.check('other@example.test', '192.0.2.77'))).toBeNull();
+  });
+
+  it('says when to come back, and forgets failures once the window has passed', () => {
+    const clock = fixedClock('2026-12-01T10:00:00Z');
+    const throttle = new LoginThrottle(clock, limits);
+    for (let i = 0; i < 10; i++) throttle.fail('a@example.test', '192.0.2.1');
+    clock.advance(5 * 60_000);
+    const refused = refusal(() => throttle.check('a@example.test', '192.0.2.1'));
+    expect(refused?.headers?.['retry-after']).toBe(String(10 * 60));
+    clock.advance(10 * 60_000 + 1);
+    expect(refusal(() => throttle.check('a@example.test', '192.0.2.1'))).toBeNull();
+  });
+
+  it('clears the per-pair count on success, so a person who finally remembers is not locked out later', () => {
+    const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), limits);
+    for (let i = 0; i < 9; i++) throttle.fail('b@example.test', '192.0.2.2');
+    throttle.succeed('b@example.test', '192.0.2.2');
+    throttle.fail('b@example.test', '192.0.2.2');
+    expect(refusal(() => throttle.check('b@example.test', '192.0.2.2'))).toBeNull();
+  });
+});

@@ -1,3 +1,4 @@
+import type { Pool, Queryable } from '../../db/pool.js';
 import { defineError } from '../../lib/errors.js';
 
 /**
@@ -12,6 +13,12 @@ export interface ChannelAdapter {
   validateSettings(settings: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The settings as the API shows them: secrets replaced. */
   publicSettings(settings: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Runs inside the transaction that saves an inbox of this kind, after its row is written: the
+   * channel keeps its own tables in step (the email channel claims its addresses) and may refuse
+   * with a coded error, which rolls the save back.
+   */
+  inboxSaved?(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: Record<string, unknown> }): Promise<void>;
 }
 
 export const channelErrors = {

@@ -11,9 +11,11 @@ function view(row: InboxRow, channels: ChannelRegistry) {
 }
 
 export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
-  const settings = await deps.channels.get(input.channel).validateSettings(input.settings ?? {});
+  const adapter = deps.channels.get(input.channel);
+  const settings = await adapter.validateSettings(input.settings ?? {});
   return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     const id = await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: input.channel, settings, at: deps.clock.now() });
+    await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: deps.workspaceId, inboxId: id, settings });
     return view((await repo.find(tx, deps.workspaceId, id))!, deps.channels);
   });
 }

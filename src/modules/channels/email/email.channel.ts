@@ -1,6 +1,7 @@
 import type { ChannelAdapter } from '../channels.registry.js';
 import { emailErrors } from './email.errors.js';
 import { canonicalAddress } from './email.addresses.js';
+import { claimInboxAddresses } from './email.service.js';
 
 /**
  * Settings of an inbox with channel "email". Addresses are stored lower-cased: inbound routing
@@ -160,6 +161,9 @@ export const emailChannel: ChannelAdapter = {
   description: 'Email: inbound over SMTP and IMAP, replies over SMTP',
   validateSettings(settings) {
     return parseEmailSettings(settings) as unknown as Record<string, unknown>;
+  },
+  inboxSaved(tx, pool, inbox) {
+    return claimInboxAddresses(tx, pool, { ...inbox, settings: inbox.settings as unknown as EmailInboxSettings });
   },
   publicSettings(settings) {
     const s = settings as unknown as EmailInboxSettings;

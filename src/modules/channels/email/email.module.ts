@@ -18,13 +18,22 @@ export const emailSettings = {
   imapPollMs: { env: 'EMAIL_IMAP_POLL_MS', description: 'how often IMAP mailboxes are polled', default: 60_000, parse: parse.positiveInt },
   imapConcurrency: { env: 'EMAIL_IMAP_CONCURRENCY', description: 'IMAP mailboxes polled at once', default: 16, parse: parse.positiveInt },
   smtpTimeoutMs: { env: 'EMAIL_SMTP_TIMEOUT_MS', description: 'outbound SMTP connection timeout', default: 30_000, parse: parse.positiveInt },
+  maxUploadBytes: { env: 'EMAIL_MAX_UPLOAD_BYTES', description: 'largest file an agent can upload to attach to a reply', default: 10 * 1024 * 1024, parse: parse.positiveInt },
+  noticesPerRecipientPerDay: { env: 'EMAIL_NOTICES_PER_RECIPIENT_PER_DAY', description: 'automatic notices (acknowledgements) one address gets per day', default: 3, parse: parse.positiveInt },
+  noticesPerWorkspacePerHour: { env: 'EMAIL_NOTICES_PER_WORKSPACE_PER_HOUR', description: 'automatic notices one workspace sends per hour', default: 500, parse: parse.positiveInt },
+  authservId: {
+    env: 'EMAIL_AUTHSERV_ID',
+    description: 'authserv-id of the mail server in front of Rapport whose Authentication-Results are trusted (unset: the topmost header only)',
+    default: null as string | null,
+    parse: (raw: string): string | null => raw.trim().toLowerCase() || null,
+  },
 };
 
-export type EmailModuleOptions = { [K in keyof typeof emailSettings]: number };
+export type EmailModuleOptions = { [K in keyof typeof emailSettings]: ReturnType<(typeof emailSettings)[K]['parse']> };
 
 export function loadEmailOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<EmailModuleOptions> = {}): EmailModuleOptions {
   const out = {} as EmailModuleOptions;
-  for (const [key, spec] of Object.entries(emailSettings)) out[key as keyof EmailModuleOptions] = readSetting(spec, env);
+  for (const [key, spec] of Object.entries(emailSettings)) (out as Record<string, unknown>)[key] = readSetting<unknown>(spec, env);
   return { ...out, ...overrides };
 }
 
@@ -48,16 +57,20 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
   return {
     name: 'email',
     channels: [emailChannel],
-    workspaceRoutes: emailRoutes,
+    workspaceRoutes: (app, server) => emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes }),
     subscribers: (server) => [outboundSubscriber({ pool: server.pool, clock: server.clock, log: server.log })],
     tasks: (server) => {
-      const d = { pool: server.pool, clock: server.clock, log: server.log, smtpTimeoutMs: opts().smtpTimeoutMs };
+      const o = opts();
+      const d = {
+        pool: server.pool, clock: server.clock, log: server.log, smtpTimeoutMs: o.smtpTimeoutMs,
+        noticeLimits: { perRecipientPerDay: o.noticesPerRecipientPerDay, perWorkspacePerHour: o.noticesPerWorkspacePerHour },
+      };
       return { [SEND_TASK]: sendTask(d), [AUTOACK_TASK]: autoAckTask(d) };
     },
     async start(server) {
       const o = opts();
       const parser = new EmailParser({ workers: o.parserWorkers, timeoutMs: o.parseTimeoutMs });
-      const deps = { pool: server.pool, clock: server.clock, log: server.log, parser };
+      const deps = { pool: server.pool, clock: server.clock, log: server.log, parser, authservId: o.authservId };
       let smtp: SmtpListener;
       try {
         smtp = await startSmtpServer(deps, { host: server.config.host, port: server.config.smtpPort, maxMessageBytes: o.maxMessageBytes });

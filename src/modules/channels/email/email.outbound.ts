@@ -27,10 +27,17 @@ export interface OutboundDeps {
   log: Logger;
   /** Sending timeouts (tests make them short). */
   smtpTimeoutMs?: number;
+  /** Throttles of automatic notices (module settings; tests lower them). */
+  noticeLimits?: NoticeLimits;
+}
+
+export interface NoticeLimits {
+  perRecipientPerDay: number;
+  perWorkspacePerHour: number;
 }
 
 /** Notices (auto-acknowledgements): per recipient and per workspace (SECURITY E11, E12). */
-export const noticeLimits = { perRecipientPerDay: 3, perWorkspacePerHour: 500 };
+export const defaultNoticeLimits: NoticeLimits = { perRecipientPerDay: 3, perWorkspacePerHour: 500 };
 
 export class SendRefused extends Error {
   constructor(readonly code: string, message: string) {
@@ -80,6 +87,7 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber {
         const settings = inbox.settings as unknown as EmailInboxSettings;
         const at = d.clock.now();
         const email = (message.metadata.email ?? {}) as { cc?: { address: string }[] };
+        const uploads = await repo.uploadsOfMessage(tx, ws, messageId);
         const wanted = [conversation.customer_email ?? '', ...(email.cc ?? []).map((c) => c.address)];
         const rfcMessageId = `${messageId}@${domainOf(settings.addresses[0])}`;
         let recipients: string[] = [];
@@ -110,7 +118,7 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber {
             to: [{ name: conversation.customer_name ?? '', address: recipients[0] }],
             cc: recipients.slice(1).map((address) => ({ name: '', address })),
             subject: replySubject(conversation.subject),
-            attachments: [],
+            attachments: uploads.map((u) => ({ id: u.id, name: u.filename, size: u.size, contentType: u.content_type, inline: false })),
             delivery: { status: 'queued', at: at.toISOString() },
           },
         });
@@ -195,6 +203,11 @@ async function prepare(d: OutboundDeps, ws: string, emailMessageId: string): Pro
     if (!message) return null;
     const agent = headerText(message.author_name ?? '', 100);
     const team = headerText(settings.fromName ?? '', 100);
+    // The files the agent attached: bytes from the database, never a path or a URL (nodemailer's
+    // file and URL access is off as well); names are encoded by nodemailer (RFC 2231).
+    const attachments = (await repo.uploadContentsOfMessage(tx, ws, message.id)).map((u) => ({
+      filename: headerText(u.filename, 255), content: u.content, contentType: u.content_type, contentDisposition: 'attachment' as const,
+    }));
     return {
       settings, conversationId: conversation.id, messageId: message.id,
       mail: {
@@ -203,6 +216,7 @@ async function prepare(d: OutboundDeps, ws: string, emailMessageId: string): Pro
         subject: replySubject(conversation.subject),
         text: message.body_text,
         html: message.body_html ?? undefined,
+        ...(attachments.length ? { attachments } : {}),
       },
     };
   });
@@ -271,7 +285,8 @@ export function autoAckTask(d: OutboundDeps): Task {
       await repo.lockNotices(tx, ws);
       const day = await repo.noticesSince(tx, ws, recipient, new Date(at.getTime() - 24 * 3600_000));
       const hour = await repo.noticesSince(tx, ws, recipient, new Date(at.getTime() - 3600_000));
-      if (day.recipient >= noticeLimits.perRecipientPerDay || hour.workspace >= noticeLimits.perWorkspacePerHour) {
+      const limits = d.noticeLimits ?? defaultNoticeLimits;
+      if (day.recipient >= limits.perRecipientPerDay || hour.workspace >= limits.perWorkspacePerHour) {
         d.log.info({ workspaceId: ws }, 'auto-acknowledgement throttled');
         return null;
       }

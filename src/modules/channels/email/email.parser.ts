@@ -128,6 +128,6 @@ function failed(reason: string): ParsedEmail {
   return {
     status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
     from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
-    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, dmarc: null, forwardedFrom: null,
+    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, authResults: [], forwardedFrom: null,
   };
 }

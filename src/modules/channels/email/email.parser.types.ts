@@ -4,6 +4,13 @@ export interface EmailAddress {
   address: string;
 }
 
+export interface AuthResult {
+  /** Who wrote the header (its first token), lower-cased. */
+  authservId: string;
+  /** pass, fail, none, ... or null when the header has no dmarc= result. */
+  dmarc: string | null;
+}
+
 export interface ParsedAttachment {
   filename: string;
   contentType: string;
@@ -35,8 +42,11 @@ export interface ParsedEmail {
   attachments: ParsedAttachment[];
   /** RFC 3834 and friends: what tells an automatic message from a person's. */
   auto: { autoSubmitted: string | null; precedence: string | null; listId: boolean; autoReplyHeader: boolean };
-  /** Authentication-Results as the receiving MTA wrote them (dmarc=fail marks the message unverified). */
-  dmarc: string | null;
+  /**
+   * Every Authentication-Results header (RFC 8601), topmost (most recent hop) first, with its
+   * authserv-id and DMARC result. Which one to believe is the ingest's decision (EMAIL_AUTHSERV_ID).
+   */
+  authResults: AuthResult[];
   /** The original sender of a forwarded message, when the forward carries one. */
   forwardedFrom: EmailAddress | null;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import type { EmailAddress, ParseLimits, ParsedAttachment, ParsedEmail } from './email.parser.types.js';
+import type { AuthResult, EmailAddress, ParseLimits, ParsedAttachment, ParsedEmail } from './email.parser.types.js';
 import { splitQuoted } from './email.quoting.js';
 
 /**
@@ -71,7 +71,7 @@ async function parse(raw: Buffer, limits: ParseLimits): Promise<ParsedEmail> {
  * The header fields that say who sent the message and what it is, read alone when the message as a
  * whole is refused: each kept field is capped, everything else in the header section is skipped.
  */
-const KEPT_FIELDS = /^(from|to|cc|reply-to|subject|message-id|in-reply-to|references|date|auto-submitted|precedence|thread-index):/i;
+const KEPT_FIELDS = /^(from|to|cc|reply-to|subject|message-id|in-reply-to|references|date|auto-submitted|precedence|thread-index|authentication-results):/i;
 
 async function headersOnly(raw: Buffer, limits: ParseLimits, reason: string): Promise<ParsedEmail> {
   const head = raw.subarray(0, headerEnd(raw)).toString('latin1');
@@ -99,7 +99,7 @@ async function headersOnly(raw: Buffer, limits: ParseLimits, reason: string): Pr
     return {
       status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
       from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
-      auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, dmarc: null, forwardedFrom: null,
+      auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, authResults: [], forwardedFrom: null,
     };
   }
 }
@@ -169,8 +169,6 @@ function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string
   }
   if (!forwardedFrom && mail.headers.has('content-type') && mail.attachments.length === 0) forwardedFrom = fromOfRfc822Part(rawText);
   if (!forwardedFrom) forwardedFrom = fromOfInlineForward(text);
-  const authResults = headerString(mail, 'authentication-results');
-  const dmarc = authResults ? /\bdmarc=([a-z]+)/i.exec(authResults)?.[1]?.toLowerCase() ?? null : null;
   const from = addresses(mail.from, 1)[0] ?? null;
   return {
     status,
@@ -196,9 +194,26 @@ function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string
       listId: mail.headers.has('list') || mail.headers.has('list-id') || mail.headers.has('list-unsubscribe'),
       autoReplyHeader: mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || /\b(all|oof|autoreply)\b/i.test(headerString(mail, 'x-auto-response-suppress') ?? ''),
     },
-    dmarc,
+    authResults: authResultsOf(mail),
     forwardedFrom,
   };
+}
+
+/**
+ * Every Authentication-Results header in source order (topmost first): RFC 8601 §2.2 puts the
+ * authserv-id first, before the first ";". Comments are dropped so "(dmarc=pass)" says nothing.
+ */
+function authResultsOf(mail: ParsedMail): AuthResult[] {
+  const out: AuthResult[] = [];
+  for (const h of mail.headerLines ?? []) {
+    if (h.key !== 'authentication-results') continue;
+    const value = h.line.slice(h.line.indexOf(':') + 1, 8192).replace(/\r?\n[ \t]+/g, ' ').replace(/\([^()]*\)/g, ' ');
+    const authservId = (value.split(';')[0].trim().split(/\s+/)[0] ?? '').replace(/^"|"$/g, '').toLowerCase().slice(0, 255);
+    const dmarc = /(?:^|[\s;])dmarc\s*=\s*([a-z]+)/i.exec(value)?.[1]?.toLowerCase() ?? null;
+    out.push({ authservId, dmarc });
+    if (out.length >= 20) break;
+  }
+  return out;
 }
 
 /** The From line of a message forwarded as an attachment: read from its header section only. */

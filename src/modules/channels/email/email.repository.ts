@@ -18,11 +18,20 @@ export interface OutboundRow {
   delivery_status: 'queued' | 'sent' | 'failed' | null;
 }
 
+export interface UploadRow {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+}
+
 export const emailRepository = {
-  /** Inbound routing (system context): the email inbox that owns an address. The oldest wins a conflict. */
+  /** Inbound routing (system context): the email inbox that owns an address (one owner, see email_inbox_addresses). */
   async inboxByAddress(tx: Queryable, address: string): Promise<EmailInboxRow | undefined> {
     const { rows } = await tx.query<EmailInboxRow>(
-      `select workspace_id, id, settings from inboxes where channel = 'email' and (settings -> 'addresses') ? $1 order by created_at, id limit 1`,
+      `select i.workspace_id, i.id, i.settings from email_inbox_addresses a
+       join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
+       where a.kind = 'address' and a.value = $1 and i.channel = 'email'`,
       [address],
     );
     return rows[0];
@@ -30,10 +39,55 @@ export const emailRepository = {
 
   async inboxByCatchAll(tx: Queryable, domain: string): Promise<EmailInboxRow | undefined> {
     const { rows } = await tx.query<EmailInboxRow>(
-      `select workspace_id, id, settings from inboxes where channel = 'email' and (settings -> 'catchAllDomains') ? $1 order by created_at, id limit 1`,
+      `select i.workspace_id, i.id, i.settings from email_inbox_addresses a
+       join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
+       where a.kind = 'domain' and a.value = $1 and i.channel = 'email'`,
       [domain],
     );
     return rows[0];
+  },
+
+  /** An inbox's claims, replaced as a whole; a unique violation (23505) means another inbox holds one. */
+  async replaceInboxAddresses(tx: Queryable, ws: string, inboxId: string, addresses: string[], domains: string[]): Promise<void> {
+    await tx.query('delete from email_inbox_addresses where workspace_id = $1 and inbox_id = $2', [ws, inboxId]);
+    await tx.query(
+      `insert into email_inbox_addresses (workspace_id, inbox_id, kind, value, domain)
+       select distinct $1::uuid, $2::uuid, 'address', a, split_part(a, '@', 2) from unnest($3::text[]) a
+       union
+       select distinct $1::uuid, $2::uuid, 'domain', d, d from unnest($4::text[]) d`,
+      [ws, inboxId, addresses, domains],
+    );
+  },
+
+  /**
+   * Serializes claims on the same domains (address or catch-all) across workspaces, so the check
+   * below and the insert cannot interleave with another workspace's. Sorted: no lock-order deadlock.
+   */
+  async lockDomains(tx: Queryable, domains: string[]): Promise<void> {
+    for (const d of [...new Set(domains)].sort()) await tx.query(`select pg_advisory_xact_lock(hashtext('email-domain:' || $1))`, [d]);
+  },
+
+  /**
+   * (System context.) Whether another workspace already receives mail for one of these: the same
+   * address or catch-all domain, a catch-all over one of the addresses' domains, or an address
+   * inside one of the catch-all domains.
+   */
+  async claimedElsewhere(tx: Queryable, ws: string, addresses: string[], domains: string[]): Promise<boolean> {
+    const addressDomains = addresses.map((a) => a.slice(a.lastIndexOf('@') + 1));
+    const { rowCount } = await tx.query(
+      `select 1 from email_inbox_addresses where workspace_id <> $1 and (
+         (kind = 'address' and value = any($2::text[])) or (kind = 'domain' and value = any($3::text[]))
+         or (kind = 'domain' and value = any($4::text[])) or (kind = 'address' and domain = any($3::text[])))
+       limit 1`,
+      [ws, addresses, domains, addressDomains],
+    );
+    return (rowCount ?? 0) > 0;
+  },
+
+  /** Whether an address is one of the workspace's own inbox addresses. */
+  async isInboxAddress(tx: Queryable, ws: string, address: string): Promise<boolean> {
+    const { rowCount } = await tx.query(`select 1 from email_inbox_addresses where workspace_id = $1 and kind = 'address' and value = $2`, [ws, address]);
+    return rowCount === 1;
   },
 
   /** Every email inbox with an IMAP account (system context: the poller serves all workspaces). */
@@ -212,14 +266,74 @@ export const emailRepository = {
     await tx.query('update email_messages set delivery_status = $3, delivery_error = $4 where workspace_id = $1 and id = $2', [ws, id, status, error]);
   },
 
-  async attachment(tx: Queryable, ws: string, id: string) {
+  /**
+   * A downloadable attachment: one that arrived, one sent with a reply, or an upload not sent yet
+   * (its uploader only).
+   */
+  async attachment(tx: Queryable, ws: string, id: string, principal: string) {
     const { rows } = await tx.query<{ filename: string; content_type: string; size: number; content: Buffer }>(
       `select a.filename, a.content_type, a.size, b.content from email_attachments a
        join email_blobs b on b.workspace_id = a.workspace_id and b.sha256 = a.sha256
-       where a.workspace_id = $1 and a.id = $2`,
-      [ws, id],
+       where a.workspace_id = $1 and a.id = $2
+       union all
+       select u.filename, u.content_type, u.size, b.content from email_uploads u
+       join email_blobs b on b.workspace_id = u.workspace_id and b.sha256 = u.sha256
+       where u.workspace_id = $1 and u.id = $2 and (u.message_id is not null or u.uploader = $3)
+       limit 1`,
+      [ws, id, principal],
     );
     return rows[0];
+  },
+
+  /** Stores an upload's bytes (content-addressed, like inbound attachments) and its row, in one statement. */
+  async insertUpload(tx: Queryable, u: {
+    workspaceId: string; uploader: string; sha256: Buffer; content: Buffer; filename: string; contentType: string; at: Date;
+  }): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `with blob as (
+         insert into email_blobs (workspace_id, sha256, size, content) values ($1, $3, $7, $4) on conflict (workspace_id, sha256) do nothing)
+       insert into email_uploads (workspace_id, uploader, sha256, filename, content_type, size, created_at)
+       values ($1, $2, $3, $5, $6, $7, $8) returning id`,
+      [u.workspaceId, u.uploader, u.sha256, u.content, u.filename, u.contentType, u.content.byteLength, u.at],
+    );
+    return rows[0].id;
+  },
+
+  /** The caller's unused uploads among `ids`, locked until the reply commits (so one upload is sent once). */
+  async lockUnusedUploads(tx: Queryable, ws: string, uploader: string, ids: string[]): Promise<UploadRow[]> {
+    const { rows } = await tx.query<UploadRow>(
+      `select id, filename, content_type, size from email_uploads
+       where workspace_id = $1 and uploader = $2 and id = any($3::uuid[]) and message_id is null
+       for update`,
+      [ws, uploader, ids],
+    );
+    return rows;
+  },
+
+  async attachUploads(tx: Queryable, ws: string, messageId: string, ids: string[]): Promise<void> {
+    await tx.query(
+      `update email_uploads set message_id = $2, position = (array_position($3::uuid[], id) - 1)
+       where workspace_id = $1 and id = any($3::uuid[])`,
+      [ws, messageId, ids],
+    );
+  },
+
+  async uploadsOfMessage(tx: Queryable, ws: string, messageId: string): Promise<UploadRow[]> {
+    const { rows } = await tx.query<UploadRow>(
+      'select id, filename, content_type, size from email_uploads where workspace_id = $1 and message_id = $2 order by position, id',
+      [ws, messageId],
+    );
+    return rows;
+  },
+
+  async uploadContentsOfMessage(tx: Queryable, ws: string, messageId: string): Promise<(UploadRow & { content: Buffer })[]> {
+    const { rows } = await tx.query<UploadRow & { content: Buffer }>(
+      `select u.id, u.filename, u.content_type, u.size, b.content from email_uploads u
+       join email_blobs b on b.workspace_id = u.workspace_id and b.sha256 = u.sha256
+       where u.workspace_id = $1 and u.message_id = $2 order by u.position, u.id`,
+      [ws, messageId],
+    );
+    return rows;
   },
 
   async rawByMessage(tx: Queryable, ws: string, messageId: string) {

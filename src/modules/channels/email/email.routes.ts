@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import { Strict, Uuid, errorResponses } from '../../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../../http/types.js';
-import { getAttachment, getRawSource, replyByEmail } from './email.service.js';
+import { emailErrors } from './email.errors.js';
+import { getAttachment, getRawSource, replyByEmail, uploadAttachment, uploadContentType } from './email.service.js';
 
 const tags = ['email'];
 const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'the bytes, as a download' });
@@ -27,7 +28,50 @@ const downloadHeaders = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-export function emailRoutes(app: App, server: ServerDeps): void {
+const Upload = Type.Object({ id: Uuid, name: Type.String(), size: Type.Integer(), contentType: Type.String() });
+
+export interface EmailRouteOptions {
+  /** Largest upload (EMAIL_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+}
+
+export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOptions): void {
+  // The upload route reads the raw bytes of any content type, so it sits in a context of its own:
+  // the other routes keep refusing what is not JSON.
+  app.register(async (scope) => {
+    const uploads = scope as unknown as App;
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    uploads.post('/email/uploads', {
+      config: { minRole: 'agent' },
+      // Fastify refuses a Content-Length over the limit before reading a byte, and stops reading a
+      // body that turns out longer (SECURITY F4: 413 early, never buffered whole).
+      bodyLimit: opts.maxUploadBytes,
+      // The file's own type is only metadata: a Content-Type Fastify cannot read (it would answer
+      // 415) is taken as application/octet-stream instead.
+      onRequest: async (request) => {
+        const type = request.headers['content-type'];
+        if (type !== undefined && uploadContentType(type) === 'application/octet-stream') request.headers['content-type'] = 'application/octet-stream';
+      },
+      errorHandler: (error) => {
+        throw (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? emailErrors.uploadTooLarge(`Uploads are limited to ${opts.maxUploadBytes} bytes.`)
+          : error;
+      },
+      schema: {
+        tags,
+        summary: 'Upload a file to attach to an email reply: the body is the file, its name in ?name=, its type in Content-Type',
+        params: Strict({ workspaceId: Uuid }),
+        querystring: Strict({ name: Type.String({ minLength: 1, maxLength: 255 }) }),
+        response: { 201: Upload, ...errorResponses(401, 403, 404, 413, 422) },
+      },
+    }, async (request, reply) => {
+      const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const upload = await uploadAttachment(workspaceDeps(server, request), { name: request.query.name, contentType: request.headers['content-type'], content });
+      return reply.code(201).send(upload);
+    });
+  });
+
   app.get('/email/attachments/:attachmentId', {
     schema: {
       tags, summary: 'Download an email attachment (always as a download)',
@@ -58,6 +102,7 @@ export function emailRoutes(app: App, server: ServerDeps): void {
         body: Type.String({ minLength: 1, maxLength: 65536 }),
         html: Type.Optional(Type.String({ minLength: 1, maxLength: 262144 })),
         cc: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 20 })),
+        attachmentIds: Type.Optional(Type.Array(Uuid, { maxItems: 10, description: 'ids from POST /email/uploads, by the same caller' })),
       }),
       response: { 201: Type.Object({ messageId: Uuid }), ...errorResponses(401, 403, 404, 422) },
     },

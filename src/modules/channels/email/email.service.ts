@@ -9,11 +9,12 @@ import type { WorkspaceDeps } from '../../context.js';
 import { appendInboundFromChannel, findConversationForChannel, openConversationFromChannel } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
 import { appendMessage } from '../../conversations/conversations.service.js';
+import { listMembers } from '../../workspaces/workspaces.service.js';
 import { canonicalAddress, splitPlusAddress, storedAddress } from './email.addresses.js';
 import { emailErrors } from './email.errors.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import type { EmailParser } from './email.parser.js';
-import type { EmailAddress, ParsedEmail } from './email.parser.types.js';
+import type { AuthResult, EmailAddress, ParsedEmail } from './email.parser.types.js';
 import { emailRepository as repo } from './email.repository.js';
 import { findThread, type ThreadMatch } from './email.threading.js';
 
@@ -24,6 +25,8 @@ export interface EmailDeps {
   clock: Clock;
   log: Logger;
   parser: EmailParser;
+  /** EMAIL_AUTHSERV_ID: whose Authentication-Results to believe (see trustedDmarc). */
+  authservId?: string | null;
 }
 
 export interface InboxTarget {
@@ -121,6 +124,37 @@ export function isAutomatic(parsed: ParsedEmail, envelopeFrom: string | null): b
   return /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+@.-])/.test(from);
 }
 
+/**
+ * The DMARC result Rapport believes. Anyone can write an Authentication-Results header into a
+ * message, so only one written by our own side counts (RFC 8601 §5). With EMAIL_AUTHSERV_ID set
+ * (the name the MTA in front of Rapport puts in its headers), the topmost header carrying that
+ * authserv-id; unset, the topmost header only: the hop nearest to Rapport prepends its header above
+ * everything the sender wrote, so nothing below it is read. A chosen default of "unset" rather than
+ * this host's name: Rapport usually sits behind a relay whose name it cannot know, and a forged
+ * header can only claim "pass", which grants nothing (no result at all is treated the same way).
+ */
+export function trustedDmarc(results: AuthResult[], authservId: string | null | undefined): string | null {
+  const trusted = authservId ? results.find((r) => r.authservId === authservId.toLowerCase()) : results[0];
+  return trusted?.dmarc ?? null;
+}
+
+/**
+ * Whether a forward comes from the workspace's own people (a member, or one of its inbox addresses):
+ * only then is it credited to the original sender. Anyone else who forwards something stays its
+ * sender, or a stranger could open conversations in a customer's name by writing a "From:" line.
+ * Read before the ingest transaction (membership belongs to the workspaces module).
+ */
+async function forwardedByOwnPeople(deps: EmailDeps, workspaceId: string, sender: string): Promise<boolean> {
+  const { base } = splitPlusAddress(sender);
+  if (await withWorkspace(deps.pool, workspaceId, (tx) => repo.isInboxAddress(tx, workspaceId, base))) return true;
+  const { items } = await listMembers({ pool: deps.pool, clock: deps.clock, workspaceId, actor: { type: 'system', id: null } });
+  return items.some((m) => m.email.trim().toLowerCase() === sender);
+}
+
+function senderOf(parsed: ParsedEmail, envelopeFrom: string | null): string {
+  return storedAddress(parsed.from?.address) ?? storedAddress(envelopeFrom) ?? 'unknown@invalid';
+}
+
 export interface IngestInput {
   raw: Buffer;
   via: 'smtp' | 'imap';
@@ -146,9 +180,11 @@ export interface IngestResult {
  */
 export async function ingestEmail(deps: EmailDeps, input: IngestInput): Promise<IngestResult> {
   let parsed = scrub(input.parsed ?? (await deps.parser.parse(input.raw)));
+  const sender = senderOf(parsed, input.envelopeFrom);
+  const forwardedByUs = Boolean(parsed.forwardedFrom) && (await forwardedByOwnPeople(deps, input.target.workspaceId, sender));
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ingestOnce(deps, input, parsed);
+      return await ingestOnce(deps, input, parsed, forwardedByUs);
     } catch (error) {
       if (error instanceof Duplicate) return error.result;
       const code = String((error as { code?: string }).code ?? '');
@@ -178,7 +214,7 @@ function unparsedResult(reason: string): ParsedEmail {
   return {
     status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
     from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
-    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, dmarc: null, forwardedFrom: null,
+    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, authResults: [], forwardedFrom: null,
   };
 }
 
@@ -193,13 +229,13 @@ function unparsedBody(reason: string | null): string {
   return `(This email could not be read${reason ? ` (${reason.split(':')[0]})` : ''}. The original message is kept and can be downloaded.)`;
 }
 
-async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEmail): Promise<IngestResult> {
+async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEmail, forwardedByUs: boolean): Promise<IngestResult> {
   const { workspaceId: ws, inboxId, settings } = input.target;
   const at = deps.clock.now();
   const raw = input.raw;
   const rawSha = sha256(raw);
   const { rfcMessageId, bodyHash } = dedupKey(raw, parsed.messageId);
-  const sender = storedAddress(parsed.from?.address) ?? storedAddress(input.envelopeFrom) ?? 'unknown@invalid';
+  const sender = senderOf(parsed, input.envelopeFrom);
   const headerRecipients = [...parsed.to, ...parsed.cc].map((a) => storedAddress(a.address)).filter((a): a is string => Boolean(a));
   const recipients = [...new Set([...input.envelopeTo.map((a) => storedAddress(a)).filter((a): a is string => Boolean(a)), ...headerRecipients])].slice(0, 200);
 
@@ -216,8 +252,8 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const ids = await repo.insertAttachments(tx, ws, emailMessageId, parsed.attachments.map((a) => ({ ...a, sha256: Buffer.from(a.sha256, 'hex') })));
     const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({ id: ids[i], name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline }));
 
-    // A message that fails DMARC at the receiving MTA is flagged, and its Cc list is not trusted (SECURITY E6).
-    const unverified = parsed.dmarc === 'fail';
+    // A message that fails DMARC at the receiving MTA is flagged, and trusted for nothing (SECURITY E6).
+    const unverified = trustedDmarc(parsed.authResults, deps.authservId) === 'fail';
     const metadata: EmailMessageMetadata = {
       messageId: parsed.messageId, from: parsed.from, to: parsed.to.slice(0, 50), cc: parsed.cc.slice(0, 50), subject: parsed.subject, date: parsed.date,
       attachments, parse: parsed.status, rawAvailable: true,
@@ -229,8 +265,14 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const body = parsed.status === 'parsed' ? parsed.text : unparsedBody(parsed.error);
     const html = parsed.status === 'parsed' && parsed.html ? parsed.html : undefined;
     const systemDeps: WorkspaceDeps = { pool: deps.pool, clock: deps.clock, workspaceId: ws, actor: { type: 'system', id: null } };
+    const ours = (a: string) => settings.addresses.includes(splitPlusAddress(a).base) || settings.catchAllDomains.includes(a.slice(a.lastIndexOf('@') + 1));
+    const others = headerRecipients.filter((a) => !ours(a));
 
-    const match = await findThread(tx, {
+    // A spoofed "From:" of a known customer must not land in that customer's conversation, nor
+    // bring its Cc list in (E6): unverified mail never joins an existing conversation, however it
+    // cites the thread (even a reply token: it may have leaked with a quoted reply). The price is a
+    // legitimate reply that fails DMARC (a broken forwarder) opening a new, flagged conversation.
+    const match = unverified ? null : await findThread(tx, {
       workspaceId: ws, inboxId, inboxAddresses: settings.addresses, recipients, inReplyTo: parsed.inReplyTo, references: parsed.references, threadRoot: parsed.threadRoot,
     });
     if (match) {
@@ -248,15 +290,19 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
           conversationId: match.conversationId, authorCustomerId: author, body, html, at,
           metadata: { email: { ...metadata, threadedBy: match.by, ...(isCustomer ? {} : { participant: true }) } },
         });
-        if (!isCustomer) await repo.addParticipants(tx, ws, match.conversationId, [sender]);
+        // Whoever a trusted reply was also sent to (To/Cc beyond our own addresses) is on the thread
+        // now: their answers join it as participants. Participants never become the customer.
+        const joined = [...(isCustomer ? [] : [sender]), ...others].filter((a) => a !== conversation.customer_email);
+        await repo.addParticipants(tx, ws, match.conversationId, [...new Set(joined)].slice(0, 50));
         await repo.linkMessage(tx, ws, emailMessageId, match.conversationId, messageId);
         return { status: 'stored', emailMessageId, conversationId: match.conversationId, messageId };
       }
     }
 
     // A new conversation. A forward (an agent passing a customer's email on) is attributed to the
-    // original sender, flagged as forwarded and unverified: anyone can write a "From:" line.
-    const forwarded = parsed.forwardedFrom && storedAddress(parsed.forwardedFrom.address) !== sender ? parsed.forwardedFrom : null;
+    // original sender, flagged as forwarded and unverified: anyone can write a "From:" line, so only
+    // a forward by the workspace's own people, in mail that did not fail DMARC, is read this way.
+    const forwarded = forwardedByUs && !unverified && parsed.forwardedFrom && storedAddress(parsed.forwardedFrom.address) !== sender ? parsed.forwardedFrom : null;
     const customerAddress = (forwarded && storedAddress(forwarded.address)) || sender;
     const customerName = (forwarded ? forwarded.name : parsed.from?.name) || undefined;
     const { customerId } = await findOrCreateCustomer(tx, systemDeps, { email: customerAddress, name: customerName?.slice(0, 200) }, at);
@@ -265,8 +311,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       inboxId, customerId, subject: parsed.subject ? parsed.subject.slice(0, 500) : null, body, html, at,
       metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
     });
-    const ours = new Set(settings.addresses);
-    const participants = [customerAddress, ...(unverified ? [] : headerRecipients.filter((a) => !ours.has(splitPlusAddress(a).base)))];
+    const participants = [customerAddress, ...(unverified ? [] : others)];
     await repo.finishNewConversation(tx, {
       workspaceId: ws, emailMessageId, conversationId: opened.conversationId, messageId: opened.messageId, inboxId, token: newReplyToken(),
       participants: [...new Set(participants)].slice(0, 50), at,
@@ -282,32 +327,71 @@ export async function replyTokenOf(tx: Queryable, ws: string, conversationId: st
   return repo.replyToken(tx, ws, conversationId);
 }
 
+/** Who acts, as idempotency keys and uploads name them: 'user:<id>' or 'token:<id>'. */
+function principalOf(deps: WorkspaceDeps): string {
+  return `${deps.actor.type}:${deps.actor.id ?? ''}`;
+}
+
 /**
- * An agent's email reply with Cc: the conversation's reply plus the extra recipients, checked here
- * (E14) so a bad address is a 422 now instead of a failed delivery later.
+ * An agent's email reply with Cc and attachments: the conversation's reply plus the extra
+ * recipients, checked here (E14) so a bad address is a 422 now instead of a failed delivery later.
+ * Attachments are the caller's own unused uploads in this workspace (F3); anything else, whether
+ * unknown, another person's, another workspace's or already sent, is the same 404.
  */
-export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[] }): Promise<{ messageId: string }> {
+export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] }): Promise<{ messageId: string }> {
   const cc: EmailAddress[] = [];
   for (const a of input.cc ?? []) {
     const c = canonicalAddress(a);
     if (!c) throw emailErrors.ambiguousRecipient(`"${a.slice(0, 100)}" is not a plain email address.`);
     if (!cc.some((x) => x.address === c)) cc.push({ name: '', address: c });
   }
+  const attachmentIds = [...new Set((input.attachmentIds ?? []).map((id) => id.toLowerCase()))];
   return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
     if (!conversation) throw emailErrors.conversationNotFound();
     if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();
+    const uploads = attachmentIds.length ? await repo.lockUnusedUploads(tx, deps.workspaceId, principalOf(deps), attachmentIds) : [];
+    if (uploads.length !== attachmentIds.length) throw emailErrors.attachmentNotFound();
+    const byId = new Map(uploads.map((u) => [u.id, u]));
+    const attachments: EmailMessageMetadata['attachments'] = attachmentIds.map((id) => {
+      const u = byId.get(id)!;
+      return { id, name: u.filename, size: u.size, contentType: u.content_type, inline: false };
+    });
     const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
     const messageId = await appendMessage(tx, deps, {
-      conversationId, type: 'outbound', author, body: input.body, html: input.html, at: deps.clock.now(), metadata: { email: { cc } },
+      conversationId, type: 'outbound', author, body: input.body, html: input.html, at: deps.clock.now(), metadata: { email: { cc, attachments } },
     });
+    if (attachmentIds.length) await repo.attachUploads(tx, deps.workspaceId, messageId, attachmentIds);
     if (cc.length) await repo.addParticipants(tx, deps.workspaceId, conversationId, cc.map((c) => c.address));
     return { messageId };
   });
 }
 
+/** A type/subtype as RFC 6838 §4.2 allows it; parameters are dropped. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+export function uploadContentType(header: string | undefined): string {
+  const type = (header ?? '').split(';')[0].trim().toLowerCase();
+  return MEDIA_TYPE.test(type) ? type : 'application/octet-stream';
+}
+
+/**
+ * A file an agent uploads to attach to a reply. Stored like inbound attachments (by content hash)
+ * under a random id bound to the workspace and to the uploader. The name is only metadata (F2):
+ * control characters and bidirectional overrides (which make "txt.exe" read as "exe.txt") go.
+ */
+export async function uploadAttachment(deps: WorkspaceDeps, input: { name: string; contentType: string | undefined; content: Buffer }) {
+  const name = input.name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  if (!name) throw emailErrors.invalidUploadName('The name must have visible characters.');
+  const contentType = uploadContentType(input.contentType);
+  const id = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.insertUpload(tx, {
+    workspaceId: deps.workspaceId, uploader: principalOf(deps), sha256: sha256(input.content), content: input.content, filename: name, contentType, at: deps.clock.now(),
+  }));
+  return { id, name, size: input.content.byteLength, contentType };
+}
+
 export async function getAttachment(deps: WorkspaceDeps, attachmentId: string) {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.attachment(tx, deps.workspaceId, attachmentId));
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.attachment(tx, deps.workspaceId, attachmentId, principalOf(deps)));
   if (!row) throw emailErrors.attachmentNotFound();
   return row;
 }
@@ -316,4 +400,26 @@ export async function getRawSource(deps: WorkspaceDeps, messageId: string) {
   const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.rawByMessage(tx, deps.workspaceId, messageId));
   if (!row) throw emailErrors.rawNotFound();
   return row;
+}
+
+/**
+ * Keeps email_inbox_addresses in step with a saved inbox, inside the transaction that saves it.
+ * An address or catch-all domain another inbox already receives mail for is refused with one
+ * generic 409 (T3: nothing says whose it is). Exact duplicates are stopped by the table's unique
+ * index; an address inside another workspace's catch-all domain (or the reverse) by a check that
+ * must read across workspaces, so it runs in a system context, after a lock per domain that makes
+ * concurrent saves of the same domains take turns.
+ */
+export async function claimInboxAddresses(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: EmailInboxSettings }): Promise<void> {
+  const { workspaceId: ws, inboxId, settings } = inbox;
+  const addresses = [...new Set(settings.addresses)];
+  const domains = [...new Set(settings.catchAllDomains)];
+  await repo.lockDomains(tx, [...addresses.map((a) => a.slice(a.lastIndexOf('@') + 1)), ...domains]);
+  if (await withSystem(pool, (sys) => repo.claimedElsewhere(sys, ws, addresses, domains))) throw emailErrors.addressTaken();
+  try {
+    await repo.replaceInboxAddresses(tx, ws, inboxId, addresses, domains);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw emailErrors.addressTaken();
+    throw error;
+  }
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../../test/helpers.js';
+import { emailRuntimeOf } from './email.module.js';
+import { trustedDmarc } from './email.service.js';
 import { createEmailInbox, sendMail, sendRaw, smtpPortOf, startSink, systemQuery } from './email.testing.js';
 
 let rapport: TestServer;
@@ -145,35 +147,107 @@ describe('threading inbound email into conversations', () => {
     expect(inB2.id).not.toBe(conversation.id);
   });
 
-  it('attributes a forwarded message/rfc822 to its original sender, flagged as forwarded', async () => {
-    const original = raw({ From: 'Olga Original <olga@customer.test>', To: 'agent@a.test', Subject: 'broken kettle', Date: 'Mon, 2 Nov 2026 10:00:00 +0000' }, 'My kettle broke');
+  it('lets an address Cc\'d on a threaded reply answer into the thread as a participant, never as the customer', async () => {
+    const { conversation } = await start('ann@customer.test');
+    const reply = await agentReplies(conversation.id);
+    // Ann answers the agent and copies Carol in.
+    const annId = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Cc: 'Carol <carol@customer.test>', Subject: 'Re: x', 'In-Reply-To': reply.sentId, 'Message-ID': annId }),
+      { from: 'ann@customer.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), annId)).id).toBe(conversation.id);
+    const participants = await systemQuery<{ address: string }>(rapport, 'select address from email_participants where conversation_id = $1', [conversation.id]);
+    expect(participants.map((p) => p.address)).toContain('carol@customer.test');
+    expect(participants.map((p) => p.address)).not.toContain('help@a.test');
+    // Carol answers Ann's email (no reply token): she joins the thread, Ann stays its customer.
+    const carolId = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'Carol <carol@customer.test>', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': annId, References: `${reply.sentId} ${annId}`, 'Message-ID': carolId }),
+      { from: 'carol@customer.test', to: ['help@a.test'] });
+    const joined = await conversationOfMessage(apiA(), carolId);
+    expect(joined.id).toBe(conversation.id);
+    expect(joined.customer.email).toBe('ann@customer.test');
+    const last = (await apiA().get(`/conversations/${conversation.id}/messages?order=desc&limit=1`)).json().items[0];
+    expect(last.metadata.email).toMatchObject({ participant: true, threadedBy: 'in_reply_to' });
+    // Carol citing another customer's thread does not get into it.
+    const { conversation: dans, messageId: dansFirst } = await start('dan@customer.test');
+    const strayId = `<r${++seq}@customer.test>`;
+    await sendRaw(port, raw({ From: 'carol@customer.test', To: 'help@a.test', Subject: 'Re: y', 'In-Reply-To': dansFirst, 'Message-ID': strayId }), { from: 'carol@customer.test', to: ['help@a.test'] });
+    const stray = await conversationOfMessage(apiA(), strayId);
+    expect(stray.id).not.toBe(dans.id);
+    expect(stray.id).not.toBe(conversation.id);
+    expect(stray.customer.email).toBe('carol@customer.test');
+  });
+
+  it('attributes a forwarded message/rfc822 to its original sender when a member of the workspace forwards it', async () => {
+    const sam = await addTestMember(rapport, a, 'agent', 'sam');
+    const original = raw({ From: 'Olga Original <olga@customer.test>', To: sam.email, Subject: 'broken kettle', Date: 'Mon, 2 Nov 2026 10:00:00 +0000' }, 'My kettle broke');
     const info = await sendMail(port, {
-      from: 'agent.sam@a.test', to: 'help@a.test', subject: 'Fwd: broken kettle', text: 'See below',
+      from: sam.email, to: 'help@a.test', subject: 'Fwd: broken kettle', text: 'See below',
       attachments: [{ filename: 'forwarded.eml', content: original, contentType: 'message/rfc822' }],
     });
     const c = await conversationOfMessage(apiA(), info.messageId);
     expect(c.customer.email).toBe('olga@customer.test');
     const m = (await apiA().get(`/conversations/${c.id}/messages`)).json().items[0];
-    expect(m.metadata.email).toMatchObject({ forwardedBy: { address: 'agent.sam@a.test' }, unverified: true });
+    expect(m.metadata.email).toMatchObject({ forwardedBy: { address: sam.email }, unverified: true });
   });
 
-  it('does not trust the Cc list of a message that failed DMARC (E6)', async () => {
+  it('keeps a forward by someone outside the workspace as that person\'s own message', async () => {
+    const original = raw({ From: 'Olga Original <olga@customer.test>', To: 'x@elsewhere.test', Subject: 'not mine' }, 'Something Olga never sent us');
+    const info = await sendMail(port, {
+      from: 'mallory@attacker.test', to: 'help@a.test', subject: 'Fwd: not mine', text: 'See below',
+      attachments: [{ filename: 'forwarded.eml', content: original, contentType: 'message/rfc822' }],
+    });
+    const c = await conversationOfMessage(apiA(), info.messageId);
+    expect(c.customer.email).toBe('mallory@attacker.test');
+    const m = (await apiA().get(`/conversations/${c.id}/messages`)).json().items[0];
+    expect(m.metadata.email.forwardedBy).toBeUndefined();
+    // An inline "Forwarded message" block from a stranger is not read as a forward either.
+    const id = `<f${++seq}@attacker.test>`;
+    await sendRaw(port, raw({ From: 'mallory@attacker.test', To: 'help@a.test', Subject: 'Fwd: x', 'Message-ID': id },
+      'FYI\r\n\r\n---------- Forwarded message ---------\r\nFrom: Olga <olga@customer.test>\r\nSubject: x\r\n\r\nhello'), { from: 'mallory@attacker.test', to: ['help@a.test'] });
+    expect((await conversationOfMessage(apiA(), id)).customer.email).toBe('mallory@attacker.test');
+  });
+
+  it('keeps a message that fails DMARC out of the customer\'s conversation, flagged, and trusts none of its Cc list (E6)', async () => {
     const { conversation, messageId } = await start('ceo@customer.test');
     const id = `<s${++seq}@customer.test>`;
     await sendRaw(port, raw({
       'Authentication-Results': 'mx.a.test; dmarc=fail (p=none) header.from=customer.test', From: 'ceo@customer.test', To: 'help@a.test', Cc: 'attacker@evil.test',
-      Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id,
-    }), { from: 'ceo@customer.test', to: ['help@a.test'] });
-    const joined = await conversationOfMessage(apiA(), id);
-    expect(joined.id).toBe(conversation.id);
-    const last = (await apiA().get(`/conversations/${conversation.id}/messages?order=desc&limit=1`)).json().items[0];
-    expect(last.metadata.email.unverified).toBe(true);
-    const participants = await systemQuery(rapport, 'select address from email_participants where conversation_id = $1', [conversation.id]);
+      Subject: 'Re: x', 'In-Reply-To': messageId, References: messageId, 'Message-ID': id,
+    }, 'Please wire the money today'), { from: 'ceo@customer.test', to: ['help@a.test'] });
+    const spoofed = await conversationOfMessage(apiA(), id);
+    expect(spoofed.id).not.toBe(conversation.id);
+    const first = (await apiA().get(`/conversations/${spoofed.id}/messages`)).json().items[0];
+    expect(first.metadata.email.unverified).toBe(true);
+    expect(first.metadata.email.threadedBy).toBeUndefined();
+    const history = (await apiA().get(`/conversations/${conversation.id}/messages`)).json().items;
+    expect(history).toHaveLength(1);
+    expect(JSON.stringify(history)).not.toContain('wire the money');
+    const participants = await systemQuery<{ address: string }>(rapport, 'select address from email_participants where conversation_id = any($1::uuid[])', [[conversation.id, spoofed.id]]);
     expect(participants.map((p) => p.address)).not.toContain('attacker@evil.test');
-    // The attacker cannot reply into the thread either.
+    // The attacker cannot reply into either thread.
     const id2 = `<s${++seq}@evil.test>`;
-    await sendRaw(port, raw({ From: 'attacker@evil.test', To: 'help@a.test', Subject: 'Re: x', References: messageId, 'Message-ID': id2 }), { from: 'attacker@evil.test', to: ['help@a.test'] });
-    expect((await conversationOfMessage(apiA(), id2)).id).not.toBe(conversation.id);
+    await sendRaw(port, raw({ From: 'attacker@evil.test', To: 'help@a.test', Subject: 'Re: x', References: `${messageId} ${id}`, 'Message-ID': id2 }), { from: 'attacker@evil.test', to: ['help@a.test'] });
+    const theirs = await conversationOfMessage(apiA(), id2);
+    expect([conversation.id, spoofed.id]).not.toContain(theirs.id);
     expect(inboxA).toBeTruthy();
+  });
+
+  it('believes only the topmost Authentication-Results, or the one with the configured authserv-id', async () => {
+    const source = [
+      'Authentication-Results: mx.a.test; dmarc=fail header.from=customer.test',
+      'Authentication-Results: (forged by the sender) relay.evil.test; dmarc=pass',
+      'Authentication-Results: mx.a.test (comment dmarc=pass); spf=pass',
+      'From: ceo@customer.test', 'To: help@a.test', 'Subject: x', 'Message-ID: <auth1@customer.test>', '', 'hi', '',
+    ].join('\r\n');
+    const parsed = await emailRuntimeOf(rapport.server).parser.parse(Buffer.from(source));
+    expect(parsed.authResults).toEqual([
+      { authservId: 'mx.a.test', dmarc: 'fail' }, { authservId: 'relay.evil.test', dmarc: 'pass' }, { authservId: 'mx.a.test', dmarc: null },
+    ]);
+    expect(trustedDmarc(parsed.authResults, null)).toBe('fail');
+    expect(trustedDmarc(parsed.authResults, 'MX.A.TEST')).toBe('fail');
+    expect(trustedDmarc(parsed.authResults, 'relay.evil.test')).toBe('pass');
+    expect(trustedDmarc(parsed.authResults.slice(1), 'mx.a.test')).toBeNull();
+    expect(trustedDmarc(parsed.authResults.slice(1), 'mx.b.test')).toBeNull();
+    expect(trustedDmarc([], null)).toBeNull();
   });
 });

@@ -226,6 +226,21 @@ describe('the agent workspace in a browser', () => {
     await page.getByText(/changed status to snoozed until/).waitFor();
   });
 
+  it('the tag views come from the server, and priority and tag views show counts', async () => {
+    const target = await conversationBySubject('Invoice for October');
+    const before = (await api.get(`/conversations/${target.id}`)).json();
+    await api.patch(`/conversations/${target.id}`, { tags: [...before.tags, 'server-side-tag'], status: 'open' });
+    const counts = (await api.get('/conversations/counts')).json();
+    // A fresh browser (nothing remembered locally) lists the tag the API added.
+    const { page } = await signedIn(agent);
+    const link = page.getByRole('link', { name: /#server-side-tag/ });
+    await link.waitFor();
+    expect(await page.locator('[data-testid="count-tag:server-side-tag"]').textContent()).toBe('1');
+    expect(await page.locator('[data-testid="count-priority:urgent"]').textContent()).toBe(String(counts.byPriority.urgent));
+    await link.click();
+    await expect.poll(() => page.locator('.row .row-subject').allTextContents()).toEqual(['Invoice for October']);
+  });
+
   it('a user in two workspaces switches between them', async () => {
     const { createWorkspace } = await import('../../src/modules/workspaces/workspaces.service.js');
     await createWorkspace(rapport.server, { name: 'Second Client', slug: 'second-client', ownerUserId: adminId });

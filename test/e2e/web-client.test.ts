@@ -174,9 +174,13 @@ describe('inbox views', () => {
     expect(viewFilters('unassigned')).toEqual({ assignee: 'none', status: ['open'] });
     expect(viewFilters('team:t1')).toEqual({ team: 't1', status: ['open'] });
     expect(viewFilters('pending')).toEqual({ status: ['pending'] });
-    expect(viewFilters('tag:vip')).toEqual({ tag: 'vip' });
-    const counts = { mine: 3, unassigned: 10_000, open: 20, pending: 1, snoozed: 0, resolved: 5, byTeam: { t1: 7 }, cap: 10_000, capped: true };
+    expect(viewFilters('tag:vip')).toEqual({ tag: 'vip', status: ['open', 'pending'] });
+    expect(viewFilters('priority:high')).toEqual({ priority: 'high', status: ['open', 'pending'] });
+    const counts = { mine: 3, unassigned: 10_000, open: 20, pending: 1, snoozed: 0, resolved: 5, byTeam: { t1: 7 }, byPriority: { high: 4 }, byTag: { vip: 2 }, cap: 10_000, capped: true };
     expect(viewCount('team:t1', counts)).toBe(7);
+    expect(viewCount('priority:high', counts)).toBe(4);
+    expect(viewCount('tag:vip', counts)).toBe(2);
+    expect(viewCount('tag:gone', counts)).toBe(0);
     expect(formatCount(viewCount('unassigned', counts), counts)).toBe('10k+');
     expect(formatCount(viewCount('mine', counts), counts)).toBe('3');
   });

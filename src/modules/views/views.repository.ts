@@ -9,7 +9,16 @@ export interface CountsRow {
   resolved: number;
   closed: number;
   by_team: Array<{ team_id: string; n: number }>;
+  by_priority: Record<string, number>;
 }
+
+export interface TagCountsRow {
+  tag: string;
+  n: number;
+}
+
+/** The priority and tag views list open and pending conversations (web/src/screens/inbox/views.ts). */
+const ACTIVE = "c.status in ('open', 'pending')";
 
 /**
  * The inbox counts in one statement. Each count reads at most `cap + 1` index entries (a LIMIT inside
@@ -17,6 +26,7 @@ export interface CountsRow {
  *   mine, unassigned   conversations_assignee_activity_idx (workspace_id, assignee_id, status, ...)
  *   by status          conversations_status_activity_idx   (workspace_id, status, ...)
  *   by team            conversations_team_activity_idx     (workspace_id, team_id, status, ...)
+ *   by priority        conversations_priority_activity_idx (workspace_id, priority, status, ...)
  */
 export function countsQuery(ws: string, userId: string | null, cap: number): { text: string; values: unknown[] } {
   const capped = (where: string) => `(select count(*)::int from (select 1 from conversations c where c.workspace_id = $1 and ${where} limit $3) s)`;
@@ -30,12 +40,56 @@ export function countsQuery(ws: string, userId: string | null, cap: number): { t
       ${capped("c.status = 'resolved'")} as resolved,
       ${capped("c.status = 'closed'")} as closed,
       coalesce((select json_agg(json_build_object('team_id', t.id, 'n', ${capped("c.team_id = t.id and c.status = 'open'")}) order by t.id)
-        from teams t where t.workspace_id = $1), '[]') as by_team`,
+        from teams t where t.workspace_id = $1), '[]') as by_team,
+      json_build_object(${['urgent', 'high', 'normal', 'low'].map((p) => `'${p}', ${capped(`c.priority = '${p}' and ${ACTIVE}`)}`).join(', ')}) as by_priority`,
     values: [ws, userId, cap + 1],
   };
 }
 
+/**
+ * Tags in use and how many open or pending conversations carry each, without a tags table: read from
+ * at most `scan` conversations through the inbox indexes, never the whole workspace.
+ *   counts      the `scan` most recently active open or pending conversations (one ordered walk of
+ *               conversations_status_activity_idx per status, so the planner never scans the table)
+ *   tag names   also the `scan` most recently active conversations of any status
+ *               (conversations_activity_idx), so a tag only on resolved conversations is listed, at 0
+ * `activeRows` says whether the first scan reached its limit (the counts are then lower bounds).
+ */
+export function tagCountsQuery(ws: string, scan: number): { text: string; values: unknown[] } {
+  return {
+    text: `with active as (
+        select a.tags from (
+          (select c.tags, c.last_activity_at, c.id from conversations c where c.workspace_id = $1 and c.status = 'open' order by c.last_activity_at desc, c.id desc limit $2)
+          union all
+          (select c.tags, c.last_activity_at, c.id from conversations c where c.workspace_id = $1 and c.status = 'pending' order by c.last_activity_at desc, c.id desc limit $2)
+        ) a order by a.last_activity_at desc, a.id desc limit $2
+      ), recent as (
+        select c.tags from conversations c where c.workspace_id = $1 order by c.last_activity_at desc, c.id desc limit $2
+      ), counted as (
+        select t, count(*)::int as n from active, unnest(active.tags) t group by t
+      ), named as (
+        select distinct t from recent, unnest(recent.tags) t
+      )
+      select (select count(*)::int from active) as active_rows,
+        coalesce((select json_agg(json_build_object('tag', x.tag, 'n', x.n) order by x.n desc, x.tag) from (
+          select coalesce(counted.t, named.t) as tag, coalesce(counted.n, 0) as n
+          from counted full join named on named.t = counted.t
+          order by n desc, tag limit $3
+        ) x), '[]') as items`,
+    values: [ws, scan, MAX_TAGS],
+  };
+}
+
+/** The tag list is a navigation aid: the most used tags, not every tag ever typed. */
+export const MAX_TAGS = 200;
+
 export const viewsRepository = {
+  async tagCounts(tx: Queryable, ws: string, scan: number): Promise<{ items: TagCountsRow[]; scanned: number }> {
+    const q = tagCountsQuery(ws, scan);
+    const { rows } = await tx.query<{ items: TagCountsRow[]; active_rows: number }>(q.text, q.values);
+    return { items: rows[0].items, scanned: rows[0].active_rows };
+  },
+
   async counts(tx: Queryable, ws: string, userId: string | null, cap: number): Promise<CountsRow> {
     const q = countsQuery(ws, userId, cap);
     const { rows } = await tx.query<CountsRow>(q.text, q.values);

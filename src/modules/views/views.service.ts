@@ -1,23 +1,24 @@
 import { withWorkspace } from '../../db/tenancy.js';
 import type { WorkspaceDeps } from '../context.js';
-import type { ConversationCounts } from './views.schemas.js';
+import type { ConversationCounts, TagList } from './views.schemas.js';
 import { viewsRepository as repo } from './views.repository.js';
 
 /** Counts stop at this many: "10,000+" is as useful to an agent as the exact figure, and stays fast. */
 export const COUNT_CAP = 10_000;
 
-/** The inbox counts for the caller: Mine, Unassigned, each status, each team. */
+/** The inbox counts for the caller: Mine, Unassigned, each status, each team, priority and tag. */
 export async function conversationCounts(deps: WorkspaceDeps & { userId: string | null }, cap = COUNT_CAP): Promise<ConversationCounts> {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.counts(tx, deps.workspaceId, deps.userId, cap));
+  const { row, tags } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => ({
+    row: await repo.counts(tx, deps.workspaceId, deps.userId, cap),
+    tags: await repo.tagCounts(tx, deps.workspaceId, cap + 1),
+  }));
   const cappedKeys: string[] = [];
   const clamp = (key: string, n: number) => {
     if (n <= cap) return n;
     cappedKeys.push(key);
     return cap;
   };
-  const byTeam: Record<string, number> = {};
-  for (const t of row.by_team) byTeam[t.team_id] = clamp(`byTeam.${t.team_id}`, t.n);
-  return {
+  const statuses = {
     mine: clamp('mine', row.mine),
     unassigned: clamp('unassigned', row.unassigned),
     open: clamp('open', row.open),
@@ -25,9 +26,27 @@ export async function conversationCounts(deps: WorkspaceDeps & { userId: string 
     snoozed: clamp('snoozed', row.snoozed),
     resolved: clamp('resolved', row.resolved),
     closed: clamp('closed', row.closed),
+  };
+  const byTeam: Record<string, number> = {};
+  for (const t of row.by_team) byTeam[t.team_id] = clamp(`byTeam.${t.team_id}`, t.n);
+  const byPriority: Record<string, number> = {};
+  for (const [p, n] of Object.entries(row.by_priority)) byPriority[p] = clamp(`byPriority.${p}`, n);
+  const byTag: Record<string, number> = {};
+  for (const t of tags.items) byTag[t.tag] = Math.min(t.n, cap);
+  if (tags.scanned > cap) cappedKeys.push('byTag');
+  return {
+    ...statuses,
     byTeam,
+    byPriority,
+    byTag,
     cap,
     capped: cappedKeys.length > 0,
     cappedKeys,
   };
+}
+
+/** GET /tags: the tag views' list, from the server (every agent sees the same tags). */
+export async function listTags(deps: WorkspaceDeps, cap = COUNT_CAP): Promise<TagList> {
+  const tags = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.tagCounts(tx, deps.workspaceId, cap + 1));
+  return { items: tags.items.map((t) => ({ tag: t.tag, count: Math.min(t.n, cap) })), cap, capped: tags.scanned > cap };
 }

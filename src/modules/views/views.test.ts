@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
 import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
-import { countsQuery } from './views.repository.js';
-import { conversationCounts } from './views.service.js';
+import { countsQuery, tagCountsQuery } from './views.repository.js';
+import { conversationCounts, listTags } from './views.service.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -33,10 +33,50 @@ describe('inbox counts', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       mine: 1, unassigned: 0, open: 2, pending: 1, snoozed: 1, resolved: 1, closed: 0,
-      byTeam: { [team.id]: 1 }, cap: 10000, capped: false, cappedKeys: [],
+      byTeam: { [team.id]: 1 }, byPriority: { urgent: 0, high: 0, normal: 3, low: 0 }, byTag: {}, cap: 10000, capped: false, cappedKeys: [],
     });
     // A token has no "mine".
     expect((await api.get('/conversations/counts')).json()).toMatchObject({ mine: 0, open: 2 });
+  });
+
+  it('counts the priority and tag views (open and pending), and lists the tags in use from the server', async () => {
+    const own = await createTestWorkspace(rapport);
+    const o = client(rapport, own.token, own.workspaceId);
+    const make = async (patch: Record<string, unknown>) => {
+      const c = (await o.post('/conversations', { customer: { email: `p${Math.random()}@example.test` }, message: { body: 'x' } })).json();
+      expect((await o.patch(`/conversations/${c.id}`, patch)).statusCode).toBe(200);
+    };
+    await make({ priority: 'urgent', tags: ['vip', 'refund'] });
+    await make({ priority: 'urgent', status: 'pending', tags: ['vip'] });
+    await make({ priority: 'urgent', status: 'resolved', tags: ['vip', 'archived-only'] });
+    await make({ priority: 'low' });
+    // Another workspace's tags and conversations never count here.
+    const other = await createTestWorkspace(rapport);
+    const x = client(rapport, other.token, other.workspaceId);
+    const theirs = (await x.post('/conversations', { customer: { email: 'them@example.test' }, tags: ['vip', 'secret-project'], message: { body: 'x' } })).json();
+    expect(theirs.tags).toEqual(['secret-project', 'vip']);
+
+    const counts = (await o.get('/conversations/counts')).json();
+    expect(counts.byPriority).toEqual({ urgent: 2, high: 0, normal: 0, low: 1 });
+    expect(counts.byTag).toEqual({ vip: 2, refund: 1, 'archived-only': 0 });
+    const tags = await o.get('/tags');
+    expect(tags.statusCode).toBe(200);
+    expect(tags.json()).toEqual({
+      items: [{ tag: 'vip', count: 2 }, { tag: 'refund', count: 1 }, { tag: 'archived-only', count: 0 }], cap: 10000, capped: false,
+    });
+    expect((await x.get('/tags')).json().items).toEqual([{ tag: 'secret-project', count: 1 }, { tag: 'vip', count: 1 }]);
+    // A token of one workspace cannot read another's tags (404, like a missing workspace).
+    expect((await client(rapport, own.token, other.workspaceId).get('/tags')).statusCode).toBe(404);
+  });
+
+  it('says when the tag counts are lower bounds (more open conversations than it reads)', async () => {
+    const own = await createTestWorkspace(rapport);
+    const o = client(rapport, own.token, own.workspaceId);
+    for (let i = 0; i < 4; i++) await o.post('/conversations', { customer: { email: `t${i}@example.test` }, tags: ['bulk'], message: { body: 'x' } });
+    const deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: own.workspaceId, actor: { type: 'system' as const, id: null } };
+    expect(await listTags(deps, 3)).toEqual({ items: [{ tag: 'bulk', count: 3 }], cap: 3, capped: true });
+    expect(await listTags(deps, 4)).toEqual({ items: [{ tag: 'bulk', count: 4 }], cap: 4, capped: false });
+    expect((await conversationCounts({ ...deps, userId: null }, 3)).cappedKeys).toContain('byTag');
   });
 
   it('stops counting at the cap and says which counts reached it', async () => {
@@ -45,7 +85,7 @@ describe('inbox counts', () => {
     for (let i = 0; i < 4; i++) await otherApi.post('/conversations', { customer: { email: `k${i}@example.test` }, message: { body: 'x' } });
     const deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: other.workspaceId, actor: { type: 'system' as const, id: null }, userId: null };
     const counts = await conversationCounts(deps, 3);
-    expect(counts).toMatchObject({ open: 3, unassigned: 3, pending: 0, capped: true, cappedKeys: ['unassigned', 'open'] });
+    expect(counts).toMatchObject({ open: 3, unassigned: 3, pending: 0, capped: true, cappedKeys: ['unassigned', 'open', 'byPriority.normal', 'byTag'] });
     expect((await conversationCounts(deps, 4)).capped).toBe(false);
   });
 
@@ -57,8 +97,8 @@ describe('inbox counts', () => {
       const { rows } = await tx.query<{ id: string }>('insert into customers (workspace_id, name) values ($1, $2) returning id', [big.workspaceId, 'Many']);
       // 30,000 conversations spread over statuses, assignees and the team.
       await tx.query(
-        `insert into conversations (workspace_id, number, inbox_id, customer_id, status, snoozed_until, assignee_id, team_id, created_at, updated_at, last_activity_at)
-         select $1, 100000 + i, $2, $3, s, case when s = 'snoozed' then now() + interval '1 day' end,
+        `insert into conversations (workspace_id, number, inbox_id, customer_id, status, priority, snoozed_until, assignee_id, team_id, created_at, updated_at, last_activity_at)
+         select $1, 100000 + i, $2, $3, s, (array['low', 'normal', 'high', 'urgent'])[1 + i % 4], case when s = 'snoozed' then now() + interval '1 day' end,
            case when i % 3 = 0 then $4::uuid end, case when i % 5 = 0 then $5::uuid end, now(), now(), now() - i * interval '1 second'
          from generate_series(1, 30000) i, lateral (select (array['open', 'pending', 'snoozed', 'resolved', 'closed'])[1 + i % 5] as s) st`,
         [big.workspaceId, big.inboxId, rows[0].id, agentId, team.id],
@@ -71,13 +111,23 @@ describe('inbox counts', () => {
     );
     // Under row-level security the heap is visited (no index-only scans), but never the whole table.
     expect(plan).not.toMatch(/Seq Scan on conversations/);
-    for (const index of ['conversations_assignee_activity_idx', 'conversations_status_activity_idx', 'conversations_team_activity_idx']) expect(plan).toContain(index);
+    for (const index of ['conversations_assignee_activity_idx', 'conversations_status_activity_idx', 'conversations_team_activity_idx', 'conversations_priority_activity_idx']) expect(plan).toContain(index);
+    const t = tagCountsQuery(big.workspaceId, 10_001);
+    const tagPlan = await withWorkspace(rapport.pool, big.workspaceId, async (tx) =>
+      (await tx.query<{ 'QUERY PLAN': string }>(`explain ${t.text}`, t.values)).rows.map((r) => r['QUERY PLAN']).join('\n'),
+    );
+    expect(tagPlan).not.toMatch(/Seq Scan on conversations/);
+    expect(tagPlan).toContain('conversations_status_activity_idx');
+    expect(tagPlan).toContain('conversations_activity_idx');
 
     const t0 = performance.now();
     const counts = await conversationCounts({ pool: rapport.pool, clock: rapport.server.clock, workspaceId: big.workspaceId, actor: { type: 'system', id: null }, userId: agentId });
     const ms = performance.now() - t0;
-    expect(counts).toMatchObject({ open: 6000, pending: 6000, snoozed: 6000, resolved: 6000, closed: 6000, mine: 2000, unassigned: 4000, capped: false });
+    expect(counts).toMatchObject({ open: 6000, pending: 6000, snoozed: 6000, resolved: 6000, closed: 6000, mine: 2000, unassigned: 4000 });
     expect(counts.byTeam[team.id]).toBe(6000);
+    expect(counts.byPriority).toEqual({ urgent: 3000, high: 3000, normal: 3000, low: 3000 });
+    // 12,000 open or pending conversations: the tag counts read the first 10,000 and say so.
+    expect(counts.cappedKeys).toEqual(['byTag']);
     expect(ms).toBeLessThan(2000);
   });
 });

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { Conversation, ConversationFilters, Counts, Message, Page, TimelineEvent } from './types.js';
+import type { Conversation, ConversationFilters, Counts, Message, Page, TagCount, TimelineEvent } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/conversations`;
 
@@ -37,6 +37,15 @@ export const conversationCountsQuery = (ws: string) =>
 /** GET /conversations/counts; null when the server has no counts endpoint. */
 export function useConversationCounts(ws: string) {
   return useQuery(conversationCountsQuery(ws));
+}
+
+/** GET /tags: tags in use, most used first, with their open and pending counts (the tag views). */
+export function useTags(ws: string) {
+  return useQuery({
+    queryKey: keys.tags(ws),
+    queryFn: async ({ signal }) => (await api<{ items: TagCount[] }>(`/workspaces/${ws}/tags`, { signal })).items,
+    staleTime: 30_000,
+  });
 }
 
 /** GET /conversations/:id */
@@ -89,11 +98,12 @@ export function useUpdateConversation(ws: string, id: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (patch: ConversationPatch) => api<Conversation>(`${base(ws)}/${id}`, { method: 'PATCH', body: patch }),
-    onSuccess: (conversation) => {
+    onSuccess: (conversation, patch) => {
       qc.setQueryData(keys.conversations.detail(ws, id), conversation);
       void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
       void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
       void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, id) });
+      if (patch.tags) void qc.invalidateQueries({ queryKey: keys.tags(ws) });
     },
   });
 }

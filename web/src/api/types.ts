@@ -69,6 +69,8 @@ export interface Counts {
   resolved: number;
   closed?: number;
   byTeam: Record<string, number>;
+  byPriority?: Record<string, number>;
+  byTag?: Record<string, number>;
   /** Counting stops at `cap`: a count there means "cap or more" (a million-row inbox stays fast). */
   cap?: number;
   capped?: boolean;

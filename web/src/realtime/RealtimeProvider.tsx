@@ -33,6 +33,7 @@ const RealtimeContext = createContext<RealtimeContextValue | null>(null);
 export function invalidateFor(qc: QueryClient, ws: string, event: Pick<RealtimeEvent, 'type' | 'conversationId'>): void {
   void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
   void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
+  if (event.type === 'conversation.tags_changed' || event.type === 'conversation.created') void qc.invalidateQueries({ queryKey: keys.tags(ws) });
   if (event.conversationId) {
     void qc.invalidateQueries({ queryKey: keys.conversations.detail(ws, event.conversationId), exact: true });
     void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, event.conversationId) });

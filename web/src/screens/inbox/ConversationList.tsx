@@ -6,7 +6,6 @@ import { useUsers } from '../../api/workspace.js';
 import { Empty, ErrorState, Loading } from '../../components/States.js';
 import { since } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
-import { rememberTags } from './ViewsNav.js';
 
 interface Props {
   query: UseInfiniteQueryResult<InfiniteData<Page<Conversation>, unknown>>;
@@ -35,10 +34,6 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
   useEffect(() => {
     if (last && last.index >= rows.length - 5 && query.hasNextPage && !query.isFetchingNextPage) void query.fetchNextPage();
   }, [last?.index, rows.length, query.hasNextPage, query.isFetchingNextPage]); // eslint-disable-line react-hooks/exhaustive-deps
-
-  useEffect(() => {
-    rememberTags([...new Set(rows.slice(0, 100).flatMap((r) => r.tags))]);
-  }, [rows]);
 
   useEffect(() => {
     const i = rows.findIndex((r) => r.id === selectedId);

@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { useTags } from '../../api/conversations.js';
 import type { Counts, Team } from '../../api/types.js';
 import { inboxPath, navigate } from '../../lib/router.js';
 import { useWorkspace } from '../../lib/workspace.js';
@@ -11,32 +12,12 @@ interface Props {
   search: URLSearchParams;
 }
 
-const KNOWN_TAGS_KEY = 'rapport.tags';
-
-/** Tags the agent has met (conversations carry them; there is no tag list endpoint). */
-export function rememberTags(tags: string[]): void {
-  try {
-    const known = new Set<string>(JSON.parse(localStorage.getItem(KNOWN_TAGS_KEY) ?? '[]'));
-    const before = known.size;
-    tags.forEach((t) => known.add(t));
-    if (known.size !== before) localStorage.setItem(KNOWN_TAGS_KEY, JSON.stringify([...known].slice(-30)));
-  } catch {
-    // storage may be unavailable (private mode): tag views are then reached from a conversation's tags
-  }
-}
-
-function knownTags(): string[] {
-  try {
-    return (JSON.parse(localStorage.getItem(KNOWN_TAGS_KEY) ?? '[]') as string[]).filter((t) => typeof t === 'string').sort();
-  } catch {
-    return [];
-  }
-}
-
+/** The views, by section. Tags come from the server (GET /tags): every agent sees the same list. */
 function useSections(teams: Team[] | undefined, view: string) {
-  const { canWrite } = useWorkspace();
+  const { ws, canWrite } = useWorkspace();
+  const tagList = useTags(ws);
   return useMemo(() => {
-    const tags = knownTags();
+    const tags = (tagList.data ?? []).map((t) => t.tag);
     if (view.startsWith('tag:') && !tags.includes(view.slice(4))) tags.push(view.slice(4));
     return [
       { title: 'Inbox', views: canWrite ? ['mine', 'unassigned', 'open'] : ['open'] },
@@ -45,7 +26,7 @@ function useSections(teams: Team[] | undefined, view: string) {
       { title: 'Priority', views: PRIORITY_VIEWS.map((p) => `priority:${p}`) },
       { title: 'Tags', views: tags.map((t) => `tag:${t}`) },
     ].filter((s) => s.views.length > 0);
-  }, [teams, view, canWrite]);
+  }, [teams, view, canWrite, tagList.data]);
 }
 
 export function ViewsNav({ view, counts, teams, search }: Props) {

@@ -12,8 +12,9 @@ const ACTIVE: Status[] = ['open', 'pending'];
 export function viewFilters(view: string): Omit<ConversationFilters, 'q' | 'sort'> {
   const [kind, arg] = splitView(view);
   switch (kind) {
-    // Mine, Unassigned and the team views are open conversations: the same definitions the
-    // server counts with (GET conversations/counts), so a view's count matches its list.
+    // Mine, Unassigned and the team views are open conversations, priority and tag views open and
+    // pending ones: the same definitions the server counts with (GET conversations/counts), so a
+    // view's count matches its list.
     case 'mine':
       return { assignee: 'me', status: ['open'] };
     case 'unassigned':
@@ -23,7 +24,7 @@ export function viewFilters(view: string): Omit<ConversationFilters, 'q' | 'sort
     case 'priority':
       return { priority: arg as Priority, status: ACTIVE };
     case 'tag':
-      return { tag: arg };
+      return { tag: arg, status: ACTIVE };
     case 'all':
       return {};
     default:
@@ -62,6 +63,8 @@ export function viewCount(view: string, counts: Counts | null | undefined): numb
   if (!counts) return undefined;
   const [kind, arg] = splitView(view);
   if (kind === 'team') return counts.byTeam?.[arg];
+  if (kind === 'priority') return counts.byPriority?.[arg];
+  if (kind === 'tag') return counts.byTag ? counts.byTag[arg] ?? 0 : undefined;
   if (kind === 'mine' || kind === 'unassigned' || kind === 'open' || kind === 'pending' || kind === 'snoozed' || kind === 'resolved') return counts[kind];
   return undefined;
 }

@@ -98,7 +98,7 @@ describe('email in the agent app', () => {
     expect(dialogs).toEqual([]);
   });
 
-  it('an agent replies by email with a Cc from the composer; the mail leaves with the Cc', async () => {
+  it('an agent replies by email with a Cc and two attachments from the composer; the mail leaves with both', async () => {
     const id = await deliver({ from: 'Dora <dora@customer.test>', to: 'support@shop.test', subject: 'Invoice copy for accounting', text: 'Please send the invoice.' });
     const { page, pageErrors } = await signedIn();
     await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/open/c/${id}`);
@@ -112,12 +112,22 @@ describe('email in the agent app', () => {
     expect(await page.locator('.composer .inline-error').textContent()).toMatch(/not a plain email address/);
 
     await page.getByLabel('Cc').fill('Accounting@Partner.test, eve@partner.test');
+    await page.getByLabel('Attach files').setInputFiles([
+      { name: 'invoice-0042.txt', mimeType: 'text/plain', buffer: Buffer.from('Invoice 0042: 19.99 EUR') },
+      { name: 'stamp.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+    ]);
+    expect(await page.getByLabel('Files to attach').locator('li').allTextContents()).toEqual(['invoice-0042.txt (23 B)', 'stamp.png (8 B)']);
     await page.getByRole('button', { name: 'Send reply' }).click();
     await page.waitForSelector('.message-outbound:has-text("with a copy to accounting")');
     expect(await page.getByLabel('Cc').inputValue()).toBe('');
     const mail = await eventually(async () => sink.received.find((r) => r.raw.includes('with a copy to accounting')), 15_000);
     expect(mail.to.sort()).toEqual(['accounting@partner.test', 'dora@customer.test', 'eve@partner.test']);
     expect(mail.raw).toMatch(/^Cc: accounting@partner\.test, eve@partner\.test/m);
+    // Both files were uploaded and went out as attachments of that reply.
+    expect(mail.raw).toMatch(/Content-Disposition: attachment; filename="?invoice-0042\.txt"?/);
+    expect(mail.raw).toMatch(/Content-Disposition: attachment; filename="?stamp\.png"?/);
+    expect(mail.raw).toContain(Buffer.from('Invoice 0042: 19.99 EUR').toString('base64'));
+    expect(await page.getByLabel('Files to attach').count()).toBe(0);
     // The sent reply shows its Cc in the thread.
     const out = page.locator('.message-outbound');
     await expect.poll(() => out.locator('.email-headers div:has(dt:text-is("Cc")) dd').textContent()).toBe('accounting@partner.test, eve@partner.test');

@@ -26,4 +26,9 @@ export const inboxesRepository = {
     const { rows } = await tx.query<InboxRow>('select id, name, channel, settings, created_at from inboxes where workspace_id = $1 order by created_at, id', [ws]);
     return rows;
   },
+
+  async update(tx: Queryable, ws: string, id: string, i: { name: string; settings: Record<string, unknown> }): Promise<boolean> {
+    const { rowCount } = await tx.query('update inboxes set name = $3, settings = $4 where workspace_id = $1 and id = $2', [ws, id, i.name, JSON.stringify(i.settings)]);
+    return (rowCount ?? 0) > 0;
+  },
 };

@@ -1,7 +1,7 @@
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
-import { CreateInboxBody, Inbox, InboxList } from './inboxes.schemas.js';
-import { createInbox, getInbox, listInboxes } from './inboxes.service.js';
+import { CreateInboxBody, Inbox, InboxList, UpdateInboxBody } from './inboxes.schemas.js';
+import { createInbox, getInbox, listInboxes, updateInbox } from './inboxes.service.js';
 
 const tags = ['inboxes'];
 
@@ -14,4 +14,8 @@ export function inboxRoutes(app: App, server: ServerDeps): void {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Create an inbox (admin)', params: WorkspaceParams, body: CreateInboxBody, response: { 201: Inbox, ...errorResponses(401, 403, 404, 422) } },
   }, async (request, reply) => reply.code(201).send(await createInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.body)));
+  app.patch('/inboxes/:id', {
+    config: { minRole: 'admin' },
+    schema: { tags, summary: 'Rename an inbox or replace its settings (admin)', params: WorkspaceItemParams, body: UpdateInboxBody, response: { 200: Inbox, ...errorResponses(401, 403, 404, 409, 422) } },
+  }, async (request) => updateInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.params.id, request.body));
 }

@@ -30,3 +30,20 @@ export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry
   if (!row) throw inboxErrors.notFound();
   return view(row, deps.channels);
 }
+
+/**
+ * Renames an inbox or replaces its settings (admin). New settings go through the channel's own
+ * validation and its save hook, in the same transaction, like a new inbox's; the channel kind is fixed.
+ */
+export async function updateInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, id: string, input: { name?: string; settings?: Record<string, unknown> }) {
+  const ws = deps.workspaceId;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    const current = await repo.find(tx, ws, id);
+    if (!current) throw inboxErrors.notFound();
+    const adapter = deps.channels.get(current.channel);
+    const settings = input.settings !== undefined ? await adapter.validateSettings(input.settings) : current.settings;
+    await repo.update(tx, ws, id, { name: input.name?.trim() || current.name, settings });
+    if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings });
+    return view((await repo.find(tx, ws, id))!, deps.channels);
+  });
+}

@@ -29,4 +29,23 @@ export const teamsRepository = {
     );
     return rows;
   },
+
+  async rename(tx: Queryable, ws: string, id: string, name: string): Promise<'ok' | 'missing' | 'taken'> {
+    const { rows } = await tx.query<{ id: string }>(
+      `update teams set name = $3 where workspace_id = $1 and id = $2
+         and not exists (select 1 from teams o where o.workspace_id = $1 and lower(o.name) = lower($3) and o.id <> $2)
+       returning id`,
+      [ws, id, name],
+    );
+    if (rows[0]) return 'ok';
+    return (await tx.query('select 1 from teams where workspace_id = $1 and id = $2', [ws, id])).rowCount ? 'taken' : 'missing';
+  },
+
+  async exists(tx: Queryable, ws: string, id: string): Promise<boolean> {
+    return ((await tx.query('select 1 from teams where workspace_id = $1 and id = $2', [ws, id])).rowCount ?? 0) > 0;
+  },
+
+  async removeMembers(tx: Queryable, ws: string, teamId: string, userIds: string[]): Promise<void> {
+    await tx.query('delete from team_members where workspace_id = $1 and team_id = $2 and user_id = any($3::uuid[])', [ws, teamId, userIds]);
+  },
 };

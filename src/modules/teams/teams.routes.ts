@@ -1,10 +1,15 @@
 import { Type } from 'typebox';
-import { Strict, Timestamp, Uuid, WorkspaceParams, errorResponses } from '../../http/schemas.js';
+import { Strict, Timestamp, Uuid, WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
-import { createTeam, listTeams } from './teams.service.js';
+import { createTeam, listTeams, updateTeam } from './teams.service.js';
 
 const tags = ['teams'];
 const Team = Type.Object({ id: Uuid, name: Type.String(), memberIds: Type.Array(Uuid), createdAt: Timestamp });
+const UpdateTeamBody = Strict({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  addMemberIds: Type.Optional(Type.Array(Uuid, { maxItems: 500 })),
+  removeMemberIds: Type.Optional(Type.Array(Uuid, { maxItems: 500 })),
+}, { minProperties: 1 });
 const CreateTeamBody = Strict({ name: Type.String({ minLength: 1, maxLength: 100 }), memberIds: Type.Optional(Type.Array(Uuid, { maxItems: 500 })) });
 
 export function teamRoutes(app: App, server: ServerDeps): void {
@@ -14,4 +19,8 @@ export function teamRoutes(app: App, server: ServerDeps): void {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Create a team (admin)', params: WorkspaceParams, body: CreateTeamBody, response: { 201: Team, ...errorResponses(401, 403, 404, 409, 422) } },
   }, async (request, reply) => reply.code(201).send(await createTeam(workspaceDeps(server, request), request.body)));
+  app.patch('/teams/:id', {
+    config: { minRole: 'admin' },
+    schema: { tags, summary: 'Rename a team, add or remove members (admin)', params: WorkspaceItemParams, body: UpdateTeamBody, response: { 200: Team, ...errorResponses(401, 403, 404, 409, 422) } },
+  }, async (request) => updateTeam(workspaceDeps(server, request), request.params.id, request.body));
 }

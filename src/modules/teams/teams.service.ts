@@ -6,6 +6,7 @@ import { teamsRepository as repo } from './teams.repository.js';
 export const teamErrors = {
   nameTaken: defineError('teams.name_taken', 409, 'A team with that name exists'),
   memberNotFound: defineError('teams.member_not_found', 422, 'Every team member must belong to this workspace'),
+  notFound: defineError('teams.not_found', 404, 'No such team'),
 };
 
 const view = (t: { id: string; name: string; created_at: Date; member_ids: string[] }) => ({ id: t.id, name: t.name, memberIds: t.member_ids, createdAt: t.created_at.toISOString() });
@@ -22,4 +23,26 @@ export async function createTeam(deps: WorkspaceDeps, input: { name: string; mem
 
 export async function listTeams(deps: WorkspaceDeps) {
   return { items: (await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId))).map(view) };
+}
+
+/** Renames a team and adds or removes members (admin); only members of this workspace can be added. */
+export async function updateTeam(deps: WorkspaceDeps, id: string, input: { name?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) {
+  const ws = deps.workspaceId;
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    if (input.name !== undefined) {
+      const renamed = await repo.rename(tx, ws, id, input.name.trim());
+      if (renamed === 'missing') throw teamErrors.notFound();
+      if (renamed === 'taken') throw teamErrors.nameTaken();
+    } else if (!(await repo.exists(tx, ws, id))) {
+      throw teamErrors.notFound();
+    }
+    const add = [...new Set(input.addMemberIds ?? [])];
+    if (add.length) {
+      const known = new Set((await repo.list(tx, ws)).find((t) => t.id === id)!.member_ids);
+      const fresh = add.filter((u) => !known.has(u));
+      if (fresh.length && (await repo.addMembers(tx, ws, id, fresh)) !== fresh.length) throw teamErrors.memberNotFound();
+    }
+    if (input.removeMemberIds?.length) await repo.removeMembers(tx, ws, id, input.removeMemberIds);
+    return view((await repo.list(tx, ws)).find((t) => t.id === id)!);
+  });
 }

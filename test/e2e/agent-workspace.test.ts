@@ -170,6 +170,29 @@ describe('the agent workspace in a browser', () => {
     expect(check.statusCode).toBe(200);
   });
 
+  it('an admin renames a team and changes its members, and renames an inbox', async () => {
+    const team = (await api.post('/teams', { name: 'Night shift' })).json();
+    const sam = (await api.get('/users')).json().items.find((u: { email: string }) => u.email === agent.email);
+    const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Teams' }).click();
+    await page.getByRole('button', { name: 'Edit team Night shift' }).click();
+    const form = page.getByRole('form', { name: 'Edit team Night shift' });
+    await form.getByLabel('New team name').fill('Night owls');
+    await form.locator(`input[type=checkbox][value="${sam.id}"]`).check();
+    await form.getByRole('button', { name: 'Save team' }).click();
+    await page.locator('.plain-list strong:text-is("Night owls")').waitFor();
+    expect((await api.get('/teams')).json().items.find((t: { id: string }) => t.id === team.id)).toMatchObject({ name: 'Night owls', memberIds: [sam.id] });
+
+    const inbox = (await api.get('/inboxes')).json().items[0];
+    await page.getByRole('link', { name: 'Inboxes' }).click();
+    await page.getByRole('button', { name: `Rename inbox ${inbox.name}` }).click();
+    await page.getByLabel('New inbox name').fill('Front desk');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('cell', { name: /Front desk/ }).waitFor();
+    expect((await api.get(`/inboxes/${inbox.id}`)).json().name).toBe('Front desk');
+  });
+
   it('an admin invites a new agent, who accepts the link, chooses a password and signs in', async () => {
     const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });
     await page.getByRole('link', { name: 'Settings' }).click();

@@ -111,6 +111,25 @@ export function useCreateInbox(ws: string) {
   });
 }
 
+/** PATCH /inboxes/:id (admin): rename, or replace the settings. */
+export function useUpdateInbox(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...input }: { id: string; name?: string; settings?: Record<string, unknown> }) => api<Inbox>(`${w(ws)}/inboxes/${id}`, { method: 'PATCH', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.inboxes(ws) }),
+  });
+}
+
+/** PATCH /teams/:id (admin): rename, add and remove members. */
+export function useUpdateTeam(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...input }: { id: string; name?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) =>
+      api<Team>(`${w(ws)}/teams/${id}`, { method: 'PATCH', body: input }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.teams(ws) }),
+  });
+}
+
 /** GET /tokens (admin) */
 export function useTokens(ws: string) {
   return useQuery({ queryKey: keys.tokens(ws), queryFn: ({ signal }) => api<{ items: TokenInfo[] }>(`${w(ws)}/tokens`, { signal }), select: (d) => d.items });

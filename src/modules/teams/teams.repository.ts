@@ -31,13 +31,21 @@ export const teamsRepository = {
   },
 
   async rename(tx: Queryable, ws: string, id: string, name: string): Promise<'ok' | 'missing' | 'taken'> {
-    const { rows } = await tx.query<{ id: string }>(
-      `update teams set name = $3 where workspace_id = $1 and id = $2
-         and not exists (select 1 from teams o where o.workspace_id = $1 and lower(o.name) = lower($3) and o.id <> $2)
-       returning id`,
-      [ws, id, name],
-    );
-    if (rows[0]) return 'ok';
+    let renamed: boolean;
+    try {
+      const { rows } = await tx.query<{ id: string }>(
+        `update teams set name = $3 where workspace_id = $1 and id = $2
+           and not exists (select 1 from teams o where o.workspace_id = $1 and lower(o.name) = lower($3) and o.id <> $2)
+         returning id`,
+        [ws, id, name],
+      );
+      renamed = rows.length > 0;
+    } catch (error) {
+      // Two renames to the same name at once: the unique index decides (the caller rolls back).
+      if ((error as { code?: string }).code === '23505') return 'taken';
+      throw error;
+    }
+    if (renamed) return 'ok';
     return (await tx.query('select 1 from teams where workspace_id = $1 and id = $2', [ws, id])).rowCount ? 'taken' : 'missing';
   },
 

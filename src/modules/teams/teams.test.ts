@@ -31,6 +31,15 @@ describe('editing a team', () => {
     expect((await admin.patch(`/teams/${team.id}`, {})).statusCode).toBe(422);
   });
 
+  it('two renames to the same name at once: one wins, the other is a 409, never a 500', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [x, y] = [(await admin.post('/teams', { name: `Race x${round}` })).json(), (await admin.post('/teams', { name: `Race y${round}` })).json()];
+      const answers = await Promise.all([x, y].map((t) => admin.patch(`/teams/${t.id}`, { name: `Race winner ${round}` })));
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+      expect(answers.find((a) => a.statusCode === 409)!.json().code).toBe('teams.name_taken');
+    }
+  });
+
   it('is for admins only, and another workspace’s team answers 404', async () => {
     const team = (await admin.post('/teams', { name: 'Support' })).json();
     const agent = client(rapport, await tokenFor(rapport, ws, 'agent'), ws.workspaceId);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient } from './db.js';
-import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from './helpers.js';
+import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace, startWithWorkspace } from './helpers.js';
 
 /** Bad input gets a clear, coded problem+json answer, and never a stack trace (SECURITY A1, L6). */
 let rapport: TestServer;
@@ -8,9 +8,7 @@ let ws: TestWorkspace;
 let api: ReturnType<typeof client>;
 
 beforeAll(async () => {
-  rapport = await startTestServer();
-  ws = await createTestWorkspace(rapport);
-  api = client(rapport, ws.token, ws.workspaceId);
+  ({ rapport, ws, api } = await startWithWorkspace());
   await api.post('/conversations', { customer: { email: 'c@example.test' }, subject: 'real', message: { body: 'real body' } });
 });
 afterAll(async () => rapport?.stop());

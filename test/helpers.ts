@@ -51,6 +51,13 @@ export async function createTestWorkspace(rapport: Rapport, slug = `ws-${process
   return { workspaceId, inboxId, owner: { id: ownerId, email, password }, token };
 }
 
+/** The usual start of a test file: a server on its own database, one workspace, its admin API client. */
+export async function startWithWorkspace(opts: Parameters<typeof startTestServer>[0] = {}) {
+  const rapport = await startTestServer(opts);
+  const ws = await createTestWorkspace(rapport);
+  return { rapport, ws, api: client(rapport, ws.token, ws.workspaceId) };
+}
+
 /** Adds a member with a password and returns their id and credentials. */
 export async function addTestMember(rapport: Rapport, ws: TestWorkspace, role: Role, name: string = role) {
   const email = `${name}-${++counter}-${ws.workspaceId.slice(0, 8)}@example.test`;

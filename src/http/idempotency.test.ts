@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createTestWorkspace, startTestServer, type TestServer, type TestWorkspace } from '../../test/helpers.js';
+import { client, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
 import { withSystem } from '../db/tenancy.js';
 import { purgeIdempotencyKeys } from './idempotency.js';
 
@@ -7,11 +7,7 @@ let rapport: TestServer;
 let ws: TestWorkspace;
 let api: ReturnType<typeof client>;
 
-beforeAll(async () => {
-  rapport = await startTestServer();
-  ws = await createTestWorkspace(rapport);
-  api = client(rapport, ws.token, ws.workspaceId);
-});
+beforeAll(async () => ({ rapport, ws, api } = await startWithWorkspace()));
 afterAll(async () => rapport?.stop());
 
 const conversation = (email: string) => ({ customer: { email }, subject: 'idempotent', message: { body: 'hello' } });

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createTestWorkspace, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { client, createTestWorkspace, tokenFor, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
 let admin: ReturnType<typeof client>;
 
-beforeAll(async () => {
-  rapport = await startTestServer();
-  ws = await createTestWorkspace(rapport);
-  admin = client(rapport, ws.token, ws.workspaceId);
-});
+beforeAll(async () => ({ rapport, ws, api: admin } = await startWithWorkspace()));
 afterAll(async () => rapport?.stop());
 
 describe('editing an inbox', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
-import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
 import { countsQuery, tagCountsQuery } from './views.repository.js';
 import { conversationCounts, listTags } from './views.service.js';
 
@@ -8,11 +8,7 @@ let rapport: TestServer;
 let ws: TestWorkspace;
 let api: ReturnType<typeof client>;
 
-beforeAll(async () => {
-  rapport = await startTestServer();
-  ws = await createTestWorkspace(rapport);
-  api = client(rapport, ws.token, ws.workspaceId);
-});
+beforeAll(async () => ({ rapport, ws, api } = await startWithWorkspace()));
 afterAll(async () => rapport?.stop());
 
 const open = async () => (await api.post('/conversations', { customer: { email: `c${Math.random()}@example.test` }, message: { body: 'x' } })).json();

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
 let api: ReturnType<typeof client>;
 
-beforeAll(async () => {
-  rapport = await startTestServer();
-  ws = await createTestWorkspace(rapport);
-  api = client(rapport, ws.token, ws.workspaceId);
-});
+beforeAll(async () => ({ rapport, ws, api } = await startWithWorkspace()));
 afterAll(async () => rapport?.stop());
 
 describe('people', () => {

@@ -98,6 +98,8 @@ function EmailHeaders({ email }: { email: EmailMetadata }) {
   const cc = formatAddresses(email.cc);
   const replyTo = formatAddresses(email.replyTo);
   const forwardedBy = formatAddress(email.forwardedBy);
+  const rows: [string, string | null | undefined][] = [['From', from], ['To', to], ['Cc', cc], ['Reply-To', replyTo], ['Subject', email.subject]];
+  const headerRows = rows.filter((row): row is [string, string] => Boolean(row[1]));
   return (
     <>
       {email.unverified || forwardedBy || email.participant ? (
@@ -112,36 +114,12 @@ function EmailHeaders({ email }: { email: EmailMetadata }) {
         </div>
       ) : null}
       <dl className="email-headers">
-        {from ? (
-          <div>
-            <dt>From</dt>
-            <dd>{from}</dd>
+        {headerRows.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
           </div>
-        ) : null}
-        {to ? (
-          <div>
-            <dt>To</dt>
-            <dd>{to}</dd>
-          </div>
-        ) : null}
-        {cc ? (
-          <div>
-            <dt>Cc</dt>
-            <dd>{cc}</dd>
-          </div>
-        ) : null}
-        {replyTo ? (
-          <div>
-            <dt>Reply-To</dt>
-            <dd>{replyTo}</dd>
-          </div>
-        ) : null}
-        {email.subject ? (
-          <div>
-            <dt>Subject</dt>
-            <dd>{email.subject}</dd>
-          </div>
-        ) : null}
+        ))}
       </dl>
     </>
   );

@@ -28,8 +28,18 @@ const steady: Subscriber = {
   },
 };
 
+// Wants notes only: every other message.created must cost it no job at all.
+const notesOnly: Subscriber = {
+  name: 'test.notes_only',
+  types: ['message.created'],
+  accepts: (event) => event.data.messageType === 'note',
+  async handle(event, ctx) {
+    delivered.push({ subscriber: 'notes_only', event, attempt: ctx.attempt });
+  },
+};
+
 beforeAll(async () => {
-  rapport = await startTestServer({ subscribers: [flaky, steady] });
+  rapport = await startTestServer({ subscribers: [flaky, steady, notesOnly] });
 });
 afterAll(async () => rapport?.stop());
 
@@ -55,6 +65,18 @@ describe('the transactional outbox', () => {
     );
     expect(counts.total).toBeGreaterThanOrEqual(3);
     expect(counts.pending).toBe(0);
+  });
+
+  it('hands a subscriber only the events it accepts (the others never become its jobs)', async () => {
+    const ws = await createTestWorkspace(rapport);
+    const api = client(rapport, ws.token, ws.workspaceId);
+    const created = (await api.post('/conversations', { customer: { email: 'n@example.test' }, message: { body: 'inbound' } })).json();
+    await api.post(`/conversations/${created.id}/messages`, { type: 'reply', body: 'a reply' });
+    const note = (await api.post(`/conversations/${created.id}/messages`, { type: 'note', body: 'a note' })).json();
+    await eventually(async () => delivered.some((d) => d.subscriber === 'notes_only' && d.event.data.messageId === note.id), 20_000);
+    await eventually(async () => delivered.filter((d) => d.subscriber === 'steady' && d.event.conversationId === created.id).length >= 4, 20_000);
+    const mine = delivered.filter((d) => d.subscriber === 'notes_only' && d.event.conversationId === created.id);
+    expect(mine.map((d) => d.event.data.messageType)).toEqual(['note']);
   });
 
   it('writes nothing, not even the event, when the change fails', async () => {

@@ -83,13 +83,13 @@ export class EventDispatcher {
 
   private async dispatchBatch(): Promise<number> {
     return withSystem(this.pool, async (tx) => {
-      const { rows } = await tx.query<{ id: string; type: string }>(
-        `select id, type from events where dispatched_at is null order by id limit ${BATCH} for update skip locked`,
+      const { rows } = await tx.query<{ id: string; type: string; data: Record<string, unknown> }>(
+        `select id, type, data from events where dispatched_at is null order by id limit ${BATCH} for update skip locked`,
       );
       if (rows.length === 0) return 0;
       for (const row of rows) {
         for (const s of this.subscribers) {
-          if (wants(s, row.type)) {
+          if (wants(s, row)) {
             await enqueue(tx, DELIVER_TASK, { eventId: row.id, subscriber: s.name }, { jobKey: `event:${row.id}:${s.name}`, maxAttempts: 25 });
           }
         }

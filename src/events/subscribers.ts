@@ -11,6 +11,12 @@ export interface Subscriber {
   name: string;
   /** Event types it wants; '*' for all. */
   types: readonly string[] | '*';
+  /**
+   * A cheap test on the event's own data, run by the dispatcher before it makes a job, so an event
+   * the subscriber would only look at and ignore costs no job (every reply is a message.created,
+   * and most are not email). It must not read the database; `handle` still checks everything.
+   */
+  accepts?: (event: { type: string; data: Record<string, unknown> }) => boolean;
   handle(event: DomainEvent, ctx: SubscriberContext): Promise<void>;
 }
 
@@ -20,6 +26,6 @@ export interface SubscriberContext {
   attempt: number;
 }
 
-export function wants(subscriber: Subscriber, type: string): boolean {
-  return subscriber.types === '*' || subscriber.types.includes(type);
+export function wants(subscriber: Subscriber, event: { type: string; data: Record<string, unknown> }): boolean {
+  return (subscriber.types === '*' || subscriber.types.includes(event.type)) && (subscriber.accepts?.(event) ?? true);
 }

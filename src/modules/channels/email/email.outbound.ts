@@ -74,6 +74,8 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber {
   return {
     name: 'email.outbound',
     types: ['message.created'],
+    // Only agents' replies can become email; inbound messages and notes never make a job.
+    accepts: (event) => event.data.messageType === 'outbound',
     async handle(event) {
       if (event.data.messageType !== 'outbound' || !event.conversationId) return;
       const ws = event.workspaceId;

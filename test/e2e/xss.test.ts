@@ -133,9 +133,8 @@ describe('hostile content in the agent UI', () => {
     await page.waitForTimeout(300);
     const flags = await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
     expect(flags).toBeUndefined();
-    // The only CSP reports are the email frame's own policy refusing its images (pixels held back).
-    expect(w.cspViolations.some((v) => v.includes('https://tracker.example/open.gif'))).toBe(true);
-    expect(w.cspViolations.every((v) => v.includes('"img-src data: cid:"'))).toBe(true);
+    // The pixel's URL is not even in the frame until the agent asks (so nothing had to be refused).
+    expect(w.cspViolations).toEqual([]);
     expect(w.dialogs).toEqual([]);
     expect(remote).toEqual([]);
     // No element the payloads describe made it into the app's own DOM.
@@ -143,6 +142,8 @@ describe('hostile content in the agent UI', () => {
 
     // "Show images" is the agent's choice, and only then does the email reach out.
     await page.getByRole('button', { name: 'Formatted' }).click();
+    await expect.poll(() => inner.locator('img[data-blocked-src^="https://tracker.example/"]').count()).toBe(1);
+    expect(remote).toEqual([]);
     await page.getByRole('button', { name: 'Show images' }).click();
     await expect.poll(() => remote.some((u) => u.startsWith('https://tracker.example/open.gif'))).toBe(true);
     expect(w.dialogs).toEqual([]);

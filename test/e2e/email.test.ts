@@ -133,4 +133,29 @@ describe('email in the agent app', () => {
     await expect.poll(() => out.locator('.email-headers div:has(dt:text-is("Cc")) dd').textContent()).toBe('accounting@partner.test, eve@partner.test');
     expect(pageErrors).toEqual([]);
   });
+  it('an admin sets up an email inbox from Settings; mail to its address arrives, and a taken or bad address is a form error', async () => {
+    const { page } = await signedIn();
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Inboxes' }).click();
+    const create = async (name: string, addresses: string) => {
+      await page.getByLabel('Inbox name').fill(name);
+      await page.getByLabel('Channel').selectOption('email');
+      await page.getByLabel('Addresses').fill(addresses);
+      await page.getByLabel('SMTP host').fill('127.0.0.1');
+      await page.getByLabel('SMTP port').fill(String(sink.port));
+      await page.getByLabel('SMTP TLS').selectOption('none');
+      await page.getByRole('button', { name: 'Create' }).click();
+    };
+    // Another inbox already receives for support@shop.test: a generic refusal, shown on the form.
+    await create('Duplicate', 'support@shop.test');
+    await page.getByText(/already used by another inbox/).waitFor();
+    await create('Broken', 'not an address');
+    await page.getByText(/not a plain email address/).waitFor();
+    await create('Front desk', 'frontdesk@shop.test');
+    await page.getByRole('cell', { name: /Front desk/ }).waitFor();
+    const inbox = (await api.get('/inboxes')).json().items.find((i: { name: string }) => i.name === 'Front desk');
+    expect(inbox).toMatchObject({ channel: 'email', settings: { addresses: ['frontdesk@shop.test'], smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } } });
+    const id = await deliver({ from: 'Walk In <walkin@customer.test>', to: 'frontdesk@shop.test', subject: 'Set up in the browser', text: 'Does this reach you?' });
+    expect((await api.get(`/conversations/${id}`)).json().inboxId).toBe(inbox.id);
+  });
 });

@@ -106,7 +106,7 @@ export function useInboxes(ws: string) {
 export function useCreateInbox(ws: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (input: { name: string; channel: string }) => api<Inbox>(`${w(ws)}/inboxes`, { method: 'POST', body: input }),
+    mutationFn: (input: { name: string; channel: string; settings?: Record<string, unknown> }) => api<Inbox>(`${w(ws)}/inboxes`, { method: 'POST', body: input }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.inboxes(ws) }),
   });
 }

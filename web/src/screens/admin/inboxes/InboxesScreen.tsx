@@ -10,6 +10,7 @@ export function InboxesScreen() {
   const create = useCreateInbox(ws);
   const [name, setName] = useState('');
   const [channel, setChannel] = useState('api');
+  const [email, setEmail] = useState(EMPTY_EMAIL);
   return (
     <div>
       <h1>Inboxes</h1>
@@ -24,10 +25,19 @@ export function InboxesScreen() {
         </table>
       )}
       <h2>New inbox</h2>
-      <form className="inline-form" onSubmit={(e) => { e.preventDefault(); create.mutate({ name: name.trim(), channel: channel.trim() }, { onSuccess: () => setName('') }); }}>
-        <input aria-label="Inbox name" placeholder="Name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
-        <input aria-label="Channel" placeholder="channel (api, email, …)" value={channel} onChange={(e) => setChannel(e.target.value)} required pattern="[a-z][a-z0-9_]*" />
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>Create</button>
+      <form className="stack-form" onSubmit={(e) => {
+        e.preventDefault();
+        create.mutate({ name: name.trim(), channel, ...(channel === 'email' ? { settings: emailSettings(email) } : {}) }, { onSuccess: () => { setName(''); setEmail(EMPTY_EMAIL); } });
+      }}>
+        <div className="inline-form">
+          <input aria-label="Inbox name" placeholder="Name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+          <select aria-label="Channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
+            <option value="api">API</option>
+            <option value="email">Email</option>
+          </select>
+        </div>
+        {channel === 'email' ? <EmailFields value={email} onChange={setEmail} /> : null}
+        <div><button type="submit" className="btn btn-primary" disabled={create.isPending}>Create</button></div>
       </form>
       <InlineError error={create.error} />
     </div>
@@ -56,5 +66,62 @@ function InboxName({ inbox }: { inbox: Inbox }) {
       <button type="button" className="btn btn-small" onClick={() => setName(null)}>Cancel</button>
       <InlineError error={update.error} />
     </form>
+  );
+}
+
+interface ServerFields { host: string; port: string; tls: string; user: string; password: string }
+interface EmailForm { addresses: string; catchAllDomains: string; smtp: ServerFields; imap: ServerFields }
+const EMPTY_SERVER: ServerFields = { host: '', port: '', tls: 'starttls', user: '', password: '' };
+const EMPTY_EMAIL: EmailForm = { addresses: '', catchAllDomains: '', smtp: EMPTY_SERVER, imap: { ...EMPTY_SERVER, tls: 'implicit' } };
+
+const list = (text: string) => text.split(/[\s,;]+/).map((v) => v.trim()).filter(Boolean);
+
+/** A server block is sent only when its host is filled in; the server checks every field (422 otherwise). */
+function server(f: ServerFields) {
+  if (!f.host.trim()) return undefined;
+  return {
+    host: f.host.trim(),
+    tls: f.tls,
+    ...(f.port.trim() ? { port: Number(f.port) } : {}),
+    ...(f.user.trim() ? { user: f.user.trim() } : {}),
+    ...(f.password ? { password: f.password } : {}),
+  };
+}
+
+export function emailSettings(f: EmailForm): Record<string, unknown> {
+  const smtp = server(f.smtp);
+  const imap = server(f.imap);
+  return { addresses: list(f.addresses), catchAllDomains: list(f.catchAllDomains), ...(smtp ? { smtp } : {}), ...(imap ? { imap } : {}) };
+}
+
+/** What an email inbox needs: the addresses it receives for, and optionally its SMTP (replies) and IMAP (polling) servers. */
+function EmailFields({ value, onChange }: { value: EmailForm; onChange: (v: EmailForm) => void }) {
+  const serverFields = (kind: 'smtp' | 'imap', legend: string) => {
+    const f = value[kind];
+    const set = (patch: Partial<ServerFields>) => onChange({ ...value, [kind]: { ...f, ...patch } });
+    return (
+      <fieldset>
+        <legend>{legend}</legend>
+        <div className="inline-form">
+          <input aria-label={`${kind.toUpperCase()} host`} placeholder="host" value={f.host} onChange={(e) => set({ host: e.target.value })} maxLength={253} />
+          <input aria-label={`${kind.toUpperCase()} port`} placeholder="port" inputMode="numeric" pattern="[0-9]{1,5}" value={f.port} onChange={(e) => set({ port: e.target.value })} />
+          <select aria-label={`${kind.toUpperCase()} TLS`} value={f.tls} onChange={(e) => set({ tls: e.target.value })}>
+            <option value="implicit">TLS</option>
+            <option value="starttls">STARTTLS</option>
+            <option value="none">none</option>
+          </select>
+          <input aria-label={`${kind.toUpperCase()} user`} placeholder="user" value={f.user} onChange={(e) => set({ user: e.target.value })} maxLength={500} autoComplete="off" />
+          <input aria-label={`${kind.toUpperCase()} password`} placeholder="password" type="password" value={f.password} onChange={(e) => set({ password: e.target.value })} maxLength={500} autoComplete="new-password" />
+        </div>
+      </fieldset>
+    );
+  };
+  return (
+    <>
+      <input aria-label="Addresses" placeholder="support@example.com, help@example.com" value={value.addresses} onChange={(e) => onChange({ ...value, addresses: e.target.value })} required />
+      <input aria-label="Catch-all domains" placeholder="catch-all domains (optional)" value={value.catchAllDomains} onChange={(e) => onChange({ ...value, catchAllDomains: e.target.value })} />
+      {serverFields('smtp', 'Outgoing mail (SMTP) for replies')}
+      {serverFields('imap', 'Poll a mailbox over IMAP (optional)')}
+    </>
   );
 }

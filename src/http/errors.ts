@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, commonErrors, type FieldError } from '../lib/errors.js';
 
 const PROBLEM_TYPE_BASE = '/problems/';
@@ -16,9 +17,6 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
   return reply.code(error.status).type('application/problem+json; charset=utf-8').serializer(JSON.stringify).send(body);
 }
 
-/** Codes PostgreSQL uses when it cannot serve now: the request may succeed later (503, not 500). */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53100', '53200', '53300', '25006', '08000', '08001', '08003', '08006']);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
@@ -38,7 +36,8 @@ export function toAppError(error: unknown): AppError | null {
       return commonErrors.invalidJson('The Content-Length does not match the body.');
   }
   if (e instanceof SyntaxError && (e as FastifyError).statusCode === 400) return commonErrors.invalidJson('The body must be valid JSON.');
-  if ((e?.code && UNAVAILABLE_SQLSTATES.has(e.code)) || (e?.code && UNAVAILABLE_ERRNOS.has(e.code)) || /Connection terminated|timeout exceeded when trying to connect/i.test(e?.message ?? '')) {
+  // The database cannot serve now: the request may succeed later (503, not 500).
+  if (isDatabaseUnavailable(e)) {
     return commonErrors.unavailable(undefined, { headers: { 'retry-after': '5' } });
   }
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

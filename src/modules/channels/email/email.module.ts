@@ -78,7 +78,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
         await parser.close();
         throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);
       }
-      const poller = new ImapPoller(deps, { intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200 });
+      const poller = new ImapPoller(deps, { intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3 });
       poller.start();
       runtimes.set(server, { smtpPort: smtp.port, parser, poller });
       return {

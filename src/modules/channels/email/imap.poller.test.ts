@@ -14,7 +14,7 @@ let seq = 0;
 
 beforeAll(async () => {
   if (!available) return;
-  const users = ['alice', 'bert', 'cora', ...Array.from({ length: 12 }, (_, i) => `many${i}`)];
+  const users = ['alice', 'bert', 'cora', 'dora', ...Array.from({ length: 12 }, (_, i) => `many${i}`)];
   dovecot = await startDovecot(Object.fromEntries(users.map((u) => [u, `pw-${u}`])));
   rapport = await startTestServer({ modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ imapPollMs: 200 }) : m)) });
   ws = await createTestWorkspace(rapport);
@@ -110,6 +110,28 @@ describe.skipIf(!available)('IMAP polling (Dovecot)', () => {
     expect((await storedIn(inboxId)).map((r) => r.rfc_message_id)).toEqual([small.id.slice(1, -1), big.id.slice(1, -1)]);
     await imap.logout();
     await proxy.close();
+  }, 40_000);
+
+  it('leaves a message that cannot be stored unread after a few passes, and goes on with the ones behind it', async () => {
+    const { inboxId, imap } = await mailbox('dora');
+    const poison = message('dee@customer.test', 'cannot be stored', 'x', '<poison.imap@customer.test>');
+    const after = message('dee@customer.test', 'behind it');
+    // The database refuses this one message every time (as a bug or a constraint would).
+    await rapport.pool.query(`create function refuse_poison() returns trigger language plpgsql as $$
+      begin if new.rfc_message_id = 'poison.imap@customer.test' then raise exception 'refused for the test'; end if; return new; end $$`);
+    await rapport.pool.query('create trigger refuse_poison before insert on email_messages for each row execute function refuse_poison()');
+    try {
+      await imap.append('INBOX', poison.raw);
+      await imap.append('INBOX', after.raw);
+      await eventually(async () => (await storedIn(inboxId)).length === 1, 20_000);
+      expect((await storedIn(inboxId)).map((r) => r.rfc_message_id)).toEqual([after.id.slice(1, -1)]);
+      // The one that failed is still unread on the server; the stored one is \Seen.
+      await imap.mailboxOpen('INBOX');
+      expect(await imap.search({ seen: false }, { uid: true })).toHaveLength(1);
+    } finally {
+      await rapport.pool.query('drop trigger refuse_poison on email_messages');
+    }
+    await imap.logout();
   }, 40_000);
 
   it('polls many mailboxes concurrently, and a broken one does not hold up the others', async () => {

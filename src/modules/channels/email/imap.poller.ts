@@ -1,4 +1,5 @@
 import { ImapFlow } from 'imapflow';
+import { isDatabaseUnavailable } from '../../../db/errors.js';
 import { withSystem, withWorkspace } from '../../../db/tenancy.js';
 import type { EmailInboxSettings, ImapSettings } from './email.channel.js';
 import { emailRepository as repo } from './email.repository.js';
@@ -18,12 +19,16 @@ export interface ImapPollerOptions {
   timeoutMs: number;
   /** Messages taken from one mailbox per pass, so a 100k backlog does not starve other inboxes. */
   batch: number;
+  /** Passes a message that fails to store (other than the database being unavailable) is tried. */
+  maxAttempts: number;
 }
 
 export class ImapPoller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** Failed attempts per (inbox, UIDVALIDITY, UID); kept in memory, so a restart tries again. */
+  private readonly failures = new Map<string, number>();
   /** Completed passes (tests wait on it). */
   passes = 0;
 
@@ -115,7 +120,23 @@ export class ImapPoller {
             await this.advance(target, uidValidity, uid, null);
             continue;
           }
-          await ingestEmail(this.deps, { raw: m.source, via: 'imap', target, envelopeFrom: null, envelopeTo: [] });
+          const failure = `${target.inboxId}/${uidValidity}/${uid}`;
+          try {
+            await ingestEmail(this.deps, { raw: m.source, via: 'imap', target, envelopeFrom: null, envelopeTo: [] });
+          } catch (error) {
+            // A database that cannot serve now: try this message again on the next pass.
+            if (isDatabaseUnavailable(error)) throw error;
+            // Anything else that fails the same message again and again must not hold up the
+            // mailbox behind it: after a few passes it is left unread on the server for a person.
+            const attempts = (this.failures.get(failure) ?? 0) + 1;
+            this.failures.set(failure, attempts);
+            if (attempts < this.opts.maxAttempts) throw error;
+            this.failures.delete(failure);
+            this.deps.log.warn({ inboxId: target.inboxId, uid, attempts, err: (error as Error).message }, 'imap: message could not be stored; left unread in the mailbox');
+            await this.advance(target, uidValidity, uid, `message ${uid} could not be stored after ${attempts} attempts`);
+            continue;
+          }
+          this.failures.delete(failure);
           await this.advance(target, uidValidity, uid, null);
           // Only now, after the commit, does the message change on the server.
           if (imap.afterFetch === 'move' && imap.moveTo) await client.messageMove(String(uid), imap.moveTo, { uid: true });

@@ -7,6 +7,7 @@ import { commonErrors, defineError } from '../lib/errors.js';
 import { authRepository } from '../modules/auth/auth.repository.js';
 import { atLeast, type Role } from '../modules/auth/roles.js';
 import { safeEqual, sha256 } from '../modules/auth/secrets.js';
+import { principalOf } from '../modules/context.js';
 
 export const SESSION_COOKIE = 'rapport_session';
 
@@ -134,23 +135,20 @@ export function workspaceScope(resolver: PrincipalResolver) {
     if (!UUID_RE.test(workspaceId)) throw workspaceNotFound();
     let role: Role | null;
     let actor: Actor;
-    let principal: string;
     let userId: string | null = null;
     if (auth.kind === 'token') {
       // A token acts in its own workspace only; anywhere else it is as if the workspace did not exist.
       role = auth.workspaceId === workspaceId.toLowerCase() ? auth.role : null;
       actor = { type: 'token', id: auth.tokenId };
-      principal = `token:${auth.tokenId}`;
     } else {
       role = await resolver.membership(workspaceId.toLowerCase(), auth.userId);
       actor = { type: 'user', id: auth.userId };
-      principal = `user:${auth.userId}`;
       userId = auth.userId;
     }
     if (!role) throw workspaceNotFound();
     const config = request.routeOptions.config;
     const minRole = config.minRole ?? (SAFE_METHODS.has(request.method) ? 'client_viewer' : 'agent');
     if (!atLeast(role, minRole)) throw commonErrors.forbidden();
-    request.workspace = { id: workspaceId.toLowerCase(), role, actor, principal, userId };
+    request.workspace = { id: workspaceId.toLowerCase(), role, actor, principal: principalOf(actor), userId };
   };
 }

@@ -9,3 +9,8 @@ export interface WorkspaceDeps {
   workspaceId: string;
   actor: Actor;
 }
+
+/** Who acts, as idempotency keys and uploads remember it: 'user:<id>' or 'token:<id>'. */
+export function principalOf(actor: Actor): string {
+  return `${actor.type}:${actor.id ?? ''}`;
+}

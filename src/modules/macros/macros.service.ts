@@ -116,10 +116,22 @@ export async function applyMacro(deps: WorkspaceDeps, conversationId: string, ma
   const text = input.body ?? body;
   if (text.trim() === '') throw macroErrors.emptyBody();
   const message = await addMessage(deps, conversationId, { type: input.type, body: text });
+  const after = await runMacroActions(deps, conversationId, actions);
+  return { body: text, actions, messageId: message.id, message, conversation: after };
+}
+
+/** A macro's actions, to run after a message sent some other way (an email reply with Cc). 404 for a macro not in this workspace. */
+export async function macroActionsOf(deps: WorkspaceDeps, macroId: string): Promise<MacroActions> {
+  const macro = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, macroId));
+  if (!macro) throw macroErrors.notFound();
+  return macro.actions;
+}
+
+/** Applies status, priority and added tags through the conversations use cases; returns the conversation after. */
+export async function runMacroActions(deps: WorkspaceDeps, conversationId: string, actions: MacroActions) {
   const change: { status?: MacroActions['status']; priority?: MacroActions['priority']; tags?: string[] } = {};
   if (actions.status) change.status = actions.status;
   if (actions.priority) change.priority = actions.priority;
-  if (actions.addTags?.length) change.tags = [...conversation.tags, ...actions.addTags];
-  const after = Object.keys(change).length > 0 ? await updateConversation(deps, conversationId, change) : await getConversation(deps, conversationId);
-  return { body: text, actions, messageId: message.id, message, conversation: after };
+  if (actions.addTags?.length) change.tags = [...(await getConversation(deps, conversationId)).tags, ...actions.addTags];
+  return Object.keys(change).length > 0 ? updateConversation(deps, conversationId, change) : getConversation(deps, conversationId);
 }

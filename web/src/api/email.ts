@@ -19,6 +19,8 @@ export interface EmailReplyInput {
   body: string;
   cc?: string[];
   attachmentIds?: string[];
+  /** The macro the text came from: the server applies its actions after sending. */
+  macroId?: string;
 }
 
 /** POST /conversations/:id/email-replies: a reply sent as email, with Cc and attachments. */
@@ -28,7 +30,7 @@ export function useSendEmailReply(ws: string, conversationId: string) {
     mutationFn: (input: EmailReplyInput) =>
       api<{ messageId: string }>(`${w(ws)}/conversations/${conversationId}/email-replies`, {
         method: 'POST',
-        body: { body: input.body, ...(input.cc?.length ? { cc: input.cc } : {}), ...(input.attachmentIds?.length ? { attachmentIds: input.attachmentIds } : {}) },
+        body: { body: input.body, ...(input.cc?.length ? { cc: input.cc } : {}), ...(input.attachmentIds?.length ? { attachmentIds: input.attachmentIds } : {}), ...(input.macroId ? { macroId: input.macroId } : {}) },
       }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, conversationId) });

@@ -175,3 +175,26 @@ describe('outbound attachments', () => {
     expect((await upload(b.token, a.workspaceId, 'x.txt', 'x')).statusCode).toBe(404);
   });
 });
+
+describe('an email reply written from a macro', () => {
+  it('applies the macro’s actions after sending, and refuses an unknown macro before anything is sent', async () => {
+    const admin = client(rapport, a.token, a.workspaceId);
+    const macro = (await admin.post('/macros', { name: 'Refund sent', body: 'Your refund is on its way.', actions: { status: 'pending', priority: 'high', addTags: ['refund'] } })).json();
+    const conversationId = await inbound('mac@customer.test');
+    const api = client(rapport, agent1, a.workspaceId);
+    const before = await messageCount(conversationId);
+
+    const unknown = await api.post(`/conversations/${conversationId}/email-replies`, { body: 'x', cc: ['cc@partner.test'], macroId: randomUUID() });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'macros.not_found']);
+    const foreign = (await client(rapport, b.token, b.workspaceId).post('/macros', { name: 'B only', body: 'b', actions: { status: 'resolved' } })).json();
+    expect((await api.post(`/conversations/${conversationId}/email-replies`, { body: 'x', macroId: foreign.id })).statusCode).toBe(404);
+    expect(await messageCount(conversationId)).toBe(before);
+
+    const sent = await api.post(`/conversations/${conversationId}/email-replies`, { body: 'Your refund is on its way, Mac.', cc: ['cc@partner.test'], macroId: macro.id });
+    expect(sent.statusCode).toBe(201);
+    expect((await api.get(`/conversations/${conversationId}`)).json()).toMatchObject({ status: 'pending', priority: 'high', tags: ['refund'] });
+    const mail = await eventually(async () => sink.received.find((m) => m.raw.includes('Your refund is on its way, Mac.')));
+    expect(mail.to).toContain('cc@partner.test');
+  });
+});
+

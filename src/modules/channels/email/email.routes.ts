@@ -96,13 +96,14 @@ export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOption
 
   app.post('/conversations/:id/email-replies', {
     schema: {
-      tags, summary: 'Reply by email, with optional Cc',
+      tags, summary: 'Reply by email, with optional Cc, attachments and macro actions',
       params: Strict({ workspaceId: Uuid, id: Uuid }),
       body: Strict({
         body: Type.String({ minLength: 1, maxLength: 65536 }),
         html: Type.Optional(Type.String({ minLength: 1, maxLength: 262144 })),
         cc: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 20 })),
         attachmentIds: Type.Optional(Type.Array(Uuid, { maxItems: 10, description: 'ids from POST /email/uploads, by the same caller' })),
+        macroId: Type.Optional(Type.String({ format: 'uuid', description: 'the macro the text came from: its status, priority and tag actions are applied after sending' })),
       }),
       response: { 201: Type.Object({ messageId: Uuid }), ...errorResponses(401, 403, 404, 422) },
     },

@@ -5,11 +5,12 @@ import type { Actor } from '../../../events/events.types.js';
 import { enqueue } from '../../../jobs/queue.js';
 import type { Clock } from '../../../lib/clock.js';
 import type { Logger } from '../../../lib/logger.js';
-import type { WorkspaceDeps } from '../../context.js';
+import { principalOf, type WorkspaceDeps } from '../../context.js';
 import { appendInboundFromChannel, findConversationForChannel, openConversationFromChannel } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
 import { appendMessage } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
+import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
 import { canonicalAddress, splitPlusAddress, storedAddress } from './email.addresses.js';
 import { emailErrors } from './email.errors.js';
 import type { EmailInboxSettings } from './email.channel.js';
@@ -327,18 +328,21 @@ export async function replyTokenOf(tx: Queryable, ws: string, conversationId: st
   return repo.replyToken(tx, ws, conversationId);
 }
 
-/** Who acts, as idempotency keys and uploads name them: 'user:<id>' or 'token:<id>'. */
-function principalOf(deps: WorkspaceDeps): string {
-  return `${deps.actor.type}:${deps.actor.id ?? ''}`;
-}
-
 /**
  * An agent's email reply with Cc and attachments: the conversation's reply plus the extra
  * recipients, checked here (E14) so a bad address is a 422 now instead of a failed delivery later.
  * Attachments are the caller's own unused uploads in this workspace (F3); anything else, whether
  * unknown, another person's, another workspace's or already sent, is the same 404.
  */
-export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] }): Promise<{ messageId: string }> {
+export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string }): Promise<{ messageId: string }> {
+  // A reply written from a macro brings the macro's actions; an unknown macro is refused before anything is sent.
+  const actions = input.macroId ? await macroActionsOf(deps, input.macroId) : null;
+  const sent = await sendEmailReply(deps, conversationId, input);
+  if (actions) await runMacroActions(deps, conversationId, actions);
+  return sent;
+}
+
+async function sendEmailReply(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] }): Promise<{ messageId: string }> {
   const cc: EmailAddress[] = [];
   for (const a of input.cc ?? []) {
     const c = canonicalAddress(a);
@@ -350,7 +354,7 @@ export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, 
     const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
     if (!conversation) throw emailErrors.conversationNotFound();
     if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();
-    const uploads = attachmentIds.length ? await repo.lockUnusedUploads(tx, deps.workspaceId, principalOf(deps), attachmentIds) : [];
+    const uploads = attachmentIds.length ? await repo.lockUnusedUploads(tx, deps.workspaceId, principalOf(deps.actor), attachmentIds) : [];
     if (uploads.length !== attachmentIds.length) throw emailErrors.attachmentNotFound();
     const byId = new Map(uploads.map((u) => [u.id, u]));
     const attachments: EmailMessageMetadata['attachments'] = attachmentIds.map((id) => {
@@ -385,13 +389,13 @@ export async function uploadAttachment(deps: WorkspaceDeps, input: { name: strin
   if (!name) throw emailErrors.invalidUploadName('The name must have visible characters.');
   const contentType = uploadContentType(input.contentType);
   const id = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.insertUpload(tx, {
-    workspaceId: deps.workspaceId, uploader: principalOf(deps), sha256: sha256(input.content), content: input.content, filename: name, contentType, at: deps.clock.now(),
+    workspaceId: deps.workspaceId, uploader: principalOf(deps.actor), sha256: sha256(input.content), content: input.content, filename: name, contentType, at: deps.clock.now(),
   }));
   return { id, name, size: input.content.byteLength, contentType };
 }
 
 export async function getAttachment(deps: WorkspaceDeps, attachmentId: string) {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.attachment(tx, deps.workspaceId, attachmentId, principalOf(deps)));
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.attachment(tx, deps.workspaceId, attachmentId, principalOf(deps.actor)));
   if (!row) throw emailErrors.attachmentNotFound();
   return row;
 }

@@ -1,5 +1,5 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import { useSendMessage, useUpdateConversation } from '../../api/conversations.js';
+import { useSendMessage } from '../../api/conversations.js';
 import { parseCc, useSendEmailReply, useUploadEmailAttachment } from '../../api/email.js';
 import { useApplyMacro, useMacros } from '../../api/macros.js';
 import type { Conversation, Macro } from '../../api/types.js';
@@ -35,7 +35,6 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
   const applyMacro = useApplyMacro(ws, conversation.id);
   const upload = useUploadEmailAttachment(ws);
   const emailReply = useSendEmailReply(ws, conversation.id);
-  const update = useUpdateConversation(ws, conversation.id);
   const typing = useTypingReporter(conversation.id);
   const isEmail = conversation.channel === 'email';
 
@@ -63,16 +62,8 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     // Upload first: a file the server refuses (too large, wrong type) stops the reply before it is sent.
     const attachmentIds: string[] = [];
     for (const file of files) attachmentIds.push((await upload.mutateAsync(file)).id);
-    await emailReply.mutateAsync({ body, cc: parseCc(cc), attachmentIds });
-    // The email channel's reply endpoint knows nothing of macros: apply the macro's actions after it.
-    const actions = macro?.actions;
-    if (actions && (actions.status || actions.priority || actions.addTags?.length)) {
-      await update.mutateAsync({
-        ...(actions.status ? { status: actions.status } : {}),
-        ...(actions.priority ? { priority: actions.priority } : {}),
-        ...(actions.addTags?.length ? { tags: [...new Set([...conversation.tags, ...actions.addTags])] } : {}),
-      });
-    }
+    // The server applies the macro's actions after the email reply, as it does for apply-and-send.
+    await emailReply.mutateAsync({ body, cc: parseCc(cc), attachmentIds, macroId: macro?.id });
   };
 
   const submit = () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parse, readSetting, type SettingSpec } from './lib/settings.js';
+import { edgeSettings } from './http/edge.settings.js';
 
 /** Every setting Rapport reads from the environment, read once at start. */
 export const settings = {
@@ -34,7 +35,7 @@ export const settings = {
   logLevel: { env: 'LOG_LEVEL', description: 'pino log level', default: 'info', parse: parse.string },
   secureCookies: {
     env: 'SECURE_COOKIES',
-    description: 'mark session cookies Secure (set when served over HTTPS)',
+    description: 'mark session cookies Secure (defaults to on when PUBLIC_URL is https://)',
     default: false,
     parse: parse.boolean,
   },
@@ -46,6 +47,7 @@ export const settings = {
     parse: parse.positiveInt,
   },
   smtpPort: { env: 'SMTP_PORT', description: 'inbound SMTP port', default: 2525, parse: parse.port },
+  ...edgeSettings,
 } satisfies Record<string, SettingSpec<unknown>>;
 
 type Settings = typeof settings;
@@ -57,6 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     config[key] = readSetting(spec as SettingSpec<unknown>, env);
   }
   const result = { ...(config as Config), ...overrides };
+  // A site served over HTTPS gets Secure cookies unless SECURE_COOKIES says otherwise (I1).
+  if (overrides.secureCookies === undefined && !env.SECURE_COOKIES) result.secureCookies = /^https:/i.test(result.publicUrl ?? '');
   result.dataDir = path.resolve(result.dataDir);
   return result;
 }

@@ -10,6 +10,9 @@ import { workspaceRoutes } from '../modules/workspaces/workspaces.routes.js';
 import { teamRoutes } from '../modules/teams/teams.routes.js';
 import { inboxRoutes } from '../modules/inboxes/inboxes.routes.js';
 import { registerAuth, workspaceScope } from './auth.js';
+import { clientErrorHandler, limitConnections, limitRequestsPerPrincipal, timeoutOptions } from './connection-limits.js';
+import { refuseNulCharacters } from './nul-guard.js';
+import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
 import { registerErrorHandling } from './errors.js';
 import { idempotencyHooks } from './idempotency.js';
 import type { App, ServerDeps } from './types.js';
@@ -60,12 +63,22 @@ export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): 
     trustProxy: false,
     ajv: undefined,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ...timeoutOptions(server.config),
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  addSecurityHeaders(app);
+  // The edge checks run before authentication: a refused connection or a NUL costs no look-up.
+  limitConnections(app, {
+    maxConnections: server.config.httpMaxConnections,
+    maxConnectionsPerIp: server.config.httpMaxConnectionsPerIp,
+  });
+  refuseNulCharacters(app);
   await app.register(cookie);
   registerAuth(app, server.resolver);
+  limitRequestsPerPrincipal(app, server.config.httpMaxRequestsPerPrincipal);
 
   await app.register(swagger, {
     openapi: {
@@ -90,6 +103,7 @@ export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): 
     routePrefix: '/api/docs',
     uiConfig: swaggerUiConfig as unknown as Record<string, unknown>,
     theme: { title: 'Rapport API' },
+    staticCSP: DOCS_CSP,
   });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

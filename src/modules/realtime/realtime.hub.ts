@@ -5,6 +5,7 @@ import type { Pool } from '../../db/pool.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import type { EventRow } from '../../events/outbox.js';
 import type { Logger } from '../../lib/logger.js';
+import { KeyedCounter } from '../../http/connection-limits.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { Presence, type PresenceMessage } from './presence.js';
 import { CloseCodes, MAX_CLIENT_FRAME_BYTES, frameErrors, parseClientFrame, type ClientFrame, type EventPayload, type ServerFrame, type Viewer } from './realtime.protocol.js';
@@ -26,6 +27,8 @@ export interface HubOptions {
 
 /** Who a socket belongs to, settled before the upgrade (see realtime.routes.ts). */
 export interface Principal {
+  /** What the per-principal socket limit counts: `user:<id>` (every session of a person) or `token:<id>`. */
+  key: string;
   workspaceId: string;
   role: Role;
   userId: string | null;
@@ -49,8 +52,17 @@ export function toEventPayload(row: EventRow): EventPayload {
   };
 }
 
+/** Sockets one principal and one address may hold on this instance (M1); more are closed 1013. */
+export interface SocketLimits {
+  /** The peer's address key (`addressKey`: IPv4, or an IPv6 /64). */
+  address: string;
+  perPrincipal: number;
+  perAddress: number;
+}
+
 class Connection {
   readonly id = randomUUID();
+  address = '';
   alive = true;
   replaying = true;
   buffered: Array<{ id: number; text: Buffer }> = [];
@@ -132,6 +144,8 @@ export class RealtimeHub {
   readonly presence: Presence;
   private readonly byWorkspace = new Map<string, Set<Connection>>();
   private readonly connections = new Set<Connection>();
+  private readonly perPrincipal = new KeyedCounter();
+  private readonly perAddress = new KeyedCounter();
 
   private watermark = 0;
   private readonly pending = new Map<number, Pending>();
@@ -403,13 +417,23 @@ export class RealtimeHub {
    * Takes over an upgraded socket whose principal is settled: replays from `lastEventId` if given, says
    * `ready`, then streams live. Handlers are attached at once so no early frame is lost.
    */
-  attach(socket: WebSocket, principal: Principal, lastEventId: string | undefined): void {
+  attach(socket: WebSocket, principal: Principal, lastEventId: string | undefined, limits?: SocketLimits): void {
     if (this.stopped) {
       socket.close(CloseCodes.goingAway, 'server shutting down');
       return;
     }
+    const refusal = limits ? this.overLimit(principal.key, limits) : null;
+    if (refusal) {
+      // 1013 Try Again Later (RFC 6455 registry): the client keeps its backoff and retries later.
+      socket.close(CloseCodes.tryAgainLater, refusal);
+      setTimeout(() => socket.terminate(), 2000).unref();
+      return;
+    }
     const conn = new Connection(socket, principal, this, this.rate.burst);
     this.connections.add(conn);
+    conn.address = limits?.address ?? '';
+    this.perPrincipal.add(principal.key);
+    this.perAddress.add(conn.address);
     let set = this.byWorkspace.get(principal.workspaceId);
     if (!set) this.byWorkspace.set(principal.workspaceId, (set = new Set()));
     set.add(conn);
@@ -459,9 +483,18 @@ export class RealtimeHub {
     for (const b of conn.buffered.splice(0)) if (b.id > upTo) conn.send(b.text);
   }
 
+  /** Why one more socket is refused, or null: it would pass a limit of its principal or address. */
+  overLimit(principalKey: string, limits: SocketLimits): string | null {
+    if (this.perPrincipal.get(principalKey) >= limits.perPrincipal) return `too many connections: at most ${limits.perPrincipal} per person or token`;
+    if (this.perAddress.get(limits.address) >= limits.perAddress) return `too many connections: at most ${limits.perAddress} per address`;
+    return null;
+  }
+
   private detach(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     conn.closed = true;
+    this.perPrincipal.remove(conn.principal.key);
+    this.perAddress.remove(conn.address);
     const set = this.byWorkspace.get(conn.principal.workspaceId);
     set?.delete(conn);
     if (set && set.size === 0) this.byWorkspace.delete(conn.principal.workspaceId);

@@ -60,11 +60,14 @@ export const frameErrors = {
 /**
  * Close codes. 1xxx are the standard ones (RFC 6455 §7.4.1); 4xxx are ours and mirror HTTP statuses
  * so a client can switch on them: 4401 sign in again, 4404 no such workspace (also: not a member),
- * 4429 too many frames, 4408 slow consumer (reconnect and resume).
+ * 4429 too many frames, 4408 slow consumer (reconnect and resume). 1013 (Try Again Later) refuses a
+ * socket over the per-person, per-token or per-address limit.
  */
 export const CloseCodes = {
   goingAway: 1001,
   unsupportedData: 1003,
+  /** Too many sockets for this person, token or address (M1); retry later, after closing some tabs. */
+  tryAgainLater: 1013,
   invalidPayload: 1007,
   tooBig: 1009,
   unauthenticated: 4401,

@@ -2,15 +2,16 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { publicUrl } from '../../config.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { addressKey, principalKey } from '../../http/connection-limits.js';
 import type { App, ServerDeps } from '../../http/types.js';
 import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
-import type { Principal, RealtimeHub } from './realtime.hub.js';
+import type { Principal, RealtimeHub, SocketLimits } from './realtime.hub.js';
 import { realtimeRepository as repo } from './realtime.repository.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Settled = { status: 'ok'; principal: Principal } | { status: 'unauthenticated' } | { status: 'not_found' };
+type Settled = { status: 'ok'; principal: Principal } | { status: 'unauthenticated' } | { status: 'not_found' } | { status: 'over_limit'; reason: string };
 
 /** The origins a browser page of this Rapport has: PUBLIC_URL (or http://HOST:PORT) and the Host it was reached at. */
 function ownOrigins(app: App, server: ServerDeps, request: FastifyRequest): Set<string> {
@@ -45,6 +46,11 @@ function normalizedOrigin(value: string): string | null {
  */
 export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): void {
   const settled = new WeakMap<FastifyRequest, Settled>();
+  const limitsOf = (request: FastifyRequest): SocketLimits => ({
+    address: addressKey(request.socket.remoteAddress),
+    perPrincipal: server.config.realtimeMaxSocketsPerPrincipal,
+    perAddress: server.config.realtimeMaxSocketsPerIp,
+  });
 
   app.get('/api/v1/realtime', {
     websocket: true,
@@ -57,13 +63,18 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): 
       } else if (request.auth?.kind !== 'token') {
         throw realtimeErrors.originRefused('A browser connection must send its Origin.');
       }
-      settled.set(request, await settle(server, request));
+      // A principal already at its limit is refused before any look-up (19,393 sockets were once
+      // opened by one agent); the hub checks again when it attaches, which is what counts.
+      const key = principalKey(request);
+      const early = key ? hub.overLimit(key, limitsOf(request)) : null;
+      settled.set(request, early ? { status: 'over_limit', reason: early } : await settle(server, request));
     },
   } as never, ((socket: import('ws').WebSocket, request: FastifyRequest<{ Querystring: RealtimeQuery }>) => {
     const s = settled.get(request);
     if (!s || s.status === 'unauthenticated') return socket.close(CloseCodes.unauthenticated, 'sign in');
     if (s.status === 'not_found') return socket.close(CloseCodes.notFound, 'no such workspace');
-    hub.attach(socket, s.principal, request.query.lastEventId);
+    if (s.status === 'over_limit') return socket.close(CloseCodes.tryAgainLater, s.reason);
+    hub.attach(socket, s.principal, request.query.lastEventId, limitsOf(request));
   }) as never);
 }
 
@@ -82,7 +93,7 @@ async function settle(server: ServerDeps, request: FastifyRequest): Promise<Sett
     return {
       status: 'ok',
       principal: {
-        workspaceId, role: auth.role, userId: null, name,
+        key: `token:${auth.tokenId}`, workspaceId, role: auth.role, userId: null, name,
         stillValid: async () => {
           const t = await resolver.token(rawToken);
           return t && t.workspaceId === workspaceId ? 'ok' : 'unauthenticated';
@@ -97,7 +108,7 @@ async function settle(server: ServerDeps, request: FastifyRequest): Promise<Sett
   return {
     status: 'ok',
     principal: {
-      workspaceId, role, userId, name,
+      key: `user:${userId}`, workspaceId, role, userId, name,
       stillValid: async () => {
         const s = await resolver.session(sessionToken);
         if (!s) return 'unauthenticated';

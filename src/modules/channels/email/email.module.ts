@@ -73,7 +73,10 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
       const deps = { pool: server.pool, clock: server.clock, log: server.log, parser, authservId: o.authservId };
       let smtp: SmtpListener;
       try {
-        smtp = await startSmtpServer(deps, { host: server.config.host, port: server.config.smtpPort, maxMessageBytes: o.maxMessageBytes });
+        smtp = await startSmtpServer(deps, {
+          host: server.config.host, port: server.config.smtpPort, maxMessageBytes: o.maxMessageBytes,
+          maxClients: server.config.smtpMaxConnections, maxClientsPerIp: server.config.smtpMaxConnectionsPerIp,
+        });
       } catch (error) {
         await parser.close();
         throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { KeyedCounter, addressKey } from '../../../http/connection-limits.js';
 import type { Logger } from '../../../lib/logger.js';
 import { ingestEmail, routeRecipient, type EmailDeps, type InboxTarget } from './email.service.js';
 
@@ -16,7 +17,10 @@ export interface SmtpOptions {
   /** Largest message accepted (advertised with SIZE, RFC 1870); bigger ones get 552. */
   maxMessageBytes?: number;
   maxRecipients?: number;
+  /** Connections at once (smtp-server answers 421 past it). */
   maxClients?: number;
+  /** Connections at once from one address (IPv6: one /64); past it 421, RFC 5321 §3.8. */
+  maxClientsPerIp?: number;
 }
 
 export interface SmtpListener {
@@ -46,6 +50,10 @@ function temporaryCode(error: unknown): SmtpError {
 export async function startSmtpServer(deps: EmailDeps & { log: Logger }, opts: SmtpOptions): Promise<SmtpListener> {
   const maxBytes = opts.maxMessageBytes ?? 25 * 1024 * 1024;
   const maxRecipients = opts.maxRecipients ?? 50;
+  const maxPerIp = opts.maxClientsPerIp ?? 10;
+  // Sessions counted for their address; one refused in onConnect was never counted.
+  const perAddress = new KeyedCounter();
+  const counted = new WeakMap<SMTPServerSession, string>();
   const server = new SMTPServer({
     name: 'rapport',
     banner: 'Rapport inbound mail',
@@ -58,6 +66,21 @@ export async function startSmtpServer(deps: EmailDeps & { log: Logger }, opts: S
     socketTimeout: 60_000,
     closeTimeout: 5_000,
     logger: false,
+    // One sender must not hold every session (M1): 421 closes the connection, and a 4xx reply tells
+    // a real MTA to queue and retry later (RFC 5321 §3.8, §4.2.5), so no mail is lost.
+    onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void) {
+      const key = addressKey(session.remoteAddress);
+      if (perAddress.get(key) >= maxPerIp) return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
+      perAddress.add(key);
+      counted.set(session, key);
+      callback();
+    },
+    onClose(session: SMTPServerSession) {
+      const key = counted.get(session);
+      if (key === undefined) return;
+      counted.delete(session);
+      perAddress.remove(key);
+    },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) {
       const targets = targetsOf.get(session) ?? new Map<string, InboxTarget>();
       targetsOf.set(session, targets);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parse, readSetting, type SettingSpec } from './lib/settings.js';
+import { outboundSettings } from './lib/outbound/outbound.settings.js';
 import { edgeSettings } from './http/edge.settings.js';
 
 /** Every setting Rapport reads from the environment, read once at start. */
@@ -47,6 +48,7 @@ export const settings = {
     parse: parse.positiveInt,
   },
   smtpPort: { env: 'SMTP_PORT', description: 'inbound SMTP port', default: 2525, parse: parse.port },
+  ...outboundSettings,
   ...edgeSettings,
 } satisfies Record<string, SettingSpec<unknown>>;
 

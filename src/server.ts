@@ -12,6 +12,7 @@ import { prepareQueue, startWorker, type Tasks } from './jobs/queue.js';
 import { PURGE_IDEMPOTENCY_TASK, purgeIdempotencyKeys } from './http/idempotency.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createOutboundGuard, type HostLookup } from './lib/outbound/outbound.guard.js';
 import { LoginThrottle } from './modules/auth/login-throttle.js';
 import { ChannelRegistry } from './modules/channels/channels.registry.js';
 import { seedDemo } from './modules/demo/demo.seed.js';
@@ -39,6 +40,8 @@ export interface StartOptions {
   print?: (line: string) => void;
   /** Run background jobs and the dispatcher in this process (default true). */
   workers?: boolean;
+  /** How the outbound guard resolves host names (tests inject a fake: DNS is unreachable there). */
+  outboundLookup?: HostLookup;
 }
 
 /**
@@ -75,7 +78,8 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     const channels = new ChannelRegistry();
     for (const m of mods) for (const c of m.channels ?? []) channels.register(c);
     const resolver = new PrincipalResolver(pool, clock);
-    const server: ServerDeps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels };
+    const server: ServerDeps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
+      outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }) };
 
     if (config.seedDemo) {
       const seeded = await seedDemo(server);

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import type { Subscriber } from '../src/events/subscribers.js';
 import type { Clock } from '../src/lib/clock.js';
 import { createLogger, type Logger } from '../src/lib/logger.js';
+import type { HostLookup } from '../src/lib/outbound/outbound.guard.js';
 import type { Role } from '../src/modules/auth/roles.js';
 import type { RapportModule } from '../src/modules/module.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
@@ -17,14 +18,18 @@ export interface TestServer extends Rapport {
  * A real Rapport on its own fresh database: HTTP on a free loopback port (use `app.inject` or the
  * URL), the dispatcher and job worker running. No demo data unless asked.
  */
-export async function startTestServer(opts: { log?: Logger; clock?: Clock; subscribers?: Subscriber[]; modules?: RapportModule[]; config?: Partial<Config>; seedDemo?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { log?: Logger; clock?: Clock; subscribers?: Subscriber[]; modules?: RapportModule[]; config?: Partial<Config>; seedDemo?: boolean; outboundLookup?: HostLookup } = {}): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
-  const config = loadConfig({}, { databaseUrl, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: opts.seedDemo ?? false, logLevel: 'silent', ...opts.config });
+  // The mail servers of the tests (SMTP sinks, Dovecot) listen on loopback, so the test harness lets
+  // outbound connections reach it, as an operator would with their own relay; the SSRF tests pass
+  // `outboundAllowedNetworks: []` to run with the default, empty allow-list.
+  const config = loadConfig({}, { databaseUrl, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: opts.seedDemo ?? false, logLevel: 'silent', outboundAllowedNetworks: ['127.0.0.0/8'], ...opts.config });
   const rapport = await startRapport(config, {
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     clock: opts.clock,
     subscribers: opts.subscribers,
     modules: opts.modules,
+    outboundLookup: opts.outboundLookup,
     print: () => {},
   });
   return { ...rapport, config };

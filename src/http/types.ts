@@ -8,6 +8,7 @@ import type { WorkspaceDeps } from '../modules/context.js';
 import type { PrincipalResolver } from './auth.js';
 import type { LoginThrottle } from '../modules/auth/login-throttle.js';
 import type { ChannelRegistry } from '../modules/channels/channels.registry.js';
+import type { OutboundGuard } from '../lib/outbound/outbound.guard.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -20,6 +21,8 @@ export interface ServerDeps {
   resolver: PrincipalResolver;
   throttle: LoginThrottle;
   channels: ChannelRegistry;
+  /** Every outbound connection (mail servers, later webhooks) is checked and pinned here (SECURITY M4, W4). */
+  outbound: OutboundGuard;
 }
 
 /** The use-case dependencies for the workspace a request acts in. */

@@ -1,5 +1,11 @@
 import type { Pool, Queryable } from '../../db/pool.js';
 import { defineError } from '../../lib/errors.js';
+import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
+
+/** What a channel's settings check may use: the outbound guard, for hosts it will connect to. */
+export interface ChannelContext {
+  outbound: OutboundGuard;
+}
 
 /**
  * Channels behind one small interface. Outside this registry no code branches on a channel's name:
@@ -10,7 +16,7 @@ export interface ChannelAdapter {
   kind: string;
   description: string;
   /** Checks and normalizes an inbox's settings; throws a coded error when they are wrong. */
-  validateSettings(settings: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
+  validateSettings(settings: Record<string, unknown>, context: ChannelContext): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The settings as the API shows them: secrets replaced. */
   publicSettings(settings: Record<string, unknown>): Record<string, unknown>;
   /**

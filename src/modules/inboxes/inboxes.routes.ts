@@ -13,9 +13,9 @@ export function inboxRoutes(app: App, server: ServerDeps): void {
   app.post('/inboxes', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Create an inbox (admin)', params: WorkspaceParams, body: CreateInboxBody, response: { 201: Inbox, ...errorResponses(401, 403, 404, 422) } },
-  }, async (request, reply) => reply.code(201).send(await createInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.body)));
+  }, async (request, reply) => reply.code(201).send(await createInbox({ ...workspaceDeps(server, request), channels: server.channels, outbound: server.outbound }, request.body)));
   app.patch('/inboxes/:id', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Rename an inbox or replace its settings (admin)', params: WorkspaceItemParams, body: UpdateInboxBody, response: { 200: Inbox, ...errorResponses(401, 403, 404, 409, 422) } },
-  }, async (request) => updateInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.params.id, request.body));
+  }, async (request) => updateInbox({ ...workspaceDeps(server, request), channels: server.channels, outbound: server.outbound }, request.params.id, request.body));
 }

@@ -1,5 +1,6 @@
 import { withWorkspace } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
+import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import type { ChannelRegistry } from '../channels/channels.registry.js';
 import type { WorkspaceDeps } from '../context.js';
 import { inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
@@ -10,9 +11,9 @@ function view(row: InboxRow, channels: ChannelRegistry) {
   return { id: row.id, name: row.name, channel: row.channel, settings: channels.get(row.channel).publicSettings(row.settings), createdAt: row.created_at.toISOString() };
 }
 
-export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
+export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegistry; outbound: OutboundGuard }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
   const adapter = deps.channels.get(input.channel);
-  const settings = await adapter.validateSettings(input.settings ?? {});
+  const settings = await adapter.validateSettings(input.settings ?? {}, { outbound: deps.outbound });
   return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     const id = await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: input.channel, settings, at: deps.clock.now() });
     await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: deps.workspaceId, inboxId: id, settings });
@@ -35,13 +36,13 @@ export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry
  * Renames an inbox or replaces its settings (admin). New settings go through the channel's own
  * validation and its save hook, in the same transaction, like a new inbox's; the channel kind is fixed.
  */
-export async function updateInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, id: string, input: { name?: string; settings?: Record<string, unknown> }) {
+export async function updateInbox(deps: WorkspaceDeps & { channels: ChannelRegistry; outbound: OutboundGuard }, id: string, input: { name?: string; settings?: Record<string, unknown> }) {
   const ws = deps.workspaceId;
   return withWorkspace(deps.pool, ws, async (tx) => {
     const current = await repo.find(tx, ws, id);
     if (!current) throw inboxErrors.notFound();
     const adapter = deps.channels.get(current.channel);
-    const settings = input.settings !== undefined ? await adapter.validateSettings(input.settings) : current.settings;
+    const settings = input.settings !== undefined ? await adapter.validateSettings(input.settings, { outbound: deps.outbound }) : current.settings;
     await repo.update(tx, ws, id, { name: input.name?.trim() || current.name, settings });
     if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings });
     return view((await repo.find(tx, ws, id))!, deps.channels);

@@ -1,3 +1,4 @@
+import type { OutboundGuard } from '../../../lib/outbound/outbound.guard.js';
 import type { ChannelAdapter } from '../channels.registry.js';
 import { emailErrors } from './email.errors.js';
 import { canonicalAddress } from './email.addresses.js';
@@ -70,6 +71,12 @@ function tls(v: unknown, field: string, fallback: 'implicit' | 'starttls' | 'non
   return v;
 }
 
+function host(v: unknown, field: string, outbound: OutboundGuard): string {
+  const h = str(v, field, { max: 253 })!;
+  outbound.checkHost(h, field);
+  return h.trim();
+}
+
 function allowOnly(o: Record<string, unknown>, keys: string[], field: string) {
   for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${field}.${k} is not a setting.`);
 }
@@ -80,7 +87,11 @@ function obj(v: unknown, field: string): Record<string, unknown> | null {
   return v as Record<string, unknown>;
 }
 
-export function parseEmailSettings(input: Record<string, unknown>): EmailInboxSettings {
+/**
+ * `outbound` checks the IMAP and SMTP hosts: a forbidden literal address (loopback, private,
+ * metadata, in any notation) is refused here, a name when connecting (SECURITY M4).
+ */
+export function parseEmailSettings(input: Record<string, unknown>, outbound: OutboundGuard): EmailInboxSettings {
   allowOnly(input, ['addresses', 'catchAllDomains', 'fromName', 'imap', 'smtp', 'autoAck'], 'settings');
   const rawAddresses = input.addresses;
   if (!Array.isArray(rawAddresses) || rawAddresses.length === 0 || rawAddresses.length > 50) fail('addresses must list 1 to 50 addresses.');
@@ -108,7 +119,7 @@ export function parseEmailSettings(input: Record<string, unknown>): EmailInboxSe
     const moveTo = str(imapIn.moveTo, 'imap.moveTo', { optional: true });
     if (afterFetch === 'move' && !moveTo) fail('imap.moveTo is required when afterFetch is move.');
     imap = {
-      host: str(imapIn.host, 'imap.host', { max: 253 })!,
+      host: host(imapIn.host, 'imap.host', outbound),
       port: port(imapIn.port, 'imap.port', t === 'implicit' ? 993 : 143),
       tls: t,
       user: str(imapIn.user, 'imap.user')!,
@@ -125,7 +136,7 @@ export function parseEmailSettings(input: Record<string, unknown>): EmailInboxSe
     allowOnly(smtpIn, ['host', 'port', 'tls', 'user', 'password'], 'smtp');
     const t = tls(smtpIn.tls, 'smtp.tls', 'starttls');
     smtp = {
-      host: str(smtpIn.host, 'smtp.host', { max: 253 })!,
+      host: host(smtpIn.host, 'smtp.host', outbound),
       port: port(smtpIn.port, 'smtp.port', t === 'implicit' ? 465 : 587),
       tls: t,
       user: str(smtpIn.user, 'smtp.user', { optional: true }),
@@ -159,8 +170,8 @@ export function parseEmailSettings(input: Record<string, unknown>): EmailInboxSe
 export const emailChannel: ChannelAdapter = {
   kind: 'email',
   description: 'Email: inbound over SMTP and IMAP, replies over SMTP',
-  validateSettings(settings) {
-    return parseEmailSettings(settings) as unknown as Record<string, unknown>;
+  validateSettings(settings, context) {
+    return parseEmailSettings(settings, context.outbound) as unknown as Record<string, unknown>;
   },
   inboxSaved(tx, pool, inbox) {
     return claimInboxAddresses(tx, pool, { ...inbox, settings: inbox.settings as unknown as EmailInboxSettings });

@@ -58,11 +58,11 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
     name: 'email',
     channels: [emailChannel],
     workspaceRoutes: (app, server) => emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes }),
-    subscribers: (server) => [outboundSubscriber({ pool: server.pool, clock: server.clock, log: server.log })],
+    subscribers: (server) => [outboundSubscriber({ pool: server.pool, clock: server.clock, log: server.log, outbound: server.outbound })],
     tasks: (server) => {
       const o = opts();
       const d = {
-        pool: server.pool, clock: server.clock, log: server.log, smtpTimeoutMs: o.smtpTimeoutMs,
+        pool: server.pool, clock: server.clock, log: server.log, outbound: server.outbound, smtpTimeoutMs: o.smtpTimeoutMs,
         noticeLimits: { perRecipientPerDay: o.noticesPerRecipientPerDay, perWorkspacePerHour: o.noticesPerWorkspacePerHour },
       };
       return { [SEND_TASK]: sendTask(d), [AUTOACK_TASK]: autoAckTask(d) };
@@ -81,7 +81,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
         await parser.close();
         throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);
       }
-      const poller = new ImapPoller(deps, { intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3 });
+      const poller = new ImapPoller(deps, { outbound: server.outbound, intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3 });
       poller.start();
       runtimes.set(server, { smtpPort: smtp.port, parser, poller });
       return {

@@ -6,6 +6,7 @@ import type { Subscriber } from '../../../events/subscribers.js';
 import { enqueue } from '../../../jobs/queue.js';
 import type { Clock } from '../../../lib/clock.js';
 import type { Logger } from '../../../lib/logger.js';
+import type { OutboundGuard, PinnedHost } from '../../../lib/outbound/outbound.guard.js';
 import type { WorkspaceDeps } from '../../context.js';
 import { findConversationForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../../conversations/conversations.channels.js';
 import { canonicalAddress, headerText } from './email.addresses.js';
@@ -25,6 +26,8 @@ export interface OutboundDeps {
   pool: Pool;
   clock: Clock;
   log: Logger;
+  /** Checks and pins the inbox's SMTP host before each attempt (SECURITY M4). */
+  outbound: OutboundGuard;
   /** Sending timeouts (tests make them short). */
   smtpTimeoutMs?: number;
   /** Throttles of automatic notices (module settings; tests lower them). */
@@ -136,10 +139,25 @@ export function replySubject(subject: string | null): string {
   return /^(re|aw|sv|antw):/i.test(s) ? s : `Re: ${s}`;
 }
 
-function transportFor(smtp: SmtpSettings, timeoutMs: number) {
+/**
+ * What a failed delivery shows to agents: a stable code, never the words of the socket or the
+ * server. "Refused", "timed out", "bad certificate" and "that address is not allowed" all read
+ * the same, so the delivery status cannot be used to scan which hosts and ports answer (SECURITY
+ * M4); the details go to the log, for the operator.
+ */
+export const DELIVERY_ERRORS = {
+  /** No SMTP conversation: refused address, unknown name, refused or timed-out connection, TLS failure. */
+  connectFailed: 'email.connect_failed',
+  /** The mail server answered, and refused the message (or the sign-in). */
+  rejected: 'email.delivery_rejected',
+} as const;
+
+/** Connects to the pinned, checked address; TLS still verifies the certificate against the configured name. */
+function transportFor(smtp: SmtpSettings, pinned: PinnedHost, timeoutMs: number) {
   return nodemailer.createTransport({
-    host: smtp.host,
+    host: pinned.address,
     port: smtp.port,
+    ...(pinned.servername ? { tls: { servername: pinned.servername } } : {}),
     secure: smtp.tls === 'implicit',
     requireTLS: smtp.tls === 'starttls',
     ignoreTLS: smtp.tls === 'none',
@@ -247,23 +265,33 @@ export function sendTask(d: OutboundDeps): Task {
       await record(d, ws, emailMessageId, p, 'failed', 'email.no_smtp_settings');
       return;
     }
-    const transport = transportFor(p.settings.smtp, d.smtpTimeoutMs ?? 30_000);
+    const smtp = p.settings.smtp;
+    let transport: ReturnType<typeof transportFor> | null = null;
     try {
+      // Resolved and checked on every attempt; nodemailer gets the IP, so it never resolves again.
+      const pinned = await d.outbound.pin(smtp.host);
+      transport = transportFor(smtp, pinned, d.smtpTimeoutMs ?? 30_000);
       await transport.sendMail(p.mail);
       await record(d, ws, emailMessageId, p, 'sent', null);
     } catch (error) {
       const e = error as { responseCode?: number; code?: string; message: string };
-      const permanent = e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE';
-      const reason = `${e.responseCode ? `${e.responseCode} ` : ''}${e.code ?? 'error'}: ${e.message}`.slice(0, 300);
+      // A refused address stays refused; an unknown name, a dead server or a 4xx may pass later.
+      const permanent = e.code === 'outbound.forbidden_address' || e.code === 'outbound.invalid_host' ||
+        (e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE');
+      const shown = e.responseCode !== undefined || e.code === 'EENVELOPE' ? DELIVERY_ERRORS.rejected : DELIVERY_ERRORS.connectFailed;
       const lastTry = helpers.job.attempts >= helpers.job.max_attempts;
+      d.log.warn(
+        { workspaceId: ws, emailMessageId, host: smtp.host, port: smtp.port, responseCode: e.responseCode, code: e.code, err: e.message, attempt: helpers.job.attempts, permanent },
+        'email: delivery attempt failed',
+      );
       if (permanent || lastTry) {
-        await record(d, ws, emailMessageId, p, 'failed', reason);
+        await record(d, ws, emailMessageId, p, 'failed', shown);
         return;
       }
-      await record(d, ws, emailMessageId, p, 'queued', `retrying: ${reason}`);
-      throw error;
+      await record(d, ws, emailMessageId, p, 'queued', shown);
+      throw new Error(`delivery attempt failed (${shown})`);
     } finally {
-      transport.close();
+      transport?.close();
     }
   };
 }

@@ -67,7 +67,7 @@ export async function smtpDialog(port: number, lines: string[]): Promise<string[
 }
 
 /** A local SMTP server that records what it receives: the outbound "recipient" in tests. */
-export async function startSink(opts: { refuse?: (rcpt: string) => number | null } = {}) {
+export async function startSink(opts: { refuse?: (rcpt: string) => number | null; host?: string } = {}) {
   const received: { from: string; to: string[]; raw: string }[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -95,7 +95,7 @@ export async function startSink(opts: { refuse?: (rcpt: string) => number | null
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, opts.host ?? '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return { port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

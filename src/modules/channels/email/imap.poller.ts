@@ -1,6 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { isDatabaseUnavailable } from '../../../db/errors.js';
 import { withSystem, withWorkspace } from '../../../db/tenancy.js';
+import type { OutboundGuard } from '../../../lib/outbound/outbound.guard.js';
 import type { EmailInboxSettings, ImapSettings } from './email.channel.js';
 import { emailRepository as repo } from './email.repository.js';
 import { ingestEmail, type EmailDeps, type InboxTarget } from './email.service.js';
@@ -13,6 +14,8 @@ import { ingestEmail, type EmailDeps, type InboxTarget } from './email.service.j
  * huge or broken message costs its own time only.
  */
 export interface ImapPollerOptions {
+  /** Checks and pins each mailbox's host before connecting (SECURITY M4). */
+  outbound: OutboundGuard;
   intervalMs: number;
   concurrency: number;
   maxMessageBytes: number;
@@ -72,8 +75,12 @@ export class ImapPoller {
 
   async pollInbox(target: InboxTarget): Promise<{ fetched: number }> {
     const imap = target.settings.imap as ImapSettings;
+    // Resolved and checked on every pass; ImapFlow gets the checked IP, so a DNS answer that changes
+    // after the check (rebinding) is never used. TLS still verifies the certificate against the name.
+    const pinned = await this.opts.outbound.pin(imap.host);
     const client = new ImapFlow({
-      host: imap.host,
+      host: pinned.address,
+      servername: pinned.servername,
       port: imap.port,
       secure: imap.tls === 'implicit',
       doSTARTTLS: imap.tls === 'starttls' ? true : imap.tls === 'none' ? false : undefined,

@@ -14,7 +14,7 @@ import { clientErrorHandler, limitConnections, limitRequestsPerPrincipal, timeou
 import { refuseNulCharacters } from './nul-guard.js';
 import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
 import { registerErrorHandling } from './errors.js';
-import { idempotencyHooks } from './idempotency.js';
+import { idempotencyHooks, loadFingerprintKey } from './idempotency.js';
 import type { App, ServerDeps } from './types.js';
 import { validatorCompiler } from './validation.js';
 
@@ -123,7 +123,9 @@ export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): 
     await v1.register(async (scoped) => {
       const ws = scoped as unknown as App;
       ws.addHook('onRequest', workspaceScope(server.resolver));
-      const idem = idempotencyHooks(server.pool);
+      const idem = idempotencyHooks(server.pool, await loadFingerprintKey(server.config));
+      ws.addHook('onRoute', idem.onRoute);
+      ws.addHook('preParsing', idem.preParsing);
       ws.addHook('preHandler', idem.preHandler);
       ws.addHook('onSend', idem.onSend);
       workspaceRoutes(ws, server);

@@ -1,7 +1,8 @@
+import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
+import { client, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
 import { withSystem } from '../db/tenancy.js';
-import { purgeIdempotencyKeys } from './idempotency.js';
+import { loadFingerprintKey, purgeIdempotencyKeys } from './idempotency.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -60,5 +61,112 @@ describe('Idempotency-Key lifetime', () => {
     await purgeIdempotencyKeys(rapport.pool)({}, {} as never);
     const keys = await withSystem(rapport.pool, async (tx) => (await tx.query<{ key: string }>("select key from idempotency_keys where key like 'purge-%'")).rows.map((r) => r.key));
     expect(keys).toEqual(['purge-new']);
+  });
+});
+
+describe('Idempotency-Key and secrets (M6)', () => {
+  type Row = { key: string; request_hash: string; status_code: number | null; response: unknown; content_type: string | null; replayable: boolean; whole: string };
+  const row = async (key: string) => withSystem(rapport.pool, async (tx) =>
+    (await tx.query<Row>('select k.*, row_to_json(k)::text as whole from idempotency_keys k where key = $1', [key])).rows[0]);
+  const tokensNamed = async (name: string) => (await api.get('/tokens')).json().items.filter((t: { name: string }) => t.name === name).length as number;
+
+  async function session() {
+    const { cookie, csrfToken } = await signIn(rapport, ws.owner.email, ws.owner.password);
+    return (path: string, body: unknown, key: string) => rapport.app.inject({
+      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}${path}`, payload: body as object,
+      headers: { cookie, 'x-csrf-token': csrfToken, 'idempotency-key': key },
+    });
+  }
+
+  it('never stores a created API token, nor a hash of the password, and answers a repeat with 409 not_replayable', async () => {
+    const post = await session();
+    const body = { name: 'idem-token', currentPassword: ws.owner.password };
+    const created = await post('/tokens', body, 'token-1');
+    expect(created.statusCode).toBe(201);
+    const { token } = created.json();
+
+    const stored = await row('token-1');
+    expect(stored).toMatchObject({ status_code: 201, response: null, content_type: null, replayable: false });
+    expect(stored.whole).not.toContain(token);
+    expect(stored.whole).not.toContain(token.slice(-16));
+    // Not the old unsalted SHA-256 of the body with the password, and not any hash of the password:
+    // the fingerprint is the server-keyed HMAC of the body with the password blanked.
+    const url = `/api/v1/workspaces/${ws.workspaceId}/tokens`;
+    expect(stored.request_hash).not.toBe(createHash('sha256').update(`POST ${url}\n${JSON.stringify(body)}`).digest('hex'));
+    const key = await loadFingerprintKey(rapport.config);
+    const blanked = createHmac('sha256', key).update(`POST ${url}\n${JSON.stringify({ ...body, currentPassword: '[secret]' })}`).digest('hex');
+    expect(stored.request_hash).toBe(blanked);
+
+    const again = await post('/tokens', body, 'token-1');
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(again.json().code).toBe('idempotency.not_replayable');
+    expect(again.body).not.toContain(token);
+    // Another body under the same key is still a different request.
+    expect((await post('/tokens', { ...body, name: 'other' }, 'token-1')).json().code).toBe('idempotency.key_reused');
+    expect(await tokensNamed('idem-token')).toBe(1);
+  });
+
+  it('releases the key of a refused secret-bearing request, so the corrected retry runs', async () => {
+    const post = await session();
+    const wrong = await post('/tokens', { name: 'retried-token', currentPassword: 'not my password at all' }, 'token-2');
+    expect(wrong.statusCode).toBe(401);
+    expect(await row('token-2')).toBeUndefined();
+    const right = await post('/tokens', { name: 'retried-token', currentPassword: ws.owner.password }, 'token-2');
+    expect(right.statusCode).toBe(201);
+    expect(right.json().token).toEqual(expect.any(String));
+    expect(await tokensNamed('retried-token')).toBe(1);
+  });
+
+  it('never stores an invitation link, from POST /invitations or POST /users; accepting one stores nothing', async () => {
+    for (const [path, key, email] of [['/invitations', 'invite-1', 'idem-invited@example.test'], ['/users', 'invite-2', 'idem-added@example.test']] as const) {
+      const created = await api.post(path, { email, role: 'agent' }, { 'idempotency-key': key });
+      expect(created.statusCode).toBe(201);
+      const { token, acceptUrl } = created.json();
+      const stored = await row(key);
+      expect(stored).toMatchObject({ status_code: 201, response: null, replayable: false });
+      expect(stored.whole).not.toContain(token);
+      expect(stored.whole).not.toContain(acceptUrl);
+      const again = await api.post(path, { email, role: 'agent' }, { 'idempotency-key': key });
+      expect(again.statusCode).toBe(409);
+      expect(again.json().code).toBe('idempotency.not_replayable');
+    }
+    const pending = (await api.get('/invitations')).json().items.map((i: { email: string }) => i.email);
+    expect(pending.filter((e: string) => e.startsWith('idem-'))).toHaveLength(2);
+
+    // Accepting is public (outside any workspace): no key is kept for it, whatever the header says.
+    const { token } = (await api.post('/invitations', { email: 'idem-accepts@example.test', role: 'agent' })).json();
+    const before = await withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from idempotency_keys')).rows[0].n);
+    const accepted = await rapport.app.inject({
+      method: 'POST', url: '/api/v1/invitations/accept', headers: { 'idempotency-key': 'accept-1' },
+      payload: { token, name: 'Idem Accepts', password: 'four unrelated words together' },
+    });
+    expect(accepted.statusCode).toBe(200);
+    expect(await row('accept-1')).toBeUndefined();
+    expect(await withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from idempotency_keys')).rows[0].n)).toBe(before);
+  });
+
+  it('keeps an ordinary answer replayable', async () => {
+    const body = conversation('replayable@example.test');
+    const first = await api.post('/conversations', body, { 'idempotency-key': 'plain-1' });
+    const again = await api.post('/conversations', body, { 'idempotency-key': 'plain-1' });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(first.json());
+    expect(await row('plain-1')).toMatchObject({ status_code: 201, replayable: true });
+  });
+
+  it('says in the API docs which answers are not replayed, for every route that answers a secret', async () => {
+    const spec = (await rapport.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const secretAnswers: string[] = [];
+    for (const [path, ops] of Object.entries<Record<string, { description?: string; responses?: Record<string, { content?: Record<string, { schema?: { properties?: object } }> }> }>>(spec.paths)) {
+      const op = ops.post;
+      if (!op || !path.startsWith('/api/v1/workspaces/{workspaceId}')) continue;
+      const fields = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith('2'))
+        .flatMap(([, r]) => Object.values(r.content ?? {}).flatMap((c) => Object.keys(c.schema?.properties ?? {})));
+      if (!fields.some((f) => /token|secret|password|acceptUrl|apiKey/i.test(f))) continue;
+      secretAnswers.push(path);
+      expect(op.description, path).toContain('idempotency.not_replayable');
+    }
+    expect(secretAnswers).toEqual(expect.arrayContaining(['/api/v1/workspaces/{workspaceId}/tokens', '/api/v1/workspaces/{workspaceId}/invitations', '/api/v1/workspaces/{workspaceId}/users']));
   });
 });

@@ -11,7 +11,8 @@ export function inboxRoutes(app: App, server: ServerDeps): void {
   app.get('/inboxes/:id', { schema: { tags, summary: 'One inbox', params: WorkspaceItemParams, response: { 200: Inbox, ...errorResponses(401, 404) } } },
     async (request) => getInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.params.id));
   app.post('/inboxes', {
-    config: { minRole: 'admin' },
+    // The channel's server passwords stay out of an Idempotency-Key's fingerprint (SECURITY M6).
+    config: { minRole: 'admin', idempotency: { secretFields: ['settings.imap.password', 'settings.smtp.password'] } },
     schema: { tags, summary: 'Create an inbox (admin)', params: WorkspaceParams, body: CreateInboxBody, response: { 201: Inbox, ...errorResponses(401, 403, 404, 422) } },
   }, async (request, reply) => reply.code(201).send(await createInbox({ ...workspaceDeps(server, request), channels: server.channels, outbound: server.outbound }, request.body)));
   app.patch('/inboxes/:id', {

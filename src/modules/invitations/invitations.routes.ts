@@ -10,8 +10,9 @@ const tags = ['invitations'];
 
 /** Inside a workspace: admins invite, list and revoke. */
 export function invitationRoutes(app: App, server: ServerDeps): void {
+  // Both answer the accept link (shown once): an Idempotency-Key never stores it (SECURITY M6).
   app.post('/invitations', {
-    config: { minRole: 'admin' },
+    config: { minRole: 'admin', idempotency: { replay: false } },
     schema: {
       tags, summary: 'Invite someone by email with a role (admin); the link is shown once and works for 72 hours, once',
       params: WorkspaceParams, body: CreateInvitationBody, response: { 201: CreatedInvitation, ...errorResponses(401, 403, 404, 409, 422) },

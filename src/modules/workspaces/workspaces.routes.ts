@@ -28,7 +28,9 @@ export function workspaceRoutes(app: App, server: ServerDeps): void {
     async (request) => listTokens(workspaceDeps(server, request)));
 
   app.post('/tokens', {
-    config: { minRole: 'admin' },
+    // The answer holds the token (shown once): an Idempotency-Key never stores it, and the password
+    // never enters the key's fingerprint (SECURITY M6).
+    config: { minRole: 'admin', idempotency: { replay: false, secretFields: ['currentPassword'] } },
     schema: { tags: ['tokens'], summary: 'Create an API token (admin, signed in, with your password again); the token is shown once', params: WorkspaceParams, body: CreateTokenBody, response: { 201: CreatedToken, ...errorResponses(401, 403, 404, 422) } },
   }, async (request, reply) => {
     await requireReauthentication(server, request.auth, request.body.currentPassword);

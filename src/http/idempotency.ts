@@ -95,7 +95,7 @@ function wantsKey(request: FastifyRequest): string | null {
   return request.method === 'POST' && typeof key === 'string' && KEY_RE.test(key) ? key : null;
 }
 
-const policyOf = (request: FastifyRequest): IdempotencyPolicy => request.routeOptions.config.idempotency ?? {};
+const policyOf = (request: FastifyRequest): IdempotencyPolicy => request.routeOptions.config?.idempotency ?? {};
 
 /** The value with the field at `path` replaced by a marker: its presence counts, never its value. */
 function blank(value: unknown, [head, ...rest]: string[]): unknown {

@@ -4,12 +4,13 @@ import { CreateInboxBody, Inbox, InboxList, UpdateInboxBody } from './inboxes.sc
 import { createInbox, getInbox, listInboxes, updateInbox } from './inboxes.service.js';
 
 const tags = ['inboxes'];
+const SETTINGS_NOTE = 'Admins and owners also get `settings` (server hosts, usernames and addresses; secrets masked); supervisors, agents and client viewers get the inbox without them.';
 
 export function inboxRoutes(app: App, server: ServerDeps): void {
-  app.get('/inboxes', { schema: { tags, summary: 'Inboxes (configured channels)', params: WorkspaceParams, response: { 200: InboxList, ...errorResponses(401, 404) } } },
-    async (request) => listInboxes({ ...workspaceDeps(server, request), channels: server.channels }));
-  app.get('/inboxes/:id', { schema: { tags, summary: 'One inbox', params: WorkspaceItemParams, response: { 200: Inbox, ...errorResponses(401, 404) } } },
-    async (request) => getInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.params.id));
+  app.get('/inboxes', { schema: { tags, operationId: 'listInboxes', summary: 'Inboxes (configured channels)', description: SETTINGS_NOTE, params: WorkspaceParams, response: { 200: InboxList, ...errorResponses(401, 404) } } },
+    async (request) => listInboxes({ ...workspaceDeps(server, request), channels: server.channels }, { role: request.workspace.role }));
+  app.get('/inboxes/:id', { schema: { tags, operationId: 'getInbox', summary: 'One inbox', description: SETTINGS_NOTE, params: WorkspaceItemParams, response: { 200: Inbox, ...errorResponses(401, 404) } } },
+    async (request) => getInbox({ ...workspaceDeps(server, request), channels: server.channels }, request.params.id, { role: request.workspace.role }));
   app.post('/inboxes', {
     // The channel's server passwords stay out of an Idempotency-Key's fingerprint (SECURITY M6).
     config: { minRole: 'admin', idempotency: { secretFields: ['settings.imap.password', 'settings.smtp.password'] } },

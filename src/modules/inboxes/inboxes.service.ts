@@ -1,14 +1,22 @@
 import { withWorkspace } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
+import { atLeast, type Role } from '../auth/roles.js';
 import type { ChannelRegistry } from '../channels/channels.registry.js';
 import type { WorkspaceDeps } from '../context.js';
 import { inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
 
 export const inboxErrors = { notFound: defineError('inboxes.not_found', 404, 'No such inbox') };
 
-function view(row: InboxRow, channels: ChannelRegistry) {
-  return { id: row.id, name: row.name, channel: row.channel, settings: channels.get(row.channel).publicSettings(row.settings), createdAt: row.created_at.toISOString() };
+/** Who reads an inbox: its settings (server hosts, usernames, addresses) go to admins only (I1). */
+export interface InboxReader {
+  role: Role;
+}
+
+function view(row: InboxRow, channels: ChannelRegistry, reader?: InboxReader) {
+  const base = { id: row.id, name: row.name, channel: row.channel, createdAt: row.created_at.toISOString() };
+  if (reader && !atLeast(reader.role, 'admin')) return base;
+  return { ...base, settings: channels.get(row.channel).publicSettings(row.settings) };
 }
 
 export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegistry; outbound: OutboundGuard }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
@@ -21,15 +29,15 @@ export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegis
   });
 }
 
-export async function listInboxes(deps: WorkspaceDeps & { channels: ChannelRegistry }) {
+export async function listInboxes(deps: WorkspaceDeps & { channels: ChannelRegistry }, reader: InboxReader) {
   const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId));
-  return { items: rows.map((r) => view(r, deps.channels)) };
+  return { items: rows.map((r) => view(r, deps.channels, reader)) };
 }
 
-export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, id: string) {
+export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, id: string, reader: InboxReader) {
   const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, id));
   if (!row) throw inboxErrors.notFound();
-  return view(row, deps.channels);
+  return view(row, deps.channels, reader);
 }
 
 /**

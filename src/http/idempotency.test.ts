@@ -146,6 +146,24 @@ describe('Idempotency-Key and secrets (M6)', () => {
     expect(await withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from idempotency_keys')).rows[0].n)).toBe(before);
   });
 
+  it('leaves the IMAP and SMTP passwords of a new inbox out of the fingerprint; its answer (secrets masked) replays', async () => {
+    const server = { host: '127.0.0.1', tls: 'none', user: 'u' };
+    const body = {
+      name: 'Idem mail', channel: 'email',
+      settings: { addresses: ['idem-box@example.test'], imap: { ...server, port: 143, password: 'imap-secret-pw' }, smtp: { ...server, port: 25, password: 'smtp-secret-pw' } },
+    };
+    const created = await api.post('/inboxes', body, { 'idempotency-key': 'inbox-1' });
+    expect(created.statusCode).toBe(201);
+    const stored = await row('inbox-1');
+    expect(stored.whole).not.toContain('secret-pw');
+    const key = await loadFingerprintKey(rapport.config);
+    const blanked = { ...body, settings: { ...body.settings, imap: { ...body.settings.imap, password: '[secret]' }, smtp: { ...body.settings.smtp, password: '[secret]' } } };
+    expect(stored.request_hash).toBe(createHmac('sha256', key).update(`POST /api/v1/workspaces/${ws.workspaceId}/inboxes\n${JSON.stringify(blanked)}`).digest('hex'));
+    const again = await api.post('/inboxes', body, { 'idempotency-key': 'inbox-1' });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(created.json());
+  });
+
   it('keeps an ordinary answer replayable', async () => {
     const body = conversation('replayable@example.test');
     const first = await api.post('/conversations', body, { 'idempotency-key': 'plain-1' });

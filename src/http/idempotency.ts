@@ -1,13 +1,14 @@
 import { createHmac, hkdfSync, randomBytes, type Hmac } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Task } from 'graphile-worker';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { withSystem, withWorkspace } from '../db/tenancy.js';
 import { defineError } from '../lib/errors.js';
+import { digestWhileStreaming } from './body-digest.js';
 
 export const idempotencyErrors = {
   reused: defineError('idempotency.key_reused', 409, 'This Idempotency-Key was used with a different request'),
@@ -113,15 +114,7 @@ export function idempotencyHooks(pool: Pool, fingerprintKey: Buffer) {
     if (!wantsKey(request) || policyOf(request).secretFields?.length) return payload;
     const digest = requestLine(request);
     request.idempotencyDigest = digest;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        digest.update(chunk);
-        done(null, chunk);
-      },
-    });
-    // A client that goes away mid-body errors the parser's stream, as it would have errored the raw one.
-    pipeline(payload, hashing, () => {});
-    return hashing;
+    return digestWhileStreaming(payload, digest);
   };
 
   const fingerprint = (request: FastifyRequest): string => {

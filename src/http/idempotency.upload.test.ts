@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,9 @@ describe('Idempotency-Key on a 10 MB upload (M2)', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(JSON.parse(again.body)).toEqual(JSON.parse(first.body));
     expect(await uploads('big.bin')).toBe(1);
+    // The stored checksum, hashed as the bytes streamed in, is the file's.
+    const [stored] = await withSystem(rapport.pool, async (tx) => (await tx.query<{ sha256: Buffer }>("select sha256 from email_uploads where filename = 'big.bin'")).rows);
+    expect(stored.sha256.toString('hex')).toBe(createHash('sha256').update(file).digest('hex'));
 
     console.info(`10 MB upload, no key: ${fmt(plain)}; with a key, then its replay: ${fmt(keyed)}`);
     // Before: JSON.stringify of the Buffer (a 36 MB string) and its hash cost over a second of CPU per

@@ -384,12 +384,13 @@ export function uploadContentType(header: string | undefined): string {
  * under a random id bound to the workspace and to the uploader. The name is only metadata (F2):
  * control characters and bidirectional overrides (which make "txt.exe" read as "exe.txt") go.
  */
-export async function uploadAttachment(deps: WorkspaceDeps, input: { name: string; contentType: string | undefined; content: Buffer }) {
+/** `sha256`: the content's checksum when the caller hashed the bytes as they streamed in (M2). */
+export async function uploadAttachment(deps: WorkspaceDeps, input: { name: string; contentType: string | undefined; content: Buffer; sha256?: Buffer }) {
   const name = input.name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
   if (!name) throw emailErrors.invalidUploadName('The name must have visible characters.');
   const contentType = uploadContentType(input.contentType);
   const id = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.insertUpload(tx, {
-    workspaceId: deps.workspaceId, uploader: principalOf(deps.actor), sha256: sha256(input.content), content: input.content, filename: name, contentType, at: deps.clock.now(),
+    workspaceId: deps.workspaceId, uploader: principalOf(deps.actor), sha256: input.sha256 ?? sha256(input.content), content: input.content, filename: name, contentType, at: deps.clock.now(),
   }));
   return { id, name, size: input.content.byteLength, contentType };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parse, readSetting, type SettingSpec } from './lib/settings.js';
+import { searchSettings } from './modules/conversations/conversations.search.settings.js';
 import { outboundSettings } from './lib/outbound/outbound.settings.js';
 import { edgeSettings } from './http/edge.settings.js';
 
@@ -59,6 +60,7 @@ export const settings = {
   },
   ...outboundSettings,
   ...edgeSettings,
+  ...searchSettings,
 } satisfies Record<string, SettingSpec<unknown>>;
 
 type Settings = typeof settings;

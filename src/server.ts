@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createOutboundGuard, type HostLookup } from './lib/outbound/outbound.guard.js';
 import { LoginThrottle } from './modules/auth/login-throttle.js';
+import { SearchLimiter } from './modules/conversations/conversations.search.limiter.js';
 import { ChannelRegistry } from './modules/channels/channels.registry.js';
 import { seedDemo } from './modules/demo/demo.seed.js';
 import { modules as defaultModules } from './modules/index.js';
@@ -79,7 +80,8 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     for (const m of mods) for (const c of m.channels ?? []) channels.register(c);
     const resolver = new PrincipalResolver(pool, clock);
     const server: ServerDeps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
-      outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }) };
+      outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }),
+      searchLimiter: new SearchLimiter(clock, { perMinute: config.searchRatePerMinute, burst: config.searchRateBurst }) };
 
     if (config.seedDemo) {
       const seeded = await seedDemo(server);

@@ -8,6 +8,7 @@ import type { WorkspaceDeps } from '../modules/context.js';
 import type { PrincipalResolver } from './auth.js';
 import type { LoginThrottle } from '../modules/auth/login-throttle.js';
 import type { ChannelRegistry } from '../modules/channels/channels.registry.js';
+import type { SearchLimiter } from '../modules/conversations/conversations.search.limiter.js';
 import type { OutboundGuard } from '../lib/outbound/outbound.guard.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -21,6 +22,8 @@ export interface ServerDeps {
   resolver: PrincipalResolver;
   throttle: LoginThrottle;
   channels: ChannelRegistry;
+  /** Paces searches per user or API token (SECURITY M7). */
+  searchLimiter: SearchLimiter;
   /** Every outbound connection (mail servers, later webhooks) is checked and pinned here (SECURITY M4, W4). */
   outbound: OutboundGuard;
 }

@@ -6,5 +6,6 @@ export const conversationErrors = {
   noDefaultInbox: defineError('inboxes.none_available', 422, 'The workspace has no API inbox; pass inboxId'),
   assigneeNotFound: defineError('conversations.assignee_not_found', 422, 'The assignee is not an agent of this workspace'),
   teamNotFound: defineError('teams.not_found', 422, 'No such team in this workspace'),
+  searchRateLimited: defineError('search.rate_limited', 429, 'Too many searches; try again shortly'),
   snoozeNeedsTime: defineError('conversations.snooze_needs_until', 422, 'Snoozing needs snoozedUntil, a time in the future'),
 };

@@ -138,6 +138,45 @@ const SELECT_MESSAGE = `
 const named = (name: string, text: string, values: unknown[]) => ({ name: `conversations.${name}`, text, values });
 const FIND_SQL = `${SELECT_VIEW()} where c.workspace_id = $1 and c.id = $2`;
 
+/**
+ * The WHERE conditions (on `c`), ORDER BY and cursor key of the inbox list for the filters other than
+ * the search words, appending their values to `params` (the workspace is $1).
+ */
+export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, string] | undefined, params: unknown[]) {
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where = ['c.workspace_id = $1'];
+  if (f.statuses?.length === 1) where.push(`c.status = ${p(f.statuses[0])}`);
+  else if (f.statuses?.length) where.push(`c.status = any(${p(f.statuses)}::text[])`);
+  if (f.assignee?.kind === 'none') where.push('c.assignee_id is null');
+  if (f.assignee?.kind === 'user') where.push(`c.assignee_id = ${p(f.assignee.id)}`);
+  if (f.team?.kind === 'none') where.push('c.team_id is null');
+  if (f.team?.kind === 'team') where.push(`c.team_id = ${p(f.team.id)}`);
+  if (f.inboxId) where.push(`c.inbox_id = ${p(f.inboxId)}`);
+  if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
+  if (f.tag) where.push(`c.tags @> array[${p(f.tag)}::text]`);
+  if (f.customerId) where.push(`c.customer_id = ${p(f.customerId)}`);
+  let order: string;
+  let sortKey: string;
+  if (sort === 'waiting_longest') {
+    sortKey = "coalesce(c.waiting_since::text, '')";
+    order = 'c.waiting_since asc nulls last, c.id asc';
+    if (after) {
+      const [key, id] = after;
+      where.push(key === ''
+        ? `(c.waiting_since is null and c.id > ${p(id)}::uuid)`
+        : `((c.waiting_since, c.id) > (${p(key)}::timestamptz, ${p(id)}::uuid) or c.waiting_since is null)`);
+    }
+  } else {
+    sortKey = 'c.last_activity_at::text';
+    order = 'c.last_activity_at desc, c.id desc';
+    if (after) where.push(`(c.last_activity_at, c.id) < (${p(after[0])}::timestamptz, ${p(after[1])}::uuid)`);
+  }
+  return { where, order, sortKey };
+}
+
 export const conversationsRepository = {
   async nextNumber(tx: Queryable, ws: string): Promise<number> {
     const { rows } = await tx.query<{ n: string }>(named('next_number', 'select rapport_next_conversation_number($1) as n', [ws]));
@@ -149,8 +188,13 @@ export const conversationsRepository = {
   }): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(named(
       'insert',
-      `insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning id`,
+      // The subject's search document in the same statement (search_documents: migration 0020).
+      `with c as (
+         insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning workspace_id, id, subject_search),
+       d as (insert into search_documents (workspace_id, conversation_id, message_id, search)
+             select workspace_id, id, null, subject_search from c where subject_search <> ''::tsvector)
+       select id from c`,
       [c.workspaceId, c.number, c.inboxId, c.customerId, c.subject, c.priority, c.tags, c.at],
     ));
     return rows[0].id;
@@ -162,8 +206,13 @@ export const conversationsRepository = {
   }): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(named(
       'insert_message',
-      `insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`,
+      // The message's search document in the same statement, from the tsvector PostgreSQL computed.
+      `with m as (
+         insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning workspace_id, conversation_id, id, search),
+       d as (insert into search_documents (workspace_id, conversation_id, message_id, search)
+             select workspace_id, conversation_id, id, search from m where search <> ''::tsvector)
+       select id from m`,
       [m.workspaceId, m.conversationId, m.type, m.authorType, m.authorId, m.bodyText, m.bodyHtml, JSON.stringify(m.metadata), m.at],
     ));
     return rows[0].id;
@@ -213,50 +262,25 @@ export const conversationsRepository = {
     await tx.query(`update conversations set ${assignments.join(', ')} where workspace_id = $1 and id = $2`, [ws, id, ...columns.map((c) => set[c])]);
   },
 
+  /** The inbox list without a search (`f.q` is ignored: searches go through conversations.search.repository.ts). */
   async list(tx: Queryable, ws: string, f: ListFilter, sort: SortOrder, limit: number, after?: [string, string]): Promise<ConversationRow[]> {
     const params: unknown[] = [ws];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where = ['c.workspace_id = $1'];
-    if (f.statuses?.length === 1) where.push(`c.status = ${p(f.statuses[0])}`);
-    else if (f.statuses?.length) where.push(`c.status = any(${p(f.statuses)}::text[])`);
-    if (f.assignee?.kind === 'none') where.push('c.assignee_id is null');
-    if (f.assignee?.kind === 'user') where.push(`c.assignee_id = ${p(f.assignee.id)}`);
-    if (f.team?.kind === 'none') where.push('c.team_id is null');
-    if (f.team?.kind === 'team') where.push(`c.team_id = ${p(f.team.id)}`);
-    if (f.inboxId) where.push(`c.inbox_id = ${p(f.inboxId)}`);
-    if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
-    if (f.tag) where.push(`c.tags @> array[${p(f.tag)}::text]`);
-    if (f.customerId) where.push(`c.customer_id = ${p(f.customerId)}`);
-    if (f.q) {
-      const q = p(f.q);
-      const number = /^#?(\d{1,15})$/.exec(f.q.trim());
-      where.push(`(c.subject_search @@ plainto_tsquery('simple', ${q})
-        or exists (select 1 from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id and m.search @@ plainto_tsquery('simple', ${q}))
-        or c.customer_id in (select ci.customer_id from customer_identities ci where ci.workspace_id = c.workspace_id and ci.value = lower(${q}))
-        ${number ? `or c.number = ${p(Number(number[1]))}` : ''})`);
-    }
-    let order: string;
-    let sortKey: string;
-    if (sort === 'waiting_longest') {
-      sortKey = "coalesce(c.waiting_since::text, '')";
-      order = 'c.waiting_since asc nulls last, c.id asc';
-      if (after) {
-        const [key, id] = after;
-        where.push(key === ''
-          ? `(c.waiting_since is null and c.id > ${p(id)}::uuid)`
-          : `((c.waiting_since, c.id) > (${p(key)}::timestamptz, ${p(id)}::uuid) or c.waiting_since is null)`);
-      }
-    } else {
-      sortKey = 'c.last_activity_at::text';
-      order = 'c.last_activity_at desc, c.id desc';
-      if (after) where.push(`(c.last_activity_at, c.id) < (${p(after[0])}::timestamptz, ${p(after[1])}::uuid)`);
-    }
+    const { where, order, sortKey } = listFilterSql(f, sort, after, params);
+    params.push(limit);
     const { rows } = await tx.query<ConversationRow>(
-      `${SELECT_VIEW(sortKey)} where ${where.join(' and ')} order by ${order} limit ${p(limit)}`,
+      `${SELECT_VIEW(sortKey)} where ${where.join(' and ')} order by ${order} limit $${params.length}`,
       params,
+    );
+    return rows;
+  },
+
+  /** The inbox rows of these ids (search results), in list order. */
+  async listByIds(tx: Queryable, ws: string, ids: string[], sort: SortOrder): Promise<ConversationRow[]> {
+    if (ids.length === 0) return [];
+    const { order, sortKey } = listFilterSql({}, sort, undefined, []);
+    const { rows } = await tx.query<ConversationRow>(
+      `${SELECT_VIEW(sortKey)} where c.workspace_id = $1 and c.id = any($2::uuid[]) order by ${order}`,
+      [ws, ids],
     );
     return rows;
   },

@@ -20,9 +20,12 @@ export function conversationRoutes(app: App, server: ServerDeps): void {
   app.get('/conversations', {
     schema: {
       tags, summary: 'The inbox: conversations by last activity (or waiting longest), filtered, cursor-paged',
-      params: WorkspaceParams, querystring: ListConversationsQuery, response: { 200: ConversationPage, ...errorResponses(401, 404, 422) },
+      description: 'With `q`, a search: each request reads a bounded number of rows, so a page may hold fewer than `limit` '
+        + 'conversations and still carry a `nextCursor` (follow it to search further). Searches are paced per user or API token '
+        + '(SEARCH_RATE_PER_MINUTE, SEARCH_RATE_BURST): past that, 429 `search.rate_limited` with Retry-After.',
+      params: WorkspaceParams, querystring: ListConversationsQuery, response: { 200: ConversationPage, ...errorResponses(401, 404, 422, 429) },
     },
-  }, async (request) => listConversations({ ...workspaceDeps(server, request), userId: request.workspace.userId }, request.query));
+  }, async (request) => listConversations({ ...workspaceDeps(server, request), userId: request.workspace.userId, searchLimiter: server.searchLimiter }, request.query));
 
   app.get('/conversations/:id', {
     schema: { tags, summary: 'One conversation', params: ConversationParams, response: { 200: Conversation, ...errorResponses(401, 404, 422) } },

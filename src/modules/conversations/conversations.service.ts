@@ -8,9 +8,12 @@ import { enqueue } from '../../jobs/queue.js';
 
 export const WAKE_SNOOZED_TASK = 'conversations.wake_snoozed';
 import { preview, sanitizeMessageHtml } from '../../lib/html.js';
-import type { WorkspaceDeps } from '../context.js';
+import { principalOf, type WorkspaceDeps } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
 import { conversationErrors } from './conversations.errors.js';
+import type { SearchLimiter } from './conversations.search.limiter.js';
+import { conversationSearchRepository as searchRepo } from './conversations.search.repository.js';
+import { searchPage, searchWords } from './conversations.search.service.js';
 import {
   conversationsRepository as repo,
   toConversationView,
@@ -99,7 +102,12 @@ export async function getConversation(deps: WorkspaceDeps, id: string): Promise<
   return toConversationView(row);
 }
 
-export async function listConversations(deps: WorkspaceDeps & { userId: string | null }, query: ListConversationsQuery) {
+/**
+ * The inbox list, or a search in it when `q` has text. A search is paced per user or API token
+ * (`searchLimiter`) and reads a bounded number of rows (conversations.search.service.ts); its page
+ * may hold fewer than `limit` items and still have a nextCursor (the search goes on from there).
+ */
+export async function listConversations(deps: WorkspaceDeps & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery) {
   const filter: ListFilter = {
     statuses: query.status ? [...new Set(query.status)] : undefined,
     inboxId: query.inbox,
@@ -118,6 +126,17 @@ export async function listConversations(deps: WorkspaceDeps & { userId: string |
   const after = query.cursor
     ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string])
     : undefined;
+  if (filter.q) {
+    const words = searchWords(filter.q);
+    deps.searchLimiter.take(principalOf(deps.actor));
+    const { rows, resumeAt } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+      const page = await searchPage(tx, deps.workspaceId, filter, sort, after, words, limit);
+      return { rows: await repo.listByIds(tx, deps.workspaceId, page.ids, sort), resumeAt: page.resumeAt };
+    });
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    const next = last ? [last.sort_key ?? '', last.id] : resumeAt;
+    return { items: rows.map(toConversationView), nextCursor: next ? encodeCursor(next) : null };
+  }
   const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
   const last = rows.length === limit ? rows[rows.length - 1] : undefined;
   return { items: rows.map(toConversationView), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
@@ -185,6 +204,7 @@ export async function updateConversation(deps: WorkspaceDeps, id: string, input:
     if (events.length > 0) {
       set.updated_at = at;
       await repo.update(tx, ws, id, set);
+      if (typeof set.subject === 'string') await searchRepo.addDocument(tx, ws, { conversationId: id, messageId: null, text: set.subject });
       await recordEvents(tx, events);
       if (set.status === 'snoozed' && set.snoozed_until instanceof Date) {
         await enqueue(tx, WAKE_SNOOZED_TASK, { workspaceId: ws, conversationId: id }, { runAt: set.snoozed_until, jobKey: `wake:${id}` });

@@ -93,21 +93,40 @@ export const customersRepository = {
     );
   },
 
+  /**
+   * Newest first. With `q`: customers whose name starts with it (any case) or who hold it as an
+   * identity. Two LIMIT-bounded branches: the name prefix as a range of customers_name_key_idx
+   * (leakproof ~>=~ / ~<~ on the stored lower-case name, so an index condition under row-level
+   * security; LIKE only rechecks) or, for a prefix most names share, the newest-first walk the
+   * planner prefers; the identity as a probe of the unique identity index.
+   */
   async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string }): Promise<CustomerView[]> {
     const params: unknown[] = [ws, opts.limit];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
     const where = ['c.workspace_id = $1'];
-    if (opts.after) {
-      params.push(opts.after[0], opts.after[1]);
-      where.push(`(c.created_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
+    if (opts.after) where.push(`(c.created_at, c.id) < (${p(opts.after[0])}::timestamptz, ${p(opts.after[1])}::uuid)`);
+    let from = 'customers c';
     if (opts.q) {
-      params.push(opts.q);
-      const p = `$${params.length}`;
-      where.push(`(c.name ilike replace(replace(replace(${p}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-        or exists (select 1 from customer_identities i where i.workspace_id = c.workspace_id and i.customer_id = c.id and i.value = lower(${p})))`);
+      const q = p(opts.q);
+      const scope = where.join(' and ');
+      // U+10FFFF sorts after every character (byte order): [prefix, prefix || U+10FFFF) holds every
+      // name with the prefix. lower() of a value (not of a column) is folded before planning.
+      from = `(
+        (select c.* from customers c where ${scope}
+           and c.name_key ~>=~ lower(${q}) and c.name_key ~<~ (lower(${q}) || ${p('\u{10FFFF}')})
+           and c.name_key like (replace(replace(replace(lower(${q}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')
+         order by c.created_at desc, c.id desc limit $2)
+        union
+        (select c.* from customers c where ${scope}
+           and c.id in (select i.customer_id from customer_identities i
+                        where i.workspace_id = $1 and i.kind = any(array['email', 'phone', 'external_id']) and i.value = lower(${q}))
+         order by c.created_at desc, c.id desc limit $2)) c`;
     }
     const { rows } = await tx.query<CustomerRow>(
-      `${SELECT_CUSTOMER} where ${where.join(' and ')} order by c.created_at desc, c.id desc limit $2`,
+      `${SELECT_CUSTOMER.replace('from customers c', `from ${from}`)} where ${where.join(' and ')} order by c.created_at desc, c.id desc limit $2`,
       params,
     );
     return rows.map(toCustomerView);

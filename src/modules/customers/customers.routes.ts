@@ -12,11 +12,15 @@ export function customerRoutes(app: App, server: ServerDeps): void {
   }, async (request, reply) => reply.code(201).send(await createCustomer(workspaceDeps(server, request), request.body)));
 
   app.get('/customers', {
-    schema: { tags, summary: 'List customers, newest first', params: WorkspaceParams, querystring: ListCustomersQuery, response: { 200: CustomerPage, ...errorResponses(401, 404, 422) } },
+    schema: {
+      tags, summary: 'List customers, newest first',
+      description: 'With `q`, a search (name prefix, or an exact email, phone or external id), paced per user or API token like conversation search: 429 `search.rate_limited` with Retry-After.',
+      params: WorkspaceParams, querystring: ListCustomersQuery, response: { 200: CustomerPage, ...errorResponses(401, 404, 422, 429) },
+    },
   }, async (request) => {
     const limit = request.query.limit ?? 50;
     const after = request.query.cursor ? (decodeCursor(request.query.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
-    const items = await listCustomers(workspaceDeps(server, request), { limit, after, q: request.query.q });
+    const items = await listCustomers({ ...workspaceDeps(server, request), searchLimiter: server.searchLimiter }, { limit, after, q: request.query.q });
     const last = items.length === limit ? items[items.length - 1] : undefined;
     return { items, nextCursor: last ? encodeCursor([last.createdAt, last.id]) : null };
   });

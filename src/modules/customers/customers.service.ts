@@ -1,7 +1,8 @@
 import type { Queryable } from '../../db/pool.js';
 import { withWorkspace } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
-import type { WorkspaceDeps } from '../context.js';
+import { principalOf, type WorkspaceDeps } from '../context.js';
+import type { SearchLimiter } from '../conversations/conversations.search.limiter.js';
 import { customerErrors } from './customers.errors.js';
 import { customersRepository, type IdentityKind } from './customers.repository.js';
 import type { CreateCustomerInput, CustomerView, UpdateCustomerInput } from './customers.schemas.js';
@@ -75,7 +76,9 @@ export async function getCustomer(deps: WorkspaceDeps, id: string) {
   });
 }
 
-export async function listCustomers(deps: WorkspaceDeps, opts: { limit: number; after?: [string, string]; q?: string }) {
+/** Customers newest first; with `q`, a search, paced per user or API token like conversation search. */
+export async function listCustomers(deps: WorkspaceDeps & { searchLimiter: SearchLimiter }, opts: { limit: number; after?: [string, string]; q?: string }) {
+  if (opts.q) deps.searchLimiter.take(principalOf(deps.actor));
   return withWorkspace(deps.pool, deps.workspaceId, (tx) => customersRepository.list(tx, deps.workspaceId, opts));
 }
 

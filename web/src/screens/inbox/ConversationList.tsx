@@ -40,8 +40,15 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
     if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' });
   }, [selectedId]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // A search reads a bounded stretch per request: a page can come back empty with more to search.
+  const searchingOn = filtered && rows.length === 0 && query.hasNextPage && !query.isError;
+  useEffect(() => {
+    if (searchingOn && !query.isFetchingNextPage) void query.fetchNextPage();
+  }, [searchingOn, query.isFetchingNextPage]); // eslint-disable-line react-hooks/exhaustive-deps
+
   if (query.isPending) return <Loading label="Loading conversations…" />;
   if (query.isError && rows.length === 0) return <ErrorState error={query.error} retry={() => query.refetch()} />;
+  if (searchingOn) return <Loading label="Searching older conversations…" />;
   if (rows.length === 0) return <Empty title={filtered ? 'No conversation matches this search' : 'Nothing here'}>{filtered ? 'Try other words, a #number or an email address.' : 'When conversations land in this view, they show up here.'}</Empty>;
 
   const names = new Map((users.data ?? []).map((u: Member) => [u.id, u.name]));

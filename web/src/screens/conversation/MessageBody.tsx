@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import type { EmailAddress, EmailMetadata, Message } from '../../api/types.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
+import { deliveryText } from './delivery.js';
 
 /**
  * "Name <address>", as text. The metadata is JSON the server stored, possibly by an older version:
@@ -84,8 +85,7 @@ export function MessageBody({ message }: { message: Message }) {
       ) : null}
       {email?.delivery?.status ? (
         <div className={`delivery delivery-${email.delivery.status}`}>
-          Delivery: {email.delivery.status}
-          {email.delivery.error ? ` (${email.delivery.error})` : ''}
+          {deliveryText(email.delivery)}
         </div>
       ) : null}
     </div>

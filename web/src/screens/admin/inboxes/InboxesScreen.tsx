@@ -122,6 +122,10 @@ function EmailFields({ value, onChange }: { value: EmailForm; onChange: (v: Emai
       <input aria-label="Catch-all domains" placeholder="catch-all domains (optional)" value={value.catchAllDomains} onChange={(e) => onChange({ ...value, catchAllDomains: e.target.value })} />
       {serverFields('smtp', 'Outgoing mail (SMTP) for replies')}
       {serverFields('imap', 'Poll a mailbox over IMAP (optional)')}
+      <p className="muted mail-server-hint">
+        Mail servers must be reachable on the public internet: Rapport does not connect to private, loopback or link-local
+        addresses, unless your operator allows your own relay's network (OUTBOUND_ALLOWED_NETWORKS).
+      </p>
     </>
   );
 }

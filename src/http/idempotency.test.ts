@@ -1,6 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
+import { loadConfig } from '../config.js';
 import { withSystem } from '../db/tenancy.js';
 import { loadFingerprintKey, purgeIdempotencyKeys } from './idempotency.js';
 
@@ -186,5 +190,20 @@ describe('Idempotency-Key and secrets (M6)', () => {
       expect(op.description, path).toContain('idempotency.not_replayable');
     }
     expect(secretAnswers).toEqual(expect.arrayContaining(['/api/v1/workspaces/{workspaceId}/tokens', '/api/v1/workspaces/{workspaceId}/invitations', '/api/v1/workspaces/{workspaceId}/users']));
+  });
+});
+
+describe('the fingerprint key', () => {
+  it('is made once per DATA_DIR and kept (mode 600), so fingerprints survive a restart; IDEMPOTENCY_SECRET replaces it', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rapport-idem-'));
+    const first = await loadFingerprintKey({ dataDir, idempotencySecret: undefined });
+    expect(await loadFingerprintKey({ dataDir, idempotencySecret: undefined })).toEqual(first);
+    expect((await stat(path.join(dataDir, 'idempotency-secret'))).mode & 0o777).toBe(0o600);
+    const other = await loadFingerprintKey({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'rapport-idem-')), idempotencySecret: undefined });
+    expect(other).not.toEqual(first);
+    const set = 'x'.repeat(40);
+    expect(await loadFingerprintKey({ dataDir: '/nonexistent/never', idempotencySecret: set })).toEqual(await loadFingerprintKey({ dataDir, idempotencySecret: set }));
+    await expect(loadFingerprintKey({ dataDir: '/dev/null/rapport', idempotencySecret: undefined })).rejects.toThrow(/make DATA_DIR writable or set IDEMPOTENCY_SECRET/);
+    expect(() => loadConfig({ IDEMPOTENCY_SECRET: 'too short' })).toThrow(/IDEMPOTENCY_SECRET: must be at least 32 characters/);
   });
 });

@@ -81,12 +81,17 @@ export async function loadFingerprintKey(config: Pick<Config, 'dataDir' | 'idemp
   let secret = config.idempotencySecret;
   if (!secret) {
     const file = path.join(config.dataDir, 'idempotency-secret');
-    await mkdir(config.dataDir, { recursive: true });
-    // 'wx': two instances starting together both read the one that was written first.
-    await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-    secret = (await readFile(file, 'utf8')).trim();
+    try {
+      await mkdir(config.dataDir, { recursive: true });
+      // 'wx': two instances starting together both read the one that was written first.
+      await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      secret = (await readFile(file, 'utf8')).trim();
+    } catch (error) {
+      throw new Error(`cannot keep the Idempotency-Key secret in ${file} (${(error as Error).message}): make DATA_DIR writable or set IDEMPOTENCY_SECRET`);
+    }
+    if (secret.length < 32) throw new Error(`${file} holds no usable secret (under 32 characters): delete it to have a new one made, or set IDEMPOTENCY_SECRET`);
   }
   return Buffer.from(hkdfSync('sha256', secret, 'rapport', 'idempotency request fingerprint v1', 32));
 }

@@ -12,6 +12,7 @@ import { prepareQueue, startWorker, type Tasks } from './jobs/queue.js';
 import { PURGE_IDEMPOTENCY_TASK, purgeIdempotencyKeys } from './http/idempotency.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { systemDns, type DnsResolver } from './lib/dns.js';
 import { createOutboundGuard, type HostLookup } from './lib/outbound/outbound.guard.js';
 import { LoginThrottle } from './modules/auth/login-throttle.js';
 import { SearchLimiter } from './modules/conversations/conversations.search.limiter.js';
@@ -19,6 +20,8 @@ import { ChannelRegistry } from './modules/channels/channels.registry.js';
 import { seedDemo } from './modules/demo/demo.seed.js';
 import { modules as defaultModules } from './modules/index.js';
 import type { RapportModule } from './modules/module.js';
+
+const LISTEN_BACKLOG = 4096;
 
 export interface Rapport {
   app: App;
@@ -43,6 +46,8 @@ export interface StartOptions {
   workers?: boolean;
   /** How the outbound guard resolves host names (tests inject a fake: DNS is unreachable there). */
   outboundLookup?: HostLookup;
+  /** DNS records for mail authentication (SPF, DKIM, DMARC); tests inject a recorded zone. */
+  dns?: DnsResolver;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     const resolver = new PrincipalResolver(pool, clock);
     const server: ServerDeps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
       outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }),
+      dns: opts.dns ?? systemDns(),
       searchLimiter: new SearchLimiter(clock, { perMinute: config.searchRatePerMinute, burst: config.searchRateBurst }) };
 
     if (config.seedDemo) {
@@ -99,7 +105,10 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
       plugins: mods.flatMap((m) => (m.plugins ? [m.plugins] : [])),
     });
     stops.push(() => app.close());
-    await app.listen({ host: config.host, port: config.port });
+    // A deep accept queue (Node's default is 511; Linux caps it at net.core.somaxconn): under a
+    // connection flood, a full queue drops the SYNs of ordinary clients, who then wait 1, 3, 7 s for
+    // their retransmits (measured in bench/connections.bench.ts); the limits refuse the flood instead.
+    await app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const publicAddress = publicUrl(config, port);

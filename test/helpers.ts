@@ -4,6 +4,8 @@ import type { Subscriber } from '../src/events/subscribers.js';
 import type { Clock } from '../src/lib/clock.js';
 import { createLogger, type Logger } from '../src/lib/logger.js';
 import type { HostLookup } from '../src/lib/outbound/outbound.guard.js';
+import type { DnsResolver } from '../src/lib/dns.js';
+import { localMailDns } from '../src/lib/dns.testing.js';
 import type { Role } from '../src/modules/auth/roles.js';
 import type { RapportModule } from '../src/modules/module.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
@@ -18,7 +20,7 @@ export interface TestServer extends Rapport {
  * A real Rapport on its own fresh database: HTTP on a free loopback port (use `app.inject` or the
  * URL), the dispatcher and job worker running. No demo data unless asked.
  */
-export async function startTestServer(opts: { log?: Logger; clock?: Clock; subscribers?: Subscriber[]; modules?: RapportModule[]; config?: Partial<Config>; seedDemo?: boolean; outboundLookup?: HostLookup } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { log?: Logger; clock?: Clock; subscribers?: Subscriber[]; modules?: RapportModule[]; config?: Partial<Config>; seedDemo?: boolean; outboundLookup?: HostLookup; dns?: DnsResolver } = {}): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   // The mail servers of the tests (SMTP sinks, Dovecot) listen on loopback, so the test harness lets
   // outbound connections reach it, as an operator would with their own relay; the SSRF tests pass
@@ -30,6 +32,9 @@ export async function startTestServer(opts: { log?: Logger; clock?: Clock; subsc
     subscribers: opts.subscribers,
     modules: opts.modules,
     outboundLookup: opts.outboundLookup,
+    // Offline DNS in which every domain's mail comes from loopback (dns.testing.ts): mail the tests
+    // send in a domain's name is verified; tests of forged mail pass their own zone.
+    dns: opts.dns ?? localMailDns,
     print: () => {},
   });
   return { ...rapport, config };

@@ -8,8 +8,9 @@ import type { WorkspaceDeps } from '../modules/context.js';
 import type { PrincipalResolver } from './auth.js';
 import type { LoginThrottle } from '../modules/auth/login-throttle.js';
 import type { ChannelRegistry } from '../modules/channels/channels.registry.js';
-import type { SearchLimiter } from '../modules/conversations/conversations.search.limiter.js';
 import type { OutboundGuard } from '../lib/outbound/outbound.guard.js';
+import type { DnsResolver } from '../lib/dns.js';
+import type { SearchLimiter } from '../modules/conversations/conversations.search.limiter.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -22,10 +23,12 @@ export interface ServerDeps {
   resolver: PrincipalResolver;
   throttle: LoginThrottle;
   channels: ChannelRegistry;
-  /** Paces searches per user or API token (SECURITY M7). */
-  searchLimiter: SearchLimiter;
   /** Every outbound connection (mail servers, later webhooks) is checked and pinned here (SECURITY M4, W4). */
   outbound: OutboundGuard;
+  /** DNS records (TXT, MX, ...) for checking who sent an email; tests inject recorded ones. */
+  dns: DnsResolver;
+  /** Paces searches per user or API token (SECURITY M7). */
+  searchLimiter: SearchLimiter;
 }
 
 /** The use-case dependencies for the workspace a request acts in. */

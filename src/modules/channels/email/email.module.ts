@@ -1,9 +1,11 @@
 import type { ServerDeps } from '../../../http/types.js';
+import { withTimeout } from '../../../lib/dns.js';
 import { parse, readSetting } from '../../../lib/settings.js';
 import type { RapportModule } from '../../module.js';
 import { emailChannel } from './email.channel.js';
 import { autoAckTask, outboundSubscriber, SEND_TASK } from './email.outbound.js';
 import { EmailParser } from './email.parser.js';
+import { SenderChecker } from './email.authentication.js';
 import { emailRoutes } from './email.routes.js';
 import { AUTOACK_TASK } from './email.service.js';
 import { ImapPoller } from './imap.poller.js';
@@ -23,10 +25,12 @@ export const emailSettings = {
   noticesPerWorkspacePerHour: { env: 'EMAIL_NOTICES_PER_WORKSPACE_PER_HOUR', description: 'automatic notices one workspace sends per hour', default: 500, parse: parse.positiveInt },
   authservId: {
     env: 'EMAIL_AUTHSERV_ID',
-    description: 'authserv-id of the mail server in front of Rapport whose Authentication-Results are trusted (unset: the topmost header only)',
+    description: 'authserv-id of the mail server in front of Rapport whose Authentication-Results are trusted (unset: Rapport checks SPF, DKIM and DMARC itself)',
     default: null as string | null,
     parse: (raw: string): string | null => raw.trim().toLowerCase() || null,
   },
+  authTimeoutMs: { env: 'EMAIL_AUTH_TIMEOUT_MS', description: 'time limit for checking one inbound email\'s sender (SPF, DKIM, DMARC); past it the email is unverified', default: 10_000, parse: parse.positiveInt },
+  dnsTimeoutMs: { env: 'EMAIL_DNS_TIMEOUT_MS', description: 'time limit for one DNS query of that check', default: 3_000, parse: parse.positiveInt },
 };
 
 export type EmailModuleOptions = { [K in keyof typeof emailSettings]: ReturnType<(typeof emailSettings)[K]['parse']> };
@@ -70,7 +74,9 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
     async start(server) {
       const o = opts();
       const parser = new EmailParser({ workers: o.parserWorkers, timeoutMs: o.parseTimeoutMs });
-      const deps = { pool: server.pool, clock: server.clock, log: server.log, parser, authservId: o.authservId };
+      // Rapport checks senders itself only when no mail server in front does it (EMAIL_AUTHSERV_ID).
+      const senderChecker = o.authservId ? undefined : new SenderChecker({ resolver: withTimeout(server.dns, o.dnsTimeoutMs), timeoutMs: o.authTimeoutMs });
+      const deps = { pool: server.pool, clock: server.clock, log: server.log, parser, authservId: o.authservId, senderChecker };
       let smtp: SmtpListener;
       try {
         smtp = await startSmtpServer(deps, {
@@ -79,6 +85,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
         });
       } catch (error) {
         await parser.close();
+        await senderChecker?.close();
         throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);
       }
       const poller = new ImapPoller(deps, { outbound: server.outbound, intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3 });
@@ -89,6 +96,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
           await poller.stop();
           await smtp.stop();
           await parser.close();
+          await senderChecker?.close();
           runtimes.delete(server);
         },
       };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import type { AuthResult, EmailAddress, ParseLimits, ParsedAttachment, ParsedEmail } from './email.parser.types.js';
+import { plainLabel } from './email.labels.js';
 import { splitQuoted } from './email.quoting.js';
 
 /**
@@ -26,6 +27,7 @@ parentPort!.on('message', async (job: Job) => {
 });
 
 class Refused extends Error {}
+
 
 export function headerEnd(raw: Buffer): number {
   const crlf = raw.indexOf('\r\n\r\n');
@@ -124,7 +126,7 @@ function addresses(value: AddressObject | AddressObject[] | undefined, max = 200
     for (const e of entries) {
       if (out.length >= max) return;
       if (Array.isArray(e.group)) visit(e.group as typeof entries);
-      else if (e.address) out.push({ name: (e.name ?? '').slice(0, 200), address: e.address.slice(0, 320) });
+      else if (e.address) out.push({ name: plainLabel(e.name ?? '', 200), address: e.address.slice(0, 320) });
     }
   };
   for (const v of list) visit(v.value as { name?: string; address?: string; group?: unknown[] }[]);
@@ -157,7 +159,7 @@ function toParsed(mail: ParsedMail, status: 'parsed' | 'unparsed', error: string
     content.set(a.content);
     const contentType = (a.contentType || 'application/octet-stream').toLowerCase().slice(0, 200);
     attachments.push({
-      filename: (a.filename ?? (contentType === 'message/rfc822' ? 'message.eml' : 'attachment')).slice(0, 500),
+      filename: plainLabel(a.filename ?? '', 500) || (contentType === 'message/rfc822' ? 'message.eml' : 'attachment'),
       contentType,
       size: content.byteLength,
       sha256: createHash('sha256').update(content).digest('hex'),
@@ -249,8 +251,8 @@ function fromOfInlineForward(text: string): EmailAddress | null {
 function simpleAddress(value: string): EmailAddress | null {
   const angle = /<([^<>\s@]{1,64}@[^<>\s@]{1,255})>/.exec(value);
   if (angle) {
-    const name = value.slice(0, angle.index).replace(/["']/g, '').trim();
-    return { name: name.slice(0, 200), address: angle[1].toLowerCase() };
+    const name = value.slice(0, angle.index).replace(/["']/g, '');
+    return { name: plainLabel(name, 200), address: angle[1].toLowerCase() };
   }
   const bare = /([^\s<>"@]{1,64}@[^\s<>"@]{1,255})/.exec(value);
   return bare ? { name: '', address: bare[1].toLowerCase() } : null;

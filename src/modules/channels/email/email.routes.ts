@@ -5,6 +5,7 @@ import { digestWhileStreaming } from '../../../http/body-digest.js';
 import { Strict, Uuid, errorResponses } from '../../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../../http/types.js';
 import { emailErrors } from './email.errors.js';
+import { plainLabel } from './email.labels.js';
 import { getAttachment, getRawSource, replyByEmail, uploadAttachment, uploadContentType } from './email.service.js';
 
 const tags = ['email'];
@@ -16,7 +17,7 @@ const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', descripti
  * metadata, never a path).
  */
 export function contentDisposition(name: string): string {
-  const cleaned = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').trim() || 'attachment';
+  const cleaned = plainLabel(name, 500) || 'attachment';
   const fallback = cleaned.replace(/[^\x20-\x7e]|["\\%/;<>]/g, '_').slice(0, 150);
   const encoded = encodeURIComponent(cleaned.slice(0, 255)).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;

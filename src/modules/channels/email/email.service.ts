@@ -12,7 +12,9 @@ import { appendMessage } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
 import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
 import { canonicalAddress, splitPlusAddress, storedAddress } from './email.addresses.js';
+import { checkByMailServer, uncheckedImapMail, type SenderCheck, type SenderChecker, type SmtpClient } from './email.authentication.js';
 import { emailErrors } from './email.errors.js';
+import { plainLabel } from './email.labels.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import type { EmailParser } from './email.parser.js';
 import type { AuthResult, EmailAddress, ParsedEmail } from './email.parser.types.js';
@@ -26,8 +28,10 @@ export interface EmailDeps {
   clock: Clock;
   log: Logger;
   parser: EmailParser;
-  /** EMAIL_AUTHSERV_ID: whose Authentication-Results to believe (see trustedDmarc). */
+  /** EMAIL_AUTHSERV_ID: whose Authentication-Results to believe (email.authentication.ts). */
   authservId?: string | null;
+  /** How Rapport checks a sender itself when no authserv-id is set (a SenderChecker). */
+  senderChecker?: Pick<SenderChecker, 'check'>;
 }
 
 export interface InboxTarget {
@@ -50,6 +54,8 @@ export interface EmailMessageMetadata {
   parseError?: string;
   quoted?: string;
   unverified?: boolean;
+  /** Who checked the sender and what it showed, in plain words (issue #8 M5). */
+  authentication?: SenderCheck;
   forwardedBy?: EmailAddress;
   participant?: boolean;
   threadedBy?: ThreadMatch['by'];
@@ -126,17 +132,16 @@ export function isAutomatic(parsed: ParsedEmail, envelopeFrom: string | null): b
 }
 
 /**
- * The DMARC result Rapport believes. Anyone can write an Authentication-Results header into a
- * message, so only one written by our own side counts (RFC 8601 §5). With EMAIL_AUTHSERV_ID set
- * (the name the MTA in front of Rapport puts in its headers), the topmost header carrying that
- * authserv-id; unset, the topmost header only: the hop nearest to Rapport prepends its header above
- * everything the sender wrote, so nothing below it is read. A chosen default of "unset" rather than
- * this host's name: Rapport usually sits behind a relay whose name it cannot know, and a forged
- * header can only claim "pass", which grants nothing (no result at all is treated the same way).
+ * Who the sender is, as far as anyone can tell (email.authentication.ts): the verdict of the mail
+ * server named by EMAIL_AUTHSERV_ID when one is set; otherwise Rapport's own SPF, DKIM and DMARC
+ * check of what the SMTP session saw; IMAP mail without EMAIL_AUTHSERV_ID cannot be checked. Runs
+ * beside the parse, each in its own worker thread.
  */
-export function trustedDmarc(results: AuthResult[], authservId: string | null | undefined): string | null {
-  const trusted = authservId ? results.find((r) => r.authservId === authservId.toLowerCase()) : results[0];
-  return trusted?.dmarc ?? null;
+export async function senderCheckOf(deps: EmailDeps, input: { raw: Buffer; client: SmtpClient | null; authResults: () => Promise<AuthResult[]> }): Promise<SenderCheck> {
+  if (deps.authservId) return checkByMailServer(await input.authResults(), deps.authservId);
+  if (!input.client) return uncheckedImapMail;
+  if (!deps.senderChecker) return { verdict: 'unverified', by: 'none', reason: 'Sender checks are not configured on this server.' };
+  return deps.senderChecker.check(input.raw, input.client);
 }
 
 /**
@@ -165,6 +170,10 @@ export interface IngestInput {
   envelopeTo: string[];
   /** Parse once for several inboxes. */
   parsed?: ParsedEmail;
+  /** The SMTP client that delivered the message (null for IMAP). */
+  client?: SmtpClient | null;
+  /** Check the sender once for several inboxes (see senderCheckOf). */
+  sender?: SenderCheck;
 }
 
 export interface IngestResult {
@@ -181,11 +190,12 @@ export interface IngestResult {
  */
 export async function ingestEmail(deps: EmailDeps, input: IngestInput): Promise<IngestResult> {
   let parsed = scrub(input.parsed ?? (await deps.parser.parse(input.raw)));
+  const check = input.sender ?? (await senderCheckOf(deps, { raw: input.raw, client: input.client ?? null, authResults: async () => parsed.authResults }));
   const sender = senderOf(parsed, input.envelopeFrom);
-  const forwardedByUs = Boolean(parsed.forwardedFrom) && (await forwardedByOwnPeople(deps, input.target.workspaceId, sender));
+  const forwardedByUs = check.verdict === 'verified' && Boolean(parsed.forwardedFrom) && (await forwardedByOwnPeople(deps, input.target.workspaceId, sender));
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ingestOnce(deps, input, parsed, forwardedByUs);
+      return await ingestOnce(deps, input, parsed, forwardedByUs, check);
     } catch (error) {
       if (error instanceof Duplicate) return error.result;
       const code = String((error as { code?: string }).code ?? '');
@@ -230,7 +240,7 @@ function unparsedBody(reason: string | null): string {
   return `(This email could not be read${reason ? ` (${reason.split(':')[0]})` : ''}. The original message is kept and can be downloaded.)`;
 }
 
-async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEmail, forwardedByUs: boolean): Promise<IngestResult> {
+async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEmail, forwardedByUs: boolean, check: SenderCheck): Promise<IngestResult> {
   const { workspaceId: ws, inboxId, settings } = input.target;
   const at = deps.clock.now();
   const raw = input.raw;
@@ -253,14 +263,17 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const ids = await repo.insertAttachments(tx, ws, emailMessageId, parsed.attachments.map((a) => ({ ...a, sha256: Buffer.from(a.sha256, 'hex') })));
     const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({ id: ids[i], name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline }));
 
-    // A message that fails DMARC at the receiving MTA is flagged, and trusted for nothing (SECURITY E6).
-    const unverified = trustedDmarc(parsed.authResults, deps.authservId) === 'fail';
+    // Mail whose sender is not proven is flagged (SECURITY E6, issue #8 M5); mail proven forged
+    // (DMARC fail) is trusted for nothing.
+    const unverified = check.verdict !== 'verified';
+    const forged = check.verdict === 'failed';
     const metadata: EmailMessageMetadata = {
       messageId: parsed.messageId, from: parsed.from, to: parsed.to.slice(0, 50), cc: parsed.cc.slice(0, 50), subject: parsed.subject, date: parsed.date,
       attachments, parse: parsed.status, rawAvailable: true,
       ...(parsed.replyTo.length ? { replyTo: parsed.replyTo.slice(0, 10) } : {}),
       ...(parsed.error ? { parseError: parsed.error.split(':')[0] } : {}),
       ...(parsed.quoted ? { quoted: parsed.quoted.slice(0, 200_000) } : {}),
+      authentication: check,
       ...(unverified ? { unverified: true } : {}),
     };
     const body = parsed.status === 'parsed' ? parsed.text : unparsedBody(parsed.error);
@@ -270,10 +283,11 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const others = headerRecipients.filter((a) => !ours(a));
 
     // A spoofed "From:" of a known customer must not land in that customer's conversation, nor
-    // bring its Cc list in (E6): unverified mail never joins an existing conversation, however it
-    // cites the thread (even a reply token: it may have leaked with a quoted reply). The price is a
-    // legitimate reply that fails DMARC (a broken forwarder) opening a new, flagged conversation.
-    const match = unverified ? null : await findThread(tx, {
+    // bring its Cc list in (E6). Unverified mail joins only through the secret reply token (a
+    // Message-ID is only hard to guess, and a From line proves nothing); mail that fails DMARC never
+    // joins, even by token (it may have leaked with a quoted reply). The price is a legitimate
+    // reply that fails DMARC (a broken forwarder) opening a new, flagged conversation.
+    const match = forged ? null : await findThread(tx, {
       workspaceId: ws, inboxId, inboxAddresses: settings.addresses, recipients, inReplyTo: parsed.inReplyTo, references: parsed.references, threadRoot: parsed.threadRoot,
     });
     if (match) {
@@ -282,7 +296,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       const known = isCustomer || (await repo.isParticipant(tx, ws, match.conversationId, sender));
       // A stranger who only cites a Message-ID does not join someone else's conversation (E6):
       // the secret reply token is the one proof that they were sent this thread.
-      if (conversation && (known || match.by === 'reply_token')) {
+      if (conversation && (match.by === 'reply_token' || (known && !unverified))) {
         const author = isCustomer
           ? conversation.customer_id
           : (await findOrCreateCustomer(tx, systemDeps, { email: sender, name: parsed.from?.name || undefined }, at)).customerId;
@@ -293,7 +307,8 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
         });
         // Whoever a trusted reply was also sent to (To/Cc beyond our own addresses) is on the thread
         // now: their answers join it as participants. Participants never become the customer.
-        const joined = [...(isCustomer ? [] : [sender]), ...others].filter((a) => a !== conversation.customer_email);
+        // Unverified mail adds nobody: its From and Cc lines may be an attacker's (E6).
+        const joined = unverified ? [] : [...(isCustomer ? [] : [sender]), ...others].filter((a) => a !== conversation.customer_email);
         await repo.addParticipants(tx, ws, match.conversationId, [...new Set(joined)].slice(0, 50));
         await repo.linkMessage(tx, ws, emailMessageId, match.conversationId, messageId);
         return { status: 'stored', emailMessageId, conversationId: match.conversationId, messageId };
@@ -386,7 +401,7 @@ export function uploadContentType(header: string | undefined): string {
  */
 /** `sha256`: the content's checksum when the caller hashed the bytes as they streamed in (M2). */
 export async function uploadAttachment(deps: WorkspaceDeps, input: { name: string; contentType: string | undefined; content: Buffer; sha256?: Buffer }) {
-  const name = input.name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  const name = plainLabel(input.name, 500);
   if (!name) throw emailErrors.invalidUploadName('The name must have visible characters.');
   const contentType = uploadContentType(input.contentType);
   const id = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.insertUpload(tx, {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTestMember, client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../../test/helpers.js';
 import { emailRuntimeOf } from './email.module.js';
-import { trustedDmarc } from './email.service.js';
+import { checkByMailServer } from './email.authentication.js';
 import { createEmailInbox, sendMail, sendRaw, smtpPortOf, startSink, systemQuery } from './email.testing.js';
 
 let rapport: TestServer;
@@ -210,14 +210,16 @@ describe('threading inbound email into conversations', () => {
   it('keeps a message that fails DMARC out of the customer\'s conversation, flagged, and trusts none of its Cc list (E6)', async () => {
     const { conversation, messageId } = await start('ceo@customer.test');
     const id = `<s${++seq}@customer.test>`;
+    // Sent through the attacker's own domain (its SPF passes), in the CEO's name: DMARC fails.
     await sendRaw(port, raw({
-      'Authentication-Results': 'mx.a.test; dmarc=fail (p=none) header.from=customer.test', From: 'ceo@customer.test', To: 'help@a.test', Cc: 'attacker@evil.test',
+      From: 'ceo@customer.test', To: 'help@a.test', Cc: 'attacker@evil.test',
       Subject: 'Re: x', 'In-Reply-To': messageId, References: messageId, 'Message-ID': id,
-    }, 'Please wire the money today'), { from: 'ceo@customer.test', to: ['help@a.test'] });
+    }, 'Please wire the money today'), { from: 'attacker@evil.test', to: ['help@a.test'] });
     const spoofed = await conversationOfMessage(apiA(), id);
     expect(spoofed.id).not.toBe(conversation.id);
     const first = (await apiA().get(`/conversations/${spoofed.id}/messages`)).json().items[0];
     expect(first.metadata.email.unverified).toBe(true);
+    expect(first.metadata.email.authentication).toMatchObject({ verdict: 'failed', by: 'rapport' });
     expect(first.metadata.email.threadedBy).toBeUndefined();
     const history = (await apiA().get(`/conversations/${conversation.id}/messages`)).json().items;
     expect(history).toHaveLength(1);
@@ -232,7 +234,7 @@ describe('threading inbound email into conversations', () => {
     expect(inboxA).toBeTruthy();
   });
 
-  it('believes only the topmost Authentication-Results, or the one with the configured authserv-id', async () => {
+  it('believes only the topmost Authentication-Results, and only with the configured authserv-id', async () => {
     const source = [
       'Authentication-Results: mx.a.test; dmarc=fail header.from=customer.test',
       'Authentication-Results: (forged by the sender) relay.evil.test; dmarc=pass',
@@ -243,11 +245,12 @@ describe('threading inbound email into conversations', () => {
     expect(parsed.authResults).toEqual([
       { authservId: 'mx.a.test', dmarc: 'fail' }, { authservId: 'relay.evil.test', dmarc: 'pass' }, { authservId: 'mx.a.test', dmarc: null },
     ]);
-    expect(trustedDmarc(parsed.authResults, null)).toBe('fail');
-    expect(trustedDmarc(parsed.authResults, 'MX.A.TEST')).toBe('fail');
-    expect(trustedDmarc(parsed.authResults, 'relay.evil.test')).toBe('pass');
-    expect(trustedDmarc(parsed.authResults.slice(1), 'mx.a.test')).toBeNull();
-    expect(trustedDmarc(parsed.authResults.slice(1), 'mx.b.test')).toBeNull();
-    expect(trustedDmarc([], null)).toBeNull();
+    expect(checkByMailServer(parsed.authResults, 'MX.A.TEST').verdict).toBe('failed');
+    // Only the topmost header counts: a lower one, even with a trusted id, is the sender's writing.
+    expect(checkByMailServer(parsed.authResults, 'relay.evil.test').verdict).toBe('unverified');
+    expect(checkByMailServer(parsed.authResults.slice(1), 'relay.evil.test').verdict).toBe('verified');
+    expect(checkByMailServer(parsed.authResults.slice(1), 'mx.a.test').verdict).toBe('unverified');
+    expect(checkByMailServer(parsed.authResults.slice(2), 'mx.a.test').verdict).toBe('unverified');
+    expect(checkByMailServer([], 'mx.a.test').verdict).toBe('unverified');
   });
 });

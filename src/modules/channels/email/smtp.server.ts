@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { KeyedCounter, addressKey } from '../../../http/connection-limits.js';
 import type { Logger } from '../../../lib/logger.js';
-import { ingestEmail, routeRecipient, type EmailDeps, type InboxTarget } from './email.service.js';
+import { ingestEmail, routeRecipient, senderCheckOf, type EmailDeps, type InboxTarget } from './email.service.js';
 
 /**
  * Inbound SMTP (RFC 5321) for email inboxes. Recipients are checked at RCPT TO, so an unknown
@@ -111,11 +111,15 @@ export async function startSmtpServer(deps: EmailDeps & { log: Logger }, opts: S
         const raw = Buffer.concat(chunks, size);
         const envelopeFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
         const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
+        // What SPF is checked against (issue #8 M5): the socket's peer address and the EHLO name.
+        const client = { ip: session.remoteAddress, helo: session.hostNameAppearsAs ?? '', mailFrom: envelopeFrom };
         void (async () => {
-          const parsed = await deps.parser.parse(raw);
+          // The parse (a worker thread) and the sender check (DNS waits) run side by side, once.
+          const parsing = deps.parser.parse(raw);
+          const [parsed, sender] = await Promise.all([parsing, senderCheckOf(deps, { raw, client, authResults: async () => (await parsing).authResults })]);
           // One message addressed to several inboxes is stored in each (each dedups on its own).
           for (const target of targets) {
-            await ingestEmail(deps, { raw, via: 'smtp', target, envelopeFrom, envelopeTo, parsed });
+            await ingestEmail(deps, { raw, via: 'smtp', target, envelopeFrom, envelopeTo, parsed, client, sender });
           }
         })()
           .then(() => callback(null, '2.0.0 Message accepted'))

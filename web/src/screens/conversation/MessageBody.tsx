@@ -100,17 +100,27 @@ function EmailHeaders({ email }: { email: EmailMetadata }) {
   const forwardedBy = formatAddress(email.forwardedBy);
   const rows: [string, string | null | undefined][] = [['From', from], ['To', to], ['Cc', cc], ['Reply-To', replyTo], ['Subject', email.subject]];
   const headerRows = rows.filter((row): row is [string, string] => Boolean(row[1]));
+  // Why the sender is not proven, in the server's plain words (SPF, DKIM, DMARC or IMAP); older
+  // messages carry only the flag.
+  const auth = email.authentication && typeof email.authentication === 'object' ? email.authentication : null;
+  const authReason = email.unverified && auth && typeof auth.reason === 'string' ? auth.reason : '';
   return (
     <>
       {email.unverified || forwardedBy || email.participant ? (
         <div className="email-flags">
           {email.unverified ? (
-            <span className="badge badge-warning email-unverified" title="The sender could not be verified (it failed DMARC, or it is a forward): the From line may be forged.">
+            <span className="badge badge-warning email-unverified" title="The sender could not be verified: the From line may be forged. Only a reply to the conversation's own reply address joins it.">
               Unverified sender
             </span>
           ) : null}
           {forwardedBy ? <span className="badge email-forwarded">Forwarded by {forwardedBy}</span> : null}
           {email.participant ? <span className="badge email-participant">Cc participant</span> : null}
+        </div>
+      ) : null}
+      {authReason ? (
+        <div className={`email-note email-auth email-auth-${auth?.verdict === 'failed' ? 'failed' : 'unverified'}`} role="note">
+          {auth?.verdict === 'failed' ? 'Probably forged: ' : 'Sender not verified: '}
+          {authReason}
         </div>
       ) : null}
       <dl className="email-headers">

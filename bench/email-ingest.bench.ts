@@ -22,7 +22,7 @@ import { withSystem } from '../src/db/tenancy.js';
 import { emailRuntimeOf } from '../src/modules/channels/email/email.module.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { benchDatabase, fmt, summarize } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, fmt, summarize } from './lib.js';
 
 const MESSAGES = Number(process.env.BENCH_EMAIL_MESSAGES ?? 2000);
 const CONNECTIONS = 8;
@@ -83,7 +83,7 @@ async function bareServer(): Promise<{ port: number; close(): Promise<void> }> {
 
 async function main() {
   const { db, close } = await benchDatabase();
-  const config = loadConfig({}, { databaseUrl: db.url, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent' });
+  const config = loadConfig({}, { databaseUrl: db.url, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent', ...BENCH_CLIENT_LIMITS });
   const rapport = await startRapport(config, { print: () => {} });
   const clock = rapport.server.clock;
   const owner = await createUserAccount(rapport.server, { email: 'owner@bench.test', name: 'Owner', password: 'bench password 123' });

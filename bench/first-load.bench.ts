@@ -24,7 +24,7 @@ import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/config.js';
 import { addMember, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { benchDatabase, fmt, summarize } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, fmt, summarize } from './lib.js';
 
 const N = Number(process.env.BENCH_CONVERSATIONS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const appDb = new URL(db.url).pathname;
   const superUrl = new URL(db.adminUrl);
   superUrl.pathname = appDb;
-  const config = loadConfig({}, { databaseUrl: db.url, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent' });
+  const config = loadConfig({}, { databaseUrl: db.url, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent', ...BENCH_CLIENT_LIMITS });
   const rapport = await startRapport(config, { print: () => {} });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -26,7 +26,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { benchDatabase, cpuSecondsOf, fmt, summarize } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, fmt, summarize } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
@@ -110,7 +110,7 @@ async function clientMain(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // A server child: one Rapport instance on the shared database.
 async function serverMain(): Promise<void> {
-  const config = loadConfig({}, { databaseUrl: process.env.BENCH_DATABASE_URL!, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent' });
+  const config = loadConfig({}, { databaseUrl: process.env.BENCH_DATABASE_URL!, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent', ...BENCH_CLIENT_LIMITS });
   const rapport = await startRapport(config, { print: () => {}, log: createLogger('silent') });
   process.on('message', async (m: { kind: string }) => {
     if (m.kind !== 'stop') return;

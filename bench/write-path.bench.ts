@@ -29,7 +29,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { createConversation } from '../src/modules/conversations/conversations.service.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { benchDatabase, cpuSecondsOf, fmt, postgresCpuSeconds, selfCpuSeconds } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, fmt, postgresCpuSeconds, selfCpuSeconds } from './lib.js';
 
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20);
@@ -48,7 +48,7 @@ interface Setup {
 /** The child: Rapport on the given database, plus the workspaces and tokens the bench needs. */
 async function serverMain(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL!;
-  const rapport = await startRapport(loadConfig({}, { databaseUrl, port: 0, seedDemo: false, logLevel: 'silent' }), { print: () => {} });
+  const rapport = await startRapport(loadConfig({}, { databaseUrl, port: 0, seedDemo: false, logLevel: 'silent', ...BENCH_CLIENT_LIMITS }), { print: () => {} });
   const deps = rapport.server;
   const workspace = async (slug: string) => {
     const ownerId = await createUserAccount(deps, { email: `owner-${slug}@bench.test`, name: `Owner ${slug}` });

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { parse, readSetting, type SettingSpec } from './lib/settings.js';
-import { searchSettings } from './modules/conversations/conversations.search.settings.js';
-import { outboundSettings } from './lib/outbound/outbound.settings.js';
 import { edgeSettings } from './http/edge.settings.js';
+import { authSettings } from './modules/auth/auth.settings.js';
+import { outboundSettings } from './lib/outbound/outbound.settings.js';
+import { searchSettings } from './modules/conversations/conversations.search.settings.js';
 
 /** Every setting Rapport reads from the environment, read once at start. */
 export const settings = {
@@ -58,8 +59,9 @@ export const settings = {
       return raw;
     },
   },
-  ...outboundSettings,
   ...edgeSettings,
+  ...authSettings,
+  ...outboundSettings,
   ...searchSettings,
 } satisfies Record<string, SettingSpec<unknown>>;
 

@@ -35,7 +35,7 @@ describe('the API docs page', () => {
     };
     const login = await run('auth-post_api_v1_auth_login', { email: 'admin@rapport.local', password: 'docs-password-123' });
     expect(login).toContain('"csrfToken"');
-    const created = await run('workspaces-post_api_v1_workspaces', { name: 'From the docs', slug: 'from-the-docs' });
+    const created = await run('workspaces-createWorkspace', { name: 'From the docs', slug: 'from-the-docs' });
     expect(created).toMatch(/201.*"slug": "from-the-docs"/);
     expect(errors).toEqual([]);
   });

@@ -5,4 +5,7 @@ export const authErrors = {
   sessionExpired: defineError('auth.session_expired', 401, 'Your session has ended; sign in again'),
   reauthenticationRequired: defineError('auth.reauthentication_required', 401, 'Confirm with your password (signed in as a person) to do this'),
   tooManyAttempts: defineError('auth.too_many_attempts', 429, 'Too many sign-in attempts; wait and try again'),
+  weakPassword: defineError('auth.weak_password', 422, 'Choose a stronger password'),
+  workspaceCreationNotAllowed: defineError('workspaces.creation_not_allowed', 403, 'Only an instance admin can create workspaces here'),
+  alertNotFound: defineError('auth.alert_not_found', 404, 'No such security alert'),
 };

@@ -1,21 +1,32 @@
 import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../http/auth.js';
-import { Email, Strict, errorResponses } from '../../http/schemas.js';
+import { Email, Strict, Uuid, errorResponses } from '../../http/schemas.js';
 import type { App, ServerDeps } from '../../http/types.js';
 import { commonErrors } from '../../lib/errors.js';
 import { authErrors } from './auth.errors.js';
 import { authRepository } from './auth.repository.js';
 import { withSystem } from '../../db/tenancy.js';
-import { currentSession, login, logout } from './auth.service.js';
+import { currentSession, dismissAlert, login, logout, mayCreateWorkspace } from './auth.service.js';
 import { RoleSchema } from '../workspaces/workspaces.schemas.js';
 import { createWorkspace } from '../workspaces/workspaces.service.js';
 import { Slug } from '../workspaces/workspaces.schemas.js';
 
 const tags = ['auth'];
+const SecurityAlert = Type.Object({
+  id: Type.String(),
+  kind: Type.Literal('password_guessing'),
+  message: Type.String({ description: 'what happened, in words to show the person' }),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
 const SessionView = Type.Object({
-  user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
+  user: Type.Object({
+    id: Type.String(), email: Type.String(), name: Type.String(),
+    instanceAdmin: Type.Boolean({ description: 'may create workspaces whatever WORKSPACE_CREATION says' }),
+  }),
   workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema })),
   csrfToken: Type.String({ description: 'send as X-CSRF-Token on cookie-authenticated writes' }),
+  alerts: Type.Array(SecurityAlert, { description: 'security alerts about this account not yet dismissed, newest first' }),
 });
 const LoginBody = Strict({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) });
 
@@ -51,6 +62,19 @@ export function authRoutes(app: App, server: ServerDeps): void {
     return reply.code(204).send(null);
   });
 
+  app.post('/auth/alerts/:id/dismiss', {
+    schema: {
+      tags, operationId: 'dismissSecurityAlert', summary: 'Dismiss a security alert about your account',
+      description: 'The signed-in person marks one of their security alerts (listed in the session answer) as read. Another person\'s alert answers 404 like a missing one.',
+      params: Type.Object({ id: Uuid }),
+      response: { 204: Type.Null(), ...errorResponses(401, 404) },
+    },
+  }, async (request, reply) => {
+    if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to read your alerts.');
+    await dismissAlert(server, request.auth.userId, request.params.id);
+    return reply.code(204).send(null);
+  });
+
   app.get('/workspaces', {
     schema: { tags: ['workspaces'], summary: 'Workspaces you belong to (a token: its own)', response: { 200: Type.Object({ items: SessionView.properties.workspaces }), ...errorResponses(401) } },
   }, async (request) => {
@@ -65,12 +89,16 @@ export function authRoutes(app: App, server: ServerDeps): void {
 
   app.post('/workspaces', {
     schema: {
-      tags: ['workspaces'], summary: 'Create a workspace; you become its owner',
-      body: Strict({ name: Type.String({ minLength: 1, maxLength: 200 }), slug: Slug }),
-      response: { 201: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema }), ...errorResponses(401, 409, 422) },
+      tags: ['workspaces'], operationId: 'createWorkspace', summary: 'Create a workspace; you become its owner',
+      description: 'A signed-in person creates a workspace and becomes its owner. Who may is an instance setting (WORKSPACE_CREATION): by default only instance admins (the first owner is one); anyone else gets 403 workspaces.creation_not_allowed.',
+      body: Strict({ name: Type.String({ minLength: 1, maxLength: 200 }), slug: Slug }, { examples: [{ name: 'Second brand', slug: 'second-brand' }] }),
+      response: { 201: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema }), ...errorResponses(401, 403, 409, 422) },
     },
   }, async (request, reply) => {
     if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to create a workspace.');
+    // Creating a workspace makes its creator an owner, and owners invite people: an open door here was
+    // the first step of a cross-tenant takeover (issue #8 H1), so the instance decides who may.
+    if (!(await mayCreateWorkspace(server, request.auth.userId, server.config.workspaceCreation))) throw authErrors.workspaceCreationNotAllowed();
     const { id } = await createWorkspace(server, { name: request.body.name, slug: request.body.slug, ownerUserId: request.auth.userId });
     return reply.code(201).send({ id, name: request.body.name, slug: request.body.slug, role: 'owner' });
   });

@@ -2,30 +2,69 @@ import type { Pool } from '../../db/pool.js';
 import { withSystem } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import { authErrors } from './auth.errors.js';
-import { authRepository, type WorkspaceMembership } from './auth.repository.js';
+import { authRepository, type SecurityAlertRow, type WorkspaceMembership } from './auth.repository.js';
 import { newSecret, sha256, verifyPassword } from './secrets.js';
 import type { LoginThrottle } from './login-throttle.js';
 
-export interface SessionView {
-  user: { id: string; email: string; name: string };
-  workspaces: WorkspaceMembership[];
-  csrfToken: string;
+export interface SecurityAlertView {
+  id: string;
+  kind: SecurityAlertRow['kind'];
+  message: string;
+  createdAt: string;
 }
 
-export async function login(deps: { pool: Pool; clock: Clock; throttle: LoginThrottle; sessionHours: number }, input: { email: string; password: string; ip: string }) {
-  const { pool, clock, throttle } = deps;
-  throttle.check(input.email, input.ip);
-  const user = await withSystem(pool, (tx) => authRepository.findUserByEmail(tx, input.email));
-  const ok = await verifyPassword(user && !user.disabled_at ? user.password_hash : null, input.password);
-  if (!user || !ok) {
-    throttle.fail(input.email, input.ip);
-    throw authErrors.invalidCredentials();
+export interface SessionView {
+  user: { id: string; email: string; name: string; instanceAdmin: boolean };
+  workspaces: WorkspaceMembership[];
+  csrfToken: string;
+  /** Security alerts the person has not dismissed yet (e.g. many wrong passwords tried on the account). */
+  alerts: SecurityAlertView[];
+}
+
+const alertView = (a: SecurityAlertRow): SecurityAlertView => ({
+  id: a.id,
+  kind: a.kind,
+  message: `Many wrong passwords were tried on your account${a.details.addresses ? ` from ${a.details.addresses} different addresses` : ''}. ` +
+    'They were slowed down and you signed in normally; if you did not expect this, choose a stronger password.',
+  createdAt: a.created_at.toISOString(),
+});
+
+type ThrottleDeps = { pool: Pool; clock: Clock; throttle: LoginThrottle };
+
+/**
+ * Checks `password` for `user` (or a dummy, when there is none) through the throttle, and records a
+ * security alert for the account's owner when the failures amount to an attack on it.
+ */
+export async function checkPasswordWithThrottle(
+  deps: ThrottleDeps, email: string, ip: string,
+  user: { id: string; password_hash: string | null; disabled_at: Date | null } | undefined,
+  password: string,
+  opts: { countFailure?: boolean } = {},
+): Promise<boolean> {
+  deps.throttle.check(email, ip);
+  const ok = await verifyPassword(user && !user.disabled_at ? user.password_hash : null, password);
+  if (ok) {
+    deps.throttle.succeed(email, ip);
+    return true;
   }
-  throttle.succeed(input.email, input.ip);
+  if (opts.countFailure === false) return false;
+  const attackStarted = deps.throttle.fail(email, ip);
+  if (attackStarted && user) {
+    await withSystem(deps.pool, (tx) => authRepository.insertAlert(tx, { userId: user.id, kind: 'password_guessing', at: deps.clock.now(), details: {} }));
+  }
+  return false;
+}
+
+export async function login(deps: ThrottleDeps & { sessionHours: number }, input: { email: string; password: string; ip: string }) {
+  const { pool, clock } = deps;
+  const user = await withSystem(pool, (tx) => authRepository.findUserByEmail(tx, input.email));
+  // An unknown email is throttled, verified against a dummy hash and answered like a wrong password.
+  const ok = await checkPasswordWithThrottle(deps, input.email, input.ip, user, input.password);
+  if (!user || !ok) throw authErrors.invalidCredentials();
   const sessionToken = newSecret();
   const csrfToken = newSecret();
   const now = clock.now();
-  const workspaces = await withSystem(pool, async (tx) => {
+  const view = await withSystem(pool, async (tx) => {
     await authRepository.createSession(tx, {
       tokenHash: sha256(sessionToken),
       userId: user.id,
@@ -33,9 +72,13 @@ export async function login(deps: { pool: Pool; clock: Clock; throttle: LoginThr
       createdAt: now,
       expiresAt: new Date(now.getTime() + deps.sessionHours * 3600_000),
     });
-    return authRepository.workspacesOf(tx, user.id);
+    return {
+      user: { id: user.id, email: user.email, name: user.name, instanceAdmin: user.instance_admin },
+      workspaces: await authRepository.workspacesOf(tx, user.id),
+      csrfToken,
+      alerts: (await authRepository.openAlerts(tx, user.id)).map(alertView),
+    } satisfies SessionView;
   });
-  const view: SessionView = { user: { id: user.id, email: user.email, name: user.name }, workspaces, csrfToken };
   return { sessionToken, view };
 }
 
@@ -43,25 +86,40 @@ export async function currentSession(deps: { pool: Pool; clock: Clock }, session
   return withSystem(deps.pool, async (tx) => {
     const s = await authRepository.findSession(tx, sha256(sessionToken), deps.clock.now());
     if (!s) return null;
+    const user = (await authRepository.findUser(tx, s.user_id))!;
     return {
-      user: { id: s.user_id, email: s.email, name: s.name },
+      user: { id: s.user_id, email: s.email, name: s.name, instanceAdmin: user.instance_admin },
       workspaces: await authRepository.workspacesOf(tx, s.user_id),
       csrfToken: s.csrf_token,
+      alerts: (await authRepository.openAlerts(tx, s.user_id)).map(alertView),
     };
   });
+}
+
+/** The signed-in person has read a security alert. Another person's alert answers like a missing one. */
+export async function dismissAlert(deps: { pool: Pool; clock: Clock }, userId: string, alertId: string): Promise<void> {
+  const done = await withSystem(deps.pool, (tx) => authRepository.dismissAlert(tx, userId, alertId, deps.clock.now()));
+  if (!done) throw authErrors.alertNotFound();
 }
 
 export async function logout(deps: { pool: Pool }, sessionToken: string): Promise<void> {
   await withSystem(deps.pool, (tx) => authRepository.deleteSession(tx, sha256(sessionToken)));
 }
 
+/** Whether this person may create workspaces: instance admins always; everyone when the instance says so. */
+export async function mayCreateWorkspace(deps: { pool: Pool }, userId: string, policy: 'admins' | 'everyone'): Promise<boolean> {
+  if (policy === 'everyone') return true;
+  return withSystem(deps.pool, (tx) => authRepository.isInstanceAdmin(tx, userId));
+}
+
 /**
  * Sensitive changes (creating an API token) need the person's password again, not just a live
  * session (SECURITY A6): a stolen session cookie or an unattended browser cannot mint lasting access.
- * An API token cannot do them at all.
+ * An API token cannot do them at all. The re-check is a password guess like a sign-in and goes
+ * through the same throttle and counts (issue #8 L2), so a stolen session cannot guess at leisure.
  */
-export async function requireReauthentication(deps: { pool: Pool }, auth: { kind: 'session'; userId: string } | { kind: 'token' } | null, password: string | undefined): Promise<void> {
+export async function requireReauthentication(deps: ThrottleDeps, auth: { kind: 'session'; userId: string } | { kind: 'token' } | null, password: string | undefined, ip: string): Promise<void> {
   if (!auth || auth.kind !== 'session' || !password) throw authErrors.reauthenticationRequired();
   const user = await withSystem(deps.pool, (tx) => authRepository.findUser(tx, auth.userId));
-  if (!(await verifyPassword(user?.password_hash ?? null, password))) throw authErrors.reauthenticationRequired();
+  if (!user || !(await checkPasswordWithThrottle(deps, user.email, ip, user, password))) throw authErrors.reauthenticationRequired();
 }

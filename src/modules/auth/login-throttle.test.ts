@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
 import { fixedClock } from '../../lib/clock.js';
-import { LoginThrottle } from './login-throttle.js';
+import { LoginThrottle, networkOf } from './login-throttle.js';
 
 /** SECURITY A8 beyond one email from one address: spread-out attacks on one person, and one client trying many people. */
-const limits = { perPair: 10, perAccount: 100, perAddress: 50, windowMs: 15 * 60_000 };
+const limits = { perPair: 10, perAccount: 100, perAddress: 50, perAddressTokens: 20, windowMs: 15 * 60_000 };
 
 function refusal(fn: () => void): AppError | null {
   try {
@@ -28,11 +28,33 @@ describe('the login throttle', () => {
     expect(refusal(() => throttle.check('someone.new@example.test', '198.51.100.1'))).toBeNull();
   });
 
-  it('protects one account from guesses spread over many addresses, without the low per-pair limit applying to the real person', () => {
+  it('under a spread-out attack, refuses every address and network that already failed on the account, but lets a new one try once (issue #8 L1)', () => {
     const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), limits);
-    for (let i = 0; i < 100; i++) throttle.fail('ceo@example.test', `10.9.${Math.floor(i / 5)}.${i % 5}`);
+    let started = 0;
+    for (let i = 0; i < 100; i++) if (throttle.fail('ceo@example.test', `10.9.${Math.floor(i / 5)}.${i % 5}`)) started++;
+    expect(started).toBe(1); // the owner is alerted once, when the attack begins
+    // An address that failed, and a neighbour in its /24, are refused even with the right password.
+    expect(refusal(() => throttle.check('ceo@example.test', '10.9.3.1'))).toMatchObject({ code: 'auth.too_many_attempts' });
+    expect(refusal(() => throttle.check('ceo@example.test', '10.9.3.200'))).toMatchObject({ code: 'auth.too_many_attempts' });
+    // The owner, from a network that never failed, may try: the account is not locked.
+    expect(refusal(() => throttle.check('ceo@example.test', '192.0.2.77'))).toBeNull();
+    // One wrong guess from there and it is refused too: one guess per network, not ten.
+    throttle.fail('ceo@example.test', '192.0.2.77');
     expect(refusal(() => throttle.check('ceo@example.test', '192.0.2.77'))).toMatchObject({ code: 'auth.too_many_attempts' });
     expect(refusal(() => throttle.check('other@example.test', '192.0.2.77'))).toBeNull();
+  });
+
+  it('groups IPv6 addresses by /64 and IPv4-mapped ones by /24', () => {
+    expect(networkOf('2001:db8:1:2:aaaa::1')).toBe(networkOf('2001:db8:1:2::ffff'));
+    expect(networkOf('2001:db8:1:2::1')).not.toBe(networkOf('2001:db8:1:3::1'));
+    expect(networkOf('::ffff:203.0.113.9')).toBe(networkOf('203.0.113.250'));
+  });
+
+  it('limits invalid tokens per address', () => {
+    const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), limits);
+    for (let i = 0; i < 20; i++) throttle.failToken('198.51.100.7');
+    expect(refusal(() => throttle.checkToken('198.51.100.7'))).toMatchObject({ code: 'auth.too_many_attempts', status: 429 });
+    expect(refusal(() => throttle.checkToken('198.51.100.8'))).toBeNull();
   });
 
   it('says when to come back, and forgets failures once the window has passed', () => {

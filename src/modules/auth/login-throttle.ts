@@ -1,49 +1,105 @@
 import type { Clock } from '../../lib/clock.js';
 import { authErrors } from './auth.errors.js';
 
+export interface ThrottleLimits {
+  /** Failures for one email from one address. */
+  perPair: number;
+  /** Failures for one email from anywhere, after which the account is "under attack". */
+  perAccount: number;
+  /** Failures from one address, whatever the emails. */
+  perAddress: number;
+  /** Invalid invitation (or other) tokens tried from one address. */
+  perAddressTokens: number;
+  windowMs: number;
+}
+
+const DEFAULT_LIMITS: ThrottleLimits = { perPair: 10, perAccount: 100, perAddress: 50, perAddressTokens: 20, windowMs: 15 * 60_000 };
+
 /**
- * Slows password guessing (SECURITY A8). Within the window, sign-in answers 429 after `perPair`
- * failures for one email from one address, `perAccount` failures for one email from anywhere (a
- * spread-out attack on one person), or `perAddress` failures from one address (one client trying
- * many people). The per-pair limit is the low one, so an attacker elsewhere cannot lock the real
- * person out with a handful of wrong passwords. The answer is the same whether the account exists.
- * Kept per instance: behind a load balancer the limits are per instance.
+ * Slows password guessing (SECURITY A8) without locking the real person out (issue #8 L1).
+ *
+ * Within the window, a password check answers 429 after `perPair` failures for one email from one
+ * address, or `perAddress` failures from one address (one client trying many people). Past
+ * `perAccount` failures for one email from anywhere (a spread-out attack), the account is under
+ * attack: every address and network (/24, /64) that has already failed on it is refused, so each
+ * further guess needs a fresh network, while a correct password from a new one still signs in. The
+ * trade-off is deliberate: refusing everyone would hand any attacker a lockout of anyone; the owner
+ * is told instead (`fail` reports when an attack starts, the caller records a security alert), and
+ * the password policy keeps passwords beyond what one guess per network can reach.
+ * The answer is the same whether the account exists. Kept per instance: behind a load balancer the
+ * limits are per instance.
  */
 export class LoginThrottle {
   private failures = new Map<string, number[]>();
+  private readonly opts: ThrottleLimits;
 
   constructor(
     private readonly clock: Clock,
-    private readonly opts = { perPair: 10, perAccount: 100, perAddress: 50, windowMs: 15 * 60_000 },
-  ) {}
+    limits: Partial<ThrottleLimits> = {},
+  ) {
+    this.opts = { ...DEFAULT_LIMITS, ...limits };
+  }
 
+  /** Before checking a password for `email` from `ip`: throws 429 when this guess is not allowed. */
   check(email: string, ip: string): void {
-    for (const [key, limit] of this.keys(email, ip)) {
-      const recent = this.recent(key);
-      if (recent.length >= limit) {
-        const retryAfter = Math.ceil((recent[0] + this.opts.windowMs - this.clock.now().getTime()) / 1000);
-        throw authErrors.tooManyAttempts(undefined, { headers: { 'retry-after': String(Math.max(1, retryAfter)) } });
-      }
+    const e = email.toLowerCase();
+    this.refuseOver(`p:${e}|${ip}`, this.opts.perPair);
+    this.refuseOver(`i:${ip}`, this.opts.perAddress);
+    if (this.recent(`e:${e}`).length >= this.opts.perAccount) {
+      this.refuseOver(`p:${e}|${ip}`, 1, `e:${e}`);
+      this.refuseOver(`n:${e}|${networkOf(ip)}`, 1, `e:${e}`);
     }
   }
 
-  fail(email: string, ip: string): void {
-    const now = this.clock.now().getTime();
-    for (const [key] of this.keys(email, ip)) this.failures.set(key, [...this.recent(key), now]);
-    if (this.failures.size > 100_000) this.failures.clear();
+  /** A wrong password. Returns true when this failure starts an attack on the account (alert its owner). */
+  fail(email: string, ip: string): boolean {
+    const e = email.toLowerCase();
+    for (const key of [`p:${e}|${ip}`, `i:${ip}`, `e:${e}`, `n:${e}|${networkOf(ip)}`]) this.push(key);
+    return this.recent(`e:${e}`).length === this.opts.perAccount;
   }
 
+  /** A right password: the person who finally remembers is not held back later from this address. */
   succeed(email: string, ip: string): void {
     this.failures.delete(`p:${email.toLowerCase()}|${ip}`);
   }
 
-  private keys(email: string, ip: string): [string, number][] {
-    const e = email.toLowerCase();
-    return [[`p:${e}|${ip}`, this.opts.perPair], [`e:${e}`, this.opts.perAccount], [`i:${ip}`, this.opts.perAddress]];
+  /** Before checking a secret token (an invitation link) from `ip`. */
+  checkToken(ip: string): void {
+    this.refuseOver(`t:${ip}`, this.opts.perAddressTokens);
+  }
+
+  /** A token that opened nothing. */
+  failToken(ip: string): void {
+    this.push(`t:${ip}`);
+  }
+
+  private push(key: string): void {
+    this.failures.set(key, [...this.recent(key), this.clock.now().getTime()]);
+    if (this.failures.size > 100_000) this.failures.clear();
+  }
+
+  private refuseOver(key: string, limit: number, windowKey = key): void {
+    const recent = this.recent(key);
+    if (recent.length < limit) return;
+    const since = this.recent(windowKey)[0] ?? recent[0];
+    const retryAfter = Math.ceil((since + this.opts.windowMs - this.clock.now().getTime()) / 1000);
+    throw authErrors.tooManyAttempts(undefined, { headers: { 'retry-after': String(Math.max(1, retryAfter)) } });
   }
 
   private recent(key: string): number[] {
     const since = this.clock.now().getTime() - this.opts.windowMs;
     return (this.failures.get(key) ?? []).filter((t) => t > since);
   }
+}
+
+/** The network an address belongs to for throttling: its /24 (IPv4) or /64 (IPv6). */
+export function networkOf(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(ip);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  if (!ip.includes(':')) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => Number.parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
 }

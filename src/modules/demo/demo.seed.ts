@@ -4,6 +4,8 @@ import { generatePassword } from '../auth/secrets.js';
 import type { WorkspaceDeps } from '../context.js';
 import { addMessage, createConversation, updateConversation } from '../conversations/conversations.service.js';
 import { createTeam } from '../teams/teams.service.js';
+import { createInbox } from '../inboxes/inboxes.service.js';
+import { markInboxOwnershipVerified } from '../channels/email/email.ownership.service.js';
 import { addMember, createUserAccount, createWorkspace } from '../workspaces/workspaces.service.js';
 
 const CUSTOMERS = [
@@ -37,7 +39,8 @@ async function seed(server: ServerDeps): Promise<{ email: string; password: stri
   if (!empty) return null;
 
   const password = config.adminPassword ?? generatePassword();
-  const ownerId = await createUserAccount(server, { email: config.adminEmail, name: 'Alex Admin', password });
+  // The first owner is the instance admin: the one who may create further workspaces.
+  const ownerId = await createUserAccount(server, { email: config.adminEmail, name: 'Alex Admin', password, instanceAdmin: true });
   const { id: workspaceId } = await createWorkspace(server, { name: 'Demo Company', slug: 'demo', ownerUserId: ownerId });
   const asOwner: WorkspaceDeps = { pool, clock, workspaceId, actor: { type: 'user', id: ownerId } };
 
@@ -45,6 +48,15 @@ async function seed(server: ServerDeps): Promise<{ email: string; password: stri
   const rio = await addMember(asOwner, 'owner', { email: 'rio.supervisor@rapport.local', name: 'Rio Supervisor', role: 'supervisor' });
   const support = await createTeam(asOwner, { name: 'Support', memberIds: [ownerId, sam.id] });
   const billing = await createTeam(asOwner, { name: 'Billing', memberIds: [rio.id] });
+
+  // An email inbox with one proven address and one still waiting for proof (SECURITY H2), so the
+  // inbox screen shows both states; only the proven one receives mail.
+  if (server.channels.kinds().includes('email')) {
+    const email = await createInbox({ ...asOwner, channels: server.channels, outbound: server.outbound }, {
+      name: 'Email', channel: 'email', settings: { addresses: ['support@demo.rapport.local', 'billing@demo.rapport.local'] },
+    });
+    await markInboxOwnershipVerified(server, workspaceId, email.id, ['support@demo.rapport.local']);
+  }
 
   const asCustomer = { ...asOwner, actor: { type: 'system' as const, id: null } };
   for (const [i, c] of CUSTOMERS.entries()) {

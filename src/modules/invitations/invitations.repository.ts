@@ -39,10 +39,10 @@ export const invitationsRepository = {
     return rowCount === 1;
   },
 
-  /** The invitation a token opens, locked, if it is still usable (unused, not revoked, not expired). */
-  async claimable(tx: Queryable, tokenHash: Buffer, now: Date): Promise<InvitationRow | undefined> {
+  /** The invitation a token opens, if it is still usable (unused, not revoked, not expired); `lock` claims it. */
+  async claimable(tx: Queryable, tokenHash: Buffer, now: Date, lock = true): Promise<InvitationRow | undefined> {
     const { rows } = await tx.query<InvitationRow>(
-      `select ${COLUMNS} from invitations where token_hash = $1 and accepted_at is null and revoked_at is null and expires_at > $2 for update`,
+      `select ${COLUMNS} from invitations where token_hash = $1 and accepted_at is null and revoked_at is null and expires_at > $2${lock ? ' for update' : ''}`,
       [tokenHash, now],
     );
     return rows[0];

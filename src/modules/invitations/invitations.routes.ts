@@ -1,28 +1,39 @@
+import type { FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import type { Role } from '../auth/roles.js';
 import { Type } from 'typebox';
 import { publicUrl } from '../../config.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
-import { AcceptedInvitation, AcceptInvitationBody, CreatedInvitation, CreateInvitationBody, InvitationList } from './invitations.schemas.js';
+import { AcceptedInvitation, AcceptInvitationBody, AddUserBody, CreatedInvitation, CreateInvitationBody, InvitationList } from './invitations.schemas.js';
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from './invitations.service.js';
 
 const tags = ['invitations'];
 
 /** Inside a workspace: admins invite, list and revoke. */
 export function invitationRoutes(app: App, server: ServerDeps): void {
+  const invite = (request: FastifyRequest, body: { email: string; role: Role }) => {
+    const port = (app.server.address() as AddressInfo | null)?.port ?? server.config.port;
+    const deps = { ...workspaceDeps(server, request), publicUrl: publicUrl(server.config, port) };
+    return createInvitation(deps, request.workspace.role, { email: body.email, role: body.role });
+  };
   // Both answer the accept link (shown once): an Idempotency-Key never stores it (SECURITY M6).
   app.post('/invitations', {
     config: { minRole: 'admin', idempotency: { replay: false } },
     schema: {
-      tags, summary: 'Invite someone by email with a role (admin); the link is shown once and works for 72 hours, once',
+      tags, operationId: 'createInvitation', summary: 'Invite someone by email with a role (admin); the link is shown once and works for 72 hours, once',
+      description: 'The answer holds the accept link (token in the fragment) to pass on to the person. It says nothing about whether the email already has an account.',
       params: WorkspaceParams, body: CreateInvitationBody, response: { 201: CreatedInvitation, ...errorResponses(401, 403, 404, 409, 422) },
     },
-  }, async (request, reply) => {
-    const port = (app.server.address() as AddressInfo | null)?.port ?? server.config.port;
-    const deps = { ...workspaceDeps(server, request), publicUrl: publicUrl(server.config, port) };
-    return reply.code(201).send(await createInvitation(deps, request.workspace.role, request.body));
-  });
-
+  }, async (request, reply) => reply.code(201).send(await invite(request, request.body)));
+  app.post('/users', {
+    config: { minRole: 'admin', idempotency: { replay: false } },
+    schema: {
+      tags: ['users'], operationId: 'addUser', summary: 'Add a person (admin): an invitation to their email, as POST /invitations',
+      description: 'No workspace sets or learns the password of an account: adding a person makes an invitation whose link the person accepts (a new email chooses its password; an existing account accepts while signed in). A password in the body is refused (422).',
+      params: WorkspaceParams, body: AddUserBody, response: { 201: CreatedInvitation, ...errorResponses(401, 403, 404, 409, 422) },
+    },
+  }, async (request, reply) => reply.code(201).send(await invite(request, request.body)));
   app.get('/invitations', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Pending invitations (admin)', params: WorkspaceParams, response: { 200: InvitationList, ...errorResponses(401, 403, 404) } },
@@ -42,13 +53,16 @@ export function acceptInvitationRoute(app: App, server: ServerDeps): void {
   app.post('/api/v1/invitations/accept', {
     config: { public: true },
     schema: {
-      tags, summary: 'Accept an invitation: creates the account (name, password) or, signed in as the invited email, joins with it',
-      body: AcceptInvitationBody, response: { 200: AcceptedInvitation, ...errorResponses(400, 401, 403, 409, 422) },
+      tags, operationId: 'acceptInvitation', summary: 'Accept an invitation: signed in as the invited email, join; otherwise give a name and a password',
+      description: 'Bad, used, revoked and expired links get one answer (400 invitations.invalid_token); addresses that try many are throttled (429). ' +
+        'Not signed in, the answer is the same whether or not the email has an account: "sign in to continue" (next: sign_in). ' +
+        'A new email gets its account with this password (422 auth.weak_password when it is too easy to guess); an existing account joins only with its own password.',
+      body: AcceptInvitationBody, response: { 200: AcceptedInvitation, ...errorResponses(400, 401, 403, 409, 422, 429) },
     },
   }, async (request) => {
-    const signedIn = request.auth?.kind === 'session' ? request.auth.userId : null;
-    const accepted = await acceptInvitation(server, signedIn, request.body);
-    server.resolver.forget(`m:${accepted.workspace.id}:${accepted.user.id}`);
+    const userId = request.auth?.kind === 'session' ? request.auth.userId : null;
+    const accepted = await acceptInvitation(server, { userId, ip: request.ip }, request.body);
+    server.resolver.forget(`m:${accepted.workspace.id}:`);
     return accepted;
   });
 }

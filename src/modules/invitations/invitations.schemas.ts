@@ -2,7 +2,13 @@ import { Type, type Static } from 'typebox';
 import { Email, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { Password, PersonName, RoleSchema } from '../workspaces/workspaces.schemas.js';
 
-export const CreateInvitationBody = Strict({ email: Email, role: RoleSchema });
+export const CreateInvitationBody = Strict({ email: Email, role: RoleSchema }, { examples: [{ email: 'new.agent@example.com', role: 'agent' }] });
+
+/** POST /users: "add a user" is an invitation; a name may be sent but the person chooses their own. */
+export const AddUserBody = Strict(
+  { email: Email, role: RoleSchema, name: Type.Optional(PersonName) },
+  { examples: [{ email: 'new.agent@example.com', role: 'agent' }] },
+);
 export type CreateInvitationInput = Static<typeof CreateInvitationBody>;
 
 export const Invitation = Type.Object({
@@ -19,11 +25,14 @@ export const AcceptInvitationBody = Strict({
   token: Type.String({ minLength: 10, maxLength: 200 }),
   name: Type.Optional(PersonName),
   password: Type.Optional(Password),
-});
+}, { examples: [{ token: 'rpi_…', name: 'Noor New', password: 'four unrelated words together' }, { token: 'rpi_…' }] });
 export type AcceptInvitationInput = Static<typeof AcceptInvitationBody>;
+
 export const AcceptedInvitation = Type.Object({
   workspace: Type.Object({ id: Uuid, name: Type.String(), slug: Type.String() }),
-  user: Type.Object({ id: Uuid, email: Type.String(), name: Type.String() }),
+  email: Type.String({ description: 'the invited email: sign in with it' }),
   role: RoleSchema,
-  accountCreated: Type.Boolean({ description: 'true when a new account was made: sign in with the password just chosen' }),
+  next: Type.Union([Type.Literal('sign_in'), Type.Literal('open')], {
+    description: 'sign_in: sign in with the invited email and your password to open the workspace; open: you joined while signed in',
+  }),
 });

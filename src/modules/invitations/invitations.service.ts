@@ -3,6 +3,9 @@ import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import type { WorkspaceDeps } from '../context.js';
 import { authRepository } from '../auth/auth.repository.js';
+import { checkPasswordWithThrottle } from '../auth/auth.service.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { checkPasswordStrength } from '../auth/password-policy.js';
 import type { Role } from '../auth/roles.js';
 import { hashPassword, newSecret, sha256 } from '../auth/secrets.js';
 import { workspaceErrors } from '../workspaces/workspaces.errors.js';
@@ -18,7 +21,11 @@ const view = (r: InvitationRow) => ({
   id: r.id, email: r.email, role: r.role, invitedBy: r.invited_by, createdAt: r.created_at.toISOString(), expiresAt: r.expires_at.toISOString(),
 });
 
-/** A new invitation; its token is returned once, in a link whose fragment carries it. */
+/**
+ * A new invitation; its token is returned once, in a link whose fragment carries it. This is also how
+ * an admin "adds a user" (issue #8 H1): the account is made, or an existing one joins, only by whoever
+ * holds the link sent to that email, and the answer says nothing about whether the email has an account.
+ */
 export async function createInvitation(deps: WorkspaceDeps & { publicUrl: string }, callerRole: Role, input: CreateInvitationInput) {
   if (input.role === 'owner' && callerRole !== 'owner') throw workspaceErrors.ownerOnly();
   const email = input.email.trim().toLowerCase();
@@ -44,36 +51,85 @@ export async function revokeInvitation(deps: WorkspaceDeps, id: string): Promise
   if (!done) throw invitationErrors.notFound();
 }
 
+export interface AcceptedInvitation {
+  workspace: { id: string; name: string; slug: string };
+  email: string;
+  role: Role;
+  /** `sign_in`: sign in with the invited email and password to open the workspace; `open`: joined, open it. */
+  next: 'sign_in' | 'open';
+}
+
 /**
- * Accepts an invitation. The token is claimed under a row lock, so two concurrent accepts cannot both
- * succeed; unknown, used, revoked and expired tokens all get the same answer. A new email gets an
- * account (name and password required); an email that has an account must be signed in as that
- * account, so a leaked link cannot attach someone else's account or take it over.
+ * Accepts an invitation (SECURITY A4, issue #8 H1, L3, L7).
+ *
+ * The token is checked first, before any password hashing, and addresses that try tokens which open
+ * nothing are throttled; unknown, used, revoked and expired tokens all get the same answer.
+ *
+ * Signed in, the account must be the invited email's: it joins. Not signed in, the person gives a name
+ * and a password, and the answer is the same whether or not the email has an account, so the link
+ * cannot be used to find out (L3): a new email gets its account; an existing account joins only if the
+ * password is its own (a guess like a sign-in, throttled alike); otherwise nothing joins. Either way
+ * the link is used up and the answer is "sign in to continue". A person who has an account signs in
+ * first (the web app says so) and accepts signed in.
+ *
+ * Without a system email, the link passes through the inviting admin, who could use it on a new
+ * email; that only makes a fresh account with no other workspace, and never touches an existing one.
  */
-export async function acceptInvitation(deps: { pool: Pool; clock: Clock }, signedInUserId: string | null, input: AcceptInvitationInput) {
+export async function acceptInvitation(
+  deps: { pool: Pool; clock: Clock; throttle: LoginThrottle },
+  caller: { userId: string | null; ip: string },
+  input: AcceptInvitationInput,
+): Promise<AcceptedInvitation> {
   const now = deps.clock.now();
-  // Hash the password before the transaction: argon2 takes tens of milliseconds and must not hold the lock.
-  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  const tokenHash = sha256(input.token);
+  deps.throttle.checkToken(caller.ip);
+  const found = await withSystem(deps.pool, (tx) => repo.claimable(tx, tokenHash, now, false));
+  if (!found) {
+    deps.throttle.failToken(caller.ip);
+    throw invitationErrors.invalidToken();
+  }
+
+  if (caller.userId) {
+    const userId = caller.userId;
+    return withSystem(deps.pool, async (tx) => {
+      const inv = await repo.claimable(tx, tokenHash, now);
+      if (!inv) throw invitationErrors.invalidToken();
+      const me = await authRepository.findUser(tx, userId);
+      if (!me || me.email.toLowerCase() !== inv.email.toLowerCase()) throw invitationErrors.wrongAccount();
+      if (!(await workspacesRepository.insertMembership(tx, inv.workspace_id, userId, inv.role, now))) throw workspaceErrors.alreadyMember();
+      await repo.markAccepted(tx, inv.workspace_id, inv.id, userId, now);
+      return { workspace: (await authRepository.workspaceSummary(tx, inv.workspace_id))!, email: inv.email, role: inv.role, next: 'open' as const };
+    });
+  }
+
+  if (!input.name || !input.password) throw invitationErrors.accountDetailsRequired();
+  // Judged before we know whether the email has an account, so the answer cannot tell.
+  checkPasswordStrength(input.password, [found.email, input.name]);
+  const existing = await withSystem(deps.pool, (tx) => authRepository.findUserByEmail(tx, found.email));
+  // Both paths hash once and verify once (a dummy for a new email): the same work, the same time.
+  // argon2 runs outside the transaction so it never holds the invitation's lock.
+  const passwordHash = await hashPassword(input.password);
+  const ownsAccount = await checkPasswordWithThrottle(deps, found.email, caller.ip, existing, input.password, { countFailure: Boolean(existing) });
+
   return withSystem(deps.pool, async (tx) => {
-    const inv = await repo.claimable(tx, sha256(input.token), now);
+    const inv = await repo.claimable(tx, tokenHash, now);
     if (!inv) throw invitationErrors.invalidToken();
-    const existing = await authRepository.findUserByEmail(tx, inv.email);
+    const answer = { workspace: (await authRepository.workspaceSummary(tx, inv.workspace_id))!, email: inv.email, role: inv.role, next: 'sign_in' as const };
+    const account = await authRepository.findUserByEmail(tx, inv.email);
     let userId: string;
-    let accountCreated = false;
-    if (existing) {
-      if (!signedInUserId) throw invitationErrors.signInRequired();
-      if (signedInUserId !== existing.id) throw invitationErrors.wrongAccount();
-      userId = existing.id;
+    if (!account) {
+      // The email has no account (checked again under the lock): the link's holder makes it.
+      userId = await workspacesRepository.insertUser(tx, { email: inv.email, name: input.name!, passwordHash, at: now });
+    } else if (existing && account.id === existing.id && ownsAccount) {
+      userId = account.id;
     } else {
-      if (signedInUserId) throw invitationErrors.wrongAccount();
-      if (!input.name || !passwordHash) throw invitationErrors.accountDetailsRequired();
-      userId = await workspacesRepository.insertUser(tx, { email: inv.email, name: input.name, passwordHash, at: now });
-      accountCreated = true;
+      // Not the account's password: nothing joins, and the link is used up all the same, so a second
+      // try cannot tell an existing account (link still open) from a new one (link used).
+      await repo.revoke(tx, inv.workspace_id, inv.id, now);
+      return answer;
     }
-    if (!(await workspacesRepository.insertMembership(tx, inv.workspace_id, userId, inv.role, now))) throw workspaceErrors.alreadyMember();
+    await workspacesRepository.insertMembership(tx, inv.workspace_id, userId, inv.role, now);
     await repo.markAccepted(tx, inv.workspace_id, inv.id, userId, now);
-    const workspace = (await authRepository.workspaceSummary(tx, inv.workspace_id))!;
-    const user = (await authRepository.findUser(tx, userId))!;
-    return { workspace, user: { id: user.id, email: user.email, name: user.name }, role: inv.role, accountCreated };
+    return answer;
   });
 }

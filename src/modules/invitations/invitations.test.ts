@@ -16,8 +16,8 @@ afterAll(async () => rapport?.stop());
 
 let n = 0;
 const email = () => `invitee-${++n}@example.test`;
-const accept = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  rapport.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload, headers });
+const accept = (payload: Record<string, unknown>, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
+  rapport.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload, headers, remoteAddress });
 
 describe('inviting someone new', () => {
   it('gives the link once, lists the invitation without it, and accepting creates the account and membership, once', async () => {
@@ -42,7 +42,7 @@ describe('inviting someone new', () => {
 
     const accepted = await accept({ token: inv.token, name: 'New Agent', password: 'a long new password' });
     expect(accepted.statusCode).toBe(200);
-    expect(accepted.json()).toMatchObject({ workspace: { id: ws.workspaceId }, user: { email: address, name: 'New Agent' }, role: 'agent', accountCreated: true });
+    expect(accepted.json()).toEqual({ workspace: { id: ws.workspaceId, name: expect.any(String), slug: expect.any(String) }, email: address, role: 'agent', next: 'sign_in' });
     const session = await signIn(rapport, address, 'a long new password');
     expect(session.body.workspaces).toEqual([expect.objectContaining({ id: ws.workspaceId, role: 'agent' })]);
 
@@ -78,13 +78,24 @@ describe('inviting someone new', () => {
 });
 
 describe('inviting an existing account', () => {
-  it('needs the invitee signed in as that account, and keeps their password', async () => {
+  it('joins it only signed in as that account (or with its own password); the link never sets its password', async () => {
     const elsewhere = await createTestWorkspace(rapport);
     const person = await addTestMember(rapport, elsewhere, 'agent', 'Existing');
     const stranger = await addTestMember(rapport, elsewhere, 'agent', 'Stranger');
-    const inv = (await admin.post('/invitations', { email: person.email, role: 'supervisor' })).json();
 
-    expect((await accept({ token: inv.token, name: 'Taken Over', password: 'attacker password' })).json().code).toBe('invitations.sign_in_required');
+    // Whoever holds the link (the inviting admin, without system email) tries a password of their own.
+    const first = (await admin.post('/invitations', { email: person.email, role: 'supervisor' })).json();
+    const taken = await accept({ token: first.token, name: 'Taken Over', password: 'attacker chosen password' });
+    expect(taken.statusCode).toBe(200);
+    expect(taken.json()).toMatchObject({ email: person.email.toLowerCase(), next: 'sign_in' });
+    expect((await rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person.email, password: 'attacker chosen password' } })).statusCode).toBe(401);
+    const unchanged = await signIn(rapport, person.email, person.password);
+    expect(unchanged.body.user.name).toBe('Existing');
+    expect(unchanged.body.workspaces.map((w: { id: string }) => w.id)).toEqual([elsewhere.workspaceId]);
+    // The link is used up all the same.
+    expect((await accept({ token: first.token, name: 'Again', password: 'attacker chosen password' })).json().code).toBe('invitations.invalid_token');
+
+    const inv = (await admin.post('/invitations', { email: person.email, role: 'supervisor' })).json();
     const wrong = await signIn(rapport, stranger.email, stranger.password);
     const asStranger = await accept({ token: inv.token }, { cookie: wrong.cookie, 'x-csrf-token': wrong.csrfToken });
     expect(asStranger.json().code).toBe('invitations.wrong_account');
@@ -92,9 +103,65 @@ describe('inviting an existing account', () => {
     expect((await accept({ token: inv.token }, { cookie: right.cookie })).json().code).toBe('auth.csrf_failed');
     const ok = await accept({ token: inv.token }, { cookie: right.cookie, 'x-csrf-token': right.csrfToken });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ user: { id: person.id, name: 'Existing' }, role: 'supervisor', accountCreated: false });
-    await signIn(rapport, person.email, person.password);
-  });
+    expect(ok.json()).toMatchObject({ email: person.email.toLowerCase(), role: 'supervisor', next: 'open' });
+    const after = await signIn(rapport, person.email, person.password);
+    expect(after.body.workspaces.map((w: { id: string; role: string }) => [w.id, w.role]).sort()).toEqual([[elsewhere.workspaceId, 'agent'], [ws.workspaceId, 'supervisor']].sort());
+  }, 120_000);
+
+  it('answers alike whether or not the email has an account (issue #8 L3)', async () => {
+    const elsewhere = await createTestWorkspace(rapport);
+    const person = await addTestMember(rapport, elsewhere, 'agent', 'Hidden');
+    const known = (await admin.post('/invitations', { email: person.email, role: 'agent' })).json();
+    const unknown = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    expect(Object.keys(known).sort()).toEqual(Object.keys(unknown).sort());
+    const shape = (body: Record<string, unknown>) => ({ ...body, email: '*' });
+    // Without details, one answer for both.
+    const bare = await Promise.all([known, unknown].map((i) => accept({ token: i.token })));
+    expect(bare.map((r) => r.statusCode)).toEqual([422, 422]);
+    expect(bare[0].body).toBe(bare[1].body);
+    // With details, one answer for both: "sign in to continue".
+    const full = await Promise.all([known, unknown].map((i) => accept({ token: i.token, name: 'Probe', password: 'probing the accounts here' })));
+    expect(full.map((r) => r.statusCode)).toEqual([200, 200]);
+    expect(shape(full[0].json())).toEqual(shape(full[1].json()));
+    // And both links are used up.
+    const again = await Promise.all([known, unknown].map((i) => accept({ token: i.token, name: 'Probe', password: 'probing the accounts here' })));
+    expect(again.map((r) => r.json().code)).toEqual(['invitations.invalid_token', 'invitations.invalid_token']);
+  }, 120_000);
+});
+
+describe('choosing a password (issue #8 L5)', () => {
+  it('refuses the commonest and the trivially weak with a coded 422 in words, and takes long passphrases', async () => {
+    const inv = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    for (const password of ['password123', '1234567890', 'aaaaaaaaaaaa', 'qwertyuiop', 'Password1!', inv.email]) {
+      const res = await accept({ token: inv.token, name: 'Weak', password });
+      expect(res.statusCode, password).toBe(422);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ code: 'auth.weak_password', detail: expect.stringMatching(/too easy to guess/) });
+    }
+    // The weak tries did not use the link up.
+    const passphrase = 'the quiet heron waits by the cold river while ferries hum across the harbour at dawn '.repeat(3).slice(0, 256);
+    const ok = await accept({ token: inv.token, name: 'Strong', password: passphrase });
+    expect(ok.statusCode).toBe(200);
+    await signIn(rapport, inv.email, passphrase);
+  }, 120_000);
+});
+
+describe('accepting with a bad link (issue #8 L7, SECURITY A4)', () => {
+  it('checks the token before anything else and throttles an address that tries many', async () => {
+    const bad = (n: number) => accept({ token: `rpi_${'y'.repeat(40)}${n}`, name: 'X', password: 'aaaaaaaaaa' }, {}, '198.51.100.99');
+    // A bad token is refused before the password is even looked at (this one is far too weak).
+    const first = await bad(0);
+    expect(first.statusCode).toBe(400);
+    expect(first.json().code).toBe('invitations.invalid_token');
+    for (let i = 1; i < 20; i++) expect((await bad(i)).statusCode).toBe(400);
+    const throttled = await bad(20);
+    expect(throttled.statusCode).toBe(429);
+    expect(throttled.json().code).toBe('auth.too_many_attempts');
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+    // Another address is not held up.
+    const inv = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    expect((await accept({ token: inv.token, name: 'Fine', password: 'a long new password' }, {}, '198.51.100.100')).statusCode).toBe(200);
+  }, 120_000);
 });
 
 describe('who may invite', () => {

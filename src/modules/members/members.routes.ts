@@ -19,6 +19,7 @@ export function memberRoutes(app: App, server: ServerDeps): void {
   }, async (request) => {
     const member = await changeRole(workspaceDeps(server, request), request.workspace.role, request.params.id, request.body.role);
     server.resolver.forget(`m:${request.workspace.id}:${request.params.id}`);
+    server.resolver.forget('t:'); // their tokens' effective role follows theirs
     return member;
   });
 
@@ -28,6 +29,7 @@ export function memberRoutes(app: App, server: ServerDeps): void {
   }, async (request, reply) => {
     await removeMember(workspaceDeps(server, request), request.workspace.role, request.params.id);
     server.resolver.forget(`m:${request.workspace.id}:${request.params.id}`);
+    server.resolver.forget('t:'); // their tokens are revoked
     return reply.code(204).send(null);
   });
 }

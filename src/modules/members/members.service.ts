@@ -24,7 +24,7 @@ export async function changeRole(deps: WorkspaceDeps, callerRole: Role, userId: 
   });
 }
 
-/** Removes a member from the workspace (their account stays; conversations keep their assignee). */
+/** Removes a member from the workspace (their account stays; conversations keep their assignee; their tokens are revoked). */
 export async function removeMember(deps: WorkspaceDeps, callerRole: Role, userId: string): Promise<void> {
   const ws = deps.workspaceId;
   await withWorkspace(deps.pool, ws, async (tx) => {
@@ -34,5 +34,8 @@ export async function removeMember(deps: WorkspaceDeps, callerRole: Role, userId
     if (member.role === 'owner' && callerRole !== 'owner') throw memberErrors.ownerChangesNeedOwner();
     if (member.role === 'owner' && owners.length <= 1) throw memberErrors.lastOwner();
     await repo.remove(tx, ws, userId);
+    // Their API tokens go with them (issue #8 M3): a removed admin's token must not keep creating
+    // admins. Demotion needs no write: a token acts with at most its creator's current role.
+    await repo.revokeTokensOf(tx, ws, userId, deps.clock.now());
   });
 }

@@ -47,6 +47,31 @@ describe('changing roles', () => {
   });
 });
 
+describe('changing someone with more than a role (SECURITY A2)', () => {
+  it('refuses a password, an email, a workspace id or another id in the body, and changes nothing', async () => {
+    const m = await addTestMember(rapport, ws, 'agent', 'Sidney');
+    const other = await createTestWorkspace(rapport);
+    for (const extra of [{ password: 'attacker chosen password' }, { email: 'attacker@example.test' }, { workspaceId: other.workspaceId }, { id: ws.owner.id }, { name: 'Renamed' }]) {
+      const res = await admin.patch(`/users/${m.id}`, { role: 'admin', ...extra });
+      expect(res.statusCode, JSON.stringify(extra)).toBe(422);
+      expect(res.json().code).toBe('validation.failed');
+    }
+    expect((await admin.get('/users')).json().items.find((u: { id: string }) => u.id === m.id)).toMatchObject({ role: 'agent', name: 'Sidney' });
+    await signIn(rapport, m.email, m.password);
+    // Another workspace's member through this workspace's URL is a missing one; that workspace is unchanged.
+    expect((await admin.patch(`/users/${other.owner.id}`, { role: 'client_viewer' })).statusCode).toBe(404);
+    expect((await client(rapport, other.token, other.workspaceId).get('/users')).json().items[0]).toMatchObject({ id: other.owner.id, role: 'owner' });
+  }, 90_000);
+
+  it('an admin cannot make themselves owner', async () => {
+    const a = await addTestMember(rapport, ws, 'admin', 'Ambitious');
+    const s = await signIn(rapport, a.email, a.password);
+    const res = await asSession(s, 'PATCH', `/users/${a.id}`, { role: 'owner' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('users.owner_role_needs_owner');
+  }, 90_000);
+});
+
 describe('removing a member', () => {
   it('ends their access to the workspace at once, keeping the account', async () => {
     const m = await addTestMember(rapport, ws, 'agent', 'Parker');

@@ -21,10 +21,10 @@ export const workspacesRepository = {
     return rows[0];
   },
 
-  async insertUser(tx: Queryable, u: { email: string; name: string; passwordHash: string | null; at: Date }): Promise<string> {
+  async insertUser(tx: Queryable, u: { email: string; name: string; passwordHash: string | null; at: Date; instanceAdmin?: boolean }): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(
-      'insert into users (email, name, password_hash, created_at) values ($1, $2, $3, $4) returning id',
-      [u.email, u.name, u.passwordHash, u.at],
+      'insert into users (email, name, password_hash, created_at, instance_admin) values ($1, $2, $3, $4, $5) returning id',
+      [u.email, u.name, u.passwordHash, u.at, u.instanceAdmin ?? false],
     );
     return rows[0].id;
   },

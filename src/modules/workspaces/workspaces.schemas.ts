@@ -12,8 +12,6 @@ export const CreateWorkspaceBody = Strict({ name: Type.String({ minLength: 1, ma
 export const Workspace = Type.Object({ id: Uuid, name: Type.String(), slug: Type.String(), timeZone: Type.String(), role: RoleSchema, createdAt: Timestamp });
 export const WorkspaceList = Type.Object({ items: Type.Array(Workspace) });
 
-export const CreateUserBody = Strict({ email: Email, name: PersonName, role: RoleSchema, password: Type.Optional(Password) });
-export type CreateUserInput = Static<typeof CreateUserBody>;
 export const Member = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), role: RoleSchema, createdAt: Timestamp });
 export const MemberList = Type.Object({ items: Type.Array(Member) });
 
@@ -21,7 +19,7 @@ export const CreateTokenBody = Strict({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   role: Type.Optional(TokenRoleSchema),
   currentPassword: Type.String({ minLength: 1, maxLength: 256, description: 'your password again: creating a token needs re-authentication' }),
-});
+}, { examples: [{ name: 'zapier', role: 'agent', currentPassword: 'your password' }] });
 export const TokenInfo = Type.Object({
   id: Uuid, name: Type.String(), role: TokenRoleSchema, prefix: Type.String(), createdAt: Timestamp, lastUsedAt: Nullable(Timestamp), revokedAt: Nullable(Timestamp),
 });

@@ -26,10 +26,15 @@ export async function createWorkspace(
   });
 }
 
-/** A user account (no workspace yet). Used at first start and by tests. */
-export async function createUserAccount(deps: { pool: Pool; clock: Clock }, input: { email: string; name: string; password?: string }): Promise<string> {
+/**
+ * A user account (no workspace yet), for the first start and tests only: no route reaches it. People
+ * get accounts by accepting an invitation sent to their email, never from another workspace's admin.
+ */
+export async function createUserAccount(deps: { pool: Pool; clock: Clock }, input: { email: string; name: string; password?: string; instanceAdmin?: boolean }): Promise<string> {
   const passwordHash = input.password ? await hashPassword(input.password) : null;
-  return withSystem(deps.pool, (tx) => repo.insertUser(tx, { email: input.email.trim().toLowerCase(), name: input.name, passwordHash, at: deps.clock.now() }));
+  return withSystem(deps.pool, (tx) =>
+    repo.insertUser(tx, { email: input.email.trim().toLowerCase(), name: input.name, passwordHash, at: deps.clock.now(), instanceAdmin: input.instanceAdmin }),
+  );
 }
 
 export async function getWorkspace(deps: WorkspaceDeps, role: Role) {
@@ -38,8 +43,9 @@ export async function getWorkspace(deps: WorkspaceDeps, role: Role) {
 }
 
 /**
- * Adds a person to the workspace. An existing account (same email) is added as it is: its password
- * and sessions are never touched from here, so nobody can take over an account by "inviting" it.
+ * Adds a person to the workspace directly, for the demo seed and tests only: no route reaches it
+ * (issue #8 H1: through the API, an admin could create the global account with a password of their
+ * choosing; people now join by invitation). An existing account is added as it is.
  */
 export async function addMember(deps: WorkspaceDeps, callerRole: Role, input: { email: string; name: string; role: Role; password?: string }) {
   if (input.role === 'owner' && callerRole !== 'owner') throw workspaceErrors.ownerOnly();

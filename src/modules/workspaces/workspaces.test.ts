@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTestMember, client, createTestWorkspace, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
+import { createUserAccount } from './workspaces.service.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -9,31 +10,42 @@ beforeAll(async () => ({ rapport, ws, api } = await startWithWorkspace()));
 afterAll(async () => rapport?.stop());
 
 describe('people', () => {
-  it('are added with a role and listed', async () => {
-    const res = await api.post('/users', { email: 'New.Agent@example.test', name: 'New Agent', role: 'agent', password: 'a long enough password' });
-    expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ email: 'new.agent@example.test', name: 'New Agent', role: 'agent' });
-    const list = (await api.get('/users')).json().items;
-    expect(list.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual(
-      expect.arrayContaining([[ws.owner.email, 'owner'], ['new.agent@example.test', 'agent']]),
-    );
-    expect(JSON.stringify(list)).not.toMatch(/password/i);
-    expect((await api.post('/users', { email: 'new.agent@example.test', name: 'Again', role: 'agent' })).json().code).toBe('users.already_member');
+  it('are added by invitation: the answer is the link for the person, the same for an email with or without an account (issue #8 H1, L3)', async () => {
+    const existing = { email: 'known.person@example.test', id: await createUserAccount(rapport.server, { email: 'known.person@example.test', name: 'Known Person', password: 'a password of theirs' }) };
+    const fresh = await api.post('/users', { email: 'New.Agent@example.test', name: 'New Agent', role: 'agent' });
+    const known = await api.post('/users', { email: existing.email, name: 'Whatever', role: 'supervisor' });
+    for (const res of [fresh, known]) {
+      expect(res.statusCode).toBe(201);
+      expect(res.json().acceptUrl).toMatch(/\/accept-invitation#token=rpi_/);
+    }
+    expect(fresh.json()).toMatchObject({ email: 'new.agent@example.test', role: 'agent' });
+    // Nothing about the existing account: not its id, not its name.
+    expect(Object.keys(known.json()).sort()).toEqual(Object.keys(fresh.json()).sort());
+    expect(known.body).not.toContain(existing.id);
+    expect(known.body).not.toContain('Known Person');
+    // Nobody joined yet: the people listed are the members, not the invited.
+    const list = (await api.get('/users')).json().items.map((u: { email: string }) => u.email);
+    expect(list).not.toContain('new.agent@example.test');
+    expect(list).not.toContain(existing.email);
+    expect((await api.post('/users', { email: ws.owner.email, role: 'agent' })).json().code).toBe('users.already_member');
   });
 
-  it('who already have an account join with it unchanged: nobody takes it over by adding it (SECURITY A2, A3)', async () => {
+  it('are never given a password by a workspace: the takeover of issue #8 H1 is refused', async () => {
     const other = await createTestWorkspace(rapport);
-    const person = await addTestMember(rapport, other, 'agent', 'Multi');
-    const res = await api.post('/users', { email: person.email, name: 'Someone Else', role: 'supervisor', password: 'attacker chosen password' });
-    expect(res.statusCode).toBe(201);
-    expect(res.json().name).toBe('Multi');
-    // The old password still works, the attacker's does not, and both workspaces are listed.
-    const bad = await rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person.email, password: 'attacker chosen password' } });
-    expect(bad.statusCode).toBe(401);
-    const s = await signIn(rapport, person.email, person.password);
-    expect(s.body.workspaces.map((w: { id: string; role: string }) => [w.id, w.role]).sort()).toEqual(
-      [[other.workspaceId, 'agent'], [ws.workspaceId, 'supervisor']].sort(),
+    const victim = await addTestMember(rapport, other, 'agent', 'Victim');
+    for (const email of [victim.email, 'not-yet-here@example.test']) {
+      const res = await api.post('/users', { email, name: 'Taken Over', role: 'admin', password: 'attacker chosen password' });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().code).toBe('validation.failed');
+    }
+    const created = await rapport.pool.query(
+      "select set_config('app.system', 'on', true), (select count(*)::int from users where lower(email) = 'not-yet-here@example.test') as n",
     );
+    expect(created.rows[0].n).toBe(0);
+    const bad = await rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: victim.email, password: 'attacker chosen password' } });
+    expect(bad.statusCode).toBe(401);
+    const s = await signIn(rapport, victim.email, victim.password);
+    expect(s.body.workspaces.map((w: { id: string }) => w.id)).toEqual([other.workspaceId]);
   });
 
   it('can be made owners only by an owner', async () => {
@@ -76,8 +88,10 @@ describe('inboxes', () => {
 });
 
 describe('workspaces', () => {
-  it('are created by a signed-in person who becomes owner; slugs are unique', async () => {
-    const s = await signIn(rapport, ws.owner.email, ws.owner.password);
+  it('are created by an instance admin, who becomes owner; slugs are unique', async () => {
+    const adminId = await createUserAccount(rapport.server, { email: 'instance.admin@example.test', name: 'Instance Admin', password: 'correct horse battery staple', instanceAdmin: true });
+    const s = await signIn(rapport, 'instance.admin@example.test', 'correct horse battery staple');
+    expect(s.body.user).toMatchObject({ id: adminId, instanceAdmin: true });
     const post = (payload: Record<string, unknown>) => rapport.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken }, payload });
     const res = await post({ name: 'Second brand', slug: 'second-brand' });
     expect(res.statusCode).toBe(201);
@@ -88,5 +102,25 @@ describe('workspaces', () => {
     expect(mine.json().items.map((w: { slug: string }) => w.slug)).toContain('second-brand');
     const info = await client(rapport, ws.token, res.json().id).get(`/api/v1/workspaces/${res.json().id}`);
     expect(info.statusCode).toBe(404);
+  });
+
+  it('are not created by any signed-in person unless the instance allows it (WORKSPACE_CREATION, issue #8 H1)', async () => {
+    // An owner of some workspace is not an instance admin.
+    const s = await signIn(rapport, ws.owner.email, ws.owner.password);
+    expect(s.body.user.instanceAdmin).toBe(false);
+    const res = await rapport.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken }, payload: { name: 'Mine', slug: 'attacker-owned' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json().code).toBe('workspaces.creation_not_allowed');
+
+    const open = await startTestServer({ config: { workspaceCreation: 'everyone' } });
+    try {
+      const person = await createTestWorkspace(open);
+      const t = await signIn(open, person.owner.email, person.owner.password);
+      const ok = await open.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { cookie: t.cookie, 'x-csrf-token': t.csrfToken }, payload: { name: 'Theirs', slug: 'theirs' } });
+      expect(ok.statusCode).toBe(201);
+    } finally {
+      await open.stop();
+    }
   });
 });

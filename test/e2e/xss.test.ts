@@ -62,6 +62,7 @@ describe('hostile content in the agent UI', () => {
       parse: 'parsed',
       quoted: '> <img src=x onerror=alert(11)>',
       unverified: true,
+      authentication: { verdict: 'failed', by: 'rapport', reason: 'SPF failed for x.example: sent from 203.0.113.9 which the domain does not list <b onmouseover=alert(13)>' },
       forwardedBy: { name: '<b onmouseover=alert(12)>Fwd</b>', address: 'f@x.example' },
       delivery: { status: 'failed', error: '<b>550</b> mailbox unavailable', at: new Date().toISOString() },
       rawAvailable: true,
@@ -106,6 +107,8 @@ describe('hostile content in the agent UI', () => {
       '<img src=x onerror=alert(7)> <a@x.example>', '"<script>alert(8)</script>"@gmail.com', '<svg onload=alert(10)> <c@x.example>', email.subject,
     ]);
     expect(await page.locator('.email-unverified').textContent()).toBe('Unverified sender');
+    // Why, in the server's plain words (issue #8 M5), as text.
+    expect(await page.locator('.email-auth').textContent()).toBe(`Probably forged: ${email.authentication.reason}`);
     expect(await page.locator('.email-forwarded').textContent()).toBe('Forwarded by <b onmouseover=alert(12)>Fwd</b> <f@x.example>');
     const attachment = page.locator('.attachments a.attachment-link');
     expect(await attachment.textContent()).toBe(email.attachments[0].name);

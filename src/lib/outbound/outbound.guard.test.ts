@@ -85,6 +85,11 @@ describe('the outbound guard at connect time', () => {
     const guard = createOutboundGuard({ lookup: fakeLookup({}) });
     expect(await asyncCodeOf(() => guard.pin('nowhere.test'))).toBe('outbound.unresolvable');
   });
+
+  it('gives up on a name server that never answers', async () => {
+    const guard = createOutboundGuard({ lookup: () => new Promise(() => {}), lookupTimeoutMs: 50 });
+    expect(await asyncCodeOf(() => guard.pin('silent.test'))).toBe('outbound.unresolvable');
+  });
 });
 
 describe('OUTBOUND_ALLOWED_NETWORKS', () => {

@@ -99,9 +99,11 @@ export function refusal(a: Address): string | null {
   return v6.range() === 'unicast' ? null : v6.range();
 }
 
-export function createOutboundGuard(opts: { allowedNetworks?: string[]; lookup?: HostLookup } = {}): OutboundGuard {
+export function createOutboundGuard(opts: { allowedNetworks?: string[]; lookup?: HostLookup; lookupTimeoutMs?: number } = {}): OutboundGuard {
   const allowed = (opts.allowedNetworks ?? []).map((n) => ipaddr.parseCIDR(n));
   const lookup = opts.lookup ?? systemLookup;
+  // getaddrinfo has no deadline of its own: a name server that never answers must not hold a send job.
+  const lookupTimeoutMs = opts.lookupTimeoutMs ?? 10_000;
 
   const isAllowed = (a: Address): boolean => {
     const forms: Address[] = [a];
@@ -141,9 +143,15 @@ export function createOutboundGuard(opts: { allowedNetworks?: string[]; lookup?:
       if (lit) addresses = [lit];
       else if (isLocalhostName(name)) addresses = [ipaddr.parse('127.0.0.1')];
       else {
-        const found = await lookup(name).catch((error: NodeJS.ErrnoException) => {
-          throw outboundErrors.unresolvable(`${name}: ${error.code ?? error.message}`);
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEOUT' })), lookupTimeoutMs);
         });
+        const found = await Promise.race([lookup(name), deadline])
+          .catch((error: NodeJS.ErrnoException) => {
+            throw outboundErrors.unresolvable(`${name}: ${error.code ?? error.message}`);
+          })
+          .finally(() => clearTimeout(timer));
         addresses = found.flatMap((f) => (ipaddr.isValid(f.address) ? [ipaddr.parse(f.address)] : []));
         if (addresses.length === 0 || addresses.length !== found.length) throw outboundErrors.unresolvable(`${name}: no usable address`);
       }

@@ -9,6 +9,7 @@ import { modules } from '../../index.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import { createEmailModule, emailRuntimeOf } from './email.module.js';
 import { createEmailInbox, sendRaw, smtpPortOf, startSink, systemQuery } from './email.testing.js';
+import { dovecotAvailable, startDovecot, type Dovecot } from './imap.dovecot.js';
 
 /**
  * SECURITY M4: an inbox's SMTP and IMAP hosts must not reach loopback, private, link-local or
@@ -192,4 +193,33 @@ describe('with OUTBOUND_ALLOWED_NETWORKS listing the operator\'s relay (127.0.0.
       silent.close();
     }
   }, 30_000);
+});
+
+describe.skipIf(!dovecotAvailable())('IMAP through a host name (Dovecot)', () => {
+  let dovecot: Dovecot;
+  let rapport: TestServer;
+  let ws: TestWorkspace;
+  // The harness allows loopback (where Dovecot listens); the name exists only in this resolver.
+  const lookup = fakeLookup({ 'imap.relay.test': ['127.0.0.1'] });
+
+  beforeAll(async () => {
+    dovecot = await startDovecot({ pinned: 'pw-pinned' });
+    rapport = await startTestServer({ outboundLookup: lookup, modules: emailModule(1000) });
+    ws = await createTestWorkspace(rapport);
+  });
+  afterAll(async () => {
+    await rapport?.stop();
+    await dovecot?.stop();
+  });
+
+  it('polls the address the guard checked: ImapFlow is given the IP and never resolves the name itself', async () => {
+    const inbox = await createEmailInbox(rapport, ws, { addresses: ['pinned@imap.test'], imap: { host: 'imap.relay.test', port: dovecot.port, tls: 'none', user: 'pinned', password: 'pw-pinned' } }, 'Pinned');
+    const imap = await dovecot.connect('pinned', 'pw-pinned');
+    await imap.append('INBOX', 'From: ann@customer.test\r\nTo: pinned@imap.test\r\nSubject: pinned\r\nMessage-ID: <pinned1@customer.test>\r\n\r\nhello\r\n');
+    await imap.logout();
+    const [row] = await systemQuery<{ settings: EmailInboxSettings }>(rapport, 'select settings from inboxes where id = $1', [inbox.id]);
+    const result = await emailRuntimeOf(rapport.server).poller.pollInbox({ workspaceId: ws.workspaceId, inboxId: inbox.id, settings: row.settings });
+    expect(result).toEqual({ fetched: 1 });
+    expect(lookup.calls).toEqual(['imap.relay.test']);
+  });
 });

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmailInbox, sendMail, smtpPortOf, startSink } from '../../src/modules/channels/email/email.testing.js';
 import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../helpers.js';
 import { ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
+import { createEmailModule } from '../../src/modules/channels/email/email.module.js';
+import { modules } from '../../src/modules/index.js';
+import { localMailDns } from '../../src/lib/dns.testing.js';
 
 /**
  * The email channel seen from the agent app: a real email delivered to Rapport's SMTP port opens in
@@ -15,11 +18,19 @@ let browser: Browser;
 let sink: Awaited<ReturnType<typeof startSink>>;
 let api: ReturnType<typeof client>;
 const contexts: BrowserContext[] = [];
+const zone = new Map<string, string[][]>();
 
 beforeAll(async () => {
   await ensureWebBuilt();
   sink = await startSink();
-  rapport = await startTestServer();
+  rapport = await startTestServer({
+    // DNS the test publishes records in (the inbox screen's "Check DNS"), and the sink as the relay of confirmation emails.
+    dns: async (name, rrtype) => {
+      if (rrtype === 'TXT' && zone.has(name)) return zone.get(name)!;
+      return localMailDns(name, rrtype);
+    },
+    modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ verificationSmtpUrl: `smtp://127.0.0.1:${sink.port}` }) : m)),
+  });
   ws = await createTestWorkspace(rapport);
   api = client(rapport, ws.token, ws.workspaceId);
   await createEmailInbox(rapport, ws, { addresses: ['support@shop.test'], fromName: 'Shop Support', smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } });
@@ -133,14 +144,14 @@ describe('email in the agent app', () => {
     await expect.poll(() => out.locator('.email-headers div:has(dt:text-is("Cc")) dd').textContent()).toBe('accounting@partner.test, eve@partner.test');
     expect(pageErrors).toEqual([]);
   });
-  it('an admin sets up an email inbox from Settings; mail to its address arrives, and a taken or bad address is a form error', async () => {
+  it('an admin sets up an email inbox from Settings, proves its addresses by DNS and by the emailed link, then mail arrives; a taken or bad address is a form error', { timeout: 90_000 }, async () => {
     const { page } = await signedIn();
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('link', { name: 'Inboxes' }).click();
     const create = async (name: string, addresses: string) => {
       await page.getByLabel('Inbox name').fill(name);
       await page.getByLabel('Channel').selectOption('email');
-      await page.getByLabel('Addresses').fill(addresses);
+      await page.getByLabel('Addresses', { exact: true }).fill(addresses);
       await page.getByLabel('SMTP host').fill('127.0.0.1');
       await page.getByLabel('SMTP port').fill(String(sink.port));
       await page.getByLabel('SMTP TLS').selectOption('none');
@@ -151,11 +162,42 @@ describe('email in the agent app', () => {
     await page.getByText(/already used by another inbox/).waitFor();
     await create('Broken', 'not an address');
     await page.getByText(/not a plain email address/).waitFor();
-    await create('Front desk', 'frontdesk@shop.test');
+    await create('Front desk', 'frontdesk@shop.test, desk@reception.test');
     await page.getByRole('cell', { name: /Front desk/ }).waitFor();
     const inbox = (await api.get('/inboxes')).json().items.find((i: { name: string }) => i.name === 'Front desk');
-    expect(inbox).toMatchObject({ channel: 'email', settings: { addresses: ['frontdesk@shop.test'], smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } } });
+    expect(inbox).toMatchObject({ channel: 'email', settings: { addresses: ['frontdesk@shop.test', 'desk@reception.test'], smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } } });
+    // New addresses are pending until proven (SECURITY H2): the screen says so and how to prove them.
+    const panel = page.getByRole('region', { name: 'Email addresses of Front desk' });
+    await panel.getByRole('row', { name: /frontdesk@shop\.test.*Pending/ }).waitFor();
+    await expect(sendMail(smtpPortOf(rapport), { from: 'walkin@customer.test', to: 'frontdesk@shop.test', subject: 'too early', text: 'x' })).rejects.toThrow(/550/);
+    // Proof by DNS: publish the TXT record the screen shows, then "Check DNS".
+    const record = (await panel.locator('li', { hasText: 'shop.test' }).locator('code').allTextContents());
+    expect(record[0]).toBe('_rapport.shop.test');
+    await panel.getByRole('button', { name: 'Check DNS record of shop.test' }).click();
+    await panel.getByRole('alert').getByText(/Add a TXT record at _rapport\.shop\.test/).waitFor();
+    zone.set('_rapport.shop.test', [[record[1]]]);
+    await panel.getByRole('button', { name: 'Check DNS record of shop.test' }).click();
+    await panel.getByRole('row', { name: /frontdesk@shop\.test.*Verified/ }).waitFor();
     const id = await deliver({ from: 'Walk In <walkin@customer.test>', to: 'frontdesk@shop.test', subject: 'Set up in the browser', text: 'Does this reach you?' });
     expect((await api.get(`/conversations/${id}`)).json().inboxId).toBe(inbox.id);
+
+    // Proof by link: the email carries it; whoever reads the mailbox opens it, signed in or not, and confirms.
+    const before = sink.received.length;
+    await panel.getByRole('button', { name: 'Send confirmation email to desk@reception.test' }).click();
+    await panel.getByRole('row', { name: /desk@reception\.test.*confirmation sent/ }).waitFor();
+    const mail = await eventually(async () => sink.received.slice(before).find((m) => m.to.includes('desk@reception.test')));
+    const link = /(http:\/\/\S+\/confirm-email#token=[A-Za-z0-9_-]+)/.exec(mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '='))![1];
+    const stranger = await browser.newContext();
+    contexts.push(stranger);
+    const reader = await stranger.newPage();
+    await reader.goto(link);
+    await reader.getByText(/asks to receive all email sent to desk@reception\.test/).waitFor();
+    await reader.getByRole('button', { name: 'Confirm desk@reception.test' }).click();
+    await reader.getByText(/Confirmed\. Email sent to desk@reception\.test now goes to the inbox “Front desk”/).waitFor();
+    await page.reload();
+    await page.getByRole('region', { name: 'Email addresses of Front desk' }).getByRole('row', { name: /desk@reception\.test.*Verified/ }).waitFor();
+    // The same link, opened again, is spent.
+    await reader.reload();
+    await reader.getByText(/This link is not valid/).waitFor();
   });
 });

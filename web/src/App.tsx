@@ -6,6 +6,7 @@ import { useLogout, useSession } from './api/session.js';
 import type { Session } from './api/types.js';
 import { ErrorState, Loading } from './components/States.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
+import { SecurityAlerts } from './components/SecurityAlerts.js';
 import { setNotice } from './lib/notice.js';
 import { inboxPath, navigate, parseRoute, useLocation } from './lib/router.js';
 import { useShortcuts } from './lib/shortcuts.js';
@@ -17,6 +18,7 @@ import { LoginScreen } from './screens/login/LoginScreen.js';
 // Admin screens are rarely opened: their code loads on first visit, not with the inbox.
 const AdminScreen = lazy(() => import('./screens/admin/AdminScreen.js'));
 const AcceptInvitationScreen = lazy(() => import('./screens/login/AcceptInvitationScreen.js'));
+const ConfirmEmailScreen = lazy(() => import('./screens/login/ConfirmEmailScreen.js'));
 
 export function App() {
   const qc = useQueryClient();
@@ -39,6 +41,14 @@ export function App() {
   if (session.isPending) return <Loading label="Starting Rapport…" />;
   if (session.isError) return <ErrorState error={session.error} retry={() => session.refetch()} />;
 
+  // Public: whoever reads the mailbox opens the link, signed in or not.
+  if (route.name === 'confirm-email') {
+    return (
+      <Suspense fallback={<Loading />}>
+        <ConfirmEmailScreen token={route.token} />
+      </Suspense>
+    );
+  }
   if (route.name === 'accept-invitation') {
     return (
       <Suspense fallback={<Loading />}>
@@ -93,6 +103,7 @@ function WorkspaceShell({ session, ws, children }: { session: Session; ws: strin
       <RealtimeProvider ws={ws} currentUserId={session.user.id}>
         <div className="app">
           <TopBar session={session} ws={ws} onHelp={() => setHelp(true)} />
+          <SecurityAlerts session={session} />
           <main className="app-main">{children}</main>
         </div>
         {help ? <ShortcutsOverlay onClose={() => setHelp(false)} /> : null}

@@ -24,7 +24,7 @@ export interface ChannelAdapter {
    * channel keeps its own tables in step (the email channel claims its addresses) and may refuse
    * with a coded error, which rolls the save back.
    */
-  inboxSaved?(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: Record<string, unknown> }): Promise<void>;
+  inboxSaved?(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: Record<string, unknown>; at: Date }): Promise<void>;
 }
 
 export const channelErrors = {

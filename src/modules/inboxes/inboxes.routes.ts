@@ -14,7 +14,7 @@ export function inboxRoutes(app: App, server: ServerDeps): void {
   app.post('/inboxes', {
     // The channel's server passwords stay out of an Idempotency-Key's fingerprint (SECURITY M6).
     config: { minRole: 'admin', idempotency: { secretFields: ['settings.imap.password', 'settings.smtp.password'] } },
-    schema: { tags, summary: 'Create an inbox (admin)', params: WorkspaceParams, body: CreateInboxBody, response: { 201: Inbox, ...errorResponses(401, 403, 404, 422) } },
+    schema: { tags, summary: 'Create an inbox (admin)', params: WorkspaceParams, body: CreateInboxBody, response: { 201: Inbox, ...errorResponses(401, 403, 404, 409, 422) } },
   }, async (request, reply) => reply.code(201).send(await createInbox({ ...workspaceDeps(server, request), channels: server.channels, outbound: server.outbound }, request.body)));
   app.patch('/inboxes/:id', {
     config: { minRole: 'admin' },

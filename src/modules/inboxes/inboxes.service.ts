@@ -24,7 +24,7 @@ export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegis
   const settings = await adapter.validateSettings(input.settings ?? {}, { outbound: deps.outbound });
   return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     const id = await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: input.channel, settings, at: deps.clock.now() });
-    await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: deps.workspaceId, inboxId: id, settings });
+    await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: deps.workspaceId, inboxId: id, settings, at: deps.clock.now() });
     return view((await repo.find(tx, deps.workspaceId, id))!, deps.channels);
   });
 }
@@ -52,7 +52,7 @@ export async function updateInbox(deps: WorkspaceDeps & { channels: ChannelRegis
     const adapter = deps.channels.get(current.channel);
     const settings = input.settings !== undefined ? await adapter.validateSettings(input.settings, { outbound: deps.outbound }) : current.settings;
     await repo.update(tx, ws, id, { name: input.name?.trim() || current.name, settings });
-    if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings });
+    if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings, at: deps.clock.now() });
     return view((await repo.find(tx, ws, id))!, deps.channels);
   });
 }

@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client.js';
 import { keys } from './keys.js';
 import type { EmailUpload } from './types.js';
@@ -44,4 +44,65 @@ export function useSendEmailReply(ws: string, conversationId: string) {
 /** Splits the Cc field ("a@x.test, b@y.test; c@z.test") into addresses; the server checks each. */
 export function parseCc(value: string): string[] {
   return [...new Set(value.split(/[,;\n]/).map((a) => a.trim()).filter(Boolean))];
+}
+
+/** An inbox address or catch-all domain, and whether mail to it is routed yet (SECURITY H2). */
+export interface EmailClaim {
+  kind: 'address' | 'domain';
+  value: string;
+  domain: string;
+  status: 'pending' | 'verified';
+  verifiedAt: string | null;
+  verifiedBy: 'existing' | 'link' | 'dns' | 'operator' | null;
+  confirmationSentAt: string | null;
+  confirmationExpiresAt: string | null;
+}
+
+export interface EmailOwnership {
+  confirmationEmail: boolean;
+  items: EmailClaim[];
+  dnsRecords: { domain: string; name: string; value: string; pending: boolean }[];
+}
+
+/** GET /inboxes/:id/email/ownership (admin) */
+export function useEmailOwnership(ws: string, inboxId: string) {
+  return useQuery({
+    queryKey: keys.emailOwnership(ws, inboxId),
+    queryFn: ({ signal }) => api<EmailOwnership>(`${w(ws)}/inboxes/${inboxId}/email/ownership`, { signal }),
+  });
+}
+
+/** POST /inboxes/:id/email/confirmations: mails (again) the confirmation link to a pending address. */
+export function useSendEmailConfirmation(ws: string, inboxId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (address: string) => api<{ address: string; sentAt: string; expiresAt: string }>(`${w(ws)}/inboxes/${inboxId}/email/confirmations`, { method: 'POST', body: { address } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.emailOwnership(ws, inboxId) }),
+  });
+}
+
+/** POST /inboxes/:id/email/domain-verifications: checks the domain's TXT record now. */
+export function useVerifyEmailDomain(ws: string, inboxId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (domain: string) => api<EmailOwnership>(`${w(ws)}/inboxes/${inboxId}/email/domain-verifications`, { method: 'POST', body: { domain } }),
+    onSuccess: (data) => qc.setQueryData(keys.emailOwnership(ws, inboxId), data),
+  });
+}
+
+/** POST /email/confirmations/preview (public): who asks to receive an address's mail. */
+export function usePreviewEmailConfirmation(token: string) {
+  return useQuery({
+    queryKey: ['email-confirmation', token],
+    queryFn: () => api<{ address: string; workspaceName: string; inboxName: string; expiresAt: string }>('/email/confirmations/preview', { method: 'POST', body: { token }, quiet401: true }),
+    enabled: token !== '',
+    retry: false,
+  });
+}
+
+/** POST /email/confirmations/accept (public) */
+export function useConfirmEmailAddress() {
+  return useMutation({
+    mutationFn: (token: string) => api<{ address: string; workspaceName: string; inboxName: string }>('/email/confirmations/accept', { method: 'POST', body: { token }, quiet401: true }),
+  });
 }

@@ -23,6 +23,8 @@ export const keys = {
   invitations: (ws: string) => ['ws', ws, 'invitations'] as const,
   teams: (ws: string) => ['ws', ws, 'teams'] as const,
   inboxes: (ws: string) => ['ws', ws, 'inboxes'] as const,
+  /** Under the inboxes key: saving an inbox refreshes which of its addresses are proven. */
+  emailOwnership: (ws: string, inboxId: string) => ['ws', ws, 'inboxes', inboxId, 'email-ownership'] as const,
   tokens: (ws: string) => ['ws', ws, 'tokens'] as const,
   macros: (ws: string) => ['ws', ws, 'macros'] as const,
   tags: (ws: string) => ['ws', ws, 'tags'] as const,

@@ -7,6 +7,7 @@ import { useSyncExternalStore } from 'react';
  *   /w/:ws/v/:view[/c/:conversationId]   inbox view, optionally with a conversation open
  *   /w/:ws/admin/:section
  *   /accept-invitation#token=…           (the link an invitation email carries)
+ *   /confirm-email#token=…               (the link an address confirmation email carries)
  */
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((l) => l());
@@ -35,6 +36,7 @@ export function useLocation(): { path: string; search: URLSearchParams } {
 export type Route =
   | { name: 'login' }
   | { name: 'accept-invitation'; token: string }
+  | { name: 'confirm-email'; token: string }
   | { name: 'inbox'; ws: string; view: string; conversationId: string | null }
   | { name: 'admin'; ws: string; section: string }
   | { name: 'home' };
@@ -44,6 +46,7 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'login') return { name: 'login' };
   // The server's invitation links put the token in the fragment (never sent on, never in a Referer).
   if (parts[0] === 'accept-invitation') return { name: 'accept-invitation', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? search.get('token') ?? '' };
+  if (parts[0] === 'confirm-email') return { name: 'confirm-email', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
     if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? parts[5] ?? null : null };

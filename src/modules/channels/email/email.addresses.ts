@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /**
  * Address rules for the email channel. Outbound recipients must be plain dot-atom addresses
  * (RFC 5322 §3.4.1 without quoted local parts, comments or routes): SECURITY E14 lists addresses
@@ -47,4 +49,22 @@ export function splitPlusAddress(address: string): { base: string; tag: string |
 export function headerText(value: string, max = 200): string {
   const flat = value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? flat.slice(0, max) : flat;
+}
+
+const requireCjs = createRequire(import.meta.url);
+let publicDomains: Set<string> | null = null;
+
+/**
+ * Whether a domain (or a domain it is under) hands out addresses to the public: gmail.com,
+ * outlook.com, mail.ru and about 96,000 others, from the maintained `free-email-domains-list`
+ * package. Its addresses belong to many unrelated people, so it can never be a catch-all
+ * (SECURITY H2). Loaded once (about 100 ms, 15 MB); the email module loads it when it starts, so
+ * no request or SMTP session pays for it.
+ */
+export function isPublicMailDomain(domain: string): boolean {
+  // Only the list, not the package's entry point (which also loads an email validator).
+  publicDomains ??= (requireCjs('free-email-domains-list/build/src/constants.js') as { DOMAINS: Set<string> }).DOMAINS;
+  const labels = domain.toLowerCase().replace(/\.$/, '').split('.');
+  for (let i = 0; i < labels.length - 1; i++) if (publicDomains.has(labels.slice(i).join('.'))) return true;
+  return false;
 }

@@ -1,8 +1,8 @@
 import type { OutboundGuard } from '../../../lib/outbound/outbound.guard.js';
 import type { ChannelAdapter } from '../channels.registry.js';
 import { emailErrors } from './email.errors.js';
-import { canonicalAddress } from './email.addresses.js';
-import { claimInboxAddresses } from './email.service.js';
+import { canonicalAddress, isPublicMailDomain } from './email.addresses.js';
+import { claimInboxAddresses } from './email.ownership.service.js';
 
 /**
  * Settings of an inbox with channel "email". Addresses are stored lower-cased: inbound routing
@@ -106,7 +106,11 @@ export function parseEmailSettings(input: Record<string, unknown>, outbound: Out
   const catchAllDomains = rawDomains.map((d, i) => {
     const c = typeof d === 'string' ? canonicalAddress(`x@${d}`) : null;
     if (!c) fail(`catchAllDomains[${i}] is not a domain.`);
-    return c.slice(2);
+    const domain = c.slice(2);
+    if (isPublicMailDomain(domain)) {
+      throw emailErrors.publicDomainCatchAll(`catchAllDomains[${i}] (${domain}) is a public mail domain: its addresses belong to many different people. List your own addresses there instead.`);
+    }
+    return domain;
   });
 
   const imapIn = obj(input.imap, 'imap');
@@ -173,8 +177,8 @@ export const emailChannel: ChannelAdapter = {
   validateSettings(settings, context) {
     return parseEmailSettings(settings, context.outbound) as unknown as Record<string, unknown>;
   },
-  inboxSaved(tx, pool, inbox) {
-    return claimInboxAddresses(tx, pool, { ...inbox, settings: inbox.settings as unknown as EmailInboxSettings });
+  inboxSaved(tx, _pool, inbox) {
+    return claimInboxAddresses(tx, { ...inbox, settings: inbox.settings as unknown as EmailInboxSettings });
   },
   publicSettings(settings) {
     const s = settings as unknown as EmailInboxSettings;

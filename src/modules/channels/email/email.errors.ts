@@ -10,8 +10,18 @@ export const emailErrors = {
   attachmentNotFound: defineError('email.attachment_not_found', 404, 'No such attachment'),
   uploadTooLarge: defineError('email.upload_too_large', 413, 'The file is larger than uploads allow'),
   invalidUploadName: defineError('email.invalid_upload_name', 422, 'The file name is not valid'),
-  /** Says nothing about who uses the address (SECURITY T3). */
-  addressTaken: defineError('email.address_taken', 409, 'An address or domain of this inbox is already used by another inbox'),
+  /** Another inbox of the same workspace lists it; other workspaces' claims are never revealed (SECURITY H2, T3). */
+  addressTaken: defineError('email.address_taken', 409, 'An address or domain of this inbox is already used by another inbox of this workspace'),
+  /** SECURITY H2: a catch-all of gmail.com would take mail meant for millions of people. */
+  publicDomainCatchAll: defineError('email.public_domain_catch_all', 422, 'A public mail domain cannot be a catch-all domain'),
+  claimNotFound: defineError('email.claim_not_found', 404, 'This inbox does not list that address or domain'),
+  alreadyVerified: defineError('email.already_verified', 409, 'This address or domain is already verified for this inbox'),
+  confirmationUnavailable: defineError('email.confirmation_unavailable', 422, 'Confirmation emails are not set up on this server; prove the domain with a DNS record instead'),
+  confirmationThrottled: defineError('email.confirmation_throttled', 429, 'Too many confirmation emails for this address; try again later'),
+  confirmationNotSent: defineError('email.confirmation_not_sent', 502, 'The confirmation email could not be sent'),
+  /** An unknown, used, expired or replaced link: one answer for all. */
+  confirmationNotFound: defineError('email.confirmation_not_found', 404, 'This confirmation link is not valid (it may have expired or been used)'),
+  dnsRecordNotFound: defineError('email.dns_record_not_found', 422, 'The DNS verification record was not found'),
   rawNotFound: defineError('email.raw_not_found', 404, 'No such email'),
   conversationNotFound: defineError('conversations.not_found', 404, 'No such conversation'),
 };

@@ -7,6 +7,9 @@ import { autoAckTask, outboundSubscriber, SEND_TASK } from './email.outbound.js'
 import { EmailParser } from './email.parser.js';
 import { SenderChecker } from './email.authentication.js';
 import { emailRoutes } from './email.routes.js';
+import { canonicalAddress, isPublicMailDomain } from './email.addresses.js';
+import { confirmationRoutes, ownershipRoutes, type OwnershipRouteOptions } from './email.ownership.routes.js';
+import { createConfirmationMailer } from './email.ownership.service.js';
 import { AUTOACK_TASK } from './email.service.js';
 import { ImapPoller } from './imap.poller.js';
 import { startSmtpServer, type SmtpListener } from './smtp.server.js';
@@ -31,6 +34,27 @@ export const emailSettings = {
   },
   authTimeoutMs: { env: 'EMAIL_AUTH_TIMEOUT_MS', description: 'time limit for checking one inbound email\'s sender (SPF, DKIM, DMARC); past it the email is unverified', default: 10_000, parse: parse.positiveInt },
   dnsTimeoutMs: { env: 'EMAIL_DNS_TIMEOUT_MS', description: 'time limit for one DNS query of that check', default: 3_000, parse: parse.positiveInt },
+  verificationSmtpUrl: {
+    env: 'EMAIL_VERIFICATION_SMTP_URL',
+    description: 'the operator\'s mail relay that sends address confirmation links (smtp://user:pass@host:587 or smtps://host:465; unset: addresses are proven by a DNS record only)',
+    default: null as string | null,
+    parse: (raw: string): string | null => {
+      const url = new URL(raw);
+      if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('must start with smtp:// or smtps://');
+      return raw;
+    },
+  },
+  verificationFrom: {
+    env: 'EMAIL_VERIFICATION_FROM',
+    description: 'the From of address confirmation emails (default: no-reply at the host of PUBLIC_URL)',
+    default: null as string | null,
+    parse: (raw: string): string | null => {
+      if (!canonicalAddress(raw)) throw new Error('must be a plain email address');
+      return canonicalAddress(raw);
+    },
+  },
+  confirmationTtlHours: { env: 'EMAIL_CONFIRMATION_TTL_HOURS', description: 'how long an address confirmation link works', default: 24, parse: parse.positiveInt },
+  confirmationsPerAddressPerDay: { env: 'EMAIL_CONFIRMATIONS_PER_ADDRESS_PER_DAY', description: 'confirmation emails one address gets per day, from all workspaces together', default: 5, parse: parse.positiveInt },
 };
 
 export type EmailModuleOptions = { [K in keyof typeof emailSettings]: ReturnType<(typeof emailSettings)[K]['parse']> };
@@ -56,12 +80,27 @@ export function emailRuntimeOf(server: ServerDeps): EmailRuntime {
   return runtime;
 }
 
+/** Address proofs (SECURITY H2): the relay for confirmation links, their lifetime and throttle. */
+function ownershipOptions(o: EmailModuleOptions): OwnershipRouteOptions {
+  return {
+    mailer: (publicUrl) => o.verificationSmtpUrl
+      ? createConfirmationMailer({ url: o.verificationSmtpUrl, from: o.verificationFrom ?? `no-reply@${new URL(publicUrl).hostname.replace(/^\[.*\]$/, 'localhost')}`, timeoutMs: o.smtpTimeoutMs })
+      : null,
+    ttlMs: o.confirmationTtlHours * 3_600_000,
+    perAddressPerDay: o.confirmationsPerAddressPerDay,
+  };
+}
+
 export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): RapportModule {
   const opts = () => loadEmailOptions(process.env, overrides);
   return {
     name: 'email',
     channels: [emailChannel],
-    workspaceRoutes: (app, server) => emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes }),
+    workspaceRoutes: (app, server) => {
+      emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes });
+      ownershipRoutes(app, server, ownershipOptions(opts()));
+    },
+    plugins: (app, server) => confirmationRoutes(app, server),
     subscribers: (server) => [outboundSubscriber({ pool: server.pool, clock: server.clock, log: server.log, outbound: server.outbound })],
     tasks: (server) => {
       const o = opts();
@@ -73,6 +112,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): 
     },
     async start(server) {
       const o = opts();
+      isPublicMailDomain('rapport.invalid');
       const parser = new EmailParser({ workers: o.parserWorkers, timeoutMs: o.parseTimeoutMs });
       // Rapport checks senders itself only when no mail server in front does it (EMAIL_AUTHSERV_ID).
       const senderChecker = o.authservId ? undefined : new SenderChecker({ resolver: withTimeout(server.dns, o.dnsTimeoutMs), timeoutMs: o.authTimeoutMs });

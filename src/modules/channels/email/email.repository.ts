@@ -26,12 +26,15 @@ export interface UploadRow {
 }
 
 export const emailRepository = {
-  /** Inbound routing (system context): the email inbox that owns an address (one owner, see email_inbox_addresses). */
+  /**
+   * Inbound routing (system context): the email inbox that owns an address. Only a verified claim
+   * routes (SECURITY H2); the partial unique index on verified values makes it one owner.
+   */
   async inboxByAddress(tx: Queryable, address: string): Promise<EmailInboxRow | undefined> {
     const { rows } = await tx.query<EmailInboxRow>(
       `select i.workspace_id, i.id, i.settings from email_inbox_addresses a
        join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
-       where a.kind = 'address' and a.value = $1 and i.channel = 'email'`,
+       where a.kind = 'address' and a.value = $1 and a.status = 'verified' and i.channel = 'email'`,
       [address],
     );
     return rows[0];
@@ -41,52 +44,15 @@ export const emailRepository = {
     const { rows } = await tx.query<EmailInboxRow>(
       `select i.workspace_id, i.id, i.settings from email_inbox_addresses a
        join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
-       where a.kind = 'domain' and a.value = $1 and i.channel = 'email'`,
+       where a.kind = 'domain' and a.value = $1 and a.status = 'verified' and i.channel = 'email'`,
       [domain],
     );
     return rows[0];
   },
 
-  /** An inbox's claims, replaced as a whole; a unique violation (23505) means another inbox holds one. */
-  async replaceInboxAddresses(tx: Queryable, ws: string, inboxId: string, addresses: string[], domains: string[]): Promise<void> {
-    await tx.query('delete from email_inbox_addresses where workspace_id = $1 and inbox_id = $2', [ws, inboxId]);
-    await tx.query(
-      `insert into email_inbox_addresses (workspace_id, inbox_id, kind, value, domain)
-       select distinct $1::uuid, $2::uuid, 'address', a, split_part(a, '@', 2) from unnest($3::text[]) a
-       union
-       select distinct $1::uuid, $2::uuid, 'domain', d, d from unnest($4::text[]) d`,
-      [ws, inboxId, addresses, domains],
-    );
-  },
-
-  /**
-   * Serializes claims on the same domains (address or catch-all) across workspaces, so the check
-   * below and the insert cannot interleave with another workspace's. Sorted: no lock-order deadlock.
-   */
-  async lockDomains(tx: Queryable, domains: string[]): Promise<void> {
-    for (const d of [...new Set(domains)].sort()) await tx.query(`select pg_advisory_xact_lock(hashtext('email-domain:' || $1))`, [d]);
-  },
-
-  /**
-   * (System context.) Whether another workspace already receives mail for one of these: the same
-   * address or catch-all domain, a catch-all over one of the addresses' domains, or an address
-   * inside one of the catch-all domains.
-   */
-  async claimedElsewhere(tx: Queryable, ws: string, addresses: string[], domains: string[]): Promise<boolean> {
-    const addressDomains = addresses.map((a) => a.slice(a.lastIndexOf('@') + 1));
-    const { rowCount } = await tx.query(
-      `select 1 from email_inbox_addresses where workspace_id <> $1 and (
-         (kind = 'address' and value = any($2::text[])) or (kind = 'domain' and value = any($3::text[]))
-         or (kind = 'domain' and value = any($4::text[])) or (kind = 'address' and domain = any($3::text[])))
-       limit 1`,
-      [ws, addresses, domains, addressDomains],
-    );
-    return (rowCount ?? 0) > 0;
-  },
-
-  /** Whether an address is one of the workspace's own inbox addresses. */
+  /** Whether an address is one of the workspace's own, proven inbox addresses (a pending claim proves nothing). */
   async isInboxAddress(tx: Queryable, ws: string, address: string): Promise<boolean> {
-    const { rowCount } = await tx.query(`select 1 from email_inbox_addresses where workspace_id = $1 and kind = 'address' and value = $2`, [ws, address]);
+    const { rowCount } = await tx.query(`select 1 from email_inbox_addresses where workspace_id = $1 and kind = 'address' and value = $2 and status = 'verified'`, [ws, address]);
     return rowCount === 1;
   },
 

@@ -11,7 +11,7 @@ import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.se
 import { appendMessage } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
 import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
-import { canonicalAddress, splitPlusAddress, storedAddress } from './email.addresses.js';
+import { canonicalAddress, isPublicMailDomain, splitPlusAddress, storedAddress } from './email.addresses.js';
 import { checkByMailServer, uncheckedImapMail, type SenderCheck, type SenderChecker, type SmtpClient } from './email.authentication.js';
 import { emailErrors } from './email.errors.js';
 import { plainLabel } from './email.labels.js';
@@ -65,15 +65,18 @@ export interface EmailMessageMetadata {
 
 /**
  * Finds the email inbox an address delivers to (system context: routing is across workspaces by
- * design): the exact address, then the base of a plus address, then a catch-all domain.
+ * design): the exact address, then the base of a plus address, then a catch-all domain. Only
+ * verified claims route: mail to a pending one is answered as for an unknown address.
  */
 export async function routeRecipient(pool: Pool, address: string): Promise<InboxTarget | null> {
   const canonical = storedAddress(address);
   if (!canonical) return null;
   const { base } = splitPlusAddress(canonical);
+  // A public mail domain is never a catch-all (SECURITY H2), even one stored before that rule.
+  const domain = canonical.slice(canonical.lastIndexOf('@') + 1);
   return withSystem(pool, async (tx) => {
     const row = (await repo.inboxByAddress(tx, canonical)) ?? (base !== canonical ? await repo.inboxByAddress(tx, base) : undefined)
-      ?? (await repo.inboxByCatchAll(tx, canonical.slice(canonical.lastIndexOf('@') + 1)));
+      ?? (isPublicMailDomain(domain) ? undefined : await repo.inboxByCatchAll(tx, domain));
     return row ? { workspaceId: row.workspace_id, inboxId: row.id, settings: row.settings as unknown as EmailInboxSettings } : null;
   });
 }
@@ -420,26 +423,4 @@ export async function getRawSource(deps: WorkspaceDeps, messageId: string) {
   const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.rawByMessage(tx, deps.workspaceId, messageId));
   if (!row) throw emailErrors.rawNotFound();
   return row;
-}
-
-/**
- * Keeps email_inbox_addresses in step with a saved inbox, inside the transaction that saves it.
- * An address or catch-all domain another inbox already receives mail for is refused with one
- * generic 409 (T3: nothing says whose it is). Exact duplicates are stopped by the table's unique
- * index; an address inside another workspace's catch-all domain (or the reverse) by a check that
- * must read across workspaces, so it runs in a system context, after a lock per domain that makes
- * concurrent saves of the same domains take turns.
- */
-export async function claimInboxAddresses(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: EmailInboxSettings }): Promise<void> {
-  const { workspaceId: ws, inboxId, settings } = inbox;
-  const addresses = [...new Set(settings.addresses)];
-  const domains = [...new Set(settings.catchAllDomains)];
-  await repo.lockDomains(tx, [...addresses.map((a) => a.slice(a.lastIndexOf('@') + 1)), ...domains]);
-  if (await withSystem(pool, (sys) => repo.claimedElsewhere(sys, ws, addresses, domains))) throw emailErrors.addressTaken();
-  try {
-    await repo.replaceInboxAddresses(tx, ws, inboxId, addresses, domains);
-  } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw emailErrors.addressTaken();
-    throw error;
-  }
 }

@@ -6,16 +6,24 @@ import { withSystem } from '../../../db/tenancy.js';
 import type { Rapport } from '../../../server.js';
 import { client, type TestWorkspace } from '../../../../test/helpers.js';
 import { emailRuntimeOf } from './email.module.js';
+import { markInboxOwnershipVerified } from './email.ownership.service.js';
 
 /** Helpers shared by the email channel's tests (real sockets, real database). */
 export function smtpPortOf(rapport: Rapport): number {
   return emailRuntimeOf(rapport.server).smtpPort;
 }
 
-export async function createEmailInbox(rapport: Rapport, ws: TestWorkspace, settings: Record<string, unknown>, name = 'Support') {
+/**
+ * Creates an email inbox through the API, then marks its addresses and catch-all domains proven at
+ * the service level (as an operator would), so mail routes to it; `{ verified: false }` leaves them
+ * pending, as a new inbox is.
+ */
+export async function createEmailInbox(rapport: Rapport, ws: TestWorkspace, settings: Record<string, unknown>, name = 'Support', opts: { verified?: boolean } = {}) {
   const res = await client(rapport, ws.token, ws.workspaceId).post('/inboxes', { name, channel: 'email', settings });
   if (res.statusCode !== 201) throw new Error(`inbox not created: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: string; settings: Record<string, unknown> };
+  const inbox = res.json() as { id: string; settings: Record<string, unknown> };
+  if (opts.verified !== false) await markInboxOwnershipVerified(rapport.server, ws.workspaceId, inbox.id);
+  return inbox;
 }
 
 /** Sends through Rapport's SMTP port with nodemailer, as a mail server would. */

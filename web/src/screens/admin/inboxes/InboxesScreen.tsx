@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useCreateInbox, useInboxes, useUpdateInbox } from '../../../api/workspace.js';
 import type { Inbox } from '../../../api/types.js';
+import { useEmailOwnership, useSendEmailConfirmation, useVerifyEmailDomain } from '../../../api/email.js';
 import { Empty, ErrorState, InlineError, Loading } from '../../../components/States.js';
 import { useWorkspace } from '../../../lib/workspace.js';
 
@@ -24,6 +25,7 @@ export function InboxesScreen() {
           </tbody>
         </table>
       )}
+      {inboxes.data?.filter((i) => i.channel === 'email').map((i) => <EmailOwnershipPanel key={i.id} inbox={i} />)}
       <h2>New inbox</h2>
       <form className="stack-form" onSubmit={(e) => {
         e.preventDefault();
@@ -41,6 +43,78 @@ export function InboxesScreen() {
       </form>
       <InlineError error={create.error} />
     </div>
+  );
+}
+
+const VERIFIED_BY: Record<string, string> = {
+  existing: 'received mail before verification was required',
+  link: 'confirmed by the link sent to the address',
+  dns: 'proven by the DNS record',
+  operator: 'set up by the server operator',
+};
+
+/**
+ * Which addresses and catch-all domains of an email inbox are proven (SECURITY H2). Mail to a
+ * pending one is refused as if the address did not exist here, so the screen says how to prove it:
+ * the confirmation link mailed to the address, or the TXT record to publish on the domain.
+ */
+function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
+  const { ws } = useWorkspace();
+  const ownership = useEmailOwnership(ws, inbox.id);
+  const send = useSendEmailConfirmation(ws, inbox.id);
+  const verify = useVerifyEmailDomain(ws, inbox.id);
+  if (ownership.isPending) return <Loading />;
+  if (ownership.isError) return <ErrorState error={ownership.error} retry={() => ownership.refetch()} />;
+  const { items, dnsRecords, confirmationEmail } = ownership.data;
+  const pending = dnsRecords.filter((r) => r.pending);
+  return (
+    <section aria-label={`Email addresses of ${inbox.name}`}>
+      <h2>Email addresses of {inbox.name}</h2>
+      <p className="muted">Mail reaches this inbox only through verified addresses and domains. Mail to a pending one is refused, as if the address did not exist here, until you prove it is yours.</p>
+      <table className="table">
+        <thead><tr><th>Address or catch-all domain</th><th>Status</th><th /></tr></thead>
+        <tbody>
+          {items.map((c) => (
+            <tr key={`${c.kind}:${c.value}`}>
+              <td>{c.kind === 'domain' ? <>any address at <strong>{c.value}</strong></> : c.value}</td>
+              <td>
+                {c.status === 'verified'
+                  ? <span className="badge" title={c.verifiedBy ? VERIFIED_BY[c.verifiedBy] : undefined}>Verified</span>
+                  : <span className="badge badge-warning">Pending</span>}
+                {c.status === 'pending' && c.confirmationSentAt ? <span className="muted"> confirmation sent {new Date(c.confirmationSentAt).toLocaleString()}</span> : null}
+              </td>
+              <td>
+                {c.status === 'pending' && c.kind === 'address' && confirmationEmail ? (
+                  <button type="button" className="btn btn-small" disabled={send.isPending} onClick={() => send.mutate(c.value)} aria-label={`Send confirmation email to ${c.value}`}>
+                    {c.confirmationSentAt ? 'Send again' : 'Send confirmation email'}
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <InlineError error={send.error} />
+      {pending.length ? (
+        <>
+          <p>
+            {confirmationEmail ? 'Confirm an address with the link we email to it, or prove' : 'Prove'} a whole domain by publishing this DNS TXT record
+            (at the name shown, or at the domain itself), then check it:
+          </p>
+          <ul className="plain-list">
+            {pending.map((r) => (
+              <li key={r.domain}>
+                <strong>{r.domain}</strong>: TXT record at <code>{r.name}</code> with the value <code>{r.value}</code>{' '}
+                <button type="button" className="btn btn-small" disabled={verify.isPending} onClick={() => verify.mutate(r.domain)} aria-label={`Check DNS record of ${r.domain}`}>
+                  Check DNS
+                </button>
+              </li>
+            ))}
+          </ul>
+          <InlineError error={verify.error} />
+        </>
+      ) : null}
+    </section>
   );
 }
 

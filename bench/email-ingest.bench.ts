@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
 import { withSystem } from '../src/db/tenancy.js';
 import { emailRuntimeOf } from '../src/modules/channels/email/email.module.js';
+import { markInboxOwnershipVerified } from '../src/modules/channels/email/email.ownership.service.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
 import { BENCH_CLIENT_LIMITS, benchDatabase, fmt, summarize } from './lib.js';
@@ -95,6 +96,8 @@ async function main() {
   });
   if (created.statusCode !== 201) throw new Error(created.body);
   const inboxId = created.json().id as string;
+  // Its address must be proven to receive mail (SECURITY H2); the operator's service-level mark, as in tests.
+  await markInboxOwnershipVerified(rapport.server, ws.id, inboxId);
   const smtpPort = emailRuntimeOf(rapport.server).smtpPort;
   const bare = await bareServer();
 

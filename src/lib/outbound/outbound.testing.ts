@@ -16,6 +16,7 @@ export function fakeLookup(table: Record<string, string[]>): HostLookup & { call
 export const forbiddenLiterals = [
   // loopback, in every IPv4 notation
   '127.0.0.1', '2130706433', '0177.0.0.1', '0x7f000001', '0x7f.0.0.1', '017700000001', '127.1', '127.0.1', '127.255.255.254',
+  '127.000.000.001', '0177.1', '0X7F000001', '0x7F.0x0.0x0.0x1', ' 127.0.0.1 ',
   // cloud metadata and link-local
   '169.254.169.254', '0xa9fea9fe', '2852039166', '169.254.0.1',
   // private, carrier-grade NAT, special-purpose, benchmarking, multicast, reserved, broadcast, "this network"

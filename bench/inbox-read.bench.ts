@@ -13,6 +13,10 @@
  * open/pending/snoozed were active in the last 60 days, the rest over two years; 10% unassigned,
  * the rest spread over the 20 agents; 20% without team.
  *
+ * Search (issue #8, M7): q= with rare and common words, a miss, a customer email and a #number
+ * (hit and miss), HTTP next to the pg ceiling of the same statements; the write path's search
+ * documents are loaded as the application writes them (conversations.repository.ts).
+ *
  * Requests: real HTTP over one keep-alive connection, one at a time, client and server in this process
  * (nothing else runs, so the event loop is not shared under load). The ceiling runs what the service
  * runs per request: begin, set_config('app.workspace_id'), the repository's list SQL, commit.
@@ -24,6 +28,7 @@ import type { Queryable } from '../src/db/pool.js';
 import { withWorkspace } from '../src/db/tenancy.js';
 import { encodeCursor } from '../src/lib/cursor.js';
 import { conversationsRepository, type ListFilter, type SortOrder } from '../src/modules/conversations/conversations.repository.js';
+import { searchPage, searchWords } from '../src/modules/conversations/conversations.search.service.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport, type Rapport } from '../src/server.js';
 import os from 'node:os';
@@ -120,6 +125,19 @@ async function generate(client: pg.Client, w: Workspace, now: Date): Promise<voi
       [w.id],
     );
   }
+  // What the write path adds for search (conversations.repository.ts insert / insert_message).
+  await client.query(
+    `insert into search_documents (workspace_id, conversation_id, message_id, search)
+     select workspace_id, id, null, subject_search from conversations where workspace_id = $1 and subject_search <> ''::tsvector`,
+    [w.id],
+  );
+  if (process.env.BENCH_MESSAGES !== 'false') {
+    await client.query(
+      `insert into search_documents (workspace_id, conversation_id, message_id, search)
+       select workspace_id, conversation_id, id, search from messages where workspace_id = $1 and search <> ''::tsvector`,
+      [w.id],
+    );
+  }
   await client.query(
     `insert into events (workspace_id, conversation_id, type, actor_type, data, created_at, dispatched_at)
      values ($1, null, 'bench.loaded', 'system', jsonb_build_object('conversations', $2::int), now(), now())`,
@@ -127,7 +145,7 @@ async function generate(client: pg.Client, w: Workspace, now: Date): Promise<voi
   );
 }
 
-const TABLES = ['customers', 'customer_identities', 'conversations', 'messages'];
+const TABLES = ['customers', 'customer_identities', 'conversations', 'messages', 'search_documents'];
 
 async function withIndexesDropped(admin: pg.Client, adminUrl: string, load: () => Promise<void>): Promise<void> {
   const { rows: indexes } = await admin.query<{ name: string; def: string; table: string }>(
@@ -206,6 +224,109 @@ interface Case {
   variants: number; // how many distinct lists the requests cycle through (agents)
 }
 
+/**
+ * Search (issue #8, M7): the words of one conversation (rare), of every conversation (common), of
+ * none (miss), a customer's email and a #number, each over 20 variants so requests do not repeat one
+ * answer. The ceiling replays, per request, the statements the service sent for that search (the
+ * bounded steps of conversations.search.service.ts and the page's view select) in the same
+ * transaction shape, straight through pg.
+ */
+async function searchCases(rapport: Rapport, A: Workspace, pgPort: number): Promise<string[]> {
+  const pool = rapport.pool;
+  const base = `/api/v1/workspaces/${A.id}/conversations`;
+  const domain = `${A.id.slice(0, 8)}.example.test`;
+  const pick = (k: number) => 1 + ((k * 7919 + 4242) % (N - 1));
+  const cases: { name: string; q: (k: number) => string; expect: 'some' | 'none' | 'page' }[] = [
+    { name: 'search one word, rare (hit)', q: (k) => String(pick(k)), expect: 'some' },
+    { name: 'search one word, in every row', q: (k) => ['arrived', 'monday', 'hello', 'order'][k % 4], expect: 'page' },
+    { name: 'search two words (hit)', q: (k) => `order ${pick(k)}`, expect: 'some' },
+    { name: 'search one word (miss)', q: (k) => ['zeppelin', 'walrus', 'quixotic', 'xylophone'][k % 4], expect: 'none' },
+    { name: 'search customer email (hit)', q: (k) => `customer${1 + (pick(k) % Math.floor(N / 2))}@${domain}`, expect: 'some' },
+    { name: 'search customer email (miss)', q: (k) => `nobody${k}@${domain}`, expect: 'none' },
+    { name: 'search #number (hit)', q: (k) => `#${1000 + pick(k)}`, expect: 'some' },
+    { name: 'search #number (miss)', q: (k) => `#${10 * N + k}`, expect: 'none' },
+  ];
+  const client = httpClient(rapport.url, A.token);
+  const out: string[] = [];
+  console.log('\nsearch (q=...), first page of 50:');
+  try {
+    for (const c of cases) {
+      // The statements of each variant, recorded from the service's own calls (values included).
+      const statements: { text: string; values: unknown[] }[][] = [];
+      for (let k = 0; k < 20; k++) {
+        const sent: { text: string; values: unknown[] }[] = [];
+        await withWorkspace(pool, A.id, async (tx) => {
+          const recorder = {
+            query: (text: string | { text: string; values: unknown[] }, values?: unknown[]) => {
+              const t = typeof text === 'string' ? { text, values: values ?? [] } : { text: text.text, values: text.values };
+              sent.push(t);
+              return tx.query(t.text, t.values);
+            },
+          } as unknown as Queryable;
+          const page = await searchPage(recorder, A.id, {}, 'last_activity', undefined, searchWords(c.q(k)), LIMIT);
+          await conversationsRepository.listByIds(recorder, A.id, page.ids, 'last_activity');
+        });
+        statements.push(sent);
+      }
+      const pathFor = (i: number) => `${base}?q=${encodeURIComponent(c.q(i % 20))}&limit=${LIMIT}`;
+      for (let i = 0; i < 40; i++) await client.get(pathFor(i)); // warm-up
+      let bad = 0;
+      const httpSamples: number[] = [];
+      const cpuH0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(pgPort) };
+      for (let i = 0; i < REQUESTS; i++) {
+        const s = performance.now();
+        const res = await client.get(pathFor(i));
+        httpSamples.push(performance.now() - s);
+        const n = res.status === 200 ? (JSON.parse(res.body).items as unknown[]).length : -1;
+        if (n < 0 || (c.expect === 'none' && n !== 0) || (c.expect === 'some' && n === 0) || (c.expect === 'page' && n !== LIMIT)) bad++;
+      }
+      const cpuH1 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(pgPort) };
+      const raw = await pool.connect();
+      const rawSamples: number[] = [];
+      try {
+        const once = async (i: number) => {
+          await raw.query('begin');
+          await raw.query("select set_config('app.workspace_id', $1, true)", [A.id]);
+          for (const st of statements[i % 20]) await raw.query(st.text, st.values);
+          await raw.query('commit');
+        };
+        for (let i = 0; i < 40; i++) await once(i);
+        for (let i = 0; i < REQUESTS; i++) {
+          const s = performance.now();
+          await once(i);
+          rawSamples.push(performance.now() - s);
+        }
+      } finally {
+        raw.release();
+      }
+      const h = summarize(httpSamples);
+      const r = summarize(rawSamples);
+      const steps = statements.map((s) => s.length);
+      const line = `${c.name.padEnd(34)} e.g. q=${JSON.stringify(c.q(0)).padEnd(28)}: HTTP p50 ${fmt(h.p50)} p95 ${fmt(h.p95)} p99 ${fmt(h.p99)} ms | pg ceiling p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)} ms | statements ${Math.min(...steps)}..${Math.max(...steps)} | p95 <= 50 ms: ${h.p95 <= 50 ? 'met' : 'MISSED'}${bad ? ` | ${bad} bad answers` : ''}`;
+      const cpu = `CPU ms/request: HTTP node ${fmt(((cpuH1.self - cpuH0.self) * 1000) / REQUESTS)} + pg ${fmt(((cpuH1.pg - cpuH0.pg) * 1000) / REQUESTS)}`;
+      console.log(`  ${line}\n      ${cpu}`);
+      out.push(`${line}\n      ${cpu}`);
+      if (process.env.BENCH_PLANS !== 'false') {
+        await withWorkspace(pool, A.id, async (tx) => {
+          for (const st of statements[0]) {
+            if (/set_config/.test(st.text)) {
+              await tx.query(st.text, st.values);
+              continue;
+            }
+            const plan = await tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off) ${st.text}`, st.values);
+            const lines = plan.rows.map((x) => x['QUERY PLAN']);
+            const scans = lines.filter((l) => /Scan on|Scan using/.test(l)).map((l) => l.trim().replace(/\(actual.*$/, '').slice(0, 110));
+            console.log(`      [${lines.find((l) => l.startsWith('Execution Time'))}] ${[...new Set(scans)].join('; ')}`);
+          }
+        });
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const { db, close } = await benchDatabase();
@@ -215,7 +336,8 @@ async function main(): Promise<void> {
   let rapport: Rapport | null = null;
   let failed = false;
   try {
-    rapport = await startRapport(loadConfig({}, { databaseUrl: db.url, port: 0, seedDemo: false, logLevel: 'silent' }), { print: () => {} });
+    // Search pacing off: this bench measures the search itself, one request at a time.
+    rapport = await startRapport(loadConfig({}, { databaseUrl: db.url, port: 0, seedDemo: false, logLevel: 'silent', searchRateBurst: 1e9, searchRatePerMinute: 1e9 }), { print: () => {} });
     const A = await makeWorkspace(rapport, admin, 'bench-a');
     const B = await makeWorkspace(rapport, admin, 'bench-b');
     console.log(`generating ${N.toLocaleString('en')} conversations in each of 2 workspaces${process.env.BENCH_MESSAGES === 'false' ? ' (no messages)' : ', one message each'}:`);
@@ -273,150 +395,154 @@ async function main(): Promise<void> {
       },
     ];
 
-    const client = httpClient(rapport.url, A.token);
-    // Cursor pagination works: two pages follow each other without overlap, in order.
-    {
-      const p1 = JSON.parse((await client.get(`${base}?${cases[0].query(0)}`)).body);
-      const p2 = JSON.parse((await client.get(`${base}?${cases[0].query(0)}&cursor=${p1.nextCursor}`)).body);
-      const all = [...p1.items, ...p2.items] as { id: string; lastActivityAt: string; status: string; assigneeId: string }[];
-      const ordered = all.every((c, k) => k === 0 || c.lastActivityAt <= all[k - 1].lastActivityAt);
-      const distinct = new Set(all.map((c) => c.id)).size === all.length;
-      const filtered = all.every((c) => c.status === 'open' && c.assigneeId === A.agents[0]);
-      console.log(`cursor check (two pages of case 1): ${all.length} rows, ordered ${ordered}, distinct ${distinct}, filtered ${filtered}`);
-      if (!ordered || !distinct || !filtered || all.length !== 2 * LIMIT) failed = true;
-    }
-
     const results: string[] = [];
-    for (const c of cases) {
-      const lengths: number[] = [];
-      for (let v = 0; v < c.variants; v++) {
-        const w = c.where(v);
-        const { rows } = await withWorkspace(pool, A.id, (tx) =>
-          tx.query<{ n: string }>(`select count(*)::text as n from conversations where workspace_id = $1 and ${w.sql}`, [A.id, ...w.params]),
-        );
-        lengths.push(Number(rows[0].n));
+    // BENCH_SEARCH_ONLY=true: only the search cases (the inbox list cases take most of the run).
+    if (process.env.BENCH_SEARCH_ONLY !== 'true') {
+      const client = httpClient(rapport.url, A.token);
+      // Cursor pagination works: two pages follow each other without overlap, in order.
+      {
+        const p1 = JSON.parse((await client.get(`${base}?${cases[0].query(0)}`)).body);
+        const p2 = JSON.parse((await client.get(`${base}?${cases[0].query(0)}&cursor=${p1.nextCursor}`)).body);
+        const all = [...p1.items, ...p2.items] as { id: string; lastActivityAt: string; status: string; assigneeId: string }[];
+        const ordered = all.every((c, k) => k === 0 || c.lastActivityAt <= all[k - 1].lastActivityAt);
+        const distinct = new Set(all.map((c) => c.id)).size === all.length;
+        const filtered = all.every((c) => c.status === 'open' && c.assigneeId === A.agents[0]);
+        console.log(`cursor check (two pages of case 1): ${all.length} rows, ordered ${ordered}, distinct ${distinct}, filtered ${filtered}`);
+        if (!ordered || !distinct || !filtered || all.length !== 2 * LIMIT) failed = true;
       }
-      const shortest = Math.min(...lengths);
-      const depths = [0, 1_000, 10_000, 100_000, 900_000, shortest - LIMIT].filter((d, k, all) => d >= 0 && d <= shortest - LIMIT && all.indexOf(d) === k);
-      console.log(`\n${c.name}: ?${c.query(0)}  (list length ${lengths.length > 1 ? `${Math.min(...lengths)}..${Math.max(...lengths)} per agent` : lengths[0]})`);
-      for (const depth of depths) {
-        // 20 cursors per depth (different agents, or neighbouring positions) so requests do not all hit one page.
-        const cursors: (string | null)[] = [];
-        const afters: ([string, string] | undefined)[] = [];
-        for (let k = 0; k < 20; k++) {
-          if (depth === 0) {
-            cursors.push(null);
-            afters.push(undefined);
-            continue;
-          }
-          const w = c.where(k);
-          const offset = Math.min(depth - 1 + (c.variants > 1 ? 0 : k * 7), shortest - LIMIT - 1);
+
+      for (const c of cases) {
+        const lengths: number[] = [];
+        for (let v = 0; v < c.variants; v++) {
+          const w = c.where(v);
           const { rows } = await withWorkspace(pool, A.id, (tx) =>
-            tx.query<{ key: string; id: string }>(
-              `select last_activity_at::text as key, id from conversations where workspace_id = $1 and ${w.sql}
-               order by last_activity_at desc, id desc offset ${offset} limit 1`,
-              [A.id, ...w.params],
-            ),
+            tx.query<{ n: string }>(`select count(*)::text as n from conversations where workspace_id = $1 and ${w.sql}`, [A.id, ...w.params]),
           );
-          cursors.push(encodeCursor([rows[0].key, rows[0].id]));
-          afters.push([rows[0].key, rows[0].id]);
+          lengths.push(Number(rows[0].n));
         }
-        const pathFor = (i: number) => `${base}?${c.query(i)}${cursors[i % 20] ? `&cursor=${cursors[i % 20]}` : ''}`;
-        for (let i = 0; i < 50; i++) await client.get(pathFor(i)); // warm-up
-        const httpSamples: number[] = [];
-        let bad = 0;
-        const load0 = os.loadavg()[0];
-        const cpuH0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
-        for (let i = 0; i < REQUESTS; i++) {
-          const s = performance.now();
-          const res = await client.get(pathFor(i));
-          httpSamples.push(performance.now() - s);
-          if (res.status !== 200 || (JSON.parse(res.body).items as unknown[]).length !== LIMIT) bad++;
-        }
-        const cpuH1 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
-        const sqls = await Promise.all(Array.from({ length: 20 }, (_, k) => captureListSql(A.id, c.filter(k), afters[k])));
-        const raw = await pool.connect();
-        const rawSamples: number[] = [];
-        let cpuR0 = { self: 0, pg: 0 };
-        try {
-          const once = async (i: number) => {
-            await raw.query('begin');
-            await raw.query("select set_config('app.workspace_id', $1, true)", [A.id]);
-            const r = await raw.query(sqls[i % 20].text, sqls[i % 20].values);
-            await raw.query('commit');
-            if (r.rowCount !== LIMIT) bad++;
-          };
-          for (let i = 0; i < 50; i++) await once(i);
-          cpuR0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
+        const shortest = Math.min(...lengths);
+        const depths = [0, 1_000, 10_000, 100_000, 900_000, shortest - LIMIT].filter((d, k, all) => d >= 0 && d <= shortest - LIMIT && all.indexOf(d) === k);
+        console.log(`\n${c.name}: ?${c.query(0)}  (list length ${lengths.length > 1 ? `${Math.min(...lengths)}..${Math.max(...lengths)} per agent` : lengths[0]})`);
+        for (const depth of depths) {
+          // 20 cursors per depth (different agents, or neighbouring positions) so requests do not all hit one page.
+          const cursors: (string | null)[] = [];
+          const afters: ([string, string] | undefined)[] = [];
+          for (let k = 0; k < 20; k++) {
+            if (depth === 0) {
+              cursors.push(null);
+              afters.push(undefined);
+              continue;
+            }
+            const w = c.where(k);
+            const offset = Math.min(depth - 1 + (c.variants > 1 ? 0 : k * 7), shortest - LIMIT - 1);
+            const { rows } = await withWorkspace(pool, A.id, (tx) =>
+              tx.query<{ key: string; id: string }>(
+                `select last_activity_at::text as key, id from conversations where workspace_id = $1 and ${w.sql}
+                 order by last_activity_at desc, id desc offset ${offset} limit 1`,
+                [A.id, ...w.params],
+              ),
+            );
+            cursors.push(encodeCursor([rows[0].key, rows[0].id]));
+            afters.push([rows[0].key, rows[0].id]);
+          }
+          const pathFor = (i: number) => `${base}?${c.query(i)}${cursors[i % 20] ? `&cursor=${cursors[i % 20]}` : ''}`;
+          for (let i = 0; i < 50; i++) await client.get(pathFor(i)); // warm-up
+          const httpSamples: number[] = [];
+          let bad = 0;
+          const load0 = os.loadavg()[0];
+          const cpuH0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
           for (let i = 0; i < REQUESTS; i++) {
             const s = performance.now();
-            await once(i);
-            rawSamples.push(performance.now() - s);
+            const res = await client.get(pathFor(i));
+            httpSamples.push(performance.now() - s);
+            if (res.status !== 200 || (JSON.parse(res.body).items as unknown[]).length !== LIMIT) bad++;
           }
-        } finally {
-          raw.release();
+          const cpuH1 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
+          const sqls = await Promise.all(Array.from({ length: 20 }, (_, k) => captureListSql(A.id, c.filter(k), afters[k])));
+          const raw = await pool.connect();
+          const rawSamples: number[] = [];
+          let cpuR0 = { self: 0, pg: 0 };
+          try {
+            const once = async (i: number) => {
+              await raw.query('begin');
+              await raw.query("select set_config('app.workspace_id', $1, true)", [A.id]);
+              const r = await raw.query(sqls[i % 20].text, sqls[i % 20].values);
+              await raw.query('commit');
+              if (r.rowCount !== LIMIT) bad++;
+            };
+            for (let i = 0; i < 50; i++) await once(i);
+            cpuR0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
+            for (let i = 0; i < REQUESTS; i++) {
+              const s = performance.now();
+              await once(i);
+              rawSamples.push(performance.now() - s);
+            }
+          } finally {
+            raw.release();
+          }
+          const cpuR1 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
+          const load1 = os.loadavg()[0];
+          const per = (a: number, b: number) => fmt(((b - a) * 1000) / REQUESTS);
+          const h = summarize(httpSamples);
+          const r = summarize(rawSamples);
+          const line = `${c.name.padEnd(34)} depth ${String(depth).padStart(7)}: HTTP p50 ${fmt(h.p50)} p95 ${fmt(h.p95)} p99 ${fmt(h.p99)} ms | pg ceiling p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)} ms | ratio p50 ${fmt(r.p50 / h.p50)} | p95 <= 15 ms: ${h.p95 <= 15 ? 'met' : 'MISSED'}${bad ? ` | ${bad} bad answers` : ''}`;
+          const cpuLine = `CPU ms/request: HTTP node ${per(cpuH0.self, cpuH1.self)} + pg ${per(cpuH0.pg, cpuH1.pg)}; ceiling node ${per(cpuR0.self, cpuR1.self)} + pg ${per(cpuR0.pg, cpuR1.pg)}; load average ${fmt(load0, 1)} -> ${fmt(load1, 1)}`;
+          console.log(`  ${line}\n      ${cpuLine}`);
+          results.push(`${line}\n      ${cpuLine}`);
+          if (bad) failed = true;
         }
-        const cpuR1 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(db.port) };
-        const load1 = os.loadavg()[0];
-        const per = (a: number, b: number) => fmt(((b - a) * 1000) / REQUESTS);
-        const h = summarize(httpSamples);
-        const r = summarize(rawSamples);
-        const line = `${c.name.padEnd(34)} depth ${String(depth).padStart(7)}: HTTP p50 ${fmt(h.p50)} p95 ${fmt(h.p95)} p99 ${fmt(h.p99)} ms | pg ceiling p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)} ms | ratio p50 ${fmt(r.p50 / h.p50)} | p95 <= 15 ms: ${h.p95 <= 15 ? 'met' : 'MISSED'}${bad ? ` | ${bad} bad answers` : ''}`;
-        const cpuLine = `CPU ms/request: HTTP node ${per(cpuH0.self, cpuH1.self)} + pg ${per(cpuH0.pg, cpuH1.pg)}; ceiling node ${per(cpuR0.self, cpuR1.self)} + pg ${per(cpuR0.pg, cpuR1.pg)}; load average ${fmt(load0, 1)} -> ${fmt(load1, 1)}`;
-        console.log(`  ${line}\n      ${cpuLine}`);
-        results.push(`${line}\n      ${cpuLine}`);
-        if (bad) failed = true;
       }
-    }
-    client.close();
+      client.close();
 
-    console.log('\nEXPLAIN (ANALYZE, BUFFERS) of the repository SQL, as the application role with app.workspace_id set:');
-    for (const c of cases) {
-      for (const deep of [false, true]) {
-        const w = c.where(0);
-        let after: [string, string] | undefined;
-        if (deep) {
-          const { rows } = await withWorkspace(pool, A.id, (tx) =>
-            tx.query<{ key: string; id: string }>(
-              `select last_activity_at::text as key, id from conversations where workspace_id = $1 and ${w.sql}
-               order by last_activity_at desc, id desc offset (select (count(*) * 9 / 10)::int from conversations where workspace_id = $1 and ${w.sql}) limit 1`,
-              [A.id, ...w.params],
-            ),
-          );
-          after = [rows[0].key, rows[0].id];
+      console.log('\nEXPLAIN (ANALYZE, BUFFERS) of the repository SQL, as the application role with app.workspace_id set:');
+      for (const c of cases) {
+        for (const deep of [false, true]) {
+          const w = c.where(0);
+          let after: [string, string] | undefined;
+          if (deep) {
+            const { rows } = await withWorkspace(pool, A.id, (tx) =>
+              tx.query<{ key: string; id: string }>(
+                `select last_activity_at::text as key, id from conversations where workspace_id = $1 and ${w.sql}
+                 order by last_activity_at desc, id desc offset (select (count(*) * 9 / 10)::int from conversations where workspace_id = $1 and ${w.sql}) limit 1`,
+                [A.id, ...w.params],
+              ),
+            );
+            after = [rows[0].key, rows[0].id];
+          }
+          const sql = await captureListSql(A.id, c.filter(0), after);
+          const plan = await withWorkspace(pool, A.id, (tx) => tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql.text}`, sql.values));
+          const lines = plan.rows.map((r) => r['QUERY PLAN']);
+          const conv = lines.find((l) => /on conversations c/.test(l)) ?? '(no conversations scan?)';
+          // Keyset means no sort of the conversations themselves (the identity subplans sort their own 1-2 rows).
+          const sort = lines.some((l) => /Sort Key: c\./.test(l));
+          const exec = lines.find((l) => l.startsWith('Execution Time')) ?? '';
+          const planning = lines.find((l) => l.startsWith('Planning Time')) ?? '';
+          console.log(`\n  [${c.name}, ${deep ? 'cursor 90% deep' : 'first page'}] conversations via: ${conv.trim()}; sort of conversations: ${sort ? 'YES' : 'no'}; index searches: ${lines.find((l) => /Index Searches/.test(l))?.trim() ?? '?'}; ${planning}; ${exec}`);
+          if (process.env.BENCH_PLANS !== 'false') for (const l of lines) console.log(`    ${l}`);
         }
-        const sql = await captureListSql(A.id, c.filter(0), after);
-        const plan = await withWorkspace(pool, A.id, (tx) => tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql.text}`, sql.values));
+      }
+
+      // Outside the issue's goal, but the same endpoint: other filters and the other sort, first page only.
+      console.log('\nEXPLAIN ANALYZE of other inbox filters (first page; outside the goal, for the record):');
+      const others: { name: string; filter: ListFilter; sort?: SortOrder }[] = [
+        { name: 'tag=vip (5% of rows)', filter: { tag: 'vip' } },
+        { name: 'tag=rare (no rows)', filter: { tag: 'no-such-tag' } },
+        { name: 'status=open, sort=waiting_longest', filter: { statuses: ['open'] }, sort: 'waiting_longest' },
+      ];
+      for (const o of others) {
+        const sql = await captureListSql(A.id, o.filter, undefined, o.sort);
+        const plan = await withWorkspace(pool, A.id, async (tx) => {
+          await tx.query("set local statement_timeout = '30s'");
+          return tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql.text}`, sql.values);
+        }).catch((error: Error) => ({ rows: [{ 'QUERY PLAN': `failed: ${error.message}` }] }));
         const lines = plan.rows.map((r) => r['QUERY PLAN']);
-        const conv = lines.find((l) => /on conversations c/.test(l)) ?? '(no conversations scan?)';
-        // Keyset means no sort of the conversations themselves (the identity subplans sort their own 1-2 rows).
-        const sort = lines.some((l) => /Sort Key: c\./.test(l));
-        const exec = lines.find((l) => l.startsWith('Execution Time')) ?? '';
-        const planning = lines.find((l) => l.startsWith('Planning Time')) ?? '';
-        console.log(`\n  [${c.name}, ${deep ? 'cursor 90% deep' : 'first page'}] conversations via: ${conv.trim()}; sort of conversations: ${sort ? 'YES' : 'no'}; index searches: ${lines.find((l) => /Index Searches/.test(l))?.trim() ?? '?'}; ${planning}; ${exec}`);
-        if (process.env.BENCH_PLANS !== 'false') for (const l of lines) console.log(`    ${l}`);
+        const conv = lines.filter((l) => /on (conversations|messages) |Sort Key|Filter: .*(@@|@>)|Rows Removed/.test(l)).map((l) => l.trim().slice(0, 160));
+        const exec = lines.find((l) => l.startsWith('Execution Time')) ?? lines[0];
+        console.log(`  [${o.name}] ${exec}\n      ${conv.slice(0, 6).join('\n      ')}`);
       }
-    }
 
-    // Outside the issue's goal, but the same endpoint: other filters and the other sort, first page only.
-    console.log('\nEXPLAIN ANALYZE of other inbox filters (first page; outside the goal, for the record):');
-    const others: { name: string; filter: ListFilter; sort?: SortOrder }[] = [
-      { name: 'tag=vip (5% of rows)', filter: { tag: 'vip' } },
-      { name: 'tag=rare (no rows)', filter: { tag: 'no-such-tag' } },
-      { name: 'q=<one word of one subject>', filter: { q: 'order 4242' } },
-      { name: 'status=open, sort=waiting_longest', filter: { statuses: ['open'] }, sort: 'waiting_longest' },
-    ];
-    for (const o of others) {
-      const sql = await captureListSql(A.id, o.filter, undefined, o.sort);
-      const plan = await withWorkspace(pool, A.id, async (tx) => {
-        await tx.query("set local statement_timeout = '30s'");
-        return tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql.text}`, sql.values);
-      }).catch((error: Error) => ({ rows: [{ 'QUERY PLAN': `failed: ${error.message}` }] }));
-      const lines = plan.rows.map((r) => r['QUERY PLAN']);
-      const conv = lines.filter((l) => /on (conversations|messages) |Sort Key|Filter: .*(@@|@>)|Rows Removed/.test(l)).map((l) => l.trim().slice(0, 160));
-      const exec = lines.find((l) => l.startsWith('Execution Time')) ?? lines[0];
-      console.log(`  [${o.name}] ${exec}\n      ${conv.slice(0, 6).join('\n      ')}`);
     }
+    results.push(...(await searchCases(rapport, A, db.port)));
 
     console.log('\nRESULT inbox read path (HTTP = real HTTP, keep-alive, sequential; ceiling = same SQL via pg in the same transaction shape):');
     for (const l of results) console.log(`  ${l}`);

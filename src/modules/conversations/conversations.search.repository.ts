@@ -35,9 +35,9 @@ function matchSql(words: SearchWords, p: (v: unknown) => string): string {
     ${words.number === null ? '' : `or c.number = ${p(words.number)}`})`;
 }
 
-/** The words as a tsquery, and the customers whose identity is the text (the unique identity index, three probes). */
+/** The words as a tsquery (null without words: no "query contains no lexemes" notice per row), and the customers whose identity is the text (the unique identity index, three probes). */
 const MATCH_CTES = (q: string) => `
-  query as (select plainto_tsquery('simple', ${q}) as tsq),
+  query as (select nullif(plainto_tsquery('simple', ${q})::text, '')::tsquery as tsq),
   who as (select coalesce(array_agg(ci.customer_id), '{}') as ids from customer_identities ci
           where ci.workspace_id = $1 and ci.kind = any(array['email', 'phone', 'external_id']) and ci.value = lower(${q}))`;
 
@@ -73,13 +73,13 @@ export const conversationSearchRepository = {
     if (ids.length === limit) return { ids, walked: window, last: null };
     // Fewer matches than a page: the window's size and end (an index walk of at most `window` entries).
     const reversed = order.replace(/\b(asc|desc)\b/g, (d) => (d === 'asc' ? 'desc' : 'asc')).replace('nulls last', 'nulls first');
-    params.length = 1;
-    const again = listFilterSql(f, sort, after, params);
+    const b = builder(ws);
+    const again = listFilterSql(f, sort, after, b.params);
     const { rows: ends } = await tx.query<{ walked: number; key: string | null; id: string | null }>(
       `select count(*)::int as walked, (array_agg(c.sort_key order by ${reversed}))[1] as key, (array_agg(c.id order by ${reversed}))[1]::text as id
        from (select c.id, c.last_activity_at, c.waiting_since, ${again.sortKey} as sort_key from conversations c
-             where ${again.where.join(' and ')} order by ${again.order} limit ${p(window)}) c`,
-      params,
+             where ${again.where.join(' and ')} order by ${again.order} limit ${b.p(window)}) c`,
+      b.params,
     );
     const end = ends[0];
     return { ids, walked: end.walked, last: end.id ? ([end.key ?? '', end.id] as [string, string]) : null };

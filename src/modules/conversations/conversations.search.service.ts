@@ -9,7 +9,7 @@ import { conversationSearchRepository as search, type SearchWords } from './conv
  * FALLBACK_WINDOW: conversations walked when the words are in more than DOCUMENTS documents but not
  * in the newest WINDOW conversations; the page may then come back short with a cursor to go on.
  */
-export const SEARCH_BOUNDS = { window: 500, documents: 5_000, fallbackWindow: 5_000 };
+export const SEARCH_BOUNDS = { window: 200, documents: 5_000, fallbackWindow: 5_000 };
 
 export function searchWords(q: string): SearchWords {
   const number = /^#?(\d{1,15})$/.exec(q);

@@ -45,6 +45,7 @@ describe('conversation search', () => {
     expect(await found(api, 'Kim@Example.test')).toEqual([kettle.id]);
     expect(await found(api, `#${zeppelin.number}`)).toEqual([zeppelin.id]);
     expect(await found(api, 'nothing-like-this')).toEqual([]);
+    expect(await found(api, '%_\\ !?')).toEqual([]); // no words at all
     expect(await found(otherApi, 'kettle')).toEqual([theirs.id]);
     expect(await found(otherApi, 'zeppelin')).toEqual([theirs.id]);
   });

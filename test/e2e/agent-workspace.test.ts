@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSystem } from '../../src/db/tenancy.js';
-import { addMember, createToken } from '../../src/modules/workspaces/workspaces.service.js';
+import { addMember, createToken, createUserAccount } from '../../src/modules/workspaces/workspaces.service.js';
 import { client, eventually, startTestServer, type TestServer } from '../helpers.js';
 import { DOCS, ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
 
@@ -212,7 +212,31 @@ describe('the agent workspace in a browser', () => {
     await invitee.getByLabel('Password').fill('a brand new password');
     await invitee.getByRole('button', { name: 'Sign in' }).click();
     await invitee.waitForSelector('.topbar .me:has-text("Noor New")');
-  });
+  }, 90_000); // two browsers and three argon2 runs: slow on a busy machine
+
+  it('a person who already has an account signs in on the invitation page and joins with it; a security alert shows until dismissed (issue #8 H1, L1)', async () => {
+    const person = { email: 'has.account.e2e@example.test', password: 'their own long password', name: 'Hana Has-Account' };
+    const personId = await createUserAccount(rapport.server, person);
+    const invitation = (await api.post('/invitations', { email: person.email, role: 'agent' })).json();
+    await withSystem(rapport.pool, (tx) => tx.query("insert into security_alerts (user_id, kind, created_at) values ($1, 'password_guessing', now())", [personId]));
+
+    const { page } = await watchedPage(await newContext());
+    await page.goto(invitation.acceptUrl);
+    await page.getByRole('button', { name: 'I already have an account' }).click();
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password').fill(person.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: `Join as ${person.email}` }).click();
+    await page.waitForSelector(`.topbar .me:has-text("${person.name}")`);
+    // The alert about their account is shown in plain words until they dismiss it.
+    const alert = page.locator('.security-alerts [role="alert"]');
+    await expect.poll(() => alert.textContent()).toMatch(/Many wrong passwords were tried on your account/);
+    await alert.getByRole('button', { name: 'Got it' }).click();
+    await expect.poll(() => alert.count()).toBe(0);
+    await page.reload();
+    await page.waitForSelector(`.topbar .me:has-text("${person.name}")`);
+    expect(await alert.count()).toBe(0);
+  }, 90_000);
 
   it('search, sort by waiting longest, and the property controls: priority, tag, team and snooze', async () => {
     const { page } = await signedIn({ email: 'admin@rapport.local', password: ADMIN_PASSWORD });

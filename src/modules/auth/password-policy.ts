@@ -25,8 +25,5 @@ export function checkPasswordStrength(password: string, related: string[] = []):
   const result = estimator().check(password.slice(0, ANALYSED_CHARS), inputs);
   if (result.score >= MIN_SCORE) return;
   const hint = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(' ');
-  throw authErrors.weakPassword(
-    `This password is too easy to guess. ${hint || 'Add more words that are less common.'} A few unrelated words make a strong passphrase.`.trim(),
-    { errors: [{ path: '/password', message: 'too easy to guess' }] },
-  );
+  throw authErrors.weakPassword(`This password is too easy to guess. ${hint || 'Add more words that are less common.'} A few unrelated words make a strong passphrase.`);
 }

@@ -45,3 +45,12 @@ export function useLogout() {
     },
   });
 }
+
+/** POST /auth/alerts/:id/dismiss: the person has read a security alert about their account. */
+export function useDismissAlert() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>(`/auth/alerts/${id}/dismiss`, { method: 'POST' }),
+    onSuccess: (_void, id) => qc.setQueryData<Session | null>(keys.session, (s) => (s ? { ...s, alerts: s.alerts.filter((a) => a.id !== id) } : s)),
+  });
+}

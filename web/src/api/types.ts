@@ -32,10 +32,27 @@ export interface WorkspaceSummary {
   role: Role;
 }
 
+export interface SecurityAlert {
+  id: string;
+  kind: 'password_guessing';
+  message: string;
+  createdAt: string;
+}
+
 export interface Session {
-  user: { id: string; email: string; name: string };
+  user: { id: string; email: string; name: string; instanceAdmin: boolean };
   workspaces: WorkspaceSummary[];
   csrfToken: string;
+  /** Security alerts about this account not yet dismissed (e.g. many wrong passwords tried on it). */
+  alerts: SecurityAlert[];
+}
+
+export interface AcceptedInvitation {
+  workspace: { id: string; name: string; slug: string };
+  email: string;
+  role: Role;
+  /** sign_in: sign in with the invited email and password; open: joined while signed in. */
+  next: 'sign_in' | 'open';
 }
 
 export interface Team {

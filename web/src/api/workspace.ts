@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { CreatedToken, Inbox, Invitation, Member, Role, Team, TokenInfo } from './types.js';
+import type { AcceptedInvitation, CreatedToken, Inbox, Invitation, Member, Role, Team, TokenInfo } from './types.js';
 
 const w = (ws: string) => `/workspaces/${ws}`;
 
@@ -11,15 +11,6 @@ export const usersQuery = (ws: string) =>
 /** GET /users: members (assignee picker, admin). */
 export function useUsers(ws: string) {
   return useQuery({ ...usersQuery(ws), select: (d) => d.items });
-}
-
-/** POST /users: add a member directly. */
-export function useCreateUser(ws: string) {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (input: { email: string; name: string; role: Role; password?: string }) => api<Member>(`${w(ws)}/users`, { method: 'POST', body: input }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.users(ws) }),
-  });
 }
 
 /** PATCH /users/:id: change a member's role. */
@@ -76,7 +67,7 @@ export function useRevokeInvitation(ws: string) {
 /** POST /invitations/accept (outside any workspace). */
 export function useAcceptInvitation() {
   return useMutation({
-    mutationFn: (input: { token: string; name?: string; password?: string }) => api<unknown>('/invitations/accept', { method: 'POST', body: input, quiet401: true }),
+    mutationFn: (input: { token: string; name?: string; password?: string }) => api<AcceptedInvitation>('/invitations/accept', { method: 'POST', body: input, quiet401: true }),
   });
 }
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Role } from '../../../api/types.js';
-import { useCreateInvitation, useCreateUser, useInvitations, useRemoveUser, useRevokeInvitation, useUpdateUserRole, useUsers } from '../../../api/workspace.js';
+import { useCreateInvitation, useInvitations, useRemoveUser, useRevokeInvitation, useUpdateUserRole, useUsers } from '../../../api/workspace.js';
 import { Empty, ErrorState, InlineError, Loading } from '../../../components/States.js';
 import { useWorkspace } from '../../../lib/workspace.js';
 
@@ -57,7 +57,6 @@ export function UsersScreen() {
       )}
       <InlineError error={updateRole.error ?? remove.error} />
       <Invitations roles={assignable} />
-      <AddUser roles={assignable} />
     </div>
   );
 }
@@ -76,7 +75,12 @@ function Invitations({ roles }: { roles: Role[] }) {
   };
   return (
     <>
-      <h2>Invitations</h2>
+      <h2>Add people</h2>
+      <p className="muted">
+        People join by invitation: you get a link to send them, and they choose their own password (or join with the account they already
+        have, signed in). Nobody here can set or see another person&apos;s password.
+      </p>
+      <h3>Pending invitations</h3>
       {invitations.isPending ? <Loading /> : invitations.isError ? <ErrorState error={invitations.error} /> : invitations.data.length === 0 ? <Empty title="No pending invitations" /> : (
         <ul className="plain-list">
           {invitations.data.map((i) => (
@@ -104,39 +108,6 @@ function Invitations({ roles }: { roles: Role[] }) {
         </button>
       </form>
       <InlineError error={create.error ?? revoke.error} />
-    </>
-  );
-}
-
-function AddUser({ roles }: { roles: Role[] }) {
-  const { ws } = useWorkspace();
-  const create = useCreateUser(ws);
-  const [form, setForm] = useState({ name: '', email: '', password: '', role: 'agent' as Role });
-  return (
-    <>
-      <h2>Add a user directly</h2>
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate({ ...form, password: form.password || undefined }, { onSuccess: () => setForm({ name: '', email: '', password: '', role: 'agent' }) });
-        }}
-      >
-        <input aria-label="Name" placeholder="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
-        <input type="email" aria-label="Email" placeholder="Email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} required />
-        <input type="password" aria-label="Password" placeholder="Password (optional, 10+)" minLength={10} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
-        <select aria-label="Role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-          {roles.map((r) => (
-            <option key={r} value={r}>
-              {r.replace('_', ' ')}
-            </option>
-          ))}
-        </select>
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-          Add
-        </button>
-      </form>
-      <InlineError error={create.error} />
     </>
   );
 }

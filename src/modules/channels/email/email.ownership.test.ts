@@ -160,6 +160,9 @@ describe('proof by a confirmation link', () => {
     expect([ok.statusCode, ok.json().address]).toEqual([200, 'desk@link.test']);
     expect(await statusOf(a, inbox.id, 'desk@link.test')).toBe('verified');
     expect(await deliveredTo('link1@customer.test', 'desk@link.test')).toEqual([a.workspaceId]);
+    // Saving the inbox again keeps the proof of the addresses it keeps; an added one starts pending.
+    expect((await api(a).patch(`/inboxes/${inbox.id}`, { settings: { addresses: ['desk@link.test', 'desk2@link.test'] } })).statusCode).toBe(200);
+    expect([await statusOf(a, inbox.id, 'desk@link.test'), await statusOf(a, inbox.id, 'desk2@link.test')]).toEqual(['verified', 'pending']);
 
     // Used once: a second use, a made-up token and a malformed one answer alike.
     const again = await rapport.app.inject({ method: 'POST', url: '/api/v1/email/confirmations/accept', payload: { token } });

@@ -38,5 +38,5 @@ describe('the API docs page', () => {
     const created = await run('workspaces-createWorkspace', { name: 'From the docs', slug: 'from-the-docs' });
     expect(created).toMatch(/201.*"slug": "from-the-docs"/);
     expect(errors).toEqual([]);
-  });
+  }, 90_000); // a browser and argon2 sign-in: slow on a busy machine
 });

@@ -48,6 +48,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export class PrincipalResolver {
   private cache = new Map<string, { value: unknown; expires: number }>();
+  /** Look-ups under way: concurrent callers share one (600 handshakes of one token once queued 600 updates of its row). */
+  private inflight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly pool: Pool,
@@ -81,18 +83,36 @@ export class PrincipalResolver {
   }
 
   forget(prefix?: string): void {
-    if (!prefix) return this.cache.clear();
+    if (!prefix) {
+      this.inflight.clear();
+      return this.cache.clear();
+    }
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+    for (const key of this.inflight.keys()) if (key.startsWith(prefix)) this.inflight.delete(key);
   }
 
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.value as T;
-    const value = await load();
-    if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(key, { value, expires: now + this.ttlMs });
-    return value;
+    const pending = this.inflight.get(key);
+    if (pending) return pending as Promise<T>;
+    const loading: Promise<T> = load().then(
+      (value) => {
+        // Forgotten meanwhile (a revocation): answer this caller, but cache nothing.
+        if (this.inflight.get(key) !== loading) return value;
+        this.inflight.delete(key);
+        if (this.cache.size > 50_000) this.cache.clear();
+        this.cache.set(key, { value, expires: now + this.ttlMs });
+        return value;
+      },
+      (error: unknown) => {
+        if (this.inflight.get(key) === loading) this.inflight.delete(key);
+        throw error;
+      },
+    );
+    this.inflight.set(key, loading);
+    return loading;
   }
 }
 

@@ -41,8 +41,9 @@ export const edgeSettings = {
   },
   httpMaxRequestsPerPrincipal: {
     env: 'HTTP_MAX_REQUESTS_PER_PRINCIPAL',
+    // Below the database pool (30), so one credential cannot hold every connection of it.
     description: 'requests one signed-in person or API token may have in progress at once; more are answered 429',
-    default: 32,
+    default: 16,
     parse: parse.positiveInt,
   },
   realtimeMaxSocketsPerPrincipal: {

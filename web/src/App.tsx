@@ -12,6 +12,15 @@ import { inboxPath, navigate, parseRoute, useLocation } from './lib/router.js';
 import { useShortcuts } from './lib/shortcuts.js';
 import { roleInfo, WorkspaceContext } from './lib/workspace.js';
 import { RealtimeProvider, useConnectionState } from './realtime/RealtimeProvider.js';
+import type { ConnectionState } from './realtime/socket.js';
+
+const CONNECTION_LABELS: Record<ConnectionState, string> = { live: 'Live', connecting: 'Connecting', offline: 'Offline', limited: 'Paused' };
+const CONNECTION_TITLES: Record<ConnectionState, string> = {
+  live: 'Live updates on',
+  connecting: 'Connecting…',
+  offline: 'Live updates off: reconnecting',
+  limited: 'Live updates paused: you have too many Rapport tabs or connections open. Close some tabs; this one retries by itself.',
+};
 import { InboxScreen } from './screens/inbox/InboxScreen.js';
 import { LoginScreen } from './screens/login/LoginScreen.js';
 
@@ -151,9 +160,9 @@ function TopBar({ session, ws, onHelp }: { session: Session; ws: string; onHelp:
         <span className="ws-name">{session.workspaces.find((w) => w.id === ws)?.name}</span>
       )}
       <span className="spacer" />
-      <span className={`conn conn-${state}`} title={state === 'live' ? 'Live updates on' : state === 'connecting' ? 'Connecting…' : 'Live updates off: reconnecting'}>
+      <span className={`conn conn-${state}`} title={CONNECTION_TITLES[state]}>
         <span className="dot" aria-hidden="true" />
-        <span className="conn-label">{state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting' : 'Offline'}</span>
+        <span className="conn-label">{CONNECTION_LABELS[state]}</span>
       </span>
       {admin ? (
         <a

@@ -6,7 +6,7 @@ import { addressKey, principalKey } from '../../http/connection-limits.js';
 import type { App, ServerDeps } from '../../http/types.js';
 import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
-import type { Principal, RealtimeHub, SocketLimits } from './realtime.hub.js';
+import type { Principal, RealtimeHub, SocketLimits, SocketPlace } from './realtime.hub.js';
 import { realtimeRepository as repo } from './realtime.repository.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +46,7 @@ function normalizedOrigin(value: string): string | null {
  */
 export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): void {
   const settled = new WeakMap<FastifyRequest, Settled>();
+  const places = new WeakMap<FastifyRequest, SocketPlace>();
   const limitsOf = (request: FastifyRequest): SocketLimits => ({
     address: addressKey(request.socket.remoteAddress),
     perPrincipal: server.config.realtimeMaxSocketsPerPrincipal,
@@ -63,18 +64,26 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): 
       } else if (request.auth?.kind !== 'token') {
         throw realtimeErrors.originRefused('A browser connection must send its Origin.');
       }
-      // A principal already at its limit is refused before any look-up (19,393 sockets were once
-      // opened by one agent); the hub checks again when it attaches, which is what counts.
+      // A place is held before any look-up (19,393 sockets were once opened by one agent): past the
+      // limit the handshake costs nothing more, and the place goes when the socket does.
       const key = principalKey(request);
-      const early = key ? hub.overLimit(key, limitsOf(request)) : null;
-      settled.set(request, early ? { status: 'over_limit', reason: early } : await settle(server, request));
+      if (key) {
+        const place = hub.reserve(key, limitsOf(request));
+        if ('refused' in place) return void settled.set(request, { status: 'over_limit', reason: place.refused });
+        places.set(request, place);
+        request.raw.socket.once('close', place.release);
+      }
+      settled.set(request, await settle(server, request));
     },
   } as never, ((socket: import('ws').WebSocket, request: FastifyRequest<{ Querystring: RealtimeQuery }>) => {
     const s = settled.get(request);
+    const place = places.get(request);
+    if (s?.status !== 'ok') place?.release();
     if (!s || s.status === 'unauthenticated') return socket.close(CloseCodes.unauthenticated, 'sign in');
     if (s.status === 'not_found') return socket.close(CloseCodes.notFound, 'no such workspace');
+    // 1013 Try Again Later (RFC 6455 registry): the client keeps its backoff and retries later.
     if (s.status === 'over_limit') return socket.close(CloseCodes.tryAgainLater, s.reason);
-    hub.attach(socket, s.principal, request.query.lastEventId, limitsOf(request));
+    hub.attach(socket, s.principal, request.query.lastEventId, place);
   }) as never);
 }
 

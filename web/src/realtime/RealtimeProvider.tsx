@@ -73,7 +73,7 @@ export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; 
         store.emit();
       },
       onState: (state) => {
-        const wasOffline = store.state === 'offline';
+        const wasOffline = store.state === 'offline' || store.state === 'limited';
         store.state = state;
         store.emit();
         // Back from offline without a resumable history: refetch what is on screen.

@@ -26,7 +26,8 @@ export type ServerFrame =
   | { type: 'reset' }
   | { type: 'pong' };
 
-export type ConnectionState = 'connecting' | 'live' | 'offline';
+/** `limited`: the server refused this socket because too many are open (close 1013); it retries later. */
+export type ConnectionState = 'connecting' | 'live' | 'offline' | 'limited';
 
 export interface RealtimeHandlers {
   onEvent(event: RealtimeEvent): void;
@@ -39,6 +40,8 @@ export interface RealtimeHandlers {
 
 /** Close codes after which retrying cannot help (see the server's realtime.protocol.ts). */
 const FATAL_CLOSE = new Set([4401, 4403, 4404]);
+/** Too many sockets for this person or address (server: realtime.protocol.ts): retry, but slowly. */
+const TRY_AGAIN_LATER = 1013;
 
 type SocketFactory = (url: string) => WebSocket;
 const OPEN = 1; // WebSocket.OPEN, spelled out so the client also runs where WebSocket is not global (tests)
@@ -114,7 +117,8 @@ export class RealtimeClient {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.pingTimer) clearInterval(this.pingTimer);
-      this.handlers.onState('offline');
+      this.handlers.onState(event.code === TRY_AGAIN_LATER ? 'limited' : 'offline');
+      if (event.code === TRY_AGAIN_LATER) this.attempt = Math.max(this.attempt, 5);
       if (FATAL_CLOSE.has(event.code)) {
         this.closed = true;
         this.handlers.onFatal?.(event.code);

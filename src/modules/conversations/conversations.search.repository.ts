@@ -5,7 +5,7 @@ import { listFilterSql, type ListFilter, type SortOrder } from './conversations.
  * The SQL of conversation search (issue #8, M7). A conversation matches when the words are in its
  * subject or one of its messages, the text is one of its customer's identities (email, phone,
  * external id), or it is the conversation's #number. Every statement reads a bounded number of rows
- * whatever the words; the service (conversations.search.ts) chains them.
+ * whatever the words; the service (conversations.search.service.ts) chains them.
  *
  * Row-level security keeps the full-text operator `@@` out of index conditions on conversations and
  * messages (it is not LEAKPROOF), so those tables are only *walked* (in list order, LIMIT-bounded)

@@ -18,7 +18,8 @@ export function searchWords(q: string): SearchWords {
 
 /**
  * One page of the list's conversations that match the words, in list order, each step bounded:
- * 1. the newest WINDOW conversations of the list (its filters and cursor), checked row by row;
+ * 1. the newest WINDOW conversations of the list (its filters and cursor), checked row by row
+ *    (skipped for an email or a #number);
  * 2. else the conversations of at most DOCUMENTS matching documents plus the identity's and the
  *    #number's conversations, sorted (exact when fewer than DOCUMENTS documents match);
  * 3. else a longer walk (the words are common but not recent), which may end the page early.
@@ -34,8 +35,11 @@ export async function searchPage(
   limit: number,
   bounds = SEARCH_BOUNDS,
 ): Promise<{ ids: string[]; resumeAt: [string, string] | null }> {
-  const recent = await search.window(tx, ws, f, sort, after, words, limit, bounds.window);
-  if (recent.ids.length === limit || recent.walked < bounds.window) return { ids: recent.ids, resumeAt: null };
+  // An email or a #number names a few conversations, rarely among the newest: straight to the indexes.
+  if (words.number === null && !words.q.includes('@')) {
+    const recent = await search.window(tx, ws, f, sort, after, words, limit, bounds.window);
+    if (recent.ids.length === limit || recent.walked < bounds.window) return { ids: recent.ids, resumeAt: null };
+  }
   const docs = await search.documents(tx, ws, words.q, bounds.documents);
   if (docs.complete) return { ids: await search.candidates(tx, ws, f, sort, after, words, docs.ids, limit), resumeAt: null };
   const longer = await search.window(tx, ws, f, sort, after, words, limit, bounds.fallbackWindow);

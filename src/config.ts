@@ -4,6 +4,7 @@ import { edgeSettings } from './http/edge.settings.js';
 import { authSettings } from './modules/auth/auth.settings.js';
 import { outboundSettings } from './lib/outbound/outbound.settings.js';
 import { searchSettings } from './modules/conversations/conversations.search.settings.js';
+import { systemMailSettings } from './lib/system-mail.js';
 
 /** Every setting Rapport reads from the environment, read once at start. */
 export const settings = {
@@ -63,6 +64,7 @@ export const settings = {
   ...authSettings,
   ...outboundSettings,
   ...searchSettings,
+  ...systemMailSettings,
 } satisfies Record<string, SettingSpec<unknown>>;
 
 type Settings = typeof settings;

@@ -129,6 +129,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     }
 
     print(`Rapport is running at ${publicAddress}  (API docs: ${publicAddress}/api/docs)`);
+    if (!config.systemMailSmtpUrl) print('  Password reset and address confirmation emails need EMAIL_VERIFICATION_SMTP_URL (your mail relay); until it is set, nobody can reset a password by email.');
     return { app, pool, url: publicAddress, server, dispatcher, database, stop: stopAll };
   } catch (error) {
     await stopAll();

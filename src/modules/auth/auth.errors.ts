@@ -7,5 +7,7 @@ export const authErrors = {
   tooManyAttempts: defineError('auth.too_many_attempts', 429, 'Too many sign-in attempts; wait and try again'),
   weakPassword: defineError('auth.weak_password', 422, 'Choose a stronger password'),
   workspaceCreationNotAllowed: defineError('workspaces.creation_not_allowed', 403, 'Only an instance admin can create workspaces here'),
+  mailNotConfigured: defineError('auth.mail_not_configured', 503, 'This server cannot send email, so passwords cannot be reset by email'),
+  invalidResetLink: defineError('auth.invalid_reset_link', 400, 'This password reset link does not work'),
   alertNotFound: defineError('auth.alert_not_found', 404, 'No such security alert'),
 };

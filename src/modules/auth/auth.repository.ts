@@ -13,7 +13,7 @@ export interface UserRow {
 
 export interface SecurityAlertRow {
   id: string;
-  kind: 'password_guessing';
+  kind: 'password_guessing' | 'password_reset';
   created_at: Date;
   details: Record<string, unknown>;
 }

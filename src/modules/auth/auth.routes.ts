@@ -8,13 +8,14 @@ import { authRepository } from './auth.repository.js';
 import { withSystem } from '../../db/tenancy.js';
 import { currentSession, dismissAlert, login, logout, mayCreateWorkspace } from './auth.service.js';
 import { RoleSchema } from '../workspaces/workspaces.schemas.js';
+import { passwordResetRoutes } from './auth.password-reset.routes.js';
 import { createWorkspace } from '../workspaces/workspaces.service.js';
 import { Slug } from '../workspaces/workspaces.schemas.js';
 
 const tags = ['auth'];
 const SecurityAlert = Type.Object({
   id: Type.String(),
-  kind: Type.Literal('password_guessing'),
+  kind: Type.Union([Type.Literal('password_guessing'), Type.Literal('password_reset')]),
   message: Type.String({ description: 'what happened, in words to show the person' }),
   createdAt: Type.String({ format: 'date-time' }),
 });
@@ -31,6 +32,8 @@ const SessionView = Type.Object({
 const LoginBody = Strict({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export function authRoutes(app: App, server: ServerDeps): void {
+  passwordResetRoutes(app, server);
+
   app.post('/auth/login', {
     schema: { tags, summary: 'Sign in: sets the session cookie, returns the user, workspaces and CSRF token', body: LoginBody, response: { 200: SessionView, ...errorResponses(401, 422, 429) } },
   }, async (request, reply) => {

@@ -21,11 +21,21 @@ export interface SessionView {
   alerts: SecurityAlertView[];
 }
 
+function alertMessage(a: SecurityAlertRow): string {
+  if (a.kind === 'password_reset') {
+    const tokens = Number(a.details.tokensRevoked ?? 0);
+    return 'Your password was changed through a reset link mailed to your address. Every browser signed in to your account was signed out' +
+      (tokens ? ` and the ${tokens} API token${tokens === 1 ? '' : 's'} you had created were revoked` : '') +
+      '. If you did not do this, ask for a new reset link at once.';
+  }
+  return `Many wrong passwords were tried on your account${a.details.addresses ? ` from ${a.details.addresses} different addresses` : ''}. ` +
+    'They were slowed down and you signed in normally; if you did not expect this, choose a stronger password.';
+}
+
 const alertView = (a: SecurityAlertRow): SecurityAlertView => ({
   id: a.id,
   kind: a.kind,
-  message: `Many wrong passwords were tried on your account${a.details.addresses ? ` from ${a.details.addresses} different addresses` : ''}. ` +
-    'They were slowed down and you signed in normally; if you did not expect this, choose a stronger password.',
+  message: alertMessage(a),
   createdAt: a.created_at.toISOString(),
 });
 

@@ -10,10 +10,14 @@ export interface ThrottleLimits {
   perAddress: number;
   /** Invalid invitation (or other) tokens tried from one address. */
   perAddressTokens: number;
+  /** Password reset emails asked for one email, from anywhere (nobody floods a mailbox through us). */
+  resetsPerEmail: number;
+  /** Password reset emails asked from one address, whatever the emails. */
+  resetsPerAddress: number;
   windowMs: number;
 }
 
-const DEFAULT_LIMITS: ThrottleLimits = { perPair: 10, perAccount: 100, perAddress: 50, perAddressTokens: 20, windowMs: 15 * 60_000 };
+const DEFAULT_LIMITS: ThrottleLimits = { perPair: 10, perAccount: 100, perAddress: 50, perAddressTokens: 20, resetsPerEmail: 3, resetsPerAddress: 10, windowMs: 15 * 60_000 };
 
 /**
  * Slows password guessing (SECURITY A8) without locking the real person out (issue #8 L1).
@@ -68,6 +72,19 @@ export class LoginThrottle {
     this.refuseOver(`t:${ip}`, this.opts.perAddressTokens);
   }
 
+  /**
+   * A password reset email asked for `email` from `ip`: throws 429 past the limits, counts it otherwise.
+   * Every request counts, whether or not the email has an account, so the answer cannot tell.
+   */
+  requestReset(email: string, ip: string): void {
+    const e = email.toLowerCase();
+    const message = 'Too many password reset requests; wait a while and try again.';
+    this.refuseOver(`r:${e}`, this.opts.resetsPerEmail, `r:${e}`, message);
+    this.refuseOver(`ri:${ip}`, this.opts.resetsPerAddress, `ri:${ip}`, message);
+    this.push(`r:${e}`);
+    this.push(`ri:${ip}`);
+  }
+
   /** A token that opened nothing. */
   failToken(ip: string): void {
     this.push(`t:${ip}`);
@@ -78,12 +95,12 @@ export class LoginThrottle {
     if (this.failures.size > 100_000) this.failures.clear();
   }
 
-  private refuseOver(key: string, limit: number, windowKey = key): void {
+  private refuseOver(key: string, limit: number, windowKey = key, message?: string): void {
     const recent = this.recent(key);
     if (recent.length < limit) return;
     const since = this.recent(windowKey)[0] ?? recent[0];
     const retryAfter = Math.ceil((since + this.opts.windowMs - this.clock.now().getTime()) / 1000);
-    throw authErrors.tooManyAttempts(undefined, { headers: { 'retry-after': String(Math.max(1, retryAfter)) } });
+    throw authErrors.tooManyAttempts(message, { headers: { 'retry-after': String(Math.max(1, retryAfter)) } });
   }
 
   private recent(key: string): number[] {

@@ -7,9 +7,9 @@ import { autoAckTask, outboundSubscriber, SEND_TASK } from './email.outbound.js'
 import { EmailParser } from './email.parser.js';
 import { SenderChecker } from './email.authentication.js';
 import { emailRoutes } from './email.routes.js';
-import { canonicalAddress, isPublicMailDomain } from './email.addresses.js';
+import { isPublicMailDomain } from './email.addresses.js';
 import { confirmationRoutes, ownershipRoutes, type OwnershipRouteOptions } from './email.ownership.routes.js';
-import { createConfirmationMailer } from './email.ownership.service.js';
+import { createSystemMailer, defaultSystemFrom, systemMailSettings } from '../../../lib/system-mail.js';
 import { AUTOACK_TASK } from './email.service.js';
 import { ImapPoller } from './imap.poller.js';
 import { startSmtpServer, type SmtpListener } from './smtp.server.js';
@@ -34,25 +34,9 @@ export const emailSettings = {
   },
   authTimeoutMs: { env: 'EMAIL_AUTH_TIMEOUT_MS', description: 'time limit for checking one inbound email\'s sender (SPF, DKIM, DMARC); past it the email is unverified', default: 10_000, parse: parse.positiveInt },
   dnsTimeoutMs: { env: 'EMAIL_DNS_TIMEOUT_MS', description: 'time limit for one DNS query of that check', default: 3_000, parse: parse.positiveInt },
-  verificationSmtpUrl: {
-    env: 'EMAIL_VERIFICATION_SMTP_URL',
-    description: 'the operator\'s mail relay that sends address confirmation links (smtp://user:pass@host:587 or smtps://host:465; unset: addresses are proven by a DNS record only)',
-    default: null as string | null,
-    parse: (raw: string): string | null => {
-      const url = new URL(raw);
-      if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('must start with smtp:// or smtps://');
-      return raw;
-    },
-  },
-  verificationFrom: {
-    env: 'EMAIL_VERIFICATION_FROM',
-    description: 'the From of address confirmation emails (default: no-reply at the host of PUBLIC_URL)',
-    default: null as string | null,
-    parse: (raw: string): string | null => {
-      if (!canonicalAddress(raw)) throw new Error('must be a plain email address');
-      return canonicalAddress(raw);
-    },
-  },
+  // The operator's relay, shared with password reset mail (src/lib/system-mail.ts declares it once).
+  verificationSmtpUrl: systemMailSettings.systemMailSmtpUrl,
+  verificationFrom: systemMailSettings.systemMailFrom,
   confirmationTtlHours: { env: 'EMAIL_CONFIRMATION_TTL_HOURS', description: 'how long an address confirmation link works', default: 24, parse: parse.positiveInt },
   confirmationsPerAddressPerDay: { env: 'EMAIL_CONFIRMATIONS_PER_ADDRESS_PER_DAY', description: 'confirmation emails one address gets per day, from all workspaces together', default: 5, parse: parse.positiveInt },
 };
@@ -84,7 +68,7 @@ export function emailRuntimeOf(server: ServerDeps): EmailRuntime {
 function ownershipOptions(o: EmailModuleOptions): OwnershipRouteOptions {
   return {
     mailer: (publicUrl) => o.verificationSmtpUrl
-      ? createConfirmationMailer({ url: o.verificationSmtpUrl, from: o.verificationFrom ?? `no-reply@${new URL(publicUrl).hostname.replace(/^\[.*\]$/, 'localhost')}`, timeoutMs: o.smtpTimeoutMs })
+      ? createSystemMailer({ url: o.verificationSmtpUrl, from: o.verificationFrom ?? defaultSystemFrom(publicUrl), timeoutMs: o.smtpTimeoutMs })
       : null,
     ttlMs: o.confirmationTtlHours * 3_600_000,
     perAddressPerDay: o.confirmationsPerAddressPerDay,

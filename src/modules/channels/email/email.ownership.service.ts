@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as nodeDns } from 'node:dns';
-import nodemailer from 'nodemailer';
 import type { Pool, Queryable } from '../../../db/pool.js';
 import { withSystem, withWorkspace } from '../../../db/tenancy.js';
 import type { Clock } from '../../../lib/clock.js';
+import { createSystemMailer, type SystemMailer } from '../../../lib/system-mail.js';
 import type { WorkspaceDeps } from '../../context.js';
 import { inboxErrors } from '../../inboxes/inboxes.service.js';
 import { canonicalAddress, headerText } from './email.addresses.js';
@@ -32,41 +32,9 @@ export function systemTxtResolver(timeoutMs = 5_000): TxtResolver {
   return (name, rrtype) => resolver.resolve(name, rrtype) as Promise<unknown[]>;
 }
 
-/** Sends the confirmation emails through the operator's relay (EMAIL_VERIFICATION_SMTP_URL). */
-export interface ConfirmationMailer {
-  send(mail: { to: string; subject: string; text: string }): Promise<void>;
-}
-
-/** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://host:465`; `?requireTLS=true` to insist. */
-export function createConfirmationMailer(opts: { url: string; from: string; timeoutMs: number }): ConfirmationMailer {
-  const url = new URL(opts.url);
-  const secure = url.protocol === 'smtps:';
-  const transportOptions = {
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port ? Number(url.port) : secure ? 465 : 587,
-    secure,
-    requireTLS: url.searchParams.get('requireTLS') === 'true',
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
-    connectionTimeout: opts.timeoutMs,
-    greetingTimeout: opts.timeoutMs,
-    socketTimeout: opts.timeoutMs,
-  };
-  return {
-    async send(mail) {
-      const transport = nodemailer.createTransport(transportOptions);
-      try {
-        await transport.sendMail({
-          from: opts.from, to: mail.to, subject: mail.subject, text: mail.text,
-          // RFC 3834: an automatic message; autoresponders must not answer it.
-          headers: { 'Auto-Submitted': 'auto-generated' },
-          disableFileAccess: true, disableUrlAccess: true,
-        });
-      } finally {
-        transport.close();
-      }
-    },
-  };
-}
+/** Sends the confirmation emails through the operator's relay (EMAIL_VERIFICATION_SMTP_URL): the shared system mailer. */
+export type ConfirmationMailer = SystemMailer;
+export const createConfirmationMailer = createSystemMailer;
 
 /** The settings a confirmation needs. */
 export interface ConfirmationOptions {

@@ -51,7 +51,7 @@ describe('HTTP limits', () => {
 
   beforeAll(async () => {
     rapport = await startTestServer({
-      config: { httpRequestTimeoutMs: 1000, httpHeadersTimeoutMs: 1000, httpMaxConnectionsPerIp: 4, httpMaxRequestsPerPrincipal: 3 },
+      config: { httpRequestTimeoutMs: 1000, httpHeadersTimeoutMs: 1000, httpMaxConnections: 8, httpMaxConnectionsPerIp: 4, httpMaxRequestsPerPrincipal: 3 },
     });
     ws = await createTestWorkspace(rapport);
     port = new URL(rapport.url).port as unknown as number;
@@ -109,6 +109,26 @@ describe('HTTP limits', () => {
     const silent = await connectRaw(port, '127.0.0.15');
     expect(await silent.closed).toBeLessThan(2000);
     for (const c of held) c.socket.destroy();
+  });
+
+  it('answers 503 past the instance limit, and a flood of refused sockets does not count toward it', async () => {
+    const held: RawConnection[] = [];
+    // One address at its limit, then six more of its sockets: refused, so not counted (counted, they
+    // would fill the instance's eight places on their own). Node's own ceiling is twice the limit.
+    for (let i = 0; i < 4; i++) held.push(await connectRaw(port, '127.0.0.16'));
+    for (let i = 0; i < 6; i++) held.push(await connectRaw(port, '127.0.0.16'));
+    // Another address still gets the four places left of the eight.
+    for (let i = 0; i < 4; i++) held.push(await connectRaw(port, '127.0.0.17'));
+    // Admitted: a request on one of them is served (kept alive, so it keeps its place).
+    const admitted = held[held.length - 1]!;
+    admitted.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await eventually(async () => /\r\n\r\n/.test(admitted.received()), 5000, 20);
+    expect(admitted.received()).toMatch(/^HTTP\/1\.1 200/);
+    const over = await get(port, '/healthz', { localAddress: '127.0.0.18' });
+    expect(over.status).toBe(503);
+    expect(JSON.parse(over.body)).toMatchObject({ code: 'service.overloaded' });
+    for (const c of held) c.socket.destroy();
+    await eventually(async () => (await get(port, '/healthz', { localAddress: '127.0.0.18' })).status === 200);
   });
 
   it('limits the requests one principal has in progress (429), while another principal is served', async () => {

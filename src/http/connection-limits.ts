@@ -15,8 +15,9 @@ import type { App } from './types.js';
  * - Count: every accepted socket counts for its address (IPv6 per /64) and for the instance until it
  *   closes, WebSockets included. Over a limit the socket's first request is answered 429 (address) or
  *   503 (instance) with Connection: close, and a socket that sends nothing is cut after a second.
- *   Past the limit plus a margin, Node drops new sockets unanswered (`server.maxConnections`): even
- *   refusing costs a descriptor, and that bound is what keeps descriptors for the rest of the process.
+ *   Refused sockets do not count. Past twice the instance limit (admitted and refused together), Node
+ *   drops new sockets unanswered (`server.maxConnections`): even refusing costs a descriptor, and that
+ *   bound keeps descriptors for the rest of the process (the email sender once hit EMFILE).
  * - Principals: requests in progress per signed-in person or API token (429), so one credential
  *   spread over many addresses cannot take every worker either.
  */
@@ -34,8 +35,11 @@ export interface ConnectionLimits {
   maxConnectionsPerIp: number;
 }
 
-/** Sockets over a limit still answered with a problem; beyond this many more, Node drops them. */
-const REFUSAL_MARGIN = 512;
+/**
+ * Node's own hard ceiling, as a multiple of the limit: refused sockets are not counted against the
+ * limits (they live a second at most), so this is what bounds their descriptors during a flood.
+ */
+const HARD_CEILING_FACTOR = 2;
 /** A refused socket that sends no request within this long is closed. */
 const REFUSED_GRACE_MS = 1000;
 
@@ -94,24 +98,28 @@ export function limitConnections(app: App, limits: ConnectionLimits): { open(): 
   const server = app.server;
   const perAddress = new KeyedCounter();
   let total = 0;
-  server.maxConnections = limits.maxConnections + REFUSAL_MARGIN;
+  server.maxConnections = limits.maxConnections * HARD_CEILING_FACTOR;
 
   server.on('connection', (socket: Socket) => {
     const key = addressKey(socket.remoteAddress);
+    // Only admitted sockets count: a flood of refused ones must not push others' count over a limit
+    // (measured: it turned an attack from 8 addresses into 503s for everyone).
+    const refusal = perAddress.get(key) >= limits.maxConnectionsPerIp
+      ? edgeErrors.tooManyConnections(`At most ${limits.maxConnectionsPerIp} connections per address.`, { headers: { 'retry-after': '5', connection: 'close' } })
+      : total >= limits.maxConnections
+        ? edgeErrors.overloaded(undefined, { headers: { 'retry-after': '5', connection: 'close' } })
+        : null;
+    if (refusal) {
+      refusals.set(socket, refusal);
+      setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
+      return;
+    }
     total++;
-    const mine = perAddress.add(key);
+    perAddress.add(key);
     socket.once('close', () => {
       total--;
       perAddress.remove(key);
     });
-    const refusal = mine > limits.maxConnectionsPerIp
-      ? edgeErrors.tooManyConnections(`At most ${limits.maxConnectionsPerIp} connections per address.`, { headers: { 'retry-after': '5', connection: 'close' } })
-      : total > limits.maxConnections
-        ? edgeErrors.overloaded(undefined, { headers: { 'retry-after': '5', connection: 'close' } })
-        : null;
-    if (!refusal) return;
-    refusals.set(socket, refusal);
-    setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {

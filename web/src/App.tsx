@@ -28,6 +28,8 @@ import { LoginScreen } from './screens/login/LoginScreen.js';
 const AdminScreen = lazy(() => import('./screens/admin/AdminScreen.js'));
 const AcceptInvitationScreen = lazy(() => import('./screens/login/AcceptInvitationScreen.js'));
 const ConfirmEmailScreen = lazy(() => import('./screens/login/ConfirmEmailScreen.js'));
+const ForgotPasswordScreen = lazy(() => import('./screens/login/ForgotPasswordScreen.js'));
+const ResetPasswordScreen = lazy(() => import('./screens/login/ResetPasswordScreen.js'));
 
 export function App() {
   const qc = useQueryClient();
@@ -55,6 +57,21 @@ export function App() {
     return (
       <Suspense fallback={<Loading />}>
         <ConfirmEmailScreen token={route.token} />
+      </Suspense>
+    );
+  }
+  // Public too: a person who forgot their password is not signed in; a signed-in one may still reset.
+  if (route.name === 'forgot-password') {
+    return (
+      <Suspense fallback={<Loading />}>
+        <ForgotPasswordScreen />
+      </Suspense>
+    );
+  }
+  if (route.name === 'reset-password') {
+    return (
+      <Suspense fallback={<Loading />}>
+        <ResetPasswordScreen token={route.token} />
       </Suspense>
     );
   }

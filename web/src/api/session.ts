@@ -33,6 +33,26 @@ export function useLogin() {
   });
 }
 
+/** POST /auth/password-resets: mails a reset link (the answer is the same whether an account uses the email). */
+export function useRequestPasswordReset() {
+  return useMutation({
+    mutationFn: (input: { email: string }) => api<{ message: string }>('/auth/password-resets', { method: 'POST', body: input, quiet401: true }),
+  });
+}
+
+/** POST /auth/password-resets/accept: sets the password; every session of the account ends, this browser's too. */
+export function useResetPassword() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { token: string; password: string }) => api<{ email: string }>('/auth/password-resets/accept', { method: 'POST', body: input, quiet401: true }),
+    onSuccess: () => {
+      setCsrfToken(null);
+      qc.clear();
+      qc.setQueryData(keys.session, null);
+    },
+  });
+}
+
 /** POST /auth/logout */
 export function useLogout() {
   const qc = useQueryClient();

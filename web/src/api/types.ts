@@ -34,7 +34,7 @@ export interface WorkspaceSummary {
 
 export interface SecurityAlert {
   id: string;
-  kind: 'password_guessing';
+  kind: 'password_guessing' | 'password_reset';
   message: string;
   createdAt: string;
 }

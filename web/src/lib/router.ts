@@ -8,6 +8,8 @@ import { useSyncExternalStore } from 'react';
  *   /w/:ws/admin/:section
  *   /accept-invitation#token=…           (the link an invitation email carries)
  *   /confirm-email#token=…               (the link an address confirmation email carries)
+ *   /forgot-password                     (ask for a password reset link)
+ *   /reset-password#token=…              (the link a password reset email carries)
  */
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((l) => l());
@@ -37,6 +39,8 @@ export type Route =
   | { name: 'login' }
   | { name: 'accept-invitation'; token: string }
   | { name: 'confirm-email'; token: string }
+  | { name: 'forgot-password' }
+  | { name: 'reset-password'; token: string }
   | { name: 'inbox'; ws: string; view: string; conversationId: string | null }
   | { name: 'admin'; ws: string; section: string }
   | { name: 'home' };
@@ -46,6 +50,8 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'login') return { name: 'login' };
   // The server's invitation links put the token in the fragment (never sent on, never in a Referer).
   if (parts[0] === 'accept-invitation') return { name: 'accept-invitation', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? search.get('token') ?? '' };
+  if (parts[0] === 'forgot-password') return { name: 'forgot-password' };
+  if (parts[0] === 'reset-password') return { name: 'reset-password', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'confirm-email') return { name: 'confirm-email', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useLogin } from '../../api/session.js';
 import { InlineError } from '../../components/States.js';
 import { takeNotice } from '../../lib/notice.js';
+import { PageLink } from './PageLink.js';
 
 export function LoginScreen() {
   const login = useLogin();
@@ -36,6 +37,9 @@ export function LoginScreen() {
         <button type="submit" className="btn btn-primary" disabled={login.isPending}>
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </button>
+        <p>
+          <PageLink to="/forgot-password">Forgot password?</PageLink>
+        </p>
       </form>
     </div>
   );

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCS_CSP } from '../../src/http/security-headers.js';
 import { WEB_DIST } from '../../src/modules/web/web.module.js';
 import { startTestServer, type TestServer } from '../helpers.js';
 import { ensureWebBuilt } from './browser.js';
@@ -57,7 +58,9 @@ describe('serving the web app', () => {
     expect(api.headers['content-type']).toContain('application/problem+json');
     const docs = await get('/api/docs/');
     expect(docs.statusCode).toBe(200);
-    expect(docs.headers['content-security-policy']).toBeUndefined();
+    // Swagger UI, not the app, under its own policy (L6: test/e2e/security-headers.test.ts).
+    expect(docs.body).toContain('swagger-ui');
+    expect(docs.headers['content-security-policy']).toBe(DOCS_CSP);
     expect((await get('/healthz', 'application/json')).json()).toEqual({ status: 'ok' });
     const json = await get('/w/x/v/mine', 'application/json');
     expect(json.statusCode).toBe(404);

@@ -15,8 +15,13 @@ const queryClient = new QueryClient({
     queries: {
       staleTime: 5_000,
       refetchOnWindowFocus: true,
-      // Client errors (401, 403, 404, 422) will not fix themselves: show them at once.
-      retry: (count, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+      // Client errors (401, 403, 404, 422) will not fix themselves: show them at once. A 429 (too
+      // many requests in progress for this person, a search paced) passes: try again after a pause.
+      retry: (count, error) => {
+        if (error instanceof ApiError && error.status === 429) return count < 3;
+        return !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2;
+      },
+      retryDelay: (count, error) => (error instanceof ApiError && error.status === 429 ? 1_000 * 2 ** count : Math.min(1_000 * 2 ** count, 30_000)),
     },
   },
 });

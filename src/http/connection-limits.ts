@@ -91,6 +91,17 @@ export function principalKey(request: FastifyRequest): string | null {
 }
 
 /**
+ * The key requests in progress are counted under: one browser session or one API token. A person's
+ * browser holds at most six connections to a host, so one session cannot reach the limit by normal
+ * use however many tabs it has open; a second device is a second session and gets its own budget.
+ */
+export function credentialKey(request: FastifyRequest): string | null {
+  const auth = request.auth;
+  if (!auth) return null;
+  return auth.kind === 'token' ? `token:${auth.tokenId}` : `session:${auth.csrfToken}`;
+}
+
+/**
  * Counts sockets per address and in total. Call right after the app is built, before it listens,
  * and before the auth hook: a refused connection must cost no database look-up.
  */
@@ -130,13 +141,13 @@ export function limitConnections(app: App, limits: ConnectionLimits): { open(): 
 }
 
 /**
- * Requests in progress per principal (after the auth hook). A WebSocket upgrade is not counted here:
+ * Requests in progress per credential, a browser session or an API token (after the auth hook). A WebSocket upgrade is not counted here:
  * the realtime hub counts its sockets with their own limit.
  */
 export function limitRequestsPerPrincipal(app: App, max: number): void {
   const inProgress = new KeyedCounter();
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const key = principalKey(request);
+    const key = credentialKey(request);
     if (!key || request.headers.upgrade) return;
     if (inProgress.add(key) > max) {
       inProgress.remove(key);

@@ -15,21 +15,24 @@ export class SearchLimiter {
     private readonly opts: { perMinute: number; burst: number },
   ) {}
 
-  /** Takes one search from the principal's bucket, or throws search.rate_limited. */
-  take(principal: string): void {
+  /**
+   * Takes `cost` searches from the principal's bucket (1 for a new search, less for the next page of
+   * one), or throws search.rate_limited.
+   */
+  take(principal: string, cost = 1): void {
     const now = this.clock.now().getTime();
     const perMs = this.opts.perMinute / 60_000;
     const bucket = this.buckets.get(principal) ?? { tokens: this.opts.burst, at: now };
     bucket.tokens = Math.min(this.opts.burst, bucket.tokens + Math.max(0, now - bucket.at) * perMs);
     bucket.at = now;
-    if (bucket.tokens < 1) {
+    if (bucket.tokens < cost) {
       this.buckets.set(principal, bucket);
-      const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+      const seconds = Math.max(1, Math.ceil((cost - bucket.tokens) / perMs / 1000));
       throw conversationErrors.searchRateLimited(`Too many searches in a short time: try again in ${seconds} s.`, {
         headers: { 'retry-after': String(seconds) },
       });
     }
-    bucket.tokens -= 1;
+    bucket.tokens -= cost;
     this.buckets.set(principal, bucket);
     if (this.buckets.size > 100_000) this.forgetFull(now, perMs);
   }

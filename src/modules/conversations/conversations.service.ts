@@ -107,6 +107,8 @@ export async function getConversation(deps: WorkspaceDeps, id: string): Promise<
  * (`searchLimiter`) and reads a bounded number of rows (conversations.search.service.ts); its page
  * may hold fewer than `limit` items and still have a nextCursor (the search goes on from there).
  */
+const SEARCH_NEXT_PAGE_COST = 0.25;
+
 export async function listConversations(deps: WorkspaceDeps & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery) {
   const filter: ListFilter = {
     statuses: query.status ? [...new Set(query.status)] : undefined,
@@ -128,7 +130,10 @@ export async function listConversations(deps: WorkspaceDeps & { userId: string |
     : undefined;
   if (filter.q) {
     const words = searchWords(filter.q);
-    deps.searchLimiter.take(principalOf(deps.actor));
+    // The app follows a search's cursor on its own while pages come back short (the search goes on
+    // from where the bounded walk stopped): a next page costs a quarter of a new search, so reading
+    // one search to its end does not use up the burst, yet pages cannot be had for free.
+    deps.searchLimiter.take(principalOf(deps.actor), after ? SEARCH_NEXT_PAGE_COST : 1);
     const { rows, resumeAt } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
       const page = await searchPage(tx, deps.workspaceId, filter, sort, after, words, limit);
       return { rows: await repo.listByIds(tx, deps.workspaceId, page.ids, sort), resumeAt: page.resumeAt };

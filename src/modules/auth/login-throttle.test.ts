@@ -75,4 +75,22 @@ describe('the login throttle', () => {
     throttle.fail('b@example.test', '192.0.2.2');
     expect(refusal(() => throttle.check('b@example.test', '192.0.2.2'))).toBeNull();
   });
+
+  it('counts IPv6 clients by /64, so rotating addresses inside one subscriber block gains nothing', () => {
+    const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), limits);
+    for (let i = 0; i < 50; i++) throttle.fail(`person${i}@example.test`, `2001:db8:1:2::${(i + 1).toString(16)}`);
+    expect(refusal(() => throttle.check('someone@example.test', '2001:db8:1:2:ffff::9'))).toMatchObject({ code: 'auth.too_many_attempts' });
+    expect(refusal(() => throttle.check('someone@example.test', '2001:db8:1:3::1'))).toBeNull();
+  });
+
+  it('keeps an attack on an account in memory through a flood of cheap reset and token requests', () => {
+    const throttle = new LoginThrottle(fixedClock('2026-12-01T10:00:00Z'), { ...limits, resetsPerEmail: 1_000_000, resetsPerAddress: 1_000_000 });
+    for (let i = 0; i < 100; i++) throttle.fail('ceo@example.test', `10.9.${Math.floor(i / 5)}.${i % 5}`);
+    // 120,000 reset requests for random emails from rotating IPv6 blocks: more keys than the throttle keeps.
+    for (let i = 0; i < 60_000; i++) {
+      throttle.requestReset(`r${i}@example.test`, `2001:db8:${(i % 65_000).toString(16)}::1`);
+      throttle.failToken(`2001:db9:${(i % 65_000).toString(16)}::1`);
+    }
+    expect(refusal(() => throttle.check('ceo@example.test', '10.9.3.1'))).toMatchObject({ code: 'auth.too_many_attempts' });
+  });
 });

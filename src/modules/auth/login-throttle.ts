@@ -34,7 +34,13 @@ const DEFAULT_LIMITS: ThrottleLimits = { perPair: 10, perAccount: 100, perAddres
  * limits are per instance.
  */
 export class LoginThrottle {
-  private failures = new Map<string, number[]>();
+  /** Password guesses (per pair, address, account and network). */
+  private guesses = new Map<string, number[]>();
+  /**
+   * Cheap requests (reset emails, token tries), kept apart: a flood of them, which costs no password
+   * hash, must not push the guess counts out of memory.
+   */
+  private requests = new Map<string, number[]>();
   private readonly opts: ThrottleLimits;
 
   constructor(
@@ -45,8 +51,9 @@ export class LoginThrottle {
   }
 
   /** Before checking a password for `email` from `ip`: throws 429 when this guess is not allowed. */
-  check(email: string, ip: string): void {
+  check(email: string, address: string): void {
     const e = email.toLowerCase();
+    const ip = clientOf(address);
     this.refuseOver(`p:${e}|${ip}`, this.opts.perPair);
     this.refuseOver(`i:${ip}`, this.opts.perAddress);
     if (this.recent(`e:${e}`).length >= this.opts.perAccount) {
@@ -56,43 +63,55 @@ export class LoginThrottle {
   }
 
   /** A wrong password. Returns true when this failure starts an attack on the account (alert its owner). */
-  fail(email: string, ip: string): boolean {
+  fail(email: string, address: string): boolean {
     const e = email.toLowerCase();
-    for (const key of [`p:${e}|${ip}`, `i:${ip}`, `e:${e}`, `n:${e}|${networkOf(ip)}`]) this.push(key);
+    const ip = clientOf(address);
+    for (const key of [`p:${e}|${ip}`, `i:${ip}`, `e:${e}`, `n:${e}|${networkOf(ip)}`]) this.push(this.guesses, key);
     return this.recent(`e:${e}`).length === this.opts.perAccount;
   }
 
   /** A right password: the person who finally remembers is not held back later from this address. */
-  succeed(email: string, ip: string): void {
-    this.failures.delete(`p:${email.toLowerCase()}|${ip}`);
+  succeed(email: string, address: string): void {
+    this.guesses.delete(`p:${email.toLowerCase()}|${clientOf(address)}`);
   }
 
   /** Before checking a secret token (an invitation link) from `ip`. */
-  checkToken(ip: string): void {
-    this.refuseOver(`t:${ip}`, this.opts.perAddressTokens);
+  checkToken(address: string): void {
+    this.refuseOver(`t:${clientOf(address)}`, this.opts.perAddressTokens);
   }
 
   /**
    * A password reset email asked for `email` from `ip`: throws 429 past the limits, counts it otherwise.
    * Every request counts, whether or not the email has an account, so the answer cannot tell.
    */
-  requestReset(email: string, ip: string): void {
+  requestReset(email: string, address: string): void {
     const e = email.toLowerCase();
+    const ip = clientOf(address);
     const message = 'Too many password reset requests; wait a while and try again.';
     this.refuseOver(`r:${e}`, this.opts.resetsPerEmail, `r:${e}`, message);
     this.refuseOver(`ri:${ip}`, this.opts.resetsPerAddress, `ri:${ip}`, message);
-    this.push(`r:${e}`);
-    this.push(`ri:${ip}`);
+    this.push(this.requests, `r:${e}`);
+    this.push(this.requests, `ri:${ip}`);
   }
 
   /** A token that opened nothing. */
-  failToken(ip: string): void {
-    this.push(`t:${ip}`);
+  failToken(address: string): void {
+    this.push(this.requests, `t:${clientOf(address)}`);
   }
 
-  private push(key: string): void {
-    this.failures.set(key, [...this.recent(key), this.clock.now().getTime()]);
-    if (this.failures.size > 100_000) this.failures.clear();
+  /**
+   * Counts one more at `key`. The key moves to the end of the map, so when the map is full the keys
+   * dropped first are those left alone longest; an attack in progress keeps its own counts.
+   */
+  private push(map: Map<string, number[]>, key: string): void {
+    const times = [...this.recent(key), this.clock.now().getTime()];
+    map.delete(key);
+    map.set(key, times);
+    if (map.size <= MAX_KEYS) return;
+    for (const oldest of map.keys()) {
+      map.delete(oldest);
+      if (map.size <= MAX_KEYS * 0.9) break;
+    }
   }
 
   private refuseOver(key: string, limit: number, windowKey = key, message?: string): void {
@@ -105,8 +124,21 @@ export class LoginThrottle {
 
   private recent(key: string): number[] {
     const since = this.clock.now().getTime() - this.opts.windowMs;
-    return (this.failures.get(key) ?? []).filter((t) => t > since);
+    return (this.guesses.get(key) ?? this.requests.get(key) ?? []).filter((t) => t > since);
   }
+}
+
+/** Keys kept per map before the least recently counted are dropped. */
+const MAX_KEYS = 100_000;
+
+/**
+ * The client an address is counted as: an IPv4 address as is (also written as IPv4-mapped IPv6), an
+ * IPv6 address by its /64, since one subscriber holds a whole /64 and could rotate through it.
+ */
+export function clientOf(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1];
+  return address.includes(':') ? networkOf(address) : address;
 }
 
 /** The network an address belongs to for throttling: its /24 (IPv4) or /64 (IPv6). */

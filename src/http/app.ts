@@ -60,7 +60,9 @@ export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): 
   const app = Fastify({
     loggerInstance: server.log,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // Only named proxies may say who the client is (X-Forwarded-For): anyone else could pick the
+    // address every per-address throttle counts.
+    trustProxy: server.config.trustProxy.length > 0 ? server.config.trustProxy : false,
     ajv: undefined,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ...timeoutOptions(server.config),

@@ -1,4 +1,5 @@
 import { parse } from '../lib/settings.js';
+import { parseNetworks } from '../lib/outbound/outbound.settings.js';
 
 /**
  * Limits at the edge (M1): how long a client may take to send a request, and how many connections
@@ -9,6 +10,13 @@ import { parse } from '../lib/settings.js';
  * limit per client. IPv6 peers are counted per /64, the block one subscriber usually gets.
  */
 export const edgeSettings = {
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    description:
+      'addresses or networks of your reverse proxies (comma-separated CIDRs); requests from them are counted by the client address in X-Forwarded-For (sign-in, reset and invitation throttles); empty: the socket peer',
+    default: [] as string[],
+    parse: parseNetworks,
+  },
   httpHeadersTimeoutMs: {
     env: 'HTTP_HEADERS_TIMEOUT_MS',
     description: 'time a client has to send the request line and headers (then 408)',
@@ -42,7 +50,7 @@ export const edgeSettings = {
   httpMaxRequestsPerPrincipal: {
     env: 'HTTP_MAX_REQUESTS_PER_PRINCIPAL',
     // Below the database pool (30), so one credential cannot hold every connection of it.
-    description: 'requests one signed-in person or API token may have in progress at once; more are answered 429',
+    description: 'requests one browser session or API token may have in progress at once; more are answered 429',
     default: 16,
     parse: parse.positiveInt,
   },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Role } from '../auth/roles.js';
 import { Type } from 'typebox';
 import { publicUrl } from '../../config.js';
+import { systemMailerFrom } from '../../lib/system-mail.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
 import { AcceptedInvitation, AcceptInvitationBody, AddUserBody, CreatedInvitation, CreateInvitationBody, InvitationList } from './invitations.schemas.js';
@@ -12,17 +13,22 @@ const tags = ['invitations'];
 
 /** Inside a workspace: admins invite, list and revoke. */
 export function invitationRoutes(app: App, server: ServerDeps): void {
-  const invite = (request: FastifyRequest, body: { email: string; role: Role }) => {
+  const invite = async (request: FastifyRequest, body: { email: string; role: Role }) => {
     const port = (app.server.address() as AddressInfo | null)?.port ?? server.config.port;
-    const deps = { ...workspaceDeps(server, request), publicUrl: publicUrl(server.config, port) };
-    return createInvitation(deps, request.workspace.role, { email: body.email, role: body.role });
+    const base = publicUrl(server.config, port);
+    const deps = { ...workspaceDeps(server, request), mail: { mailer: systemMailerFrom(server.config, base), publicUrl: base, log: server.log } };
+    // The mail leaves after the commit; the answer does not wait for the relay.
+    const { invitation } = await createInvitation(deps, request.workspace.role, { email: body.email, role: body.role });
+    return invitation;
   };
-  // Both answer the accept link (shown once): an Idempotency-Key never stores it (SECURITY M6).
+  const delivery = 'With the server\'s mail relay set (EMAIL_VERIFICATION_SMTP_URL), the link is mailed to the invited email only and the answer holds no link (delivery: emailed), ' +
+    'so no admin can accept an invitation for an address they do not read. Without a relay, the answer holds the accept link once (delivery: link; token in the fragment) for the admin to pass on privately.';
+  // Without a relay both answer the accept link (shown once): an Idempotency-Key never stores it (SECURITY M6).
   app.post('/invitations', {
     config: { minRole: 'admin', idempotency: { replay: false } },
     schema: {
-      tags, operationId: 'createInvitation', summary: 'Invite someone by email with a role (admin); the link is shown once and works for 72 hours, once',
-      description: 'The answer holds the accept link (token in the fragment) to pass on to the person. It says nothing about whether the email already has an account.',
+      tags, operationId: 'createInvitation', summary: 'Invite someone by email with a role (admin); the link is mailed (or, without a mail relay, shown once) and works for 72 hours, once',
+      description: `${delivery} The answer says nothing about whether the email already has an account.`,
       params: WorkspaceParams, body: CreateInvitationBody, response: { 201: CreatedInvitation, ...errorResponses(401, 403, 404, 409, 422) },
     },
   }, async (request, reply) => reply.code(201).send(await invite(request, request.body)));
@@ -30,7 +36,7 @@ export function invitationRoutes(app: App, server: ServerDeps): void {
     config: { minRole: 'admin', idempotency: { replay: false } },
     schema: {
       tags: ['users'], operationId: 'addUser', summary: 'Add a person (admin): an invitation to their email, as POST /invitations',
-      description: 'No workspace sets or learns the password of an account: adding a person makes an invitation whose link the person accepts (a new email chooses its password; an existing account accepts while signed in). A password in the body is refused (422).',
+      description: 'No workspace sets or learns the password of an account: adding a person makes an invitation whose link the person accepts (a new email chooses its password; an existing account accepts while signed in). A password in the body is refused (422). ' + delivery,
       params: WorkspaceParams, body: AddUserBody, response: { 201: CreatedInvitation, ...errorResponses(401, 403, 404, 409, 422) },
     },
   }, async (request, reply) => reply.code(201).send(await invite(request, request.body)));

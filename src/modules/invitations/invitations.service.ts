@@ -1,6 +1,8 @@
 import type { Pool } from '../../db/pool.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { SystemMailer } from '../../lib/system-mail.js';
 import type { WorkspaceDeps } from '../context.js';
 import { authRepository } from '../auth/auth.repository.js';
 import { checkPasswordWithThrottle } from '../auth/auth.service.js';
@@ -21,24 +23,72 @@ const view = (r: InvitationRow) => ({
   id: r.id, email: r.email, role: r.role, invitedBy: r.invited_by, createdAt: r.created_at.toISOString(), expiresAt: r.expires_at.toISOString(),
 });
 
+export interface InvitationMail {
+  /** The operator's relay; null when EMAIL_VERIFICATION_SMTP_URL is unset. */
+  mailer: SystemMailer | null;
+  /** Where the accept page lives (PUBLIC_URL or the address reached). */
+  publicUrl: string;
+  log: Logger;
+}
+
+/** The invitation email: plain words, who invited whom to which workspace, and the link. */
+export function invitationMailText(opts: { workspaceName: string; inviter: string; role: Role; link: string }): string {
+  return [
+    `${opts.inviter} invited you to join the workspace "${opts.workspaceName}" on Rapport, with the role ${opts.role}.`,
+    '',
+    'To accept, open this link:',
+    opts.link,
+    '',
+    `The link works once, for ${INVITATION_HOURS} hours. If you have no Rapport account yet, you choose your own password there; if you have one, sign in first and then open the link.`,
+    'If you did not expect this invitation, ignore this email: nothing happens unless the link is opened.',
+  ].join('\n');
+}
+
 /**
- * A new invitation; its token is returned once, in a link whose fragment carries it. This is also how
- * an admin "adds a user" (issue #8 H1): the account is made, or an existing one joins, only by whoever
- * holds the link sent to that email, and the answer says nothing about whether the email has an account.
+ * A new invitation. This is also how an admin "adds a user" (issue #8 H1): the account is made, or an
+ * existing one joins, only by whoever holds the link sent to that email, and the answer says nothing
+ * about whether the email has an account.
+ *
+ * With the operator's relay set, the link is mailed to the invited email and never shown to the
+ * inviting admin (`delivery: 'emailed'`): otherwise an admin of any workspace could invite someone
+ * else's address, open the link and choose the password of that person's global account. The mail
+ * leaves after the commit and the answer never waits for the relay. Without a relay, the link is
+ * answered once to the admin to pass on (`delivery: 'link'`), as before.
  */
-export async function createInvitation(deps: WorkspaceDeps & { publicUrl: string }, callerRole: Role, input: CreateInvitationInput) {
+export async function createInvitation(deps: WorkspaceDeps & { mail: InvitationMail }, callerRole: Role, input: CreateInvitationInput) {
   if (input.role === 'owner' && callerRole !== 'owner') throw workspaceErrors.ownerOnly();
   const email = input.email.trim().toLowerCase();
   const token = newSecret('rpi_');
   const at = deps.clock.now();
-  const row = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  const { row, workspaceName, inviter } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     if (await repo.isMemberByEmail(tx, deps.workspaceId, email)) throw workspaceErrors.alreadyMember();
-    return repo.insert(tx, {
+    const inserted = await repo.insert(tx, {
       workspaceId: deps.workspaceId, email, role: input.role, tokenHash: sha256(token),
       invitedBy: deps.actor.type === 'user' ? deps.actor.id : null, at, expiresAt: new Date(at.getTime() + INVITATION_HOURS * 3600_000),
     });
+    if (!deps.mail.mailer) return { row: inserted, workspaceName: '', inviter: null };
+    const user = deps.actor.type === 'user' && deps.actor.id ? await authRepository.findUser(tx, deps.actor.id) : undefined;
+    return {
+      row: inserted,
+      workspaceName: (await authRepository.workspaceSummary(tx, deps.workspaceId))?.name ?? 'a workspace',
+      inviter: user ? { name: user.name, email: user.email } : null,
+    };
   });
-  return { ...view(row), token, acceptUrl: `${deps.publicUrl}/accept-invitation#token=${encodeURIComponent(token)}` };
+  const acceptUrl = `${deps.mail.publicUrl}/accept-invitation#token=${encodeURIComponent(token)}`;
+  const { mailer, log } = deps.mail;
+  if (!mailer) return { invitation: { ...view(row), delivery: 'link' as const, token, acceptUrl }, sent: Promise.resolve() };
+  const sent = mailer.send({
+    to: email,
+    // One line: names are people's own words, never a header break.
+    subject: `${inviter?.name ?? 'An admin'} invited you to ${workspaceName} on Rapport`.replace(/[\r\n]+/g, ' '),
+    text: invitationMailText({
+      workspaceName, role: row.role, link: acceptUrl,
+      inviter: inviter ? `${inviter.name} (${inviter.email})` : 'An admin of the workspace (through an API token)',
+    }),
+  }).catch((error: unknown) => {
+    log.warn({ err: (error as Error).message, invitationId: row.id }, 'the mail relay did not accept an invitation email');
+  });
+  return { invitation: { ...view(row), delivery: 'emailed' as const }, sent };
 }
 
 export async function listInvitations(deps: WorkspaceDeps) {
@@ -72,8 +122,9 @@ export interface AcceptedInvitation {
  * the link is used up and the answer is "sign in to continue". A person who has an account signs in
  * first (the web app says so) and accepts signed in.
  *
- * Without a system email, the link passes through the inviting admin, who could use it on a new
+ * Without a mail relay, the link passes through the inviting admin, who could use it on a new
  * email; that only makes a fresh account with no other workspace, and never touches an existing one.
+ * With a relay the link is mailed to the invited email only (see createInvitation).
  */
 export async function acceptInvitation(
   deps: { pool: Pool; clock: Clock; throttle: LoginThrottle },

@@ -109,10 +109,14 @@ export const ownershipRepository = {
     );
   },
 
-  /** (System context.) Confirmation emails sent to an address since a time: across workspaces, and by one. */
-  async sendsSince(tx: Queryable, ws: string, address: string, since: Date, recentSince: Date): Promise<{ total: number; recent: number }> {
-    const { rows } = await tx.query<{ total: number; recent: number }>(
-      `select count(*)::int as total, count(*) filter (where workspace_id = $1 and sent_at > $4)::int as recent
+  /**
+   * (System context.) Confirmation emails asked for an address since a time: across workspaces
+   * (`total`), by this workspace (`mine`), and by this workspace lately (`recent`).
+   */
+  async sendsSince(tx: Queryable, ws: string, address: string, since: Date, recentSince: Date): Promise<{ total: number; mine: number; recent: number }> {
+    const { rows } = await tx.query<{ total: number; mine: number; recent: number }>(
+      `select count(*)::int as total, count(*) filter (where workspace_id = $1)::int as mine,
+         count(*) filter (where workspace_id = $1 and sent_at > $4)::int as recent
        from email_confirmation_sends where address = $2 and sent_at > $3`,
       [ws, address, since, recentSince],
     );
@@ -122,6 +126,25 @@ export const ownershipRepository = {
   async recordSend(tx: Queryable, ws: string, address: string, at: Date, purgeBefore: Date): Promise<void> {
     await tx.query('delete from email_confirmation_sends where address = $1 and sent_at < $2', [address, purgeBefore]);
     await tx.query('insert into email_confirmation_sends (workspace_id, address, sent_at) values ($1, $2, $3)', [ws, address, at]);
+  },
+
+  /**
+   * (System context.) The workspace that mail to an address reaches on this instance, in the order
+   * inbound routing takes (email.service.ts routeRecipient): the exact address, the base of a plus
+   * address, then a catch-all of the domain (`domain` null when it can never be one). Only verified
+   * claims route.
+   */
+  async routedWorkspace(tx: Queryable, address: string, base: string, domain: string | null): Promise<string | undefined> {
+    const { rows } = await tx.query<{ workspace_id: string }>(
+      `select a.workspace_id from email_inbox_addresses a
+       join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id and i.channel = 'email'
+       where a.status = 'verified'
+         and ((a.kind = 'address' and a.value in ($1, $2)) or (a.kind = 'domain' and a.value = $3))
+       order by case when a.kind = 'address' and a.value = $1 then 0 when a.kind = 'address' then 1 else 2 end
+       limit 1`,
+      [address, base, domain],
+    );
+    return rows[0]?.workspace_id;
   },
 
   /** (System context.) The pending claim a confirmation secret belongs to, with the names the confirm page shows. */

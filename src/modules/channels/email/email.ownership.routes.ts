@@ -71,14 +71,14 @@ export function ownershipRoutes(app: App, server: ServerDeps, opts: OwnershipRou
     config: { minRole: 'admin' },
     schema: {
       tags, operationId: 'sendEmailAddressConfirmation', summary: 'Mail a confirmation link to a pending address of the inbox (admin); sending again replaces the link',
-      description: 'The link is sent through the server operator\'s relay, works once and expires. At most one per minute per address and workspace, and a few per day per address across all workspaces.',
+      description: 'The link is sent through the server operator\'s relay, works once and expires. At most one per minute and a few per day per address and workspace. The answer is the same when nothing is mailed: past a daily cap per address across all workspaces, or when the address already receives mail in another workspace here (then only the DNS record proves it).',
       params: Strict({ workspaceId: Uuid, id: Uuid }),
       body: Strict({ address: Type.String({ minLength: 3, maxLength: 254 }) }, { examples: [{ address: 'support@acme.example' }] }),
       response: { 202: Type.Object({ address: Type.String(), sentAt: Timestamp, expiresAt: Timestamp }), ...errorResponses(401, 403, 404, 409, 422, 429, 502) },
     },
   }, async (request, reply) => {
     const url = baseUrl();
-    const confirm = { mailer: opts.mailer(url), publicUrl: url, ttlMs: opts.ttlMs, perAddressPerDay: opts.perAddressPerDay };
+    const confirm = { mailer: opts.mailer(url), publicUrl: url, ttlMs: opts.ttlMs, perAddressPerDay: opts.perAddressPerDay, log: request.log };
     return reply.code(202).send(await sendAddressConfirmation({ ...workspaceDeps(server, request), confirm }, request.params.id, request.body));
   });
 

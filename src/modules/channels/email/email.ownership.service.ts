@@ -6,7 +6,7 @@ import type { Clock } from '../../../lib/clock.js';
 import { createSystemMailer, type SystemMailer } from '../../../lib/system-mail.js';
 import type { WorkspaceDeps } from '../../context.js';
 import { inboxErrors } from '../../inboxes/inboxes.service.js';
-import { canonicalAddress, headerText } from './email.addresses.js';
+import { canonicalAddress, headerText, isPublicMailDomain, splitPlusAddress } from './email.addresses.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import { emailErrors } from './email.errors.js';
 import { ownershipRepository as repo, type ClaimRow } from './email.ownership.repository.js';
@@ -21,6 +21,9 @@ import { ownershipRepository as repo, type ClaimRow } from './email.ownership.re
  *    proves the catch-all and every address the workspace lists at that domain.
  * Pending claims block nobody and no answer depends on other workspaces' claims (T3); the newest
  * proof of a value takes it over, since proving control now is what ownership means for mail.
+ * One exception: a link is never mailed to an address that already routes to another workspace
+ * here (its mail, the link included, would land in that workspace's shared inbox, where any agent
+ * could click it), so such a value is taken over only by the DNS proof.
  */
 
 /** DNS as a dependency: `(name, 'TXT')` answers as `dns.promises.resolve` does (TXT: arrays of chunks). */
@@ -42,8 +45,14 @@ export interface ConfirmationOptions {
   /** Where the confirm page lives (PUBLIC_URL or the address reached). */
   publicUrl: string;
   ttlMs: number;
-  /** At most this many confirmation emails per address per 24 hours, across all workspaces. */
+  /**
+   * At most this many confirmation emails per address per 24 hours, across all workspaces (past
+   * that, a request is answered as sent and nothing is mailed); one workspace is told 429 when it
+   * alone asked this many times.
+   */
   perAddressPerDay: number;
+  /** Where a confirmation that is answered as sent but not mailed is noted (the request's logger). */
+  log?: { info: (details: Record<string, unknown>, message: string) => void };
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -114,9 +123,23 @@ export async function inboxOwnership(deps: WorkspaceDeps & { confirmationEmail: 
 }
 
 /**
+ * The workspace, other than `ws`, that mail to `address` reaches on this instance today (the same
+ * order as inbound routing; a public mail domain is never a catch-all), or undefined.
+ */
+async function routedElsewhere(tx: Queryable, ws: string, address: string): Promise<string | undefined> {
+  const domain = domainOf(address);
+  const owner = await repo.routedWorkspace(tx, address, splitPlusAddress(address).base, isPublicMailDomain(domain) ? null : domain);
+  return owner && owner !== ws ? owner : undefined;
+}
+
+/**
  * Mails a single-use link (256 random bits, SHA-256 stored, expiring) to a pending address; a new
- * link replaces the previous one. Throttled per address across workspaces and per workspace, so
- * nobody can use Rapport to flood a stranger's mailbox.
+ * link replaces the previous one. One workspace may ask once a minute and `perAddressPerDay` times
+ * a day per address (429 past that). Two cases are answered exactly as a send, and nothing is
+ * mailed, so the answer says nothing about other workspaces (T3):
+ *  - the address already received `perAddressPerDay` emails today from all workspaces together
+ *    (nobody can use Rapport to flood a stranger's mailbox, nor lock its owner out with 429s);
+ *  - the address already routes to another workspace here (the link would land in its inbox).
  */
 export async function sendAddressConfirmation(deps: WorkspaceDeps & { confirm: ConfirmationOptions }, inboxId: string, input: { address: string }) {
   const ws = deps.workspaceId;
@@ -135,14 +158,22 @@ export async function sendAddressConfirmation(deps: WorkspaceDeps & { confirm: C
   const now = deps.clock.now();
   const token = newToken(32);
   const expiresAt = new Date(now.getTime() + ttlMs);
-  await withSystem(deps.pool, async (tx) => {
+  const withheld = await withSystem(deps.pool, async (tx) => {
     await repo.advisoryLock(tx, `email-confirm:${to}`);
     const sends = await repo.sendsSince(tx, ws, to, new Date(now.getTime() - DAY), new Date(now.getTime() - RESEND_AFTER_MS));
     if (sends.recent > 0) throw emailErrors.confirmationThrottled('Wait a minute before sending another confirmation email.', { headers: { 'retry-after': String(RESEND_AFTER_MS / 1000) } });
-    if (sends.total >= perAddressPerDay) throw emailErrors.confirmationThrottled(undefined, { headers: { 'retry-after': '3600' } });
+    if (sends.mine >= perAddressPerDay) throw emailErrors.confirmationThrottled(undefined, { headers: { 'retry-after': '3600' } });
+    const withheld = (await routedElsewhere(tx, ws, to)) ? 'address_routes_to_another_workspace' as const
+      : sends.total >= perAddressPerDay ? 'daily_cap_across_workspaces' as const : null;
     await repo.recordSend(tx, ws, to, now, new Date(now.getTime() - DAY));
     await repo.setConfirmToken(tx, ws, inboxId, to, sha256(token), now, expiresAt);
+    return withheld;
   });
+  const answer = { address: to, sentAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+  if (withheld) {
+    deps.confirm.log?.info({ workspaceId: ws, inboxId, address: to, reason: withheld }, 'address confirmation not mailed');
+    return answer;
+  }
   const link = `${publicUrl}/confirm-email#token=${token}`;
   const hours = Math.round(ttlMs / 3_600_000);
   try {
@@ -162,7 +193,7 @@ export async function sendAddressConfirmation(deps: WorkspaceDeps & { confirm: C
   } catch {
     throw emailErrors.confirmationNotSent('The mail relay did not accept the confirmation email; try again later.');
   }
-  return { address: to, sentAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+  return answer;
 }
 
 async function findConfirmation(tx: Queryable, clock: Clock, token: string, lock = false) {
@@ -179,7 +210,11 @@ export async function previewAddressConfirmation(deps: { pool: Pool; clock: Cloc
   return { address: row.address, workspaceName: row.workspace_name, inboxName: row.inbox_name, expiresAt: row.confirm_expires_at.toISOString() };
 }
 
-/** Public: the holder of the link confirms; the address routes to that inbox from now on. The link then stops working. */
+/**
+ * Public: the holder of the link confirms; the address routes to that inbox from now on. The link
+ * then stops working. A link never takes an address that routes to another workspace by now (it
+ * became theirs after the link was mailed): that takes the DNS proof.
+ */
 export async function confirmAddress(deps: { pool: Pool; clock: Clock }, token: string) {
   return withSystem(deps.pool, async (tx) => {
     const found = await findConfirmation(tx, deps.clock, token);
@@ -187,7 +222,7 @@ export async function confirmAddress(deps: { pool: Pool; clock: Clock }, token: 
     // Domain lock first, then the row, in the same order as every other proof.
     await lockDomains(tx, [found.domain]);
     const row = await findConfirmation(tx, deps.clock, token, true);
-    if (!row) throw emailErrors.confirmationNotFound();
+    if (!row || (await routedElsewhere(tx, row.workspace_id, row.address))) throw emailErrors.confirmationNotFound();
     await repo.markVerified(tx, row.workspace_id, [{ kind: 'address', value: row.address }], 'link', deps.clock.now());
     return { address: row.address, workspaceName: row.workspace_name, inboxName: row.inbox_name };
   });

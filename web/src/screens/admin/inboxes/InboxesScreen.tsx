@@ -101,6 +101,12 @@ function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
             {confirmationEmail ? 'Confirm an address with the link we email to it, or prove' : 'Prove'} a whole domain by publishing this DNS TXT record
             (at the name shown, or at the domain itself), then check it:
           </p>
+          {confirmationEmail ? (
+            <p className="muted">
+              If this address already receives mail in another Rapport workspace, prove it with the DNS record: no confirmation email is sent to it,
+              since that other workspace would receive the link.
+            </p>
+          ) : null}
           <ul className="plain-list">
             {pending.map((r) => (
               <li key={r.domain}>

@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmailInbox, sendMail, smtpPortOf, startSink } from '../../src/modules/channels/email/email.testing.js';
 import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../helpers.js';
-import { ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
+import { DOCS, ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
 import { createEmailModule } from '../../src/modules/channels/email/email.module.js';
 import { modules } from '../../src/modules/index.js';
 import { localMailDns } from '../../src/lib/dns.testing.js';
@@ -178,6 +179,7 @@ describe('email in the agent app', () => {
     zone.set('_rapport.shop.test', [[record[1]]]);
     await panel.getByRole('button', { name: 'Check DNS record of shop.test' }).click();
     await panel.getByRole('row', { name: /frontdesk@shop\.test.*Verified/ }).waitFor();
+    await panel.screenshot({ path: path.join(DOCS, 'screenshot-address-ownership.png') });
     const id = await deliver({ from: 'Walk In <walkin@customer.test>', to: 'frontdesk@shop.test', subject: 'Set up in the browser', text: 'Does this reach you?' });
     expect((await api.get(`/conversations/${id}`)).json().inboxId).toBe(inbox.id);
 

@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink } from '../../src/modules/channels/email/email.testing.js';
 import { createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../helpers.js';
-import { ensureWebBuilt, launchBrowser, watchedPage } from './browser.js';
+import { DOCS, ensureWebBuilt, launchBrowser, watchedPage } from './browser.js';
 
 /** Forgot password in Chromium: the sign-in page's link, the mailed link (a real SMTP sink), the reset page, signing in again. */
 let rapport: TestServer;
@@ -45,6 +46,7 @@ describe('forgot password', () => {
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill('lantern orchard quietly sailing');
     await page.getByLabel('The same password again').fill('lantern orchard quietly sailing');
+    await page.screenshot({ path: path.join(DOCS, 'screenshot-password-reset.png') });
     await page.getByRole('button', { name: 'Save the new password' }).click();
     await page.getByText(/has been signed out/).waitFor();
     await page.getByRole('link', { name: 'Sign in with your new password' }).click();
@@ -56,6 +58,7 @@ describe('forgot password', () => {
     await page.getByLabel('Password').fill('lantern orchard quietly sailing');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(/Your password was changed through a reset link/).waitFor();
+    await page.screenshot({ path: path.join(DOCS, 'screenshot-security-alert.png') });
 
     // The same link, opened again, is spent and says what to do.
     const other = await (await browser.newContext()).newPage();

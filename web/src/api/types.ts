@@ -101,7 +101,9 @@ export interface Invitation {
   createdAt?: string;
   expiresAt?: string;
   acceptedAt?: string | null;
-  /** Handed back once, on create: the link to send (the token rides in the URL fragment). */
+  /** On create: `emailed` when the server mailed the link to the invitee; `link` when it answers the link to pass on (no mail relay). */
+  delivery?: 'emailed' | 'link';
+  /** Handed back once, on create, only when delivery is `link`: the link to send (the token rides in the URL fragment). */
   acceptUrl?: string;
   token?: string;
 }

@@ -77,8 +77,8 @@ function Invitations({ roles }: { roles: Role[] }) {
     <>
       <h2>Add people</h2>
       <p className="muted">
-        People join by invitation: you get a link to send them, and they choose their own password (or join with the account they already
-        have, signed in). Nobody here can set or see another person&apos;s password.
+        People join by invitation: Rapport emails them a link (or, when this server cannot send email, gives you the link to pass on), and they
+        choose their own password (or join with the account they already have, signed in). Nobody here can set or see another person&apos;s password.
       </p>
       <h3>Pending invitations</h3>
       {invitations.isPending ? <Loading /> : invitations.isError ? <ErrorState error={invitations.error} /> : invitations.data.length === 0 ? <Empty title="No pending invitations" /> : (
@@ -93,7 +93,20 @@ function Invitations({ roles }: { roles: Role[] }) {
           ))}
         </ul>
       )}
-      {create.data?.acceptUrl ? <p className="notice">Invitation link (shown once; send it to {create.data.email}): <code>{create.data.acceptUrl}</code></p> : null}
+      {create.data?.delivery === 'emailed' ? (
+        <p className="notice" role="status">Invitation emailed to {create.data.email}. The link in it works once, for 72 hours.</p>
+      ) : create.data?.acceptUrl ? (
+        <div className="notice" role="status">
+          <p>
+            Invitation link for {create.data.email} (shown only this once): <code>{create.data.acceptUrl}</code>
+          </p>
+          <p>
+            Pass it on to them privately (not in a shared channel): whoever opens it first joins as this person. This server has no mail relay
+            set, so it cannot email the link itself; the person who runs Rapport can set one (EMAIL_VERIFICATION_SMTP_URL) and Rapport will email
+            invitations from then on.
+          </p>
+        </div>
+      ) : null}
       <form className="inline-form" onSubmit={submit}>
         <input type="email" aria-label="Email to invite" placeholder="email@company.com" value={email} onChange={(e) => setEmail(e.target.value)} required />
         <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>

@@ -200,6 +200,9 @@ describe('the agent workspace in a browser', () => {
     await page.getByRole('button', { name: 'Invite' }).click();
     const link = await page.locator('.notice code').textContent();
     expect(link).toMatch(/\/accept-invitation#token=/);
+    // No mail relay on this server: the screen says to pass the link on privately, and how Rapport could email it.
+    await page.getByText(/Pass it on to them privately/).waitFor();
+    await page.getByText(/set one \(EMAIL_VERIFICATION_SMTP_URL\) and Rapport will email/).waitFor();
     await page.getByText('new.agent@example.test').first().waitFor();
 
     const invitee = (await watchedPage(await newContext())).page;

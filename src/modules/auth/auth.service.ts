@@ -60,7 +60,7 @@ export async function checkPasswordWithThrottle(
   if (opts.countFailure === false) return false;
   const attackStarted = deps.throttle.fail(email, ip);
   if (attackStarted && user) {
-    await withSystem(deps.pool, (tx) => authRepository.insertAlert(tx, { userId: user.id, kind: 'password_guessing', at: deps.clock.now(), details: {} }));
+    await withSystem(deps.pool, (tx) => authRepository.insertAlert(tx, { userId: user.id, kind: 'password_guessing', at: deps.clock.now(), details: deps.throttle.sourcesOf(email) }));
   }
   return false;
 }

@@ -33,6 +33,8 @@ describe('the login throttle', () => {
     let started = 0;
     for (let i = 0; i < 100; i++) if (throttle.fail('ceo@example.test', `10.9.${Math.floor(i / 5)}.${i % 5}`)) started++;
     expect(started).toBe(1); // the owner is alerted once, when the attack begins
+    // The alert can say how spread out the attack is: 100 addresses in 20 networks.
+    expect(throttle.sourcesOf('CEO@example.test')).toEqual({ addresses: 100, networks: 20 });
     // An address that failed, and a neighbour in its /24, are refused even with the right password.
     expect(refusal(() => throttle.check('ceo@example.test', '10.9.3.1'))).toMatchObject({ code: 'auth.too_many_attempts' });
     expect(refusal(() => throttle.check('ceo@example.test', '10.9.3.200'))).toMatchObject({ code: 'auth.too_many_attempts' });

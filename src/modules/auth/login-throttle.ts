@@ -70,6 +70,18 @@ export class LoginThrottle {
     return this.recent(`e:${e}`).length === this.opts.perAccount;
   }
 
+  /** How many client addresses and networks have failed on `email` within the window (for the owner's alert). */
+  sourcesOf(email: string): { addresses: number; networks: number } {
+    const e = email.toLowerCase();
+    let addresses = 0;
+    let networks = 0;
+    for (const key of this.guesses.keys()) {
+      if (key.startsWith(`p:${e}|`) && this.recent(key).length > 0) addresses++;
+      else if (key.startsWith(`n:${e}|`) && this.recent(key).length > 0) networks++;
+    }
+    return { addresses, networks };
+  }
+
   /** A right password: the person who finally remembers is not held back later from this address. */
   succeed(email: string, address: string): void {
     this.guesses.delete(`p:${email.toLowerCase()}|${clientOf(address)}`);

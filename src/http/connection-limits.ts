@@ -1,4 +1,5 @@
-import { isIPv6, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { clientKey } from '../lib/net/client-address.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defineError, type AppError } from '../lib/errors.js';
 import { sendProblem } from './errors.js';
@@ -66,22 +67,6 @@ export class KeyedCounter {
   }
 }
 
-/**
- * The key an address is counted under: IPv4 as is (also when mapped into IPv6), IPv6 by its /64,
- * because one subscriber usually holds a whole /64 and could otherwise rotate through it.
- */
-export function addressKey(address: string | undefined): string {
-  if (!address) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!isIPv6(address)) return address;
-  const [head, tail = ''] = address.split('%')[0]!.split('::') as [string, string?];
-  const left = head ? head.split(':') : [];
-  const right = address.includes('::') && tail ? tail.split(':') : [];
-  // An embedded IPv4 tail (::1.2.3.4) is in the low 64 bits; only the first four groups matter.
-  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
-}
 
 /** Who a request acts as, for the per-principal count: a person (all their sessions) or a token. */
 export function principalKey(request: FastifyRequest): string | null {
@@ -112,7 +97,7 @@ export function limitConnections(app: App, limits: ConnectionLimits): { open(): 
   server.maxConnections = limits.maxConnections * HARD_CEILING_FACTOR;
 
   server.on('connection', (socket: Socket) => {
-    const key = addressKey(socket.remoteAddress);
+    const key = clientKey(socket.remoteAddress);
     // Only admitted sockets count: a flood of refused ones must not push others' count over a limit
     // (measured: it turned an attack from 8 addresses into 503s for everyone).
     const refusal = perAddress.get(key) >= limits.maxConnectionsPerIp

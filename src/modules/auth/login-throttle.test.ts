@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
 import { fixedClock } from '../../lib/clock.js';
-import { LoginThrottle, networkOf } from './login-throttle.js';
+import { networkOf } from '../../lib/net/client-address.js';
+import { LoginThrottle } from './login-throttle.js';
 
 /** SECURITY A8 beyond one email from one address: spread-out attacks on one person, and one client trying many people. */
 const limits = { perPair: 10, perAccount: 100, perAddress: 50, perAddressTokens: 20, windowMs: 15 * 60_000 };

@@ -1,5 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
 import { authErrors } from './auth.errors.js';
+import { clientKey, networkOf } from '../../lib/net/client-address.js';
 
 export interface ThrottleLimits {
   /** Failures for one email from one address. */
@@ -53,7 +54,7 @@ export class LoginThrottle {
   /** Before checking a password for `email` from `ip`: throws 429 when this guess is not allowed. */
   check(email: string, address: string): void {
     const e = email.toLowerCase();
-    const ip = clientOf(address);
+    const ip = clientKey(address);
     this.refuseOver(`p:${e}|${ip}`, this.opts.perPair);
     this.refuseOver(`i:${ip}`, this.opts.perAddress);
     if (this.recent(`e:${e}`).length >= this.opts.perAccount) {
@@ -65,7 +66,7 @@ export class LoginThrottle {
   /** A wrong password. Returns true when this failure starts an attack on the account (alert its owner). */
   fail(email: string, address: string): boolean {
     const e = email.toLowerCase();
-    const ip = clientOf(address);
+    const ip = clientKey(address);
     for (const key of [`p:${e}|${ip}`, `i:${ip}`, `e:${e}`, `n:${e}|${networkOf(ip)}`]) this.push(this.guesses, key);
     return this.recent(`e:${e}`).length === this.opts.perAccount;
   }
@@ -84,12 +85,12 @@ export class LoginThrottle {
 
   /** A right password: the person who finally remembers is not held back later from this address. */
   succeed(email: string, address: string): void {
-    this.guesses.delete(`p:${email.toLowerCase()}|${clientOf(address)}`);
+    this.guesses.delete(`p:${email.toLowerCase()}|${clientKey(address)}`);
   }
 
   /** Before checking a secret token (an invitation link) from `ip`. */
   checkToken(address: string): void {
-    this.refuseOver(`t:${clientOf(address)}`, this.opts.perAddressTokens);
+    this.refuseOver(`t:${clientKey(address)}`, this.opts.perAddressTokens);
   }
 
   /**
@@ -98,7 +99,7 @@ export class LoginThrottle {
    */
   requestReset(email: string, address: string): void {
     const e = email.toLowerCase();
-    const ip = clientOf(address);
+    const ip = clientKey(address);
     const message = 'Too many password reset requests; wait a while and try again.';
     this.refuseOver(`r:${e}`, this.opts.resetsPerEmail, `r:${e}`, message);
     this.refuseOver(`ri:${ip}`, this.opts.resetsPerAddress, `ri:${ip}`, message);
@@ -108,7 +109,7 @@ export class LoginThrottle {
 
   /** A token that opened nothing. */
   failToken(address: string): void {
-    this.push(this.requests, `t:${clientOf(address)}`);
+    this.push(this.requests, `t:${clientKey(address)}`);
   }
 
   /**
@@ -142,25 +143,3 @@ export class LoginThrottle {
 
 /** Keys kept per map before the least recently counted are dropped. */
 const MAX_KEYS = 100_000;
-
-/**
- * The client an address is counted as: an IPv4 address as is (also written as IPv4-mapped IPv6), an
- * IPv6 address by its /64, since one subscriber holds a whole /64 and could rotate through it.
- */
-export function clientOf(address: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped) return mapped[1];
-  return address.includes(':') ? networkOf(address) : address;
-}
-
-/** The network an address belongs to for throttling: its /24 (IPv4) or /64 (IPv6). */
-export function networkOf(ip: string): string {
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(ip);
-  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
-  if (!ip.includes(':')) return ip;
-  const [head, tail = ''] = ip.toLowerCase().split('%')[0].split('::');
-  const left = head ? head.split(':') : [];
-  const right = ip.includes('::') && tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
-}

@@ -54,7 +54,7 @@ export function toEventPayload(row: EventRow): EventPayload {
 
 /** Sockets one principal and one address may hold on this instance (M1); more are closed 1013. */
 export interface SocketLimits {
-  /** The peer's address key (`addressKey`: IPv4, or an IPv6 /64). */
+  /** The peer's address key (`clientKey`: IPv4, or an IPv6 /64). */
   address: string;
   perPrincipal: number;
   perAddress: number;

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { publicUrl } from '../../config.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
-import { addressKey, principalKey } from '../../http/connection-limits.js';
+import { principalKey } from '../../http/connection-limits.js';
+import { clientKey } from '../../lib/net/client-address.js';
 import type { App, ServerDeps } from '../../http/types.js';
 import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
@@ -48,7 +49,7 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): 
   const settled = new WeakMap<FastifyRequest, Settled>();
   const places = new WeakMap<FastifyRequest, SocketPlace>();
   const limitsOf = (request: FastifyRequest): SocketLimits => ({
-    address: addressKey(request.socket.remoteAddress),
+    address: clientKey(request.socket.remoteAddress),
     perPrincipal: server.config.realtimeMaxSocketsPerPrincipal,
     perAddress: server.config.realtimeMaxSocketsPerIp,
   });

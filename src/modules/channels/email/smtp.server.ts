@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { KeyedCounter, addressKey } from '../../../http/connection-limits.js';
+import { KeyedCounter } from '../../../http/connection-limits.js';
+import { clientKey } from '../../../lib/net/client-address.js';
 import type { Logger } from '../../../lib/logger.js';
 import { ingestEmail, routeRecipient, senderCheckOf, type EmailDeps, type InboxTarget } from './email.service.js';
 
@@ -69,7 +70,7 @@ export async function startSmtpServer(deps: EmailDeps & { log: Logger }, opts: S
     // One sender must not hold every session (M1): 421 closes the connection, and a 4xx reply tells
     // a real MTA to queue and retry later (RFC 5321 §3.8, §4.2.5), so no mail is lost.
     onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void) {
-      const key = addressKey(session.remoteAddress);
+      const key = clientKey(session.remoteAddress);
       if (perAddress.get(key) >= maxPerIp) return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
       perAddress.add(key);
       counted.set(session, key);

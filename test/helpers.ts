@@ -10,6 +10,7 @@ import type { Role } from '../src/modules/auth/roles.js';
 import type { RapportModule } from '../src/modules/module.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport, type Rapport } from '../src/server.js';
+import { startSink } from '../src/modules/channels/email/email.testing.js';
 import { createTestDatabase } from './db.js';
 
 export interface TestServer extends Rapport {
@@ -59,6 +60,17 @@ export async function createTestWorkspace(rapport: Rapport, slug = `ws-${process
   const { id: workspaceId, inboxId } = await createWorkspace(deps, { name: `Workspace ${slug}`, slug, ownerUserId: ownerId });
   const { token } = await createToken({ pool: deps.pool, clock: deps.clock, workspaceId, actor: { type: 'user', id: ownerId } }, 'owner', { name: 'test', role: 'admin' });
   return { workspaceId, inboxId, owner: { id: ownerId, email, password }, token };
+}
+
+/**
+ * A server whose system mail relay (invitations, password resets, address confirmations) is a real
+ * SMTP sink on loopback, with one workspace; `stop()` ends both.
+ */
+export async function startWithMailRelay(opts: Parameters<typeof startTestServer>[0] = {}) {
+  const sink = await startSink();
+  const rapport = await startTestServer({ ...opts, config: { systemMailSmtpUrl: `smtp://127.0.0.1:${sink.port}`, systemMailFrom: 'no-reply@rapport.test', ...opts.config } });
+  const ws = await createTestWorkspace(rapport);
+  return { rapport, ws, sink, stop: async () => { await rapport.stop(); await sink.close(); } };
 }
 
 /** The usual start of a test file: a server on its own database, one workspace, its admin API client. */

@@ -1,29 +1,26 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSink } from '../../src/modules/channels/email/email.testing.js';
-import { createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../helpers.js';
+import { eventually, startWithMailRelay, type TestServer, type TestWorkspace } from '../helpers.js';
 import { ensureWebBuilt, launchBrowser, watchedPage } from './browser.js';
 
 /** Issue #8 H1 in Chromium: with a mail relay, the admin's screen says the invitation was emailed and shows no link; the mailed link works. */
 let rapport: TestServer;
 let ws: TestWorkspace;
 let browser: Browser;
-let sink: Awaited<ReturnType<typeof startSink>>;
+let sink: Awaited<ReturnType<typeof startWithMailRelay>>['sink'];
+let stop: () => Promise<void>;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   await ensureWebBuilt();
-  sink = await startSink();
-  rapport = await startTestServer({ config: { systemMailSmtpUrl: `smtp://127.0.0.1:${sink.port}` } });
-  ws = await createTestWorkspace(rapport);
+  ({ rapport, ws, sink, stop } = await startWithMailRelay());
   browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
-  await rapport?.stop();
-  await sink?.close();
+  await stop?.();
 });
 
 const newPage = async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
-import { client, createTestWorkspace, eventually, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { client, createTestWorkspace, eventually, signIn, startTestServer, startWithMailRelay, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { startSink } from '../channels/email/email.testing.js';
 
 /**
@@ -11,17 +11,13 @@ import { startSink } from '../channels/email/email.testing.js';
 const clock = fixedClock('2026-03-02T09:00:00Z');
 let rapport: TestServer;
 let ws: TestWorkspace;
-let sink: Awaited<ReturnType<typeof startSink>>;
+let sink: Awaited<ReturnType<typeof startWithMailRelay>>['sink'];
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  sink = await startSink();
-  rapport = await startTestServer({ clock, config: { systemMailSmtpUrl: `smtp://127.0.0.1:${sink.port}`, systemMailFrom: 'no-reply@rapport.test' } });
-  ws = await createTestWorkspace(rapport);
+  ({ rapport, ws, sink, stop } = await startWithMailRelay({ clock }));
 });
-afterAll(async () => {
-  await rapport?.stop();
-  await sink?.close();
-});
+afterAll(async () => stop?.());
 
 let n = 0;
 const email = () => `mailed-invitee-${++n}@example.test`;

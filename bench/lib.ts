@@ -107,7 +107,7 @@ export const selfCpuSeconds = () => {
 export const BENCH_CLIENT_LIMITS = {
   httpMaxConnections: 100_000,
   httpMaxConnectionsPerIp: 100_000,
-  httpMaxRequestsPerPrincipal: 100_000,
+  httpMaxRequestsPerCredential: 100_000,
   realtimeMaxSocketsPerPrincipal: 100_000,
   realtimeMaxSocketsPerIp: 100_000,
   smtpMaxConnections: 10_000,

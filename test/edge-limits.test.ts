@@ -51,7 +51,7 @@ describe('HTTP limits', () => {
 
   beforeAll(async () => {
     rapport = await startTestServer({
-      config: { httpRequestTimeoutMs: 1000, httpHeadersTimeoutMs: 1000, httpMaxConnections: 8, httpMaxConnectionsPerIp: 4, httpMaxRequestsPerPrincipal: 3 },
+      config: { httpRequestTimeoutMs: 1000, httpHeadersTimeoutMs: 1000, httpMaxConnections: 8, httpMaxConnectionsPerIp: 4, httpMaxRequestsPerCredential: 3 },
     });
     ws = await createTestWorkspace(rapport);
     port = new URL(rapport.url).port as unknown as number;

@@ -19,7 +19,7 @@ let bAgent: string;
 beforeAll(async () => {
   // The pool canary below sends 1,000 requests at once on two tokens: the per-principal limit of
   // requests in progress (M1, test/edge-limits.test.ts) would refuse most of them, so it is lifted here.
-  rapport = await startTestServer({ config: { httpMaxRequestsPerPrincipal: 100_000 } });
+  rapport = await startTestServer({ config: { httpMaxRequestsPerCredential: 100_000 } });
   a = await createTestWorkspace(rapport);
   b = await createTestWorkspace(rapport);
   apiA = client(rapport, a.token, a.workspaceId);

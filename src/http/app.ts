@@ -10,7 +10,7 @@ import { workspaceRoutes } from '../modules/workspaces/workspaces.routes.js';
 import { teamRoutes } from '../modules/teams/teams.routes.js';
 import { inboxRoutes } from '../modules/inboxes/inboxes.routes.js';
 import { registerAuth, workspaceScope } from './auth.js';
-import { clientErrorHandler, limitConnections, limitRequestsPerPrincipal, timeoutOptions } from './connection-limits.js';
+import { clientErrorHandler, limitConnections, limitRequestsPerCredential, timeoutOptions } from './connection-limits.js';
 import { refuseNulCharacters } from './nul-guard.js';
 import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
 import { registerErrorHandling } from './errors.js';
@@ -80,7 +80,7 @@ export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): 
   refuseNulCharacters(app);
   await app.register(cookie);
   registerAuth(app, server.resolver);
-  limitRequestsPerPrincipal(app, server.config.httpMaxRequestsPerPrincipal);
+  limitRequestsPerCredential(app, server.config.httpMaxRequestsPerCredential);
 
   await app.register(swagger, {
     openapi: {

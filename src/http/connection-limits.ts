@@ -129,7 +129,7 @@ export function limitConnections(app: App, limits: ConnectionLimits): { open(): 
  * Requests in progress per credential, a browser session or an API token (after the auth hook). A WebSocket upgrade is not counted here:
  * the realtime hub counts its sockets with their own limit.
  */
-export function limitRequestsPerPrincipal(app: App, max: number): void {
+export function limitRequestsPerCredential(app: App, max: number): void {
   const inProgress = new KeyedCounter();
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = credentialKey(request);

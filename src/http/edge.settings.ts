@@ -47,8 +47,8 @@ export const edgeSettings = {
     default: 256,
     parse: parse.positiveInt,
   },
-  httpMaxRequestsPerPrincipal: {
-    env: 'HTTP_MAX_REQUESTS_PER_PRINCIPAL',
+  httpMaxRequestsPerCredential: {
+    env: 'HTTP_MAX_REQUESTS_PER_CREDENTIAL',
     // Below the database pool (30), so one credential cannot hold every connection of it.
     description: 'requests one browser session or API token may have in progress at once; more are answered 429',
     default: 16,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent } from './events.types.js';
-import type { Subscriber } from './subscribers.js';
+import { defineSubscriber, type Subscriber } from './subscribers.js';
 import { withSystem } from '../db/tenancy.js';
 import { client, createTestWorkspace, eventually, startTestServer, type TestServer } from '../../test/helpers.js';
 
@@ -29,14 +29,14 @@ const steady: Subscriber = {
 };
 
 // Wants notes only: every other message.created must cost it no job at all.
-const notesOnly: Subscriber = {
+const notesOnly = defineSubscriber({
   name: 'test.notes_only',
   types: ['message.created'],
   accepts: (event) => event.data.messageType === 'note',
   async handle(event, ctx) {
     delivered.push({ subscriber: 'notes_only', event, attempt: ctx.attempt });
   },
-};
+});
 
 beforeAll(async () => {
   rapport = await startTestServer({ subscribers: [flaky, steady, notesOnly] });
@@ -73,10 +73,10 @@ describe('the transactional outbox', () => {
     const created = (await api.post('/conversations', { customer: { email: 'n@example.test' }, message: { body: 'inbound' } })).json();
     await api.post(`/conversations/${created.id}/messages`, { type: 'reply', body: 'a reply' });
     const note = (await api.post(`/conversations/${created.id}/messages`, { type: 'note', body: 'a note' })).json();
-    await eventually(async () => delivered.some((d) => d.subscriber === 'notes_only' && d.event.data.messageId === note.id), 20_000);
+    await eventually(async () => delivered.some((d) => d.subscriber === 'notes_only' && d.event.type === 'message.created' && d.event.data.messageId === note.id), 20_000);
     await eventually(async () => delivered.filter((d) => d.subscriber === 'steady' && d.event.conversationId === created.id).length >= 4, 20_000);
     const mine = delivered.filter((d) => d.subscriber === 'notes_only' && d.event.conversationId === created.id);
-    expect(mine.map((d) => d.event.data.messageType)).toEqual(['note']);
+    expect(mine.map((d) => (d.event.type === 'message.created' ? d.event.data.messageType : d.event.type))).toEqual(['note']);
   });
 
   it('writes nothing, not even the event, when the change fails', async () => {

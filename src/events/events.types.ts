@@ -1,16 +1,7 @@
 /** Domain events: what happened, written in the same transaction as the change (the outbox). */
-export type EventType =
-  | 'conversation.created'
-  | 'conversation.status_changed'
-  | 'conversation.priority_changed'
-  | 'conversation.assigned'
-  | 'conversation.team_changed'
-  | 'conversation.tags_changed'
-  | 'conversation.subject_changed'
-  | 'message.created'
-  | 'customer.created'
-  | 'customer.updated'
-  | (string & {});
+import type { EventData, EventType } from './catalogue.js';
+
+export type { EventData, EventFacts, EventType } from './catalogue.js';
 
 export type ActorType = 'user' | 'token' | 'customer' | 'system';
 
@@ -19,14 +10,20 @@ export interface Actor {
   id: string | null;
 }
 
-export interface DomainEvent {
-  id: string;
-  workspaceId: string;
-  conversationId: string | null;
-  type: EventType;
-  actor: Actor;
-  data: Record<string, unknown>;
-  createdAt: Date;
-}
+/**
+ * A recorded event as subscribers receive it. Generic over the catalogue: `DomainEvent<'message.created'>`
+ * has that payload as `data`, and `DomainEvent` (all types) is a union a switch on `type` narrows.
+ */
+export type DomainEvent<T extends EventType = EventType> = {
+  [K in T]: {
+    id: string;
+    workspaceId: string;
+    conversationId: string | null;
+    type: K;
+    actor: Actor;
+    data: EventData<K>;
+    createdAt: Date;
+  };
+}[T];
 
 export const systemActor: Actor = { type: 'system', id: null };

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
+import type { Status } from './conversations.schemas.js';
 
 /** SQL behind conversations.channels.ts: the few reads and writes channel adapters need. */
 export interface ChannelConversationRow {
@@ -66,8 +67,8 @@ export const channelConversationsRepository = {
     return rowCount === 1;
   },
 
-  async lockStatus(tx: Queryable, ws: string, id: string): Promise<{ status: string } | undefined> {
-    const { rows } = await tx.query<{ status: string }>('select status from conversations where workspace_id = $1 and id = $2 for update', [ws, id]);
+  async lockStatus(tx: Queryable, ws: string, id: string): Promise<{ status: Status } | undefined> {
+    const { rows } = await tx.query<{ status: Status }>('select status from conversations where workspace_id = $1 and id = $2 for update', [ws, id]);
     return rows[0];
   },
 

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import { withWorkspace } from '../../db/tenancy.js';
-import type { NewEvent } from '../../events/outbox.js';
-import { recordEvents } from '../../events/outbox.js';
+import type { EventData, EventType } from '../../events/events.types.js';
+import { newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { commonErrors } from '../../lib/errors.js';
 import { enqueue } from '../../jobs/queue.js';
@@ -163,7 +163,7 @@ export async function updateConversation(deps: WorkspaceDeps, id: string, input:
     const at = deps.clock.now();
     const set: Record<string, unknown> = {};
     const events: NewEvent[] = [];
-    const event = (type: string, data: Record<string, unknown>) => events.push({ workspaceId: ws, conversationId: id, type, actor: deps.actor, data, at });
+    const event = <T extends EventType>(type: T, data: EventData<T>) => events.push(newEvent({ workspaceId: ws, conversationId: id, type, actor: deps.actor, data, at }));
 
     if (input.status !== undefined || input.snoozedUntil !== undefined) {
       const status = input.status ?? current.status;
@@ -178,7 +178,7 @@ export async function updateConversation(deps: WorkspaceDeps, id: string, input:
         set.snoozed_until = snoozedUntil;
         if (status === 'resolved' || status === 'closed') set.resolved_at = current.resolved_at && (current.status === 'resolved' || current.status === 'closed') ? current.resolved_at : at;
         else set.resolved_at = null;
-        event('conversation.status_changed', { from: current.status, to: status, snoozedUntil: snoozedUntil?.toISOString() ?? null });
+        event('conversation.status_changed', { from: current.status, to: status, snoozedUntil: snoozedUntil?.toISOString() ?? null, reason: 'manual' });
       }
     }
     if (input.priority !== undefined && input.priority !== current.priority) {

@@ -2,7 +2,7 @@ import type { Task } from 'graphile-worker';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Pool } from '../../../db/pool.js';
 import { withWorkspace } from '../../../db/tenancy.js';
-import type { Subscriber } from '../../../events/subscribers.js';
+import { defineSubscriber, type Subscriber } from '../../../events/subscribers.js';
 import { enqueue } from '../../../jobs/queue.js';
 import type { Clock } from '../../../lib/clock.js';
 import type { Logger } from '../../../lib/logger.js';
@@ -73,8 +73,8 @@ export function checkRecipients(addresses: string[]): string[] {
 }
 
 /** The subscriber: an outbound message in an email conversation is queued for sending. */
-export function outboundSubscriber(d: OutboundDeps): Subscriber {
-  return {
+export function outboundSubscriber(d: OutboundDeps): Subscriber<'message.created'> {
+  return defineSubscriber({
     name: 'email.outbound',
     types: ['message.created'],
     // Only agents' replies can become email; inbound messages and notes never make a job.
@@ -82,7 +82,7 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber {
     async handle(event) {
       if (event.data.messageType !== 'outbound' || !event.conversationId) return;
       const ws = event.workspaceId;
-      const messageId = String(event.data.messageId);
+      const messageId = event.data.messageId;
       await withWorkspace(d.pool, ws, async (tx) => {
         const conversation = await findConversationForChannel(tx, ws, event.conversationId!);
         if (!conversation || conversation.channel !== 'email') return;
@@ -130,7 +130,7 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber {
         await enqueue(tx, SEND_TASK, { workspaceId: ws, emailMessageId: id }, { jobKey: `email.send:${id}`, maxAttempts: MAX_SEND_ATTEMPTS });
       });
     },
-  };
+  });
 }
 
 export function replySubject(subject: string | null): string {

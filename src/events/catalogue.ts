@@ -1,0 +1,41 @@
+import type { Static } from 'typebox';
+import { conversationEvents } from '../modules/conversations/conversations.events.js';
+import { customerEvents } from '../modules/customers/customers.events.js';
+import { macroEvents } from '../modules/macros/macros.events.js';
+import type { EventDefinition } from './define.js';
+
+/**
+ * Every domain event Rapport records, joined from the modules' `<domain>.events.ts`. A module with
+ * events adds one argument here; `recordEvents` refuses anything not listed, and docs/EVENTS.md is
+ * generated from this (npm run docs:events).
+ */
+export const eventCatalogue = join(
+  conversationEvents,
+  customerEvents,
+  macroEvents,
+);
+
+export type EventCatalogue = typeof eventCatalogue;
+export type EventType = keyof EventCatalogue & string;
+/** The payload of one event type, as its schema checks it. */
+export type EventData<T extends EventType> = Static<EventCatalogue[T]['data']>;
+/** `{ type, data }` of any of the given types, as a union a switch on `type` narrows. */
+export type EventFacts<T extends EventType = EventType> = { [K in T]: { type: K; data: EventData<K> } }[T];
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Two modules declaring the same type would silently overwrite each other: refused at start. */
+function join<P extends Record<string, EventDefinition>[]>(...parts: P): UnionToIntersection<P[number]> {
+  const all: Record<string, EventDefinition> = {};
+  for (const part of parts) {
+    for (const [type, def] of Object.entries(part)) {
+      if (type in all) throw new Error(`event type ${type} is declared twice`);
+      all[type] = def;
+    }
+  }
+  return all as UnionToIntersection<P[number]>;
+}
+
+export function isEventType(type: string): type is EventType {
+  return Object.prototype.hasOwnProperty.call(eventCatalogue, type);
+}

@@ -1,0 +1,18 @@
+import { Type } from 'typebox';
+import { defineEvents } from '../../events/define.js';
+
+export const customerEvents = defineEvents({
+  'customer.created': {
+    description: 'A customer was created, by an agent or API client, or because someone new wrote in.',
+    scope: 'workspace',
+    data: Type.Object({ customerId: Type.String({ format: 'uuid', description: 'the new customer' }) }, { additionalProperties: false }),
+  },
+  'customer.updated': {
+    description: 'A customer\'s name, identities or custom attributes changed.',
+    scope: 'workspace',
+    data: Type.Object({
+      customerId: Type.String({ format: 'uuid', description: 'the customer' }),
+      fields: Type.Array(Type.String(), { description: 'the fields the request set, e.g. name, email, customAttributes' }),
+    }, { additionalProperties: false }),
+  },
+});

@@ -9,11 +9,7 @@ import type { EventDefinition } from './define.js';
  * events adds one argument here; `recordEvents` refuses anything not listed, and docs/EVENTS.md is
  * generated from this (npm run docs:events).
  */
-export const eventCatalogue = join(
-  conversationEvents,
-  customerEvents,
-  macroEvents,
-);
+export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents);
 
 export type EventCatalogue = typeof eventCatalogue;
 export type EventType = keyof EventCatalogue & string;
@@ -37,5 +33,5 @@ function join<P extends Record<string, EventDefinition>[]>(...parts: P): UnionTo
 }
 
 export function isEventType(type: string): type is EventType {
-  return Object.prototype.hasOwnProperty.call(eventCatalogue, type);
+  return Object.hasOwn(eventCatalogue, type);
 }

@@ -49,10 +49,7 @@ describe('the transactional outbox', () => {
     const api = client(rapport, ws.token, ws.workspaceId);
     const created = (await api.post('/conversations', { customer: { email: 'a@example.test' }, message: { body: 'hello' } })).json();
 
-    const second = await eventually(
-      async () => delivered.find((d) => d.subscriber === 'flaky' && d.event.conversationId === created.id && d.attempt === 2),
-      20_000,
-    );
+    const second = await eventually(async () => delivered.find((d) => d.subscriber === 'flaky' && d.event.conversationId === created.id && d.attempt === 2), 20_000);
     expect(second.event.type).toBe('conversation.created');
     expect(second.event.workspaceId).toBe(ws.workspaceId);
     expect(failures).toBeGreaterThanOrEqual(1);
@@ -60,8 +57,9 @@ describe('the transactional outbox', () => {
     const steadyTypes = delivered.filter((d) => d.subscriber === 'steady' && d.event.conversationId === created.id).map((d) => d.event.type);
     expect(steadyTypes.sort()).toEqual(['conversation.created', 'message.created']);
     // Every event was dispatched exactly once by the dispatcher.
-    const counts = await withSystem(rapport.pool, async (tx) =>
-      (await tx.query('select count(*)::int as total, count(*) filter (where dispatched_at is null)::int as pending from events where workspace_id = $1', [ws.workspaceId])).rows[0],
+    const counts = await withSystem(
+      rapport.pool,
+      async (tx) => (await tx.query('select count(*)::int as total, count(*) filter (where dispatched_at is null)::int as pending from events where workspace_id = $1', [ws.workspaceId])).rows[0],
     );
     expect(counts.total).toBeGreaterThanOrEqual(3);
     expect(counts.pending).toBe(0);

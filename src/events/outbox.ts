@@ -72,10 +72,7 @@ export async function recordEvents(tx: Queryable, events: readonly NewEvent[]): 
     const o = i * 7;
     return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb, $${o + 7})`;
   });
-  await tx.query(
-    `insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at) values ${rows.join(', ')}`,
-    values,
-  );
+  await tx.query(`insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at) values ${rows.join(', ')}`, values);
 }
 
 export interface EventRow {

@@ -15,21 +15,27 @@ export const conversationEvents = defineEvents({
   'conversation.created': {
     description: 'A conversation was opened with its first inbound message (which follows as message.created).',
     scope: 'conversation',
-    data: Type.Object({
-      number: Type.Integer({ minimum: 1, description: 'its number in the workspace, as agents see it (#42)' }),
-      inboxId: Type.String({ format: 'uuid', description: 'the inbox it arrived in' }),
-      customerId: Type.String({ format: 'uuid', description: 'the customer who wrote' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        number: Type.Integer({ minimum: 1, description: 'its number in the workspace, as agents see it (#42)' }),
+        inboxId: Type.String({ format: 'uuid', description: 'the inbox it arrived in' }),
+        customerId: Type.String({ format: 'uuid', description: 'the customer who wrote' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   'conversation.status_changed': {
     description: 'The status changed (open, pending, snoozed, resolved, closed).',
     scope: 'conversation',
-    data: Type.Object({
-      from: StatusSchema,
-      to: StatusSchema,
-      snoozedUntil: Nullable(Type.String({ format: 'date-time', description: 'when a snooze ends; null unless `to` is snoozed' })),
-      reason: Type.Enum(STATUS_CHANGE_REASONS, { description: 'manual, customer_replied or snooze_ended' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        from: StatusSchema,
+        to: StatusSchema,
+        snoozedUntil: Nullable(Type.String({ format: 'date-time', description: 'when a snooze ends; null unless `to` is snoozed' })),
+        reason: Type.Enum(STATUS_CHANGE_REASONS, { description: 'manual, customer_replied or snooze_ended' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   'conversation.priority_changed': {
     description: 'The priority changed.',
@@ -39,49 +45,67 @@ export const conversationEvents = defineEvents({
   'conversation.assigned': {
     description: 'The assignee changed; `to` null means unassigned.',
     scope: 'conversation',
-    data: Type.Object({
-      from: Type.Union([Uuid, Type.Null()], { description: 'the previous assignee (a user id) or null' }),
-      to: Type.Union([Uuid, Type.Null()], { description: 'the new assignee (a user id) or null' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        from: Type.Union([Uuid, Type.Null()], { description: 'the previous assignee (a user id) or null' }),
+        to: Type.Union([Uuid, Type.Null()], { description: 'the new assignee (a user id) or null' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   'conversation.team_changed': {
     description: 'The team changed; `to` null means no team.',
     scope: 'conversation',
-    data: Type.Object({
-      from: Type.Union([Uuid, Type.Null()], { description: 'the previous team id or null' }),
-      to: Type.Union([Uuid, Type.Null()], { description: 'the new team id or null' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        from: Type.Union([Uuid, Type.Null()], { description: 'the previous team id or null' }),
+        to: Type.Union([Uuid, Type.Null()], { description: 'the new team id or null' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   'conversation.tags_changed': {
     description: 'Tags were added or removed (normalised: trimmed, lower case).',
     scope: 'conversation',
-    data: Type.Object({
-      added: Type.Array(Type.String(), { description: 'tags it now has and did not have' }),
-      removed: Type.Array(Type.String(), { description: 'tags it had and no longer has' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        added: Type.Array(Type.String(), { description: 'tags it now has and did not have' }),
+        removed: Type.Array(Type.String(), { description: 'tags it had and no longer has' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   'conversation.subject_changed': {
     description: 'The subject changed.',
     scope: 'conversation',
-    data: Type.Object({
-      from: Nullable(Type.String({ description: 'the previous subject' })),
-      to: Nullable(Type.String({ description: 'the new subject' })),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        from: Nullable(Type.String({ description: 'the previous subject' })),
+        to: Nullable(Type.String({ description: 'the new subject' })),
+      },
+      { additionalProperties: false },
+    ),
   },
   'message.created': {
-    description: 'A message was added: a customer\'s inbound message, an agent\'s reply (outbound) or an internal note.',
+    description: "A message was added: a customer's inbound message, an agent's reply (outbound) or an internal note.",
     scope: 'conversation',
-    data: Type.Object({
-      messageId: Type.String({ format: 'uuid', description: 'the new message' }),
-      messageType: Type.Enum(['inbound', 'outbound', 'note'], { description: 'inbound, outbound or note; notes are never shown to customers' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        messageId: Type.String({ format: 'uuid', description: 'the new message' }),
+        messageType: Type.Enum(['inbound', 'outbound', 'note'], { description: 'inbound, outbound or note; notes are never shown to customers' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   'message.updated': {
     description: 'Facts about a message changed, e.g. a channel recorded its delivery status in its metadata.',
     scope: 'conversation',
-    data: Type.Object({
-      messageId: Type.String({ format: 'uuid', description: 'the message' }),
-      fields: Type.Array(Type.String(), { minItems: 1, description: 'what changed, e.g. metadata.email' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        messageId: Type.String({ format: 'uuid', description: 'the message' }),
+        fields: Type.Array(Type.String(), { minItems: 1, description: 'what changed, e.g. metadata.email' }),
+      },
+      { additionalProperties: false },
+    ),
   },
 });

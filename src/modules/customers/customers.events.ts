@@ -8,11 +8,14 @@ export const customerEvents = defineEvents({
     data: Type.Object({ customerId: Type.String({ format: 'uuid', description: 'the new customer' }) }, { additionalProperties: false }),
   },
   'customer.updated': {
-    description: 'A customer\'s name, identities or custom attributes changed.',
+    description: "A customer's name, identities or custom attributes changed.",
     scope: 'workspace',
-    data: Type.Object({
-      customerId: Type.String({ format: 'uuid', description: 'the customer' }),
-      fields: Type.Array(Type.String(), { description: 'the fields the request set, e.g. name, email, customAttributes' }),
-    }, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        customerId: Type.String({ format: 'uuid', description: 'the customer' }),
+        fields: Type.Array(Type.String(), { description: 'the fields the request set, e.g. name, email, customAttributes' }),
+      },
+      { additionalProperties: false },
+    ),
   },
 });

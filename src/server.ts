@@ -3,7 +3,7 @@ import { loadConfig, publicUrl, type Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createPool, type Pool } from './db/pool.js';
-import { DELIVER_TASK, EventDispatcher, deliverTask } from './events/dispatcher.js';
+import { DELIVER_ORDERED_TASK, DELIVER_TASK, EventDispatcher, deliverOrderedTask, deliverTask } from './events/dispatcher.js';
 import type { Subscriber } from './events/subscribers.js';
 import { buildApp } from './http/app.js';
 import { PrincipalResolver } from './http/auth.js';
@@ -116,7 +116,11 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     const subscribers = [...mods.flatMap((m) => m.subscribers?.(server) ?? []), ...(opts.subscribers ?? [])];
     const dispatcher = new EventDispatcher(pool, subscribers, log);
     if (opts.workers !== false) {
-      const tasks: Tasks = { [DELIVER_TASK]: deliverTask(pool, subscribers, log), [PURGE_IDEMPOTENCY_TASK]: purgeIdempotencyKeys(pool) };
+      const tasks: Tasks = {
+        [DELIVER_TASK]: deliverTask(pool, subscribers, log),
+        [DELIVER_ORDERED_TASK]: deliverOrderedTask(pool, subscribers, log),
+        [PURGE_IDEMPOTENCY_TASK]: purgeIdempotencyKeys(pool),
+      };
       for (const m of mods) Object.assign(tasks, m.tasks?.(server) ?? {});
       const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log, crontab: `0 * * * * ${PURGE_IDEMPOTENCY_TASK}` });
       stops.push(() => runner.stop());

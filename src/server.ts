@@ -1,3 +1,4 @@
+import type { Deps } from './modules/context.js';
 import type { Runner } from 'graphile-worker';
 import { loadConfig, publicUrl, type Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
@@ -7,7 +8,7 @@ import { DELIVER_ORDERED_TASK, DELIVER_TASK, EventDispatcher, deliverOrderedTask
 import type { Subscriber } from './events/subscribers.js';
 import { buildApp } from './http/app.js';
 import { PrincipalResolver } from './http/auth.js';
-import type { App, ServerDeps } from './http/types.js';
+import type { App } from './http/types.js';
 import { prepareQueue, startWorker, type Tasks } from './jobs/queue.js';
 import { PURGE_IDEMPOTENCY_TASK, purgeIdempotencyKeys } from './http/idempotency.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -27,7 +28,7 @@ export interface Rapport {
   app: App;
   pool: Pool;
   url: string;
-  server: ServerDeps;
+  server: Deps;
   dispatcher: EventDispatcher;
   /** The embedded database, when Rapport runs its own. */
   database: EmbeddedDatabase | null;
@@ -84,7 +85,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     const channels = new ChannelRegistry();
     for (const m of mods) for (const c of m.channels ?? []) channels.register(c);
     const resolver = new PrincipalResolver(pool, clock);
-    const server: ServerDeps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
+    const server: Deps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
       outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }),
       dns: opts.dns ?? systemDns(),
       searchLimiter: new SearchLimiter(clock, { perMinute: config.searchRatePerMinute, burst: config.searchRateBurst }) };

@@ -12,6 +12,21 @@ export async function withWorkspace<T>(pool: Pool, workspaceId: string, fn: (tx:
   return transaction(pool, fn, "select set_config('app.workspace_id', $1, true)", [workspaceId]);
 }
 
+/**
+ * A use case's transaction: the caller's when it passes one (`tx`, already scoped to this workspace
+ * by an outer `inWorkspaceTx` or a system transaction), so several use cases commit or roll back
+ * together; otherwise its own `withWorkspace` transaction. Inside a caller's transaction nothing is
+ * committed here and an error propagates to the caller, who rolls everything back.
+ */
+export async function inWorkspaceTx<T>(ctx: { pool: Pool; workspaceId: string; tx?: PoolClient }, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return ctx.tx ? fn(ctx.tx) : withWorkspace(ctx.pool, ctx.workspaceId, fn);
+}
+
+/** `inWorkspaceTx` for the cross-workspace use cases (accounts, workspace creation). */
+export async function inSystemTx<T>(ctx: { pool: Pool; tx?: PoolClient }, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return ctx.tx ? fn(ctx.tx) : withSystem(ctx.pool, fn);
+}
+
 export async function withSystem<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
   return transaction(pool, fn, "select set_config('app.system', 'on', true)", []);
 }
@@ -35,40 +50,4 @@ async function transaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>, se
   } finally {
     client.release(broken);
   }
-}
-
-/**
- * Runs several use cases as one transaction: `fn` gets a pool whose every `withWorkspace` /
- * `withSystem` runs on one connection, its begin/commit/rollback turned into savepoints of an outer
- * transaction. Either all of it commits or none of it does (the demo seed: a first start that is
- * interrupted must not leave an owner without a workspace, or a workspace whose password was never
- * printed). The use cases inside must run one after another, not concurrently.
- */
-export async function asOneTransaction<T>(pool: Pool, fn: (pool: Pool) => Promise<T>): Promise<T> {
-  return transaction(pool, async (client) => {
-    const open: string[] = [];
-    let counter = 0;
-    const nested = new Proxy(client, {
-      get(target, prop, receiver) {
-        if (prop === 'release') return () => {};
-        if (prop === 'query') {
-          return (text: unknown, ...rest: unknown[]) => {
-            if (text === 'begin') {
-              open.push(`nested_${++counter}`);
-              return target.query(`savepoint ${open[open.length - 1]}`);
-            }
-            if (text === 'commit') return target.query(`release savepoint ${open.pop()}`);
-            if (text === 'rollback') {
-              const name = open.pop();
-              return target.query(`rollback to savepoint ${name}; release savepoint ${name}`);
-            }
-            return (target.query as (...args: unknown[]) => unknown)(text, ...rest);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
-    });
-    const single = { connect: async () => nested } as unknown as Pool;
-    return fn(single);
-  }, 'select 1', []);
 }

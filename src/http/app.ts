@@ -1,3 +1,4 @@
+import type { Deps } from '../modules/context.js';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,7 +16,7 @@ import { refuseNulCharacters } from './nul-guard.js';
 import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
 import { registerErrorHandling } from './errors.js';
 import { idempotencyHooks, loadFingerprintKey } from './idempotency.js';
-import type { App, ServerDeps } from './types.js';
+import type { App } from './types.js';
 import { validatorCompiler } from './validation.js';
 
 /**
@@ -43,9 +44,9 @@ const swaggerUiConfig = {
 };
 
 /** Extra routes a module adds inside /api/v1/workspaces/:workspaceId (channels, macros, ...). */
-export type WorkspaceRouteModule = (app: App, server: ServerDeps) => void;
+export type WorkspaceRouteModule = (app: App, server: Deps) => void;
 /** Extra top-level plugins (the web app, WebSocket endpoints, ...), registered last. */
-export type AppPlugin = (app: App, server: ServerDeps) => void | Promise<void>;
+export type AppPlugin = (app: App, server: Deps) => void | Promise<void>;
 
 export interface BuildAppOptions {
   workspaceModules?: WorkspaceRouteModule[];
@@ -56,7 +57,7 @@ export interface BuildAppOptions {
  * Assembles the HTTP server: validation, errors, auth, OpenAPI, and each module's routes. Handlers stay
  * thin: the schema validates, the workspace scope says who acts where, a service does the work.
  */
-export async function buildApp(server: ServerDeps, opts: BuildAppOptions = {}): Promise<App> {
+export async function buildApp(server: Deps, opts: BuildAppOptions = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: server.log,
     bodyLimit: 1024 * 1024,

@@ -1,37 +1,22 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
-import type { Config } from '../config.js';
-import type { Pool } from '../db/pool.js';
-import type { Clock } from '../lib/clock.js';
-import type { Logger } from '../lib/logger.js';
-import type { WorkspaceDeps } from '../modules/context.js';
-import type { PrincipalResolver } from './auth.js';
-import type { LoginThrottle } from '../modules/auth/login-throttle.js';
-import type { ChannelRegistry } from '../modules/channels/channels.registry.js';
-import type { OutboundGuard } from '../lib/outbound/outbound.guard.js';
-import type { DnsResolver } from '../lib/dns.js';
-import type { SearchLimiter } from '../modules/conversations/conversations.search.limiter.js';
+import type { Deps, Scope } from '../modules/context.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-/** What every route module receives from main.ts. */
-export interface ServerDeps {
-  pool: Pool;
-  clock: Clock;
-  log: Logger;
-  config: Config;
-  resolver: PrincipalResolver;
-  throttle: LoginThrottle;
-  channels: ChannelRegistry;
-  /** Every outbound connection (mail servers, later webhooks) is checked and pinned here (SECURITY M4, W4). */
-  outbound: OutboundGuard;
-  /** DNS records (TXT, MX, ...) for checking who sent an email; tests inject recorded ones. */
-  dns: DnsResolver;
-  /** Paces searches per user or API token (SECURITY M7). */
-  searchLimiter: SearchLimiter;
+/**
+ * @deprecated the transition name of `Deps` (modules/context.ts), kept only for modules that move to
+ * the new name in their own change (channels, realtime, web).
+ */
+export type ServerDeps = Deps;
+
+/**
+ * The use-case context of a request inside a workspace: the server's dependencies plus who acts
+ * where (set by `workspaceScope`). A use case opens its own transaction from it.
+ */
+export function contextOf(deps: Deps, request: FastifyRequest): Deps & Scope {
+  return { ...deps, workspaceId: request.workspace.id, actor: request.workspace.actor };
 }
 
-/** The use-case dependencies for the workspace a request acts in. */
-export function workspaceDeps(server: ServerDeps, request: FastifyRequest): WorkspaceDeps {
-  return { pool: server.pool, clock: server.clock, workspaceId: request.workspace.id, actor: request.workspace.actor };
-}
+/** @deprecated the transition name of `contextOf`, kept only for src/modules/channels/**. */
+export const workspaceDeps = contextOf;

@@ -1,5 +1,6 @@
+import type { Deps } from './context.js';
 import type { AppPlugin, WorkspaceRouteModule } from '../http/app.js';
-import type { ServerDeps } from '../http/types.js';
+
 import type { Tasks } from '../jobs/queue.js';
 import type { Subscriber } from '../events/subscribers.js';
 import type { ChannelAdapter } from './channels/channels.registry.js';
@@ -14,8 +15,8 @@ export interface RapportModule {
   channels?: ChannelAdapter[];
   workspaceRoutes?: WorkspaceRouteModule;
   plugins?: AppPlugin;
-  subscribers?: (server: ServerDeps) => Subscriber[];
-  tasks?: (server: ServerDeps) => Tasks;
+  subscribers?: (server: Deps) => Subscriber[];
+  tasks?: (server: Deps) => Tasks;
   /** Started after the HTTP server listens; stopped before the database on shutdown. */
-  start?: (server: ServerDeps) => Promise<{ stop(): Promise<void> } | void>;
+  start?: (server: Deps) => Promise<{ stop(): Promise<void> } | void>;
 }

@@ -1,8 +1,9 @@
+import type { Deps } from '../context.js';
 import type { AddressInfo } from 'node:net';
 import { Type } from 'typebox';
 import { publicUrl } from '../../config.js';
 import { Email, Strict, errorResponses } from '../../http/schemas.js';
-import type { App, ServerDeps } from '../../http/types.js';
+import type { App } from '../../http/types.js';
 import { systemMailerFrom } from '../../lib/system-mail.js';
 import { acceptPasswordReset, requestPasswordReset } from './auth.password-reset.service.js';
 
@@ -18,7 +19,7 @@ const ResetDone = Type.Object(
 );
 
 /** Public: forgot password. The link is mailed through the operator's relay and opens /reset-password#token=… */
-export function passwordResetRoutes(app: App, server: ServerDeps): void {
+export function passwordResetRoutes(app: App, server: Deps): void {
   const baseUrl = () => publicUrl(server.config, (app.server.address() as AddressInfo | null)?.port ?? server.config.port);
 
   app.post('/auth/password-resets', {

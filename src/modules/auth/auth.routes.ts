@@ -1,7 +1,8 @@
+import type { Deps } from '../context.js';
 import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../http/auth.js';
 import { Email, Strict, Uuid, errorResponses } from '../../http/schemas.js';
-import type { App, ServerDeps } from '../../http/types.js';
+import type { App } from '../../http/types.js';
 import { commonErrors } from '../../lib/errors.js';
 import { authErrors } from './auth.errors.js';
 import { authRepository } from './auth.repository.js';
@@ -31,7 +32,7 @@ const SessionView = Type.Object({
 });
 const LoginBody = Strict({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) });
 
-export function authRoutes(app: App, server: ServerDeps): void {
+export function authRoutes(app: App, server: Deps): void {
   passwordResetRoutes(app, server);
 
   app.post('/auth/login', {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/pool.js';
 import { recordEvents } from '../../events/outbox.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { channelConversationsRepository as repo, type ChannelConversationRow, type ChannelMessageRow } from './conversations.channels.repository.js';
 import { conversationsRepository } from './conversations.repository.js';
 import { appendMessage } from './conversations.service.js';
@@ -14,7 +14,7 @@ import { appendMessage } from './conversations.service.js';
 /** Opens a conversation for a known customer in an inbox, with its first inbound message. */
 export async function openConversationFromChannel(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
 ): Promise<{ conversationId: string; number: number; messageId: string }> {
   const ws = deps.workspaceId;
@@ -34,7 +34,7 @@ export async function openConversationFromChannel(
  */
 export async function appendInboundFromChannel(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   input: { conversationId: string; authorCustomerId: string; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
 ): Promise<{ messageId: string; reopened: boolean }> {
   const ws = deps.workspaceId;
@@ -65,7 +65,7 @@ export async function findMessageForChannel(tx: Queryable, ws: string, messageId
  */
 export async function updateMessageChannelMetadata(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   input: { conversationId: string; messageId: string; key: string; patch: Record<string, unknown>; at: Date },
 ): Promise<void> {
   if (!(await repo.mergeMessageMetadata(tx, deps.workspaceId, input.messageId, input.key, input.patch))) return;

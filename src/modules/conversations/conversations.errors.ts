@@ -7,5 +7,6 @@ export const conversationErrors = {
   assigneeNotFound: defineError('conversations.assignee_not_found', 422, 'The assignee is not an agent of this workspace'),
   teamNotFound: defineError('teams.not_found', 422, 'No such team in this workspace'),
   searchRateLimited: defineError('search.rate_limited', 429, 'Too many searches; try again shortly'),
+  tooManyTags: defineError('conversations.too_many_tags', 422, 'A conversation holds at most 20 tags'),
   snoozeNeedsTime: defineError('conversations.snooze_needs_until', 422, 'Snoozing needs snoozedUntil, a time in the future'),
 };

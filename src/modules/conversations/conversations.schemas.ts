@@ -15,6 +15,9 @@ export const MessageBody = Type.String({ minLength: 1, maxLength: 65536 });
 export const MessageHtml = Type.String({ minLength: 1, maxLength: 262144 });
 export const Subject = Type.String({ minLength: 1, maxLength: 500 });
 
+/** Tags a conversation holds at most: the API's lists and a macro's added tags together. */
+export const MAX_TAGS = 20;
+
 export const CreateConversationBody = Strict({
   inboxId: Type.Optional(Uuid),
   customer: Strict({
@@ -26,7 +29,7 @@ export const CreateConversationBody = Strict({
   subject: Type.Optional(Subject),
   message: Strict({ body: MessageBody, html: Type.Optional(MessageHtml) }),
   priority: Type.Optional(PrioritySchema),
-  tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+  tags: Type.Optional(Type.Array(Tag, { maxItems: MAX_TAGS })),
 });
 export type CreateConversationInput = Static<typeof CreateConversationBody>;
 
@@ -37,7 +40,7 @@ export const UpdateConversationBody = Strict(
     priority: Type.Optional(PrioritySchema),
     assigneeId: Type.Optional(Nullable(Uuid)),
     teamId: Type.Optional(Nullable(Uuid)),
-    tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    tags: Type.Optional(Type.Array(Tag, { maxItems: MAX_TAGS })),
     subject: Type.Optional(Nullable(Subject)),
   },
   { minProperties: 1 },

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import { withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
 import type { EventData, EventType } from '../../events/events.types.js';
 import { newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
@@ -8,7 +8,7 @@ import { enqueue } from '../../jobs/queue.js';
 
 export const WAKE_SNOOZED_TASK = 'conversations.wake_snoozed';
 import { preview, sanitizeMessageHtml } from '../../lib/html.js';
-import { principalOf, type WorkspaceDeps } from '../context.js';
+import { principalOf, type WorkspaceContext } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
 import { conversationErrors } from './conversations.errors.js';
 import type { SearchLimiter } from './conversations.search.limiter.js';
@@ -22,7 +22,7 @@ import {
   type ListFilter,
   type SortOrder,
 } from './conversations.repository.js';
-import type { ConversationView, CreateConversationInput, ListConversationsQuery, MessageView, UpdateConversationInput } from './conversations.schemas.js';
+import { MAX_TAGS, type ConversationView, type CreateConversationInput, type ListConversationsQuery, type MessageView, type UpdateConversationInput } from './conversations.schemas.js';
 
 export function normalizeTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase()))].sort();
@@ -43,9 +43,9 @@ async function retryOnRace<T>(fn: () => Promise<T>): Promise<T> {
  * Opens a conversation with its first inbound message, creating (or finding) the customer by
  * identity. Conversation, message, customer and their events commit together.
  */
-export async function createConversation(deps: WorkspaceDeps, input: CreateConversationInput & { metadata?: Record<string, unknown> }): Promise<ConversationView> {
+export async function createConversation(deps: WorkspaceContext, input: CreateConversationInput & { metadata?: Record<string, unknown> }): Promise<ConversationView> {
   return retryOnRace(() =>
-    withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    inWorkspaceTx(deps, async (tx) => {
       const ws = deps.workspaceId;
       const at = deps.clock.now();
       const inboxId = input.inboxId ?? (await repo.defaultApiInbox(tx, ws));
@@ -70,7 +70,7 @@ export async function createConversation(deps: WorkspaceDeps, input: CreateConve
  */
 export async function appendMessage(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   m: {
     conversationId: string;
     type: 'inbound' | 'outbound' | 'note';
@@ -96,8 +96,8 @@ export async function appendMessage(
   return messageId;
 }
 
-export async function getConversation(deps: WorkspaceDeps, id: string): Promise<ConversationView> {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, id));
+export async function getConversation(deps: WorkspaceContext, id: string): Promise<ConversationView> {
+  const row = await inWorkspaceTx(deps, (tx) => repo.find(tx, deps.workspaceId, id));
   if (!row) throw conversationErrors.notFound();
   return toConversationView(row);
 }
@@ -109,7 +109,7 @@ export async function getConversation(deps: WorkspaceDeps, id: string): Promise<
  */
 const SEARCH_NEXT_PAGE_COST = 0.25;
 
-export async function listConversations(deps: WorkspaceDeps & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery) {
+export async function listConversations(deps: WorkspaceContext & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery) {
   const filter: ListFilter = {
     statuses: query.status ? [...new Set(query.status)] : undefined,
     inboxId: query.inbox,
@@ -134,7 +134,7 @@ export async function listConversations(deps: WorkspaceDeps & { userId: string |
     // from where the bounded walk stopped): a next page costs a quarter of a new search, so reading
     // one search to its end does not use up the burst, yet pages cannot be had for free.
     deps.searchLimiter.take(principalOf(deps.actor), after ? SEARCH_NEXT_PAGE_COST : 1);
-    const { rows, resumeAt } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const { rows, resumeAt } = await inWorkspaceTx(deps, async (tx) => {
       const page = await searchPage(tx, deps.workspaceId, filter, sort, after, words, limit);
       return { rows: await repo.listByIds(tx, deps.workspaceId, page.ids, sort), resumeAt: page.resumeAt };
     });
@@ -142,7 +142,7 @@ export async function listConversations(deps: WorkspaceDeps & { userId: string |
     const next = last ? [last.sort_key ?? '', last.id] : resumeAt;
     return { items: rows.map(toConversationView), nextCursor: next ? encodeCursor(next) : null };
   }
-  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
+  const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
   const last = rows.length === limit ? rows[rows.length - 1] : undefined;
   return { items: rows.map(toConversationView), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
 }
@@ -155,9 +155,9 @@ function uuidOrInvalid(value: string, field: string): string {
 }
 
 /** Changes status, priority, assignee, team, tags or subject; each change is its own timeline event. */
-export async function updateConversation(deps: WorkspaceDeps, id: string, input: UpdateConversationInput): Promise<ConversationView> {
+export async function updateConversation(deps: WorkspaceContext, id: string, input: UpdateConversationInput): Promise<ConversationView> {
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.lock(tx, ws, id);
     if (!current) throw conversationErrors.notFound();
     const at = deps.clock.now();
@@ -197,6 +197,8 @@ export async function updateConversation(deps: WorkspaceDeps, id: string, input:
     }
     if (input.tags !== undefined) {
       const tags = normalizeTags(input.tags);
+      // The body schema caps a list at MAX_TAGS, but a macro adds its tags to the ones already there.
+      if (tags.length > MAX_TAGS) throw conversationErrors.tooManyTags();
       if (tags.join('\n') !== current.tags.join('\n')) {
         set.tags = tags;
         event('conversation.tags_changed', { added: tags.filter((t) => !current.tags.includes(t)), removed: current.tags.filter((t) => !tags.includes(t)) });
@@ -220,9 +222,9 @@ export async function updateConversation(deps: WorkspaceDeps, id: string, input:
 }
 
 /** An agent's reply (outbound) or internal note, written by the caller. */
-export async function addMessage(deps: WorkspaceDeps, conversationId: string, input: { type: 'reply' | 'note'; body: string; html?: string }): Promise<MessageView> {
+export async function addMessage(deps: WorkspaceContext, conversationId: string, input: { type: 'reply' | 'note'; body: string; html?: string }): Promise<MessageView> {
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.lock(tx, ws, conversationId);
     if (!current) throw conversationErrors.notFound();
     const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
@@ -233,11 +235,11 @@ export async function addMessage(deps: WorkspaceDeps, conversationId: string, in
   });
 }
 
-export async function listMessages(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string; order?: 'asc' | 'desc' }) {
+export async function listMessages(deps: WorkspaceContext, conversationId: string, q: { limit?: number; cursor?: string; order?: 'asc' | 'desc' }) {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
   const after = q.cursor ? (decodeCursor(q.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
     const rows = await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
@@ -245,11 +247,11 @@ export async function listMessages(deps: WorkspaceDeps, conversationId: string, 
   });
 }
 
-export async function listEvents(deps: WorkspaceDeps, conversationId: string, q: { limit?: number; cursor?: string; exclude?: string[] }) {
+export async function listEvents(deps: WorkspaceContext, conversationId: string, q: { limit?: number; cursor?: string; exclude?: string[] }) {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
   const afterId = q.cursor ? decodeCursor(q.cursor, ['int'])[0] : undefined;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
     const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId, exclude: q.exclude ?? [] });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
@@ -263,9 +265,9 @@ export async function listEvents(deps: WorkspaceDeps, conversationId: string, q:
 export type { ConversationRow };
 
 /** Reopens a conversation whose snooze has ended. Safe to run twice, or after someone reopened it. */
-export async function wakeSnoozedConversation(deps: WorkspaceDeps, id: string): Promise<boolean> {
+export async function wakeSnoozedConversation(deps: WorkspaceContext, id: string): Promise<boolean> {
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.lock(tx, ws, id);
     const at = deps.clock.now();
     if (!current || current.status !== 'snoozed' || !current.snoozed_until || current.snoozed_until.getTime() > at.getTime()) return false;

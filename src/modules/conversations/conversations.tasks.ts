@@ -1,5 +1,6 @@
+import type { Deps } from '../context.js';
 import type { Task } from 'graphile-worker';
-import type { ServerDeps } from '../../http/types.js';
+
 import { systemActor } from '../../events/events.types.js';
 import { WAKE_SNOOZED_TASK, wakeSnoozedConversation } from './conversations.service.js';
 
@@ -7,7 +8,7 @@ import { WAKE_SNOOZED_TASK, wakeSnoozedConversation } from './conversations.serv
  * A snoozed conversation comes back to the inbox when its time is up. The job is queued for
  * `snoozedUntil` when the conversation is snoozed (one job per conversation: snoozing again moves it).
  */
-export function conversationTasks(server: ServerDeps): Record<string, Task> {
+export function conversationTasks(server: Deps): Record<string, Task> {
   return {
     [WAKE_SNOOZED_TASK]: async (payload) => {
       const { workspaceId, conversationId } = payload as { workspaceId: string; conversationId: string };

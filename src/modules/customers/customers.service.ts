@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
-import { withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
-import { principalOf, type WorkspaceDeps } from '../context.js';
+import { principalOf, type WorkspaceContext } from '../context.js';
 import type { SearchLimiter } from '../conversations/conversations.search.limiter.js';
 import { customerErrors } from './customers.errors.js';
 import { customersRepository, type IdentityKind } from './customers.repository.js';
@@ -30,10 +30,10 @@ function identitiesOf(input: { email?: string; phone?: string; externalId?: stri
 /** Thrown when a concurrent request created the same identity first; the caller's transaction retries. */
 export class IdentityRace extends Error {}
 
-export async function createCustomer(deps: WorkspaceDeps, input: CreateCustomerInput): Promise<CustomerView> {
+export async function createCustomer(deps: WorkspaceContext, input: CreateCustomerInput): Promise<CustomerView> {
   const identities = identitiesOf(input);
   if (identities.length === 0) throw customerErrors.identityRequired();
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const at = deps.clock.now();
     const id = await customersRepository.insert(tx, deps.workspaceId, { name: input.name ?? null, customAttributes: input.customAttributes ?? {}, at });
     for (const [kind, value] of identities) {
@@ -50,7 +50,7 @@ export async function createCustomer(deps: WorkspaceDeps, input: CreateCustomerI
  */
 export async function findOrCreateCustomer(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   input: { name?: string; email?: string; phone?: string; externalId?: string },
   at: Date,
 ): Promise<{ customerId: string; created: boolean }> {
@@ -68,8 +68,8 @@ export async function findOrCreateCustomer(
   return { customerId, created: true };
 }
 
-export async function getCustomer(deps: WorkspaceDeps, id: string) {
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+export async function getCustomer(deps: WorkspaceContext, id: string) {
+  return inWorkspaceTx(deps, async (tx) => {
     const customer = await customersRepository.find(tx, deps.workspaceId, id);
     if (!customer) throw customerErrors.notFound();
     return { ...customer, conversations: await customersRepository.recentConversations(tx, deps.workspaceId, id) };
@@ -77,14 +77,14 @@ export async function getCustomer(deps: WorkspaceDeps, id: string) {
 }
 
 /** Customers newest first; with `q`, a search, paced per user or API token like conversation search. */
-export async function listCustomers(deps: WorkspaceDeps & { searchLimiter: SearchLimiter }, opts: { limit: number; after?: [string, string]; q?: string }) {
+export async function listCustomers(deps: WorkspaceContext & { searchLimiter: SearchLimiter }, opts: { limit: number; after?: [string, string]; q?: string }) {
   if (opts.q) deps.searchLimiter.take(principalOf(deps.actor));
-  return withWorkspace(deps.pool, deps.workspaceId, (tx) => customersRepository.list(tx, deps.workspaceId, opts));
+  return inWorkspaceTx(deps, (tx) => customersRepository.list(tx, deps.workspaceId, opts));
 }
 
-export async function updateCustomer(deps: WorkspaceDeps, id: string, input: UpdateCustomerInput) {
+export async function updateCustomer(deps: WorkspaceContext, id: string, input: UpdateCustomerInput) {
   const identities = identitiesOf(input);
-  await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  await inWorkspaceTx(deps, async (tx) => {
     if (!(await customersRepository.lockForUpdate(tx, deps.workspaceId, id))) throw customerErrors.notFound();
     const at = deps.clock.now();
     for (const [kind, value] of identities) {

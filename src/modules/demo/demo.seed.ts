@@ -1,7 +1,8 @@
-import { asOneTransaction, withSystem } from '../../db/tenancy.js';
-import type { ServerDeps } from '../../http/types.js';
+import type { PoolClient } from '../../db/pool.js';
+import { withSystem } from '../../db/tenancy.js';
+
 import { generatePassword } from '../auth/secrets.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext, Deps } from '../context.js';
 import { addMessage, createConversation, updateConversation } from '../conversations/conversations.service.js';
 import { createTeam } from '../teams/teams.service.js';
 import { createInbox } from '../inboxes/inboxes.service.js';
@@ -23,26 +24,25 @@ const CUSTOMERS = [
  * On an empty database: the owner account, a demo workspace with two teams, two agents, an API
  * inbox, customers and conversations in every state. Returns the owner's credentials to print once.
  */
-export async function seedDemo(server: ServerDeps): Promise<{ email: string; password: string; generated: boolean } | null> {
+export async function seedDemo(server: Deps): Promise<{ email: string; password: string; generated: boolean } | null> {
   // All or nothing: a first start stopped half-way leaves an empty database, and the next start
   // seeds again and prints a password that works.
-  return asOneTransaction(server.pool, (pool) => seed({ ...server, pool }));
+  // The use cases below run in this one (system) transaction by being given it: none commits alone.
+  return withSystem(server.pool, (tx) => seed({ ...server, tx }));
 }
 
-async function seed(server: ServerDeps): Promise<{ email: string; password: string; generated: boolean } | null> {
-  const { pool, clock, config } = server;
-  const empty = await withSystem(pool, async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(7283948)');
-    const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from workspaces');
-    return rows[0].n === 0;
-  });
-  if (!empty) return null;
+async function seed(server: Deps & { tx: PoolClient }): Promise<{ email: string; password: string; generated: boolean } | null> {
+  const { pool, clock, config, tx } = server;
+  // Two first starts at once (two instances): the second waits here, then finds the workspace.
+  await tx.query('select pg_advisory_xact_lock(7283948)');
+  const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from workspaces');
+  if (rows[0].n !== 0) return null;
 
   const password = config.adminPassword ?? generatePassword();
   // The first owner is the instance admin: the one who may create further workspaces.
   const ownerId = await createUserAccount(server, { email: config.adminEmail, name: 'Alex Admin', password, instanceAdmin: true });
   const { id: workspaceId } = await createWorkspace(server, { name: 'Demo Company', slug: 'demo', ownerUserId: ownerId });
-  const asOwner: WorkspaceDeps = { pool, clock, workspaceId, actor: { type: 'user', id: ownerId } };
+  const asOwner: WorkspaceContext = { pool, clock, workspaceId, actor: { type: 'user', id: ownerId }, tx };
 
   const sam = await addMember(asOwner, 'owner', { email: 'sam.agent@rapport.local', name: 'Sam Agent', role: 'agent' });
   const rio = await addMember(asOwner, 'owner', { email: 'rio.supervisor@rapport.local', name: 'Rio Supervisor', role: 'supervisor' });

@@ -1,9 +1,9 @@
-import { withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import type { ChannelRegistry } from '../channels/channels.registry.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
 
 export const inboxErrors = { notFound: defineError('inboxes.not_found', 404, 'No such inbox') };
@@ -19,23 +19,34 @@ function view(row: InboxRow, channels: ChannelRegistry, reader?: InboxReader) {
   return { ...base, settings: channels.get(row.channel).publicSettings(row.settings) };
 }
 
-export async function createInbox(deps: WorkspaceDeps & { channels: ChannelRegistry; outbound: OutboundGuard }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
+export async function createInbox(deps: WorkspaceContext & { channels: ChannelRegistry; outbound: OutboundGuard }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
   const adapter = deps.channels.get(input.channel);
   const settings = await adapter.validateSettings(input.settings ?? {}, { outbound: deps.outbound });
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const id = await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: input.channel, settings, at: deps.clock.now() });
     await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: deps.workspaceId, inboxId: id, settings, at: deps.clock.now() });
     return view((await repo.find(tx, deps.workspaceId, id))!, deps.channels);
   });
 }
 
-export async function listInboxes(deps: WorkspaceDeps & { channels: ChannelRegistry }, reader: InboxReader) {
-  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId));
+/**
+ * The API inbox every workspace starts with (conversations created over the API land in it). The
+ * `api` channel has no settings to validate, so no registry is needed: workspace creation calls this
+ * inside its own (system) transaction.
+ */
+export async function createApiInbox(deps: WorkspaceContext, input: { name: string }): Promise<{ id: string }> {
+  return inWorkspaceTx(deps, async (tx) => ({
+    id: await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: 'api', settings: {}, at: deps.clock.now() }),
+  }));
+}
+
+export async function listInboxes(deps: WorkspaceContext & { channels: ChannelRegistry }, reader: InboxReader) {
+  const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId));
   return { items: rows.map((r) => view(r, deps.channels, reader)) };
 }
 
-export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry }, id: string, reader: InboxReader) {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, id));
+export async function getInbox(deps: WorkspaceContext & { channels: ChannelRegistry }, id: string, reader: InboxReader) {
+  const row = await inWorkspaceTx(deps, (tx) => repo.find(tx, deps.workspaceId, id));
   if (!row) throw inboxErrors.notFound();
   return view(row, deps.channels, reader);
 }
@@ -44,9 +55,9 @@ export async function getInbox(deps: WorkspaceDeps & { channels: ChannelRegistry
  * Renames an inbox or replaces its settings (admin). New settings go through the channel's own
  * validation and its save hook, in the same transaction, like a new inbox's; the channel kind is fixed.
  */
-export async function updateInbox(deps: WorkspaceDeps & { channels: ChannelRegistry; outbound: OutboundGuard }, id: string, input: { name?: string; settings?: Record<string, unknown> }) {
+export async function updateInbox(deps: WorkspaceContext & { channels: ChannelRegistry; outbound: OutboundGuard }, id: string, input: { name?: string; settings?: Record<string, unknown> }) {
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.find(tx, ws, id);
     if (!current) throw inboxErrors.notFound();
     const adapter = deps.channels.get(current.channel);

@@ -1,3 +1,4 @@
+import type { Deps } from '../context.js';
 import type { FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Role } from '../auth/roles.js';
@@ -5,18 +6,18 @@ import { Type } from 'typebox';
 import { publicUrl } from '../../config.js';
 import { systemMailerFrom } from '../../lib/system-mail.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App } from '../../http/types.js';
 import { AcceptedInvitation, AcceptInvitationBody, AddUserBody, CreatedInvitation, CreateInvitationBody, InvitationList } from './invitations.schemas.js';
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from './invitations.service.js';
 
 const tags = ['invitations'];
 
 /** Inside a workspace: admins invite, list and revoke. */
-export function invitationRoutes(app: App, server: ServerDeps): void {
+export function invitationRoutes(app: App, server: Deps): void {
   const invite = async (request: FastifyRequest, body: { email: string; role: Role }) => {
     const port = (app.server.address() as AddressInfo | null)?.port ?? server.config.port;
     const base = publicUrl(server.config, port);
-    const deps = { ...workspaceDeps(server, request), mail: { mailer: systemMailerFrom(server.config, base), publicUrl: base, log: server.log } };
+    const deps = { ...contextOf(server, request), mail: { mailer: systemMailerFrom(server.config, base), publicUrl: base, log: server.log } };
     // The mail leaves after the commit; the answer does not wait for the relay.
     const { invitation } = await createInvitation(deps, request.workspace.role, { email: body.email, role: body.role });
     return invitation;
@@ -43,19 +44,19 @@ export function invitationRoutes(app: App, server: ServerDeps): void {
   app.get('/invitations', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Pending invitations (admin)', params: WorkspaceParams, response: { 200: InvitationList, ...errorResponses(401, 403, 404) } },
-  }, async (request) => listInvitations(workspaceDeps(server, request)));
+  }, async (request) => listInvitations(contextOf(server, request)));
 
   app.delete('/invitations/:id', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Revoke a pending invitation (admin)', params: WorkspaceItemParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
   }, async (request, reply) => {
-    await revokeInvitation(workspaceDeps(server, request), request.params.id);
+    await revokeInvitation(contextOf(server, request), request.params.id);
     return reply.code(204).send(null);
   });
 }
 
 /** Public: whoever holds the link accepts it (signed in, when the email already has an account). */
-export function acceptInvitationRoute(app: App, server: ServerDeps): void {
+export function acceptInvitationRoute(app: App, server: Deps): void {
   app.post('/api/v1/invitations/accept', {
     config: { public: true },
     schema: {

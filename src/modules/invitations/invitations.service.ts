@@ -1,9 +1,9 @@
 import type { Pool } from '../../db/pool.js';
-import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SystemMailer } from '../../lib/system-mail.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { authRepository } from '../auth/auth.repository.js';
 import { checkPasswordWithThrottle } from '../auth/auth.service.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
@@ -55,12 +55,12 @@ export function invitationMailText(opts: { workspaceName: string; inviter: strin
  * leaves after the commit and the answer never waits for the relay. Without a relay, the link is
  * answered once to the admin to pass on (`delivery: 'link'`), as before.
  */
-export async function createInvitation(deps: WorkspaceDeps & { mail: InvitationMail }, callerRole: Role, input: CreateInvitationInput) {
+export async function createInvitation(deps: WorkspaceContext & { mail: InvitationMail }, callerRole: Role, input: CreateInvitationInput) {
   if (input.role === 'owner' && callerRole !== 'owner') throw workspaceErrors.ownerOnly();
   const email = input.email.trim().toLowerCase();
   const token = newSecret('rpi_');
   const at = deps.clock.now();
-  const { row, workspaceName, inviter } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  const { row, workspaceName, inviter } = await inWorkspaceTx(deps, async (tx) => {
     if (await repo.isMemberByEmail(tx, deps.workspaceId, email)) throw workspaceErrors.alreadyMember();
     const inserted = await repo.insert(tx, {
       workspaceId: deps.workspaceId, email, role: input.role, tokenHash: sha256(token),
@@ -91,13 +91,13 @@ export async function createInvitation(deps: WorkspaceDeps & { mail: InvitationM
   return { invitation: { ...view(row), delivery: 'emailed' as const }, sent };
 }
 
-export async function listInvitations(deps: WorkspaceDeps) {
-  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.listPending(tx, deps.workspaceId, deps.clock.now()));
+export async function listInvitations(deps: WorkspaceContext) {
+  const rows = await inWorkspaceTx(deps, (tx) => repo.listPending(tx, deps.workspaceId, deps.clock.now()));
   return { items: rows.map(view) };
 }
 
-export async function revokeInvitation(deps: WorkspaceDeps, id: string): Promise<void> {
-  const done = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.revoke(tx, deps.workspaceId, id, deps.clock.now()));
+export async function revokeInvitation(deps: WorkspaceContext, id: string): Promise<void> {
+  const done = await inWorkspaceTx(deps, (tx) => repo.revoke(tx, deps.workspaceId, id, deps.clock.now()));
   if (!done) throw invitationErrors.notFound();
 }
 

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
-import { withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
-import type { WorkspaceDeps } from '../context.js';
+import { inTx, type WorkspaceContext } from '../context.js';
 import { addMessage, getConversation, normalizeTags, updateConversation } from '../conversations/conversations.service.js';
 import { macroErrors } from './macros.errors.js';
 import { macrosRepository as repo, type MacroRow } from './macros.repository.js';
@@ -33,18 +33,18 @@ function cleanActions(a: MacroActions | undefined): MacroActions {
 }
 
 /** Macro changes are events too, so every open agent app refreshes its macro list (realtime). */
-function macroEvent(tx: Queryable, deps: WorkspaceDeps, type: 'macro.created' | 'macro.updated' | 'macro.deleted', macroId: string) {
+function macroEvent(tx: Queryable, deps: WorkspaceContext, type: 'macro.created' | 'macro.updated' | 'macro.deleted', macroId: string) {
   return recordEvents(tx, [{ workspaceId: deps.workspaceId, type, actor: deps.actor, data: { macroId }, at: deps.clock.now() }]);
 }
 
-export async function listMacros(deps: WorkspaceDeps) {
-  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId));
+export async function listMacros(deps: WorkspaceContext) {
+  const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId));
   return { items: rows.map(toMacroView), placeholders: [...PLACEHOLDERS] };
 }
 
-export async function createMacro(deps: WorkspaceDeps, input: CreateMacroInput): Promise<MacroView> {
+export async function createMacro(deps: WorkspaceContext, input: CreateMacroInput): Promise<MacroView> {
   checkBody(input.body);
-  const row = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  const row = await inWorkspaceTx(deps, async (tx) => {
     const inserted = await repo.insert(tx, {
       workspaceId: deps.workspaceId, name: input.name.trim(), body: input.body, actions: cleanActions(input.actions),
       createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
@@ -56,10 +56,10 @@ export async function createMacro(deps: WorkspaceDeps, input: CreateMacroInput):
   return toMacroView(row);
 }
 
-export async function updateMacro(deps: WorkspaceDeps, id: string, input: UpdateMacroInput): Promise<MacroView> {
+export async function updateMacro(deps: WorkspaceContext, id: string, input: UpdateMacroInput): Promise<MacroView> {
   if (input.body !== undefined) checkBody(input.body);
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.find(tx, ws, id);
     if (!current) throw macroErrors.notFound();
     const name = input.name?.trim() ?? current.name;
@@ -72,8 +72,8 @@ export async function updateMacro(deps: WorkspaceDeps, id: string, input: Update
   });
 }
 
-export async function deleteMacro(deps: WorkspaceDeps, id: string): Promise<void> {
-  const removed = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+export async function deleteMacro(deps: WorkspaceContext, id: string): Promise<void> {
+  const removed = await inWorkspaceTx(deps, async (tx) => {
     const done = await repo.remove(tx, deps.workspaceId, id);
     if (done) await macroEvent(tx, deps, 'macro.deleted', id);
     return done;
@@ -84,54 +84,60 @@ export async function deleteMacro(deps: WorkspaceDeps, id: string): Promise<void
 /**
  * Renders a macro for one conversation. Without `send` it is a preview for the composer, and nothing
  * is applied. With `send` (the composer sends the agent's edited text as `body`), the text is added
- * as a reply or note, then the actions are
- * applied, through the conversations use cases (two transactions: a failure in the second leaves the
- * message sent and the conversation unchanged, which the agent sees and can redo by hand).
+ * as a reply or note and the actions are applied through the conversations use cases, all in one
+ * transaction: if any action fails (a tag too many, a conversation gone), the message, the changes
+ * and their events are rolled back together and the agent can apply the macro again.
  */
-export async function applyMacro(deps: WorkspaceDeps, conversationId: string, macroId: string, input: ApplyInput) {
+export async function applyMacro(deps: WorkspaceContext, conversationId: string, macroId: string, input: ApplyInput) {
   const ws = deps.workspaceId;
-  const conversation = await getConversation(deps, conversationId);
-  const { macro, agentName } = await withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
+    const ctx = inTx(deps, tx);
+    const conversation = await getConversation(ctx, conversationId);
     const macro = await repo.find(tx, ws, macroId);
     if (!macro) throw macroErrors.notFound();
     const actor = deps.actor;
-    const agentName = actor.type === 'user' && actor.id ? await repo.userName(tx, actor.id) : actor.type === 'token' && actor.id ? await repo.tokenName(tx, ws, actor.id) : undefined;
-    return { macro, agentName: agentName ?? null };
+    const agentName = (actor.type === 'user' && actor.id ? await repo.userName(tx, actor.id) : actor.type === 'token' && actor.id ? await repo.tokenName(tx, ws, actor.id) : undefined) ?? null;
+    const values: PlaceholderValues = {
+      'customer.name': conversation.customer.name,
+      'customer.first_name': firstName(conversation.customer.name),
+      'customer.last_name': lastName(conversation.customer.name),
+      'customer.email': conversation.customer.email,
+      'customer.phone': conversation.customer.phone,
+      'conversation.number': String(conversation.number),
+      'conversation.subject': conversation.subject,
+      'agent.name': agentName,
+      'agent.first_name': firstName(agentName),
+    };
+    const body = render(macro.body, values);
+    const actions = macro.actions;
+    if (!input.send) return { body, actions, messageId: null, message: null, conversation: null };
+    // The composer sends the text the agent edited from the preview; the actions are the macro's own.
+    const text = input.body ?? body;
+    if (text.trim() === '') throw macroErrors.emptyBody();
+    const message = await addMessage(ctx, conversationId, { type: input.type, body: text });
+    const after = await runMacroActions(ctx, conversationId, actions);
+    return { body: text, actions, messageId: message.id, message, conversation: after };
   });
-  const values: PlaceholderValues = {
-    'customer.name': conversation.customer.name,
-    'customer.first_name': firstName(conversation.customer.name),
-    'customer.last_name': lastName(conversation.customer.name),
-    'customer.email': conversation.customer.email,
-    'customer.phone': conversation.customer.phone,
-    'conversation.number': String(conversation.number),
-    'conversation.subject': conversation.subject,
-    'agent.name': agentName,
-    'agent.first_name': firstName(agentName),
-  };
-  const body = render(macro.body, values);
-  const actions = macro.actions;
-  if (!input.send) return { body, actions, messageId: null, message: null, conversation: null };
-  // The composer sends the text the agent edited from the preview; the actions are the macro's own.
-  const text = input.body ?? body;
-  if (text.trim() === '') throw macroErrors.emptyBody();
-  const message = await addMessage(deps, conversationId, { type: input.type, body: text });
-  const after = await runMacroActions(deps, conversationId, actions);
-  return { body: text, actions, messageId: message.id, message, conversation: after };
 }
 
 /** A macro's actions, to run after a message sent some other way (an email reply with Cc). 404 for a macro not in this workspace. */
-export async function macroActionsOf(deps: WorkspaceDeps, macroId: string): Promise<MacroActions> {
-  const macro = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.find(tx, deps.workspaceId, macroId));
+export async function macroActionsOf(deps: WorkspaceContext, macroId: string): Promise<MacroActions> {
+  const macro = await inWorkspaceTx(deps, (tx) => repo.find(tx, deps.workspaceId, macroId));
   if (!macro) throw macroErrors.notFound();
   return macro.actions;
 }
 
-/** Applies status, priority and added tags through the conversations use cases; returns the conversation after. */
-export async function runMacroActions(deps: WorkspaceDeps, conversationId: string, actions: MacroActions) {
-  const change: { status?: MacroActions['status']; priority?: MacroActions['priority']; tags?: string[] } = {};
-  if (actions.status) change.status = actions.status;
-  if (actions.priority) change.priority = actions.priority;
-  if (actions.addTags?.length) change.tags = [...(await getConversation(deps, conversationId)).tags, ...actions.addTags];
-  return Object.keys(change).length > 0 ? updateConversation(deps, conversationId, change) : getConversation(deps, conversationId);
+/**
+ * Applies status, priority and added tags through the conversations use cases, in the caller's
+ * transaction when there is one; returns the conversation after.
+ */
+export async function runMacroActions(deps: WorkspaceContext, conversationId: string, actions: MacroActions) {
+  return inWorkspaceTx(deps, async (tx) => {
+    const ctx = inTx(deps, tx);
+    const change: { status?: MacroActions['status']; priority?: MacroActions['priority']; tags?: string[] } = {};
+    if (actions.status) change.status = actions.status;
+    if (actions.priority) change.priority = actions.priority;
+    if (actions.addTags?.length) change.tags = [...(await getConversation(ctx, conversationId)).tags, ...actions.addTags];
+    return Object.keys(change).length > 0 ? updateConversation(ctx, conversationId, change) : getConversation(ctx, conversationId);
+  });
 }

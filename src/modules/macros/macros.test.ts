@@ -114,6 +114,27 @@ describe('applying a macro', () => {
     expect(note).toMatchObject({ type: 'note', body: `Dear ${name} (evil@example.test)`, html: null });
   });
 
+  it('rolls back the reply, the status and every event together when its last action fails', async () => {
+    // Tags are the last action: 19 on the conversation plus the macro's 3 new ones pass the limit of 20.
+    const m = (await admin.post('/macros', { name: 'Too many tags', body: 'On it.', actions: { status: 'pending', priority: 'urgent', addTags: ['x1', 'x2', 'x3'] } })).json();
+    const tags = Array.from({ length: 19 }, (_, i) => `t${i}`);
+    const c = (await admin.post('/conversations', { customer: { email: 'atomic@example.test' }, tags, message: { body: 'help' } })).json();
+    const eventsOf = async () => (await rapport.pool.query(
+      "select set_config('app.system', 'on', true), (select array_agg(type order by id) from events where workspace_id = $1 and conversation_id = $2) as types",
+      [ws.workspaceId, c.id],
+    )).rows[0].types;
+    const before = await eventsOf();
+
+    const res = await agent.post(`/conversations/${c.id}/macros/${m.id}/apply`, { send: true, type: 'reply' });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().code).toBe('conversations.too_many_tags');
+
+    const after = (await admin.get(`/conversations/${c.id}`)).json();
+    expect(after).toMatchObject({ status: 'open', priority: 'normal', tags: [...tags].sort(), messageCount: 1 });
+    expect((await admin.get(`/conversations/${c.id}/messages`)).json().items).toHaveLength(1);
+    expect(await eventsOf()).toEqual(before);
+  });
+
   it('refuses a client viewer, and a conversation of another workspace', async () => {
     const m = (await admin.post('/macros', { name: 'Roles', body: 'x' })).json();
     const c = (await admin.post('/conversations', { customer: { email: 'r@example.test' }, message: { body: 'x' } })).json();

@@ -1,5 +1,5 @@
-import { withWorkspace } from '../../db/tenancy.js';
-import type { WorkspaceDeps } from '../context.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
+import type { WorkspaceContext } from '../context.js';
 import type { Role } from '../auth/roles.js';
 import { workspaceErrors } from '../workspaces/workspaces.errors.js';
 import { memberErrors } from './members.errors.js';
@@ -9,9 +9,9 @@ import { membersRepository as repo } from './members.repository.js';
  * Changes a member's role. Only an owner makes an owner or touches an owner's membership, and the
  * last owner cannot step down: the owner rows are locked first, so concurrent changes see each other.
  */
-export async function changeRole(deps: WorkspaceDeps, callerRole: Role, userId: string, role: Role) {
+export async function changeRole(deps: WorkspaceContext, callerRole: Role, userId: string, role: Role) {
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const owners = await repo.lockOwners(tx, ws);
     const member = await repo.find(tx, ws, userId);
     if (!member) throw workspaceErrors.userNotFound();
@@ -25,9 +25,9 @@ export async function changeRole(deps: WorkspaceDeps, callerRole: Role, userId: 
 }
 
 /** Removes a member from the workspace (their account stays; conversations keep their assignee; their tokens are revoked). */
-export async function removeMember(deps: WorkspaceDeps, callerRole: Role, userId: string): Promise<void> {
+export async function removeMember(deps: WorkspaceContext, callerRole: Role, userId: string): Promise<void> {
   const ws = deps.workspaceId;
-  await withWorkspace(deps.pool, ws, async (tx) => {
+  await inWorkspaceTx(deps, async (tx) => {
     const owners = await repo.lockOwners(tx, ws);
     const member = await repo.find(tx, ws, userId);
     if (!member) throw workspaceErrors.userNotFound();

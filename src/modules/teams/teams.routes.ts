@@ -1,6 +1,7 @@
+import type { Deps } from '../context.js';
 import { Type } from 'typebox';
 import { Strict, Timestamp, Uuid, WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App } from '../../http/types.js';
 import { createTeam, listTeams, updateTeam } from './teams.service.js';
 
 const tags = ['teams'];
@@ -12,15 +13,15 @@ const UpdateTeamBody = Strict({
 }, { minProperties: 1 });
 const CreateTeamBody = Strict({ name: Type.String({ minLength: 1, maxLength: 100 }), memberIds: Type.Optional(Type.Array(Uuid, { maxItems: 500 })) });
 
-export function teamRoutes(app: App, server: ServerDeps): void {
+export function teamRoutes(app: App, server: Deps): void {
   app.get('/teams', { schema: { tags, summary: 'Teams with their members', params: WorkspaceParams, response: { 200: Type.Object({ items: Type.Array(Team) }), ...errorResponses(401, 404) } } },
-    async (request) => listTeams(workspaceDeps(server, request)));
+    async (request) => listTeams(contextOf(server, request)));
   app.post('/teams', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Create a team (admin)', params: WorkspaceParams, body: CreateTeamBody, response: { 201: Team, ...errorResponses(401, 403, 404, 409, 422) } },
-  }, async (request, reply) => reply.code(201).send(await createTeam(workspaceDeps(server, request), request.body)));
+  }, async (request, reply) => reply.code(201).send(await createTeam(contextOf(server, request), request.body)));
   app.patch('/teams/:id', {
     config: { minRole: 'admin' },
     schema: { tags, summary: 'Rename a team, add or remove members (admin)', params: WorkspaceItemParams, body: UpdateTeamBody, response: { 200: Team, ...errorResponses(401, 403, 404, 409, 422) } },
-  }, async (request) => updateTeam(workspaceDeps(server, request), request.params.id, request.body));
+  }, async (request) => updateTeam(contextOf(server, request), request.params.id, request.body));
 }

@@ -1,6 +1,6 @@
-import { withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { teamsRepository as repo } from './teams.repository.js';
 
 export const teamErrors = {
@@ -11,8 +11,8 @@ export const teamErrors = {
 
 const view = (t: { id: string; name: string; created_at: Date; member_ids: string[] }) => ({ id: t.id, name: t.name, memberIds: t.member_ids, createdAt: t.created_at.toISOString() });
 
-export async function createTeam(deps: WorkspaceDeps, input: { name: string; memberIds?: string[] }) {
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+export async function createTeam(deps: WorkspaceContext, input: { name: string; memberIds?: string[] }) {
+  return inWorkspaceTx(deps, async (tx) => {
     const id = await repo.insert(tx, deps.workspaceId, input.name.trim(), deps.clock.now());
     if (!id) throw teamErrors.nameTaken();
     const wanted = [...new Set(input.memberIds ?? [])];
@@ -21,14 +21,14 @@ export async function createTeam(deps: WorkspaceDeps, input: { name: string; mem
   });
 }
 
-export async function listTeams(deps: WorkspaceDeps) {
-  return { items: (await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.list(tx, deps.workspaceId))).map(view) };
+export async function listTeams(deps: WorkspaceContext) {
+  return { items: (await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId))).map(view) };
 }
 
 /** Renames a team and adds or removes members (admin); only members of this workspace can be added. */
-export async function updateTeam(deps: WorkspaceDeps, id: string, input: { name?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) {
+export async function updateTeam(deps: WorkspaceContext, id: string, input: { name?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) {
   const ws = deps.workspaceId;
-  return withWorkspace(deps.pool, ws, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     if (input.name !== undefined) {
       const renamed = await repo.rename(tx, ws, id, input.name.trim());
       if (renamed === 'missing') throw teamErrors.notFound();

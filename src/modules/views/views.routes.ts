@@ -1,20 +1,21 @@
+import type { Deps } from '../context.js';
 import { WorkspaceParams, errorResponses } from '../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App } from '../../http/types.js';
 import { ConversationCounts, TagList } from './views.schemas.js';
 import { conversationCounts, listTags } from './views.service.js';
 
-export function viewRoutes(app: App, server: ServerDeps): void {
+export function viewRoutes(app: App, server: Deps): void {
   app.get('/conversations/counts', {
     schema: {
       tags: ['conversations'], summary: 'Inbox counts for the caller (Mine, Unassigned, by status, team, priority and tag), capped',
       params: WorkspaceParams, response: { 200: ConversationCounts, ...errorResponses(401, 404) },
     },
-  }, async (request) => conversationCounts({ ...workspaceDeps(server, request), userId: request.workspace.userId }));
+  }, async (request) => conversationCounts({ ...contextOf(server, request), userId: request.workspace.userId }));
 
   app.get('/tags', {
     schema: {
       tags: ['conversations'], summary: 'Tags in use in the workspace, with how many open or pending conversations carry each',
       params: WorkspaceParams, response: { 200: TagList, ...errorResponses(401, 404) },
     },
-  }, async (request) => listTags(workspaceDeps(server, request)));
+  }, async (request) => listTags(contextOf(server, request)));
 }

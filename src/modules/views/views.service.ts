@@ -1,5 +1,5 @@
-import { withWorkspace } from '../../db/tenancy.js';
-import type { WorkspaceDeps } from '../context.js';
+import { inWorkspaceTx } from '../../db/tenancy.js';
+import type { WorkspaceContext } from '../context.js';
 import type { ConversationCounts, TagList } from './views.schemas.js';
 import { viewsRepository as repo } from './views.repository.js';
 
@@ -7,8 +7,8 @@ import { viewsRepository as repo } from './views.repository.js';
 export const COUNT_CAP = 10_000;
 
 /** The inbox counts for the caller: Mine, Unassigned, each status, each team, priority and tag. */
-export async function conversationCounts(deps: WorkspaceDeps & { userId: string | null }, cap = COUNT_CAP): Promise<ConversationCounts> {
-  const { row, tags } = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => ({
+export async function conversationCounts(deps: WorkspaceContext & { userId: string | null }, cap = COUNT_CAP): Promise<ConversationCounts> {
+  const { row, tags } = await inWorkspaceTx(deps, async (tx) => ({
     row: await repo.counts(tx, deps.workspaceId, deps.userId, cap),
     tags: await repo.tagCounts(tx, deps.workspaceId, cap + 1),
   }));
@@ -46,7 +46,7 @@ export async function conversationCounts(deps: WorkspaceDeps & { userId: string 
 }
 
 /** GET /tags: the tag views' list, from the server (every agent sees the same tags). */
-export async function listTags(deps: WorkspaceDeps, cap = COUNT_CAP): Promise<TagList> {
-  const tags = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.tagCounts(tx, deps.workspaceId, cap + 1));
+export async function listTags(deps: WorkspaceContext, cap = COUNT_CAP): Promise<TagList> {
+  const tags = await inWorkspaceTx(deps, (tx) => repo.tagCounts(tx, deps.workspaceId, cap + 1));
   return { items: tags.items.map((t) => ({ tag: t.tag, count: Math.min(t.n, cap) })), cap, capped: tags.scanned > cap };
 }

@@ -1,19 +1,20 @@
+import type { Deps } from '../context.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App } from '../../http/types.js';
 import { CreatedToken, CreateTokenBody, MemberList, TokenInfo, TokenList, Workspace } from './workspaces.schemas.js';
 import { requireReauthentication } from '../auth/auth.service.js';
 import { createToken, getWorkspace, listMembers, listTokens, revokeToken } from './workspaces.service.js';
 
 /** Routes inside one workspace: the workspace itself, its people and its API tokens. */
-export function workspaceRoutes(app: App, server: ServerDeps): void {
+export function workspaceRoutes(app: App, server: Deps): void {
   app.get('', { schema: { tags: ['workspaces'], summary: 'This workspace and your role in it', params: WorkspaceParams, response: { 200: Workspace, ...errorResponses(401, 404) } } },
-    async (request) => getWorkspace(workspaceDeps(server, request), request.workspace.role));
+    async (request) => getWorkspace(contextOf(server, request), request.workspace.role));
 
   app.get('/users', { schema: { tags: ['users'], summary: 'Members of the workspace', params: WorkspaceParams, response: { 200: MemberList, ...errorResponses(401, 404) } } },
-    async (request) => listMembers(workspaceDeps(server, request)));
+    async (request) => listMembers(contextOf(server, request)));
 
   app.get('/tokens', { config: { minRole: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (admin)', params: WorkspaceParams, response: { 200: TokenList, ...errorResponses(401, 403, 404) } } },
-    async (request) => listTokens(workspaceDeps(server, request)));
+    async (request) => listTokens(contextOf(server, request)));
 
   app.post('/tokens', {
     // The answer holds the token (shown once): an Idempotency-Key never stores it, and the password
@@ -26,14 +27,14 @@ export function workspaceRoutes(app: App, server: ServerDeps): void {
     },
   }, async (request, reply) => {
     await requireReauthentication(server, request.auth, request.body.currentPassword, request.ip);
-    return reply.code(201).send(await createToken(workspaceDeps(server, request), request.workspace.role, { name: request.body.name, role: request.body.role }));
+    return reply.code(201).send(await createToken(contextOf(server, request), request.workspace.role, { name: request.body.name, role: request.body.role }));
   });
 
   app.delete('/tokens/:id', {
     config: { minRole: 'admin' },
     schema: { tags: ['tokens'], summary: 'Revoke an API token (admin)', params: WorkspaceItemParams, response: { 200: TokenInfo, ...errorResponses(401, 403, 404) } },
   }, async (request) => {
-    const token = await revokeToken(workspaceDeps(server, request), request.params.id);
+    const token = await revokeToken(contextOf(server, request), request.params.id);
     server.resolver.forget('t:');
     return token;
   });

@@ -1,10 +1,10 @@
-import type { Pool } from '../../db/pool.js';
-import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import type { Pool, PoolClient } from '../../db/pool.js';
+import { inSystemTx, inWorkspaceTx } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { hashPassword, newSecret, sha256 } from '../auth/secrets.js';
-import { inboxesRepository } from '../inboxes/inboxes.repository.js';
+import { createApiInbox } from '../inboxes/inboxes.service.js';
 import { workspaceErrors } from './workspaces.errors.js';
 import { workspacesRepository as repo, type TokenRow } from './workspaces.repository.js';
 
@@ -13,15 +13,15 @@ import { workspacesRepository as repo, type TokenRow } from './workspaces.reposi
  * exist yet, so there is no tenant context to run in.
  */
 export async function createWorkspace(
-  deps: { pool: Pool; clock: Clock },
+  deps: { pool: Pool; clock: Clock; tx?: PoolClient },
   input: { name: string; slug: string; timeZone?: string; ownerUserId: string },
 ): Promise<{ id: string; inboxId: string }> {
-  return withSystem(deps.pool, async (tx) => {
+  return inSystemTx(deps, async (tx) => {
     const at = deps.clock.now();
     const id = await repo.insertWorkspace(tx, { name: input.name, slug: input.slug, timeZone: input.timeZone ?? 'UTC', at });
     if (!id) throw workspaceErrors.slugTaken();
     await repo.insertMembership(tx, id, input.ownerUserId, 'owner', at);
-    const inboxId = await inboxesRepository.insert(tx, { workspaceId: id, name: 'API', channel: 'api', settings: {}, at });
+    const { id: inboxId } = await createApiInbox({ pool: deps.pool, clock: deps.clock, workspaceId: id, actor: { type: 'system', id: null }, tx }, { name: 'API' });
     return { id, inboxId };
   });
 }
@@ -30,15 +30,15 @@ export async function createWorkspace(
  * A user account (no workspace yet), for the first start and tests only: no route reaches it. People
  * get accounts by accepting an invitation sent to their email, never from another workspace's admin.
  */
-export async function createUserAccount(deps: { pool: Pool; clock: Clock }, input: { email: string; name: string; password?: string; instanceAdmin?: boolean }): Promise<string> {
+export async function createUserAccount(deps: { pool: Pool; clock: Clock; tx?: PoolClient }, input: { email: string; name: string; password?: string; instanceAdmin?: boolean }): Promise<string> {
   const passwordHash = input.password ? await hashPassword(input.password) : null;
-  return withSystem(deps.pool, (tx) =>
+  return inSystemTx(deps, (tx) =>
     repo.insertUser(tx, { email: input.email.trim().toLowerCase(), name: input.name, passwordHash, at: deps.clock.now(), instanceAdmin: input.instanceAdmin }),
   );
 }
 
-export async function getWorkspace(deps: WorkspaceDeps, role: Role) {
-  const w = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.findWorkspace(tx, deps.workspaceId));
+export async function getWorkspace(deps: WorkspaceContext, role: Role) {
+  const w = await inWorkspaceTx(deps, (tx) => repo.findWorkspace(tx, deps.workspaceId));
   return { id: w.id, name: w.name, slug: w.slug, timeZone: w.time_zone, role, createdAt: w.created_at.toISOString() };
 }
 
@@ -47,11 +47,11 @@ export async function getWorkspace(deps: WorkspaceDeps, role: Role) {
  * (issue #8 H1: through the API, an admin could create the global account with a password of their
  * choosing; people now join by invitation). An existing account is added as it is.
  */
-export async function addMember(deps: WorkspaceDeps, callerRole: Role, input: { email: string; name: string; role: Role; password?: string }) {
+export async function addMember(deps: WorkspaceContext, callerRole: Role, input: { email: string; name: string; role: Role; password?: string }) {
   if (input.role === 'owner' && callerRole !== 'owner') throw workspaceErrors.ownerOnly();
   const email = input.email.trim().toLowerCase();
   const passwordHash = input.password ? await hashPassword(input.password) : null;
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const at = deps.clock.now();
     // users is not a tenant table: look it up by email only, and reveal nothing about it.
     const existing = await repo.findUserByEmail(tx, email);
@@ -62,8 +62,8 @@ export async function addMember(deps: WorkspaceDeps, callerRole: Role, input: { 
   });
 }
 
-export async function listMembers(deps: WorkspaceDeps) {
-  const rows = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.listMembers(tx, deps.workspaceId));
+export async function listMembers(deps: WorkspaceContext) {
+  const rows = await inWorkspaceTx(deps, (tx) => repo.listMembers(tx, deps.workspaceId));
   return { items: rows.map((m) => ({ id: m.id, email: m.email, name: m.name, role: m.role, createdAt: m.created_at.toISOString() })) };
 }
 
@@ -73,11 +73,11 @@ const tokenView = (t: TokenRow) => ({
 });
 
 /** A new API token, returned once. Only its SHA-256 is stored; it is 256 random bits (SECURITY A5). */
-export async function createToken(deps: WorkspaceDeps, callerRole: Role, input: { name: string; role?: Exclude<Role, 'owner'> }) {
+export async function createToken(deps: WorkspaceContext, callerRole: Role, input: { name: string; role?: Exclude<Role, 'owner'> }) {
   const role = input.role ?? 'admin';
   if (!atLeast(callerRole, role)) throw workspaceErrors.tokenRoleTooHigh();
   const token = newSecret('rpt_');
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) =>
+  const row = await inWorkspaceTx(deps, (tx) =>
     repo.insertToken(tx, {
       workspaceId: deps.workspaceId, name: input.name, role, hash: sha256(token), prefix: token.slice(0, 10),
       createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
@@ -86,12 +86,12 @@ export async function createToken(deps: WorkspaceDeps, callerRole: Role, input: 
   return { ...tokenView(row), token };
 }
 
-export async function listTokens(deps: WorkspaceDeps) {
-  return { items: (await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.listTokens(tx, deps.workspaceId))).map(tokenView) };
+export async function listTokens(deps: WorkspaceContext) {
+  return { items: (await inWorkspaceTx(deps, (tx) => repo.listTokens(tx, deps.workspaceId))).map(tokenView) };
 }
 
-export async function revokeToken(deps: WorkspaceDeps, id: string) {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.revokeToken(tx, deps.workspaceId, id, deps.clock.now()));
+export async function revokeToken(deps: WorkspaceContext, id: string) {
+  const row = await inWorkspaceTx(deps, (tx) => repo.revokeToken(tx, deps.workspaceId, id, deps.clock.now()));
   if (!row) throw workspaceErrors.tokenNotFound();
   return tokenView(row);
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as nodeDns } from 'node:dns';
-import type { Pool, Queryable } from '../../../db/pool.js';
-import { withSystem, withWorkspace } from '../../../db/tenancy.js';
+import type { Pool, PoolClient, Queryable } from '../../../db/pool.js';
+import { inSystemTx, withSystem, withWorkspace } from '../../../db/tenancy.js';
 import type { Clock } from '../../../lib/clock.js';
 import { createSystemMailer, type SystemMailer } from '../../../lib/system-mail.js';
 import type { WorkspaceDeps } from '../../context.js';
@@ -270,8 +270,8 @@ export async function verifyDomain(deps: WorkspaceDeps & { dns: TxtResolver; con
  * Service level only, never an API: marks every address and catch-all of an inbox verified by the
  * operator (the demo seed, and tests that set up inboxes). Takes the values over like any proof.
  */
-export async function markInboxOwnershipVerified(deps: { pool: Pool; clock: Clock }, workspaceId: string, inboxId: string, only?: string[]) {
-  await withSystem(deps.pool, async (tx) => {
+export async function markInboxOwnershipVerified(deps: { pool: Pool; clock: Clock; tx?: PoolClient }, workspaceId: string, inboxId: string, only?: string[]) {
+  await inSystemTx(deps, async (tx) => {
     const claims = (await repo.claims(tx, workspaceId, inboxId)).filter((c) => c.status === 'pending' && (!only || only.includes(c.value)));
     await lockDomains(tx, claims.map((c) => c.domain));
     if (claims.length) await repo.markVerified(tx, workspaceId, claims.map((c) => ({ kind: c.kind, value: c.value })), 'operator', deps.clock.now());

@@ -124,7 +124,7 @@ async function main() {
 
   const check = await withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number; distinct_ids: number; with_raw: number; with_message: number }>(
     `select count(*)::int as n, count(distinct rfc_message_id)::int as distinct_ids,
-       count(*) filter (where exists (select 1 from email_blobs b where b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256))::int as with_raw,
+       count(*) filter (where exists (select 1 from blobs b where b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256))::int as with_raw,
        count(*) filter (where message_id is not null)::int as with_message
      from email_messages e where inbox_id = $1 and rfc_message_id like 'bench-r%'`, [inboxId])).rows[0]);
   const exact = check.n === acceptedTotal && check.distinct_ids === acceptedTotal && check.with_raw === acceptedTotal && check.with_message === acceptedTotal;

@@ -123,7 +123,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
         [PURGE_IDEMPOTENCY_TASK]: purgeIdempotencyKeys(pool),
       };
       for (const m of mods) Object.assign(tasks, m.tasks?.(server) ?? {});
-      const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log, crontab: `0 * * * * ${PURGE_IDEMPOTENCY_TASK}` });
+      const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log, crontab: [`0 * * * * ${PURGE_IDEMPOTENCY_TASK}`, ...mods.flatMap((m) => m.crontab ?? [])].join('\n') });
       stops.push(() => runner.stop());
       await dispatcher.start();
       stops.push(() => dispatcher.stop());

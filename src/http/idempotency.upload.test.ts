@@ -41,7 +41,7 @@ function send(method: string, path: string, token: string, body?: Buffer, header
 
 const uploadPath = (name: string) => `/api/v1/workspaces/${a.workspaceId}/email/uploads?name=${name}`;
 const uploads = async (name: string) => withSystem(rapport.pool, async (tx) =>
-  (await tx.query<{ n: number }>('select count(*)::int as n from email_uploads where filename = $1', [name])).rows[0].n);
+  (await tx.query<{ n: number }>('select count(*)::int as n from attachments where uploader is not null and filename = $1', [name])).rows[0].n);
 
 /**
  * Runs `work` while another tenant reads its workspace every few ms: the event loop's longest delay,
@@ -91,7 +91,7 @@ describe('Idempotency-Key on a 10 MB upload (M2)', () => {
     expect(JSON.parse(again.body)).toEqual(JSON.parse(first.body));
     expect(await uploads('big.bin')).toBe(1);
     // The stored checksum, hashed as the bytes streamed in, is the file's.
-    const [stored] = await withSystem(rapport.pool, async (tx) => (await tx.query<{ sha256: Buffer }>("select sha256 from email_uploads where filename = 'big.bin'")).rows);
+    const [stored] = await withSystem(rapport.pool, async (tx) => (await tx.query<{ sha256: Buffer }>("select sha256 from attachments where uploader is not null and filename = 'big.bin'")).rows);
     expect(stored.sha256.toString('hex')).toBe(createHash('sha256').update(file).digest('hex'));
 
     console.info(`10 MB upload, no key: ${fmt(plain)}; with a key, then its replay: ${fmt(keyed)}`);

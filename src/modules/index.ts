@@ -1,5 +1,6 @@
 import type { RapportModule } from './module.js';
 import { apiChannel } from './channels/channels.registry.js';
+import { attachmentsModule } from './attachments/attachments.module.js';
 import { emailModule } from './channels/email/email.module.js';
 import { conversationsModule } from './conversations/conversations.module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
@@ -12,6 +13,7 @@ import { membersModule } from './members/members.module.js';
 /** Every module the server runs, in start order. Add a line here to plug a new domain in. */
 export const modules: RapportModule[] = [
   { name: 'api-channel', channels: [apiChannel] },
+  attachmentsModule,
   emailModule,
   conversationsModule,
   realtimeModule,

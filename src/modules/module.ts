@@ -17,6 +17,8 @@ export interface RapportModule {
   plugins?: AppPlugin;
   subscribers?: (server: Deps) => Subscriber[];
   tasks?: (server: Deps) => Tasks;
+  /** Recurring runs of its tasks, as graphile-worker crontab lines (e.g. an hourly collector). */
+  crontab?: string[];
   /** Started after the HTTP server listens; stopped before the database on shutdown. */
   start?: (server: Deps) => Promise<{ stop(): Promise<void> } | void>;
 }

@@ -134,7 +134,7 @@ describe('outbound attachments', () => {
   });
 
   it('refuses an upload over the limit with 413 problem+json, before reading its body (F4)', async () => {
-    const countUploads = async () => (await systemQuery<{ n: number }>(rapport, 'select count(*)::int as n from email_uploads'))[0].n;
+    const countUploads = async () => (await systemQuery<{ n: number }>(rapport, 'select count(*)::int as n from attachments where uploader is not null'))[0].n;
     const before = await countUploads();
     const big = await upload(agent1, a.workspaceId, 'big.bin', Buffer.alloc(LIMIT + 1));
     expect(big.statusCode).toBe(413);

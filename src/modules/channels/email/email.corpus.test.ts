@@ -51,7 +51,7 @@ describe('the shared email corpus through SMTP', () => {
     expect(outcomes.filter((o) => !/^\d{3}$/.test(o.outcome))).toEqual([]);
     for (const { file, outcome } of outcomes) {
       const rows = await systemQuery<{ content: Buffer; parse_status: string; message_id: string | null }>(rapport,
-        `select b.content, e.parse_status, e.message_id from email_messages e join email_blobs b on b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256
+        `select b.content, e.parse_status, e.message_id from email_messages e join blobs b on b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256
          where e.inbox_id = $1`, [inboxOf.get(file)]);
       if (outcome === '250') {
         expect(rows, file).toHaveLength(1);

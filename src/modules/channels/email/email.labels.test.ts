@@ -54,7 +54,7 @@ describe('bidirectional controls in names that come in by mail', () => {
         '--b--', '',
       ].join('\r\n'));
 
-      const files = await systemQuery<{ filename: string }>(rapport, 'select filename from email_attachments where email_message_id = $1 order by position', [row.id]);
+      const files = await systemQuery<{ filename: string }>(rapport, 'select a.filename from email_attachments e join attachments a on a.workspace_id = e.workspace_id and a.id = e.id where e.email_message_id = $1 order by e.position', [row.id]);
       expect(files.map((f) => f.filename)).toEqual(['reportfdp.exe', 'scangpj.exe']);
 
       const message = (await api().get(`/conversations/${row.conversation_id}/messages`)).json().items[0];

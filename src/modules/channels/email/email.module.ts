@@ -7,6 +7,7 @@ import { autoAckTask, outboundSubscriber, SEND_TASK } from './email.outbound.js'
 import { EmailParser } from './email.parser.js';
 import { SenderChecker } from './email.authentication.js';
 import { emailRoutes } from './email.routes.js';
+import { loadAttachmentOptions, type AttachmentOptions } from '../../attachments/attachments.settings.js';
 import { isPublicMailDomain } from './email.addresses.js';
 import { confirmationRoutes, ownershipRoutes, type OwnershipRouteOptions } from './email.ownership.routes.js';
 import { createSystemMailer, defaultSystemFrom, systemMailSettings } from '../../../lib/system-mail.js';
@@ -75,13 +76,14 @@ function ownershipOptions(o: EmailModuleOptions): OwnershipRouteOptions {
   };
 }
 
-export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}): RapportModule {
+/** `attachments`: the attachments module's limits as replies apply them (tests lower them). */
+export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, attachments: Partial<AttachmentOptions> = {}): RapportModule {
   const opts = () => loadEmailOptions(process.env, overrides);
   return {
     name: 'email',
     channels: [emailChannel],
     workspaceRoutes: (app, server) => {
-      emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes });
+      emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes, attachmentLimits: loadAttachmentOptions(process.env, attachments) });
       ownershipRoutes(app, server, ownershipOptions(opts()));
     },
     plugins: (app, server) => confirmationRoutes(app, server),

@@ -1,4 +1,5 @@
 import type { Task } from 'graphile-worker';
+import { contentsOf, filesOf, MESSAGE_OWNER } from '../../attachments/attachments.service.js';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Pool } from '../../../db/pool.js';
 import { withWorkspace } from '../../../db/tenancy.js';
@@ -92,7 +93,7 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber<'message.created
         const settings = inbox.settings as unknown as EmailInboxSettings;
         const at = d.clock.now();
         const email = (message.metadata.email ?? {}) as { cc?: { address: string }[] };
-        const uploads = await repo.uploadsOfMessage(tx, ws, messageId);
+        const uploads = await filesOf(tx, ws, { kind: MESSAGE_OWNER, id: messageId });
         const wanted = [conversation.customer_email ?? '', ...(email.cc ?? []).map((c) => c.address)];
         const rfcMessageId = `${messageId}@${domainOf(settings.addresses[0])}`;
         let recipients: string[] = [];
@@ -123,7 +124,7 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber<'message.created
             to: [{ name: conversation.customer_name ?? '', address: recipients[0] }],
             cc: recipients.slice(1).map((address) => ({ name: '', address })),
             subject: replySubject(conversation.subject),
-            attachments: uploads.map((u) => ({ id: u.id, name: u.filename, size: u.size, contentType: u.content_type, inline: false })),
+            attachments: uploads.map((u) => ({ ...u, inline: false })),
             delivery: { status: 'queued', at: at.toISOString() },
           },
         });
@@ -225,8 +226,8 @@ async function prepare(d: OutboundDeps, ws: string, emailMessageId: string): Pro
     const team = headerText(settings.fromName ?? '', 100);
     // The files the agent attached: bytes from the database, never a path or a URL (nodemailer's
     // file and URL access is off as well); names are encoded by nodemailer (RFC 2231).
-    const attachments = (await repo.uploadContentsOfMessage(tx, ws, message.id)).map((u) => ({
-      filename: headerText(u.filename, 255), content: u.content, contentType: u.content_type, contentDisposition: 'attachment' as const,
+    const attachments = (await contentsOf(tx, ws, { kind: MESSAGE_OWNER, id: message.id })).map((u) => ({
+      filename: headerText(u.name, 255), content: u.content, contentType: u.contentType, contentDisposition: 'attachment' as const,
     }));
     return {
       settings, conversationId: conversation.id, messageId: message.id,

@@ -18,13 +18,6 @@ export interface OutboundRow {
   delivery_status: 'queued' | 'sent' | 'failed' | null;
 }
 
-export interface UploadRow {
-  id: string;
-  filename: string;
-  content_type: string;
-  size: number;
-}
-
 export const emailRepository = {
   /**
    * Inbound routing (system context): the email inbox that owns an address. Only a verified claim
@@ -73,23 +66,21 @@ export const emailRepository = {
   },
 
   /**
-   * Stores the raw source and claims the deduplication key, in one statement. Returns null when
-   * the same message is already stored (or is being stored by a concurrent delivery, which this
-   * insert waits for).
+   * Claims the deduplication key of an inbound email whose raw source is already stored (through
+   * the attachments module, in the same transaction). Returns null when the same message is already
+   * stored (or is being stored by a concurrent delivery, which this insert waits for).
    */
   async claimInbound(tx: Queryable, m: {
-    workspaceId: string; inboxId: string; rfcMessageId: string; bodyHash: Buffer; rawSha256: Buffer; raw: Buffer; threadRoot: string | null;
+    workspaceId: string; inboxId: string; rfcMessageId: string; bodyHash: Buffer; rawSha256: Buffer; threadRoot: string | null;
     fromAddress: string | null; recipients: string[]; via: 'smtp' | 'imap'; parseStatus: 'parsed' | 'unparsed'; parseError: string | null; at: Date;
   }): Promise<string | null> {
     const { rows } = await tx.query<{ id: string }>(
-      `with blob as (
-         insert into email_blobs (workspace_id, sha256, size, content) values ($1, $5, $14, $13) on conflict (workspace_id, sha256) do nothing)
-       insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
+      `insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
          recipients, received_via, parse_status, parse_error, created_at)
        values ($1, $2, 'inbound', 'message', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        on conflict (workspace_id, inbox_id, rfc_message_id, body_hash) where direction = 'inbound' do nothing
        returning id`,
-      [m.workspaceId, m.inboxId, m.rfcMessageId, m.bodyHash, m.rawSha256, m.threadRoot, m.fromAddress, m.recipients, m.via, m.parseStatus, m.parseError, m.at, m.raw, m.raw.byteLength],
+      [m.workspaceId, m.inboxId, m.rfcMessageId, m.bodyHash, m.rawSha256, m.threadRoot, m.fromAddress, m.recipients, m.via, m.parseStatus, m.parseError, m.at],
     );
     return rows[0]?.id ?? null;
   },
@@ -107,30 +98,17 @@ export const emailRepository = {
     await tx.query('update email_messages set conversation_id = $3, message_id = $4 where workspace_id = $1 and id = $2', [ws, id, conversationId, messageId]);
   },
 
-  /** Attachment bodies (content-addressed) and their metadata rows, in two statements however many there are. */
-  async insertAttachments(tx: Queryable, ws: string, emailMessageId: string, list: {
-    sha256: Buffer; content: Uint8Array; filename: string; contentType: string; size: number; contentId: string | null; inline: boolean;
-  }[]): Promise<string[]> {
-    if (list.length === 0) return [];
-    const unique = new Map(list.map((a) => [a.sha256.toString('hex'), a]));
+  /**
+   * What only email knows of an email's files (their bytes and names live in the attachments
+   * module, under the same ids): which email they came in, Content-ID, inline flag and order.
+   */
+  async insertAttachmentParts(tx: Queryable, ws: string, emailMessageId: string, parts: { id: string; contentId: string | null; inline: boolean }[]): Promise<void> {
+    if (parts.length === 0) return;
     await tx.query(
-      `insert into email_blobs (workspace_id, sha256, size, content)
-       select $1, h, s, c from unnest($2::bytea[], $3::int[], $4::bytea[]) as t(h, s, c)
-       on conflict (workspace_id, sha256) do nothing`,
-      [ws, [...unique.values()].map((a) => a.sha256), [...unique.values()].map((a) => a.content.byteLength),
-        [...unique.values()].map((a) => Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength))],
+      `insert into email_attachments (workspace_id, id, email_message_id, content_id, inline, position)
+       select $1, i, $2, cid, il, (p - 1)::int from unnest($3::uuid[], $4::text[], $5::boolean[]) with ordinality as t(i, cid, il, p)`,
+      [ws, emailMessageId, parts.map((p) => p.id), parts.map((p) => p.contentId), parts.map((p) => p.inline)],
     );
-    const { rows } = await tx.query<{ id: string; position: number }>(
-      `insert into email_attachments (workspace_id, email_message_id, sha256, filename, content_type, size, content_id, inline, position)
-       select $1, $2, h, f, ct, s, cid, il, (p - 1)::int
-       from unnest($3::bytea[], $4::text[], $5::text[], $6::int[], $7::text[], $8::boolean[]) with ordinality as t(h, f, ct, s, cid, il, p)
-       returning id, position`,
-      [ws, emailMessageId, list.map((a) => a.sha256), list.map((a) => a.filename), list.map((a) => a.contentType), list.map((a) => a.size),
-        list.map((a) => a.contentId), list.map((a) => a.inline)],
-    );
-    const ids: string[] = [];
-    for (const r of rows) ids[r.position] = r.id;
-    return ids;
   },
 
   // Threading: every look-up is bound to one workspace and one inbox (SECURITY E7).
@@ -232,84 +210,13 @@ export const emailRepository = {
     await tx.query('update email_messages set delivery_status = $3, delivery_error = $4 where workspace_id = $1 and id = $2', [ws, id, status, error]);
   },
 
-  /**
-   * A downloadable attachment: one that arrived, one sent with a reply, or an upload not sent yet
-   * (its uploader only).
-   */
-  async attachment(tx: Queryable, ws: string, id: string, principal: string) {
-    const { rows } = await tx.query<{ filename: string; content_type: string; size: number; content: Buffer }>(
-      `select a.filename, a.content_type, a.size, b.content from email_attachments a
-       join email_blobs b on b.workspace_id = a.workspace_id and b.sha256 = a.sha256
-       where a.workspace_id = $1 and a.id = $2
-       union all
-       select u.filename, u.content_type, u.size, b.content from email_uploads u
-       join email_blobs b on b.workspace_id = u.workspace_id and b.sha256 = u.sha256
-       where u.workspace_id = $1 and u.id = $2 and (u.message_id is not null or u.uploader = $3)
-       limit 1`,
-      [ws, id, principal],
-    );
-    return rows[0];
-  },
-
-  /** Stores an upload's bytes (content-addressed, like inbound attachments) and its row, in one statement. */
-  async insertUpload(tx: Queryable, u: {
-    workspaceId: string; uploader: string; sha256: Buffer; content: Buffer; filename: string; contentType: string; at: Date;
-  }): Promise<string> {
+  /** The email a conversation message was (its raw source is the attachment it owns as 'email_source'). */
+  async emailOfMessage(tx: Queryable, ws: string, messageId: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ id: string }>(
-      `with blob as (
-         insert into email_blobs (workspace_id, sha256, size, content) values ($1, $3, $7, $4) on conflict (workspace_id, sha256) do nothing)
-       insert into email_uploads (workspace_id, uploader, sha256, filename, content_type, size, created_at)
-       values ($1, $2, $3, $5, $6, $7, $8) returning id`,
-      [u.workspaceId, u.uploader, u.sha256, u.content, u.filename, u.contentType, u.content.byteLength, u.at],
-    );
-    return rows[0].id;
-  },
-
-  /** The caller's unused uploads among `ids`, locked until the reply commits (so one upload is sent once). */
-  async lockUnusedUploads(tx: Queryable, ws: string, uploader: string, ids: string[]): Promise<UploadRow[]> {
-    const { rows } = await tx.query<UploadRow>(
-      `select id, filename, content_type, size from email_uploads
-       where workspace_id = $1 and uploader = $2 and id = any($3::uuid[]) and message_id is null
-       for update`,
-      [ws, uploader, ids],
-    );
-    return rows;
-  },
-
-  async attachUploads(tx: Queryable, ws: string, messageId: string, ids: string[]): Promise<void> {
-    await tx.query(
-      `update email_uploads set message_id = $2, position = (array_position($3::uuid[], id) - 1)
-       where workspace_id = $1 and id = any($3::uuid[])`,
-      [ws, messageId, ids],
-    );
-  },
-
-  async uploadsOfMessage(tx: Queryable, ws: string, messageId: string): Promise<UploadRow[]> {
-    const { rows } = await tx.query<UploadRow>(
-      'select id, filename, content_type, size from email_uploads where workspace_id = $1 and message_id = $2 order by position, id',
+      'select id from email_messages where workspace_id = $1 and message_id = $2 and raw_sha256 is not null',
       [ws, messageId],
     );
-    return rows;
-  },
-
-  async uploadContentsOfMessage(tx: Queryable, ws: string, messageId: string): Promise<(UploadRow & { content: Buffer })[]> {
-    const { rows } = await tx.query<UploadRow & { content: Buffer }>(
-      `select u.id, u.filename, u.content_type, u.size, b.content from email_uploads u
-       join email_blobs b on b.workspace_id = u.workspace_id and b.sha256 = u.sha256
-       where u.workspace_id = $1 and u.message_id = $2 order by u.position, u.id`,
-      [ws, messageId],
-    );
-    return rows;
-  },
-
-  async rawByMessage(tx: Queryable, ws: string, messageId: string) {
-    const { rows } = await tx.query<{ content: Buffer; rfc_message_id: string }>(
-      `select b.content, e.rfc_message_id from email_messages e
-       join email_blobs b on b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256
-       where e.workspace_id = $1 and e.message_id = $2`,
-      [ws, messageId],
-    );
-    return rows[0];
+    return rows[0]?.id;
   },
 
   async imapState(tx: Queryable, ws: string, inboxId: string) {

@@ -11,10 +11,12 @@ import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.se
 import { appendMessage } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
 import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
+import { attachUploads, contentsOf, MESSAGE_OWNER, recordStoredFile, storeBlob, storeFiles, transferFiles } from '../../attachments/attachments.service.js';
+import type { AttachmentLimits } from '../../attachments/attachments.settings.js';
+import { AppError } from '../../../lib/errors.js';
 import { canonicalAddress, isPublicMailDomain, splitPlusAddress, storedAddress } from './email.addresses.js';
 import { checkByMailServer, uncheckedImapMail, type SenderCheck, type SenderChecker, type SmtpClient } from './email.authentication.js';
 import { emailErrors } from './email.errors.js';
-import { plainLabel } from './email.labels.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import type { EmailParser } from './email.parser.js';
 import type { AuthResult, EmailAddress, ParsedEmail } from './email.parser.types.js';
@@ -254,8 +256,11 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
   const recipients = [...new Set([...input.envelopeTo.map((a) => storedAddress(a)).filter((a): a is string => Boolean(a)), ...headerRecipients])].slice(0, 200);
 
   return withWorkspace(deps.pool, ws, async (tx) => {
+    // The raw source and the parts are stored through the attachments module (content-addressed,
+    // once per workspace); a repeated delivery rolls all of it back below.
+    await storeBlob(tx, { workspaceId: ws, content: raw, sha256: rawSha, at });
     const emailMessageId = await repo.claimInbound(tx, {
-      workspaceId: ws, inboxId, rfcMessageId, bodyHash, rawSha256: rawSha, raw, threadRoot: parsed.threadRoot, fromAddress: sender,
+      workspaceId: ws, inboxId, rfcMessageId, bodyHash, rawSha256: rawSha, threadRoot: parsed.threadRoot, fromAddress: sender,
       recipients, via: input.via, parseStatus: parsed.status, parseError: parsed.error, at,
     });
     if (!emailMessageId) {
@@ -263,7 +268,14 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       throw new Duplicate({ status: 'duplicate', emailMessageId: existing?.id ?? null, conversationId: existing?.conversation_id ?? null, messageId: existing?.message_id ?? null });
     }
 
-    const ids = await repo.insertAttachments(tx, ws, emailMessageId, parsed.attachments.map((a) => ({ ...a, sha256: Buffer.from(a.sha256, 'hex') })));
+    await recordStoredFile(tx, { workspaceId: ws, sha256: rawSha, size: raw.byteLength, filename: 'message.eml', contentType: 'message/rfc822', owner: { kind: EMAIL_SOURCE_OWNER, id: emailMessageId }, at });
+    // The parts belong to the email until its conversation message exists, then to that message.
+    const ids = await storeFiles(tx, {
+      workspaceId: ws, owner: { kind: EMAIL_MESSAGE_OWNER, id: emailMessageId }, at,
+      files: parsed.attachments.map((a) => ({ content: a.content, sha256: Buffer.from(a.sha256, 'hex'), filename: a.filename, contentType: a.contentType })),
+    });
+    await repo.insertAttachmentParts(tx, ws, emailMessageId, parsed.attachments.map((a, i) => ({ id: ids[i], contentId: a.contentId, inline: a.inline })));
+    const ownParts = (messageId: string) => transferFiles(tx, { workspaceId: ws, ids, owner: { kind: MESSAGE_OWNER, id: messageId } });
     const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({ id: ids[i], name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline }));
 
     // Mail whose sender is not proven is flagged (SECURITY E6, issue #8 M5); mail proven forged
@@ -314,6 +326,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
         const joined = unverified ? [] : [...(isCustomer ? [] : [sender]), ...others].filter((a) => a !== conversation.customer_email);
         await repo.addParticipants(tx, ws, match.conversationId, [...new Set(joined)].slice(0, 50));
         await repo.linkMessage(tx, ws, emailMessageId, match.conversationId, messageId);
+        await ownParts(messageId);
         return { status: 'stored', emailMessageId, conversationId: match.conversationId, messageId };
       }
     }
@@ -330,6 +343,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       inboxId, customerId, subject: parsed.subject ? parsed.subject.slice(0, 500) : null, body, html, at,
       metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
     });
+    await ownParts(opened.messageId);
     const participants = [customerAddress, ...(unverified ? [] : others)];
     await repo.finishNewConversation(tx, {
       workspaceId: ws, emailMessageId, conversationId: opened.conversationId, messageId: opened.messageId, inboxId, token: newReplyToken(),
@@ -352,15 +366,17 @@ export async function replyTokenOf(tx: Queryable, ws: string, conversationId: st
  * Attachments are the caller's own unused uploads in this workspace (F3); anything else, whether
  * unknown, another person's, another workspace's or already sent, is the same 404.
  */
-export async function replyByEmail(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string }): Promise<{ messageId: string }> {
+export async function replyByEmail(
+  deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string }, limits: AttachmentLimits,
+): Promise<{ messageId: string }> {
   // A reply written from a macro brings the macro's actions; an unknown macro is refused before anything is sent.
   const actions = input.macroId ? await macroActionsOf(deps, input.macroId) : null;
-  const sent = await sendEmailReply(deps, conversationId, input);
+  const sent = await sendEmailReply(deps, conversationId, input, limits);
   if (actions) await runMacroActions(deps, conversationId, actions);
   return sent;
 }
 
-async function sendEmailReply(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] }): Promise<{ messageId: string }> {
+async function sendEmailReply(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] }, limits: AttachmentLimits): Promise<{ messageId: string }> {
   const cc: EmailAddress[] = [];
   for (const a of input.cc ?? []) {
     const c = canonicalAddress(a);
@@ -372,55 +388,51 @@ async function sendEmailReply(deps: WorkspaceDeps, conversationId: string, input
     const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
     if (!conversation) throw emailErrors.conversationNotFound();
     if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();
-    const uploads = attachmentIds.length ? await repo.lockUnusedUploads(tx, deps.workspaceId, principalOf(deps.actor), attachmentIds) : [];
-    if (uploads.length !== attachmentIds.length) throw emailErrors.attachmentNotFound();
-    const byId = new Map(uploads.map((u) => [u.id, u]));
-    const attachments: EmailMessageMetadata['attachments'] = attachmentIds.map((id) => {
-      const u = byId.get(id)!;
-      return { id, name: u.filename, size: u.size, contentType: u.content_type, inline: false };
-    });
+    // The message id comes with the message, and the message lists its files: the files are
+    // checked first (one 404 for any id that is not the caller's own unsent upload, F3), then
+    // attached to the new message in the same transaction.
+    const pending = { kind: PENDING_REPLY_OWNER, id: conversationId };
+    const attachments: EmailMessageMetadata['attachments'] = (await claimUploads(tx, deps, attachmentIds, pending, limits)).map((a) => ({ ...a, inline: false }));
     const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
     const messageId = await appendMessage(tx, deps, {
       conversationId, type: 'outbound', author, body: input.body, html: input.html, at: deps.clock.now(), metadata: { email: { cc, attachments } },
     });
-    if (attachmentIds.length) await repo.attachUploads(tx, deps.workspaceId, messageId, attachmentIds);
+    await transferFiles(tx, { workspaceId: deps.workspaceId, ids: attachments.map((a) => a.id), owner: { kind: MESSAGE_OWNER, id: messageId } });
     if (cc.length) await repo.addParticipants(tx, deps.workspaceId, conversationId, cc.map((c) => c.address));
     return { messageId };
   });
 }
 
-/** A type/subtype as RFC 6838 §4.2 allows it; parameters are dropped. */
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+/** The owner kinds the email channel gives files in the attachments module. */
+export const EMAIL_SOURCE_OWNER = 'email_source';
+export const EMAIL_MESSAGE_OWNER = 'email_message';
+/** Held for the few statements between checking a reply's uploads and creating its message. */
+const PENDING_REPLY_OWNER = 'email_reply';
 
-export function uploadContentType(header: string | undefined): string {
-  const type = (header ?? '').split(';')[0].trim().toLowerCase();
-  return MEDIA_TYPE.test(type) ? type : 'application/octet-stream';
+/** The caller's uploads for a reply; the core module's codes become the channel's own (its API keeps them). */
+async function claimUploads(tx: Queryable, deps: WorkspaceDeps, ids: string[], owner: { kind: string; id: string }, limits: AttachmentLimits) {
+  try {
+    return await attachUploads(tx, { workspaceId: deps.workspaceId, uploader: principalOf(deps.actor), ids, owner, limits });
+  } catch (error) {
+    throw emailAttachmentError(error);
+  }
 }
 
-/**
- * A file an agent uploads to attach to a reply. Stored like inbound attachments (by content hash)
- * under a random id bound to the workspace and to the uploader. The name is only metadata (F2):
- * control characters and bidirectional overrides (which make "txt.exe" read as "exe.txt") go.
- */
-/** `sha256`: the content's checksum when the caller hashed the bytes as they streamed in (M2). */
-export async function uploadAttachment(deps: WorkspaceDeps, input: { name: string; contentType: string | undefined; content: Buffer; sha256?: Buffer }) {
-  const name = plainLabel(input.name, 500);
-  if (!name) throw emailErrors.invalidUploadName('The name must have visible characters.');
-  const contentType = uploadContentType(input.contentType);
-  const id = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.insertUpload(tx, {
-    workspaceId: deps.workspaceId, uploader: principalOf(deps.actor), sha256: input.sha256 ?? sha256(input.content), content: input.content, filename: name, contentType, at: deps.clock.now(),
-  }));
-  return { id, name, size: input.content.byteLength, contentType };
+/** /email/uploads and /email/attachments answered with email.* codes before files moved to the core module; they still do. */
+export function emailAttachmentError(error: unknown): unknown {
+  if (!(error instanceof AppError)) return error;
+  if (error.code === 'attachments.not_found') return emailErrors.attachmentNotFound();
+  if (error.code === 'attachments.file_too_large') return emailErrors.uploadTooLarge(error.message);
+  if (error.code === 'attachments.invalid_name') return emailErrors.invalidUploadName(error.message);
+  return error;
 }
 
-export async function getAttachment(deps: WorkspaceDeps, attachmentId: string) {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.attachment(tx, deps.workspaceId, attachmentId, principalOf(deps.actor)));
-  if (!row) throw emailErrors.attachmentNotFound();
-  return row;
-}
-
+/** The original RFC 822 source of an email message (inbound), as stored when it arrived. */
 export async function getRawSource(deps: WorkspaceDeps, messageId: string) {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.rawByMessage(tx, deps.workspaceId, messageId));
-  if (!row) throw emailErrors.rawNotFound();
-  return row;
+  const file = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    const emailId = await repo.emailOfMessage(tx, deps.workspaceId, messageId);
+    return emailId ? (await contentsOf(tx, deps.workspaceId, { kind: EMAIL_SOURCE_OWNER, id: emailId }))[0] : undefined;
+  });
+  if (!file) throw emailErrors.rawNotFound();
+  return file;
 }

@@ -112,7 +112,7 @@ describe('killing the ingest mid-DATA (E1)', () => {
     // Nothing half-saved anywhere: every email has its raw source and its message, every
     // conversation its first message.
     const orphans = await systemQuery<{ n: number }>(rapport, `select
-      (select count(*) from email_messages e where e.direction = 'inbound' and (e.message_id is null or not exists (select 1 from email_blobs b where b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256)))
+      (select count(*) from email_messages e where e.direction = 'inbound' and (e.message_id is null or not exists (select 1 from blobs b where b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256)))
       + (select count(*) from conversations c where not exists (select 1 from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id)) as n`);
     expect(Number(orphans[0].n)).toBe(0);
     const total = await systemQuery<{ n: number }>(rapport, "select count(*)::int as n from email_messages where rfc_message_id like 'e1-%'");

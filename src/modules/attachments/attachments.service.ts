@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import type { Pool, Queryable } from '../../db/pool.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import type { Clock } from '../../lib/clock.js';
+import { plainLabel } from '../../lib/labels.js';
+import { principalOf, type WorkspaceDeps } from '../context.js';
+import { findMessageForChannel } from '../conversations/conversations.channels.js';
+import { attachmentErrors } from './attachments.errors.js';
+import { attachmentsRepository as repo, type AttachmentRow, type Owner } from './attachments.repository.js';
+import type { AttachmentLimits } from './attachments.settings.js';
+
+export type { AttachmentRow, Owner };
+
+/** The owner kind of a conversation message's files (channels attach to messages through it). */
+export const MESSAGE_OWNER = 'message';
+
+export interface Attachment {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+}
+
+export const attachmentOf = (r: AttachmentRow): Attachment => ({ id: r.id, name: r.filename, size: r.size, contentType: r.content_type });
+
+export function sha256Of(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** A type/subtype as RFC 6838 §4.2 allows it; parameters are dropped; anything else is plain bytes. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+export function mediaTypeOf(header: string | undefined): string {
+  const type = (header ?? '').split(';')[0].trim().toLowerCase();
+  return MEDIA_TYPE.test(type) ? type : 'application/octet-stream';
+}
+
+export interface IncomingFile {
+  content: Uint8Array;
+  /** The checksum, when the caller already has it (hashed while streaming, or by a parser thread). */
+  sha256?: Buffer;
+  filename: string;
+  contentType: string;
+}
+
+/**
+ * Files that arrived with something (an inbound email's parts, later a chat visitor's image): the
+ * bytes stored once per content, the rows owned at once, all in the caller's transaction.
+ * Returns the attachment ids in the order of `files`.
+ */
+export async function storeFiles(tx: Queryable, input: { workspaceId: string; owner: Owner; files: IncomingFile[]; at: Date }): Promise<string[]> {
+  const hashed = input.files.map((f) => ({ ...f, sha256: f.sha256 ?? sha256Of(f.content) }));
+  await repo.putBlobs(tx, input.workspaceId, hashed, input.at);
+  return repo.insert(
+    tx,
+    input.workspaceId,
+    hashed.map((f) => ({ sha256: f.sha256, filename: f.filename, contentType: f.contentType, size: f.content.byteLength })),
+    {
+      owner: input.owner,
+      uploader: null,
+      at: input.at,
+    },
+  );
+}
+
+/**
+ * Stores bytes whose attachment row must wait for an id the caller gets later in the same
+ * transaction (an inbound email's raw source: its email row references the blob, then
+ * `recordStoredFile` names the email as the owner). Returns the checksum.
+ */
+export async function storeBlob(tx: Queryable, input: { workspaceId: string; content: Uint8Array; sha256?: Buffer; at: Date }): Promise<Buffer> {
+  const sha256 = input.sha256 ?? sha256Of(input.content);
+  await repo.putBlobs(tx, input.workspaceId, [{ sha256, content: input.content }], input.at);
+  return sha256;
+}
+
+/** The attachment row of bytes `storeBlob` stored in this transaction: from now on the collector sees them in use. */
+export async function recordStoredFile(tx: Queryable, input: { workspaceId: string; sha256: Buffer; size: number; filename: string; contentType: string; owner: Owner; at: Date }): Promise<string> {
+  const [id] = await repo.insert(tx, input.workspaceId, [{ sha256: input.sha256, filename: input.filename, contentType: input.contentType, size: input.size }], {
+    owner: input.owner,
+    uploader: null,
+    at: input.at,
+  });
+  return id;
+}
+
+/**
+ * A file a user or API token uploads before sending it (an email reply's attachment, later a chat
+ * file or an article image). It is bound to the workspace and to that principal (SECURITY F3): only
+ * they see it or attach it until it is sent, and the collector removes it if it never is. The
+ * name is only metadata (F2): control characters and bidirectional overrides (which make "txt.exe"
+ * read as "exe.txt") go.
+ */
+export async function uploadFile(
+  deps: WorkspaceDeps,
+  input: { name: string; contentType: string | undefined; content: Buffer; sha256?: Buffer },
+  limits: Pick<AttachmentLimits, 'maxPendingUploads'>,
+): Promise<Attachment> {
+  const name = plainLabel(input.name, 500);
+  if (!name) throw attachmentErrors.invalidName('The name must have visible characters.');
+  const contentType = mediaTypeOf(input.contentType);
+  const uploader = principalOf(deps.actor);
+  const sha256 = input.sha256 ?? sha256Of(input.content);
+  const at = deps.clock.now();
+  const [id] = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    await repo.lockUploader(tx, deps.workspaceId, uploader);
+    if ((await repo.pendingCount(tx, deps.workspaceId, uploader)) >= limits.maxPendingUploads) {
+      throw attachmentErrors.tooManyPending(`At most ${limits.maxPendingUploads} uploads may wait to be sent.`);
+    }
+    await repo.putBlobs(tx, deps.workspaceId, [{ sha256, content: input.content }], at);
+    return repo.insert(tx, deps.workspaceId, [{ sha256, filename: name, contentType, size: input.content.byteLength }], { owner: null, uploader, at });
+  });
+  return { id, name, size: input.content.byteLength, contentType };
+}
+
+/**
+ * Attaches the caller's own unsent uploads to an owner, in the caller's transaction, in the order
+ * given. Anything else among `ids` (unknown, another person's, another workspace's, already sent)
+ * is one 404 (F3); the message limits are checked here, for every channel alike.
+ */
+export async function attachUploads(
+  tx: Queryable,
+  input: {
+    workspaceId: string;
+    uploader: string;
+    ids: string[];
+    owner: Owner;
+    limits: Pick<AttachmentLimits, 'maxPerMessage' | 'maxMessageBytes'>;
+  },
+): Promise<Attachment[]> {
+  const ids = [...new Set(input.ids.map((id) => id.toLowerCase()))];
+  if (ids.length === 0) return [];
+  if (ids.length > input.limits.maxPerMessage) throw attachmentErrors.tooMany(`At most ${input.limits.maxPerMessage} files per message.`);
+  const rows = await repo.lockPendingUploads(tx, input.workspaceId, input.uploader, ids);
+  if (rows.length !== ids.length) throw attachmentErrors.notFound();
+  const total = rows.reduce((sum, r) => sum + r.size, 0);
+  if (total > input.limits.maxMessageBytes) throw attachmentErrors.messageTooLarge(`The files of one message are limited to ${input.limits.maxMessageBytes} bytes together.`);
+  await repo.setOwner(tx, input.workspaceId, ids, input.owner);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => attachmentOf(byId.get(id)!));
+}
+
+/** Gives files already stored to another owner (an inbound email's parts, once their message exists). */
+export async function transferFiles(tx: Queryable, input: { workspaceId: string; ids: string[]; owner: Owner }): Promise<void> {
+  await repo.setOwner(tx, input.workspaceId, input.ids, input.owner);
+}
+
+export async function filesOf(tx: Queryable, workspaceId: string, owner: Owner): Promise<Attachment[]> {
+  return (await repo.ofOwner(tx, workspaceId, owner)).map(attachmentOf);
+}
+
+/** The bytes of an owner's files, in order (a channel sending them). */
+export async function contentsOf(tx: Queryable, workspaceId: string, owner: Owner): Promise<(Attachment & { content: Buffer })[]> {
+  return (await repo.contentsOfOwner(tx, workspaceId, owner)).map((r) => ({ ...attachmentOf(r), content: r.content }));
+}
+
+/** A conversation message's files; a message of another workspace is a 404 like a missing one. */
+export async function listMessageAttachments(deps: WorkspaceDeps, messageId: string): Promise<{ items: Attachment[] }> {
+  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+    if (!(await findMessageForChannel(tx, deps.workspaceId, messageId))) throw attachmentErrors.messageNotFound();
+    return { items: await filesOf(tx, deps.workspaceId, { kind: MESSAGE_OWNER, id: messageId }) };
+  });
+}
+
+/** One attachment's bytes: any file owned in this workspace, or the caller's own unsent upload. */
+export async function downloadAttachment(deps: WorkspaceDeps, attachmentId: string): Promise<Attachment & { content: Buffer }> {
+  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.downloadable(tx, deps.workspaceId, attachmentId, principalOf(deps.actor)));
+  if (!row) throw attachmentErrors.notFound();
+  return { ...attachmentOf(row), content: row.content };
+}
+
+/**
+ * How long a blob nobody references is kept after it was last stored: longer than any transaction
+ * lives, so bytes stored a moment before their attachment row commits are never taken.
+ */
+export const BLOB_GRACE_MS = 60 * 60 * 1000;
+const BATCH = 1000;
+
+/**
+ * The collector: uploads never attached within their lifetime, then blobs no attachment references
+ * any more (removed attachments, expired uploads, replaced files). Bounded batches, repeated until
+ * nothing is left, so one run never holds a long transaction.
+ */
+export async function collectUnused(deps: { pool: Pool; clock: Clock; uploadTtlMs: number }): Promise<{ uploads: number; blobs: number }> {
+  const now = deps.clock.now().getTime();
+  let uploads = 0;
+  let blobs = 0;
+  for (;;) {
+    const n = await withSystem(deps.pool, (tx) => repo.deleteExpiredUploads(tx, new Date(now - deps.uploadTtlMs), BATCH));
+    uploads += n;
+    if (n < BATCH) break;
+  }
+  for (;;) {
+    const n = await withSystem(deps.pool, (tx) => repo.deleteOrphanBlobs(tx, new Date(now - BLOB_GRACE_MS), BATCH));
+    blobs += n;
+    if (n < BATCH) break;
+  }
+  return { uploads, blobs };
+}

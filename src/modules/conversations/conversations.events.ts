@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { defineEvents } from '../../events/define.js';
 import { Nullable, Uuid } from '../../http/schemas.js';
-import { PrioritySchema, StatusSchema } from './conversations.schemas.js';
+import { PRIORITIES, STATUSES } from './conversations.schemas.js';
 
 /**
  * Why a status changed. Every `conversation.status_changed` carries one, so an SLA timer or a report
@@ -29,10 +29,12 @@ export const conversationEvents = defineEvents({
     scope: 'conversation',
     data: Type.Object(
       {
-        from: StatusSchema,
-        to: StatusSchema,
+        from: Type.Enum(STATUSES, { description: 'the status before' }),
+        to: Type.Enum(STATUSES, { description: 'the status now' }),
         snoozedUntil: Nullable(Type.String({ format: 'date-time', description: 'when a snooze ends; null unless `to` is snoozed' })),
-        reason: Type.Enum(STATUS_CHANGE_REASONS, { description: 'manual, customer_replied or snooze_ended' }),
+        reason: Type.Enum(STATUS_CHANGE_REASONS, {
+          description: 'manual: an agent, API client or macro set it; customer_replied: a customer wrote to a resolved, closed or snoozed conversation; snooze_ended',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -40,7 +42,7 @@ export const conversationEvents = defineEvents({
   'conversation.priority_changed': {
     description: 'The priority changed.',
     scope: 'conversation',
-    data: Type.Object({ from: PrioritySchema, to: PrioritySchema }, { additionalProperties: false }),
+    data: Type.Object({ from: Type.Enum(PRIORITIES, { description: 'the priority before' }), to: Type.Enum(PRIORITIES, { description: 'the priority now' }) }, { additionalProperties: false }),
   },
   'conversation.assigned': {
     description: 'The assignee changed; `to` null means unassigned.',

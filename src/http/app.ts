@@ -10,7 +10,7 @@ import { authRoutes } from '../modules/auth/auth.routes.js';
 import { workspaceRoutes } from '../modules/workspaces/workspaces.routes.js';
 import { teamRoutes } from '../modules/teams/teams.routes.js';
 import { inboxRoutes } from '../modules/inboxes/inboxes.routes.js';
-import { registerAuth, workspaceScope } from './auth.js';
+import { declareMinRole, registerAuth, workspaceScope } from './auth.js';
 import { clientErrorHandler, limitConnections, limitRequestsPerCredential, timeoutOptions } from './connection-limits.js';
 import { refuseNulCharacters } from './nul-guard.js';
 import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
@@ -125,6 +125,7 @@ export async function buildApp(server: Deps, opts: BuildAppOptions = {}): Promis
     authRoutes(v1, server);
     await v1.register(async (scoped) => {
       const ws = scoped as unknown as App;
+      ws.addHook('onRoute', declareMinRole);
       ws.addHook('onRequest', workspaceScope(server.resolver));
       const idem = idempotencyHooks(server.pool, await loadFingerprintKey(server.config));
       ws.addHook('onRoute', idem.onRoute);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Pool } from '../db/pool.js';
 import { withSystem } from '../db/tenancy.js';
 import type { Actor } from '../events/events.types.js';
@@ -146,6 +146,25 @@ export function registerAuth(app: FastifyInstance, resolver: PrincipalResolver):
   });
 }
 
+/** The least role a workspace route needs: its declared `minRole`, else reads for client_viewer and writes for agent. */
+export function minRoleOf(method: string, config: { minRole?: Role } | undefined): Role {
+  return config?.minRole ?? (SAFE_METHODS.has(method) ? 'client_viewer' : 'agent');
+}
+
+/**
+ * onRoute hook of the workspace scope: settles each route's least role when it is registered and
+ * publishes it in the OpenAPI document as `x-min-role`, so API users read it and the role-matrix test
+ * (test/role-matrix.test.ts) walks every route with the role the server enforces, new routes included.
+ */
+export function declareMinRole(route: RouteOptions): void {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  // A GET route answers HEAD too; both are reads, so one role covers the route.
+  const minRole = minRoleOf(methods[0], route.config as { minRole?: Role } | undefined);
+  if (route.config) (route.config as { minRole?: Role }).minRole = minRole;
+  else route.config = { minRole } as RouteOptions['config'];
+  if (route.schema) (route.schema as Record<string, unknown>)['x-min-role'] = minRole;
+}
+
 /** Hook for routes under /api/v1/workspaces/:workspaceId: who the caller is in that workspace. */
 export function workspaceScope(resolver: PrincipalResolver) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
@@ -166,9 +185,7 @@ export function workspaceScope(resolver: PrincipalResolver) {
       userId = auth.userId;
     }
     if (!role) throw workspaceNotFound();
-    const config = request.routeOptions.config;
-    const minRole = config.minRole ?? (SAFE_METHODS.has(request.method) ? 'client_viewer' : 'agent');
-    if (!atLeast(role, minRole)) throw commonErrors.forbidden();
+    if (!atLeast(role, minRoleOf(request.method, request.routeOptions.config))) throw commonErrors.forbidden();
     request.workspace = { id: workspaceId.toLowerCase(), role, actor, principal: principalOf(actor), userId };
   };
 }

@@ -1,4 +1,6 @@
 import type { Queryable } from '../../db/pool.js';
+import type { Visibility } from '../auth/roles.js';
+import { CLIENT_TIMELINE_TYPES } from '../../events/audiences.js';
 import type { ConversationView, MessageView, Priority, Status } from './conversations.schemas.js';
 
 /** The only SQL for conversations and their messages. Every statement names workspace_id. */
@@ -27,12 +29,14 @@ export interface ConversationRow {
   last_message_preview: string | null;
   last_message_type: string | null;
   message_count: number;
+  note_count: number;
   sort_key?: string | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function toConversationView(r: ConversationRow): ConversationView {
+/** A client viewer's count leaves internal notes out, so it does not reveal that any exist. */
+export function toConversationView(r: ConversationRow, visibility: Visibility = 'internal'): ConversationView {
   return {
     id: r.id,
     number: Number(r.number),
@@ -53,7 +57,7 @@ export function toConversationView(r: ConversationRow): ConversationView {
     firstResponseAt: iso(r.first_response_at),
     resolvedAt: iso(r.resolved_at),
     lastMessage: r.last_message_type ? { type: r.last_message_type, preview: r.last_message_preview ?? '' } : null,
-    messageCount: r.message_count,
+    messageCount: visibility === 'internal' ? r.message_count : r.message_count - r.note_count,
   };
 }
 
@@ -68,7 +72,7 @@ const SELECT_VIEW = (sortKey = 'null') => `
     ids.customer_email, ids.customer_phone,
     c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id, c.tags, c.created_at, c.updated_at,
     c.last_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
-    c.message_count, ${sortKey} as sort_key
+    c.message_count, c.note_count, ${sortKey} as sort_key
   from conversations c
   -- The customer's first email and phone from one probe of (workspace_id, customer_id): two
   -- subselects filtered on kind let the planner walk the workspace's (workspace_id, kind, value)
@@ -229,6 +233,7 @@ export const conversationsRepository = {
          last_activity_at = greatest(last_activity_at, $3),
          updated_at = $3,
          message_count = message_count + 1,
+         note_count = note_count + case when $4 = 'note' then 1 else 0 end,
          last_message_preview = case when $4 = 'note' then last_message_preview else $5 end,
          last_message_type = case when $4 = 'note' then last_message_type else $4 end,
          waiting_since = case $4 when 'inbound' then coalesce(waiting_since, $3) when 'outbound' then null else waiting_since end,
@@ -290,8 +295,10 @@ export const conversationsRepository = {
     return rows[0];
   },
 
-  async listMessages(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; order: 'asc' | 'desc'; after?: [string, string] }) {
+  /** The thread; without internal notes for a `client` reader (in the query, so pages stay full). */
+  async listMessages(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; order: 'asc' | 'desc'; after?: [string, string]; visibility: Visibility }) {
     const params: unknown[] = [ws, conversationId, opts.limit];
+    const notes = opts.visibility === 'internal' ? '' : "and m.type <> 'note'";
     let keyset = '';
     if (opts.after) {
       params.push(opts.after[0], opts.after[1]);
@@ -299,18 +306,27 @@ export const conversationsRepository = {
     }
     const { rows } = await tx.query<MessageRow & { sort_key: string }>(
       `${SELECT_MESSAGE.replace('from messages m', ', m.created_at::text as sort_key from messages m')}
-       where m.workspace_id = $1 and m.conversation_id = $2 ${keyset}
+       where m.workspace_id = $1 and m.conversation_id = $2 ${notes} ${keyset}
        order by m.created_at ${opts.order}, m.id ${opts.order} limit $3`,
       params,
     );
     return rows;
   },
 
-  async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string; exclude: string[] }) {
+  /**
+   * The timeline. A `client` reader gets only the event types client viewers may see
+   * (events/audiences.ts), and no event about an internal note: filtered here, so pages stay full.
+   */
+  async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string; exclude: string[]; visibility: Visibility }) {
+    const params: unknown[] = [ws, conversationId, opts.afterId ?? '0', opts.limit, opts.exclude];
+    const audience = opts.visibility === 'internal'
+      ? ''
+      : `and type = any($6::text[]) and coalesce(data->>'messageType', '') <> 'note'`;
+    if (opts.visibility !== 'internal') params.push(CLIENT_TIMELINE_TYPES);
     const { rows } = await tx.query<{ id: string; type: string; actor_type: string; actor_id: string | null; data: Record<string, unknown>; created_at: Date }>(
       `select id, type, actor_type, actor_id, data, created_at from events
-       where workspace_id = $1 and conversation_id = $2 and id > $3 and type <> all($5::text[]) order by id limit $4`,
-      [ws, conversationId, opts.afterId ?? '0', opts.limit, opts.exclude],
+       where workspace_id = $1 and conversation_id = $2 and id > $3 and type <> all($5::text[]) ${audience} order by id limit $4`,
+      params,
     );
     return rows;
   },

@@ -5,6 +5,7 @@ import {
   Conversation, ConversationPage, CreateConversationBody, CreateMessageBody, EventPage, EventsQuery, ListConversationsQuery, Message, MessagePage,
   MessagesQuery, UpdateConversationBody,
 } from './conversations.schemas.js';
+import { visibilityOf } from '../auth/roles.js';
 import { addMessage, createConversation, getConversation, listConversations, listEvents, listMessages, updateConversation } from './conversations.service.js';
 
 const tags = ['conversations'];
@@ -26,11 +27,11 @@ export function conversationRoutes(app: App, server: Deps): void {
         + '(SEARCH_RATE_PER_MINUTE, SEARCH_RATE_BURST): past that, 429 `search.rate_limited` with Retry-After.',
       params: WorkspaceParams, querystring: ListConversationsQuery, response: { 200: ConversationPage, ...errorResponses(401, 404, 422, 429) },
     },
-  }, async (request) => listConversations({ ...contextOf(server, request), userId: request.workspace.userId, searchLimiter: server.searchLimiter }, request.query));
+  }, async (request) => listConversations({ ...contextOf(server, request), userId: request.workspace.userId, searchLimiter: server.searchLimiter }, request.query, visibilityOf(request.workspace.role)));
 
   app.get('/conversations/:id', {
     schema: { tags, summary: 'One conversation', params: ConversationParams, response: { 200: Conversation, ...errorResponses(401, 404, 422) } },
-  }, async (request) => getConversation(contextOf(server, request), request.params.id));
+  }, async (request) => getConversation(contextOf(server, request), request.params.id, visibilityOf(request.workspace.role)));
 
   app.patch('/conversations/:id', {
     schema: {
@@ -48,9 +49,9 @@ export function conversationRoutes(app: App, server: Deps): void {
 
   app.get('/conversations/:id/messages', {
     schema: { tags, summary: 'The thread, oldest first (order=desc for newest first)', params: ConversationParams, querystring: MessagesQuery, response: { 200: MessagePage, ...errorResponses(401, 404, 422) } },
-  }, async (request) => listMessages(contextOf(server, request), request.params.id, request.query));
+  }, async (request) => listMessages(contextOf(server, request), request.params.id, request.query, visibilityOf(request.workspace.role)));
 
   app.get('/conversations/:id/events', {
     schema: { tags, summary: 'The timeline: every change, in order', params: ConversationParams, querystring: EventsQuery, response: { 200: EventPage, ...errorResponses(401, 404, 422) } },
-  }, async (request) => listEvents(contextOf(server, request), request.params.id, request.query));
+  }, async (request) => listEvents(contextOf(server, request), request.params.id, request.query, visibilityOf(request.workspace.role)));
 }

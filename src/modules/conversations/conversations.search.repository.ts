@@ -17,6 +17,8 @@ export interface SearchWords {
   q: string;
   /** The #number (or bare number) the text names, if it is one. */
   number: number | null;
+  /** Whether internal notes may match (false for a client viewer: a note's words must not find its conversation). */
+  notes: boolean;
 }
 
 /**
@@ -24,13 +26,14 @@ export interface SearchWords {
  * conversation_id) index, checked one by one. A scalar subquery, not EXISTS: PostgreSQL may run an
  * EXISTS under OR as a "hashed subplan", which reads every message of the workspace once.
  */
-const IN_MESSAGES = `coalesce((select true from messages m
-    where m.workspace_id = c.workspace_id and m.conversation_id = c.id and m.search @@ query.tsq limit 1), false)`;
+const inMessages = (words: SearchWords) => `coalesce((select true from messages m
+    where m.workspace_id = c.workspace_id and m.conversation_id = c.id and m.search @@ query.tsq
+    ${words.notes ? '' : "and m.type <> 'note'"} limit 1), false)`;
 
 /** What the text matches on conversation `c`; `tsq` and `who` come from the CTEs of MATCH_CTES. */
 function matchSql(words: SearchWords, p: (v: unknown) => string): string {
   return `(c.subject_search @@ query.tsq
-    or ${IN_MESSAGES}
+    or ${inMessages(words)}
     or c.customer_id = any(who.ids)
     ${words.number === null ? '' : `or c.number = ${p(words.number)}`})`;
 }
@@ -123,7 +126,7 @@ export const conversationSearchRepository = {
          (select c.id, c.last_activity_at, c.waiting_since from conversations c, query
           where ${where.join(' and ')} and c.id = any(${ids}::uuid[])
             and (c.subject_search @@ query.tsq
-                 or ${IN_MESSAGES})
+                 or ${inMessages(words)})
           order by ${order} limit ${l})
          union
          (select c.id, c.last_activity_at, c.waiting_since from conversations c, who

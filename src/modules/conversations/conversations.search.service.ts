@@ -11,9 +11,9 @@ import { conversationSearchRepository as search, type SearchWords } from './conv
  */
 export const SEARCH_BOUNDS = { window: 200, documents: 5_000, fallbackWindow: 5_000 };
 
-export function searchWords(q: string): SearchWords {
+export function searchWords(q: string, opts: { notes: boolean } = { notes: true }): SearchWords {
   const number = /^#?(\d{1,15})$/.exec(q);
-  return { q, number: number ? Number(number[1]) : null };
+  return { q, number: number ? Number(number[1]) : null, notes: opts.notes };
 }
 
 /**

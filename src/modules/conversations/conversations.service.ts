@@ -8,6 +8,7 @@ import { enqueue } from '../../jobs/queue.js';
 
 export const WAKE_SNOOZED_TASK = 'conversations.wake_snoozed';
 import { preview, sanitizeMessageHtml } from '../../lib/html.js';
+import type { Visibility } from '../auth/roles.js';
 import { principalOf, type WorkspaceContext } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
 import { conversationErrors } from './conversations.errors.js';
@@ -96,10 +97,11 @@ export async function appendMessage(
   return messageId;
 }
 
-export async function getConversation(deps: WorkspaceContext, id: string): Promise<ConversationView> {
+/** `visibility`: what the reader may see (auth/roles.ts); reads default to everything for agents and jobs. */
+export async function getConversation(deps: WorkspaceContext, id: string, visibility: Visibility = 'internal'): Promise<ConversationView> {
   const row = await inWorkspaceTx(deps, (tx) => repo.find(tx, deps.workspaceId, id));
   if (!row) throw conversationErrors.notFound();
-  return toConversationView(row);
+  return toConversationView(row, visibility);
 }
 
 /**
@@ -109,7 +111,7 @@ export async function getConversation(deps: WorkspaceContext, id: string): Promi
  */
 const SEARCH_NEXT_PAGE_COST = 0.25;
 
-export async function listConversations(deps: WorkspaceContext & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery) {
+export async function listConversations(deps: WorkspaceContext & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery, visibility: Visibility = 'internal') {
   const filter: ListFilter = {
     statuses: query.status ? [...new Set(query.status)] : undefined,
     inboxId: query.inbox,
@@ -129,7 +131,8 @@ export async function listConversations(deps: WorkspaceContext & { userId: strin
     ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string])
     : undefined;
   if (filter.q) {
-    const words = searchWords(filter.q);
+    // A client viewer's search never matches the words of an internal note.
+    const words = searchWords(filter.q, { notes: visibility === 'internal' });
     // The app follows a search's cursor on its own while pages come back short (the search goes on
     // from where the bounded walk stopped): a next page costs a quarter of a new search, so reading
     // one search to its end does not use up the burst, yet pages cannot be had for free.
@@ -140,11 +143,11 @@ export async function listConversations(deps: WorkspaceContext & { userId: strin
     });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     const next = last ? [last.sort_key ?? '', last.id] : resumeAt;
-    return { items: rows.map(toConversationView), nextCursor: next ? encodeCursor(next) : null };
+    return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor: next ? encodeCursor(next) : null };
   }
   const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
   const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-  return { items: rows.map(toConversationView), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
+  return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
 }
 
 function uuidOrInvalid(value: string, field: string): string {
@@ -235,25 +238,25 @@ export async function addMessage(deps: WorkspaceContext, conversationId: string,
   });
 }
 
-export async function listMessages(deps: WorkspaceContext, conversationId: string, q: { limit?: number; cursor?: string; order?: 'asc' | 'desc' }) {
+export async function listMessages(deps: WorkspaceContext, conversationId: string, q: { limit?: number; cursor?: string; order?: 'asc' | 'desc' }, visibility: Visibility = 'internal') {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
   const after = q.cursor ? (decodeCursor(q.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
   return inWorkspaceTx(deps, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
-    const rows = await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after });
+    const rows = await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after, visibility });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     return { items: rows.map(toMessageView), nextCursor: last ? encodeCursor([last.sort_key, last.id]) : null };
   });
 }
 
-export async function listEvents(deps: WorkspaceContext, conversationId: string, q: { limit?: number; cursor?: string; exclude?: string[] }) {
+export async function listEvents(deps: WorkspaceContext, conversationId: string, q: { limit?: number; cursor?: string; exclude?: string[] }, visibility: Visibility = 'internal') {
   const ws = deps.workspaceId;
   const limit = q.limit ?? 50;
   const afterId = q.cursor ? decodeCursor(q.cursor, ['int'])[0] : undefined;
   return inWorkspaceTx(deps, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
-    const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId, exclude: q.exclude ?? [] });
+    const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId, exclude: q.exclude ?? [], visibility });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     return {
       items: rows.map((r) => ({ id: r.id, type: r.type, actor: { type: r.actor_type, id: r.actor_id }, data: r.data, createdAt: r.created_at.toISOString() })),

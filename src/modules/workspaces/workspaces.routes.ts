@@ -2,6 +2,7 @@ import type { Deps } from '../context.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { contextOf, type App } from '../../http/types.js';
 import { CreatedToken, CreateTokenBody, MemberList, TokenInfo, TokenList, Workspace } from './workspaces.schemas.js';
+import { visibilityOf } from '../auth/roles.js';
 import { requireReauthentication } from '../auth/auth.service.js';
 import { createToken, getWorkspace, listMembers, listTokens, revokeToken } from './workspaces.service.js';
 
@@ -11,7 +12,7 @@ export function workspaceRoutes(app: App, server: Deps): void {
     async (request) => getWorkspace(contextOf(server, request), request.workspace.role));
 
   app.get('/users', { schema: { tags: ['users'], summary: 'Members of the workspace', params: WorkspaceParams, response: { 200: MemberList, ...errorResponses(401, 404) } } },
-    async (request) => listMembers(contextOf(server, request)));
+    async (request) => listMembers(contextOf(server, request), visibilityOf(request.workspace.role)));
 
   app.get('/tokens', { config: { minRole: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (admin)', params: WorkspaceParams, response: { 200: TokenList, ...errorResponses(401, 403, 404) } } },
     async (request) => listTokens(contextOf(server, request)));

@@ -12,7 +12,11 @@ export const CreateWorkspaceBody = Strict({ name: Type.String({ minLength: 1, ma
 export const Workspace = Type.Object({ id: Uuid, name: Type.String(), slug: Type.String(), timeZone: Type.String(), role: RoleSchema, createdAt: Timestamp });
 export const WorkspaceList = Type.Object({ items: Type.Array(Workspace) });
 
-export const Member = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), role: RoleSchema, createdAt: Timestamp });
+export const Member = Type.Object({
+  id: Uuid,
+  email: Type.Optional(Type.String({ description: 'absent when a client viewer reads the list: agents\' addresses are internal' })),
+  name: Type.String(), role: RoleSchema, createdAt: Timestamp,
+});
 export const MemberList = Type.Object({ items: Type.Array(Member) });
 
 export const CreateTokenBody = Strict({

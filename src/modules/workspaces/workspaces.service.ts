@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from '../../db/pool.js';
 import { inSystemTx, inWorkspaceTx } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import type { WorkspaceContext } from '../context.js';
-import { atLeast, type Role } from '../auth/roles.js';
+import { atLeast, type Role, type Visibility } from '../auth/roles.js';
 import { hashPassword, newSecret, sha256 } from '../auth/secrets.js';
 import { createApiInbox } from '../inboxes/inboxes.service.js';
 import { workspaceErrors } from './workspaces.errors.js';
@@ -62,9 +62,16 @@ export async function addMember(deps: WorkspaceContext, callerRole: Role, input:
   });
 }
 
-export async function listMembers(deps: WorkspaceContext) {
+interface MemberView { id: string; email?: string; name: string; role: Role; createdAt: string }
+
+/** The workspace's people; a `client` reader gets names and roles but not email addresses. */
+export async function listMembers(deps: WorkspaceContext): Promise<{ items: Array<MemberView & { email: string }> }>;
+export async function listMembers(deps: WorkspaceContext, visibility: Visibility): Promise<{ items: MemberView[] }>;
+export async function listMembers(deps: WorkspaceContext, visibility: Visibility = 'internal'): Promise<{ items: MemberView[] }> {
   const rows = await inWorkspaceTx(deps, (tx) => repo.listMembers(tx, deps.workspaceId));
-  return { items: rows.map((m) => ({ id: m.id, email: m.email, name: m.name, role: m.role, createdAt: m.created_at.toISOString() })) };
+  return {
+    items: rows.map((m) => ({ id: m.id, ...(visibility === 'internal' ? { email: m.email } : {}), name: m.name, role: m.role, createdAt: m.created_at.toISOString() })),
+  };
 }
 
 const tokenView = (t: TokenRow) => ({

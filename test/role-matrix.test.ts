@@ -87,8 +87,14 @@ beforeAll(async () => {
   const macro = (await admin.post('/macros', { name: 'Thanks', body: 'Thank you' })).json();
   const team = (await admin.post('/teams', { name: 'Tier 1' })).json();
   Object.assign(ids, {
-    conversations: c.id, customers: c.customer.id, inboxes: ws.inboxId, macros: macro.id, macroId: macro.id, teams: team.id,
-    users: agent.id, messageId: note.json().id,
+    conversations: c.id,
+    customers: c.customer.id,
+    inboxes: ws.inboxId,
+    macros: macro.id,
+    macroId: macro.id,
+    teams: team.id,
+    users: agent.id,
+    messageId: note.json().id,
   });
 
   const doc = rapport.app.swagger() as { paths: Record<string, Record<string, { 'x-min-role'?: Role }>> };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Pool, Queryable } from '../../db/pool.js';
-import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import { plainLabel } from '../../lib/labels.js';
-import { principalOf, type WorkspaceDeps } from '../context.js';
+import { principalOf, type WorkspaceContext } from '../context.js';
 import { findMessageForChannel } from '../conversations/conversations.channels.js';
 import { attachmentErrors } from './attachments.errors.js';
 import { attachmentsRepository as repo, type AttachmentRow, type Owner } from './attachments.repository.js';
@@ -92,7 +92,7 @@ export async function recordStoredFile(tx: Queryable, input: { workspaceId: stri
  * read as "exe.txt") go.
  */
 export async function uploadFile(
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   input: { name: string; contentType: string | undefined; content: Buffer; sha256?: Buffer },
   limits: Pick<AttachmentLimits, 'maxPendingUploads'>,
 ): Promise<Attachment> {
@@ -102,7 +102,7 @@ export async function uploadFile(
   const uploader = principalOf(deps.actor);
   const sha256 = input.sha256 ?? sha256Of(input.content);
   const at = deps.clock.now();
-  const [id] = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  const [id] = await inWorkspaceTx(deps, async (tx) => {
     await repo.lockUploader(tx, deps.workspaceId, uploader);
     if ((await repo.pendingCount(tx, deps.workspaceId, uploader)) >= limits.maxPendingUploads) {
       throw attachmentErrors.tooManyPending(`At most ${limits.maxPendingUploads} uploads may wait to be sent.`);
@@ -155,16 +155,16 @@ export async function contentsOf(tx: Queryable, workspaceId: string, owner: Owne
 }
 
 /** A conversation message's files; a message of another workspace is a 404 like a missing one. */
-export async function listMessageAttachments(deps: WorkspaceDeps, messageId: string): Promise<{ items: Attachment[] }> {
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+export async function listMessageAttachments(deps: WorkspaceContext, messageId: string): Promise<{ items: Attachment[] }> {
+  return inWorkspaceTx(deps, async (tx) => {
     if (!(await findMessageForChannel(tx, deps.workspaceId, messageId))) throw attachmentErrors.messageNotFound();
     return { items: await filesOf(tx, deps.workspaceId, { kind: MESSAGE_OWNER, id: messageId }) };
   });
 }
 
 /** One attachment's bytes: any file owned in this workspace, or the caller's own unsent upload. */
-export async function downloadAttachment(deps: WorkspaceDeps, attachmentId: string): Promise<Attachment & { content: Buffer }> {
-  const row = await withWorkspace(deps.pool, deps.workspaceId, (tx) => repo.downloadable(tx, deps.workspaceId, attachmentId, principalOf(deps.actor)));
+export async function downloadAttachment(deps: WorkspaceContext, attachmentId: string): Promise<Attachment & { content: Buffer }> {
+  const row = await inWorkspaceTx(deps, (tx) => repo.downloadable(tx, deps.workspaceId, attachmentId, principalOf(deps.actor)));
   if (!row) throw attachmentErrors.notFound();
   return { ...attachmentOf(row), content: row.content };
 }

@@ -109,8 +109,8 @@ export const attachmentsRepository = {
 
   /** A downloadable attachment: any owned one, or an unsent upload for its uploader only. */
   async downloadable(tx: Queryable, ws: string, id: string, principal: string) {
-    const { rows } = await tx.query<AttachmentRow & { content: Buffer }>(
-      `select a.id, a.filename, a.content_type, a.size, b.content from attachments a
+    const { rows } = await tx.query<AttachmentRow & { content: Buffer; owner_kind: string | null; owner_id: string | null }>(
+      `select a.id, a.filename, a.content_type, a.size, a.owner_kind, a.owner_id, b.content from attachments a
        join blobs b on b.workspace_id = a.workspace_id and b.sha256 = a.sha256
        where a.workspace_id = $1 and a.id = $2 and (a.owner_kind is not null or a.uploader = $3)`,
       [ws, id, principal],

@@ -2,7 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { digestWhileStreaming } from '../../http/body-digest.js';
 import { WorkspaceParams, errorResponses } from '../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App, type ServerDeps } from '../../http/types.js';
+import { visibilityOf } from '../auth/roles.js';
 import { plainLabel } from '../../lib/labels.js';
 import { attachmentErrors } from './attachments.errors.js';
 import { AttachmentList, AttachmentParams, AttachmentSchema, Binary, DownloadQuery, MessageAttachmentsParams, UploadQuery } from './attachments.schemas.js';
@@ -116,7 +117,7 @@ export function uploadRoute(app: App, server: ServerDeps, opts: UploadRouteOptio
         const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const sha256 = Buffer.isBuffer(request.body) ? checksums.get(request)?.digest() : undefined;
         try {
-          const upload = await uploadFile(workspaceDeps(server, request), { name: request.query.name, contentType: request.headers['content-type'], content, sha256 }, opts.limits);
+          const upload = await uploadFile(contextOf(server, request), { name: request.query.name, contentType: request.headers['content-type'], content, sha256 }, opts.limits);
           return reply.code(201).send(upload);
         } catch (error) {
           throw mapError(error);
@@ -157,7 +158,7 @@ export function attachmentRoutes(app: App, server: ServerDeps, opts: AttachmentR
         response: { 200: AttachmentList, ...errorResponses(401, 404) },
       },
     },
-    async (request) => listMessageAttachments(workspaceDeps(server, request), request.params.messageId),
+    async (request) => listMessageAttachments(contextOf(server, request), request.params.messageId, visibilityOf(request.workspace.role)),
   );
 
   app.get(
@@ -177,7 +178,7 @@ export function attachmentRoutes(app: App, server: ServerDeps, opts: AttachmentR
       },
     },
     async (request, reply) => {
-      const file = await downloadAttachment(workspaceDeps(server, request), request.params.attachmentId);
+      const file = await downloadAttachment(contextOf(server, request), request.params.attachmentId, visibilityOf(request.workspace.role));
       return reply.headers(downloadHeadersFor(file, request.query.inline === true)).send(file.content);
     },
   );

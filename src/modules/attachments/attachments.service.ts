@@ -3,6 +3,7 @@ import type { Pool, Queryable } from '../../db/pool.js';
 import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import { plainLabel } from '../../lib/labels.js';
+import type { Visibility } from '../auth/roles.js';
 import { principalOf, type WorkspaceContext } from '../context.js';
 import { findMessageForChannel } from '../conversations/conversations.channels.js';
 import { attachmentErrors } from './attachments.errors.js';
@@ -154,17 +155,30 @@ export async function contentsOf(tx: Queryable, workspaceId: string, owner: Owne
   return (await repo.contentsOfOwner(tx, workspaceId, owner)).map((r) => ({ ...attachmentOf(r), content: r.content }));
 }
 
+/**
+ * Whether a reader may see a conversation message's files: a client viewer never sees an internal
+ * note, nor learns that one exists (its files answer 404 like a missing message's).
+ */
+async function messageVisible(tx: Queryable, workspaceId: string, messageId: string, visibility: Visibility): Promise<boolean> {
+  const message = await findMessageForChannel(tx, workspaceId, messageId);
+  return Boolean(message) && (visibility === 'internal' || message!.type !== 'note');
+}
+
 /** A conversation message's files; a message of another workspace is a 404 like a missing one. */
-export async function listMessageAttachments(deps: WorkspaceContext, messageId: string): Promise<{ items: Attachment[] }> {
+export async function listMessageAttachments(deps: WorkspaceContext, messageId: string, visibility: Visibility): Promise<{ items: Attachment[] }> {
   return inWorkspaceTx(deps, async (tx) => {
-    if (!(await findMessageForChannel(tx, deps.workspaceId, messageId))) throw attachmentErrors.messageNotFound();
+    if (!(await messageVisible(tx, deps.workspaceId, messageId, visibility))) throw attachmentErrors.messageNotFound();
     return { items: await filesOf(tx, deps.workspaceId, { kind: MESSAGE_OWNER, id: messageId }) };
   });
 }
 
-/** One attachment's bytes: any file owned in this workspace, or the caller's own unsent upload. */
-export async function downloadAttachment(deps: WorkspaceContext, attachmentId: string): Promise<Attachment & { content: Buffer }> {
-  const row = await inWorkspaceTx(deps, (tx) => repo.downloadable(tx, deps.workspaceId, attachmentId, principalOf(deps.actor)));
+/** One attachment's bytes: any file owned in this workspace that the reader may see, or the caller's own unsent upload. */
+export async function downloadAttachment(deps: WorkspaceContext, attachmentId: string, visibility: Visibility = 'internal'): Promise<Attachment & { content: Buffer }> {
+  const row = await inWorkspaceTx(deps, async (tx) => {
+    const found = await repo.downloadable(tx, deps.workspaceId, attachmentId, principalOf(deps.actor));
+    if (found?.owner_kind === MESSAGE_OWNER && !(await messageVisible(tx, deps.workspaceId, found.owner_id!, visibility))) return undefined;
+    return found;
+  });
   if (!row) throw attachmentErrors.notFound();
   return { ...attachmentOf(row), content: row.content };
 }

@@ -176,6 +176,22 @@ describe('workspace checks (SECURITY T1, F3)', () => {
   });
 });
 
+describe('privacy by role', () => {
+  it('never shows a client viewer an internal note’s files, nor that the note exists', async () => {
+    const { conversation_id: conversationId, message_id: inboundId } = await inboundWithFiles([{ filename: 'visible.txt', content: 'for the client too' }]);
+    const agent = client(rapport, agent1, a.workspaceId);
+    const note = (await agent.post(`/conversations/${conversationId}/messages`, { type: 'note', body: 'internal only' })).json();
+    const viewer = client(rapport, await tokenFor(rapport, a, 'client_viewer'), a.workspaceId);
+    expect((await agent.get(`/messages/${note.id}/attachments`)).json()).toEqual({ items: [] });
+    const hidden = await viewer.get(`/messages/${note.id}/attachments`);
+    expect(hidden.statusCode).toBe(404);
+    expect(hidden.body).toBe((await viewer.get(`/messages/${randomUUID()}/attachments`)).body);
+    // A customer-visible message's files stay readable to the viewer.
+    const [file] = (await viewer.get(`/messages/${inboundId}/attachments`)).json().items;
+    expect((await viewer.get(`/attachments/${file.id}`)).body).toBe('for the client too');
+  });
+});
+
 describe('download headers (SECURITY F1, F2)', () => {
   const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(64)]);
 

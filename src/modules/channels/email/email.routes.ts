@@ -3,6 +3,7 @@ import { Strict, Uuid, errorResponses } from '../../../http/schemas.js';
 import { workspaceDeps, type App, type ServerDeps } from '../../../http/types.js';
 import { contentDisposition, downloadHeaders, downloadHeadersFor, uploadRoute } from '../../attachments/attachments.routes.js';
 import { downloadAttachment } from '../../attachments/attachments.service.js';
+import { visibilityOf } from '../../auth/roles.js';
 import type { AttachmentLimits } from '../../attachments/attachments.settings.js';
 import { emailAttachmentError, getRawSource, replyByEmail } from './email.service.js';
 
@@ -36,7 +37,7 @@ export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOption
       response: { 200: Binary, ...errorResponses(401, 404) },
     },
   }, async (request, reply) => {
-    const file = await downloadAttachment(workspaceDeps(server, request), request.params.attachmentId).catch((error: unknown) => {
+    const file = await downloadAttachment(workspaceDeps(server, request), request.params.attachmentId, visibilityOf(request.workspace.role)).catch((error: unknown) => {
       throw emailAttachmentError(error);
     });
     return reply.headers(downloadHeadersFor(file, false)).send(file.content);

@@ -19,7 +19,7 @@ import { LoginThrottle } from './modules/auth/login-throttle.js';
 import { SearchLimiter } from './modules/conversations/conversations.search.limiter.js';
 import { ChannelRegistry } from './modules/channels/channels.registry.js';
 import { seedDemo } from './modules/demo/demo.seed.js';
-import { modules as defaultModules } from './modules/index.js';
+import { coreModules, modules as defaultModules } from './modules/index.js';
 import type { RapportModule } from './modules/module.js';
 
 const LISTEN_BACKLOG = 4096;
@@ -38,6 +38,7 @@ export interface Rapport {
 export interface StartOptions {
   log?: Logger;
   clock?: Clock;
+  /** The modules beyond the core ones (default: `modules` of modules/index.ts). */
   modules?: RapportModule[];
   /** Extra subscribers (tests). */
   subscribers?: Subscriber[];
@@ -59,7 +60,8 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const mods = opts.modules ?? defaultModules;
+  // The core domains always run; `modules` chooses the rest (tests pass none, or a probe).
+  const mods = [...coreModules, ...(opts.modules ?? defaultModules)];
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -101,10 +103,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
       }
     }
 
-    const app = await buildApp(server, {
-      workspaceModules: mods.flatMap((m) => (m.workspaceRoutes ? [m.workspaceRoutes] : [])),
-      plugins: mods.flatMap((m) => (m.plugins ? [m.plugins] : [])),
-    });
+    const app = await buildApp(server, mods);
     stops.push(() => app.close());
     // A deep accept queue (Node's default is 511; Linux caps it at net.core.somaxconn): under a
     // connection flood, a full queue drops the SYNs of ordinary clients, who then wait 1, 3, 7 s for

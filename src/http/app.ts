@@ -1,15 +1,10 @@
 import type { Deps } from '../modules/context.js';
+import type { RapportModule } from '../modules/module.js';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
-import { customerRoutes } from '../modules/customers/customers.routes.js';
-import { conversationRoutes } from '../modules/conversations/conversations.routes.js';
-import { authRoutes } from '../modules/auth/auth.routes.js';
-import { workspaceRoutes } from '../modules/workspaces/workspaces.routes.js';
-import { teamRoutes } from '../modules/teams/teams.routes.js';
-import { inboxRoutes } from '../modules/inboxes/inboxes.routes.js';
 import { declareMinRole, registerAuth, workspaceScope } from './auth.js';
 import { clientErrorHandler, limitConnections, limitRequestsPerCredential, timeoutOptions } from './connection-limits.js';
 import { refuseNulCharacters } from './nul-guard.js';
@@ -43,21 +38,12 @@ const swaggerUiConfig = {
   },
 };
 
-/** Extra routes a module adds inside /api/v1/workspaces/:workspaceId (channels, macros, ...). */
-export type WorkspaceRouteModule = (app: App, server: Deps) => void;
-/** Extra top-level plugins (the web app, WebSocket endpoints, ...), registered last. */
-export type AppPlugin = (app: App, server: Deps) => void | Promise<void>;
-
-export interface BuildAppOptions {
-  workspaceModules?: WorkspaceRouteModule[];
-  plugins?: AppPlugin[];
-}
-
 /**
- * Assembles the HTTP server: validation, errors, auth, OpenAPI, and each module's routes. Handlers stay
- * thin: the schema validates, the workspace scope says who acts where, a service does the work.
+ * Assembles the HTTP server: validation, errors, auth, OpenAPI, then the routes each module declares
+ * (core domains included: this file names none). Handlers stay thin: the schema validates, the
+ * workspace scope says who acts where, a service does the work.
  */
-export async function buildApp(server: Deps, opts: BuildAppOptions = {}): Promise<App> {
+export async function buildApp(server: Deps, modules: readonly RapportModule[]): Promise<App> {
   const app = Fastify({
     loggerInstance: server.log,
     bodyLimit: 1024 * 1024,
@@ -122,7 +108,7 @@ export async function buildApp(server: Deps, opts: BuildAppOptions = {}): Promis
 
   await app.register(async (api) => {
     const v1 = api as unknown as App;
-    authRoutes(v1, server);
+    for (const m of modules) m.apiRoutes?.(v1, server);
     await v1.register(async (scoped) => {
       const ws = scoped as unknown as App;
       ws.addHook('onRoute', declareMinRole);
@@ -132,15 +118,10 @@ export async function buildApp(server: Deps, opts: BuildAppOptions = {}): Promis
       ws.addHook('preParsing', idem.preParsing);
       ws.addHook('preHandler', idem.preHandler);
       ws.addHook('onSend', idem.onSend);
-      workspaceRoutes(ws, server);
-      customerRoutes(ws, server);
-      conversationRoutes(ws, server);
-      teamRoutes(ws, server);
-      inboxRoutes(ws, server);
-      for (const mod of opts.workspaceModules ?? []) mod(ws, server);
+      for (const m of modules) m.workspaceRoutes?.(ws, server);
     }, { prefix: '/workspaces/:workspaceId' });
   }, { prefix: '/api/v1' });
 
-  for (const plugin of opts.plugins ?? []) await plugin(app, server);
+  for (const m of modules) await m.plugins?.(app, server);
   return app;
 }

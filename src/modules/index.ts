@@ -1,21 +1,38 @@
-import type { RapportModule } from './module.js';
+import { authModule } from './auth/auth.module.js';
 import { apiChannel } from './channels/channels.registry.js';
 import { attachmentsModule } from './attachments/attachments.module.js';
 import { emailModule } from './channels/email/email.module.js';
 import { conversationsModule } from './conversations/conversations.module.js';
-import { realtimeModule } from './realtime/realtime.module.js';
-import { webModule } from './web/web.module.js';
-import { macrosModule } from './macros/macros.module.js';
-import { viewsModule } from './views/views.module.js';
+import { customersModule } from './customers/customers.module.js';
+import { inboxesModule } from './inboxes/inboxes.module.js';
 import { invitationsModule } from './invitations/invitations.module.js';
+import { macrosModule } from './macros/macros.module.js';
 import { membersModule } from './members/members.module.js';
+import type { RapportModule } from './module.js';
+import { realtimeModule } from './realtime/realtime.module.js';
+import { teamsModule } from './teams/teams.module.js';
+import { viewsModule } from './views/views.module.js';
+import { webModule } from './web/web.module.js';
+import { workspacesModule } from './workspaces/workspaces.module.js';
 
-/** Every module the server runs, in start order. Add a line here to plug a new domain in. */
-export const modules: RapportModule[] = [
+/**
+ * The core domains: every server runs them, whatever else it plugs in (a test that starts a server
+ * with `modules: []` still has sign-in, workspaces and conversations).
+ */
+export const coreModules: RapportModule[] = [
+  authModule,
+  workspacesModule,
+  customersModule,
+  conversationsModule,
+  teamsModule,
+  inboxesModule,
   { name: 'api-channel', channels: [apiChannel] },
+];
+
+/** Every other module the server runs by default, in start order. Add a line here to plug a new domain in. */
+export const modules: RapportModule[] = [
   attachmentsModule,
   emailModule,
-  conversationsModule,
   realtimeModule,
   macrosModule,
   viewsModule,

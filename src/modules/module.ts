@@ -1,24 +1,32 @@
-import type { Deps } from './context.js';
-import type { AppPlugin, WorkspaceRouteModule } from '../http/app.js';
-
-import type { Tasks } from '../jobs/queue.js';
 import type { Subscriber } from '../events/subscribers.js';
+import type { App } from '../http/types.js';
+import type { Tasks } from '../jobs/queue.js';
 import type { ChannelAdapter } from './channels/channels.registry.js';
+import type { Deps } from './context.js';
+
+/** Routes a module adds under /api/v1, outside any workspace (sign-in, the workspace list, invitation accept). */
+export type ApiRouteModule = (app: App, deps: Deps) => void;
+/** Routes a module adds inside /api/v1/workspaces/:workspaceId, behind the workspace scope and idempotency. */
+export type WorkspaceRouteModule = (app: App, deps: Deps) => void;
+/** Top-level plugins (the web app, WebSocket endpoints, ...), registered after every API route. */
+export type AppPlugin = (app: App, deps: Deps) => void | Promise<void>;
 
 /**
  * How a domain plugs into the server without main.ts knowing its insides: its channel adapters,
- * routes inside a workspace, top-level plugins (web app, WebSocket), event subscribers, job tasks,
- * and anything it runs beside the HTTP server (an SMTP listener, a poller). Listed in modules/index.ts.
+ * routes (outside or inside a workspace), top-level plugins (web app, WebSocket), event subscribers,
+ * job tasks, and anything it runs beside the HTTP server (an SMTP listener, a poller). Core domains
+ * and plug-ins alike are listed in modules/index.ts; http/app.ts mounts only what modules declare.
  */
 export interface RapportModule {
   name: string;
   channels?: ChannelAdapter[];
+  apiRoutes?: ApiRouteModule;
   workspaceRoutes?: WorkspaceRouteModule;
   plugins?: AppPlugin;
-  subscribers?: (server: Deps) => Subscriber[];
-  tasks?: (server: Deps) => Tasks;
+  subscribers?: (deps: Deps) => Subscriber[];
+  tasks?: (deps: Deps) => Tasks;
   /** Recurring runs of its tasks, as graphile-worker crontab lines (e.g. an hourly collector). */
   crontab?: string[];
   /** Started after the HTTP server listens; stopped before the database on shutdown. */
-  start?: (server: Deps) => Promise<{ stop(): Promise<void> } | void>;
+  start?: (deps: Deps) => Promise<{ stop(): Promise<void> } | void>;
 }

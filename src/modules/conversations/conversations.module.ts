@@ -1,8 +1,10 @@
 import type { RapportModule } from '../module.js';
+import { conversationRoutes } from './conversations.routes.js';
 import { conversationTasks } from './conversations.tasks.js';
 
-/** Conversations' background work (their routes are part of the core API in http/app.ts). */
+/** Conversations, their messages and timeline, and their background work (waking snoozed ones). */
 export const conversationsModule: RapportModule = {
   name: 'conversations',
+  workspaceRoutes: conversationRoutes,
   tasks: conversationTasks,
 };

@@ -57,7 +57,7 @@ export function invitationRoutes(app: App, server: Deps): void {
 
 /** Public: whoever holds the link accepts it (signed in, when the email already has an account). */
 export function acceptInvitationRoute(app: App, server: Deps): void {
-  app.post('/api/v1/invitations/accept', {
+  app.post('/invitations/accept', {
     config: { public: true },
     schema: {
       tags, operationId: 'acceptInvitation', summary: 'Accept an invitation: signed in as the invited email, join; otherwise give a name and a password',

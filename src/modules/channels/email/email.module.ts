@@ -22,6 +22,7 @@ export const emailSettings = {
   parserWorkers: { env: 'EMAIL_PARSER_WORKERS', description: 'worker threads that parse email', default: 2, parse: parse.positiveInt },
   parseTimeoutMs: { env: 'EMAIL_PARSE_TIMEOUT_MS', description: 'time limit for parsing one email', default: 20_000, parse: parse.positiveInt },
   imapPollMs: { env: 'EMAIL_IMAP_POLL_MS', description: 'how often IMAP mailboxes are polled', default: 60_000, parse: parse.positiveInt },
+  imapLeaseMs: { env: 'EMAIL_IMAP_LEASE_MS', description: 'how long an instance holds an IMAP mailbox without renewing it; a dead instance\'s mailboxes are taken over after this', default: 60_000, parse: parse.positiveInt },
   imapConcurrency: { env: 'EMAIL_IMAP_CONCURRENCY', description: 'IMAP mailboxes polled at once', default: 16, parse: parse.positiveInt },
   smtpTimeoutMs: { env: 'EMAIL_SMTP_TIMEOUT_MS', description: 'outbound SMTP connection timeout', default: 30_000, parse: parse.positiveInt },
   maxUploadBytes: { env: 'EMAIL_MAX_UPLOAD_BYTES', description: 'largest file an agent can upload to attach to a reply', default: 10 * 1024 * 1024, parse: parse.positiveInt },
@@ -114,7 +115,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
         await senderChecker?.close();
         throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);
       }
-      const poller = new ImapPoller(deps, { outbound: server.outbound, intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3 });
+      const poller = new ImapPoller(deps, { outbound: server.outbound, intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3, leaseMs: o.imapLeaseMs });
       poller.start();
       runtimes.set(server, { smtpPort: smtp.port, parser, poller });
       return {

@@ -159,10 +159,14 @@ describe('auto-acknowledgement', () => {
   });
 
   it('throttles acknowledgements per recipient (E12)', async () => {
-    for (let i = 0; i < 6; i++) await inbound({ From: 'victim@customer.test', Subject: `spam ${i}` });
-    await eventually(async () => received((r) => r.to[0] === 'victim@customer.test').length >= 3, 15_000);
-    // Give any extra (wrong) acknowledgement time to arrive before counting.
-    await new Promise((r) => setTimeout(r, 1500));
+    const conversations: string[] = [];
+    for (let i = 0; i < 6; i++) conversations.push(await inbound({ From: 'victim@customer.test', Subject: `spam ${i}` }));
+    // Every acknowledgement decided (each conversation's job has run, sending or throttling), then
+    // every one decided to go has gone out: only then is the count at the sink final.
+    await eventually(async () => (await systemQuery(rapport, 'select 1 from graphile_worker.jobs where key = any($1::text[])', [conversations.map((c) => `email.autoack:${c}`)])).length === 0, 15_000);
+    const acks = await systemQuery<{ id: string }>(rapport, "select id from email_messages where kind = 'auto_ack' and conversation_id = any($1::uuid[])", [conversations]);
+    await eventually(async () => (await systemQuery(rapport, "select 1 from email_messages where id = any($1::uuid[]) and delivery_status = 'queued'", [acks.map((a) => a.id)])).length === 0, 15_000);
+    expect(acks).toHaveLength(3);
     expect(received((r) => r.to[0] === 'victim@customer.test')).toHaveLength(3);
   });
 });

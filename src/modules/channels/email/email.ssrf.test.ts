@@ -9,7 +9,7 @@ import { modules } from '../../index.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import { createEmailModule, emailRuntimeOf } from './email.module.js';
 import { createEmailInbox, sendRaw, smtpPortOf, startSink, systemQuery } from './email.testing.js';
-import { dovecotAvailable, startDovecot, type Dovecot } from './imap.dovecot.js';
+import { skipDovecotTests, startDovecot, type Dovecot } from './imap.dovecot.js';
 
 /**
  * SECURITY M4: an inbox's SMTP and IMAP hosts must not reach loopback, private, link-local or
@@ -195,7 +195,7 @@ describe('with OUTBOUND_ALLOWED_NETWORKS listing the operator\'s relay (127.0.0.
   }, 30_000);
 });
 
-describe.skipIf(!dovecotAvailable())('IMAP through a host name (Dovecot)', () => {
+describe.skipIf(skipDovecotTests())('IMAP through a host name (Dovecot)', () => {
   let dovecot: Dovecot;
   let rapport: TestServer;
   let ws: TestWorkspace;

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { ImapFlow } from 'imapflow';
 import { isDatabaseUnavailable } from '../../../db/errors.js';
 import { withSystem, withWorkspace } from '../../../db/tenancy.js';
@@ -5,6 +8,7 @@ import type { OutboundGuard } from '../../../lib/outbound/outbound.guard.js';
 import type { EmailInboxSettings, ImapSettings } from './email.channel.js';
 import { emailRepository as repo } from './email.repository.js';
 import { ingestEmail, type EmailDeps, type InboxTarget } from './email.service.js';
+import { imapLeaseRepository as leases, type ClaimedMailbox } from './imap.repository.js';
 
 /**
  * Polls the IMAP accounts of email inboxes. Position is kept per inbox as (UIDVALIDITY, last UID):
@@ -12,6 +16,13 @@ import { ingestEmail, type EmailDeps, type InboxTarget } from './email.service.j
  * the re-fetch, SECURITY E2), and \Seen or a move happens only after the database commit (E13).
  * Mailboxes are polled concurrently by a bounded pool; each message is fetched on its own, so one
  * huge or broken message costs its own time only.
+ *
+ * Several instances share the database, and each mailbox is polled by one of them per interval
+ * (issue #9): an instance claims a due mailbox through a lease row (`email_imap_leases`, 0150), renews
+ * its leases while it works, and on finishing frees the lease and makes the mailbox due one interval
+ * later. An instance that stops frees its leases; one that dies stops renewing, and its mailboxes are
+ * taken over once their leases expire. A lease rather than graphile-worker keyed jobs: a job locked by
+ * a dead worker stays locked for hours, and a poll must not take a job slot from mail delivery.
  */
 export interface ImapPollerOptions {
   /** Checks and pins each mailbox's host before connecting (SECURITY M4). */
@@ -24,13 +35,33 @@ export interface ImapPollerOptions {
   batch: number;
   /** Passes a message that fails to store (other than the database being unavailable) is tried. */
   maxAttempts: number;
+  /** How long a claimed mailbox stays held unrenewed (renewed every third of it): a dead instance's mailboxes wait this long. */
+  leaseMs: number;
+  /** How often this instance looks for due mailboxes (default: the poll interval, at most 5 s). */
+  scanMs?: number;
 }
 
-export class ImapPoller {
+/** Emitted when this instance starts (`poll`) and ends (`polled`) a poll of a mailbox it holds: tests count them across instances. */
+export interface ImapPollStarted {
+  workspaceId: string;
+  inboxId: string;
+  holder: string;
+  at: Date;
+}
+
+export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: [ImapPollStarted] }> {
+  /** Names this instance in `email_imap_leases.holder` (host and pid for an operator reading the table). */
+  readonly holder = `${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
-  /** Failed attempts per (inbox, UIDVALIDITY, UID); kept in memory, so a restart tries again. */
+  /** Mailboxes (`workspace/inbox`) this instance holds a lease on right now. */
+  private readonly held = new Set<string>();
+  /**
+   * Failed attempts per (inbox, UIDVALIDITY, UID); kept in memory, so a restart tries again (and with
+   * several instances each counts its own, so a poison message costs at most maxAttempts per instance).
+   */
   private readonly failures = new Map<string, number>();
   /** Completed passes (tests wait on it). */
   passes = 0;
@@ -38,9 +69,12 @@ export class ImapPoller {
   constructor(
     private readonly deps: EmailDeps,
     private readonly opts: ImapPollerOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   start(): void {
+    const scanMs = this.opts.scanMs ?? Math.min(this.opts.intervalMs, 5_000);
     const tick = () => {
       if (this.stopped) return;
       this.running = this.pollAll()
@@ -48,32 +82,79 @@ export class ImapPoller {
         .finally(() => {
           this.running = null;
           this.passes++;
-          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
+          if (!this.stopped) this.timer = setTimeout(tick, scanMs);
         });
     };
     this.timer = setTimeout(tick, 0);
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.opts.leaseMs / 3)));
   }
 
+  /** Finishes the polls under way (cut short after the message in hand) and frees their leases. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
+  /** Claims due mailboxes one at a time and polls up to `concurrency` of them at once, until none is due. */
   async pollAll(): Promise<void> {
-    const inboxes = await withSystem(this.deps.pool, (tx) => repo.imapInboxes(tx));
-    const queue = inboxes.map((r) => ({ workspaceId: r.workspace_id, inboxId: r.id, settings: r.settings as unknown as EmailInboxSettings }));
-    const worker = async () => {
-      for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) {
-        await this.pollInbox(next).catch(async (error) => {
-          this.deps.log.warn({ inboxId: next!.inboxId, err: (error as Error).message }, 'imap: mailbox poll failed');
-        });
+    const active = new Set<Promise<void>>();
+    while (!this.stopped) {
+      if (active.size >= this.opts.concurrency) {
+        await Promise.race(active);
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, worker));
+      const now = this.deps.clock.now();
+      const claimed = await withSystem(this.deps.pool, (tx) => leases.claimDue(tx, this.holder, now, new Date(now.getTime() + this.opts.leaseMs)));
+      if (!claimed) break;
+      const polling: Promise<void> = this.pollClaimed(claimed).finally(() => active.delete(polling));
+      active.add(polling);
+    }
+    await Promise.all(active);
   }
 
-  async pollInbox(target: InboxTarget): Promise<{ fetched: number }> {
+  private async pollClaimed(claimed: ClaimedMailbox): Promise<void> {
+    const target: InboxTarget = { workspaceId: claimed.workspace_id, inboxId: claimed.inbox_id, settings: claimed.settings as unknown as EmailInboxSettings };
+    const key = `${target.workspaceId}/${target.inboxId}`;
+    this.held.add(key);
+    try {
+      this.emit('poll', { workspaceId: target.workspaceId, inboxId: target.inboxId, holder: this.holder, at: this.deps.clock.now() });
+      await this.pollInbox(target, () => this.held.has(key));
+    } catch (error) {
+      this.deps.log.warn({ inboxId: target.inboxId, err: (error as Error).message }, 'imap: mailbox poll failed');
+    } finally {
+      const lost = !this.held.delete(key);
+      const done = this.deps.clock.now();
+      // A poll cut short by a stop is due again at once, so another instance carries on from there.
+      const next = this.stopped ? done : new Date(done.getTime() + this.opts.intervalMs);
+      const released = lost ? false : await withSystem(this.deps.pool, (tx) => leases.release(tx, this.holder, target.workspaceId, target.inboxId, next))
+        .catch((error) => {
+          // The lease then expires on its own and the mailbox is taken up again.
+          this.deps.log.warn({ inboxId: target.inboxId, err: (error as Error).message }, 'imap: freeing a mailbox lease failed');
+          return true;
+        });
+      if (!released) this.deps.log.warn({ inboxId: target.inboxId }, 'imap: the mailbox lease was lost while polling (another instance took it over)');
+      this.emit('polled', { workspaceId: target.workspaceId, inboxId: target.inboxId, holder: this.holder, at: done });
+    }
+  }
+
+  /** Extends the leases held; a mailbox whose lease another instance took over is dropped after its message in hand. */
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    // Only mailboxes held before the UPDATE can be judged by it: one claimed meanwhile is not in its answer.
+    const before = [...this.held];
+    const until = new Date(this.deps.clock.now().getTime() + this.opts.leaseMs);
+    try {
+      const still = new Set((await withSystem(this.deps.pool, (tx) => leases.renew(tx, this.holder, until))).map((r) => `${r.workspace_id}/${r.inbox_id}`));
+      for (const key of before) if (!still.has(key)) this.held.delete(key);
+    } catch (error) {
+      this.deps.log.warn({ err: (error as Error).message }, 'imap: renewing mailbox leases failed');
+    }
+  }
+
+  /** Polls one mailbox; `holding` says whether this instance still holds its lease (checked before each message). */
+  async pollInbox(target: InboxTarget, holding: () => boolean = () => true): Promise<{ fetched: number }> {
     const imap = target.settings.imap as ImapSettings;
     // Resolved and checked on every pass; ImapFlow gets the checked IP, so a DNS answer that changes
     // after the check (rebinding) is never used. TLS still verifies the certificate against the name.
@@ -114,7 +195,7 @@ export class ImapPoller {
         }
         pending.sort((a, b) => a.uid - b.uid);
         for (const { uid, size } of pending.slice(0, this.opts.batch)) {
-          if (this.stopped) break;
+          if (this.stopped || !holding()) break;
           if (size > this.opts.maxMessageBytes) {
             // Too big to take: skip it (left unread in the mailbox for a person to see) and move on.
             this.deps.log.warn({ inboxId: target.inboxId, uid, size }, 'imap: message over the size limit left in the mailbox');

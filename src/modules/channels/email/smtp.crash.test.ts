@@ -10,7 +10,8 @@ import { createEmailInbox, systemQuery } from './email.testing.js';
  * SECURITY E1: kill -9 the ingest process at random points between the start of DATA and the 250
  * reply, then let the sender retry as a mail server would. Every message must end up stored
  * exactly once, with nothing half-saved (a conversation without its message, an email row without
- * its raw source).
+ * its raw source). The one case a random kill may miss, committed but killed before the 250, has
+ * its own test that kills at exactly that point (smtp.server.ts `afterCommit`).
  */
 const RUNS = Number(process.env.EMAIL_CRASH_RUNS ?? 36);
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'smtp.ingest.fixture.ts');
@@ -25,9 +26,9 @@ beforeAll(async () => {
 });
 afterAll(async () => rapport?.stop());
 
-async function startIngest(): Promise<{ child: ChildProcess; port: number }> {
+async function startIngest(env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: { ...process.env, DATABASE_URL: rapport.config.databaseUrl },
+    env: { ...process.env, DATABASE_URL: rapport.config.databaseUrl, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -57,8 +58,7 @@ function deliver(port: number, raw: string, child: ChildProcess | null, killAfte
     };
     socket.on('data', (d) => {
       buffer += d.toString();
-      let i: number;
-      while ((i = buffer.indexOf('\r\n')) >= 0) {
+      for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
         const line = buffer.slice(0, i);
         buffer = buffer.slice(i + 2);
         if (!/^\d{3} /.test(line)) continue;
@@ -83,7 +83,30 @@ function deliver(port: number, raw: string, child: ChildProcess | null, killAfte
   });
 }
 
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode ? resolve() : child.once('exit', () => resolve())));
+const storedCount = async (id: string) => (await systemQuery<{ n: number }>(rapport, 'select count(*)::int as n from email_messages where rfc_message_id = $1', [id]))[0].n;
+
 describe('killing the ingest mid-DATA (E1)', () => {
+  it('committed, killed before the 250, retried: stored once (a kill at exactly that point)', async () => {
+    const id = `e1-commit-${Date.now()}@customer.test`;
+    const raw = ['From: Ann <ann@customer.test>', 'To: crash@e1.test', 'Subject: killed after the commit', `Message-ID: <${id}>`, '', 'body', ''].join('\r\n');
+    // The fixture kills itself in smtp.server.ts's afterCommit hook: after the commit, before the 250.
+    const doomed = await startIngest({ E1_KILL_AFTER_COMMIT: '1' });
+    expect(await deliver(doomed.port, raw, null, null)).toBe('cut');
+    await exited(doomed.child);
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    // The sender saw no 250, yet the message is committed: exactly the case the retry must not duplicate.
+    expect(await storedCount(id)).toBe(1);
+    const restarted = await startIngest();
+    try {
+      expect(await deliver(restarted.port, raw, null, null)).toBe('accepted');
+      expect(await storedCount(id)).toBe(1);
+    } finally {
+      restarted.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
   it(`stores every message exactly once after kill -9 and retry (${RUNS} runs)`, async () => {
     const outcomes = { acceptedBeforeKill: 0, cutThenRetried: 0, committedWithout250: 0 };
     let ingest = await startIngest();
@@ -93,7 +116,7 @@ describe('killing the ingest mid-DATA (E1)', () => {
       // Random point from the start of DATA to somewhat past the usual 250 (measured ~10-40 ms here). CI runs 36; EMAIL_CRASH_RUNS=100 for the full drill.
       const killAfter = Math.random() * 45;
       const first = await deliver(ingest.port, raw, ingest.child, killAfter);
-      await new Promise<void>((resolve) => (ingest.child.exitCode !== null || ingest.child.signalCode ? resolve() : ingest.child.once('exit', () => resolve())));
+      await exited(ingest.child);
       if (first === 'accepted') outcomes.acceptedBeforeKill++;
       else {
         const stored = await systemQuery(rapport, 'select 1 from email_messages where rfc_message_id = $1', [id]);
@@ -115,7 +138,7 @@ describe('killing the ingest mid-DATA (E1)', () => {
       (select count(*) from email_messages e where e.direction = 'inbound' and (e.message_id is null or not exists (select 1 from blobs b where b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256)))
       + (select count(*) from conversations c where not exists (select 1 from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id)) as n`);
     expect(Number(orphans[0].n)).toBe(0);
-    const total = await systemQuery<{ n: number }>(rapport, "select count(*)::int as n from email_messages where rfc_message_id like 'e1-%'");
+    const total = await systemQuery<{ n: number }>(rapport, "select count(*)::int as n from email_messages where rfc_message_id like 'e1-%' and rfc_message_id not like 'e1-commit-%'");
     expect(total[0].n).toBe(RUNS);
     console.log(`E1: ${RUNS} runs: ${JSON.stringify(outcomes)}`);
     expect(outcomes.cutThenRetried).toBeGreaterThan(0);

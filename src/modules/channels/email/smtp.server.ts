@@ -22,6 +22,12 @@ export interface SmtpOptions {
   maxClients?: number;
   /** Connections at once from one address (IPv6: one /64); past it 421, RFC 5321 §3.8. */
   maxClientsPerIp?: number;
+  /**
+   * Runs after every copy of a message is committed and before the 250 goes out: the one point where
+   * a crash leaves a stored message its sender will send again. smtp.crash.test.ts kills the process
+   * here to prove the retry is stored once (SECURITY E1); nothing else sets it.
+   */
+  afterCommit?: () => void | Promise<void>;
 }
 
 export interface SmtpListener {
@@ -122,6 +128,7 @@ export async function startSmtpServer(deps: EmailDeps & { log: Logger }, opts: S
           for (const target of targets) {
             await ingestEmail(deps, { raw, via: 'smtp', target, envelopeFrom, envelopeTo, parsed, client, sender });
           }
+          await opts.afterCommit?.();
         })()
           .then(() => callback(null, '2.0.0 Message accepted'))
           .catch((error) => {

@@ -1,0 +1,63 @@
+import type { Queryable } from '../../../db/pool.js';
+
+/**
+ * The SQL of the IMAP mailbox leases (0150): which instance polls which mailbox, and when it is due.
+ * All of it runs in a system context: the poller serves every workspace.
+ */
+export interface ClaimedMailbox {
+  workspace_id: string;
+  inbox_id: string;
+  settings: Record<string, unknown>;
+}
+
+export const imapLeaseRepository = {
+  /**
+   * Claims one due mailbox whose lease is free or expired, for `holder` until `until`. Mailboxes that
+   * gained an IMAP account since the last call get their row first (due at once). SKIP LOCKED: two
+   * instances claiming at the same moment get different mailboxes, never the same one.
+   */
+  async claimDue(tx: Queryable, holder: string, now: Date, until: Date): Promise<ClaimedMailbox | undefined> {
+    await tx.query(
+      `insert into email_imap_leases (workspace_id, inbox_id, next_poll_at)
+       select i.workspace_id, i.id, $1 from inboxes i
+        where i.channel = 'email' and jsonb_typeof(i.settings -> 'imap') = 'object'
+          and not exists (select 1 from email_imap_leases l where l.workspace_id = i.workspace_id and l.inbox_id = i.id)
+       on conflict do nothing`,
+      [now],
+    );
+    const { rows } = await tx.query<ClaimedMailbox>(
+      `update email_imap_leases l set holder = $1, held_until = $3
+         from (select l2.workspace_id, l2.inbox_id, i.settings
+                 from email_imap_leases l2
+                 join inboxes i on i.workspace_id = l2.workspace_id and i.id = l2.inbox_id
+                where l2.next_poll_at <= $2 and (l2.held_until is null or l2.held_until <= $2)
+                  and i.channel = 'email' and jsonb_typeof(i.settings -> 'imap') = 'object'
+                order by l2.next_poll_at
+                limit 1
+                for update of l2 skip locked) due
+        where l.workspace_id = due.workspace_id and l.inbox_id = due.inbox_id
+       returning l.workspace_id, l.inbox_id, due.settings`,
+      [holder, now, until],
+    );
+    return rows[0];
+  },
+
+  /** Extends every lease `holder` still holds; returns the mailboxes it holds (a lost one is missing). */
+  async renew(tx: Queryable, holder: string, until: Date): Promise<{ workspace_id: string; inbox_id: string }[]> {
+    const { rows } = await tx.query<{ workspace_id: string; inbox_id: string }>(
+      `update email_imap_leases set held_until = $2 where holder = $1 returning workspace_id, inbox_id`,
+      [holder, until],
+    );
+    return rows;
+  },
+
+  /** Frees the lease, if `holder` still holds it, and sets when the mailbox is due next. */
+  async release(tx: Queryable, holder: string, ws: string, inboxId: string, nextPollAt: Date): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `update email_imap_leases set holder = null, held_until = null, next_poll_at = $4
+        where workspace_id = $2 and inbox_id = $3 and holder = $1`,
+      [holder, ws, inboxId, nextPollAt],
+    );
+    return rowCount === 1;
+  },
+};

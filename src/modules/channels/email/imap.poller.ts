@@ -120,7 +120,7 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
     this.held.add(key);
     try {
       this.emit('poll', { workspaceId: target.workspaceId, inboxId: target.inboxId, holder: this.holder, at: this.deps.clock.now() });
-      await this.pollInbox(target, () => this.held.has(key));
+      await this.pollInbox(target, () => !this.stopped && this.held.has(key));
     } catch (error) {
       this.deps.log.warn({ inboxId: target.inboxId, err: (error as Error).message }, 'imap: mailbox poll failed');
     } finally {
@@ -153,7 +153,7 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
     }
   }
 
-  /** Polls one mailbox; `holding` says whether this instance still holds its lease (checked before each message). */
+  /** Polls one mailbox; `holding` says whether to go on (this instance runs and still holds the lease), checked before each message. */
   async pollInbox(target: InboxTarget, holding: () => boolean = () => true): Promise<{ fetched: number }> {
     const imap = target.settings.imap as ImapSettings;
     // Resolved and checked on every pass; ImapFlow gets the checked IP, so a DNS answer that changes
@@ -195,7 +195,7 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
         }
         pending.sort((a, b) => a.uid - b.uid);
         for (const { uid, size } of pending.slice(0, this.opts.batch)) {
-          if (this.stopped || !holding()) break;
+          if (!holding()) break;
           if (size > this.opts.maxMessageBytes) {
             // Too big to take: skip it (left unread in the mailbox for a person to see) and move on.
             this.deps.log.warn({ inboxId: target.inboxId, uid, size }, 'imap: message over the size limit left in the mailbox');

@@ -26,4 +26,18 @@ export type DomainEvent<T extends EventType = EventType> = {
   };
 }[T];
 
+/**
+ * An event as JSON carries it to clients (the conversation timeline over REST, the WebSocket): ids
+ * and times as strings. The web app imports this type instead of copying event names and payloads.
+ */
+export type EventJson<T extends EventType = EventType> = {
+  [K in T]: {
+    id: string;
+    type: K;
+    actor: { type: ActorType; id: string | null };
+    data: EventData<K>;
+    createdAt: string;
+  };
+}[T];
+
 export const systemActor: Actor = { type: 'system', id: null };

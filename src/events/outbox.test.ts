@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsDir } from '../db/migrate.js';
 import { withWorkspace, withSystem } from '../db/tenancy.js';
 import { AppError } from '../lib/errors.js';
 import { client, createTestWorkspace, startTestServer, type TestServer } from '../../test/helpers.js';
@@ -77,5 +80,32 @@ describe('the event catalogue', () => {
 
     expect((await api.get(`/conversations/${created.id}`)).json().subject).toBe('before');
     expect(await countEvents()).toBe(before);
+  });
+
+  it('gives every status change a reason: manual when an agent or API client made it', async () => {
+    const ws = await createTestWorkspace(rapport);
+    const api = client(rapport, ws.token, ws.workspaceId);
+    const created = (await api.post('/conversations', { customer: { email: 'r@example.test' }, message: { body: 'hi' } })).json();
+    await api.patch(`/conversations/${created.id}`, { status: 'resolved' });
+    const events = (await api.get(`/conversations/${created.id}/events`)).json().items as { type: string; data: Record<string, unknown> }[];
+    expect(events.filter((e) => e.type === 'conversation.status_changed').map((e) => e.data)).toEqual([{ from: 'open', to: 'resolved', snoozedUntil: null, reason: 'manual' }]);
+
+    // Events recorded before reasons existed get `manual` from migration 0091, the rest are untouched.
+    const ids = await withSystem(rapport.pool, async (tx) => {
+      const insert = async (data: object) =>
+        (
+          await tx.query(`insert into events (workspace_id, conversation_id, type, actor_type, data, created_at) values ($1, $2, 'conversation.status_changed', 'system', $3, now()) returning id`, [
+            ws.workspaceId,
+            created.id,
+            JSON.stringify(data),
+          ])
+        ).rows[0].id as string;
+      return [await insert({ from: 'open', to: 'pending', snoozedUntil: null }), await insert({ from: 'closed', to: 'open', snoozedUntil: null, reason: 'customer_replied' })];
+    });
+    await withSystem(rapport.pool, (tx) => tx.query(readFileSync(path.join(migrationsDir, '0091_status_change_reason.sql'), 'utf8')));
+    const reasons = await withSystem(rapport.pool, async (tx) =>
+      (await tx.query("select data->>'reason' as reason from events where id = any($1::bigint[]) order by id", [ids])).rows.map((r) => r.reason),
+    );
+    expect(reasons).toEqual(['manual', 'customer_replied']);
   });
 });

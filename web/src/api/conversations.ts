@@ -2,15 +2,14 @@ import { useEffect } from 'react';
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { Conversation, ConversationFilters, Counts, Message, Page, TagCount, TimelineEvent } from './types.js';
+import type { Conversation, ConversationFilters, Counts, EventType, Message, Page, TagCount, TimelineEvent } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/conversations`;
 
 export const conversationsQuery = (ws: string, filters: ConversationFilters) =>
   infiniteQueryOptions({
     queryKey: keys.conversations.list(ws, filters),
-    queryFn: ({ pageParam, signal }) =>
-      api<Page<Conversation>>(base(ws), { query: { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal }),
+    queryFn: ({ pageParam, signal }) => api<Page<Conversation>>(base(ws), { query: { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
   });
@@ -61,15 +60,14 @@ export function useConversation(ws: string, id: string | null) {
 export function useMessages(ws: string, id: string) {
   return useInfiniteQuery({
     queryKey: keys.conversations.messages(ws, id),
-    queryFn: ({ pageParam, signal }) =>
-      api<Page<Message>>(`${base(ws)}/${id}/messages`, { query: { order: 'desc', limit: 50, cursor: pageParam ?? undefined }, signal }),
+    queryFn: ({ pageParam, signal }) => api<Page<Message>>(`${base(ws)}/${id}/messages`, { query: { order: 'desc', limit: 50, cursor: pageParam ?? undefined }, signal }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
   });
 }
 
 /** Timeline events the thread shows as messages already: the server leaves them out. */
-export const EVENTS_SHOWN_AS_MESSAGES = ['message.created', 'conversation.created'];
+export const EVENTS_SHOWN_AS_MESSAGES: EventType[] = ['message.created', 'conversation.created'];
 
 /**
  * GET /conversations/:id/events?exclude=message.created: the timeline, oldest first, every page.
@@ -79,8 +77,7 @@ export const EVENTS_SHOWN_AS_MESSAGES = ['message.created', 'conversation.create
 export function useConversationEvents(ws: string, id: string) {
   const query = useInfiniteQuery({
     queryKey: keys.conversations.events(ws, id),
-    queryFn: ({ pageParam, signal }) =>
-      api<Page<TimelineEvent>>(`${base(ws)}/${id}/events`, { query: { limit: 100, exclude: EVENTS_SHOWN_AS_MESSAGES, cursor: pageParam ?? undefined }, signal }),
+    queryFn: ({ pageParam, signal }) => api<Page<TimelineEvent>>(`${base(ws)}/${id}/events`, { query: { limit: 100, exclude: EVENTS_SHOWN_AS_MESSAGES, cursor: pageParam ?? undefined }, signal }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
   });

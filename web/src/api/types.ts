@@ -3,17 +3,19 @@
  * (type-only imports: nothing of the server reaches the bundle).
  */
 import type { Static } from 'typebox';
-import type { ConversationView, MessageView, Event as EventSchema, Status, Priority } from '../../../src/modules/conversations/conversations.schemas.js';
+import type { EventJson, EventType } from '../../../src/events/events.types.js';
+import type { ConversationView, MessageView, Status, Priority } from '../../../src/modules/conversations/conversations.schemas.js';
 import type { CustomerDetail as CustomerDetailSchema } from '../../../src/modules/customers/customers.schemas.js';
 import type { Member as MemberSchema, TokenInfo as TokenInfoSchema, CreatedToken as CreatedTokenSchema } from '../../../src/modules/workspaces/workspaces.schemas.js';
 import type { Inbox as InboxSchema } from '../../../src/modules/inboxes/inboxes.schemas.js';
 import type { Role } from '../../../src/modules/auth/roles.js';
 import type { EmailMessageMetadata } from '../../../src/modules/channels/email/email.service.js';
 
-export type { Status, Priority, Role };
+export type { Status, Priority, Role, EventType };
 export type Conversation = ConversationView;
 export type Message = MessageView;
-export type TimelineEvent = Static<typeof EventSchema>;
+/** One entry of a conversation's timeline: a switch on `type` narrows `data` to that event's payload. */
+export type TimelineEvent = EventJson;
 export type CustomerDetail = Static<typeof CustomerDetailSchema>;
 export type Member = Static<typeof MemberSchema>;
 export type TokenInfo = Static<typeof TokenInfoSchema>;

@@ -4,14 +4,10 @@
  * backoff, keeps the connection warm with pings, and re-announces which conversation this tab views.
  */
 
-export interface RealtimeEvent {
-  id: string;
-  type: string;
-  conversationId: string | null;
-  actor: { type: string; id: string | null };
-  data: Record<string, unknown>;
-  createdAt: string;
-}
+import type { EventJson } from '../../../src/events/events.types.js';
+
+/** A domain event as the socket delivers it: its conversation besides the timeline's fields. */
+export type RealtimeEvent = EventJson & { conversationId: string | null };
 
 export interface Viewer {
   userId: string;

@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { useConversationEvents, useMessages } from '../../api/conversations.js';
-import type { Member, Message, TimelineEvent } from '../../api/types.js';
+import type { EventType, Member, Message, TimelineEvent } from '../../api/types.js';
 import { useTeams, useUsers } from '../../api/workspace.js';
 import { Avatar } from '../../components/Avatar.js';
 import { Empty, ErrorState, Loading } from '../../components/States.js';
@@ -12,7 +12,7 @@ import { MessageBody } from './MessageBody.js';
 type Item = { kind: 'message'; at: string; key: string; message: Message } | { kind: 'event'; at: string; key: string; event: TimelineEvent };
 
 /** Events already visible as messages are left out of the timeline. */
-const HIDDEN_EVENTS = new Set(['message.created', 'conversation.created']);
+const HIDDEN_EVENTS = new Set<EventType>(['message.created', 'conversation.created']);
 
 /**
  * The whole thread, oldest at the top. Virtualized (only rows on screen are in the DOM) and paged
@@ -28,7 +28,10 @@ export function Thread({ conversationId }: { conversationId: string }) {
   const parentRef = useRef<HTMLDivElement>(null);
 
   const items: Item[] = useMemo(() => {
-    const msgs = (messages.data?.pages ?? []).flatMap((p) => p.items).slice().reverse();
+    const msgs = (messages.data?.pages ?? [])
+      .flatMap((p) => p.items)
+      .slice()
+      .reverse();
     const oldest = msgs[0]?.createdAt;
     const complete = !messages.hasNextPage;
     const evs = (events.data?.pages ?? []).flatMap((p) => p.items).filter((e) => !HIDDEN_EVENTS.has(e.type) && (complete || (oldest && e.createdAt >= oldest)));
@@ -118,21 +121,25 @@ function MessageItem({ m }: { m: Message }) {
 }
 
 function describeEvent(e: TimelineEvent, users: Map<string, string>, teams: Map<string, string>): string {
-  const d = e.data as Record<string, unknown>;
-  const person = (id: unknown) => (typeof id === 'string' ? users.get(id) ?? 'someone' : 'nobody');
+  const person = (id: string | null) => (id ? (users.get(id) ?? 'someone') : 'nobody');
   const actor = e.actor.type === 'user' && e.actor.id ? person(e.actor.id) : e.actor.type === 'token' ? 'An API client' : 'Rapport';
   switch (e.type) {
-    case 'conversation.status_changed':
-      return `${actor} changed status to ${String(d.to)}${d.to === 'snoozed' && typeof d.snoozedUntil === 'string' ? ` until ${dateTime(d.snoozedUntil)}` : ''}`;
+    case 'conversation.status_changed': {
+      const d = e.data;
+      // Reopened by the system: say why, not "Rapport changed status".
+      if (d.reason === 'customer_replied') return `Reopened: the customer replied`;
+      if (d.reason === 'snooze_ended') return `Reopened: the snooze ended`;
+      return `${actor} changed status to ${d.to}${d.to === 'snoozed' && d.snoozedUntil ? ` until ${dateTime(d.snoozedUntil)}` : ''}`;
+    }
     case 'conversation.priority_changed':
-      return `${actor} set priority to ${String(d.to)}`;
+      return `${actor} set priority to ${e.data.to}`;
     case 'conversation.assigned':
-      return d.to ? `${actor} assigned it to ${person(d.to)}` : `${actor} unassigned it`;
+      return e.data.to ? `${actor} assigned it to ${person(e.data.to)}` : `${actor} unassigned it`;
     case 'conversation.team_changed':
-      return d.to ? `${actor} moved it to team ${typeof d.to === 'string' ? teams.get(d.to) ?? '?' : '?'}` : `${actor} removed the team`;
+      return e.data.to ? `${actor} moved it to team ${teams.get(e.data.to) ?? '?'}` : `${actor} removed the team`;
     case 'conversation.tags_changed': {
-      const added = Array.isArray(d.added) ? d.added.map((t) => `#${String(t)}`) : [];
-      const removed = Array.isArray(d.removed) ? d.removed.map((t) => `#${String(t)}`) : [];
+      const added = e.data.added.map((t) => `#${t}`);
+      const removed = e.data.removed.map((t) => `#${t}`);
       return `${actor} ${[added.length ? `added ${added.join(' ')}` : '', removed.length ? `removed ${removed.join(' ')}` : ''].filter(Boolean).join(', ')}`;
     }
     case 'conversation.subject_changed':
@@ -145,7 +152,10 @@ function describeEvent(e: TimelineEvent, users: Map<string, string>, teams: Map<
 function EventItem({ e, users, teams }: { e: TimelineEvent; users: Map<string, string>; teams: Map<string, string> }) {
   return (
     <div className="timeline-event" data-event-type={e.type}>
-      <span>{describeEvent(e, users, teams)}</span> <time className="muted" dateTime={e.createdAt}>{dateTime(e.createdAt)}</time>
+      <span>{describeEvent(e, users, teams)}</span>{' '}
+      <time className="muted" dateTime={e.createdAt}>
+        {dateTime(e.createdAt)}
+      </time>
     </div>
   );
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from 'typebox';
 import type { ServerDeps } from '../http/types.js';
-import { modules } from '../modules/index.js';
+import { coreModules, modules } from '../modules/index.js';
 import { eventCatalogue } from './catalogue.js';
 import type { Subscriber } from './subscribers.js';
 
@@ -19,7 +19,7 @@ export const EVENTS_DOC = fileURLToPath(new URL('../../docs/EVENTS.md', import.m
  */
 export function registeredSubscribers(): Subscriber[] {
   const stand = new Proxy({}, { get: () => undefined }) as ServerDeps;
-  return modules.flatMap((m) => m.subscribers?.(stand) ?? []);
+  return [...coreModules, ...modules].flatMap((m) => m.subscribers?.(stand) ?? []);
 }
 
 type Json = {

@@ -52,14 +52,4 @@ export const macrosRepository = {
     const { rowCount } = await tx.query('delete from macros where workspace_id = $1 and id = $2', [ws, id]);
     return rowCount === 1;
   },
-
-  async userName(tx: Queryable, userId: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ name: string }>('select name from users where id = $1', [userId]);
-    return rows[0]?.name;
-  },
-
-  async tokenName(tx: Queryable, ws: string, tokenId: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ name: string }>('select name from api_tokens where workspace_id = $1 and id = $2', [ws, tokenId]);
-    return rows[0]?.name;
-  },
 };

@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 import { inWorkspaceTx } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
 import { inTx, type WorkspaceContext } from '../context.js';
+import { actorName } from '../workspaces/workspaces.service.js';
 import { addMessage, getConversation, normalizeTags, updateConversation } from '../conversations/conversations.service.js';
 import { macroErrors } from './macros.errors.js';
 import { macrosRepository as repo, type MacroRow } from './macros.repository.js';
@@ -95,8 +96,7 @@ export async function applyMacro(deps: WorkspaceContext, conversationId: string,
     const conversation = await getConversation(ctx, conversationId);
     const macro = await repo.find(tx, ws, macroId);
     if (!macro) throw macroErrors.notFound();
-    const actor = deps.actor;
-    const agentName = (actor.type === 'user' && actor.id ? await repo.userName(tx, actor.id) : actor.type === 'token' && actor.id ? await repo.tokenName(tx, ws, actor.id) : undefined) ?? null;
+    const agentName = await actorName(ctx);
     const values: PlaceholderValues = {
       'customer.name': conversation.customer.name,
       'customer.first_name': firstName(conversation.customer.name),

@@ -23,11 +23,6 @@ export const membersRepository = {
   },
 
   async remove(tx: Queryable, ws: string, userId: string): Promise<void> {
-    await tx.query('delete from team_members where workspace_id = $1 and user_id = $2', [ws, userId]);
     await tx.query('delete from memberships where workspace_id = $1 and user_id = $2', [ws, userId]);
-  },
-  /** Revokes the API tokens a person made in a workspace they are leaving. */
-  async revokeTokensOf(tx: Queryable, ws: string, userId: string, at: Date): Promise<void> {
-    await tx.query('update api_tokens set revoked_at = $3 where workspace_id = $1 and created_by = $2 and revoked_at is null', [ws, userId, at]);
   },
 };

@@ -1,5 +1,7 @@
 import { inWorkspaceTx } from '../../db/tenancy.js';
-import type { WorkspaceContext } from '../context.js';
+import { inTx, type WorkspaceContext } from '../context.js';
+import { removeFromAllTeams } from '../teams/teams.service.js';
+import { revokeTokensCreatedBy } from '../workspaces/workspaces.service.js';
 import type { Role } from '../auth/roles.js';
 import { workspaceErrors } from '../workspaces/workspaces.errors.js';
 import { memberErrors } from './members.errors.js';
@@ -33,9 +35,11 @@ export async function removeMember(deps: WorkspaceContext, callerRole: Role, use
     if (!member) throw workspaceErrors.userNotFound();
     if (member.role === 'owner' && callerRole !== 'owner') throw memberErrors.ownerChangesNeedOwner();
     if (member.role === 'owner' && owners.length <= 1) throw memberErrors.lastOwner();
+    const ctx = inTx(deps, tx);
+    await removeFromAllTeams(ctx, userId);
     await repo.remove(tx, ws, userId);
     // Their API tokens go with them (issue #8 M3): a removed admin's token must not keep creating
     // admins. Demotion needs no write: a token acts with at most its creator's current role.
-    await repo.revokeTokensOf(tx, ws, userId, deps.clock.now());
+    await revokeTokensCreatedBy(ctx, userId);
   });
 }

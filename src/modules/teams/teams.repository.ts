@@ -53,6 +53,15 @@ export const teamsRepository = {
     return ((await tx.query('select 1 from teams where workspace_id = $1 and id = $2', [ws, id])).rowCount ?? 0) > 0;
   },
 
+  async ids(tx: Queryable, ws: string): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>('select id from teams where workspace_id = $1 order by id', [ws]);
+    return rows.map((r) => r.id);
+  },
+
+  async removeFromAll(tx: Queryable, ws: string, userId: string): Promise<void> {
+    await tx.query('delete from team_members where workspace_id = $1 and user_id = $2', [ws, userId]);
+  },
+
   async removeMembers(tx: Queryable, ws: string, teamId: string, userIds: string[]): Promise<void> {
     await tx.query('delete from team_members where workspace_id = $1 and team_id = $2 and user_id = any($3::uuid[])', [ws, teamId, userIds]);
   },

@@ -21,6 +21,16 @@ export async function createTeam(deps: WorkspaceContext, input: { name: string; 
   });
 }
 
+/** The workspace's team ids (the views count each team's conversations). */
+export async function listTeamIds(deps: WorkspaceContext): Promise<string[]> {
+  return inWorkspaceTx(deps, (tx) => repo.ids(tx, deps.workspaceId));
+}
+
+/** Takes a person out of every team of the workspace (they are leaving it), in the caller's transaction when given. */
+export async function removeFromAllTeams(deps: WorkspaceContext, userId: string): Promise<void> {
+  await inWorkspaceTx(deps, (tx) => repo.removeFromAll(tx, deps.workspaceId, userId));
+}
+
 export async function listTeams(deps: WorkspaceContext) {
   return { items: (await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId))).map(view) };
 }

@@ -1,17 +1,20 @@
 import { inWorkspaceTx } from '../../db/tenancy.js';
-import type { WorkspaceContext } from '../context.js';
+import { inTx, type WorkspaceContext } from '../context.js';
+import { countConversationViews, countRecentTags } from '../conversations/conversations.counts.service.js';
+import { listTeamIds } from '../teams/teams.service.js';
 import type { ConversationCounts, TagList } from './views.schemas.js';
-import { viewsRepository as repo } from './views.repository.js';
 
 /** Counts stop at this many: "10,000+" is as useful to an agent as the exact figure, and stays fast. */
 export const COUNT_CAP = 10_000;
 
 /** The inbox counts for the caller: Mine, Unassigned, each status, each team, priority and tag. */
 export async function conversationCounts(deps: WorkspaceContext & { userId: string | null }, cap = COUNT_CAP): Promise<ConversationCounts> {
-  const { row, tags } = await inWorkspaceTx(deps, async (tx) => ({
-    row: await repo.counts(tx, deps.workspaceId, deps.userId, cap),
-    tags: await repo.tagCounts(tx, deps.workspaceId, cap + 1),
-  }));
+  // Views own no table: the conversations and teams modules count and list, in one transaction.
+  const { row, tags } = await inWorkspaceTx(deps, async (tx) => {
+    const ctx = inTx(deps, tx);
+    const teamIds = await listTeamIds(ctx);
+    return { row: await countConversationViews(ctx, { userId: deps.userId, teamIds, cap }), tags: await countRecentTags(ctx, cap + 1) };
+  });
   const cappedKeys: string[] = [];
   const clamp = (key: string, n: number) => {
     if (n <= cap) return n;
@@ -47,6 +50,6 @@ export async function conversationCounts(deps: WorkspaceContext & { userId: stri
 
 /** GET /tags: the tag views' list, from the server (every agent sees the same tags). */
 export async function listTags(deps: WorkspaceContext, cap = COUNT_CAP): Promise<TagList> {
-  const tags = await inWorkspaceTx(deps, (tx) => repo.tagCounts(tx, deps.workspaceId, cap + 1));
+  const tags = await countRecentTags(deps, cap + 1);
   return { items: tags.items.map((t) => ({ tag: t.tag, count: Math.min(t.n, cap) })), cap, capped: tags.scanned > cap };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
 import { addTestMember, client, createTestWorkspace, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
-import { countsQuery, tagCountsQuery } from './views.repository.js';
+import { countsQuery, tagCountsQuery } from '../conversations/conversations.counts.repository.js';
 import { conversationCounts, listTags } from './views.service.js';
 
 let rapport: TestServer;
@@ -101,7 +101,7 @@ describe('inbox counts', () => {
       );
     });
     await rapport.pool.query('analyze conversations');
-    const q = countsQuery(big.workspaceId, agentId, 10_000);
+    const q = countsQuery(big.workspaceId, agentId, 10_000, [team.id]);
     const plan = await withWorkspace(rapport.pool, big.workspaceId, async (tx) =>
       (await tx.query<{ 'QUERY PLAN': string }>(`explain ${q.text}`, q.values)).rows.map((r) => r['QUERY PLAN']).join('\n'),
     );

@@ -63,6 +63,22 @@ export const workspacesRepository = {
     return rows;
   },
 
+  /** Revokes the API tokens a person made in a workspace they are leaving. */
+  async revokeTokensCreatedBy(tx: Queryable, ws: string, userId: string, at: Date): Promise<void> {
+    await tx.query('update api_tokens set revoked_at = $3 where workspace_id = $1 and created_by = $2 and revoked_at is null', [ws, userId, at]);
+  },
+
+  /** The display name of a user (an agent's name in a macro); users are global, looked up by id. */
+  async userName(tx: Queryable, userId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ name: string }>('select name from users where id = $1', [userId]);
+    return rows[0]?.name;
+  },
+
+  async tokenName(tx: Queryable, ws: string, tokenId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ name: string }>('select name from api_tokens where workspace_id = $1 and id = $2', [ws, tokenId]);
+    return rows[0]?.name;
+  },
+
   async revokeToken(tx: Queryable, ws: string, id: string, at: Date) {
     const { rows } = await tx.query<TokenRow & { token_hash: Buffer }>(
       `update api_tokens set revoked_at = coalesce(revoked_at, $3) where workspace_id = $1 and id = $2

@@ -102,3 +102,17 @@ export async function revokeToken(deps: WorkspaceContext, id: string) {
   if (!row) throw workspaceErrors.tokenNotFound();
   return tokenView(row);
 }
+
+/** Revokes every API token a person created in this workspace (they are leaving it), in the caller's transaction when given. */
+export async function revokeTokensCreatedBy(deps: WorkspaceContext, userId: string): Promise<void> {
+  await inWorkspaceTx(deps, (tx) => repo.revokeTokensCreatedBy(tx, deps.workspaceId, userId, deps.clock.now()));
+}
+
+/** The name of whoever acts (a user's name, an API token's name), for texts such as a macro's {{agent.name}}; null for the system. */
+export async function actorName(deps: WorkspaceContext): Promise<string | null> {
+  const { actor } = deps;
+  if (!actor.id || (actor.type !== 'user' && actor.type !== 'token')) return null;
+  const id = actor.id;
+  const name = await inWorkspaceTx(deps, (tx) => (actor.type === 'user' ? repo.userName(tx, id) : repo.tokenName(tx, deps.workspaceId, id)));
+  return name ?? null;
+}

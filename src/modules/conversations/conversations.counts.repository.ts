@@ -28,7 +28,7 @@ const ACTIVE = "c.status in ('open', 'pending')";
  *   by team            conversations_team_activity_idx     (workspace_id, team_id, status, ...)
  *   by priority        conversations_priority_activity_idx (workspace_id, priority, status, ...)
  */
-export function countsQuery(ws: string, userId: string | null, cap: number): { text: string; values: unknown[] } {
+export function countsQuery(ws: string, userId: string | null, cap: number, teamIds: string[]): { text: string; values: unknown[] } {
   const capped = (where: string) => `(select count(*)::int from (select 1 from conversations c where c.workspace_id = $1 and ${where} limit $3) s)`;
   return {
     text: `select
@@ -40,9 +40,9 @@ export function countsQuery(ws: string, userId: string | null, cap: number): { t
       ${capped("c.status = 'resolved'")} as resolved,
       ${capped("c.status = 'closed'")} as closed,
       coalesce((select json_agg(json_build_object('team_id', t.id, 'n', ${capped("c.team_id = t.id and c.status = 'open'")}) order by t.id)
-        from teams t where t.workspace_id = $1), '[]') as by_team,
+        from unnest($4::uuid[]) as t(id)), '[]') as by_team,
       json_build_object(${['urgent', 'high', 'normal', 'low'].map((p) => `'${p}', ${capped(`c.priority = '${p}' and ${ACTIVE}`)}`).join(', ')}) as by_priority`,
-    values: [ws, userId, cap + 1],
+    values: [ws, userId, cap + 1, teamIds],
   };
 }
 
@@ -83,15 +83,16 @@ export function tagCountsQuery(ws: string, scan: number): { text: string; values
 /** The tag list is a navigation aid: the most used tags, not every tag ever typed. */
 export const MAX_TAGS = 200;
 
-export const viewsRepository = {
+/** The counts behind the inbox views (modules/views): conversations' SQL, so it lives here. */
+export const conversationCountsRepository = {
   async tagCounts(tx: Queryable, ws: string, scan: number): Promise<{ items: TagCountsRow[]; scanned: number }> {
     const q = tagCountsQuery(ws, scan);
     const { rows } = await tx.query<{ items: TagCountsRow[]; active_rows: number }>(q.text, q.values);
     return { items: rows[0].items, scanned: rows[0].active_rows };
   },
 
-  async counts(tx: Queryable, ws: string, userId: string | null, cap: number): Promise<CountsRow> {
-    const q = countsQuery(ws, userId, cap);
+  async counts(tx: Queryable, ws: string, userId: string | null, cap: number, teamIds: string[]): Promise<CountsRow> {
+    const q = countsQuery(ws, userId, cap, teamIds);
     const { rows } = await tx.query<CountsRow>(q.text, q.values);
     return rows[0];
   },

@@ -5,6 +5,7 @@ import { authSettings } from './modules/auth/auth.settings.js';
 import { outboundSettings } from './lib/outbound/outbound.settings.js';
 import { searchSettings } from './modules/conversations/conversations.search.settings.js';
 import { systemMailSettings } from './lib/system-mail.js';
+import { realtimeSettings } from './modules/realtime/realtime.settings.js';
 
 /** Every setting Rapport reads from the environment, read once at start. */
 export const settings = {
@@ -65,6 +66,7 @@ export const settings = {
   ...outboundSettings,
   ...searchSettings,
   ...systemMailSettings,
+  ...realtimeSettings,
 } satisfies Record<string, SettingSpec<unknown>>;
 
 type Settings = typeof settings;

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { WebSocket } from 'ws';
 import type { Pool } from '../../db/pool.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { eventFor, type Audience } from '../../events/audiences.js';
 import type { EventRow } from '../../events/outbox.js';
 import type { Logger } from '../../lib/logger.js';
 import { KeyedCounter } from '../../http/connection-limits.js';
@@ -25,16 +26,31 @@ export interface HubOptions {
   presence?: { refreshMs?: number; ttlMs?: number; typingMs?: number; tickMs?: number };
 }
 
+/**
+ * Which events a socket receives (events/audiences.ts): agents and up get everything; client viewers
+ * no notes; a customer only the public events of their own conversations.
+ */
+export type SocketAudience = { kind: 'agents' } | { kind: 'clients' } | { kind: 'customer'; customerId: string };
+
+export function audienceOfRole(role: Role): SocketAudience {
+  return atLeast(role, 'agent') ? { kind: 'agents' } : { kind: 'clients' };
+}
+
+/** An event row with the customer of its conversation (null for workspace events), for the customer audience. */
+export type AudienceEventRow = EventRow & { customer_id: string | null };
+
 /** Who a socket belongs to, settled before the upgrade (see realtime.routes.ts). */
 export interface Principal {
-  /** What the per-principal socket limit counts: `user:<id>` (every session of a person) or `token:<id>`. */
+  /** What the per-principal socket limit counts: `user:<id>` (every session of a person), `token:<id>` or `customer:<id>`. */
   key: string;
   workspaceId: string;
-  role: Role;
+  /** The member's or token's role; null for a customer. */
+  role: Role | null;
+  audience: SocketAudience;
   userId: string | null;
   name: string;
   /** Re-checked at every heartbeat: a revoked session, token or membership closes the socket. */
-  stillValid(): Promise<'ok' | 'unauthenticated' | 'not_found'>;
+  stillValid(): Promise<'ok' | 'unauthenticated' | 'not_found' | 'changed'>;
 }
 
 const EVENTS_CHANNEL = 'rapport_events';
@@ -121,7 +137,7 @@ class Connection {
 interface Pending {
   workspaceId: string;
   fetched: boolean;
-  row: EventRow | null;
+  row: AudienceEventRow | null;
 }
 
 /**
@@ -341,7 +357,7 @@ export class RealtimeHub {
       while (this.toFetch.size > 0) {
         const ids = [...this.toFetch];
         this.toFetch.clear();
-        let rows: EventRow[];
+        let rows: AudienceEventRow[];
         try {
           const reader = this.listener;
           rows = reader ? await repo.eventsByIds(reader, ids.map(String)) : await withSystem(this.pool, (tx) => repo.eventsByIds(tx, ids.map(String)));
@@ -408,12 +424,24 @@ export class RealtimeHub {
     this.gapTimer.unref();
   }
 
-  private deliver(id: number, row: EventRow): void {
+  private deliver(id: number, row: AudienceEventRow): void {
     const conns = this.byWorkspace.get(row.workspace_id);
     if (!conns || conns.size === 0) return;
-    // Encoded once for every socket of the workspace on this instance.
-    const text = Buffer.from(JSON.stringify({ type: 'event', event: toEventPayload(row) }));
-    for (const c of conns) c.sendEvent(id, text);
+    // Encoded once per audience (agents, clients, the conversation's customer), not per socket; null:
+    // that audience does not see this event.
+    const payload = toEventPayload(row);
+    const texts = new Map<Audience, Buffer | null>();
+    for (const c of conns) {
+      const a = c.principal.audience;
+      if (a.kind === 'customer' && a.customerId !== row.customer_id) continue;
+      let text = texts.get(a.kind);
+      if (text === undefined) {
+        const visible = eventFor(a.kind, payload);
+        text = visible ? Buffer.from(JSON.stringify({ type: 'event', event: visible })) : null;
+        texts.set(a.kind, text);
+      }
+      if (text) c.sendEvent(id, text);
+    }
   }
 
   // ---- sockets --------------------------------------------------------------------------------
@@ -463,13 +491,20 @@ export class RealtimeHub {
     const from = lastEventId === undefined ? undefined : Number(lastEventId);
     let replayed = 0;
     if (from !== undefined && from < upTo) {
+      const a = conn.principal.audience;
       const rows = await withWorkspace(this.pool, conn.principal.workspaceId, (tx) =>
-        repo.workspaceEventsBetween(tx, conn.principal.workspaceId, String(from), String(upTo), this.replayLimit + 1),
+        repo.workspaceEventsBetween(tx, conn.principal.workspaceId, String(from), String(upTo), this.replayLimit + 1, a.kind === 'customer' ? a.customerId : undefined),
       );
       if (rows.length > this.replayLimit) conn.send({ type: 'reset' });
       else {
-        for (const r of rows) conn.send(JSON.stringify({ type: 'event', event: toEventPayload(r) }));
-        replayed = rows.length;
+        // The same audience rules as live delivery: a replay shows nothing the live stream would not.
+        for (const r of rows) {
+          const visible = eventFor(a.kind, toEventPayload(r));
+          if (visible) {
+            conn.send(JSON.stringify({ type: 'event', event: visible }));
+            replayed++;
+          }
+        }
       }
     }
     if (from !== undefined && from > upTo) conn.floor = from;
@@ -545,6 +580,8 @@ export class RealtimeHub {
         return conn.send({ type: 'pong' });
       case 'view': {
         if (!p.userId) return conn.send({ type: 'error', code: frameErrors.needsUser });
+        // Presence is agents' business: who of them is on which conversation is not shown to clients.
+        if (p.audience.kind !== 'agents') return conn.send({ type: 'error', code: frameErrors.forbidden });
         const conversationId = frame.conversationId?.toLowerCase() ?? null;
         if (conversationId && !(await this.conversationVisible(conn, conversationId))) {
           return conn.send({ type: 'error', code: frameErrors.conversationNotFound });
@@ -556,7 +593,7 @@ export class RealtimeHub {
       }
       case 'typing': {
         if (!p.userId) return conn.send({ type: 'error', code: frameErrors.needsUser });
-        if (!atLeast(p.role, 'agent')) return conn.send({ type: 'error', code: frameErrors.forbidden });
+        if (!p.role || !atLeast(p.role, 'agent')) return conn.send({ type: 'error', code: frameErrors.forbidden });
         if (!this.presence.isViewing(conn.id, frame.conversationId.toLowerCase())) return conn.send({ type: 'error', code: frameErrors.notViewing });
         this.presence.typing(conn.id, frame.typing);
         return;
@@ -593,6 +630,8 @@ export class RealtimeHub {
         (state) => {
           if (state === 'unauthenticated') c.close(CloseCodes.unauthenticated, 'signed out');
           else if (state === 'not_found') c.close(CloseCodes.notFound, 'no such workspace');
+          // 1012 Service Restart (RFC 6455 registry): reconnect now; the new socket gets the new audience.
+          else if (state === 'changed') c.close(CloseCodes.reconnect, 'role changed');
         },
         () => {},
       );
@@ -616,7 +655,7 @@ export class RealtimeHub {
     const conns = this.byWorkspace.get(workspaceId);
     if (!conns) return;
     const text = Buffer.from(JSON.stringify({ type: 'presence', conversationId, viewers }));
-    for (const c of conns) if (!c.replaying) c.send(text);
+    for (const c of conns) if (!c.replaying && c.principal.audience.kind === 'agents') c.send(text);
   }
 
   /** Presence NOTIFYs go out one at a time, latest state per conversation, so they arrive in order. */

@@ -1,31 +1,45 @@
 import websocket from '@fastify/websocket';
 import type { App, ServerDeps } from '../../http/types.js';
 import type { RapportModule } from '../module.js';
+import { CustomerCredentials, loadCustomerCredentialKey } from './realtime.customer-credentials.js';
+import { customerCredentialRoutes } from './realtime.customer-credentials.routes.js';
 import { RealtimeHub, type HubOptions } from './realtime.hub.js';
 import { MAX_CLIENT_FRAME_BYTES } from './realtime.protocol.js';
 import { realtimeRoutes } from './realtime.routes.js';
 
 /**
- * Realtime for the agent app: one WebSocket per browser tab, fed from the events table through
- * PostgreSQL LISTEN/NOTIFY (see realtime.hub.ts). One hub per running server (tests and the benchmark
- * run several in one process), created with the server's routes and started once it listens.
+ * Realtime for the agent app, and for customers (chat widget, portal) through signed customer
+ * credentials: one WebSocket per browser tab, fed from the events table through PostgreSQL
+ * LISTEN/NOTIFY (see realtime.hub.ts), each event routed to the audiences that may see it. One hub per
+ * running server (tests and the benchmark run several in one process), created with the server's
+ * routes and started once it listens.
  */
-export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { hubFor(server: ServerDeps): RealtimeHub } {
+export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { hubFor(server: ServerDeps): RealtimeHub; credentialsFor(server: ServerDeps): Promise<CustomerCredentials> } {
   const hubs = new WeakMap<ServerDeps, RealtimeHub>();
+  const credentials = new WeakMap<ServerDeps, Promise<CustomerCredentials>>();
   const hubFor = (server: ServerDeps) => {
     let hub = hubs.get(server);
     if (!hub) hubs.set(server, (hub = new RealtimeHub(server.pool, server.log, opts)));
     return hub;
   };
+  const credentialsFor = (server: ServerDeps) => {
+    let c = credentials.get(server);
+    if (!c) credentials.set(server, (c = loadCustomerCredentialKey(server.config).then((key) => new CustomerCredentials(key, server.clock))));
+    return c;
+  };
   return {
     name: 'realtime',
     hubFor,
+    credentialsFor,
+    workspaceRoutes: (app: App, server: ServerDeps) => customerCredentialRoutes(app, server, credentialsFor(server)),
     plugins: async (app: App, server: ServerDeps) => {
       // Another module (the chat widget) may have registered the WebSocket server already.
       if (!app.hasDecorator('websocketServer')) {
         await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false } });
       }
-      realtimeRoutes(app, server, hubFor(server));
+      // Loaded before the first handshake: a DATA_DIR that cannot keep the secret stops the start, not a request.
+      await credentialsFor(server);
+      realtimeRoutes(app, server, hubFor(server), credentialsFor(server));
     },
     start: async (server: ServerDeps) => {
       const hub = hubFor(server);

@@ -65,6 +65,8 @@ export const frameErrors = {
  */
 export const CloseCodes = {
   goingAway: 1001,
+  /** The member's role changed audience (e.g. agent to client viewer): reconnect at once. */
+  reconnect: 1012,
   unsupportedData: 1003,
   /** Too many sockets for this person, token or address (M1); retry later, after closing some tabs. */
   tryAgainLater: 1013,

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import type { EventRow } from '../../events/outbox.js';
+import type { AudienceEventRow } from './realtime.hub.js';
 
 /** The realtime module's SQL. Event look-ups cross workspaces (one batch per instance): system context. */
 export const realtimeRepository = {
@@ -8,10 +8,12 @@ export const realtimeRepository = {
     return rows[0].id ?? '0';
   },
 
-  async eventsByIds(tx: Queryable, ids: string[]): Promise<EventRow[]> {
-    const { rows } = await tx.query<EventRow>(
-      `select id, workspace_id, conversation_id, type, actor_type, actor_id, data, created_at
-       from events where id = any($1::bigint[]) order by id`,
+  /** The events, each with its conversation's customer (a primary-key probe) so the hub can route it to that customer's sockets. */
+  async eventsByIds(tx: Queryable, ids: string[]): Promise<AudienceEventRow[]> {
+    const { rows } = await tx.query<AudienceEventRow>(
+      `select e.id, e.workspace_id, e.conversation_id, e.type, e.actor_type, e.actor_id, e.data, e.created_at,
+         (select c.customer_id from conversations c where c.workspace_id = e.workspace_id and c.id = e.conversation_id) as customer_id
+       from events e where e.id = any($1::bigint[]) order by e.id`,
       [ids],
     );
     return rows;
@@ -26,12 +28,23 @@ export const realtimeRepository = {
     return rows;
   },
 
-  /** One workspace's events in (afterId, upToId], oldest first (index events_workspace_id_idx). */
-  async workspaceEventsBetween(tx: Queryable, ws: string, afterId: string, upToId: string, limit: number): Promise<EventRow[]> {
-    const { rows } = await tx.query<EventRow>(
-      `select id, workspace_id, conversation_id, type, actor_type, actor_id, data, created_at
-       from events where workspace_id = $1 and id > $2 and id <= $3 order by id limit $4`,
-      [ws, afterId, upToId, limit],
+  /**
+   * One workspace's events in (afterId, upToId], oldest first (index events_workspace_id_idx); with
+   * `customerId`, only the events of that customer's conversations (so a busy workspace does not
+   * push a customer's resume past the replay limit).
+   */
+  async workspaceEventsBetween(tx: Queryable, ws: string, afterId: string, upToId: string, limit: number, customerId?: string): Promise<AudienceEventRow[]> {
+    const params: unknown[] = [ws, afterId, upToId, limit];
+    let mine = '';
+    if (customerId) {
+      params.push(customerId);
+      mine = 'and e.conversation_id in (select c.id from conversations c where c.workspace_id = $1 and c.customer_id = $5)';
+    }
+    const { rows } = await tx.query<AudienceEventRow>(
+      `select e.id, e.workspace_id, e.conversation_id, e.type, e.actor_type, e.actor_id, e.data, e.created_at,
+         (select c.customer_id from conversations c where c.workspace_id = e.workspace_id and c.id = e.conversation_id) as customer_id
+       from events e where e.workspace_id = $1 and e.id > $2 and e.id <= $3 ${mine} order by e.id limit $4`,
+      params,
     );
     return rows;
   },
@@ -44,6 +57,12 @@ export const realtimeRepository = {
   async userName(tx: Queryable, userId: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ name: string }>('select name from users where id = $1', [userId]);
     return rows[0]?.name;
+  },
+
+  /** The customer's name ('' when unnamed), or undefined when there is no such customer in the workspace. */
+  async customerName(tx: Queryable, ws: string, customerId: string): Promise<string | null | undefined> {
+    const { rows } = await tx.query<{ name: string | null }>('select name from customers where workspace_id = $1 and id = $2', [ws, customerId]);
+    return rows.length === 0 ? undefined : rows[0].name;
   },
 
   async tokenName(tx: Queryable, ws: string, tokenId: string): Promise<string | undefined> {

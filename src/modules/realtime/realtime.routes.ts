@@ -7,7 +7,8 @@ import { clientKey } from '../../lib/net/client-address.js';
 import type { App, ServerDeps } from '../../http/types.js';
 import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
-import type { Principal, RealtimeHub, SocketLimits, SocketPlace } from './realtime.hub.js';
+import { audienceOfRole, type Principal, type RealtimeHub, type SocketLimits, type SocketPlace } from './realtime.hub.js';
+import type { CustomerCredential, CustomerCredentials } from './realtime.customer-credentials.js';
 import { realtimeRepository as repo } from './realtime.repository.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,14 +39,34 @@ function normalizedOrigin(value: string): string | null {
   }
 }
 
+/** The WebSocket subprotocol a customer offers first; the credential travels as the second one (see customerCredentialOf). */
+export const CUSTOMER_PROTOCOL = 'rapport-customer';
+
+/**
+ * A customer's credential, offered as a second WebSocket subprotocol (`new WebSocket(url,
+ * ['rapport-customer', token])`): a browser cannot set an Authorization header on a WebSocket, and a
+ * query string would be written to access logs. The server answers with `rapport-customer` only.
+ */
+function customerCredentialOf(request: FastifyRequest): string | null {
+  const header = request.headers['sec-websocket-protocol'];
+  if (typeof header !== 'string') return null;
+  const offered = header.split(',').map((p) => p.trim());
+  return offered[0] === CUSTOMER_PROTOCOL && offered.length === 2 ? offered[1] : null;
+}
+
 /**
  * GET /api/v1/realtime?workspaceId=&lastEventId= (WebSocket). Who may connect is settled before the
  * upgrade: the Origin must be this server's (a browser always sends one; only bearer-token clients may
  * omit it), then the caller (session cookie or bearer token, resolved by the global auth hook) must
  * belong to the workspace. A wrong Origin is an HTTP 403 and never upgrades; no caller closes with
  * 4401 and a workspace that is not theirs (or does not exist) with 4404, the same in both cases.
+ *
+ * A customer connects with a signed credential instead (realtime.customer-credentials.ts), from any
+ * Origin: the credential is not ambient (no cookie rides along a cross-site page), so the Origin check
+ * that protects the session cookie adds nothing. A forged, expired or other workspace's credential
+ * closes 4401, a customer that no longer exists 4404.
  */
-export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): void {
+export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub, credentials: Promise<CustomerCredentials>): void {
   const settled = new WeakMap<FastifyRequest, Settled>();
   const places = new WeakMap<FastifyRequest, SocketPlace>();
   const limitsOf = (request: FastifyRequest): SocketLimits => ({
@@ -58,6 +79,17 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): 
     websocket: true,
     schema: { querystring: RealtimeQuery, hide: true },
     preHandler: async (request: FastifyRequest) => {
+      const customerToken = customerCredentialOf(request);
+      if (customerToken !== null) {
+        const credential = (await credentials).verify(customerToken);
+        const workspaceId = (request.query as RealtimeQuery).workspaceId.toLowerCase();
+        if (!credential || credential.workspaceId !== workspaceId) return void settled.set(request, { status: 'unauthenticated' });
+        const place = hub.reserve(`customer:${credential.customerId}`, limitsOf(request));
+        if ('refused' in place) return void settled.set(request, { status: 'over_limit', reason: place.refused });
+        places.set(request, place);
+        request.raw.socket.once('close', place.release);
+        return void settled.set(request, await settleCustomer(server, credential, credentials));
+      }
       const origin = request.headers.origin;
       if (origin !== undefined) {
         const o = normalizedOrigin(origin);
@@ -88,6 +120,20 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub): 
   }) as never);
 }
 
+async function settleCustomer(server: ServerDeps, credential: CustomerCredential, credentials: Promise<CustomerCredentials>): Promise<Settled> {
+  const { workspaceId, customerId } = credential;
+  const name = await withWorkspace(server.pool, workspaceId, (tx) => repo.customerName(tx, workspaceId, customerId));
+  if (name === undefined) return { status: 'not_found' };
+  return {
+    status: 'ok',
+    principal: {
+      key: `customer:${customerId}`, workspaceId, role: null, audience: { kind: 'customer', customerId }, userId: null, name: name ?? '',
+      // Expiry is re-checked at every heartbeat: a credential that lapsed closes the socket (4401) and the widget mints a new one.
+      stillValid: async () => ((await credentials).isLive(credential) ? 'ok' : 'unauthenticated'),
+    },
+  };
+}
+
 async function settle(server: ServerDeps, request: FastifyRequest): Promise<Settled> {
   const auth = request.auth;
   if (!auth) return { status: 'unauthenticated' };
@@ -103,7 +149,7 @@ async function settle(server: ServerDeps, request: FastifyRequest): Promise<Sett
     return {
       status: 'ok',
       principal: {
-        key: `token:${auth.tokenId}`, workspaceId, role: auth.role, userId: null, name,
+        key: `token:${auth.tokenId}`, workspaceId, role: auth.role, audience: audienceOfRole(auth.role), userId: null, name,
         stillValid: async () => {
           const t = await resolver.token(rawToken);
           return t && t.workspaceId === workspaceId ? 'ok' : 'unauthenticated';
@@ -118,11 +164,14 @@ async function settle(server: ServerDeps, request: FastifyRequest): Promise<Sett
   return {
     status: 'ok',
     principal: {
-      key: `user:${userId}`, workspaceId, role, userId, name,
+      key: `user:${userId}`, workspaceId, role, audience: audienceOfRole(role), userId, name,
       stillValid: async () => {
         const s = await resolver.session(sessionToken);
         if (!s) return 'unauthenticated';
-        return (await resolver.membership(workspaceId, userId)) ? 'ok' : 'not_found';
+        const now = await resolver.membership(workspaceId, userId);
+        if (!now) return 'not_found';
+        // A member moved to another audience (an agent made client viewer) reconnects to get the new one.
+        return audienceOfRole(now).kind === audienceOfRole(role).kind ? 'ok' : 'changed';
       },
     },
   };

@@ -18,6 +18,8 @@ export interface ConnectOptions {
   token?: string;
   /** The Origin header; `null` sends none. Defaults to the server's own URL. */
   origin?: string | null;
+  /** WebSocket subprotocols offered (a customer: ['rapport-customer', credential]). */
+  protocols?: string[];
 }
 
 export function realtimeUrl(baseUrl: string, workspaceId: string, lastEventId?: string): string {
@@ -33,7 +35,7 @@ export function openSocket(baseUrl: string, opts: ConnectOptions): Promise<TestS
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const origin = opts.origin === undefined ? baseUrl : opts.origin;
-  const ws = new WebSocket(realtimeUrl(baseUrl, opts.workspaceId, opts.lastEventId), { headers, ...(origin === null ? {} : { origin }) });
+  const ws = new WebSocket(realtimeUrl(baseUrl, opts.workspaceId, opts.lastEventId), opts.protocols ?? [], { headers, ...(origin === null ? {} : { origin }) });
   const frames: any[] = [];
   const taken = new Set<number>();
   const waiters: Array<() => void> = [];

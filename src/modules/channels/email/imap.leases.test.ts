@@ -60,7 +60,9 @@ describe.skipIf(skipped)('IMAP polling across two instances (leases)', () => {
     // Enough polls of every mailbox that both instances have scanned many times over.
     await eventually(async () => leased.every((id) => pollsOf(id).length >= 5), 20_000);
     for (const id of leased) {
-      const starts = pollsOf(id).map((p) => p.at.getTime()).sort((x, y) => x - y);
+      const starts = pollsOf(id)
+        .map((p) => p.at.getTime())
+        .sort((x, y) => x - y);
       // Two instances each polling every mailbox would start two polls within one interval.
       for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1], `polls of ${id}: ${starts.join(', ')}`).toBeGreaterThanOrEqual(INTERVAL_MS);
       expect((await stored(id))[0].n).toBe(1);
@@ -73,9 +75,12 @@ describe.skipIf(skipped)('IMAP polling across two instances (leases)', () => {
     // while no live instance holds it, so no poll of either instance is under way for it.
     const setAt = Date.now();
     const heldUntil = await eventually(async () => {
-      const rows = await systemQuery<{ held_until: Date }>(a,
+      const rows = await systemQuery<{ held_until: Date }>(
+        a,
         `update email_imap_leases set holder = 'dead-host/1/dead', held_until = now() + make_interval(secs => $2::float / 1000), next_poll_at = now()
-          where inbox_id = $1 and holder is null returning held_until`, [id, LEASE_MS * 2]);
+          where inbox_id = $1 and holder is null returning held_until`,
+        [id, LEASE_MS * 2],
+      );
       return rows[0]?.held_until;
     });
     await deliver('dead0', 'while the holder is dead');
@@ -85,7 +90,7 @@ describe.skipIf(skipped)('IMAP polling across two instances (leases)', () => {
     await eventually(async () => (await stored(id))[0].n === 1, 10_000);
   }, 30_000);
 
-  it('hands a stopped instance\'s mailboxes to the other one', async () => {
+  it("hands a stopped instance's mailboxes to the other one", async () => {
     const aHolder = emailRuntimeOf(a.server).poller.holder;
     const bHolder = emailRuntimeOf(b.server).poller.holder;
     await emailRuntimeOf(a.server).poller.stop();

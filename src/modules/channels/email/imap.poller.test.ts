@@ -82,7 +82,7 @@ describe.skipIf(skipped)('IMAP polling (Dovecot)', () => {
     const shown = (await client(rapport, ws.token, ws.workspaceId).get(`/inboxes/${inboxId}`)).json();
     expect(shown.settings.imap.password).toBe('********');
     await imap.logout();
-  });
+  }, 60_000);
 
   it('starts over after a UIDVALIDITY change and still stores each message once (E2)', async () => {
     const { inboxId, imap } = await mailbox('bert', { mailbox: 'Support' });

@@ -97,19 +97,25 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
-  /** Claims due mailboxes one at a time and polls up to `concurrency` of them at once, until none is due. */
+  /**
+   * Claims as many due mailboxes as there are free places in the pool (one query for them all) and
+   * polls them, claiming more as places free up, until none is due.
+   */
   async pollAll(): Promise<void> {
     const active = new Set<Promise<void>>();
     while (!this.stopped) {
-      if (active.size >= this.opts.concurrency) {
+      const free = this.opts.concurrency - active.size;
+      if (free <= 0) {
         await Promise.race(active);
         continue;
       }
       const now = this.deps.clock.now();
-      const claimed = await withSystem(this.deps.pool, (tx) => leases.claimDue(tx, this.holder, now, new Date(now.getTime() + this.opts.leaseMs)));
-      if (!claimed) break;
-      const polling: Promise<void> = this.pollClaimed(claimed).finally(() => active.delete(polling));
-      active.add(polling);
+      const claimed = await withSystem(this.deps.pool, (tx) => leases.claimDue(tx, this.holder, now, new Date(now.getTime() + this.opts.leaseMs), free));
+      for (const mailbox of claimed) {
+        const polling: Promise<void> = this.pollClaimed(mailbox).finally(() => active.delete(polling));
+        active.add(polling);
+      }
+      if (claimed.length < free) break;
     }
     await Promise.all(active);
   }

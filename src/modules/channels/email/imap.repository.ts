@@ -12,11 +12,11 @@ export interface ClaimedMailbox {
 
 export const imapLeaseRepository = {
   /**
-   * Claims one due mailbox whose lease is free or expired, for `holder` until `until`. Mailboxes that
+   * Claims up to `limit` due mailboxes whose lease is free or expired, for `holder` until `until`. Mailboxes that
    * gained an IMAP account since the last call get their row first (due at once). SKIP LOCKED: two
    * instances claiming at the same moment get different mailboxes, never the same one.
    */
-  async claimDue(tx: Queryable, holder: string, now: Date, until: Date): Promise<ClaimedMailbox | undefined> {
+  async claimDue(tx: Queryable, holder: string, now: Date, until: Date, limit: number): Promise<ClaimedMailbox[]> {
     await tx.query(
       `insert into email_imap_leases (workspace_id, inbox_id, next_poll_at)
        select i.workspace_id, i.id, $1 from inboxes i
@@ -33,21 +33,18 @@ export const imapLeaseRepository = {
                 where l2.next_poll_at <= $2 and (l2.held_until is null or l2.held_until <= $2)
                   and i.channel = 'email' and jsonb_typeof(i.settings -> 'imap') = 'object'
                 order by l2.next_poll_at
-                limit 1
+                limit $4
                 for update of l2 skip locked) due
         where l.workspace_id = due.workspace_id and l.inbox_id = due.inbox_id
        returning l.workspace_id, l.inbox_id, due.settings`,
-      [holder, now, until],
+      [holder, now, until, limit],
     );
-    return rows[0];
+    return rows;
   },
 
   /** Extends every lease `holder` still holds; returns the mailboxes it holds (a lost one is missing). */
   async renew(tx: Queryable, holder: string, until: Date): Promise<{ workspace_id: string; inbox_id: string }[]> {
-    const { rows } = await tx.query<{ workspace_id: string; inbox_id: string }>(
-      `update email_imap_leases set held_until = $2 where holder = $1 returning workspace_id, inbox_id`,
-      [holder, until],
-    );
+    const { rows } = await tx.query<{ workspace_id: string; inbox_id: string }>(`update email_imap_leases set held_until = $2 where holder = $1 returning workspace_id, inbox_id`, [holder, until]);
     return rows;
   },
 

@@ -14,19 +14,6 @@ export interface ChannelConversationRow {
   status: string;
 }
 
-export interface ChannelMessageRow {
-  id: string;
-  conversation_id: string;
-  type: 'inbound' | 'outbound' | 'note';
-  author_type: string;
-  author_id: string | null;
-  author_name: string | null;
-  body_text: string;
-  body_html: string | null;
-  metadata: Record<string, unknown>;
-  created_at: Date;
-}
-
 export const channelConversationsRepository = {
   async findConversation(tx: Queryable, ws: string, id: string): Promise<ChannelConversationRow | undefined> {
     const { rows } = await tx.query<ChannelConversationRow>(
@@ -38,20 +25,6 @@ export const channelConversationsRepository = {
        join inboxes i on i.workspace_id = c.workspace_id and i.id = c.inbox_id
        join customers cu on cu.workspace_id = c.workspace_id and cu.id = c.customer_id
        where c.workspace_id = $1 and c.id = $2`,
-      [ws, id],
-    );
-    return rows[0];
-  },
-
-  async findMessage(tx: Queryable, ws: string, id: string): Promise<ChannelMessageRow | undefined> {
-    const { rows } = await tx.query<ChannelMessageRow>(
-      `select m.id, m.conversation_id, m.type, m.author_type, m.author_id, m.body_text, m.body_html, m.metadata, m.created_at,
-         case m.author_type
-           when 'user' then (select u.name from users u where u.id = m.author_id)
-           when 'customer' then (select cu.name from customers cu where cu.workspace_id = m.workspace_id and cu.id = m.author_id)
-           when 'token' then (select t.name from api_tokens t where t.workspace_id = m.workspace_id and t.id = m.author_id)
-         end as author_name
-       from messages m where m.workspace_id = $1 and m.id = $2`,
       [ws, id],
     );
     return rows[0];

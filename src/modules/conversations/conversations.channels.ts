@@ -1,8 +1,8 @@
 import type { Queryable } from '../../db/pool.js';
 import { recordEvents } from '../../events/outbox.js';
 import type { WorkspaceContext } from '../context.js';
-import { channelConversationsRepository as repo, type ChannelConversationRow, type ChannelMessageRow } from './conversations.channels.repository.js';
-import { conversationsRepository } from './conversations.repository.js';
+import { channelConversationsRepository as repo, type ChannelConversationRow } from './conversations.channels.repository.js';
+import { conversationsRepository, type MessageRow } from './conversations.repository.js';
 import { appendMessage } from './conversations.service.js';
 
 /**
@@ -55,9 +55,16 @@ export async function findConversationForChannel(tx: Queryable, ws: string, conv
   return repo.findConversation(tx, ws, conversationId);
 }
 
+/**
+ * A message as channels read it: the one message read model (the row behind the API's message view,
+ * same statement), so a channel and the agent app never disagree on a message or its author's name.
+ */
 export async function findMessageForChannel(tx: Queryable, ws: string, messageId: string): Promise<ChannelMessageRow | undefined> {
-  return repo.findMessage(tx, ws, messageId);
+  return conversationsRepository.findMessage(tx, ws, messageId);
 }
+
+/** The name channels know the message row by: the same type as the API's (`MessageRow`). */
+export type ChannelMessageRow = MessageRow;
 
 /**
  * Merges channel facts (delivery status, ...) into metadata[key] of a message and announces it
@@ -75,4 +82,4 @@ export async function updateMessageChannelMetadata(
   }]);
 }
 
-export type { ChannelConversationRow, ChannelMessageRow };
+export type { ChannelConversationRow };

@@ -126,7 +126,7 @@ export class EventDispatcher {
             ]);
             await wakeOrdered(tx, s.name, row.workspace_id, row.conversation_id, 0);
           } else {
-            await enqueue(tx, DELIVER_TASK, { eventId: row.id, subscriber: s.name }, { jobKey: `event:${row.id}:${s.name}`, maxAttempts: MAX_DELIVERY_ATTEMPTS });
+            await enqueue(tx, DELIVER_TASK, { eventId: row.id, subscriber: s.name }, { jobKey: `event:${row.id}:${s.name}`, maxAttempts: s.maxAttempts ?? MAX_DELIVERY_ATTEMPTS });
           }
         }
       }
@@ -220,7 +220,7 @@ export function deliverOrderedTask(pool: Pool, subscribers: readonly Subscriber[
         await s.handle(toDomainEvent(next), { pool, log: slog, attempt });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        const dead = attempt >= MAX_DELIVERY_ATTEMPTS;
+        const dead = attempt >= (s.maxAttempts ?? MAX_DELIVERY_ATTEMPTS);
         await withSystem(pool, async (tx) => {
           await tx.query(
             `update event_deliveries set attempts = $5, last_error = $6, failed_at = case when $7 then now() end

@@ -35,8 +35,27 @@ const ordered = defineSubscriber({
   },
 });
 
+// Never manages the first message of a conversation in a poisoned workspace, and gives up after two tries.
+const poisonedWorkspaces = new Set<string>();
+const poisonHandled: string[] = [];
+const poisonAttempts: number[] = [];
+const poison = defineSubscriber({
+  name: 'test.poison',
+  types: ['message.created'],
+  ordered: true,
+  maxAttempts: 2,
+  async handle(event, ctx) {
+    if (!poisonedWorkspaces.has(event.workspaceId)) return;
+    if (event.data.messageType === 'inbound') {
+      poisonAttempts.push(ctx.attempt);
+      throw new Error('poisoned');
+    }
+    poisonHandled.push(event.data.messageId);
+  },
+});
+
 beforeAll(async () => {
-  rapport = await startTestServer({ subscribers: [ordered] });
+  rapport = await startTestServer({ subscribers: [ordered, poison] });
 });
 afterAll(async () => rapport?.stop());
 
@@ -61,7 +80,28 @@ describe('ordered subscribers', () => {
     expect(mostAtOnce).toBe(1);
 
     // Nothing is left pending once every delivery succeeded.
-    const left = await withSystem(rapport.pool, async (tx) => (await tx.query('select count(*)::int as n from event_deliveries where conversation_id = $1', [created.id])).rows[0].n);
+    const left = await withSystem(
+      rapport.pool,
+      async (tx) => (await tx.query("select count(*)::int as n from event_deliveries where conversation_id = $1 and subscriber = 'test.ordered'", [created.id])).rows[0].n,
+    );
     expect(left).toBe(0);
+  });
+
+  it('keep an event that failed every attempt as a dead letter, and go on with the later ones', async () => {
+    const ws = await createTestWorkspace(rapport);
+    poisonedWorkspaces.add(ws.workspaceId);
+    const api = client(rapport, ws.token, ws.workspaceId);
+    const created = (await api.post('/conversations', { customer: { email: 'p@example.test' }, message: { body: 'poison' } })).json();
+    const note = (await api.post(`/conversations/${created.id}/messages`, { type: 'note', body: 'after the poison' })).json();
+
+    await eventually(async () => poisonHandled.includes(note.id), 60_000);
+    expect(poisonAttempts).toEqual([1, 2]);
+    const dead = await withSystem(
+      rapport.pool,
+      async (tx) => (await tx.query("select attempts, last_error, failed_at from event_deliveries where conversation_id = $1 and subscriber = 'test.poison'", [created.id])).rows,
+    );
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ attempts: 2, last_error: 'poisoned' });
+    expect(dead[0].failed_at).toBeInstanceOf(Date);
   });
 });

@@ -22,6 +22,8 @@ export interface Subscriber<T extends EventType = EventType> {
    * within a conversation only.
    */
   ordered?: boolean;
+  /** Attempts per event before it is given up (default MAX_DELIVERY_ATTEMPTS, 25): a webhook may want fewer. */
+  maxAttempts?: number;
   /**
    * A cheap test on the event's own data, run by the dispatcher before it makes a job, so an event
    * the subscriber would only look at and ignore costs no job (every reply is a message.created,

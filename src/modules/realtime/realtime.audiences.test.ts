@@ -28,8 +28,10 @@ async function connect(opts: Parameters<typeof openSocket>[1]): Promise<TestSock
   return s;
 }
 const events = (s: TestSocket) => s.frames.filter((f) => f.type === 'event').map((f) => f.event);
-const isEvent = (type: string, conversationId: string, pred: (e: any) => boolean = () => true) => (f: any) =>
-  f.type === 'event' && f.event.type === type && f.event.conversationId === conversationId && pred(f.event);
+const isEvent =
+  (type: string, conversationId: string, pred: (e: any) => boolean = () => true) =>
+  (f: any) =>
+    f.type === 'event' && f.event.type === type && f.event.conversationId === conversationId && pred(f.event);
 
 async function customerToken(customerId: string, api = admin): Promise<string> {
   const res = await api.post(`/customers/${customerId}/realtime-tokens`, {});
@@ -125,7 +127,9 @@ describe('a customer’s socket', () => {
     };
     // The payload names another customer, under the original signature.
     const [v, , mac] = token.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ w: ws.workspaceId, c: (await admin.post('/conversations', { customer: { email: 'victim@customer.test' }, message: { body: 'v' } })).json().customer.id, e: 9999999999 })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ w: ws.workspaceId, c: (await admin.post('/conversations', { customer: { email: 'victim@customer.test' }, message: { body: 'v' } })).json().customer.id, e: 9999999999 }),
+    ).toString('base64url');
     expect(await closes([CUSTOMER_PROTOCOL, `${v}.${forgedPayload}.${mac}`])).toBe(CloseCodes.unauthenticated);
     expect(await closes([CUSTOMER_PROTOCOL, `${token.slice(0, -2)}AA`])).toBe(CloseCodes.unauthenticated);
     // Signed with the right key but two hours ago for one minute.

@@ -5,9 +5,7 @@ import { CUSTOMER_CREDENTIAL_TTL, mintCustomerCredential, type CustomerCredentia
 
 export const CreateCustomerRealtimeTokenBody = Strict(
   {
-    ttlSeconds: Type.Optional(
-      Type.Integer({ minimum: 60, maximum: CUSTOMER_CREDENTIAL_TTL.maxSeconds, description: `how long it is valid; default ${CUSTOMER_CREDENTIAL_TTL.defaultSeconds}` }),
-    ),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: CUSTOMER_CREDENTIAL_TTL.maxSeconds, description: `how long it is valid; default ${CUSTOMER_CREDENTIAL_TTL.defaultSeconds}` })),
   },
   { examples: [{ ttlSeconds: 900 }] },
 );

@@ -330,30 +330,5 @@ export const conversationsRepository = {
     );
     return rows;
   },
-
-  async inboxChannel(tx: Queryable, ws: string, inboxId: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ channel: string }>(named('inbox_channel', 'select channel from inboxes where workspace_id = $1 and id = $2', [ws, inboxId]));
-    return rows[0]?.channel;
-  },
-
-  async defaultApiInbox(tx: Queryable, ws: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ id: string }>(
-      named('default_api_inbox', "select id from inboxes where workspace_id = $1 and channel = 'api' order by created_at, id limit 1", [ws]),
-    );
-    return rows[0]?.id;
-  },
-
-  async isAssignable(tx: Queryable, ws: string, userId: string): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      "select 1 from memberships where workspace_id = $1 and user_id = $2 and role in ('owner', 'admin', 'supervisor', 'agent')",
-      [ws, userId],
-    );
-    return rowCount === 1;
-  },
-
-  async teamExists(tx: Queryable, ws: string, teamId: string): Promise<boolean> {
-    const { rowCount } = await tx.query('select 1 from teams where workspace_id = $1 and id = $2', [ws, teamId]);
-    return rowCount === 1;
-  },
 };
 

@@ -9,8 +9,11 @@ import { enqueue } from '../../jobs/queue.js';
 export const WAKE_SNOOZED_TASK = 'conversations.wake_snoozed';
 import { preview, sanitizeMessageHtml } from '../../lib/html.js';
 import type { Visibility } from '../auth/roles.js';
-import { principalOf, type WorkspaceContext } from '../context.js';
+import { inTx, principalOf, type WorkspaceContext } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
+import { defaultApiInboxId, inboxExists } from '../inboxes/inboxes.service.js';
+import { teamExists } from '../teams/teams.service.js';
+import { isAgentOf } from '../workspaces/workspaces.service.js';
 import { conversationErrors } from './conversations.errors.js';
 import type { SearchLimiter } from './conversations.search.limiter.js';
 import { conversationSearchRepository as searchRepo } from './conversations.search.repository.js';
@@ -49,9 +52,10 @@ export async function createConversation(deps: WorkspaceContext, input: CreateCo
     inWorkspaceTx(deps, async (tx) => {
       const ws = deps.workspaceId;
       const at = deps.clock.now();
-      const inboxId = input.inboxId ?? (await repo.defaultApiInbox(tx, ws));
+      const ctx = inTx(deps, tx);
+      const inboxId = input.inboxId ?? (await defaultApiInboxId(ctx));
       if (!inboxId) throw conversationErrors.noDefaultInbox();
-      if (input.inboxId && !(await repo.inboxChannel(tx, ws, input.inboxId))) throw conversationErrors.inboxNotFound();
+      if (input.inboxId && !(await inboxExists(ctx, input.inboxId))) throw conversationErrors.inboxNotFound();
       const { customerId } = await findOrCreateCustomer(tx, deps, input.customer, at);
       const number = await repo.nextNumber(tx, ws);
       const id = await repo.insert(tx, {
@@ -189,12 +193,12 @@ export async function updateConversation(deps: WorkspaceContext, id: string, inp
       event('conversation.priority_changed', { from: current.priority, to: input.priority });
     }
     if (input.assigneeId !== undefined && input.assigneeId !== current.assignee_id) {
-      if (input.assigneeId && !(await repo.isAssignable(tx, ws, input.assigneeId))) throw conversationErrors.assigneeNotFound();
+      if (input.assigneeId && !(await isAgentOf(inTx(deps, tx), input.assigneeId))) throw conversationErrors.assigneeNotFound();
       set.assignee_id = input.assigneeId;
       event('conversation.assigned', { from: current.assignee_id, to: input.assigneeId });
     }
     if (input.teamId !== undefined && input.teamId !== current.team_id) {
-      if (input.teamId && !(await repo.teamExists(tx, ws, input.teamId))) throw conversationErrors.teamNotFound();
+      if (input.teamId && !(await teamExists(inTx(deps, tx), input.teamId))) throw conversationErrors.teamNotFound();
       set.team_id = input.teamId;
       event('conversation.team_changed', { from: current.team_id, to: input.teamId });
     }

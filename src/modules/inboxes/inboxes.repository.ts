@@ -17,6 +17,19 @@ export const inboxesRepository = {
     return rows[0].id;
   },
 
+  // Named prepared statements: both run on every conversation create (bench/write-path.bench.ts).
+  async channelOf(tx: Queryable, ws: string, inboxId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ channel: string }>({ name: 'inboxes.channel_of', text: 'select channel from inboxes where workspace_id = $1 and id = $2', values: [ws, inboxId] });
+    return rows[0]?.channel;
+  },
+
+  async defaultApiInbox(tx: Queryable, ws: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ id: string }>({
+      name: 'inboxes.default_api', text: "select id from inboxes where workspace_id = $1 and channel = 'api' order by created_at, id limit 1", values: [ws],
+    });
+    return rows[0]?.id;
+  },
+
   async find(tx: Queryable, ws: string, id: string): Promise<InboxRow | undefined> {
     const { rows } = await tx.query<InboxRow>('select id, name, channel, settings, created_at from inboxes where workspace_id = $1 and id = $2', [ws, id]);
     return rows[0];

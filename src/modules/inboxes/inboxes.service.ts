@@ -40,6 +40,16 @@ export async function createApiInbox(deps: WorkspaceContext, input: { name: stri
   }));
 }
 
+/** The inbox a conversation created over the API lands in when none is named (the oldest API inbox). */
+export async function defaultApiInboxId(deps: WorkspaceContext): Promise<string | undefined> {
+  return inWorkspaceTx(deps, (tx) => repo.defaultApiInbox(tx, deps.workspaceId));
+}
+
+/** Whether this workspace has the inbox (for a caller that names one). */
+export async function inboxExists(deps: WorkspaceContext, id: string): Promise<boolean> {
+  return (await inWorkspaceTx(deps, (tx) => repo.channelOf(tx, deps.workspaceId, id))) !== undefined;
+}
+
 export async function listInboxes(deps: WorkspaceContext & { channels: ChannelRegistry }, reader: InboxReader) {
   const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId));
   return { items: rows.map((r) => view(r, deps.channels, reader)) };

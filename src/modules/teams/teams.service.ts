@@ -31,6 +31,10 @@ export async function removeFromAllTeams(deps: WorkspaceContext, userId: string)
   await inWorkspaceTx(deps, (tx) => repo.removeFromAll(tx, deps.workspaceId, userId));
 }
 
+export async function teamExists(deps: WorkspaceContext, id: string): Promise<boolean> {
+  return inWorkspaceTx(deps, (tx) => repo.exists(tx, deps.workspaceId, id));
+}
+
 export async function listTeams(deps: WorkspaceContext) {
   return { items: (await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId))).map(view) };
 }

@@ -63,6 +63,14 @@ export const workspacesRepository = {
     return rows;
   },
 
+  async isAgent(tx: Queryable, ws: string, userId: string): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      "select 1 from memberships where workspace_id = $1 and user_id = $2 and role in ('owner', 'admin', 'supervisor', 'agent')",
+      [ws, userId],
+    );
+    return rowCount === 1;
+  },
+
   /** Revokes the API tokens a person made in a workspace they are leaving. */
   async revokeTokensCreatedBy(tx: Queryable, ws: string, userId: string, at: Date): Promise<void> {
     await tx.query('update api_tokens set revoked_at = $3 where workspace_id = $1 and created_by = $2 and revoked_at is null', [ws, userId, at]);

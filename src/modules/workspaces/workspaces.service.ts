@@ -116,3 +116,8 @@ export async function actorName(deps: WorkspaceContext): Promise<string | null> 
   const name = await inWorkspaceTx(deps, (tx) => (actor.type === 'user' ? repo.userName(tx, id) : repo.tokenName(tx, deps.workspaceId, id)));
   return name ?? null;
 }
+
+/** Whether the person may be assigned conversations here: a member at agent or above (not a client viewer). */
+export async function isAgentOf(deps: WorkspaceContext, userId: string): Promise<boolean> {
+  return inWorkspaceTx(deps, (tx) => repo.isAgent(tx, deps.workspaceId, userId));
+}

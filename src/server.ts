@@ -19,6 +19,7 @@ import { LoginThrottle } from './modules/auth/login-throttle.js';
 import { SearchLimiter } from './modules/conversations/conversations.search.limiter.js';
 import { ChannelRegistry } from './modules/channels/channels.registry.js';
 import { seedDemo } from './modules/demo/demo.seed.js';
+import { registerIdentityKinds } from './modules/customers/customers.service.js';
 import { coreModules, modules as defaultModules } from './modules/index.js';
 import type { RapportModule } from './modules/module.js';
 
@@ -86,6 +87,8 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
 
     const channels = new ChannelRegistry();
     for (const m of mods) for (const c of m.channels ?? []) channels.register(c);
+    // Channels bring their identity kinds (whatsapp, telegram, ...): known to the database before any arrives.
+    await registerIdentityKinds(pool, channels.identityKinds());
     const resolver = new PrincipalResolver(pool, clock);
     const server: Deps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
       outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }),

@@ -1,7 +1,7 @@
 import type { Subscriber } from '../events/subscribers.js';
 import type { App } from '../http/types.js';
 import type { Tasks } from '../jobs/queue.js';
-import type { ChannelAdapter } from './channels/channels.registry.js';
+import type { ChannelDefinition } from './channels/channels.registry.js';
 import type { Deps } from './context.js';
 
 /** Routes a module adds under /api/v1, outside any workspace (sign-in, the workspace list, invitation accept). */
@@ -19,7 +19,7 @@ export type AppPlugin = (app: App, deps: Deps) => void | Promise<void>;
  */
 export interface RapportModule {
   name: string;
-  channels?: ChannelAdapter[];
+  channels?: ChannelDefinition[];
   apiRoutes?: ApiRouteModule;
   workspaceRoutes?: WorkspaceRouteModule;
   plugins?: AppPlugin;

@@ -1,6 +1,14 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from 'typebox';
 import type { Pool, Queryable } from '../../db/pool.js';
 import { defineError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
+import type { MessageKind } from '../conversations/conversations.schemas.js';
+
+// ajv-formats is CommonJS with a default export property.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 /** What a channel's settings check may use: the outbound guard, for hosts it will connect to. */
 export interface ChannelContext {
@@ -8,23 +16,135 @@ export interface ChannelContext {
 }
 
 /**
- * Channels behind one small interface. Outside this registry no code branches on a channel's name:
- * an inbox names its channel kind, and the adapter registered for that kind validates its settings,
- * hides its secrets in API answers, and (for channels that send) delivers replies.
+ * What a channel can carry. The agent app and automations read these instead of the channel's
+ * name: whether a reply may hold HTML or files, how long after the customer's last message a reply
+ * is still allowed (WhatsApp's 24 hours; null: always), and whether typing and read receipts exist.
  */
-export interface ChannelAdapter {
+export interface ChannelCapabilities {
+  html: boolean;
+  attachments: boolean;
+  replyWindowHours: number | null;
+  typing: boolean;
+  readReceipts: boolean;
+}
+
+/** Delivery states of an outbound message, in the order they can only move forward (failed ends it). */
+export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A reply as the outbound job hands it to a channel: committed rows, the same on every attempt. */
+export interface OutboundMessage {
+  /** Stable across attempts: give it to the provider as its idempotency key, so a retry after a crash sends once. */
+  deliveryId: string;
+  messageId: string;
+  conversationId: string;
+  body: string;
+  /** Only when the channel declares `capabilities.html`. */
+  html: string | null;
+  author: { type: string; name: string | null };
+  customer: { id: string; name: string | null; identities: { kind: string; value: string }[] };
+  /** Whatever the channel noted on the message when it was written (metadata[kind]). */
+  metadata: Record<string, unknown>;
+}
+
+export interface SendContext {
+  workspaceId: string;
+  inboxId: string;
+  settings: Record<string, unknown>;
+  /** 1 for the first try. */
+  attempt: number;
+  /** Every connection to a provider goes through it (SECURITY M4, W4). */
+  outbound: OutboundGuard;
+  log: Logger;
+}
+
+export interface SendResult {
+  /** The provider's id of the message: its delivery receipts name it. */
+  providerId: string | null;
+  status: 'sent' | 'delivered';
+}
+
+/**
+ * Thrown by `send` with a stable reason code agents may see (never a provider's own words). A
+ * permanent refusal fails the delivery at once; anything else is retried with backoff.
+ */
+export class ChannelSendError extends Error {
+  constructor(readonly reason: string, readonly permanent = false, message?: string) {
+    super(message ?? reason);
+  }
+}
+
+/** What a channel received, normalised: one shape for the one conversation-ingest path. */
+export interface InboundMessage {
+  /** The provider's id of the message: a webhook delivered twice stores one message. */
+  providerId: string;
+  /** Who wrote it, as an identity of a kind the channel registered (or a core one). */
+  identity: { kind: string; value: string };
+  name?: string;
+  subject?: string | null;
+  body: string;
+  html?: string;
+  kind?: MessageKind;
+  /** Stored as metadata[channel kind]. */
+  metadata?: Record<string, unknown>;
+}
+
+export type WebhookEvent =
+  | { type: 'message'; message: InboundMessage }
+  | { type: 'delivery'; providerId: string; status: Exclude<DeliveryStatus, 'queued'>; reason?: string };
+
+export interface WebhookRequest {
+  /** The body exactly as it arrived: signatures are computed over these bytes. */
+  raw: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Channels behind one interface. Outside this registry no code branches on a channel's name: an
+ * inbox names its channel kind, and the adapter registered for that kind validates its settings,
+ * hides its secrets in API answers, turns what arrives into InboundMessages, sends replies through
+ * the one outbound job (channels.outbound.ts) and reads its provider's webhooks.
+ */
+export interface ChannelDefinition {
   kind: string;
   description: string;
-  /** Checks and normalizes an inbox's settings; throws a coded error when they are wrong. */
-  validateSettings(settings: Record<string, unknown>, context: ChannelContext): Record<string, unknown> | Promise<Record<string, unknown>>;
-  /** The settings as the API shows them: secrets replaced. */
-  publicSettings(settings: Record<string, unknown>): Record<string, unknown>;
+  capabilities: ChannelCapabilities;
+  /**
+   * The settings as a TypeBox schema: the registry validates them before anything else. A string
+   * property marked `{ secret: true }` is replaced by '********' in API answers.
+   */
+  settingsSchema?: TSchema;
+  /** Checks beyond the schema, and normalisation; throws a coded error when they are wrong. */
+  validateSettings?(settings: Record<string, unknown>, context: ChannelContext): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The settings as the API shows them, when masking the schema's secrets is not enough. */
+  publicSettings?(settings: Record<string, unknown>): Record<string, unknown>;
+  /** Identity kinds the channel's customers have (whatsapp, telegram, ...): registered at start-up. */
+  identityKinds?: { kind: string; description: string }[];
   /**
    * Runs inside the transaction that saves an inbox of this kind, after its row is written: the
    * channel keeps its own tables in step (the email channel claims its addresses) and may refuse
    * with a coded error, which rolls the save back.
    */
   inboxSaved?(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: Record<string, unknown>; at: Date }): Promise<void>;
+  /** Channels that send. Run by the outbound job, outside any transaction. */
+  outbound?: {
+    send(message: OutboundMessage, ctx: SendContext): Promise<SendResult>;
+    /** Attempts before the delivery is failed (dead-lettered), and the first backoff (doubling). */
+    retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  };
+  /** Channels whose provider calls back: POST /api/v1/channels/{kind}/webhooks/{inboxId}. */
+  webhook?: {
+    /** Checks the signature over the raw body; must compare in constant time (see verifyHmacSha256). */
+    verify(request: WebhookRequest, settings: Record<string, unknown>): boolean;
+    /** What the call says: messages that arrived, delivery receipts. Throws a coded error when unreadable. */
+    parse(request: WebhookRequest, settings: Record<string, unknown>): WebhookEvent[];
+  };
+}
+
+/** A registered channel: its definition with settings checks and public view always present. */
+export interface ChannelAdapter extends ChannelDefinition {
+  validateSettings(settings: Record<string, unknown>, context: ChannelContext): Promise<Record<string, unknown>>;
+  publicSettings(settings: Record<string, unknown>): Record<string, unknown>;
 }
 
 export const channelErrors = {
@@ -32,11 +152,52 @@ export const channelErrors = {
   invalidSettings: defineError('inboxes.invalid_settings', 422, 'The inbox settings are not valid for this channel'),
 };
 
+const SECRET = '********';
+
+const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+addFormats(ajv);
+
+/** Replaces every string the schema marks `secret: true` (any depth of objects). */
+export function maskSecrets(schema: TSchema | undefined, value: unknown): unknown {
+  const s = schema as { secret?: boolean; type?: string; properties?: Record<string, TSchema> } | undefined;
+  if (!s) return value;
+  if (s.secret && typeof value === 'string' && value !== '') return SECRET;
+  if (s.properties && value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskSecrets(s.properties![k], v)]));
+  }
+  return value;
+}
+
+function bind(def: ChannelDefinition): ChannelAdapter {
+  let check: ValidateFunction | null = null;
+  return {
+    ...def,
+    async validateSettings(settings, context) {
+      if (def.settingsSchema) {
+        check ??= ajv.compile(def.settingsSchema as object);
+        // Defaults are filled in on a copy: the caller's object stays as sent.
+        const copy = structuredClone(settings);
+        if (!check(copy)) {
+          const e = check.errors?.[0];
+          throw channelErrors.invalidSettings(`settings${e?.instancePath.replaceAll('/', '.') ?? ''} ${e?.message ?? 'is not valid'}.`);
+        }
+        settings = copy;
+      }
+      return def.validateSettings ? def.validateSettings(settings, context) : settings;
+    },
+    publicSettings(settings) {
+      if (def.publicSettings) return def.publicSettings(settings);
+      return maskSecrets(def.settingsSchema, settings) as Record<string, unknown>;
+    },
+  };
+}
+
 export class ChannelRegistry {
   private adapters = new Map<string, ChannelAdapter>();
 
-  register(adapter: ChannelAdapter): this {
-    this.adapters.set(adapter.kind, adapter);
+  register(definition: ChannelDefinition): this {
+    if (this.adapters.has(definition.kind)) throw new Error(`channel "${definition.kind}" is registered twice`);
+    this.adapters.set(definition.kind, bind(definition));
     return this;
   }
 
@@ -46,15 +207,26 @@ export class ChannelRegistry {
     return adapter;
   }
 
+  /** The adapter, or undefined: for paths that answer "not found" rather than "unknown kind". */
+  find(kind: string): ChannelAdapter | undefined {
+    return this.adapters.get(kind);
+  }
+
   kinds(): string[] {
     return [...this.adapters.keys()];
+  }
+
+  /** Every identity kind the registered channels declare. */
+  identityKinds(): { kind: string; description: string }[] {
+    return [...this.adapters.values()].flatMap((a) => a.identityKinds ?? []);
   }
 }
 
 /** The API channel: conversations created through the REST API; replies are read back through it. */
-export const apiChannel: ChannelAdapter = {
+export const apiChannel: ChannelDefinition = {
   kind: 'api',
   description: 'Conversations created and answered through the REST API',
+  capabilities: { html: true, attachments: false, replyWindowHours: null, typing: false, readReceipts: false },
   validateSettings(settings) {
     if (Object.keys(settings).length > 0) throw channelErrors.invalidSettings('The api channel takes no settings.');
     return {};

@@ -40,6 +40,16 @@ export const channelConversationsRepository = {
     return rowCount === 1;
   },
 
+  /** The customer's newest conversation in an inbox that is not closed (chat-like channels thread by it). */
+  async latestOpenOfCustomer(tx: Queryable, ws: string, inboxId: string, customerId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ id: string }>(
+      `select id from conversations where workspace_id = $1 and customer_id = $3 and inbox_id = $2 and status <> 'closed'
+       order by last_activity_at desc, id desc limit 1`,
+      [ws, inboxId, customerId],
+    );
+    return rows[0]?.id;
+  },
+
   async lockStatus(tx: Queryable, ws: string, id: string): Promise<{ status: Status } | undefined> {
     const { rows } = await tx.query<{ status: Status }>('select status from conversations where workspace_id = $1 and id = $2 for update', [ws, id]);
     return rows[0];

@@ -4,6 +4,8 @@ import type { WorkspaceContext } from '../context.js';
 import { channelConversationsRepository as repo, type ChannelConversationRow } from './conversations.channels.repository.js';
 import { conversationsRepository, type MessageRow } from './conversations.repository.js';
 import { appendMessage } from './conversations.service.js';
+import type { MessageKind } from './conversations.schemas.js';
+import { findOrCreateCustomer, type ChannelIdentity } from '../customers/customers.service.js';
 
 /**
  * Service functions for channel adapters (email, chat, ...): they work inside the channel's own
@@ -15,7 +17,7 @@ import { appendMessage } from './conversations.service.js';
 export async function openConversationFromChannel(
   tx: Queryable,
   deps: WorkspaceContext,
-  input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
+  input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; kind?: MessageKind; metadata?: Record<string, unknown>; at: Date },
 ): Promise<{ conversationId: string; number: number; messageId: string }> {
   const ws = deps.workspaceId;
   const number = await conversationsRepository.nextNumber(tx, ws);
@@ -23,7 +25,7 @@ export async function openConversationFromChannel(
     workspaceId: ws, number, inboxId: input.inboxId, customerId: input.customerId, subject: input.subject, priority: 'normal', tags: [], at: input.at,
   });
   const messageId = await appendMessage(tx, deps, {
-    conversationId, type: 'inbound', author: { type: 'customer', id: input.customerId }, body: input.body, html: input.html, metadata: input.metadata, at: input.at,
+    conversationId, type: 'inbound', author: { type: 'customer', id: input.customerId }, body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
   }, [{ workspaceId: ws, conversationId, type: 'conversation.created', actor: deps.actor, data: { number, inboxId: input.inboxId, customerId: input.customerId }, at: input.at }]);
   return { conversationId, number, messageId };
 }
@@ -35,7 +37,7 @@ export async function openConversationFromChannel(
 export async function appendInboundFromChannel(
   tx: Queryable,
   deps: WorkspaceContext,
-  input: { conversationId: string; authorCustomerId: string; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
+  input: { conversationId: string; authorCustomerId: string; body: string; html?: string; kind?: MessageKind; metadata?: Record<string, unknown>; at: Date },
 ): Promise<{ messageId: string; reopened: boolean }> {
   const ws = deps.workspaceId;
   const current = await repo.lockStatus(tx, ws, input.conversationId);
@@ -44,11 +46,81 @@ export async function appendInboundFromChannel(
   if (reopened) await repo.reopen(tx, ws, input.conversationId, input.at);
   const messageId = await appendMessage(tx, deps, {
     conversationId: input.conversationId, type: 'inbound', author: { type: 'customer', id: input.authorCustomerId },
-    body: input.body, html: input.html, metadata: input.metadata, at: input.at,
+    body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
   }, reopened
     ? [{ workspaceId: ws, conversationId: input.conversationId, type: 'conversation.status_changed', actor: deps.actor, data: { from: current.status, to: 'open', snoozedUntil: null, reason: 'customer_replied' }, at: input.at }]
     : []);
   return { messageId, reopened };
+}
+
+/** How an inbound message finds its conversation (the channel decides; ingestInbound applies it). */
+export type ThreadRule =
+  /** The channel threaded it itself (email: reply token, Message-IDs). */
+  | { conversationId: string }
+  /** The customer's newest conversation in this inbox that is not closed; a new one when none. */
+  | 'latest_open'
+  /** Always a new conversation. */
+  | 'new';
+
+export interface IngestInput {
+  inboxId: string;
+  /** Who wrote: found by these identities (the first that matches), or created holding them all. */
+  customer: { identities: ChannelIdentity[]; name?: string };
+  thread: ThreadRule;
+  subject?: string | null;
+  body: string;
+  html?: string;
+  kind?: MessageKind;
+  metadata?: Record<string, unknown>;
+  at: Date;
+}
+
+export interface IngestResult {
+  conversationId: string;
+  messageId: string;
+  customerId: string;
+  opened: boolean;
+  reopened: boolean;
+}
+
+/**
+ * The one conversation-ingest path for every channel, inside the channel's transaction: finds or
+ * creates the customer by identity, threads the message to a conversation (or opens one), appends
+ * it as the customer's, and reopens a resolved, closed or snoozed conversation (the customer wrote
+ * again, so it needs an answer). Events are recorded with the customer as actor.
+ */
+export async function ingestInbound(tx: Queryable, deps: WorkspaceContext, input: IngestInput): Promise<IngestResult> {
+  const ws = deps.workspaceId;
+  const { customerId } = await findOrCreateCustomer(tx, deps, { identities: input.customer.identities, name: input.customer.name?.slice(0, 200) }, input.at);
+  const asCustomer: WorkspaceContext = { ...deps, actor: { type: 'customer', id: customerId } };
+  let conversationId: string | undefined;
+  if (typeof input.thread === 'object') conversationId = input.thread.conversationId;
+  else if (input.thread === 'latest_open') conversationId = await repo.latestOpenOfCustomer(tx, ws, input.inboxId, customerId);
+  if (conversationId) {
+    const { messageId, reopened } = await appendInboundFromChannel(tx, asCustomer, {
+      conversationId, authorCustomerId: customerId, body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
+    });
+    return { conversationId, messageId, customerId, opened: false, reopened };
+  }
+  const opened = await openConversationFromChannel(tx, asCustomer, {
+    inboxId: input.inboxId, customerId, subject: input.subject ? input.subject.slice(0, 500) : null, body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
+  });
+  return { conversationId: opened.conversationId, messageId: opened.messageId, customerId, opened: true, reopened: false };
+}
+
+/**
+ * A bot's answer in a conversation: an outbound message authored by `bot`, which the outbound job
+ * sends like an agent's reply. `bot.name` is what the thread shows as the author.
+ */
+export async function appendBotReply(
+  tx: Queryable,
+  deps: WorkspaceContext,
+  input: { conversationId: string; bot: { id?: string | null; name: string }; body: string; html?: string; kind?: MessageKind; at: Date },
+): Promise<string> {
+  return appendMessage(tx, { ...deps, actor: { type: 'system', id: null } }, {
+    conversationId: input.conversationId, type: 'outbound', author: { type: 'bot', id: input.bot.id ?? null },
+    body: input.body, html: input.html, kind: input.kind, metadata: { bot: { name: input.bot.name } }, at: input.at,
+  });
 }
 
 export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationRow | undefined> {

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import type { Visibility } from '../auth/roles.js';
 import { CLIENT_TIMELINE_TYPES } from '../../events/audiences.js';
-import type { ConversationView, MessageView, Priority, Status } from './conversations.schemas.js';
+import type { ConversationView, MessageKind, MessageView, Priority, Status } from './conversations.schemas.js';
 
 /** The only SQL for conversations and their messages. Every statement names workspace_id. */
 export interface ConversationRow {
@@ -103,6 +103,7 @@ export interface MessageRow {
   author_type: string;
   author_id: string | null;
   author_name: string | null;
+  kind: MessageKind;
   body_text: string;
   body_html: string | null;
   metadata: Record<string, unknown>;
@@ -119,15 +120,18 @@ export function toMessageView(r: MessageRow): MessageView {
     html: r.body_html,
     metadata: r.metadata,
     createdAt: r.created_at.toISOString(),
+    // Absent for text, so every answer from before message kinds reads the same.
+    ...(r.kind && r.kind !== 'text' ? { kind: r.kind } : {}),
   };
 }
 
 const SELECT_MESSAGE = `
-  select m.id, m.conversation_id, m.type, m.author_type, m.author_id, m.body_text, m.body_html, m.metadata, m.created_at,
+  select m.id, m.conversation_id, m.type, m.author_type, m.author_id, m.body_text, m.body_html, m.metadata, m.created_at, m.kind,
     case m.author_type
       when 'user' then (select u.name from users u where u.id = m.author_id)
       when 'customer' then (select cu.name from customers cu where cu.workspace_id = m.workspace_id and cu.id = m.author_id)
       when 'token' then (select t.name from api_tokens t where t.workspace_id = m.workspace_id and t.id = m.author_id)
+      when 'bot' then m.metadata #>> '{bot,name}'
     end as author_name
   from messages m`;
 
@@ -206,18 +210,18 @@ export const conversationsRepository = {
 
   async insertMessage(tx: Queryable, m: {
     workspaceId: string; conversationId: string; type: 'inbound' | 'outbound' | 'note'; authorType: string; authorId: string | null;
-    bodyText: string; bodyHtml: string | null; metadata: Record<string, unknown>; at: Date;
+    bodyText: string; bodyHtml: string | null; metadata: Record<string, unknown>; at: Date; kind?: MessageKind;
   }): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(named(
       'insert_message',
       // The message's search document in the same statement, from the tsvector PostgreSQL computed.
       `with m as (
-         insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning workspace_id, conversation_id, id, search),
+         insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at, kind)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning workspace_id, conversation_id, id, search),
        d as (insert into search_documents (workspace_id, conversation_id, message_id, search)
              select workspace_id, conversation_id, id, search from m where search <> ''::tsvector)
        select id from m`,
-      [m.workspaceId, m.conversationId, m.type, m.authorType, m.authorId, m.bodyText, m.bodyHtml, JSON.stringify(m.metadata), m.at],
+      [m.workspaceId, m.conversationId, m.type, m.authorType, m.authorId, m.bodyText, m.bodyHtml, JSON.stringify(m.metadata), m.at, m.kind ?? 'text'],
     ));
     return rows[0].id;
   },

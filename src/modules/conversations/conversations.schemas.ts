@@ -93,15 +93,22 @@ export const CreateMessageBody = Strict({
 });
 export type CreateMessageInput = Static<typeof CreateMessageBody>;
 
+/** What a message is. Text is every message written so far; channels add calls, the system notices. */
+export const MESSAGE_KINDS = ['text', 'call', 'system_notice'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+/** Who wrote a message: `bot` is an automated assistant answering on the workspace's behalf. */
+export type AuthorType = 'customer' | 'user' | 'token' | 'system' | 'bot';
+
 export const Message = Type.Object({
   id: Uuid,
   conversationId: Uuid,
   type: Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('note')]),
-  author: Type.Object({ type: Type.String(), id: Nullable(Uuid), name: Nullable(Type.String()) }),
+  author: Type.Object({ type: Type.String({ description: 'customer, user, token, system or bot' }), id: Nullable(Uuid), name: Nullable(Type.String()) }),
   body: Type.String(),
   html: Nullable(Type.String()),
   metadata: Type.Record(Type.String(), Type.Any()),
   createdAt: Timestamp,
+  kind: Type.Optional(Type.Enum(MESSAGE_KINDS, { description: 'call or system_notice; absent for an ordinary text message' })),
 });
 export type MessageView = Static<typeof Message>;
 export const MessagePage = pageOf(Message);

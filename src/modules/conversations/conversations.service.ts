@@ -26,7 +26,7 @@ import {
   type ListFilter,
   type SortOrder,
 } from './conversations.repository.js';
-import { MAX_TAGS, type ConversationView, type CreateConversationInput, type ListConversationsQuery, type MessageView, type UpdateConversationInput } from './conversations.schemas.js';
+import { MAX_TAGS, type AuthorType, type ConversationView, type CreateConversationInput, type ListConversationsQuery, type MessageKind, type MessageView, type UpdateConversationInput } from './conversations.schemas.js';
 
 export function normalizeTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase()))].sort();
@@ -79,11 +79,13 @@ export async function appendMessage(
   m: {
     conversationId: string;
     type: 'inbound' | 'outbound' | 'note';
-    author: { type: 'customer' | 'user' | 'token' | 'system'; id: string | null };
+    author: { type: AuthorType; id: string | null };
     body: string;
     html?: string;
     metadata?: Record<string, unknown>;
     at: Date;
+    /** text unless a channel says otherwise (a call it reports, a system notice). */
+    kind?: MessageKind;
   },
   extraEvents: NewEvent[] = [],
 ): Promise<string> {
@@ -91,7 +93,7 @@ export async function appendMessage(
   const bodyHtml = m.html ? sanitizeMessageHtml(m.html) : null;
   const messageId = await repo.insertMessage(tx, {
     workspaceId: ws, conversationId: m.conversationId, type: m.type, authorType: m.author.type, authorId: m.author.id,
-    bodyText: m.body, bodyHtml, metadata: m.metadata ?? {}, at: m.at,
+    bodyText: m.body, bodyHtml, metadata: m.metadata ?? {}, at: m.at, kind: m.kind,
   });
   await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at });
   await recordEvents(tx, [

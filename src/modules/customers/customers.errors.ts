@@ -5,5 +5,6 @@ export const customerErrors = {
   // Deliberately says nothing about who holds the identity (SECURITY T3).
   identityUnavailable: defineError('customers.identity_unavailable', 409, 'That identity cannot be added to this customer'),
   identityRequired: defineError('customers.identity_required', 422, 'A customer needs an email, a phone number or an external id'),
+  unknownIdentityKind: defineError('customers.unknown_identity_kind', 422, 'No channel registered that kind of identity'),
   invalidPhone: defineError('customers.invalid_phone', 422, 'The phone number is not valid'),
 };

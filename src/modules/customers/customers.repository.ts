@@ -1,7 +1,11 @@
 import type { Queryable } from '../../db/pool.js';
 import type { CustomerView } from './customers.schemas.js';
 
-export type IdentityKind = 'email' | 'phone' | 'external_id';
+/**
+ * A kind of identity: email, phone and external_id are the core's; channels register more
+ * (identity_kinds, migration 0070), such as whatsapp or chat_visitor.
+ */
+export type IdentityKind = string;
 
 interface CustomerRow {
   id: string;
@@ -62,6 +66,20 @@ export const customersRepository = {
     if (holder.rows[0]) return holder.rows[0].customer_id === customerId;
     await tx.query('delete from customer_identities where workspace_id = $1 and customer_id = $2 and kind = $3', [ws, customerId, kind]);
     return this.addIdentity(tx, ws, customerId, kind, value, at);
+  },
+
+  /** Adds kinds channels declare; a kind already known keeps its description. */
+  async registerIdentityKinds(tx: Queryable, kinds: { kind: string; description: string }[]): Promise<void> {
+    if (kinds.length === 0) return;
+    await tx.query(
+      `insert into identity_kinds (kind, description) select * from unnest($1::text[], $2::text[]) on conflict (kind) do nothing`,
+      [kinds.map((k) => k.kind), kinds.map((k) => k.description)],
+    );
+  },
+
+  async knownIdentityKinds(tx: Queryable): Promise<string[]> {
+    const { rows } = await tx.query<{ kind: string }>('select kind from identity_kinds order by kind');
+    return rows.map((r) => r.kind);
   },
 
   async findByIdentity(tx: Queryable, ws: string, kind: IdentityKind, value: string): Promise<string | undefined> {

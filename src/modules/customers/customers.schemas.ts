@@ -38,7 +38,11 @@ export const ListCustomersQuery = Strict({
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'name prefix or exact email / phone' })),
 });
 
-export const Identity = Type.Object({ id: Uuid, kind: Type.Union([Type.Literal('email'), Type.Literal('phone'), Type.Literal('external_id')]), value: Type.String() });
+export const Identity = Type.Object({
+  id: Uuid,
+  kind: Type.String({ description: 'email, phone, external_id, or a kind a channel registered (whatsapp, telegram, messenger, chat_visitor, ...)' }),
+  value: Type.String(),
+});
 
 export const Customer = Type.Object(
   {

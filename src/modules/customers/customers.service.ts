@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/pool.js';
-import { inWorkspaceTx } from '../../db/tenancy.js';
+import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
+import type { Pool } from '../../db/pool.js';
 import { recordEvents } from '../../events/outbox.js';
 import { principalOf, type WorkspaceContext } from '../context.js';
 import type { SearchLimiter } from '../conversations/conversations.search.limiter.js';
@@ -19,8 +20,24 @@ export function normalizeIdentity(kind: IdentityKind, value: string): string {
   return v;
 }
 
-function identitiesOf(input: { email?: string; phone?: string; externalId?: string }): [IdentityKind, string][] {
+/** Kinds this module normalises itself; any other kind comes from a channel, which normalised it. */
+const CORE_KINDS = new Set(['email', 'phone', 'external_id']);
+const KIND_FORMAT = /^[a-z][a-z0-9_]{1,31}$/;
+
+/** A channel's identity, as its adapter normalised it: the core kinds still get their own rules. */
+export interface ChannelIdentity {
+  kind: IdentityKind;
+  value: string;
+}
+
+function identitiesOf(input: { email?: string; phone?: string; externalId?: string; identities?: ChannelIdentity[] }): [IdentityKind, string][] {
   const list: [IdentityKind, string][] = [];
+  for (const i of input.identities ?? []) {
+    if (!KIND_FORMAT.test(i.kind)) throw customerErrors.unknownIdentityKind(`"${i.kind.slice(0, 40)}" is not an identity kind.`);
+    const value = CORE_KINDS.has(i.kind) ? normalizeIdentity(i.kind, i.value) : i.value.trim();
+    if (!value || value.length > 500) throw customerErrors.identityRequired();
+    list.push([i.kind, value]);
+  }
   if (input.email !== undefined) list.push(['email', normalizeIdentity('email', input.email)]);
   if (input.phone !== undefined) list.push(['phone', normalizeIdentity('phone', input.phone)]);
   if (input.externalId !== undefined) list.push(['external_id', normalizeIdentity('external_id', input.externalId)]);
@@ -51,7 +68,7 @@ export async function createCustomer(deps: WorkspaceContext, input: CreateCustom
 export async function findOrCreateCustomer(
   tx: Queryable,
   deps: WorkspaceContext,
-  input: { name?: string; email?: string; phone?: string; externalId?: string },
+  input: { name?: string; email?: string; phone?: string; externalId?: string; identities?: ChannelIdentity[] },
   at: Date,
 ): Promise<{ customerId: string; created: boolean }> {
   const identities = identitiesOf(input);
@@ -62,10 +79,25 @@ export async function findOrCreateCustomer(
   }
   const customerId = await customersRepository.insert(tx, deps.workspaceId, { name: input.name ?? null, customAttributes: {}, at });
   for (const [kind, value] of identities) {
-    if (!(await customersRepository.addIdentity(tx, deps.workspaceId, customerId, kind, value, at))) throw new IdentityRace();
+    try {
+      if (!(await customersRepository.addIdentity(tx, deps.workspaceId, customerId, kind, value, at))) throw new IdentityRace();
+    } catch (error) {
+      // A kind no channel registered (identity_kinds): a coded refusal, not a 500.
+      if ((error as { code?: string; constraint?: string }).constraint === 'customer_identities_kind_fkey') throw customerErrors.unknownIdentityKind(`"${kind}" is not a registered identity kind.`);
+      throw error;
+    }
   }
   await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.created', actor: deps.actor, data: { customerId }, at }]);
   return { customerId, created: true };
+}
+
+/**
+ * Makes the identity kinds channels declare known to the database (identity_kinds), at start-up:
+ * a channel brings its kinds with it instead of a migration editing a check list.
+ */
+export async function registerIdentityKinds(pool: Pool, kinds: { kind: string; description: string }[]): Promise<void> {
+  for (const k of kinds) if (!KIND_FORMAT.test(k.kind)) throw new Error(`identity kind "${k.kind}" must match ${KIND_FORMAT}`);
+  await withSystem(pool, (tx) => customersRepository.registerIdentityKinds(tx, kinds));
 }
 
 export async function getCustomer(deps: WorkspaceContext, id: string) {

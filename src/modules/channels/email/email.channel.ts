@@ -1,5 +1,5 @@
 import type { OutboundGuard } from '../../../lib/outbound/outbound.guard.js';
-import type { ChannelAdapter } from '../channels.registry.js';
+import type { ChannelDefinition } from '../channels.registry.js';
 import { emailErrors } from './email.errors.js';
 import { canonicalAddress, isPublicMailDomain } from './email.addresses.js';
 import { claimInboxAddresses } from './email.ownership.service.js';
@@ -171,9 +171,11 @@ export function parseEmailSettings(input: Record<string, unknown>, outbound: Out
   };
 }
 
-export const emailChannel: ChannelAdapter = {
+export const emailChannel: ChannelDefinition = {
   kind: 'email',
   description: 'Email: inbound over SMTP and IMAP, replies over SMTP',
+  capabilities: { html: true, attachments: true, replyWindowHours: null, typing: false, readReceipts: false },
+  identityKinds: [{ kind: 'email', description: 'An email address' }],
   validateSettings(settings, context) {
     return parseEmailSettings(settings, context.outbound) as unknown as Record<string, unknown>;
   },

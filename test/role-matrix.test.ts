@@ -28,6 +28,8 @@ const OUTSIDE_A_WORKSPACE = new Set([
   'POST /api/v1/invitations/accept',
   'POST /api/v1/email/confirmations/preview',
   'POST /api/v1/email/confirmations/accept',
+  // A channel provider's callback: no one signs in; the channel's signature over the body is the proof.
+  'POST /api/v1/channels/{kind}/webhooks/{inboxId}',
 ]);
 
 interface Operation {

@@ -1,4 +1,5 @@
 import type { Static } from 'typebox';
+import { channelEvents } from '../modules/channels/channels.events.js';
 import { conversationEvents } from '../modules/conversations/conversations.events.js';
 import { customerEvents } from '../modules/customers/customers.events.js';
 import { macroEvents } from '../modules/macros/macros.events.js';
@@ -9,7 +10,7 @@ import type { EventDefinition } from './define.js';
  * events adds one argument here; `recordEvents` refuses anything not listed, and docs/EVENTS.md is
  * generated from this (npm run docs:events).
  */
-export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents);
+export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents);
 
 export type EventCatalogue = typeof eventCatalogue;
 export type EventType = keyof EventCatalogue & string;

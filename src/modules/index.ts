@@ -1,6 +1,6 @@
 import { authModule } from './auth/auth.module.js';
-import { apiChannel } from './channels/channels.registry.js';
 import { attachmentsModule } from './attachments/attachments.module.js';
+import { channelsModule } from './channels/channels.module.js';
 import { emailModule } from './channels/email/email.module.js';
 import { conversationsModule } from './conversations/conversations.module.js';
 import { customersModule } from './customers/customers.module.js';
@@ -26,7 +26,8 @@ export const coreModules: RapportModule[] = [
   conversationsModule,
   teamsModule,
   inboxesModule,
-  { name: 'api-channel', channels: [apiChannel] },
+  // The channel core (the API channel, the one outbound job, the webhook route) runs with any set of channels.
+  channelsModule,
 ];
 
 /** Every other module the server runs by default, in start order. Add a line here to plug a new domain in. */

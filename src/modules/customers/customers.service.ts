@@ -129,3 +129,9 @@ export async function updateCustomer(deps: WorkspaceContext, id: string, input: 
   });
   return getCustomer(deps, id);
 }
+
+/** A customer's name and identities, inside a channel's transaction (whom a reply goes to). */
+export async function customerForChannel(tx: Queryable, ws: string, id: string): Promise<{ id: string; name: string | null; identities: { kind: string; value: string }[] } | undefined> {
+  const c = await customersRepository.find(tx, ws, id);
+  return c && { id: c.id, name: c.name, identities: c.identities.map((i) => ({ kind: i.kind, value: i.value })) };
+}

@@ -35,6 +35,12 @@ export const inboxesRepository = {
     return rows[0];
   },
 
+  /** Any workspace's inbox by id (system context): a provider's webhook names only the inbox. */
+  async findAnywhere(tx: Queryable, id: string): Promise<(InboxRow & { workspace_id: string }) | undefined> {
+    const { rows } = await tx.query<InboxRow & { workspace_id: string }>('select workspace_id, id, name, channel, settings, created_at from inboxes where id = $1', [id]);
+    return rows[0];
+  },
+
   async list(tx: Queryable, ws: string): Promise<InboxRow[]> {
     const { rows } = await tx.query<InboxRow>('select id, name, channel, settings, created_at from inboxes where workspace_id = $1 order by created_at, id', [ws]);
     return rows;

@@ -1,4 +1,5 @@
-import { inWorkspaceTx } from '../../db/tenancy.js';
+import type { Pool, Queryable } from '../../db/pool.js';
+import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { atLeast, type Role } from '../auth/roles.js';
@@ -76,4 +77,19 @@ export async function updateInbox(deps: WorkspaceContext & { channels: ChannelRe
     if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings, at: deps.clock.now() });
     return view((await repo.find(tx, ws, id))!, deps.channels);
   });
+}
+
+/** An inbox's channel and raw settings, inside a channel's own transaction (the outbound job). */
+export async function inboxForChannel(tx: Queryable, ws: string, id: string): Promise<{ id: string; channel: string; settings: Record<string, unknown> } | undefined> {
+  const row = await repo.find(tx, ws, id);
+  return row && { id: row.id, channel: row.channel, settings: row.settings };
+}
+
+/**
+ * The inbox a provider's webhook names, in whichever workspace it is (system context: the caller
+ * is not signed in; the channel's signature check decides whether to believe it).
+ */
+export async function inboxForWebhook(pool: Pool, id: string): Promise<{ workspaceId: string; id: string; channel: string; settings: Record<string, unknown> } | undefined> {
+  const row = await withSystem(pool, (tx) => repo.findAnywhere(tx, id));
+  return row && { workspaceId: row.workspace_id, id: row.id, channel: row.channel, settings: row.settings };
 }

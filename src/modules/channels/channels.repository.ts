@@ -1,0 +1,69 @@
+import type { Queryable } from '../../db/pool.js';
+import type { DeliveryStatus } from './channels.registry.js';
+
+/** SQL behind the outbound job and the webhooks: channel_messages (migration 0071). */
+export interface ChannelMessageRow {
+  id: string;
+  inbox_id: string;
+  conversation_id: string;
+  message_id: string;
+  direction: 'inbound' | 'outbound';
+  provider_id: string | null;
+  status: DeliveryStatus | null;
+  error: string | null;
+  attempts: number;
+}
+
+const COLUMNS = 'id, inbox_id, conversation_id, message_id, direction, provider_id, status, error, attempts';
+
+export const channelsRepository = {
+  /** A reply to send; null when an earlier delivery of the same event already queued it. */
+  async insertOutbound(tx: Queryable, r: { workspaceId: string; inboxId: string; conversationId: string; messageId: string; at: Date }): Promise<string | null> {
+    const { rows } = await tx.query<{ id: string }>(
+      `insert into channel_messages (workspace_id, inbox_id, conversation_id, message_id, direction, status, created_at, updated_at)
+       values ($1, $2, $3, $4, 'outbound', 'queued', $5, $5) on conflict do nothing returning id`,
+      [r.workspaceId, r.inboxId, r.conversationId, r.messageId, r.at],
+    );
+    return rows[0]?.id ?? null;
+  },
+
+  /** Claims a provider's inbound message id; false when it was stored before (a redelivered webhook). */
+  async claimInbound(tx: Queryable, r: { workspaceId: string; inboxId: string; conversationId: string; messageId: string; providerId: string; at: Date }): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `insert into channel_messages (workspace_id, inbox_id, conversation_id, message_id, direction, provider_id, created_at, updated_at)
+       values ($1, $2, $3, $4, 'inbound', $5, $6, $6) on conflict do nothing`,
+      [r.workspaceId, r.inboxId, r.conversationId, r.messageId, r.providerId, r.at],
+    );
+    return rowCount === 1;
+  },
+
+  async inboundSeen(tx: Queryable, ws: string, inboxId: string, providerId: string): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `select 1 from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'inbound' and provider_id = $3`,
+      [ws, inboxId, providerId],
+    );
+    return rowCount === 1;
+  },
+
+  async lock(tx: Queryable, ws: string, id: string): Promise<ChannelMessageRow | undefined> {
+    const { rows } = await tx.query<ChannelMessageRow>(`select ${COLUMNS} from channel_messages where workspace_id = $1 and id = $2 for update`, [ws, id]);
+    return rows[0];
+  },
+
+  async lockByProviderId(tx: Queryable, ws: string, inboxId: string, providerId: string): Promise<ChannelMessageRow | undefined> {
+    const { rows } = await tx.query<ChannelMessageRow>(
+      `select ${COLUMNS} from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'outbound' and provider_id = $3 for update`,
+      [ws, inboxId, providerId],
+    );
+    return rows[0];
+  },
+
+  async update(tx: Queryable, ws: string, id: string, p: { status: DeliveryStatus; error: string | null; attempts?: number; providerId?: string | null; nextAttemptAt?: Date | null; at: Date }): Promise<void> {
+    await tx.query(
+      `update channel_messages set status = $3, error = $4, attempts = coalesce($5, attempts), provider_id = coalesce($6, provider_id),
+         next_attempt_at = $7, updated_at = $8
+       where workspace_id = $1 and id = $2`,
+      [ws, id, p.status, p.error, p.attempts ?? null, p.providerId ?? null, p.nextAttemptAt ?? null, p.at],
+    );
+  },
+};

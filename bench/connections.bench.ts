@@ -166,7 +166,7 @@ async function attackerMain(target: Target, durationMs: number): Promise<void> {
   await new Promise((r) => setTimeout(r, Math.max(0, untilMs - Date.now())));
   for (const t of timers) clearTimeout(t);
   process.send!({ kind: 'result', counts, peakOpen, stillOpen: open });
-  for (const s of sockets) (s instanceof WebSocket ? s.terminate() : s.destroy());
+  for (const s of sockets) s instanceof WebSocket ? s.terminate() : s.destroy();
   setTimeout(() => process.exit(0), 200);
 }
 
@@ -196,9 +196,11 @@ async function measure(target: Target): Promise<{ healthz: number[]; victim: num
   const run = async (path: string, headers?: Record<string, string>) => {
     const samples: number[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next++ < SAMPLES) samples.push(await once(path, headers));
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next++ < SAMPLES) samples.push(await once(path, headers));
+      }),
+    );
     return samples;
   };
   const healthz = await run('/healthz');
@@ -210,15 +212,16 @@ async function measure(target: Target): Promise<{ healthz: number[]; victim: num
 async function main(): Promise<void> {
   const { db, close } = await benchDatabase();
   const server = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv: process.execArgv, stdio: 'inherit', env: { ...process.env, BENCH_DATABASE_URL: db.url } });
-  const fromServer = <T>(kind: string) => new Promise<T>((resolve) => {
-    const on = (m: { kind: string }) => {
-      if (m.kind === kind) {
-        server.off('message', on);
-        resolve(m as T);
-      }
-    };
-    server.on('message', on);
-  });
+  const fromServer = <T>(kind: string) =>
+    new Promise<T>((resolve) => {
+      const on = (m: { kind: string }) => {
+        if (m.kind === kind) {
+          server.off('message', on);
+          resolve(m as T);
+        }
+      };
+      server.on('message', on);
+    });
   try {
     const { target } = await fromServer<{ target: Target }>('ready');
     // Warm-up, then the baseline.
@@ -226,7 +229,9 @@ async function main(): Promise<void> {
     const base = await measure(target);
 
     const attacker = fork(fileURLToPath(import.meta.url), ['--attacker', JSON.stringify(target), String(DURATION_S * 1000)], { execArgv: process.execArgv, stdio: 'inherit' });
-    const result = new Promise<{ counts: Record<Outcome, number>; peakOpen: number; stillOpen: number }>((resolve) => attacker.on('message', (m: { kind: string }) => m.kind === 'result' && resolve(m as never)));
+    const result = new Promise<{ counts: Record<Outcome, number>; peakOpen: number; stillOpen: number }>((resolve) =>
+      attacker.on('message', (m: { kind: string }) => m.kind === 'result' && resolve(m as never)),
+    );
     await new Promise<void>((resolve) => attacker.on('message', (m: { kind: string }) => m.kind === 'engaged' && resolve()));
     // Let the sockets pile up (and the first timeouts pass) before measuring.
     await new Promise((r) => setTimeout(r, 3000));

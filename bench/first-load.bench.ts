@@ -136,7 +136,11 @@ async function main(): Promise<void> {
     await admin.end();
     await generate(superUrl.toString(), ws, inboxId, agents, teams);
 
-    const login = await fetch(`${rapport.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@bench.test', password: PASSWORD }) });
+    const login = await fetch(`${rapport.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@bench.test', password: PASSWORD }),
+    });
     const cookie = /rapport_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
     if (!cookie) throw new Error(`login failed: ${login.status}`);
     const host = new URL(rapport.url).hostname;
@@ -151,9 +155,7 @@ async function main(): Promise<void> {
     const measure = async (page: import('playwright-core').Page) => {
       await page.goto(inboxUrl, { waitUntil: 'commit' });
       await page.waitForSelector('.row', { timeout: 30_000 });
-      const interactive = await page.evaluate(
-        () => new Promise<number>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0))),
-      );
+      const interactive = await page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0))));
       const t0 = Date.now();
       await page.locator('.row').first().click();
       await page.waitForSelector('[data-testid="thread"] .message, [data-testid="conversation"] .state', { timeout: 30_000 });
@@ -182,10 +184,12 @@ async function main(): Promise<void> {
       warm.push(w.interactive);
       const raw = await context.newPage();
       await raw.goto(rawUrl);
-      ceiling.push(await raw.evaluate(() => {
-        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-        return nav.responseEnd;
-      }));
+      ceiling.push(
+        await raw.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          return nav.responseEnd;
+        }),
+      );
       await context.close();
     }
     const counts = await (await fetch(`${rapport.url}/api/v1/workspaces/${ws}/conversations/counts`, { headers: { cookie: `rapport_session=${cookie}` } })).json();

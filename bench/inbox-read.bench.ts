@@ -64,16 +64,10 @@ async function makeWorkspace(rapport: Rapport, admin: pg.Client, slug: string): 
   const agents: string[] = [];
   for (let i = 1; i <= AGENTS; i++) agents.push((await addMember(wsDeps, 'owner', { email: `agent${i}-${slug}@bench.test`, name: `Agent ${i}`, role: 'agent' })).id);
   const teams = (
-    await admin.query<{ id: string }>(
-      `insert into teams (workspace_id, name, created_at) select $1, 'Team ' || i, now() from generate_series(1, ${TEAMS}) i returning id`,
-      [id],
-    )
+    await admin.query<{ id: string }>(`insert into teams (workspace_id, name, created_at) select $1, 'Team ' || i, now() from generate_series(1, ${TEAMS}) i returning id`, [id])
   ).rows.map((r) => r.id);
   const more = (
-    await admin.query<{ id: string }>(
-      `insert into inboxes (workspace_id, name, channel, created_at) select $1, 'Inbox ' || i, 'api', now() from generate_series(2, 3) i returning id`,
-      [id],
-    )
+    await admin.query<{ id: string }>(`insert into inboxes (workspace_id, name, channel, created_at) select $1, 'Inbox ' || i, 'api', now() from generate_series(2, 3) i returning id`, [id])
   ).rows.map((r) => r.id);
   return { id, token, agents, teams, inboxes: [inboxId, ...more] };
 }
@@ -185,15 +179,12 @@ function httpClient(baseUrl: string, token: string) {
   return {
     get(path: string): Promise<{ status: number; body: string }> {
       return new Promise((resolve, reject) => {
-        const req = http.request(
-          { host: url.hostname, port: url.port, path, method: 'GET', agent, headers: { authorization: `Bearer ${token}` } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-            res.on('error', reject);
-          },
-        );
+        const req = http.request({ host: url.hostname, port: url.port, path, method: 'GET', agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
         req.on('error', reject);
         req.end();
       });
@@ -315,7 +306,14 @@ async function searchCases(rapport: Rapport, A: Workspace, pgPort: number): Prom
             }
             const plan = await tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off) ${st.text}`, st.values);
             const lines = plan.rows.map((x) => x['QUERY PLAN']);
-            const scans = lines.filter((l) => /Scan on|Scan using/.test(l)).map((l) => l.trim().replace(/\(actual.*$/, '').slice(0, 110));
+            const scans = lines
+              .filter((l) => /Scan on|Scan using/.test(l))
+              .map((l) =>
+                l
+                  .trim()
+                  .replace(/\(actual.*$/, '')
+                  .slice(0, 110),
+              );
             console.log(`      [${lines.find((l) => l.startsWith('Execution Time'))}] ${[...new Set(scans)].join('; ')}`);
           }
         });
@@ -363,10 +361,7 @@ async function main(): Promise<void> {
       [[...TABLES, 'events']],
     );
     console.log(`  tables: ${sizes.rows.map((r) => `${r.t} ${Number(r.rows).toLocaleString('en')} rows ${r.size}`).join('; ')}`);
-    const dist = await admin.query<{ status: string; n: string }>(
-      'select status, count(*)::text as n from conversations where workspace_id = $1 group by status order by status',
-      [A.id],
-    );
+    const dist = await admin.query<{ status: string; n: string }>('select status, count(*)::text as n from conversations where workspace_id = $1 group by status order by status', [A.id]);
     console.log(`  workspace A by status: ${dist.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`);
 
     const pool = rapport.pool;
@@ -415,9 +410,7 @@ async function main(): Promise<void> {
         const lengths: number[] = [];
         for (let v = 0; v < c.variants; v++) {
           const w = c.where(v);
-          const { rows } = await withWorkspace(pool, A.id, (tx) =>
-            tx.query<{ n: string }>(`select count(*)::text as n from conversations where workspace_id = $1 and ${w.sql}`, [A.id, ...w.params]),
-          );
+          const { rows } = await withWorkspace(pool, A.id, (tx) => tx.query<{ n: string }>(`select count(*)::text as n from conversations where workspace_id = $1 and ${w.sql}`, [A.id, ...w.params]));
           lengths.push(Number(rows[0].n));
         }
         const shortest = Math.min(...lengths);
@@ -517,7 +510,9 @@ async function main(): Promise<void> {
           const sort = lines.some((l) => /Sort Key: c\./.test(l));
           const exec = lines.find((l) => l.startsWith('Execution Time')) ?? '';
           const planning = lines.find((l) => l.startsWith('Planning Time')) ?? '';
-          console.log(`\n  [${c.name}, ${deep ? 'cursor 90% deep' : 'first page'}] conversations via: ${conv.trim()}; sort of conversations: ${sort ? 'YES' : 'no'}; index searches: ${lines.find((l) => /Index Searches/.test(l))?.trim() ?? '?'}; ${planning}; ${exec}`);
+          console.log(
+            `\n  [${c.name}, ${deep ? 'cursor 90% deep' : 'first page'}] conversations via: ${conv.trim()}; sort of conversations: ${sort ? 'YES' : 'no'}; index searches: ${lines.find((l) => /Index Searches/.test(l))?.trim() ?? '?'}; ${planning}; ${exec}`,
+          );
           if (process.env.BENCH_PLANS !== 'false') for (const l of lines) console.log(`    ${l}`);
         }
       }
@@ -540,7 +535,6 @@ async function main(): Promise<void> {
         const exec = lines.find((l) => l.startsWith('Execution Time')) ?? lines[0];
         console.log(`  [${o.name}] ${exec}\n      ${conv.slice(0, 6).join('\n      ')}`);
       }
-
     }
     results.push(...(await searchCases(rapport, A, db.port)));
 

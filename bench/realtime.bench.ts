@@ -122,7 +122,11 @@ async function serverMain(): Promise<void> {
 }
 
 async function startInstance(databaseUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv: [...process.execArgv, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : [])], stdio: 'inherit', env: { ...process.env, BENCH_DATABASE_URL: databaseUrl } });
+  const child = fork(fileURLToPath(import.meta.url), ['--server'], {
+    execArgv: [...process.execArgv, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : [])],
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { kind: string; url: string }) => (m.kind === 'listening' ? resolve(m.url) : reject(new Error(m.kind))));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
@@ -130,11 +134,18 @@ async function startInstance(databaseUrl: string): Promise<{ url: string; pid: n
   return {
     url,
     pid: child.pid!,
-    stop: () => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 10_000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
-      child.send({ kind: 'stop' });
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.send({ kind: 'stop' });
+      }),
   };
 }
 
@@ -203,7 +214,9 @@ async function main(): Promise<void> {
     }
     const api = async (base: string, path: string, body: unknown) => {
       const res = await fetch(`${base}/api/v1/workspaces/${workspaceId}${path}`, {
-        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
       });
       if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<{ id: string }>;
@@ -239,17 +252,19 @@ async function main(): Promise<void> {
       const wait = due - now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const base = i % 2 === 0 ? a.url : b.url;
-      runs.push((async () => {
-        const sent = now();
-        const msg = await api(base, `/conversations/${conversations[i % conversations.length].id}/messages`, { type: 'note', body: `bench note ${i}` });
-        const answered = now();
-        const last = await arrivalOf(msg.id).catch(() => null);
-        if (last === null) missed++;
-        else if (i >= WARMUP) {
-          delivery.push(last - sent);
-          apiTimes.push(answered - sent);
-        }
-      })());
+      runs.push(
+        (async () => {
+          const sent = now();
+          const msg = await api(base, `/conversations/${conversations[i % conversations.length].id}/messages`, { type: 'note', body: `bench note ${i}` });
+          const answered = now();
+          const last = await arrivalOf(msg.id).catch(() => null);
+          if (last === null) missed++;
+          else if (i >= WARMUP) {
+            delivery.push(last - sent);
+            apiTimes.push(answered - sent);
+          }
+        })(),
+      );
     }
     await Promise.all(runs);
     const rapportCpuMs = ((serverCpu() - cpu0) * 1000) / total;
@@ -271,20 +286,31 @@ async function main(): Promise<void> {
       const wait = due - now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      const frame = Buffer.from(JSON.stringify({
-        type: 'bare',
-        event: { id: String(100000 + i), type: 'message.created', conversationId: conversation.id, actor: { type: 'token', id: conversation.id }, data: { messageId: id, messageType: 'note' }, createdAt: new Date().toISOString() },
-      }));
+      const frame = Buffer.from(
+        JSON.stringify({
+          type: 'bare',
+          event: {
+            id: String(100000 + i),
+            type: 'message.created',
+            conversationId: conversation.id,
+            actor: { type: 'token', id: conversation.id },
+            data: { messageId: id, messageType: 'note' },
+            createdAt: new Date().toISOString(),
+          },
+        }),
+      );
       const sent = now();
       for (const client of bare.clients) client.send(frame, { binary: false });
-      bareRuns.push(arrivalOf(id).then(
-        (last) => {
-          if (i >= WARMUP) bareTimes.push(last - sent);
-        },
-        () => {
-          bareMissed++;
-        },
-      ));
+      bareRuns.push(
+        arrivalOf(id).then(
+          (last) => {
+            if (i >= WARMUP) bareTimes.push(last - sent);
+          },
+          () => {
+            bareMissed++;
+          },
+        ),
+      );
     }
     await Promise.all(bareRuns);
     const bcpu1 = process.cpuUsage(bcpu0);
@@ -300,9 +326,16 @@ async function main(): Promise<void> {
     process.stdout.write(line('  of which the POST itself (API answer)', apiSummary));
     process.stdout.write(line('bare ws broadcast -> last of all sockets', ceiling));
     process.stdout.write(`ratio Rapport / bare ws: p50 ${fmt(rapport.p50 / ceiling.p50)}x   p99 ${fmt(rapport.p99 / ceiling.p99)}x\n`);
-    process.stdout.write(`server-side CPU per message: Rapport (both instance processes) ${fmt(rapportCpuMs)} ms (API + database client + fan-out to ${SOCKETS}), bare ws (this process) ${fmt(bareCpuMs)} ms\n`);
+    process.stdout.write(
+      `server-side CPU per message: Rapport (both instance processes) ${fmt(rapportCpuMs)} ms (API + database client + fan-out to ${SOCKETS}), bare ws (this process) ${fmt(bareCpuMs)} ms\n`,
+    );
     process.stdout.write(`goal p99 <= 100 ms: ${rapport.p99 <= 100 ? 'met' : 'NOT met'}\n`);
-    process.stdout.write(`machine: ${os.cpus().length} cores, load average at the end ${os.loadavg().map((l) => fmt(l)).join(' / ')} (figures are only comparable at low load)\n`);
+    process.stdout.write(
+      `machine: ${os.cpus().length} cores, load average at the end ${os
+        .loadavg()
+        .map((l) => fmt(l))
+        .join(' / ')} (figures are only comparable at low load)\n`,
+    );
   } finally {
     child.send({ kind: 'close' } satisfies ToChild);
     await Promise.race([waitFor(child, 'closed'), new Promise((r) => setTimeout(r, 2000))]);

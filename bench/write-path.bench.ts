@@ -44,7 +44,6 @@ interface Setup {
   direct: { workspaceId: string; inboxId: string; tokenId: string };
 }
 
-
 /** The child: Rapport on the given database, plus the workspaces and tokens the bench needs. */
 async function serverMain(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL!;
@@ -207,7 +206,11 @@ async function countRows(pool: Pool, ws: string) {
 function checkCounts(label: string, counts: Record<string, number>, expected: number): boolean {
   const want: Record<string, number> = { customers: expected, identities: expected, conversations: expected, messages: expected, events: 3 * expected, complete: expected };
   const bad = Object.entries(want).filter(([k, v]) => counts[k] !== v);
-  console.log(`  rows (${label}): ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}  expected ${expected} creates -> ${bad.length ? `MISMATCH ${bad.map(([k, v]) => `${k}: want ${v}`).join(', ')}` : 'ok'}`);
+  console.log(
+    `  rows (${label}): ${Object.entries(counts)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}  expected ${expected} creates -> ${bad.length ? `MISMATCH ${bad.map(([k, v]) => `${k}: want ${v}`).join(', ')}` : 'ok'}`,
+  );
   return bad.length === 0;
 }
 
@@ -252,7 +255,9 @@ async function main(): Promise<void> {
     console.log(`    ${http['2xx']} x 2xx, ${http.non2xx} non-2xx, ${http.errors} errors, ${http.timeouts} timeouts -> ${fmt(httpRate, 0)} creates/s`);
     console.log(`    latency p50 ${http.latency.p50} ms, p97.5 ${http.latency.p97_5} ms, p99 ${http.latency.p99} ms`);
     console.log(`    ${cpuReport(cpuA0, cpuA1, http['2xx'], 'autocannon', 'server')}`);
-    console.log(`    server RSS: idle ${fmt(idle.rssKb / 1024, 1)} MiB, peak sampled under load ${fmt(peakKb / 1024, 1)} MiB (${samples.length} samples / 100 ms), VmHWM ${fmt(status.hwmKb / 1024, 1)} MiB`);
+    console.log(
+      `    server RSS: idle ${fmt(idle.rssKb / 1024, 1)} MiB, peak sampled under load ${fmt(peakKb / 1024, 1)} MiB (${samples.length} samples / 100 ms), VmHWM ${fmt(status.hwmKb / 1024, 1)} MiB`,
+    );
     if (http.non2xx || http.errors) failed = true;
     const statements = await admin.query<{ calls: string; exec: string; plan: string; q: string }>(
       `select calls::text, (total_exec_time / $1)::numeric(8, 3)::text as exec, (total_plan_time / $1)::numeric(8, 3)::text as plan,
@@ -278,14 +283,14 @@ async function main(): Promise<void> {
       const raw = await workers(DURATION_S, CONNECTIONS, async (i) => {
         await withWorkspace(pool, setup.raw.workspaceId, async (tx) => {
           const body = `Hello, my order ${i} was due on Monday and it has not arrived yet. Can you check where it is? Thanks.`;
-          await tx.query(RAW_CREATE, [
-            setup.raw.workspaceId, `raw-${i}@customers.bench.test`, `Customer ${i}`, setup.raw.inboxId, `Order ${i} has not arrived`, new Date(), body, setup.raw.tokenId,
-          ]);
+          await tx.query(RAW_CREATE, [setup.raw.workspaceId, `raw-${i}@customers.bench.test`, `Customer ${i}`, setup.raw.inboxId, `Order ${i} has not arrived`, new Date(), body, setup.raw.tokenId]);
         });
       });
       const cpuB1 = cpuSnapshot(db.port);
       console.log(`(b) raw pg ceiling (pool ${POOL_SIZE}, ${CONNECTIONS} workers, one transaction per create, ${DURATION_S} s):`);
-      console.log(`    ${raw.ok} creates, ${raw.failed} failed${raw.firstError ? ` (${raw.firstError})` : ''} -> ${fmt(raw.rate, 0)} creates/s; latency p50 ${fmt(raw.p50)} ms, p99 ${fmt(raw.p99)} ms`);
+      console.log(
+        `    ${raw.ok} creates, ${raw.failed} failed${raw.firstError ? ` (${raw.firstError})` : ''} -> ${fmt(raw.rate, 0)} creates/s; latency p50 ${fmt(raw.p50)} ms, p99 ${fmt(raw.p99)} ms`,
+      );
 
       console.log(`    ${cpuReport(cpuB0, cpuB1, raw.ok, 'bench (pg client)')}`);
 
@@ -301,14 +306,18 @@ async function main(): Promise<void> {
       });
       const cpuC1 = cpuSnapshot(db.port);
       console.log(`(c) createConversation() in-process, no HTTP (attribution only), ${CONNECTIONS} workers, ${DURATION_S} s:`);
-      console.log(`    ${direct.ok} creates, ${direct.failed} failed${direct.firstError ? ` (${direct.firstError})` : ''} -> ${fmt(direct.rate, 0)} creates/s; latency p50 ${fmt(direct.p50)} ms, p99 ${fmt(direct.p99)} ms`);
+      console.log(
+        `    ${direct.ok} creates, ${direct.failed} failed${direct.firstError ? ` (${direct.firstError})` : ''} -> ${fmt(direct.rate, 0)} creates/s; latency p50 ${fmt(direct.p50)} ms, p99 ${fmt(direct.p99)} ms`,
+      );
 
       console.log(`    ${cpuReport(cpuC0, cpuC1, direct.ok, 'bench (service + pg client)')}`);
 
       const ratio = httpRate / raw.rate;
       const cpuRatio = (cpuB1.self - cpuB0.self + cpuB1.pg - cpuB0.pg) / raw.ok / ((cpuA1.self - cpuA0.self + cpuA1.server - cpuA0.server + cpuA1.pg - cpuA0.pg) / http['2xx']);
       console.log(`CPU per create, raw / HTTP (the rate ratio when CPU is the limit and nothing else runs): ${fmt(cpuRatio)}`);
-      console.log(`RESULT write path: HTTP ${fmt(httpRate, 0)} creates/s, raw ceiling ${fmt(raw.rate, 0)} creates/s, ratio ${fmt(ratio)} (goal >= 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'}); service without HTTP ${fmt(direct.rate, 0)}/s (${fmt(direct.rate / raw.rate)} of ceiling); server peak RSS under load ${fmt(peakKb / 1024, 1)} MiB`);
+      console.log(
+        `RESULT write path: HTTP ${fmt(httpRate, 0)} creates/s, raw ceiling ${fmt(raw.rate, 0)} creates/s, ratio ${fmt(ratio)} (goal >= 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'}); service without HTTP ${fmt(direct.rate, 0)}/s (${fmt(direct.rate / raw.rate)} of ceiling); server peak RSS under load ${fmt(peakKb / 1024, 1)} MiB`,
+      );
 
       // autocannon stops with up to one request in flight per connection: the server still completes
       // those, so the HTTP workspace holds between the 2xx count and the sent count.

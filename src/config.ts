@@ -54,7 +54,8 @@ export const settings = {
   smtpPort: { env: 'SMTP_PORT', description: 'inbound SMTP port', default: 2525, parse: parse.port },
   idempotencySecret: {
     env: 'IDEMPOTENCY_SECRET',
-    description: 'key (32+ characters) of the HMAC that fingerprints Idempotency-Key requests; unset: generated once and kept in DATA_DIR/idempotency-secret (set the same value on every instance that shares a database)',
+    description:
+      'key (32+ characters) of the HMAC that fingerprints Idempotency-Key requests; unset: generated once and kept in DATA_DIR/idempotency-secret (set the same value on every instance that shares a database)',
     default: undefined as string | undefined,
     parse: (raw: string): string | undefined => {
       if (raw.length < 32) throw new Error('must be at least 32 characters');

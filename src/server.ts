@@ -90,10 +90,18 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     // Channels bring their identity kinds (whatsapp, telegram, ...): known to the database before any arrives.
     await registerIdentityKinds(pool, channels.identityKinds());
     const resolver = new PrincipalResolver(pool, clock);
-    const server: Deps = { pool, clock, log, config, resolver, throttle: new LoginThrottle(clock), channels,
+    const server: Deps = {
+      pool,
+      clock,
+      log,
+      config,
+      resolver,
+      throttle: new LoginThrottle(clock),
+      channels,
       outbound: createOutboundGuard({ allowedNetworks: config.outboundAllowedNetworks, lookup: opts.outboundLookup }),
       dns: opts.dns ?? systemDns(),
-      searchLimiter: new SearchLimiter(clock, { perMinute: config.searchRatePerMinute, burst: config.searchRateBurst }) };
+      searchLimiter: new SearchLimiter(clock, { perMinute: config.searchRatePerMinute, burst: config.searchRateBurst }),
+    };
 
     if (config.seedDemo) {
       const seeded = await seedDemo(server);
@@ -125,7 +133,13 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
         [PURGE_IDEMPOTENCY_TASK]: purgeIdempotencyKeys(pool),
       };
       for (const m of mods) Object.assign(tasks, m.tasks?.(server) ?? {});
-      const runner: Runner = await startWorker({ pool, tasks, concurrency: config.workerConcurrency, log, crontab: [`0 * * * * ${PURGE_IDEMPOTENCY_TASK}`, ...mods.flatMap((m) => m.crontab ?? [])].join('\n') });
+      const runner: Runner = await startWorker({
+        pool,
+        tasks,
+        concurrency: config.workerConcurrency,
+        log,
+        crontab: [`0 * * * * ${PURGE_IDEMPOTENCY_TASK}`, ...mods.flatMap((m) => m.crontab ?? [])].join('\n'),
+      });
       stops.push(() => runner.stop());
       await dispatcher.start();
       stops.push(() => dispatcher.stop());

@@ -47,13 +47,17 @@ describe('bodies', () => {
 
   it('answers malformed JSON and wrong content types clearly', async () => {
     const bad = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/customers`,
-      headers: { authorization: `Bearer ${ws.token}`, 'content-type': 'application/json' }, payload: '{"email": ',
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/customers`,
+      headers: { authorization: `Bearer ${ws.token}`, 'content-type': 'application/json' },
+      payload: '{"email": ',
     });
     expectProblem(bad, 400, 'request.invalid_body');
     const xml = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/customers`,
-      headers: { authorization: `Bearer ${ws.token}`, 'content-type': 'application/xml' }, payload: '<x/>',
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/customers`,
+      headers: { authorization: `Bearer ${ws.token}`, 'content-type': 'application/xml' },
+      payload: '<x/>',
     });
     expectProblem(xml, 415, 'request.unsupported_media_type');
   });
@@ -74,7 +78,7 @@ describe('paths and query strings', () => {
 
   it('keeps filters on their allowlist and treats SQL-ish text as data (SECURITY A1)', async () => {
     expectProblem(await api.get('/conversations?status=open%20OR%201=1'), 422, 'validation.failed');
-    expectProblem(await api.get("/conversations?assignee=1)%20OR%20pg_sleep(5)--"), 422, 'validation.failed');
+    expectProblem(await api.get('/conversations?assignee=1)%20OR%20pg_sleep(5)--'), 422, 'validation.failed');
     expectProblem(await api.get('/conversations?sort=id;drop%20table%20conversations'), 422, 'validation.failed');
     expectProblem(await api.get('/conversations?query_operator=OR%201=1%20--'), 422, 'validation.failed');
     expectProblem(await api.get('/conversations?limit=1000'), 422, 'validation.failed');
@@ -109,7 +113,7 @@ describe('paths and query strings', () => {
     if (page.nextCursor) expect((await api.get(`/conversations?limit=1&cursor=${page.nextCursor}`)).statusCode).toBe(200);
     const waiting = (await api.get('/conversations?limit=1&sort=waiting_longest')).json();
     if (waiting.nextCursor) expect((await api.get(`/conversations?limit=1&sort=waiting_longest&cursor=${waiting.nextCursor}`)).statusCode).toBe(200);
-    for (const q of ["' OR 1=1 --", "1) OR pg_sleep(5)--", '%', '_', '\\', "'; drop table conversations; --", '#abc', '#99999999999999999999']) {
+    for (const q of ["' OR 1=1 --", '1) OR pg_sleep(5)--', '%', '_', '\\', "'; drop table conversations; --", '#abc', '#99999999999999999999']) {
       const started = Date.now();
       const res = await api.get(`/conversations?q=${encodeURIComponent(q)}`);
       expect(res.statusCode, q).toBe(q.length > 200 ? 422 : 200);
@@ -134,7 +138,16 @@ describe('failures inside', () => {
   it('answer a generic 500 with no detail, keep the process up, and 503 when the database is gone', async () => {
     // A route that throws an unknown error, added to this app only.
     const probe = await startTestServer({
-      modules: [{ name: 'probe', workspaceRoutes: (app) => { app.get('/explode', async () => { throw new Error('secret internals at /srv/x.ts:12'); }); } }],
+      modules: [
+        {
+          name: 'probe',
+          workspaceRoutes: (app) => {
+            app.get('/explode', async () => {
+              throw new Error('secret internals at /srv/x.ts:12');
+            });
+          },
+        },
+      ],
     });
     try {
       const w = await createTestWorkspace(probe);

@@ -34,13 +34,14 @@ function connectRaw(port: number, localAddress = '127.0.0.1'): Promise<RawConnec
 /** Sends a whole GET and resolves with the status line's code and the body. */
 async function get(port: number, path: string, opts: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; raw: string }> {
   const c = await connectRaw(port, opts.localAddress);
-  const headers = Object.entries({ host: 'localhost', connection: 'close', ...opts.headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const headers = Object.entries({ host: 'localhost', connection: 'close', ...opts.headers })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   c.socket.write(`GET ${path} HTTP/1.1\r\n${headers}\r\n`);
   await c.closed;
   const raw = c.received();
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), body: raw.slice(raw.indexOf('\r\n\r\n') + 4), raw };
 }
-
 
 describe('HTTP limits', () => {
   let rapport: TestServer;

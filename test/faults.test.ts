@@ -32,7 +32,9 @@ describe('a database crash during a burst of writes', () => {
     const port = await freePort();
     db = await startEmbeddedPostgres({ dataDir: dir, log: () => {}, port });
     rapport = await startRapport(loadConfig({}, { databaseUrl: db.url, host: '127.0.0.1', port: 0, seedDemo: false, logLevel: 'silent' }), {
-      log: createLogger('silent'), print: () => {}, modules: [],
+      log: createLogger('silent'),
+      print: () => {},
+      modules: [],
     });
     const ws = await createTestWorkspace(rapport, 'crash');
     const api = client(rapport, ws.token, ws.workspaceId);
@@ -70,9 +72,17 @@ describe('a database crash during a burst of writes', () => {
     expect(failed.length).toBeGreaterThan(0);
     for (const f of failed) expect(f.status).toBe(503);
 
-    const rows = await withSystem(rapport.pool, async (tx) => (await tx.query<{ id: string; subject: string; message_count: number; messages: number }>(
-      `select c.id, c.subject, c.message_count, (select count(*)::int from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id) as messages
-       from conversations c where c.workspace_id = $1`, [ws.workspaceId])).rows);
+    const rows = await withSystem(
+      rapport.pool,
+      async (tx) =>
+        (
+          await tx.query<{ id: string; subject: string; message_count: number; messages: number }>(
+            `select c.id, c.subject, c.message_count, (select count(*)::int from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id) as messages
+       from conversations c where c.workspace_id = $1`,
+            [ws.workspaceId],
+          )
+        ).rows,
+    );
     const stored = new Map(rows.map((r) => [r.id, r]));
     // Every acknowledged conversation exists, with its first message.
     for (const r of ok) {

@@ -21,12 +21,17 @@ export interface TestServer extends Rapport {
  * A real Rapport on its own fresh database: HTTP on a free loopback port (use `app.inject` or the
  * URL), the dispatcher and job worker running. No demo data unless asked.
  */
-export async function startTestServer(opts: { log?: Logger; clock?: Clock; subscribers?: Subscriber[]; modules?: RapportModule[]; config?: Partial<Config>; seedDemo?: boolean; outboundLookup?: HostLookup; dns?: DnsResolver } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { log?: Logger; clock?: Clock; subscribers?: Subscriber[]; modules?: RapportModule[]; config?: Partial<Config>; seedDemo?: boolean; outboundLookup?: HostLookup; dns?: DnsResolver } = {},
+): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   // The mail servers of the tests (SMTP sinks, Dovecot) listen on loopback, so the test harness lets
   // outbound connections reach it, as an operator would with their own relay; the SSRF tests pass
   // `outboundAllowedNetworks: []` to run with the default, empty allow-list.
-  const config = loadConfig({}, { databaseUrl, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: opts.seedDemo ?? false, logLevel: 'silent', outboundAllowedNetworks: ['127.0.0.0/8'], ...opts.config });
+  const config = loadConfig(
+    {},
+    { databaseUrl, host: '127.0.0.1', port: 0, smtpPort: 0, seedDemo: opts.seedDemo ?? false, logLevel: 'silent', outboundAllowedNetworks: ['127.0.0.0/8'], ...opts.config },
+  );
   const rapport = await startRapport(config, {
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     clock: opts.clock,
@@ -70,7 +75,15 @@ export async function startWithMailRelay(opts: Parameters<typeof startTestServer
   const sink = await startSink();
   const rapport = await startTestServer({ ...opts, config: { systemMailSmtpUrl: `smtp://127.0.0.1:${sink.port}`, systemMailFrom: 'no-reply@rapport.test', ...opts.config } });
   const ws = await createTestWorkspace(rapport);
-  return { rapport, ws, sink, stop: async () => { await rapport.stop(); await sink.close(); } };
+  return {
+    rapport,
+    ws,
+    sink,
+    stop: async () => {
+      await rapport.stop();
+      await sink.close();
+    },
+  };
 }
 
 /** The usual start of a test file: a server on its own database, one workspace, its admin API client. */

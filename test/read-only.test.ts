@@ -35,8 +35,8 @@ async function readOnly(on: boolean) {
 }
 
 const mail = (n: number) => ({ from: 'Reader <reader@customer.test>', to: 'desk@l3.test', subject: `while read-only ${n}`, text: 'hello', messageId: `<l3-${n}@customer.test>` });
-const stored = (messageId: string) => withSystem(rapport.pool, async (tx) =>
-  (await tx.query<{ n: number }>('select count(*)::int as n from email_messages where rfc_message_id = $1', [messageId])).rows[0].n);
+const stored = (messageId: string) =>
+  withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from email_messages where rfc_message_id = $1', [messageId])).rows[0].n);
 
 describe('a read-only database (SECURITY L3)', () => {
   it('answers 503 on the API and 452 over SMTP, then recovers unaided when writes return', async () => {
@@ -53,7 +53,10 @@ describe('a read-only database (SECURITY L3)', () => {
     // Reads still work.
     expect((await api.get('/conversations')).statusCode).toBe(200);
 
-    const smtpError = await sendMail(smtpPortOf(rapport), mail(1)).then(() => null, (e: Error & { responseCode?: number; response?: string }) => e);
+    const smtpError = await sendMail(smtpPortOf(rapport), mail(1)).then(
+      () => null,
+      (e: Error & { responseCode?: number; response?: string }) => e,
+    );
     expect(smtpError?.responseCode).toBe(452);
     expect(smtpError?.response).toMatch(/4\.3\.1/);
     expect(await stored('l3-1@customer.test')).toBe(0);

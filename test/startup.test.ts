@@ -92,10 +92,11 @@ describe('npm start', () => {
     const s = await signIn(first.url, 'admin@rapport.local', password);
     expect(s.workspaces).toEqual([expect.objectContaining({ slug: 'demo', role: 'owner' })]);
     const ws = s.workspaces[0].id;
-    const list = await (await fetch(`${first.url}/api/v1/workspaces/${ws}/conversations`, { headers: { cookie: s.cookie } })).json() as { items: unknown[] };
+    const list = (await (await fetch(`${first.url}/api/v1/workspaces/${ws}/conversations`, { headers: { cookie: s.cookie } })).json()) as { items: unknown[] };
     expect(list.items.length).toBe(8);
     const created = await fetch(`${first.url}/api/v1/workspaces/${ws}/conversations`, {
-      method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken, 'content-type': 'application/json' },
       body: JSON.stringify({ customer: { email: 'persist@example.test' }, subject: 'survives restarts', message: { body: 'hello' } }),
     });
     expect(created.status).toBe(201);

@@ -80,8 +80,15 @@ describe('another workspace’s ids', () => {
 describe('filters and search (SECURITY T2)', () => {
   it('return nothing of B, whichever filter names B’s things', async () => {
     const queries = [
-      `assignee=${bAgent}`, `team=${bTeam}`, `inbox=${b.inboxId}`, `customer=${bConversation.customer.id}`,
-      'tag=b-only', 'q=bananas', 'q=zebra', 'q=shared%40example.test', `q=%23${1001}`,
+      `assignee=${bAgent}`,
+      `team=${bTeam}`,
+      `inbox=${b.inboxId}`,
+      `customer=${bConversation.customer.id}`,
+      'tag=b-only',
+      'q=bananas',
+      'q=zebra',
+      'q=shared%40example.test',
+      `q=%23${1001}`,
     ];
     for (const q of queries) {
       const res = await apiA.get(`/conversations?${q}`);

@@ -59,12 +59,7 @@ export async function startEmbeddedPostgres(opts: {
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=300',
-      ...(opts.postgresFlags ?? []),
-    ],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', ...(opts.postgresFlags ?? [])],
     onLog: () => {},
     onError: () => {},
   });
@@ -79,8 +74,7 @@ export async function startEmbeddedPostgres(opts: {
     await server.start();
   } catch (error) {
     throw new Error(
-      `the embedded PostgreSQL in ${pgDir} did not start${error ? `: ${(error as Error).message ?? error}` : ''}. ` +
-        'Check that no other process uses that directory and that the disk is not full.',
+      `the embedded PostgreSQL in ${pgDir} did not start${error ? `: ${(error as Error).message ?? error}` : ''}. ` + 'Check that no other process uses that directory and that the disk is not full.',
     );
   }
   const adminUrl = `postgres://postgres:${encodeURIComponent(secrets.superuserPassword)}@127.0.0.1:${port}/postgres`;

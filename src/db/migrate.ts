@@ -19,9 +19,7 @@ export async function migrate(pool: Pool, log: (msg: string) => void = () => {})
     await client.query('select pg_advisory_lock(7283947)');
     await client.query(`create table if not exists schema_migrations (
       name text primary key, checksum text not null, applied_at timestamptz not null default now())`);
-    const done = new Map(
-      (await client.query<{ name: string; checksum: string }>('select name, checksum from schema_migrations')).rows.map((r) => [r.name, r.checksum]),
-    );
+    const done = new Map((await client.query<{ name: string; checksum: string }>('select name, checksum from schema_migrations')).rows.map((r) => [r.name, r.checksum]));
     for (const file of files) {
       const sql = await readFile(path.join(migrationsDir, file), 'utf8');
       const checksum = createHash('sha256').update(sql).digest('hex');

@@ -106,21 +106,27 @@ export async function buildApp(server: Deps, modules: readonly RapportModule[]):
     }
   });
 
-  await app.register(async (api) => {
-    const v1 = api as unknown as App;
-    for (const m of modules) m.apiRoutes?.(v1, server);
-    await v1.register(async (scoped) => {
-      const ws = scoped as unknown as App;
-      ws.addHook('onRoute', declareMinRole);
-      ws.addHook('onRequest', workspaceScope(server.resolver));
-      const idem = idempotencyHooks(server.pool, await loadFingerprintKey(server.config));
-      ws.addHook('onRoute', idem.onRoute);
-      ws.addHook('preParsing', idem.preParsing);
-      ws.addHook('preHandler', idem.preHandler);
-      ws.addHook('onSend', idem.onSend);
-      for (const m of modules) m.workspaceRoutes?.(ws, server);
-    }, { prefix: '/workspaces/:workspaceId' });
-  }, { prefix: '/api/v1' });
+  await app.register(
+    async (api) => {
+      const v1 = api as unknown as App;
+      for (const m of modules) m.apiRoutes?.(v1, server);
+      await v1.register(
+        async (scoped) => {
+          const ws = scoped as unknown as App;
+          ws.addHook('onRoute', declareMinRole);
+          ws.addHook('onRequest', workspaceScope(server.resolver));
+          const idem = idempotencyHooks(server.pool, await loadFingerprintKey(server.config));
+          ws.addHook('onRoute', idem.onRoute);
+          ws.addHook('preParsing', idem.preParsing);
+          ws.addHook('preHandler', idem.preHandler);
+          ws.addHook('onSend', idem.onSend);
+          for (const m of modules) m.workspaceRoutes?.(ws, server);
+        },
+        { prefix: '/workspaces/:workspaceId' },
+      );
+    },
+    { prefix: '/api/v1' },
+  );
 
   for (const m of modules) await m.plugins?.(app, server);
   return app;

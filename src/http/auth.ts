@@ -11,9 +11,7 @@ import { principalOf } from '../modules/context.js';
 
 export const SESSION_COOKIE = 'rapport_session';
 
-export type Auth =
-  | { kind: 'session'; userId: string; csrfToken: string; sessionToken: string }
-  | { kind: 'token'; tokenId: string; workspaceId: string; role: Role };
+export type Auth = { kind: 'session'; userId: string; csrfToken: string; sessionToken: string } | { kind: 'token'; tokenId: string; workspaceId: string; role: Role };
 
 export interface WorkspaceContext {
   id: string;
@@ -77,9 +75,7 @@ export class PrincipalResolver {
   }
 
   async membership(workspaceId: string, userId: string): Promise<Role | null> {
-    return this.cached(`m:${workspaceId}:${userId}`, async () =>
-      (await withSystem(this.pool, (tx) => authRepository.membershipRole(tx, workspaceId, userId))) ?? null,
-    );
+    return this.cached(`m:${workspaceId}:${userId}`, async () => (await withSystem(this.pool, (tx) => authRepository.membershipRole(tx, workspaceId, userId))) ?? null);
   }
 
   forget(prefix?: string): void {

@@ -67,7 +67,6 @@ export class KeyedCounter {
   }
 }
 
-
 /** Who a request acts as, for the per-principal count: a person (all their sessions) or a token. */
 export function principalKey(request: FastifyRequest): string | null {
   const auth = request.auth;
@@ -100,11 +99,12 @@ export function limitConnections(app: App, limits: ConnectionLimits): { open(): 
     const key = clientKey(socket.remoteAddress);
     // Only admitted sockets count: a flood of refused ones must not push others' count over a limit
     // (measured: it turned an attack from 8 addresses into 503s for everyone).
-    const refusal = perAddress.get(key) >= limits.maxConnectionsPerIp
-      ? edgeErrors.tooManyConnections(`At most ${limits.maxConnectionsPerIp} connections per address.`, { headers: { 'retry-after': '5', connection: 'close' } })
-      : total >= limits.maxConnections
-        ? edgeErrors.overloaded(undefined, { headers: { 'retry-after': '5', connection: 'close' } })
-        : null;
+    const refusal =
+      perAddress.get(key) >= limits.maxConnectionsPerIp
+        ? edgeErrors.tooManyConnections(`At most ${limits.maxConnectionsPerIp} connections per address.`, { headers: { 'retry-after': '5', connection: 'close' } })
+        : total >= limits.maxConnections
+          ? edgeErrors.overloaded(undefined, { headers: { 'retry-after': '5', connection: 'close' } })
+          : null;
     if (refusal) {
       refusals.set(socket, refusal);
       setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
@@ -156,16 +156,12 @@ export function limitRequestsPerCredential(app: App, max: number): void {
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const problem =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? edgeErrors.timeout()
-      : error.code === 'HPE_HEADER_OVERFLOW' ? edgeErrors.headersTooLarge()
-        : edgeErrors.badRequest();
+  const problem = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? edgeErrors.timeout() : error.code === 'HPE_HEADER_OVERFLOW' ? edgeErrors.headersTooLarge() : edgeErrors.badRequest();
   if (socket.writable) {
     const body = JSON.stringify({ type: `/problems/${problem.code}`, title: problem.title, status: problem.status, code: problem.code });
     const reason = problem.status === 408 ? 'Request Timeout' : problem.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
     socket.write(
-      `HTTP/1.1 ${problem.status} ${reason}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${problem.status} ${reason}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

@@ -17,7 +17,6 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
   return reply.code(error.status).type('application/problem+json; charset=utf-8').serializer(JSON.stringify).send(body);
 }
 
-
 export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
   const e = error as FastifyError & { validation?: Array<Record<string, any>>; validationContext?: string; errno?: string };

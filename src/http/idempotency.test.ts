@@ -3,7 +3,7 @@ import { mkdtemp, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
+import { type client, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
 import { loadConfig } from '../config.js';
 import { withSystem } from '../db/tenancy.js';
 import { loadFingerprintKey, purgeIdempotencyKeys } from './idempotency.js';
@@ -16,8 +16,10 @@ beforeAll(async () => ({ rapport, ws, api } = await startWithWorkspace()));
 afterAll(async () => rapport?.stop());
 
 const conversation = (email: string) => ({ customer: { email }, subject: 'idempotent', message: { body: 'hello' } });
-const age = (key: string, interval: string, unanswered = false) => withSystem(rapport.pool, (tx) =>
-  tx.query(`update idempotency_keys set created_at = now() - $2::interval ${unanswered ? ', status_code = null, response = null' : ''} where key = $1`, [key, interval]));
+const age = (key: string, interval: string, unanswered = false) =>
+  withSystem(rapport.pool, (tx) =>
+    tx.query(`update idempotency_keys set created_at = now() - $2::interval ${unanswered ? ', status_code = null, response = null' : ''} where key = $1`, [key, interval]),
+  );
 const countFor = async (email: string) => (await api.get(`/conversations?q=${encodeURIComponent(email)}`)).json().items.length as number;
 
 describe('Idempotency-Key lifetime', () => {
@@ -70,16 +72,18 @@ describe('Idempotency-Key lifetime', () => {
 
 describe('Idempotency-Key and secrets (M6)', () => {
   type Row = { key: string; request_hash: string; status_code: number | null; response: unknown; content_type: string | null; replayable: boolean; whole: string };
-  const row = async (key: string) => withSystem(rapport.pool, async (tx) =>
-    (await tx.query<Row>('select k.*, row_to_json(k)::text as whole from idempotency_keys k where key = $1', [key])).rows[0]);
+  const row = async (key: string) => withSystem(rapport.pool, async (tx) => (await tx.query<Row>('select k.*, row_to_json(k)::text as whole from idempotency_keys k where key = $1', [key])).rows[0]);
   const tokensNamed = async (name: string) => (await api.get('/tokens')).json().items.filter((t: { name: string }) => t.name === name).length as number;
 
   async function session() {
     const { cookie, csrfToken } = await signIn(rapport, ws.owner.email, ws.owner.password);
-    return (path: string, body: unknown, key: string) => rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}${path}`, payload: body as object,
-      headers: { cookie, 'x-csrf-token': csrfToken, 'idempotency-key': key },
-    });
+    return (path: string, body: unknown, key: string) =>
+      rapport.app.inject({
+        method: 'POST',
+        url: `/api/v1/workspaces/${ws.workspaceId}${path}`,
+        payload: body as object,
+        headers: { cookie, 'x-csrf-token': csrfToken, 'idempotency-key': key },
+      });
   }
 
   it('never stores a created API token, nor a hash of the password, and answers a repeat with 409 not_replayable', async () => {
@@ -96,9 +100,15 @@ describe('Idempotency-Key and secrets (M6)', () => {
     // Not the old unsalted SHA-256 of the body with the password, and not any hash of the password:
     // the fingerprint is the server-keyed HMAC of the body with the password blanked.
     const url = `/api/v1/workspaces/${ws.workspaceId}/tokens`;
-    expect(stored.request_hash).not.toBe(createHash('sha256').update(`POST ${url}\n${JSON.stringify(body)}`).digest('hex'));
+    expect(stored.request_hash).not.toBe(
+      createHash('sha256')
+        .update(`POST ${url}\n${JSON.stringify(body)}`)
+        .digest('hex'),
+    );
     const key = await loadFingerprintKey(rapport.config);
-    const blanked = createHmac('sha256', key).update(`POST ${url}\n${JSON.stringify({ ...body, currentPassword: '[secret]' })}`).digest('hex');
+    const blanked = createHmac('sha256', key)
+      .update(`POST ${url}\n${JSON.stringify({ ...body, currentPassword: '[secret]' })}`)
+      .digest('hex');
     expect(stored.request_hash).toBe(blanked);
 
     const again = await post('/tokens', body, 'token-1');
@@ -123,7 +133,10 @@ describe('Idempotency-Key and secrets (M6)', () => {
   });
 
   it('never stores an invitation link, from POST /invitations or POST /users; accepting one stores nothing', async () => {
-    for (const [path, key, email] of [['/invitations', 'invite-1', 'idem-invited@example.test'], ['/users', 'invite-2', 'idem-added@example.test']] as const) {
+    for (const [path, key, email] of [
+      ['/invitations', 'invite-1', 'idem-invited@example.test'],
+      ['/users', 'invite-2', 'idem-added@example.test'],
+    ] as const) {
       const created = await api.post(path, { email, role: 'agent' }, { 'idempotency-key': key });
       expect(created.statusCode).toBe(201);
       const { token, acceptUrl } = created.json();
@@ -142,7 +155,9 @@ describe('Idempotency-Key and secrets (M6)', () => {
     const { token } = (await api.post('/invitations', { email: 'idem-accepts@example.test', role: 'agent' })).json();
     const before = await withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from idempotency_keys')).rows[0].n);
     const accepted = await rapport.app.inject({
-      method: 'POST', url: '/api/v1/invitations/accept', headers: { 'idempotency-key': 'accept-1' },
+      method: 'POST',
+      url: '/api/v1/invitations/accept',
+      headers: { 'idempotency-key': 'accept-1' },
       payload: { token, name: 'Idem Accepts', password: 'four unrelated words together' },
     });
     expect(accepted.statusCode).toBe(200);
@@ -153,7 +168,8 @@ describe('Idempotency-Key and secrets (M6)', () => {
   it('leaves the IMAP and SMTP passwords of a new inbox out of the fingerprint; its answer (secrets masked) replays', async () => {
     const server = { host: '127.0.0.1', tls: 'none', user: 'u' };
     const body = {
-      name: 'Idem mail', channel: 'email',
+      name: 'Idem mail',
+      channel: 'email',
       settings: { addresses: ['idem-box@example.test'], imap: { ...server, port: 143, password: 'imap-secret-pw' }, smtp: { ...server, port: 25, password: 'smtp-secret-pw' } },
     };
     const created = await api.post('/inboxes', body, { 'idempotency-key': 'inbox-1' });
@@ -162,7 +178,11 @@ describe('Idempotency-Key and secrets (M6)', () => {
     expect(stored.whole).not.toContain('secret-pw');
     const key = await loadFingerprintKey(rapport.config);
     const blanked = { ...body, settings: { ...body.settings, imap: { ...body.settings.imap, password: '[secret]' }, smtp: { ...body.settings.smtp, password: '[secret]' } } };
-    expect(stored.request_hash).toBe(createHmac('sha256', key).update(`POST /api/v1/workspaces/${ws.workspaceId}/inboxes\n${JSON.stringify(blanked)}`).digest('hex'));
+    expect(stored.request_hash).toBe(
+      createHmac('sha256', key)
+        .update(`POST /api/v1/workspaces/${ws.workspaceId}/inboxes\n${JSON.stringify(blanked)}`)
+        .digest('hex'),
+    );
     const again = await api.post('/inboxes', body, { 'idempotency-key': 'inbox-1' });
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(created.json());
@@ -183,7 +203,8 @@ describe('Idempotency-Key and secrets (M6)', () => {
     for (const [path, ops] of Object.entries<Record<string, { description?: string; responses?: Record<string, { content?: Record<string, { schema?: { properties?: object } }> }> }>>(spec.paths)) {
       const op = ops.post;
       if (!op || !path.startsWith('/api/v1/workspaces/{workspaceId}')) continue;
-      const fields = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith('2'))
+      const fields = Object.entries(op.responses ?? {})
+        .filter(([status]) => status.startsWith('2'))
         .flatMap(([, r]) => Object.values(r.content ?? {}).flatMap((c) => Object.keys(c.schema?.properties ?? {})));
       if (!fields.some((f) => /token|secret|password|acceptUrl|apiKey/i.test(f))) continue;
       secretAnswers.push(path);

@@ -126,7 +126,9 @@ export function idempotencyHooks(pool: Pool, fingerprintKey: Buffer) {
     if (request.idempotencyDigest) return request.idempotencyDigest.digest('hex');
     const secretFields = policyOf(request).secretFields ?? [];
     const body = secretFields.reduce<unknown>((b, field) => blank(b, field.split('.')), request.body ?? null);
-    return requestLine(request).update(Buffer.isBuffer(body) ? body : JSON.stringify(body)).digest('hex');
+    return requestLine(request)
+      .update(Buffer.isBuffer(body) ? body : JSON.stringify(body))
+      .digest('hex');
   };
 
   const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -159,7 +161,11 @@ export function idempotencyHooks(pool: Pool, fingerprintKey: Buffer) {
     if (existing.status_code === null) throw idempotencyErrors.inProgress();
     if (!existing.replayable) throw idempotencyErrors.notReplayable();
     reply.header('idempotent-replayed', 'true');
-    return reply.code(existing.status_code).type(existing.content_type ?? 'application/json; charset=utf-8').serializer(JSON.stringify).send(existing.response);
+    return reply
+      .code(existing.status_code)
+      .type(existing.content_type ?? 'application/json; charset=utf-8')
+      .serializer(JSON.stringify)
+      .send(existing.response);
   };
 
   const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
@@ -168,9 +174,7 @@ export function idempotencyHooks(pool: Pool, fingerprintKey: Buffer) {
     const ws = request.workspace;
     const replay = policyOf(request).replay !== false;
     if (reply.statusCode >= 500 || (!replay && reply.statusCode >= 400)) {
-      await withWorkspace(pool, ws.id, (tx) =>
-        tx.query('delete from idempotency_keys where workspace_id = $1 and principal = $2 and key = $3', [ws.id, ws.principal, key]),
-      );
+      await withWorkspace(pool, ws.id, (tx) => tx.query('delete from idempotency_keys where workspace_id = $1 and principal = $2 and key = $3', [ws.id, ws.principal, key]));
       return payload;
     }
     // Only a JSON (or empty) answer is stored; bytes or a stream are not kept, so not replayed.
@@ -185,7 +189,13 @@ export function idempotencyHooks(pool: Pool, fingerprintKey: Buffer) {
     }
     await withWorkspace(pool, ws.id, (tx) =>
       tx.query('update idempotency_keys set status_code = $4, response = $5, content_type = $6, replayable = $7 where workspace_id = $1 and principal = $2 and key = $3', [
-        ws.id, ws.principal, key, reply.statusCode, stored ? JSON.stringify(body) : null, stored ? String(reply.getHeader('content-type') ?? '') || null : null, stored,
+        ws.id,
+        ws.principal,
+        key,
+        reply.statusCode,
+        stored ? JSON.stringify(body) : null,
+        stored ? String(reply.getHeader('content-type') ?? '') || null : null,
+        stored,
       ]),
     );
     return payload;

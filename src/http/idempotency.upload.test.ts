@@ -24,15 +24,21 @@ function send(method: string, path: string, token: string, body?: Buffer, header
   const { port } = new URL(rapport.url);
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }>((resolve, reject) => {
     const started = performance.now();
-    const req = http.request({
-      host: '127.0.0.1', port: Number(port), method, path,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } : {}), ...headers },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ms: performance.now() - started }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: Number(port),
+        method,
+        path,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ms: performance.now() - started }));
+      },
+    );
     req.on('error', reject);
     if (body) for (let i = 0; i < body.length; i += 65536) req.write(body.subarray(i, i + 65536));
     req.end();
@@ -40,8 +46,8 @@ function send(method: string, path: string, token: string, body?: Buffer, header
 }
 
 const uploadPath = (name: string) => `/api/v1/workspaces/${a.workspaceId}/email/uploads?name=${name}`;
-const uploads = async (name: string) => withSystem(rapport.pool, async (tx) =>
-  (await tx.query<{ n: number }>('select count(*)::int as n from attachments where uploader is not null and filename = $1', [name])).rows[0].n);
+const uploads = async (name: string) =>
+  withSystem(rapport.pool, async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from attachments where uploader is not null and filename = $1', [name])).rows[0].n);
 
 /**
  * Runs `work` while another tenant reads its workspace every few ms: the event loop's longest delay,

@@ -7,8 +7,7 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 
 /** A closed object: unknown properties are rejected, never silently dropped. */
-export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) =>
-  Type.Object(props, { additionalProperties: false, ...opts });
+export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) => Type.Object(props, { additionalProperties: false, ...opts });
 
 export const WorkspaceParams = Strict({ workspaceId: Uuid });
 export const WorkspaceItemParams = Strict({ workspaceId: Uuid, id: Uuid });
@@ -30,9 +29,7 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
 };
 
-export const pageOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+export const pageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
 
 /** Standard error answers, listed in each route's OpenAPI responses. */
-export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, Problem]));
+export const errorResponses = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Problem]));

@@ -35,10 +35,14 @@ export interface EnqueueOptions {
 }
 
 export async function enqueue(tx: Queryable, task: string, payload: unknown, opts: EnqueueOptions = {}): Promise<void> {
-  await tx.query(
-    `select graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => $4, max_attempts => $5, job_key => $6)`,
-    [task, JSON.stringify(payload), opts.queueName ?? null, opts.runAt ?? null, opts.maxAttempts ?? null, opts.jobKey ?? null],
-  );
+  await tx.query(`select graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => $4, max_attempts => $5, job_key => $6)`, [
+    task,
+    JSON.stringify(payload),
+    opts.queueName ?? null,
+    opts.runAt ?? null,
+    opts.maxAttempts ?? null,
+    opts.jobKey ?? null,
+  ]);
 }
 
 function quietLogger(): WorkerLogger {

@@ -28,10 +28,14 @@ function isTimestamp(value: string): boolean {
 function partIsValid(kind: CursorPart, value: unknown): boolean {
   if (typeof value !== 'string' || value.length > 64) return false;
   switch (kind) {
-    case 'uuid': return UUID.test(value);
-    case 'int': return /^\d{1,18}$/.test(value);
-    case 'timestamp': return isTimestamp(value);
-    case 'timestamp?': return value === '' || isTimestamp(value);
+    case 'uuid':
+      return UUID.test(value);
+    case 'int':
+      return /^\d{1,18}$/.test(value);
+    case 'timestamp':
+      return isTimestamp(value);
+    case 'timestamp?':
+      return value === '' || isTimestamp(value);
   }
 }
 

@@ -27,8 +27,7 @@ export class AppError extends Error {
 
 /** Makes an error factory for one code: `export const conversationNotFound = defineError(...)`. */
 export function defineError(code: string, status: number, title: string) {
-  return (detail?: string, extra: { errors?: FieldError[]; headers?: Record<string, string> } = {}) =>
-    new AppError({ code, status, title, detail, ...extra });
+  return (detail?: string, extra: { errors?: FieldError[]; headers?: Record<string, string> } = {}) => new AppError({ code, status, title, detail, ...extra });
 }
 
 export const commonErrors = {

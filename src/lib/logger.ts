@@ -7,17 +7,30 @@ export type Logger = pino.Logger;
  * to method, route and status, and these paths are redacted in case an object slips through.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: [
-        'password', '*.password', 'token', '*.token', 'body', '*.body', 'req.headers.authorization',
-        'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.passwordHash', 'csrfToken',
-      ],
-      censor: '[redacted]',
+  return pino(
+    {
+      level,
+      redact: {
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'body',
+          '*.body',
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'headers.cookie',
+          '*.passwordHash',
+          'csrfToken',
+        ],
+        censor: '[redacted]',
+      },
+      serializers: { req: requestForLog },
     },
-    serializers: { req: requestForLog },
-  }, destination);
+    destination,
+  );
 }
 
 /**
@@ -32,6 +45,10 @@ export function requestForLog(req: { method?: string; url?: string; ip?: string 
 export function withoutQueryValues(url: string): string {
   const i = url.indexOf('?');
   if (i < 0) return url;
-  const names = url.slice(i + 1).split('&').filter(Boolean).map((pair) => `${pair.split('=')[0]}=*`);
+  const names = url
+    .slice(i + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=*`);
   return `${url.slice(0, i)}?${names.join('&')}`;
 }

@@ -18,7 +18,8 @@ export function parseSmtpUrl(raw: string): string {
 export const systemMailSettings = {
   systemMailSmtpUrl: {
     env: 'EMAIL_VERIFICATION_SMTP_URL',
-    description: 'the operator\'s mail relay that sends address confirmation and password reset links (smtp://user:pass@host:587 or smtps://host:465; unset: addresses are proven by a DNS record only and nobody can reset a password by email)',
+    description:
+      "the operator's mail relay that sends address confirmation and password reset links (smtp://user:pass@host:587 or smtps://host:465; unset: addresses are proven by a DNS record only and nobody can reset a password by email)",
     default: null as string | null,
     parse: (raw: string): string | null => parseSmtpUrl(raw),
   },
@@ -63,10 +64,14 @@ export function createSystemMailer(opts: { url: string; from: string; timeoutMs:
       const transport = nodemailer.createTransport(transportOptions);
       try {
         await transport.sendMail({
-          from: opts.from, to: mail.to, subject: mail.subject, text: mail.text,
+          from: opts.from,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
           // RFC 3834: an automatic message; autoresponders must not answer it.
           headers: { 'Auto-Submitted': 'auto-generated' },
-          disableFileAccess: true, disableUrlAccess: true,
+          disableFileAccess: true,
+          disableUrlAccess: true,
         });
       } finally {
         transport.close();

@@ -44,10 +44,11 @@ export interface Scope {
  * itself, so a macro, an automation or the demo seed composes several use cases into one
  * transaction; without it, the use case opens its own.
  */
-export type WorkspaceContext<K extends keyof Deps = never> = Pick<Deps, 'pool' | 'clock' | K> & Scope & {
-  /** The caller's open transaction, already scoped to this workspace (or a system one). */
-  tx?: PoolClient;
-};
+export type WorkspaceContext<K extends keyof Deps = never> = Pick<Deps, 'pool' | 'clock' | K> &
+  Scope & {
+    /** The caller's open transaction, already scoped to this workspace (or a system one). */
+    tx?: PoolClient;
+  };
 
 /** The same context inside `tx`: what a use case passes to the use cases it composes. */
 export function inTx<C extends { tx?: PoolClient }>(ctx: C, tx: PoolClient): C {

@@ -31,13 +31,4 @@ export const coreModules: RapportModule[] = [
 ];
 
 /** Every other module the server runs by default, in start order. Add a line here to plug a new domain in. */
-export const modules: RapportModule[] = [
-  attachmentsModule,
-  emailModule,
-  realtimeModule,
-  macrosModule,
-  viewsModule,
-  invitationsModule,
-  membersModule,
-  webModule,
-];
+export const modules: RapportModule[] = [attachmentsModule, emailModule, realtimeModule, macrosModule, viewsModule, invitationsModule, membersModule, webModule];

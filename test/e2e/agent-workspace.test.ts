@@ -102,7 +102,10 @@ describe('the agent workspace in a browser', () => {
     await note.waitFor();
     expect(await note.locator('.badge').textContent()).toBe('Internal note');
     const noteBg = await note.evaluate((el) => getComputedStyle(el).backgroundColor);
-    const replyBg = await page.locator('.message-outbound').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    const replyBg = await page
+      .locator('.message-outbound')
+      .first()
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(noteBg).not.toBe(replyBg);
 
     // Assign to me (a), then resolve (e).

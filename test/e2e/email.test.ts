@@ -67,7 +67,9 @@ async function deliver(mail: Parameters<typeof sendMail>[1] & { subject: string 
 describe('email in the agent app', () => {
   it('shows a delivered email with From, To and Cc as text, its attachment and original as downloads, and its quoted text folded', async () => {
     const id = await deliver({
-      from: '"Ann Example" <ann@customer.test>', to: 'support@shop.test', cc: '"Bob Builder" <bob@customer.test>, carl@customer.test',
+      from: '"Ann Example" <ann@customer.test>',
+      to: 'support@shop.test',
+      cc: '"Bob Builder" <bob@customer.test>, carl@customer.test',
       subject: 'Where is my parcel?',
       text: 'Hello, the parcel has not arrived.\n\nOn Mon, 1 Jan 2026, Shop wrote:\n> Your parcel shipped on Friday',
       attachments: [{ filename: 'receipt.pdf', content: Buffer.from('%PDF-1.4 receipt'), contentType: 'application/pdf' }],
@@ -172,10 +174,13 @@ describe('email in the agent app', () => {
     await panel.getByRole('row', { name: /frontdesk@shop\.test.*Pending/ }).waitFor();
     await expect(sendMail(smtpPortOf(rapport), { from: 'walkin@customer.test', to: 'frontdesk@shop.test', subject: 'too early', text: 'x' })).rejects.toThrow(/550/);
     // Proof by DNS: publish the TXT record the screen shows, then "Check DNS".
-    const record = (await panel.locator('li', { hasText: 'shop.test' }).locator('code').allTextContents());
+    const record = await panel.locator('li', { hasText: 'shop.test' }).locator('code').allTextContents();
     expect(record[0]).toBe('_rapport.shop.test');
     await panel.getByRole('button', { name: 'Check DNS record of shop.test' }).click();
-    await panel.getByRole('alert').getByText(/Add a TXT record at _rapport\.shop\.test/).waitFor();
+    await panel
+      .getByRole('alert')
+      .getByText(/Add a TXT record at _rapport\.shop\.test/)
+      .waitFor();
     zone.set('_rapport.shop.test', [[record[1]]]);
     await panel.getByRole('button', { name: 'Check DNS record of shop.test' }).click();
     await panel.getByRole('row', { name: /frontdesk@shop\.test.*Verified/ }).waitFor();
@@ -197,7 +202,10 @@ describe('email in the agent app', () => {
     await reader.getByRole('button', { name: 'Confirm desk@reception.test' }).click();
     await reader.getByText(/Confirmed\. Email sent to desk@reception\.test now goes to the inbox “Front desk”/).waitFor();
     await page.reload();
-    await page.getByRole('region', { name: 'Email addresses of Front desk' }).getByRole('row', { name: /desk@reception\.test.*Verified/ }).waitFor();
+    await page
+      .getByRole('region', { name: 'Email addresses of Front desk' })
+      .getByRole('row', { name: /desk@reception\.test.*Verified/ })
+      .waitFor();
     // The same link, opened again, is spent.
     await reader.reload();
     await reader.getByText(/This link is not valid/).waitFor();

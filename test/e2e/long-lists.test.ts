@@ -22,7 +22,11 @@ beforeAll(async () => {
   ws = await createTestWorkspace(rapport);
   const api = client(rapport, ws.token, ws.workspaceId);
   for (let i = 1; i <= CONVERSATIONS; i++) {
-    const res = await api.post('/conversations', { customer: { email: `c${i}@example.test`, name: `Customer ${i}` }, subject: `Subject ${i}`, message: { body: i === CONVERSATIONS ? 'Message 1' : `first message ${i}` } });
+    const res = await api.post('/conversations', {
+      customer: { email: `c${i}@example.test`, name: `Customer ${i}` },
+      subject: `Subject ${i}`,
+      message: { body: i === CONVERSATIONS ? 'Message 1' : `first message ${i}` },
+    });
     if (res.statusCode !== 201) throw new Error(res.body);
     if (i === CONVERSATIONS) longId = res.json().id;
   }
@@ -48,7 +52,8 @@ afterAll(async () => {
   await rapport?.stop();
 });
 
-const numbersShown = (p: Page) => p.locator('[data-testid="thread"] .message-text').evaluateAll((els) => els.map((e) => Number(e.textContent!.replace('Message ', ''))).filter((n) => !Number.isNaN(n)));
+const numbersShown = (p: Page) =>
+  p.locator('[data-testid="thread"] .message-text').evaluateAll((els) => els.map((e) => Number(e.textContent!.replace('Message ', ''))).filter((n) => !Number.isNaN(n)));
 
 describe('long lists', () => {
   it('a conversation with 5,000 messages opens at its newest message and loads older pages on scroll, with few rows in the DOM', async () => {

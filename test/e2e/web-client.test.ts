@@ -39,7 +39,11 @@ class FakeSocket {
 
 function handlers(): RealtimeHandlers & { events: string[]; states: string[]; resets: number; fatal: number[]; presence: unknown[] } {
   const h = {
-    events: [] as string[], states: [] as string[], resets: 0, fatal: [] as number[], presence: [] as unknown[],
+    events: [] as string[],
+    states: [] as string[],
+    resets: 0,
+    fatal: [] as number[],
+    presence: [] as unknown[],
     onEvent: (e: { id: string }) => h.events.push(e.id),
     onReset: () => void h.resets++,
     onPresence: (id: string, viewers: unknown[]) => h.presence.push([id, viewers]),
@@ -150,7 +154,11 @@ describe('the API client', () => {
   });
 
   it('turns problem+json into an ApiError with the stable code, and a 401 into "session ended"', async () => {
-    reply = () => new Response(JSON.stringify({ type: '/problems/x', title: 'Invalid', status: 422, code: 'validation.failed', detail: 'Check the fields', errors: [{ path: 'body.tags', message: 'too many' }] }), { status: 422, headers: { 'content-type': 'application/problem+json' } });
+    reply = () =>
+      new Response(
+        JSON.stringify({ type: '/problems/x', title: 'Invalid', status: 422, code: 'validation.failed', detail: 'Check the fields', errors: [{ path: 'body.tags', message: 'too many' }] }),
+        { status: 422, headers: { 'content-type': 'application/problem+json' } },
+      );
     const error = (await api('/x', { method: 'POST', body: {} }).catch((e: unknown) => e)) as ApiError;
     expect(error).toBeInstanceOf(ApiError);
     expect([error.status, error.code, error.message, error.fieldErrors[0].path]).toEqual([422, 'validation.failed', 'Check the fields', 'body.tags']);

@@ -31,5 +31,8 @@ function parse(address: string | undefined): ipaddr.IPv4 | ipaddr.IPv6 | null {
 }
 
 function prefix64(address: ipaddr.IPv6): string {
-  return `${address.parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+  return `${address.parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }

@@ -20,8 +20,7 @@ export function parseNetworks(raw: string): string[] {
 export const outboundSettings = {
   outboundAllowedNetworks: {
     env: 'OUTBOUND_ALLOWED_NETWORKS',
-    description:
-      'private networks Rapport may connect to for mail servers and other outbound connections (comma-separated CIDRs, e.g. your own relay at 10.0.5.0/24); empty: public addresses only',
+    description: 'private networks Rapport may connect to for mail servers and other outbound connections (comma-separated CIDRs, e.g. your own relay at 10.0.5.0/24); empty: public addresses only',
     default: [] as string[],
     parse: parseNetworks,
   },

@@ -31,7 +31,8 @@ export const RESET_REQUESTED = {
   message: 'If an account uses this email, a link to choose a new password is on its way. It works once, for 1 hour.',
 };
 
-const unavailableDetail = 'This server cannot send email yet, so a password cannot be reset by email. Ask the person who runs it to set up its mail relay (EMAIL_VERIFICATION_SMTP_URL), or ask an admin of your workspace for help.';
+const unavailableDetail =
+  'This server cannot send email yet, so a password cannot be reset by email. Ask the person who runs it to set up its mail relay (EMAIL_VERIFICATION_SMTP_URL), or ask an admin of your workspace for help.';
 
 /**
  * Asks for a link. Known and unknown emails do the same work before the answer (a look-up, a new
@@ -55,21 +56,23 @@ export async function requestPasswordReset(
     return found;
   });
   if (!user) return { ...RESET_REQUESTED, sent: Promise.resolve() };
-  const sent = mailer.send({
-    to: user.email,
-    subject: 'Choose a new password for Rapport',
-    text: [
-      `Someone (we hope you) asked to choose a new password for the Rapport account of ${user.email}.`,
-      '',
-      'To choose it, open this link:',
-      `${publicUrl}/reset-password#token=${token}`,
-      '',
-      'The link works once, for 1 hour. Choosing a new password signs out every browser signed in to the account and revokes the API tokens it created.',
-      'If you did not ask for this, ignore this email: your password stays as it is.',
-    ].join('\n'),
-  }).catch((error: unknown) => {
-    deps.log.warn({ err: (error as Error).message }, 'the mail relay did not accept a password reset email');
-  });
+  const sent = mailer
+    .send({
+      to: user.email,
+      subject: 'Choose a new password for Rapport',
+      text: [
+        `Someone (we hope you) asked to choose a new password for the Rapport account of ${user.email}.`,
+        '',
+        'To choose it, open this link:',
+        `${publicUrl}/reset-password#token=${token}`,
+        '',
+        'The link works once, for 1 hour. Choosing a new password signs out every browser signed in to the account and revokes the API tokens it created.',
+        'If you did not ask for this, ignore this email: your password stays as it is.',
+      ].join('\n'),
+    })
+    .catch((error: unknown) => {
+      deps.log.warn({ err: (error as Error).message }, 'the mail relay did not accept a password reset email');
+    });
   return { ...RESET_REQUESTED, sent };
 }
 

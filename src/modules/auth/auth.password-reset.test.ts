@@ -15,12 +15,9 @@ afterAll(async () => stop?.());
 
 let n = 0;
 const address = (name = 'person') => `${name}-${++n}@example.test`;
-const ask = (email: string, ip = '10.9.0.1') =>
-  rapport.app.inject({ method: 'POST', url: '/api/v1/auth/password-resets', payload: { email }, remoteAddress: ip });
-const reset = (token: string, password: string, ip = '10.9.1.1') =>
-  rapport.app.inject({ method: 'POST', url: '/api/v1/auth/password-resets/accept', payload: { token, password }, remoteAddress: ip });
-const login = (email: string, password: string) =>
-  rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: `10.8.${n % 250}.${n % 200}` });
+const ask = (email: string, ip = '10.9.0.1') => rapport.app.inject({ method: 'POST', url: '/api/v1/auth/password-resets', payload: { email }, remoteAddress: ip });
+const reset = (token: string, password: string, ip = '10.9.1.1') => rapport.app.inject({ method: 'POST', url: '/api/v1/auth/password-resets/accept', payload: { token, password }, remoteAddress: ip });
+const login = (email: string, password: string) => rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: `10.8.${n % 250}.${n % 200}` });
 /** Password reset mails to `email` (invitation mails to it are left out). */
 const mailsTo = (email: string) => sink.received.filter((m) => m.to.includes(email) && /^Subject: Choose a new password/m.test(m.raw));
 
@@ -165,7 +162,7 @@ describe('asking for a password reset link', () => {
 });
 
 describe('the owner of an email takes back a squatted account (issue #8 H1)', () => {
-  it('ends the squatter\'s password, sessions and API tokens, and tells the owner', async () => {
+  it("ends the squatter's password, sessions and API tokens, and tells the owner", async () => {
     // An admin invites victim@… and accepts the link themselves, with their own password.
     const victim = address('victim');
     await invitedAccount(victim, 'squatter knows this phrase');
@@ -174,7 +171,9 @@ describe('the owner of an email takes back a squatted account (issue #8 H1)', ()
     const cookie = `rapport_session=${squatter.cookies.find((c) => c.name === 'rapport_session')!.value}`;
     const csrf = squatter.json().csrfToken as string;
     const minted = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, headers: { cookie, 'x-csrf-token': csrf },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/tokens`,
+      headers: { cookie, 'x-csrf-token': csrf },
       payload: { name: 'backdoor', role: 'admin', currentPassword: 'squatter knows this phrase' },
     });
     expect(minted.statusCode).toBe(201);
@@ -199,7 +198,7 @@ describe('the owner of an email takes back a squatted account (issue #8 H1)', ()
 });
 
 describe('without a mail relay', () => {
-  it('answers 503 auth.mail_not_configured in people\'s words', async () => {
+  it("answers 503 auth.mail_not_configured in people's words", async () => {
     const bare = await startTestServer({ config: { systemMailSmtpUrl: null } });
     try {
       const res = await bare.app.inject({ method: 'POST', url: '/api/v1/auth/password-resets', payload: { email: 'someone@example.test' } });

@@ -26,8 +26,7 @@ export interface WorkspaceMembership {
 }
 
 // Role order in SQL, the same as roles.ts.
-const RANK_SQL = (col: string) =>
-  `(case ${col} when 'owner' then 50 when 'admin' then 40 when 'supervisor' then 30 when 'agent' then 20 else 10 end)`;
+const RANK_SQL = (col: string) => `(case ${col} when 'owner' then 50 when 'admin' then 40 when 'supervisor' then 30 when 'agent' then 20 else 10 end)`;
 
 export const authRepository = {
   async findUserByEmail(tx: Queryable, email: string): Promise<UserRow | undefined> {
@@ -55,9 +54,7 @@ export const authRepository = {
   },
 
   async createSession(tx: Queryable, s: { tokenHash: Buffer; userId: string; csrfToken: string; createdAt: Date; expiresAt: Date }): Promise<void> {
-    await tx.query('insert into sessions (token_hash, user_id, csrf_token, created_at, expires_at) values ($1, $2, $3, $4, $5)', [
-      s.tokenHash, s.userId, s.csrfToken, s.createdAt, s.expiresAt,
-    ]);
+    await tx.query('insert into sessions (token_hash, user_id, csrf_token, created_at, expires_at) values ($1, $2, $3, $4, $5)', [s.tokenHash, s.userId, s.csrfToken, s.createdAt, s.expiresAt]);
   },
 
   async findSession(tx: Queryable, tokenHash: Buffer, now: Date) {
@@ -103,10 +100,9 @@ export const authRepository = {
     await tx.query('insert into security_alerts (user_id, kind, created_at, details) values ($1, $2, $3, $4)', [a.userId, a.kind, a.at, a.details]);
   },
   async openAlerts(tx: Queryable, userId: string): Promise<SecurityAlertRow[]> {
-    const { rows } = await tx.query<SecurityAlertRow>(
-      'select id, kind, created_at, details from security_alerts where user_id = $1 and dismissed_at is null order by created_at desc, id limit 20',
-      [userId],
-    );
+    const { rows } = await tx.query<SecurityAlertRow>('select id, kind, created_at, details from security_alerts where user_id = $1 and dismissed_at is null order by created_at desc, id limit 20', [
+      userId,
+    ]);
     return rows;
   },
   async dismissAlert(tx: Queryable, userId: string, id: string, at: Date): Promise<boolean> {
@@ -115,9 +111,6 @@ export const authRepository = {
   },
   async touchToken(tx: Queryable, id: string, now: Date): Promise<void> {
     // At most one write a minute per token: a busy integration must not turn every read into a write.
-    await tx.query(
-      `update api_tokens set last_used_at = $2 where id = $1 and (last_used_at is null or last_used_at < $2::timestamptz - interval '1 minute')`,
-      [id, now],
-    );
+    await tx.query(`update api_tokens set last_used_at = $2 where id = $1 and (last_used_at is null or last_used_at < $2::timestamptz - interval '1 minute')`, [id, now]);
   },
 };

@@ -23,7 +23,9 @@ const SecurityAlert = Type.Object({
 
 const SessionView = Type.Object({
   user: Type.Object({
-    id: Type.String(), email: Type.String(), name: Type.String(),
+    id: Type.String(),
+    email: Type.String(),
+    name: Type.String(),
     instanceAdmin: Type.Boolean({ description: 'may create workspaces whatever WORKSPACE_CREATION says' }),
   }),
   workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema })),
@@ -35,27 +37,39 @@ const LoginBody = Strict({ email: Email, password: Type.String({ minLength: 1, m
 export function authRoutes(app: App, server: Deps): void {
   passwordResetRoutes(app, server);
 
-  app.post('/auth/login', {
-    schema: { tags, summary: 'Sign in: sets the session cookie, returns the user, workspaces and CSRF token', body: LoginBody, response: { 200: SessionView, ...errorResponses(401, 422, 429) } },
-  }, async (request, reply) => {
-    const { sessionToken, view } = await login(
-      { pool: server.pool, clock: server.clock, throttle: server.throttle, sessionHours: server.config.sessionHours },
-      { email: request.body.email, password: request.body.password, ip: request.ip },
-    );
-    reply.setCookie(SESSION_COOKIE, sessionToken, {
-      path: '/', httpOnly: true, sameSite: 'lax', secure: server.config.secureCookies, maxAge: server.config.sessionHours * 3600,
-    });
-    return view;
-  });
+  app.post(
+    '/auth/login',
+    {
+      schema: { tags, summary: 'Sign in: sets the session cookie, returns the user, workspaces and CSRF token', body: LoginBody, response: { 200: SessionView, ...errorResponses(401, 422, 429) } },
+    },
+    async (request, reply) => {
+      const { sessionToken, view } = await login(
+        { pool: server.pool, clock: server.clock, throttle: server.throttle, sessionHours: server.config.sessionHours },
+        { email: request.body.email, password: request.body.password, ip: request.ip },
+      );
+      reply.setCookie(SESSION_COOKIE, sessionToken, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: server.config.secureCookies,
+        maxAge: server.config.sessionHours * 3600,
+      });
+      return view;
+    },
+  );
 
-  app.get('/auth/session', {
-    schema: { tags, summary: 'The signed-in user, workspaces and CSRF token', response: { 200: SessionView, ...errorResponses(401) } },
-  }, async (request) => {
-    const token = request.auth?.kind === 'session' ? request.auth.sessionToken : null;
-    const view = token ? await currentSession(server, token) : null;
-    if (!view) throw request.cookies[SESSION_COOKIE] ? authErrors.sessionExpired() : commonErrors.unauthenticated();
-    return view;
-  });
+  app.get(
+    '/auth/session',
+    {
+      schema: { tags, summary: 'The signed-in user, workspaces and CSRF token', response: { 200: SessionView, ...errorResponses(401) } },
+    },
+    async (request) => {
+      const token = request.auth?.kind === 'session' ? request.auth.sessionToken : null;
+      const view = token ? await currentSession(server, token) : null;
+      if (!view) throw request.cookies[SESSION_COOKIE] ? authErrors.sessionExpired() : commonErrors.unauthenticated();
+      return view;
+    },
+  );
 
   app.post('/auth/logout', { schema: { tags, summary: 'Sign out', response: { 204: Type.Null() } } }, async (request, reply) => {
     if (request.auth?.kind === 'session') {
@@ -66,44 +80,61 @@ export function authRoutes(app: App, server: Deps): void {
     return reply.code(204).send(null);
   });
 
-  app.post('/auth/alerts/:id/dismiss', {
-    schema: {
-      tags, operationId: 'dismissSecurityAlert', summary: 'Dismiss a security alert about your account',
-      description: 'The signed-in person marks one of their security alerts (listed in the session answer) as read. Another person\'s alert answers 404 like a missing one.',
-      params: Type.Object({ id: Uuid }),
-      response: { 204: Type.Null(), ...errorResponses(401, 404) },
+  app.post(
+    '/auth/alerts/:id/dismiss',
+    {
+      schema: {
+        tags,
+        operationId: 'dismissSecurityAlert',
+        summary: 'Dismiss a security alert about your account',
+        description: "The signed-in person marks one of their security alerts (listed in the session answer) as read. Another person's alert answers 404 like a missing one.",
+        params: Type.Object({ id: Uuid }),
+        response: { 204: Type.Null(), ...errorResponses(401, 404) },
+      },
     },
-  }, async (request, reply) => {
-    if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to read your alerts.');
-    await dismissAlert(server, request.auth.userId, request.params.id);
-    return reply.code(204).send(null);
-  });
-
-  app.get('/workspaces', {
-    schema: { tags: ['workspaces'], summary: 'Workspaces you belong to (a token: its own)', response: { 200: Type.Object({ items: SessionView.properties.workspaces }), ...errorResponses(401) } },
-  }, async (request) => {
-    if (!request.auth) throw commonErrors.unauthenticated();
-    if (request.auth.kind === 'token') {
-      const token = request.auth;
-      const w = await withSystem(server.pool, (tx) => authRepository.workspaceSummary(tx, token.workspaceId));
-      return { items: w ? [{ ...w, role: token.role }] : [] };
-    }
-    return { items: (await currentSession(server, request.auth.sessionToken))?.workspaces ?? [] };
-  });
-
-  app.post('/workspaces', {
-    schema: {
-      tags: ['workspaces'], operationId: 'createWorkspace', summary: 'Create a workspace; you become its owner',
-      description: 'A signed-in person creates a workspace and becomes its owner. Who may is an instance setting (WORKSPACE_CREATION): by default only instance admins (the first owner is one); anyone else gets 403 workspaces.creation_not_allowed.',
-      body: Strict({ name: Type.String({ minLength: 1, maxLength: 200 }), slug: Slug }, { examples: [{ name: 'Second brand', slug: 'second-brand' }] }),
-      response: { 201: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema }), ...errorResponses(401, 403, 409, 422) },
+    async (request, reply) => {
+      if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to read your alerts.');
+      await dismissAlert(server, request.auth.userId, request.params.id);
+      return reply.code(204).send(null);
     },
-  }, async (request, reply) => {
-    if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to create a workspace.');
-    // Creating a workspace makes its creator an owner, and owners invite people: an open door here was
-    // the first step of a cross-tenant takeover (issue #8 H1), so the instance decides who may.
-    if (!(await mayCreateWorkspace(server, request.auth.userId, server.config.workspaceCreation))) throw authErrors.workspaceCreationNotAllowed();
-    const { id } = await createWorkspace(server, { name: request.body.name, slug: request.body.slug, ownerUserId: request.auth.userId });
-    return reply.code(201).send({ id, name: request.body.name, slug: request.body.slug, role: 'owner' });
-  });
+  );
+
+  app.get(
+    '/workspaces',
+    {
+      schema: { tags: ['workspaces'], summary: 'Workspaces you belong to (a token: its own)', response: { 200: Type.Object({ items: SessionView.properties.workspaces }), ...errorResponses(401) } },
+    },
+    async (request) => {
+      if (!request.auth) throw commonErrors.unauthenticated();
+      if (request.auth.kind === 'token') {
+        const token = request.auth;
+        const w = await withSystem(server.pool, (tx) => authRepository.workspaceSummary(tx, token.workspaceId));
+        return { items: w ? [{ ...w, role: token.role }] : [] };
+      }
+      return { items: (await currentSession(server, request.auth.sessionToken))?.workspaces ?? [] };
+    },
+  );
+
+  app.post(
+    '/workspaces',
+    {
+      schema: {
+        tags: ['workspaces'],
+        operationId: 'createWorkspace',
+        summary: 'Create a workspace; you become its owner',
+        description:
+          'A signed-in person creates a workspace and becomes its owner. Who may is an instance setting (WORKSPACE_CREATION): by default only instance admins (the first owner is one); anyone else gets 403 workspaces.creation_not_allowed.',
+        body: Strict({ name: Type.String({ minLength: 1, maxLength: 200 }), slug: Slug }, { examples: [{ name: 'Second brand', slug: 'second-brand' }] }),
+        response: { 201: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String(), role: RoleSchema }), ...errorResponses(401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      if (request.auth?.kind !== 'session') throw commonErrors.unauthenticated('Sign in as a person to create a workspace.');
+      // Creating a workspace makes its creator an owner, and owners invite people: an open door here was
+      // the first step of a cross-tenant takeover (issue #8 H1), so the instance decides who may.
+      if (!(await mayCreateWorkspace(server, request.auth.userId, server.config.workspaceCreation))) throw authErrors.workspaceCreationNotAllowed();
+      const { id } = await createWorkspace(server, { name: request.body.name, slug: request.body.slug, ownerUserId: request.auth.userId });
+      return reply.code(201).send({ id, name: request.body.name, slug: request.body.slug, role: 'owner' });
+    },
+  );
 }

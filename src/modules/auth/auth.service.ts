@@ -24,12 +24,16 @@ export interface SessionView {
 function alertMessage(a: SecurityAlertRow): string {
   if (a.kind === 'password_reset') {
     const tokens = Number(a.details.tokensRevoked ?? 0);
-    return 'Your password was changed through a reset link mailed to your address. Every browser signed in to your account was signed out' +
+    return (
+      'Your password was changed through a reset link mailed to your address. Every browser signed in to your account was signed out' +
       (tokens ? ` and the ${tokens} API token${tokens === 1 ? '' : 's'} you had created were revoked` : '') +
-      '. If you did not do this, ask for a new reset link at once.';
+      '. If you did not do this, ask for a new reset link at once.'
+    );
   }
-  return `Many wrong passwords were tried on your account${a.details.addresses ? ` from ${a.details.addresses} different addresses` : ''}. ` +
-    'They were slowed down and you signed in normally; if you did not expect this, choose a stronger password.';
+  return (
+    `Many wrong passwords were tried on your account${a.details.addresses ? ` from ${a.details.addresses} different addresses` : ''}. ` +
+    'They were slowed down and you signed in normally; if you did not expect this, choose a stronger password.'
+  );
 }
 
 const alertView = (a: SecurityAlertRow): SecurityAlertView => ({
@@ -46,7 +50,9 @@ type ThrottleDeps = { pool: Pool; clock: Clock; throttle: LoginThrottle };
  * security alert for the account's owner when the failures amount to an attack on it.
  */
 export async function checkPasswordWithThrottle(
-  deps: ThrottleDeps, email: string, ip: string,
+  deps: ThrottleDeps,
+  email: string,
+  ip: string,
   user: { id: string; password_hash: string | null; disabled_at: Date | null } | undefined,
   password: string,
   opts: { countFailure?: boolean } = {},

@@ -11,8 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => rapport?.stop());
 
-const login = (email: string, password: string, ip = '10.0.0.1') =>
-  rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: ip });
+const login = (email: string, password: string, ip = '10.0.0.1') => rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: ip });
 
 describe('signing in', () => {
   it('sets an httpOnly session cookie and returns the user, workspaces with roles, and a CSRF token', async () => {
@@ -99,7 +98,9 @@ describe('API tokens', () => {
     const api = client(rapport, ws.token, ws.workspaceId);
     const s = await signIn(rapport, ws.owner.email, ws.owner.password);
     const created = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/tokens`,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
       payload: { name: 'zapier', role: 'agent', currentPassword: ws.owner.password },
     });
     expect(created.statusCode).toBe(201);
@@ -151,7 +152,9 @@ describe('API tokens', () => {
     const admin = await addTestMember(rapport, ws, 'admin');
     const s = await signIn(rapport, admin.email, admin.password);
     const res = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, payload: { name: 'x', role: 'owner' },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/tokens`,
+      payload: { name: 'x', role: 'owner' },
       headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
     });
     expect(res.statusCode).toBe(422);
@@ -174,7 +177,9 @@ describe('password guessing spread over many addresses (issue #8 L1)', () => {
     // ...but the owner, from an address that never failed, signs in.
     const owner = await login(victim.email, victim.password, '198.51.100.23');
     expect(owner.statusCode).toBe(200);
-    expect(owner.json().alerts).toEqual([expect.objectContaining({ kind: 'password_guessing', message: expect.stringMatching(/wrong passwords were tried on your account from \d+ different addresses/) })]);
+    expect(owner.json().alerts).toEqual([
+      expect.objectContaining({ kind: 'password_guessing', message: expect.stringMatching(/wrong passwords were tried on your account from \d+ different addresses/) }),
+    ]);
 
     // The alert is in the session answer until the owner dismisses it; nobody else can.
     const cookie = `rapport_session=${owner.cookies.find((c) => c.name === 'rapport_session')!.value}`;
@@ -194,10 +199,14 @@ describe('re-authentication (issue #8 L2)', () => {
   it('is throttled like a sign-in: ten wrong passwords, then 429 even for the right one from that address', async () => {
     const admin = await addTestMember(rapport, ws, 'admin', 'Reauth');
     const s = await signIn(rapport, admin.email, admin.password);
-    const create = (currentPassword: string) => rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, remoteAddress: '203.0.113.50',
-      headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken }, payload: { name: 'x', role: 'agent', currentPassword },
-    });
+    const create = (currentPassword: string) =>
+      rapport.app.inject({
+        method: 'POST',
+        url: `/api/v1/workspaces/${ws.workspaceId}/tokens`,
+        remoteAddress: '203.0.113.50',
+        headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+        payload: { name: 'x', role: 'agent', currentPassword },
+      });
     for (let i = 0; i < 10; i++) expect((await create(`guess-${i}`)).statusCode).toBe(401);
     const blocked = await create(admin.password);
     expect(blocked.statusCode).toBe(429);
@@ -213,7 +222,9 @@ describe("a token's role follows its creator (issue #8 M3)", () => {
     const admin = await addTestMember(rapport, ws, 'admin', 'TokenMaker');
     const s = await signIn(rapport, admin.email, admin.password);
     const res = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/tokens`, headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/tokens`,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
       payload: { name: 'automation', role: 'admin', currentPassword: admin.password },
     });
     expect(res.statusCode).toBe(201);
@@ -222,7 +233,7 @@ describe("a token's role follows its creator (issue #8 M3)", () => {
   const owner = () => client(rapport, ws.token, ws.workspaceId);
   const inviteAdmin = (api: ReturnType<typeof client>) => api.post('/invitations', { email: `escalate-${Math.random().toString(36).slice(2)}@example.test`, role: 'admin' });
 
-  it('a demoted admin\'s token acts with their new role at once', async () => {
+  it("a demoted admin's token acts with their new role at once", async () => {
     const { admin, token } = await adminWithToken();
     expect((await inviteAdmin(token)).statusCode).toBe(201);
     expect((await owner().patch(`/users/${admin.id}`, { role: 'agent' })).statusCode).toBe(200);

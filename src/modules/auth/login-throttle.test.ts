@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../lib/errors.js';
+import type { AppError } from '../../lib/errors.js';
 import { fixedClock } from '../../lib/clock.js';
 import { networkOf } from '../../lib/net/client-address.js';
 import { LoginThrottle } from './login-throttle.js';

@@ -16,8 +16,7 @@ const MIN_SCORE = 3;
 const ANALYSED_CHARS = 100;
 
 let factory: ZxcvbnFactory | null = null;
-const estimator = () =>
-  (factory ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary, ...en.dictionary }, graphs: common.adjacencyGraphs, translations: en.translations }));
+const estimator = () => (factory ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary, ...en.dictionary }, graphs: common.adjacencyGraphs, translations: en.translations }));
 
 /** Throws `auth.weak_password` (422) with a message a person can act on. `related` are the person's email and name. */
 export function checkPasswordStrength(password: string, related: string[] = []): void {

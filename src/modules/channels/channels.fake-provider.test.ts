@@ -19,7 +19,12 @@ import { verifyHmacSha256 } from './channels.webhooks.js';
  *   of the raw body under webhookSecret>`: { type: 'message', id, from, name, text } when a user
  *   writes, { type: 'receipt', id, status: 'delivered' | 'read' | 'failed' } when a message reached them.
  */
-interface Sent { to: string; text: string; idempotencyKey: string; id: string }
+interface Sent {
+  to: string;
+  text: string;
+  idempotencyKey: string;
+  id: string;
+}
 
 function startProvider(apiKey: string) {
   const sent: Sent[] = [];
@@ -49,24 +54,36 @@ function startProvider(apiKey: string) {
     });
   });
   return new Promise<{ port: number; sent: Sent[]; attempts: Map<string, number>; down: Set<string>; close: () => Promise<void> }>((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({
-      port: (server.address() as AddressInfo).port, sent, attempts, down,
-      close: () => new Promise((r) => server.close(() => r())),
-    }));
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        sent,
+        attempts,
+        down,
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
+    );
   });
 }
 
-interface PagerSettings { baseUrl: string; apiKey: string; webhookSecret: string }
+interface PagerSettings {
+  baseUrl: string;
+  apiKey: string;
+  webhookSecret: string;
+}
 
 const pagerChannel: ChannelDefinition = {
   kind: 'pager',
   description: 'A pager service (test only)',
   capabilities: { html: false, attachments: false, replyWindowHours: null, typing: false, readReceipts: true },
-  settingsSchema: Type.Object({
-    baseUrl: Type.String({ pattern: '^http://127\\.0\\.0\\.1:[0-9]+$' }),
-    apiKey: Type.String({ minLength: 8, secret: true }),
-    webhookSecret: Type.String({ minLength: 16, secret: true }),
-  }, { additionalProperties: false }),
+  settingsSchema: Type.Object(
+    {
+      baseUrl: Type.String({ pattern: '^http://127\\.0\\.0\\.1:[0-9]+$' }),
+      apiKey: Type.String({ minLength: 8, secret: true }),
+      webhookSecret: Type.String({ minLength: 16, secret: true }),
+    },
+    { additionalProperties: false },
+  ),
   identityKinds: [{ kind: 'pager_user', description: 'A pager service user' }],
   outbound: {
     retry: { maxAttempts: 3, baseDelayMs: 100 },
@@ -76,7 +93,8 @@ const pagerChannel: ChannelDefinition = {
       if (!to) throw new ChannelSendError('pager.no_recipient', true);
       await ctx.outbound.pin(new URL(s.baseUrl).hostname);
       const res = await fetch(`${s.baseUrl}/messages`, {
-        method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ to, text: message.body, idempotencyKey: message.deliveryId }),
       });
       if (res.status === 401) throw new ChannelSendError('pager.unauthorized', true);
@@ -106,7 +124,9 @@ beforeAll(async () => {
   rapport = await startTestServer({ modules: [...modules, { name: 'pager', channels: [pagerChannel] }] });
   ws = await createTestWorkspace(rapport);
   const res = await api().post('/inboxes', {
-    name: 'Pager', channel: 'pager', settings: { baseUrl: `http://127.0.0.1:${provider.port}`, apiKey: 'pager-api-key', webhookSecret: SECRET },
+    name: 'Pager',
+    channel: 'pager',
+    settings: { baseUrl: `http://127.0.0.1:${provider.port}`, apiKey: 'pager-api-key', webhookSecret: SECRET },
   });
   expect(res.statusCode).toBe(201);
   inboxId = res.json().id;
@@ -121,7 +141,9 @@ function webhook(body: unknown, secret = SECRET) {
   const raw = JSON.stringify(body);
   const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
   return rapport.app.inject({
-    method: 'POST', url: `/api/v1/channels/pager/webhooks/${inboxId}`, payload: raw,
+    method: 'POST',
+    url: `/api/v1/channels/pager/webhooks/${inboxId}`,
+    payload: raw,
     headers: { 'content-type': 'application/json', 'x-pager-signature': signature },
   });
 }

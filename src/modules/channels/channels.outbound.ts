@@ -68,15 +68,26 @@ export async function recordDelivery(
   p: { channel: string; status: DeliveryStatus; reason: string | null; attempts?: number; providerId?: string | null; nextAttemptAt?: Date | null },
 ): Promise<void> {
   const at = deps.clock.now();
-  await recordEvents(tx, [{
-    workspaceId: deps.workspaceId, conversationId: row.conversation_id, type: 'message.delivery_changed', actor: deps.actor, at,
-    data: { messageId: row.message_id, channel: p.channel, status: p.status, reason: p.reason, attempts: p.attempts ?? row.attempts },
-  }]);
+  await recordEvents(tx, [
+    {
+      workspaceId: deps.workspaceId,
+      conversationId: row.conversation_id,
+      type: 'message.delivery_changed',
+      actor: deps.actor,
+      at,
+      data: { messageId: row.message_id, channel: p.channel, status: p.status, reason: p.reason, attempts: p.attempts ?? row.attempts },
+    },
+  ]);
   await repo.update(tx, deps.workspaceId, row.id, { status: p.status, error: p.reason, attempts: p.attempts, providerId: p.providerId, nextAttemptAt: p.nextAttemptAt ?? null, at });
   await updateMessageChannelMetadata(tx, deps, {
-    conversationId: row.conversation_id, messageId: row.message_id, key: 'delivery', at,
+    conversationId: row.conversation_id,
+    messageId: row.message_id,
+    key: 'delivery',
+    at,
     patch: {
-      status: p.status, reason: p.reason, at: at.toISOString(),
+      status: p.status,
+      reason: p.reason,
+      at: at.toISOString(),
       ...(p.attempts !== undefined ? { attempts: p.attempts } : {}),
       ...(p.providerId ? { providerId: p.providerId } : {}),
     },
@@ -95,9 +106,7 @@ export async function applyReceipt(
 ): Promise<boolean> {
   const row = await repo.lockByProviderId(tx, deps.workspaceId, input.inboxId, input.providerId);
   if (!row || !row.status) return false;
-  const forward = input.status === 'failed'
-    ? row.status === 'queued' || row.status === 'sent'
-    : row.status === 'failed' ? input.status !== 'sent' : ORDER[input.status] > ORDER[row.status];
+  const forward = input.status === 'failed' ? row.status === 'queued' || row.status === 'sent' : row.status === 'failed' ? input.status !== 'sent' : ORDER[input.status] > ORDER[row.status];
   if (forward) await recordDelivery(tx, deps, row, { channel: input.channel, status: input.status, reason: input.status === 'failed' ? (input.reason ?? 'channel.provider_failed') : null });
   return true;
 }
@@ -148,11 +157,18 @@ async function prepare(d: OutboundJobDeps, ws: string, deliveryId: string, attem
     const customer = (await customerForChannel(tx, ws, conversation.customer_id))!;
     const metadata = (message.metadata[inbox.channel] ?? {}) as Record<string, unknown>;
     return {
-      adapter, inboxId: inbox.id, settings: inbox.settings,
+      adapter,
+      inboxId: inbox.id,
+      settings: inbox.settings,
       message: {
-        deliveryId, messageId: message.id, conversationId: conversation.id, body: message.body_text,
+        deliveryId,
+        messageId: message.id,
+        conversationId: conversation.id,
+        body: message.body_text,
         html: adapter.capabilities.html ? message.body_html : null,
-        author: { type: message.author_type, name: message.author_name }, customer, metadata,
+        author: { type: message.author_type, name: message.author_name },
+        customer,
+        metadata,
       },
     };
   });

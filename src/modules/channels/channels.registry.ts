@@ -69,7 +69,11 @@ export interface SendResult {
  * permanent refusal fails the delivery at once; anything else is retried with backoff.
  */
 export class ChannelSendError extends Error {
-  constructor(readonly reason: string, readonly permanent = false, message?: string) {
+  constructor(
+    readonly reason: string,
+    readonly permanent = false,
+    message?: string,
+  ) {
     super(message ?? reason);
   }
 }
@@ -89,9 +93,7 @@ export interface InboundMessage {
   metadata?: Record<string, unknown>;
 }
 
-export type WebhookEvent =
-  | { type: 'message'; message: InboundMessage }
-  | { type: 'delivery'; providerId: string; status: Exclude<DeliveryStatus, 'queued'>; reason?: string };
+export type WebhookEvent = { type: 'message'; message: InboundMessage } | { type: 'delivery'; providerId: string; status: Exclude<DeliveryStatus, 'queued'>; reason?: string };
 
 export interface WebhookRequest {
   /** The body exactly as it arrived: signatures are computed over these bytes. */

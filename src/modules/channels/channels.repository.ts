@@ -38,10 +38,7 @@ export const channelsRepository = {
   },
 
   async inboundSeen(tx: Queryable, ws: string, inboxId: string, providerId: string): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      `select 1 from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'inbound' and provider_id = $3`,
-      [ws, inboxId, providerId],
-    );
+    const { rowCount } = await tx.query(`select 1 from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'inbound' and provider_id = $3`, [ws, inboxId, providerId]);
     return rowCount === 1;
   },
 
@@ -51,14 +48,20 @@ export const channelsRepository = {
   },
 
   async lockByProviderId(tx: Queryable, ws: string, inboxId: string, providerId: string): Promise<ChannelMessageRow | undefined> {
-    const { rows } = await tx.query<ChannelMessageRow>(
-      `select ${COLUMNS} from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'outbound' and provider_id = $3 for update`,
-      [ws, inboxId, providerId],
-    );
+    const { rows } = await tx.query<ChannelMessageRow>(`select ${COLUMNS} from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'outbound' and provider_id = $3 for update`, [
+      ws,
+      inboxId,
+      providerId,
+    ]);
     return rows[0];
   },
 
-  async update(tx: Queryable, ws: string, id: string, p: { status: DeliveryStatus; error: string | null; attempts?: number; providerId?: string | null; nextAttemptAt?: Date | null; at: Date }): Promise<void> {
+  async update(
+    tx: Queryable,
+    ws: string,
+    id: string,
+    p: { status: DeliveryStatus; error: string | null; attempts?: number; providerId?: string | null; nextAttemptAt?: Date | null; at: Date },
+  ): Promise<void> {
     await tx.query(
       `update channel_messages set status = $3, error = $4, attempts = coalesce($5, attempts), provider_id = coalesce($6, provider_id),
          next_attempt_at = $7, updated_at = $8

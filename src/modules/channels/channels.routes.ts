@@ -22,19 +22,26 @@ export async function channelWebhookRoutes(app: App, server: ServerDeps): Promis
     const s = scope as unknown as App;
     s.removeAllContentTypeParsers();
     s.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
-    s.post('/api/v1/channels/:kind/webhooks/:inboxId', {
-      config: { public: true },
-      bodyLimit: WEBHOOK_BODY_LIMIT,
-      schema: {
-        tags: ['channels'], operationId: 'receiveChannelWebhook', summary: 'A channel provider\'s callback (messages, delivery receipts)',
-        description: 'Called by the provider of an inbox\'s channel, not by people. The body is read as sent and its signature checked by the channel ' +
-          '(HMAC over the raw bytes, compared in constant time); a missing or wrong signature answers 401 `channels.bad_signature` and changes nothing.',
-        params: WebhookParams,
-        response: { 200: WebhookAnswer, ...errorResponses(400, 401, 404, 413) },
+    s.post(
+      '/api/v1/channels/:kind/webhooks/:inboxId',
+      {
+        config: { public: true },
+        bodyLimit: WEBHOOK_BODY_LIMIT,
+        schema: {
+          tags: ['channels'],
+          operationId: 'receiveChannelWebhook',
+          summary: "A channel provider's callback (messages, delivery receipts)",
+          description:
+            "Called by the provider of an inbox's channel, not by people. The body is read as sent and its signature checked by the channel " +
+            '(HMAC over the raw bytes, compared in constant time); a missing or wrong signature answers 401 `channels.bad_signature` and changes nothing.',
+          params: WebhookParams,
+          response: { 200: WebhookAnswer, ...errorResponses(400, 401, 404, 413) },
+        },
       },
-    }, async (request) => {
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      return handleWebhook(server, request.params.kind, request.params.inboxId, { raw, headers: request.headers });
-    });
+      async (request) => {
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        return handleWebhook(server, request.params.kind, request.params.inboxId, { raw, headers: request.headers });
+      },
+    );
   });
 }

@@ -40,9 +40,15 @@ export async function ingestChannelMessage(deps: WorkspaceDeps, inbox: { id: str
     // PostgreSQL text cannot hold NUL (SECURITY L4); a provider's text might.
     const clean = (t: string | undefined) => t?.replace(/\u0000/g, '');
     const result = await ingestInbound(tx, deps, {
-      inboxId: inbox.id, customer: { identities: [m.identity], name: clean(m.name) }, thread: 'latest_open',
-      subject: clean(m.subject ?? undefined) ?? null, body: clean(m.body) ?? '', html: clean(m.html), kind: m.kind,
-      metadata: { [inbox.channel]: { ...m.metadata, providerId: m.providerId } }, at,
+      inboxId: inbox.id,
+      customer: { identities: [m.identity], name: clean(m.name) },
+      thread: 'latest_open',
+      subject: clean(m.subject ?? undefined) ?? null,
+      body: clean(m.body) ?? '',
+      html: clean(m.html),
+      kind: m.kind,
+      metadata: { [inbox.channel]: { ...m.metadata, providerId: m.providerId } },
+      at,
     });
     // Two copies at once: the second's claim fails on the unique key and its transaction rolls back.
     if (!(await repo.claimInbound(tx, { workspaceId: deps.workspaceId, inboxId: inbox.id, conversationId: result.conversationId, messageId: result.messageId, providerId: m.providerId, at }))) {
@@ -74,7 +80,9 @@ export async function handleWebhook(d: WebhookDeps, kind: string, inboxId: strin
     if (event.type === 'message') {
       await ingestChannelMessage(deps, inbox, event.message);
     } else {
-      const known = await withWorkspace(d.pool, inbox.workspaceId, (tx) => applyReceipt(tx, deps, { channel: kind, inboxId: inbox.id, providerId: event.providerId, status: event.status, reason: event.reason }));
+      const known = await withWorkspace(d.pool, inbox.workspaceId, (tx) =>
+        applyReceipt(tx, deps, { channel: kind, inboxId: inbox.id, providerId: event.providerId, status: event.status, reason: event.reason }),
+      );
       if (!known) d.log.info({ workspaceId: inbox.workspaceId, inboxId, channel: kind }, 'channels: receipt for an unknown provider id');
     }
   }

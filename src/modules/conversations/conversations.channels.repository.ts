@@ -56,9 +56,6 @@ export const channelConversationsRepository = {
   },
 
   async reopen(tx: Queryable, ws: string, id: string, at: Date): Promise<void> {
-    await tx.query(
-      `update conversations set status = 'open', snoozed_until = null, resolved_at = null, updated_at = $3 where workspace_id = $1 and id = $2`,
-      [ws, id, at],
-    );
+    await tx.query(`update conversations set status = 'open', snoozed_until = null, resolved_at = null, updated_at = $3 where workspace_id = $1 and id = $2`, [ws, id, at]);
   },
 };

@@ -14,7 +14,20 @@ const api = () => client(rapport, ws.token, ws.workspaceId);
 beforeAll(async () => {
   // A channel that only declares an identity kind: registering it is all a new kind needs.
   rapport = await startTestServer({
-    modules: [...modules, { name: 'signal-like', channels: [{ kind: 'signal_like', description: 'test', capabilities: { html: false, attachments: false, replyWindowHours: 24, typing: true, readReceipts: true }, identityKinds: [{ kind: 'signal_like_user', description: 'test' }] }] }],
+    modules: [
+      ...modules,
+      {
+        name: 'signal-like',
+        channels: [
+          {
+            kind: 'signal_like',
+            description: 'test',
+            capabilities: { html: false, attachments: false, replyWindowHours: 24, typing: true, readReceipts: true },
+            identityKinds: [{ kind: 'signal_like_user', description: 'test' }],
+          },
+        ],
+      },
+    ],
   });
   ws = await createTestWorkspace(rapport);
   deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: ws.workspaceId, actor: { type: 'system', id: null } };
@@ -22,9 +35,16 @@ beforeAll(async () => {
 afterAll(async () => rapport?.stop());
 
 const ingest = (identity: { kind: string; value: string }, body: string, extra: Partial<Parameters<typeof ingestInbound>[2]> = {}) =>
-  withWorkspace(rapport.pool, ws.workspaceId, (tx) => ingestInbound(tx, deps, {
-    inboxId: ws.inboxId, customer: { identities: [identity], name: 'Vic' }, thread: 'latest_open', body, at: new Date(), ...extra,
-  }));
+  withWorkspace(rapport.pool, ws.workspaceId, (tx) =>
+    ingestInbound(tx, deps, {
+      inboxId: ws.inboxId,
+      customer: { identities: [identity], name: 'Vic' },
+      thread: 'latest_open',
+      body,
+      at: new Date(),
+      ...extra,
+    }),
+  );
 
 describe('the one ingest path', () => {
   it('finds or creates the customer by a registered identity kind and threads to their open conversation', async () => {
@@ -55,7 +75,9 @@ describe('the one ingest path', () => {
 
   it('stores message kinds and a bot author; text messages read as before (no kind field)', async () => {
     const call = await ingest({ kind: 'phone', value: '+44 20 7946 0000' }, 'Missed call (0:00)', { kind: 'call', thread: 'new' });
-    const botId = await withWorkspace(rapport.pool, ws.workspaceId, (tx) => appendBotReply(tx, deps, { conversationId: call.conversationId, bot: { name: 'Helper' }, body: 'We will call you back.', at: new Date() }));
+    const botId = await withWorkspace(rapport.pool, ws.workspaceId, (tx) =>
+      appendBotReply(tx, deps, { conversationId: call.conversationId, bot: { name: 'Helper' }, body: 'We will call you back.', at: new Date() }),
+    );
     const items = (await api().get(`/conversations/${call.conversationId}/messages`)).json().items;
     expect(items[0]).toMatchObject({ type: 'inbound', kind: 'call', body: 'Missed call (0:00)' });
     const bot = items.find((m: { id: string }) => m.id === botId);

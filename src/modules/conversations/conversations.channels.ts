@@ -22,11 +22,30 @@ export async function openConversationFromChannel(
   const ws = deps.workspaceId;
   const number = await conversationsRepository.nextNumber(tx, ws);
   const conversationId = await conversationsRepository.insert(tx, {
-    workspaceId: ws, number, inboxId: input.inboxId, customerId: input.customerId, subject: input.subject, priority: 'normal', tags: [], at: input.at,
+    workspaceId: ws,
+    number,
+    inboxId: input.inboxId,
+    customerId: input.customerId,
+    subject: input.subject,
+    priority: 'normal',
+    tags: [],
+    at: input.at,
   });
-  const messageId = await appendMessage(tx, deps, {
-    conversationId, type: 'inbound', author: { type: 'customer', id: input.customerId }, body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
-  }, [{ workspaceId: ws, conversationId, type: 'conversation.created', actor: deps.actor, data: { number, inboxId: input.inboxId, customerId: input.customerId }, at: input.at }]);
+  const messageId = await appendMessage(
+    tx,
+    deps,
+    {
+      conversationId,
+      type: 'inbound',
+      author: { type: 'customer', id: input.customerId },
+      body: input.body,
+      html: input.html,
+      kind: input.kind,
+      metadata: input.metadata,
+      at: input.at,
+    },
+    [{ workspaceId: ws, conversationId, type: 'conversation.created', actor: deps.actor, data: { number, inboxId: input.inboxId, customerId: input.customerId }, at: input.at }],
+  );
   return { conversationId, number, messageId };
 }
 
@@ -44,12 +63,32 @@ export async function appendInboundFromChannel(
   if (!current) throw new Error('conversation vanished');
   const reopened = current.status !== 'open' && current.status !== 'pending';
   if (reopened) await repo.reopen(tx, ws, input.conversationId, input.at);
-  const messageId = await appendMessage(tx, deps, {
-    conversationId: input.conversationId, type: 'inbound', author: { type: 'customer', id: input.authorCustomerId },
-    body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
-  }, reopened
-    ? [{ workspaceId: ws, conversationId: input.conversationId, type: 'conversation.status_changed', actor: deps.actor, data: { from: current.status, to: 'open', snoozedUntil: null, reason: 'customer_replied' }, at: input.at }]
-    : []);
+  const messageId = await appendMessage(
+    tx,
+    deps,
+    {
+      conversationId: input.conversationId,
+      type: 'inbound',
+      author: { type: 'customer', id: input.authorCustomerId },
+      body: input.body,
+      html: input.html,
+      kind: input.kind,
+      metadata: input.metadata,
+      at: input.at,
+    },
+    reopened
+      ? [
+          {
+            workspaceId: ws,
+            conversationId: input.conversationId,
+            type: 'conversation.status_changed',
+            actor: deps.actor,
+            data: { from: current.status, to: 'open', snoozedUntil: null, reason: 'customer_replied' },
+            at: input.at,
+          },
+        ]
+      : [],
+  );
   return { messageId, reopened };
 }
 
@@ -98,12 +137,25 @@ export async function ingestInbound(tx: Queryable, deps: WorkspaceContext, input
   else if (input.thread === 'latest_open') conversationId = await repo.latestOpenOfCustomer(tx, ws, input.inboxId, customerId);
   if (conversationId) {
     const { messageId, reopened } = await appendInboundFromChannel(tx, asCustomer, {
-      conversationId, authorCustomerId: customerId, body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
+      conversationId,
+      authorCustomerId: customerId,
+      body: input.body,
+      html: input.html,
+      kind: input.kind,
+      metadata: input.metadata,
+      at: input.at,
     });
     return { conversationId, messageId, customerId, opened: false, reopened };
   }
   const opened = await openConversationFromChannel(tx, asCustomer, {
-    inboxId: input.inboxId, customerId, subject: input.subject ? input.subject.slice(0, 500) : null, body: input.body, html: input.html, kind: input.kind, metadata: input.metadata, at: input.at,
+    inboxId: input.inboxId,
+    customerId,
+    subject: input.subject ? input.subject.slice(0, 500) : null,
+    body: input.body,
+    html: input.html,
+    kind: input.kind,
+    metadata: input.metadata,
+    at: input.at,
   });
   return { conversationId: opened.conversationId, messageId: opened.messageId, customerId, opened: true, reopened: false };
 }
@@ -117,10 +169,20 @@ export async function appendBotReply(
   deps: WorkspaceContext,
   input: { conversationId: string; bot: { id?: string | null; name: string }; body: string; html?: string; kind?: MessageKind; at: Date },
 ): Promise<string> {
-  return appendMessage(tx, { ...deps, actor: { type: 'system', id: null } }, {
-    conversationId: input.conversationId, type: 'outbound', author: { type: 'bot', id: input.bot.id ?? null },
-    body: input.body, html: input.html, kind: input.kind, metadata: { bot: { name: input.bot.name } }, at: input.at,
-  });
+  return appendMessage(
+    tx,
+    { ...deps, actor: { type: 'system', id: null } },
+    {
+      conversationId: input.conversationId,
+      type: 'outbound',
+      author: { type: 'bot', id: input.bot.id ?? null },
+      body: input.body,
+      html: input.html,
+      kind: input.kind,
+      metadata: { bot: { name: input.bot.name } },
+      at: input.at,
+    },
+  );
 }
 
 export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationRow | undefined> {
@@ -148,10 +210,16 @@ export async function updateMessageChannelMetadata(
   input: { conversationId: string; messageId: string; key: string; patch: Record<string, unknown>; at: Date },
 ): Promise<void> {
   if (!(await repo.mergeMessageMetadata(tx, deps.workspaceId, input.messageId, input.key, input.patch))) return;
-  await recordEvents(tx, [{
-    workspaceId: deps.workspaceId, conversationId: input.conversationId, type: 'message.updated', actor: deps.actor,
-    data: { messageId: input.messageId, fields: [`metadata.${input.key}`] }, at: input.at,
-  }]);
+  await recordEvents(tx, [
+    {
+      workspaceId: deps.workspaceId,
+      conversationId: input.conversationId,
+      type: 'message.updated',
+      actor: deps.actor,
+      data: { messageId: input.messageId, fields: [`metadata.${input.key}`] },
+      at: input.at,
+    },
+  ]);
 }
 
 export type { ChannelConversationRow };

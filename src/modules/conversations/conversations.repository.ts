@@ -173,9 +173,7 @@ export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, st
     order = 'c.waiting_since asc nulls last, c.id asc';
     if (after) {
       const [key, id] = after;
-      where.push(key === ''
-        ? `(c.waiting_since is null and c.id > ${p(id)}::uuid)`
-        : `((c.waiting_since, c.id) > (${p(key)}::timestamptz, ${p(id)}::uuid) or c.waiting_since is null)`);
+      where.push(key === '' ? `(c.waiting_since is null and c.id > ${p(id)}::uuid)` : `((c.waiting_since, c.id) > (${p(key)}::timestamptz, ${p(id)}::uuid) or c.waiting_since is null)`);
     }
   } else {
     sortKey = 'c.last_activity_at::text';
@@ -191,38 +189,63 @@ export const conversationsRepository = {
     return Number(rows[0].n);
   },
 
-  async insert(tx: Queryable, c: {
-    workspaceId: string; number: number; inboxId: string; customerId: string; subject: string | null; priority: Priority; tags: string[]; at: Date;
-  }): Promise<string> {
-    const { rows } = await tx.query<{ id: string }>(named(
-      'insert',
-      // The subject's search document in the same statement (search_documents: migration 0020).
-      `with c as (
+  async insert(
+    tx: Queryable,
+    c: {
+      workspaceId: string;
+      number: number;
+      inboxId: string;
+      customerId: string;
+      subject: string | null;
+      priority: Priority;
+      tags: string[];
+      at: Date;
+    },
+  ): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      named(
+        'insert',
+        // The subject's search document in the same statement (search_documents: migration 0020).
+        `with c as (
          insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning workspace_id, id, subject_search),
        d as (insert into search_documents (workspace_id, conversation_id, message_id, search)
              select workspace_id, id, null, subject_search from c where subject_search <> ''::tsvector)
        select id from c`,
-      [c.workspaceId, c.number, c.inboxId, c.customerId, c.subject, c.priority, c.tags, c.at],
-    ));
+        [c.workspaceId, c.number, c.inboxId, c.customerId, c.subject, c.priority, c.tags, c.at],
+      ),
+    );
     return rows[0].id;
   },
 
-  async insertMessage(tx: Queryable, m: {
-    workspaceId: string; conversationId: string; type: 'inbound' | 'outbound' | 'note'; authorType: string; authorId: string | null;
-    bodyText: string; bodyHtml: string | null; metadata: Record<string, unknown>; at: Date; kind?: MessageKind;
-  }): Promise<string> {
-    const { rows } = await tx.query<{ id: string }>(named(
-      'insert_message',
-      // The message's search document in the same statement, from the tsvector PostgreSQL computed.
-      `with m as (
+  async insertMessage(
+    tx: Queryable,
+    m: {
+      workspaceId: string;
+      conversationId: string;
+      type: 'inbound' | 'outbound' | 'note';
+      authorType: string;
+      authorId: string | null;
+      bodyText: string;
+      bodyHtml: string | null;
+      metadata: Record<string, unknown>;
+      at: Date;
+      kind?: MessageKind;
+    },
+  ): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      named(
+        'insert_message',
+        // The message's search document in the same statement, from the tsvector PostgreSQL computed.
+        `with m as (
          insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at, kind)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning workspace_id, conversation_id, id, search),
        d as (insert into search_documents (workspace_id, conversation_id, message_id, search)
              select workspace_id, conversation_id, id, search from m where search <> ''::tsvector)
        select id from m`,
-      [m.workspaceId, m.conversationId, m.type, m.authorType, m.authorId, m.bodyText, m.bodyHtml, JSON.stringify(m.metadata), m.at, m.kind ?? 'text'],
-    ));
+        [m.workspaceId, m.conversationId, m.type, m.authorType, m.authorId, m.bodyText, m.bodyHtml, JSON.stringify(m.metadata), m.at, m.kind ?? 'text'],
+      ),
+    );
     return rows[0].id;
   },
 
@@ -231,9 +254,10 @@ export const conversationsRepository = {
    * customer started waiting (first unanswered inbound) and the first response (first reply).
    */
   async afterMessage(tx: Queryable, ws: string, id: string, m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date }): Promise<void> {
-    await tx.query(named(
-      'after_message',
-      `update conversations set
+    await tx.query(
+      named(
+        'after_message',
+        `update conversations set
          last_activity_at = greatest(last_activity_at, $3),
          updated_at = $3,
          message_count = message_count + 1,
@@ -243,8 +267,9 @@ export const conversationsRepository = {
          waiting_since = case $4 when 'inbound' then coalesce(waiting_since, $3) when 'outbound' then null else waiting_since end,
          first_response_at = case when $4 = 'outbound' then coalesce(first_response_at, $3) else first_response_at end
        where workspace_id = $1 and id = $2`,
-      [ws, id, m.at, m.type, m.preview],
-    ));
+        [ws, id, m.at, m.type, m.preview],
+      ),
+    );
   },
 
   async find(tx: Queryable, ws: string, id: string): Promise<ConversationRow | undefined> {
@@ -276,10 +301,7 @@ export const conversationsRepository = {
     const params: unknown[] = [ws];
     const { where, order, sortKey } = listFilterSql(f, sort, after, params);
     params.push(limit);
-    const { rows } = await tx.query<ConversationRow>(
-      `${SELECT_VIEW(sortKey)} where ${where.join(' and ')} order by ${order} limit $${params.length}`,
-      params,
-    );
+    const { rows } = await tx.query<ConversationRow>(`${SELECT_VIEW(sortKey)} where ${where.join(' and ')} order by ${order} limit $${params.length}`, params);
     return rows;
   },
 
@@ -287,10 +309,7 @@ export const conversationsRepository = {
   async listByIds(tx: Queryable, ws: string, ids: string[], sort: SortOrder): Promise<ConversationRow[]> {
     if (ids.length === 0) return [];
     const { order, sortKey } = listFilterSql({}, sort, undefined, []);
-    const { rows } = await tx.query<ConversationRow>(
-      `${SELECT_VIEW(sortKey)} where c.workspace_id = $1 and c.id = any($2::uuid[]) order by ${order}`,
-      [ws, ids],
-    );
+    const { rows } = await tx.query<ConversationRow>(`${SELECT_VIEW(sortKey)} where c.workspace_id = $1 and c.id = any($2::uuid[]) order by ${order}`, [ws, ids]);
     return rows;
   },
 
@@ -323,9 +342,7 @@ export const conversationsRepository = {
    */
   async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string; exclude: string[]; visibility: Visibility }) {
     const params: unknown[] = [ws, conversationId, opts.afterId ?? '0', opts.limit, opts.exclude];
-    const audience = opts.visibility === 'internal'
-      ? ''
-      : `and type = any($6::text[]) and coalesce(data->>'messageType', '') <> 'note'`;
+    const audience = opts.visibility === 'internal' ? '' : `and type = any($6::text[]) and coalesce(data->>'messageType', '') <> 'note'`;
     if (opts.visibility !== 'internal') params.push(CLIENT_TIMELINE_TYPES);
     const { rows } = await tx.query<{ id: string; type: string; actor_type: string; actor_id: string | null; data: Record<string, unknown>; created_at: Date }>(
       `select id, type, actor_type, actor_id, data, created_at from events
@@ -335,4 +352,3 @@ export const conversationsRepository = {
     return rows;
   },
 };
-

@@ -2,8 +2,17 @@ import type { Deps } from '../context.js';
 import { Strict, Uuid, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { contextOf, type App } from '../../http/types.js';
 import {
-  Conversation, ConversationPage, CreateConversationBody, CreateMessageBody, EventPage, EventsQuery, ListConversationsQuery, Message, MessagePage,
-  MessagesQuery, UpdateConversationBody,
+  Conversation,
+  ConversationPage,
+  CreateConversationBody,
+  CreateMessageBody,
+  EventPage,
+  EventsQuery,
+  ListConversationsQuery,
+  Message,
+  MessagePage,
+  MessagesQuery,
+  UpdateConversationBody,
 } from './conversations.schemas.js';
 import { visibilityOf } from '../auth/roles.js';
 import { addMessage, createConversation, getConversation, listConversations, listEvents, listMessages, updateConversation } from './conversations.service.js';
@@ -12,46 +21,93 @@ const tags = ['conversations'];
 export const ConversationParams = Strict({ workspaceId: Uuid, id: Uuid });
 
 export function conversationRoutes(app: App, server: Deps): void {
-  app.post('/conversations', {
-    schema: {
-      tags, summary: 'Open a conversation with its first inbound message (creates or finds the customer)',
-      params: WorkspaceParams, body: CreateConversationBody, response: { 201: Conversation, ...errorResponses(401, 403, 404, 409, 422) },
+  app.post(
+    '/conversations',
+    {
+      schema: {
+        tags,
+        summary: 'Open a conversation with its first inbound message (creates or finds the customer)',
+        params: WorkspaceParams,
+        body: CreateConversationBody,
+        response: { 201: Conversation, ...errorResponses(401, 403, 404, 409, 422) },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await createConversation(contextOf(server, request), request.body)));
+    async (request, reply) => reply.code(201).send(await createConversation(contextOf(server, request), request.body)),
+  );
 
-  app.get('/conversations', {
-    schema: {
-      tags, summary: 'The inbox: conversations by last activity (or waiting longest), filtered, cursor-paged',
-      description: 'With `q`, a search: each request reads a bounded number of rows, so a page may hold fewer than `limit` '
-        + 'conversations and still carry a `nextCursor` (follow it to search further). Searches are paced per user or API token '
-        + '(SEARCH_RATE_PER_MINUTE, SEARCH_RATE_BURST): past that, 429 `search.rate_limited` with Retry-After.',
-      params: WorkspaceParams, querystring: ListConversationsQuery, response: { 200: ConversationPage, ...errorResponses(401, 404, 422, 429) },
+  app.get(
+    '/conversations',
+    {
+      schema: {
+        tags,
+        summary: 'The inbox: conversations by last activity (or waiting longest), filtered, cursor-paged',
+        description:
+          'With `q`, a search: each request reads a bounded number of rows, so a page may hold fewer than `limit` ' +
+          'conversations and still carry a `nextCursor` (follow it to search further). Searches are paced per user or API token ' +
+          '(SEARCH_RATE_PER_MINUTE, SEARCH_RATE_BURST): past that, 429 `search.rate_limited` with Retry-After.',
+        params: WorkspaceParams,
+        querystring: ListConversationsQuery,
+        response: { 200: ConversationPage, ...errorResponses(401, 404, 422, 429) },
+      },
     },
-  }, async (request) => listConversations({ ...contextOf(server, request), userId: request.workspace.userId, searchLimiter: server.searchLimiter }, request.query, visibilityOf(request.workspace.role)));
+    async (request) => listConversations({ ...contextOf(server, request), userId: request.workspace.userId, searchLimiter: server.searchLimiter }, request.query, visibilityOf(request.workspace.role)),
+  );
 
-  app.get('/conversations/:id', {
-    schema: { tags, summary: 'One conversation', params: ConversationParams, response: { 200: Conversation, ...errorResponses(401, 404, 422) } },
-  }, async (request) => getConversation(contextOf(server, request), request.params.id, visibilityOf(request.workspace.role)));
-
-  app.patch('/conversations/:id', {
-    schema: {
-      tags, summary: 'Change status (snooze with snoozedUntil), priority, assignee, team, tags or subject',
-      params: ConversationParams, body: UpdateConversationBody, response: { 200: Conversation, ...errorResponses(401, 403, 404, 422) },
+  app.get(
+    '/conversations/:id',
+    {
+      schema: { tags, summary: 'One conversation', params: ConversationParams, response: { 200: Conversation, ...errorResponses(401, 404, 422) } },
     },
-  }, async (request) => updateConversation(contextOf(server, request), request.params.id, request.body));
+    async (request) => getConversation(contextOf(server, request), request.params.id, visibilityOf(request.workspace.role)),
+  );
 
-  app.post('/conversations/:id/messages', {
-    schema: {
-      tags, summary: 'Reply to the customer or add an internal note',
-      params: ConversationParams, body: CreateMessageBody, response: { 201: Message, ...errorResponses(401, 403, 404, 422) },
+  app.patch(
+    '/conversations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change status (snooze with snoozedUntil), priority, assignee, team, tags or subject',
+        params: ConversationParams,
+        body: UpdateConversationBody,
+        response: { 200: Conversation, ...errorResponses(401, 403, 404, 422) },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await addMessage(contextOf(server, request), request.params.id, request.body)));
+    async (request) => updateConversation(contextOf(server, request), request.params.id, request.body),
+  );
 
-  app.get('/conversations/:id/messages', {
-    schema: { tags, summary: 'The thread, oldest first (order=desc for newest first)', params: ConversationParams, querystring: MessagesQuery, response: { 200: MessagePage, ...errorResponses(401, 404, 422) } },
-  }, async (request) => listMessages(contextOf(server, request), request.params.id, request.query, visibilityOf(request.workspace.role)));
+  app.post(
+    '/conversations/:id/messages',
+    {
+      schema: {
+        tags,
+        summary: 'Reply to the customer or add an internal note',
+        params: ConversationParams,
+        body: CreateMessageBody,
+        response: { 201: Message, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await addMessage(contextOf(server, request), request.params.id, request.body)),
+  );
 
-  app.get('/conversations/:id/events', {
-    schema: { tags, summary: 'The timeline: every change, in order', params: ConversationParams, querystring: EventsQuery, response: { 200: EventPage, ...errorResponses(401, 404, 422) } },
-  }, async (request) => listEvents(contextOf(server, request), request.params.id, request.query, visibilityOf(request.workspace.role)));
+  app.get(
+    '/conversations/:id/messages',
+    {
+      schema: {
+        tags,
+        summary: 'The thread, oldest first (order=desc for newest first)',
+        params: ConversationParams,
+        querystring: MessagesQuery,
+        response: { 200: MessagePage, ...errorResponses(401, 404, 422) },
+      },
+    },
+    async (request) => listMessages(contextOf(server, request), request.params.id, request.query, visibilityOf(request.workspace.role)),
+  );
+
+  app.get(
+    '/conversations/:id/events',
+    {
+      schema: { tags, summary: 'The timeline: every change, in order', params: ConversationParams, querystring: EventsQuery, response: { 200: EventPage, ...errorResponses(401, 404, 422) } },
+    },
+    async (request) => listEvents(contextOf(server, request), request.params.id, request.query, visibilityOf(request.workspace.role)),
+  );
 }

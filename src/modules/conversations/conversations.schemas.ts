@@ -124,7 +124,10 @@ export const Event = Type.Object({
 export const EventPage = pageOf(Event);
 export const EventsQuery = Strict({
   ...PageQuery,
-  exclude: Type.Optional(Type.Array(Type.String({ maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$' }), {
-    maxItems: 10, description: 'event types to leave out (repeat the parameter), e.g. message.created when the thread already shows the messages',
-  })),
+  exclude: Type.Optional(
+    Type.Array(Type.String({ maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$' }), {
+      maxItems: 10,
+      description: 'event types to leave out (repeat the parameter), e.g. message.created when the thread already shows the messages',
+    }),
+  ),
 });

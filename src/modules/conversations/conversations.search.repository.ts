@@ -95,15 +95,9 @@ export const conversationSearchRepository = {
   async documents(tx: Queryable, ws: string, q: string, cap: number): Promise<{ ids: string[]; complete: boolean }> {
     // The policy reads the query from app.search_query, for this transaction only. A sequential scan
     // is never the bounded plan here (a word common in another workspace would make it look cheap).
-    await tx.query(
-      "select set_config('app.search_query', plainto_tsquery('simple', $1)::text, true), set_config('enable_seqscan', 'off', true)",
-      [q],
-    );
+    await tx.query("select set_config('app.search_query', plainto_tsquery('simple', $1)::text, true), set_config('enable_seqscan', 'off', true)", [q]);
     try {
-      const { rows } = await tx.query<{ conversation_id: string }>(
-        'select conversation_id from search_documents where workspace_id = $1 limit $2',
-        [ws, cap],
-      );
+      const { rows } = await tx.query<{ conversation_id: string }>('select conversation_id from search_documents where workspace_id = $1 limit $2', [ws, cap]);
       return { ids: [...new Set(rows.map((r) => r.conversation_id))], complete: rows.length < cap };
     } finally {
       await tx.query("select set_config('app.search_query', '', true), set_config('enable_seqscan', 'on', true)");

@@ -18,15 +18,17 @@ import { conversationErrors } from './conversations.errors.js';
 import type { SearchLimiter } from './conversations.search.limiter.js';
 import { conversationSearchRepository as searchRepo } from './conversations.search.repository.js';
 import { searchPage, searchWords } from './conversations.search.service.js';
+import { conversationsRepository as repo, toConversationView, toMessageView, type ConversationRow, type ListFilter, type SortOrder } from './conversations.repository.js';
 import {
-  conversationsRepository as repo,
-  toConversationView,
-  toMessageView,
-  type ConversationRow,
-  type ListFilter,
-  type SortOrder,
-} from './conversations.repository.js';
-import { MAX_TAGS, type AuthorType, type ConversationView, type CreateConversationInput, type ListConversationsQuery, type MessageKind, type MessageView, type UpdateConversationInput } from './conversations.schemas.js';
+  MAX_TAGS,
+  type AuthorType,
+  type ConversationView,
+  type CreateConversationInput,
+  type ListConversationsQuery,
+  type MessageKind,
+  type MessageView,
+  type UpdateConversationInput,
+} from './conversations.schemas.js';
 
 export function normalizeTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase()))].sort();
@@ -59,11 +61,29 @@ export async function createConversation(deps: WorkspaceContext, input: CreateCo
       const { customerId } = await findOrCreateCustomer(tx, deps, input.customer, at);
       const number = await repo.nextNumber(tx, ws);
       const id = await repo.insert(tx, {
-        workspaceId: ws, number, inboxId, customerId, subject: input.subject ?? null, priority: input.priority ?? 'normal', tags: normalizeTags(input.tags ?? []), at,
+        workspaceId: ws,
+        number,
+        inboxId,
+        customerId,
+        subject: input.subject ?? null,
+        priority: input.priority ?? 'normal',
+        tags: normalizeTags(input.tags ?? []),
+        at,
       });
-      await appendMessage(tx, deps, {
-        conversationId: id, type: 'inbound', author: { type: 'customer', id: customerId }, body: input.message.body, html: input.message.html, metadata: input.metadata, at,
-      }, [{ workspaceId: ws, conversationId: id, type: 'conversation.created', actor: deps.actor, data: { number, inboxId, customerId }, at }]);
+      await appendMessage(
+        tx,
+        deps,
+        {
+          conversationId: id,
+          type: 'inbound',
+          author: { type: 'customer', id: customerId },
+          body: input.message.body,
+          html: input.message.html,
+          metadata: input.metadata,
+          at,
+        },
+        [{ workspaceId: ws, conversationId: id, type: 'conversation.created', actor: deps.actor, data: { number, inboxId, customerId }, at }],
+      );
       return toConversationView((await repo.find(tx, ws, id))!);
     }),
   );
@@ -92,14 +112,19 @@ export async function appendMessage(
   const ws = deps.workspaceId;
   const bodyHtml = m.html ? sanitizeMessageHtml(m.html) : null;
   const messageId = await repo.insertMessage(tx, {
-    workspaceId: ws, conversationId: m.conversationId, type: m.type, authorType: m.author.type, authorId: m.author.id,
-    bodyText: m.body, bodyHtml, metadata: m.metadata ?? {}, at: m.at, kind: m.kind,
+    workspaceId: ws,
+    conversationId: m.conversationId,
+    type: m.type,
+    authorType: m.author.type,
+    authorId: m.author.id,
+    bodyText: m.body,
+    bodyHtml,
+    metadata: m.metadata ?? {},
+    at: m.at,
+    kind: m.kind,
   });
   await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at });
-  await recordEvents(tx, [
-    ...extraEvents,
-    { workspaceId: ws, conversationId: m.conversationId, type: 'message.created', actor: deps.actor, data: { messageId, messageType: m.type }, at: m.at },
-  ]);
+  await recordEvents(tx, [...extraEvents, { workspaceId: ws, conversationId: m.conversationId, type: 'message.created', actor: deps.actor, data: { messageId, messageType: m.type }, at: m.at }]);
   return messageId;
 }
 
@@ -133,9 +158,7 @@ export async function listConversations(deps: WorkspaceContext & { userId: strin
   else if (query.team) filter.team = { kind: 'team', id: uuidOrInvalid(query.team, 'team') };
   const sort: SortOrder = query.sort ?? 'last_activity';
   const limit = query.limit ?? 50;
-  const after = query.cursor
-    ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string])
-    : undefined;
+  const after = query.cursor ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string]) : undefined;
   if (filter.q) {
     // A client viewer's search never matches the words of an internal note.
     const words = searchWords(filter.q, { notes: visibility === 'internal' });
@@ -238,7 +261,12 @@ export async function addMessage(deps: WorkspaceContext, conversationId: string,
     if (!current) throw conversationErrors.notFound();
     const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
     const messageId = await appendMessage(tx, deps, {
-      conversationId, type: input.type === 'reply' ? 'outbound' : 'note', author, body: input.body, html: input.html, at: deps.clock.now(),
+      conversationId,
+      type: input.type === 'reply' ? 'outbound' : 'note',
+      author,
+      body: input.body,
+      html: input.html,
+      at: deps.clock.now(),
     });
     return toMessageView((await repo.findMessage(tx, ws, messageId))!);
   });
@@ -281,7 +309,9 @@ export async function wakeSnoozedConversation(deps: WorkspaceContext, id: string
     const at = deps.clock.now();
     if (!current || current.status !== 'snoozed' || !current.snoozed_until || current.snoozed_until.getTime() > at.getTime()) return false;
     await repo.update(tx, ws, id, { status: 'open', snoozed_until: null, updated_at: at, last_activity_at: at });
-    await recordEvents(tx, [{ workspaceId: ws, conversationId: id, type: 'conversation.status_changed', actor: deps.actor, data: { from: 'snoozed', to: 'open', snoozedUntil: null, reason: 'snooze_ended' }, at }]);
+    await recordEvents(tx, [
+      { workspaceId: ws, conversationId: id, type: 'conversation.status_changed', actor: deps.actor, data: { from: 'snoozed', to: 'open', snoozedUntil: null, reason: 'snooze_ended' }, at },
+    ]);
     return true;
   });
 }

@@ -36,7 +36,12 @@ describe('creating a conversation', () => {
   });
 
   it('sanitizes HTML bodies on the way in', async () => {
-    const c = (await api.post('/conversations', newConversation({ message: { body: 'hi', html: '<p onclick="x()">hi<script>alert(1)</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">l</a></p>' } }))).json();
+    const c = (
+      await api.post(
+        '/conversations',
+        newConversation({ message: { body: 'hi', html: '<p onclick="x()">hi<script>alert(1)</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">l</a></p>' } }),
+      )
+    ).json();
     const m = (await api.get(`/conversations/${c.id}/messages`)).json().items[0];
     expect(m.html).not.toMatch(/script|onerror|onclick|javascript:/i);
     expect(m.html).toContain('<p>hi');
@@ -58,8 +63,14 @@ describe('working a conversation', () => {
     expect(patched.json().resolvedAt).not.toBeNull();
     const events = (await api.get(`/conversations/${c.id}/events`)).json().items.map((e: { type: string }) => e.type);
     expect(events).toEqual([
-      'conversation.created', 'message.created', 'message.created', 'message.created',
-      'conversation.status_changed', 'conversation.priority_changed', 'conversation.assigned', 'conversation.tags_changed',
+      'conversation.created',
+      'message.created',
+      'message.created',
+      'message.created',
+      'conversation.status_changed',
+      'conversation.priority_changed',
+      'conversation.assigned',
+      'conversation.tags_changed',
     ]);
   });
 });
@@ -116,7 +127,11 @@ describe('the inbox list', () => {
     const c3 = (await o.post('/conversations', newConversation({ subject: 'Other', customer: { email: 'k3@example.test' }, message: { body: 'the zeppelin never came' } }))).json();
     await o.patch(`/conversations/${c1.id}`, { assigneeId: agent.id, teamId: team.id });
     await o.patch(`/conversations/${c3.id}`, { status: 'pending' });
-    const ids = async (q: string, api = o) => (await api.get(`/conversations?${q}`)).json().items.map((c: { id: string }) => c.id).sort();
+    const ids = async (q: string, api = o) =>
+      (await api.get(`/conversations?${q}`))
+        .json()
+        .items.map((c: { id: string }) => c.id)
+        .sort();
     const sorted = (...xs: { id: string }[]) => xs.map((x) => x.id).sort();
     expect(await ids('status=open')).toEqual(sorted(c1, c2));
     expect(await ids('status=open&status=pending')).toEqual(sorted(c1, c2, c3));
@@ -170,10 +185,14 @@ describe('snoozing', () => {
     // Snoozing again moves the wake-up: only the latest time counts.
     const soon = new Date(Date.now() + 1500).toISOString();
     expect((await api.patch(`/conversations/${c.id}`, { status: 'snoozed', snoozedUntil: soon })).json().snoozedUntil).toBe(soon);
-    const woke = await eventually(async () => {
-      const now = (await api.get(`/conversations/${c.id}`)).json();
-      return now.status === 'open' ? now : null;
-    }, 15_000, 200);
+    const woke = await eventually(
+      async () => {
+        const now = (await api.get(`/conversations/${c.id}`)).json();
+        return now.status === 'open' ? now : null;
+      },
+      15_000,
+      200,
+    );
     expect(woke.snoozedUntil).toBeNull();
     const last = (await api.get(`/conversations/${c.id}/events`)).json().items.at(-1);
     expect(last).toMatchObject({ type: 'conversation.status_changed', actor: { type: 'system', id: null }, data: { from: 'snoozed', to: 'open', reason: 'snooze_ended' } });
@@ -223,7 +242,12 @@ describe('roles', () => {
     const viewer = client(rapport, await tokenFor(rapport, ws, 'client_viewer'), ws.workspaceId);
     const c = (await agent.post('/conversations', newConversation())).json();
     expect((await agent.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'hi' })).statusCode).toBe(201);
-    for (const [path, body] of [['/teams', { name: 'x' }], ['/inboxes', { name: 'x', channel: 'api' }], ['/tokens', { name: 'x' }], ['/users', { email: 'n@example.test', name: 'n', role: 'agent' }]] as const) {
+    for (const [path, body] of [
+      ['/teams', { name: 'x' }],
+      ['/inboxes', { name: 'x', channel: 'api' }],
+      ['/tokens', { name: 'x' }],
+      ['/users', { email: 'n@example.test', name: 'n', role: 'agent' }],
+    ] as const) {
       const res = await agent.post(path, body);
       expect(res.statusCode, path).toBe(403);
       expect(res.json().code).toBe('auth.forbidden');

@@ -37,10 +37,12 @@ export function toCustomerView(row: CustomerRow): CustomerView {
 
 export const customersRepository = {
   async insert(tx: Queryable, ws: string, c: { name: string | null; customAttributes: Record<string, unknown>; at: Date }): Promise<string> {
-    const { rows } = await tx.query<{ id: string }>(
-      'insert into customers (workspace_id, name, custom_attributes, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id',
-      [ws, c.name, JSON.stringify(c.customAttributes), c.at],
-    );
+    const { rows } = await tx.query<{ id: string }>('insert into customers (workspace_id, name, custom_attributes, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id', [
+      ws,
+      c.name,
+      JSON.stringify(c.customAttributes),
+      c.at,
+    ]);
     return rows[0].id;
   },
 
@@ -59,10 +61,7 @@ export const customersRepository = {
   },
 
   async replaceIdentity(tx: Queryable, ws: string, customerId: string, kind: IdentityKind, value: string, at: Date): Promise<boolean> {
-    const holder = await tx.query<{ customer_id: string }>(
-      'select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3',
-      [ws, kind, value],
-    );
+    const holder = await tx.query<{ customer_id: string }>('select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3', [ws, kind, value]);
     if (holder.rows[0]) return holder.rows[0].customer_id === customerId;
     await tx.query('delete from customer_identities where workspace_id = $1 and customer_id = $2 and kind = $3', [ws, customerId, kind]);
     return this.addIdentity(tx, ws, customerId, kind, value, at);
@@ -71,10 +70,10 @@ export const customersRepository = {
   /** Adds kinds channels declare; a kind already known keeps its description. */
   async registerIdentityKinds(tx: Queryable, kinds: { kind: string; description: string }[]): Promise<void> {
     if (kinds.length === 0) return;
-    await tx.query(
-      `insert into identity_kinds (kind, description) select * from unnest($1::text[], $2::text[]) on conflict (kind) do nothing`,
-      [kinds.map((k) => k.kind), kinds.map((k) => k.description)],
-    );
+    await tx.query(`insert into identity_kinds (kind, description) select * from unnest($1::text[], $2::text[]) on conflict (kind) do nothing`, [
+      kinds.map((k) => k.kind),
+      kinds.map((k) => k.description),
+    ]);
   },
 
   async knownIdentityKinds(tx: Queryable): Promise<string[]> {
@@ -83,10 +82,7 @@ export const customersRepository = {
   },
 
   async findByIdentity(tx: Queryable, ws: string, kind: IdentityKind, value: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ customer_id: string }>(
-      'select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3',
-      [ws, kind, value],
-    );
+    const { rows } = await tx.query<{ customer_id: string }>('select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3', [ws, kind, value]);
     return rows[0]?.customer_id;
   },
 
@@ -143,10 +139,7 @@ export const customersRepository = {
                         where i.workspace_id = $1 and i.kind = any(array['email', 'phone', 'external_id']) and i.value = lower(${q}))
          order by c.created_at desc, c.id desc limit $2)) c`;
     }
-    const { rows } = await tx.query<CustomerRow>(
-      `${SELECT_CUSTOMER.replace('from customers c', `from ${from}`)} where ${where.join(' and ')} order by c.created_at desc, c.id desc limit $2`,
-      params,
-    );
+    const { rows } = await tx.query<CustomerRow>(`${SELECT_CUSTOMER.replace('from customers c', `from ${from}`)} where ${where.join(' and ')} order by c.created_at desc, c.id desc limit $2`, params);
     return rows.map(toCustomerView);
   },
 

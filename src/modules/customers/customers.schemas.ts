@@ -6,11 +6,10 @@ export const ExternalId = Type.String({ minLength: 1, maxLength: 200 });
 export const CustomerName = Type.String({ minLength: 1, maxLength: 200 });
 
 /** Up to 50 flat attributes (plan, company, locale ...). Keys are identifiers; values are scalars. */
-export const CustomAttributes = Type.Record(
-  Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }),
-  Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Null()]),
-  { maxProperties: 50, additionalProperties: false },
-);
+export const CustomAttributes = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+  maxProperties: 50,
+  additionalProperties: false,
+});
 
 export const CreateCustomerBody = Strict({
   name: Type.Optional(CustomerName),
@@ -44,18 +43,16 @@ export const Identity = Type.Object({
   value: Type.String(),
 });
 
-export const Customer = Type.Object(
-  {
-    id: Uuid,
-    name: Nullable(Type.String()),
-    email: Nullable(Type.String()),
-    phone: Nullable(Type.String()),
-    identities: Type.Array(Identity),
-    customAttributes: Type.Record(Type.String(), Type.Any()),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-);
+export const Customer = Type.Object({
+  id: Uuid,
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  identities: Type.Array(Identity),
+  customAttributes: Type.Record(Type.String(), Type.Any()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
 export type CustomerView = Static<typeof Customer>;
 
 export const CustomerConversationSummary = Type.Object({

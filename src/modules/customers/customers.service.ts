@@ -123,9 +123,7 @@ export async function updateCustomer(deps: WorkspaceContext, id: string, input: 
       if (!(await customersRepository.replaceIdentity(tx, deps.workspaceId, id, kind, value, at))) throw customerErrors.identityUnavailable();
     }
     await customersRepository.update(tx, deps.workspaceId, id, { name: input.name, customAttributes: input.customAttributes, at });
-    await recordEvents(tx, [
-      { workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields: Object.keys(input) }, at },
-    ]);
+    await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields: Object.keys(input) }, at }]);
   });
   return getCustomer(deps, id);
 }

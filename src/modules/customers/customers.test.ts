@@ -13,8 +13,15 @@ describe('customers', () => {
     const res = await api.post('/customers', { name: 'Bo', email: 'Bo@Example.COM', phone: '+44 (20) 7946-0958', externalId: 'crm-1', customAttributes: { plan: 'pro', seats: 20, vip: true } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
-      name: 'Bo', email: 'bo@example.com', phone: '+442079460958', customAttributes: { plan: 'pro', seats: 20, vip: true },
-      identities: [{ kind: 'email', value: 'bo@example.com' }, { kind: 'phone', value: '+442079460958' }, { kind: 'external_id', value: 'crm-1' }],
+      name: 'Bo',
+      email: 'bo@example.com',
+      phone: '+442079460958',
+      customAttributes: { plan: 'pro', seats: 20, vip: true },
+      identities: [
+        { kind: 'email', value: 'bo@example.com' },
+        { kind: 'phone', value: '+442079460958' },
+        { kind: 'external_id', value: 'crm-1' },
+      ],
     });
   });
 

@@ -9,9 +9,17 @@ beforeAll(async () => {
 });
 afterAll(async () => rapport?.stop());
 
-const counts = () => withSystem(rapport.pool, async (tx) => (await tx.query<{ users: number; workspaces: number; conversations: number }>(
-  `select (select count(*)::int from users) as users, (select count(*)::int from workspaces) as workspaces,
-          (select count(*)::int from conversations) as conversations`)).rows[0]);
+const counts = () =>
+  withSystem(
+    rapport.pool,
+    async (tx) =>
+      (
+        await tx.query<{ users: number; workspaces: number; conversations: number }>(
+          `select (select count(*)::int from users) as users, (select count(*)::int from workspaces) as workspaces,
+          (select count(*)::int from conversations) as conversations`,
+        )
+      ).rows[0],
+  );
 
 describe('the demo seed on a first start', () => {
   it('is all or nothing: a seed stopped half-way leaves nothing, and the next start seeds and prints a password that works', async () => {

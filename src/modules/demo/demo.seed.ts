@@ -52,9 +52,14 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<{ email: string;
   // An email inbox with one proven address and one still waiting for proof (SECURITY H2), so the
   // inbox screen shows both states; only the proven one receives mail.
   if (server.channels.kinds().includes('email')) {
-    const email = await createInbox({ ...asOwner, channels: server.channels, outbound: server.outbound }, {
-      name: 'Email', channel: 'email', settings: { addresses: ['support@demo.rapport.local', 'billing@demo.rapport.local'] },
-    });
+    const email = await createInbox(
+      { ...asOwner, channels: server.channels, outbound: server.outbound },
+      {
+        name: 'Email',
+        channel: 'email',
+        settings: { addresses: ['support@demo.rapport.local', 'billing@demo.rapport.local'] },
+      },
+    );
     await markInboxOwnershipVerified(server, workspaceId, email.id, ['support@demo.rapport.local']);
   }
 

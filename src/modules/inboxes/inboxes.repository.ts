@@ -10,10 +10,13 @@ export interface InboxRow {
 
 export const inboxesRepository = {
   async insert(tx: Queryable, i: { workspaceId: string; name: string; channel: string; settings: Record<string, unknown>; at: Date }): Promise<string> {
-    const { rows } = await tx.query<{ id: string }>(
-      'insert into inboxes (workspace_id, name, channel, settings, created_at) values ($1, $2, $3, $4, $5) returning id',
-      [i.workspaceId, i.name, i.channel, JSON.stringify(i.settings), i.at],
-    );
+    const { rows } = await tx.query<{ id: string }>('insert into inboxes (workspace_id, name, channel, settings, created_at) values ($1, $2, $3, $4, $5) returning id', [
+      i.workspaceId,
+      i.name,
+      i.channel,
+      JSON.stringify(i.settings),
+      i.at,
+    ]);
     return rows[0].id;
   },
 
@@ -25,7 +28,9 @@ export const inboxesRepository = {
 
   async defaultApiInbox(tx: Queryable, ws: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ id: string }>({
-      name: 'inboxes.default_api', text: "select id from inboxes where workspace_id = $1 and channel = 'api' order by created_at, id limit 1", values: [ws],
+      name: 'inboxes.default_api',
+      text: "select id from inboxes where workspace_id = $1 and channel = 'api' order by created_at, id limit 1",
+      values: [ws],
     });
     return rows[0]?.id;
   },

@@ -7,10 +7,13 @@ export const CreateInboxBody = Strict({
   channel: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_]*$', description: 'a registered channel kind, e.g. "api"' }),
   settings: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Any(), { maxProperties: 50 })),
 });
-export const UpdateInboxBody = Strict({
-  name: Type.Optional(InboxName),
-  settings: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Any(), { maxProperties: 50, description: 'replaces the whole settings object, checked by the channel' })),
-}, { minProperties: 1 });
+export const UpdateInboxBody = Strict(
+  {
+    name: Type.Optional(InboxName),
+    settings: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Any(), { maxProperties: 50, description: 'replaces the whole settings object, checked by the channel' })),
+  },
+  { minProperties: 1 },
+);
 export const Inbox = Type.Object({
   id: Uuid,
   name: Type.String(),

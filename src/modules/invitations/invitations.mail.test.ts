@@ -22,8 +22,7 @@ afterAll(async () => stop?.());
 let n = 0;
 const email = () => `mailed-invitee-${++n}@example.test`;
 const mailsTo = (address: string) => sink.received.filter((m) => m.to.includes(address));
-const accept = (payload: Record<string, unknown>) =>
-  rapport.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload, remoteAddress: '10.6.0.1' });
+const accept = (payload: Record<string, unknown>) => rapport.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload, remoteAddress: '10.6.0.1' });
 
 /** The mail sent to `address`, quoted-printable undone, and the token of its link. */
 async function mailedInvitation(address: string) {
@@ -66,7 +65,9 @@ describe('inviting with a mail relay set', () => {
     const owner = await signIn(rapport, ws.owner.email, ws.owner.password);
     const address = email();
     const res = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/invitations`, payload: { email: address, role: 'admin' },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/invitations`,
+      payload: { email: address, role: 'admin' },
       headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrfToken },
     });
     expect(res.statusCode).toBe(201);

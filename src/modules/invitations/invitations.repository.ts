@@ -32,10 +32,7 @@ export const invitationsRepository = {
   },
 
   async revoke(tx: Queryable, ws: string, id: string, now: Date): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      'update invitations set revoked_at = $3 where workspace_id = $1 and id = $2 and accepted_at is null and revoked_at is null and expires_at > $3',
-      [ws, id, now],
-    );
+    const { rowCount } = await tx.query('update invitations set revoked_at = $3 where workspace_id = $1 and id = $2 and accepted_at is null and revoked_at is null and expires_at > $3', [ws, id, now]);
     return rowCount === 1;
   },
 
@@ -53,10 +50,7 @@ export const invitationsRepository = {
   },
 
   async isMemberByEmail(tx: Queryable, ws: string, email: string): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      'select 1 from memberships m join users u on u.id = m.user_id where m.workspace_id = $1 and lower(u.email) = lower($2)',
-      [ws, email],
-    );
+    const { rowCount } = await tx.query('select 1 from memberships m join users u on u.id = m.user_id where m.workspace_id = $1 and lower(u.email) = lower($2)', [ws, email]);
     return rowCount === 1;
   },
 };

@@ -20,7 +20,12 @@ import type { AcceptInvitationInput, CreateInvitationInput } from './invitations
 export const INVITATION_HOURS = 72;
 
 const view = (r: InvitationRow) => ({
-  id: r.id, email: r.email, role: r.role, invitedBy: r.invited_by, createdAt: r.created_at.toISOString(), expiresAt: r.expires_at.toISOString(),
+  id: r.id,
+  email: r.email,
+  role: r.role,
+  invitedBy: r.invited_by,
+  createdAt: r.created_at.toISOString(),
+  expiresAt: r.expires_at.toISOString(),
 });
 
 export interface InvitationMail {
@@ -63,8 +68,13 @@ export async function createInvitation(deps: WorkspaceContext & { mail: Invitati
   const { row, workspaceName, inviter } = await inWorkspaceTx(deps, async (tx) => {
     if (await repo.isMemberByEmail(tx, deps.workspaceId, email)) throw workspaceErrors.alreadyMember();
     const inserted = await repo.insert(tx, {
-      workspaceId: deps.workspaceId, email, role: input.role, tokenHash: sha256(token),
-      invitedBy: deps.actor.type === 'user' ? deps.actor.id : null, at, expiresAt: new Date(at.getTime() + INVITATION_HOURS * 3600_000),
+      workspaceId: deps.workspaceId,
+      email,
+      role: input.role,
+      tokenHash: sha256(token),
+      invitedBy: deps.actor.type === 'user' ? deps.actor.id : null,
+      at,
+      expiresAt: new Date(at.getTime() + INVITATION_HOURS * 3600_000),
     });
     if (!deps.mail.mailer) return { row: inserted, workspaceName: '', inviter: null };
     const user = deps.actor.type === 'user' && deps.actor.id ? await authRepository.findUser(tx, deps.actor.id) : undefined;
@@ -77,17 +87,21 @@ export async function createInvitation(deps: WorkspaceContext & { mail: Invitati
   const acceptUrl = `${deps.mail.publicUrl}/accept-invitation#token=${encodeURIComponent(token)}`;
   const { mailer, log } = deps.mail;
   if (!mailer) return { invitation: { ...view(row), delivery: 'link' as const, token, acceptUrl }, sent: Promise.resolve() };
-  const sent = mailer.send({
-    to: email,
-    // One line: names are people's own words, never a header break.
-    subject: `${inviter?.name ?? 'An admin'} invited you to ${workspaceName} on Rapport`.replace(/[\r\n]+/g, ' '),
-    text: invitationMailText({
-      workspaceName, role: row.role, link: acceptUrl,
-      inviter: inviter ? `${inviter.name} (${inviter.email})` : 'An admin of the workspace (through an API token)',
-    }),
-  }).catch((error: unknown) => {
-    log.warn({ err: (error as Error).message, invitationId: row.id }, 'the mail relay did not accept an invitation email');
-  });
+  const sent = mailer
+    .send({
+      to: email,
+      // One line: names are people's own words, never a header break.
+      subject: `${inviter?.name ?? 'An admin'} invited you to ${workspaceName} on Rapport`.replace(/[\r\n]+/g, ' '),
+      text: invitationMailText({
+        workspaceName,
+        role: row.role,
+        link: acceptUrl,
+        inviter: inviter ? `${inviter.name} (${inviter.email})` : 'An admin of the workspace (through an API token)',
+      }),
+    })
+    .catch((error: unknown) => {
+      log.warn({ err: (error as Error).message, invitationId: row.id }, 'the mail relay did not accept an invitation email');
+    });
   return { invitation: { ...view(row), delivery: 'emailed' as const }, sent };
 }
 

@@ -106,7 +106,12 @@ describe('inviting an existing account', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ email: person.email.toLowerCase(), role: 'supervisor', next: 'open' });
     const after = await signIn(rapport, person.email, person.password);
-    expect(after.body.workspaces.map((w: { id: string; role: string }) => [w.id, w.role]).sort()).toEqual([[elsewhere.workspaceId, 'agent'], [ws.workspaceId, 'supervisor']].sort());
+    expect(after.body.workspaces.map((w: { id: string; role: string }) => [w.id, w.role]).sort()).toEqual(
+      [
+        [elsewhere.workspaceId, 'agent'],
+        [ws.workspaceId, 'supervisor'],
+      ].sort(),
+    );
   }, 120_000);
 
   it('answers alike whether or not the email has an account (issue #8 L3)', async () => {
@@ -174,7 +179,9 @@ describe('who may invite', () => {
     expect((await admin.post('/invitations', { email: ws.owner.email, role: 'agent' })).json().code).toBe('users.already_member');
     const owner = await signIn(rapport, ws.owner.email, ws.owner.password);
     const asOwner = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/invitations`, payload: { email: email(), role: 'owner' },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/invitations`,
+      payload: { email: email(), role: 'owner' },
       headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrfToken },
     });
     expect(asOwner.statusCode).toBe(201);

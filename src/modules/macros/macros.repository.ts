@@ -36,10 +36,14 @@ export const macrosRepository = {
   },
 
   async update(tx: Queryable, ws: string, id: string, m: { name: string; body: string; actions: MacroActions; at: Date }): Promise<MacroRow | undefined> {
-    const { rows } = await tx.query<MacroRow>(
-      `update macros set name = $3, body = $4, actions = $5, updated_at = $6 where workspace_id = $1 and id = $2 returning ${COLUMNS}`,
-      [ws, id, m.name, m.body, JSON.stringify(m.actions), m.at],
-    );
+    const { rows } = await tx.query<MacroRow>(`update macros set name = $3, body = $4, actions = $5, updated_at = $6 where workspace_id = $1 and id = $2 returning ${COLUMNS}`, [
+      ws,
+      id,
+      m.name,
+      m.body,
+      JSON.stringify(m.actions),
+      m.at,
+    ]);
     return rows[0];
   },
 

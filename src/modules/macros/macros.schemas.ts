@@ -3,11 +3,14 @@ import { Type, type Static } from 'typebox';
 import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { PLACEHOLDERS } from './macros.template.js';
 
-export const MacroActions = Strict({
-  status: Type.Optional(Type.Enum(['open', 'pending', 'resolved', 'closed'] as const)),
-  priority: Type.Optional(Type.Enum(['low', 'normal', 'high', 'urgent'] as const)),
-  addTags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
-}, { description: 'applied to the conversation when the macro is sent' });
+export const MacroActions = Strict(
+  {
+    status: Type.Optional(Type.Enum(['open', 'pending', 'resolved', 'closed'] as const)),
+    priority: Type.Optional(Type.Enum(['low', 'normal', 'high', 'urgent'] as const)),
+    addTags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+  },
+  { description: 'applied to the conversation when the macro is sent' },
+);
 export type MacroActions = Static<typeof MacroActions>;
 
 const Body = Type.String({ minLength: 1, maxLength: 20000, description: `text with placeholders: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}; {{name | fallback}} for empty values` });
@@ -19,7 +22,13 @@ export const UpdateMacroBody = Strict({ name: Type.Optional(Name), body: Type.Op
 export type UpdateMacroInput = Static<typeof UpdateMacroBody>;
 
 export const Macro = Type.Object({
-  id: Uuid, name: Type.String(), body: Type.String(), actions: MacroActions, createdBy: Nullable(Uuid), createdAt: Timestamp, updatedAt: Timestamp,
+  id: Uuid,
+  name: Type.String(),
+  body: Type.String(),
+  actions: MacroActions,
+  createdBy: Nullable(Uuid),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
 });
 export type MacroView = Static<typeof Macro>;
 export const MacroList = Type.Object({ items: Type.Array(Macro), placeholders: Type.Array(Type.String()) });

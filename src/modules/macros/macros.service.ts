@@ -11,8 +11,13 @@ import { PLACEHOLDERS, firstName, lastName, render, unknownPlaceholders, type Pl
 
 export function toMacroView(r: MacroRow): MacroView {
   return {
-    id: r.id, name: r.name, body: r.body, actions: r.actions, createdBy: r.created_by,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    name: r.name,
+    body: r.body,
+    actions: r.actions,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   };
 }
 
@@ -47,8 +52,12 @@ export async function createMacro(deps: WorkspaceContext, input: CreateMacroInpu
   checkBody(input.body);
   const row = await inWorkspaceTx(deps, async (tx) => {
     const inserted = await repo.insert(tx, {
-      workspaceId: deps.workspaceId, name: input.name.trim(), body: input.body, actions: cleanActions(input.actions),
-      createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
+      workspaceId: deps.workspaceId,
+      name: input.name.trim(),
+      body: input.body,
+      actions: cleanActions(input.actions),
+      createdBy: deps.actor.type === 'user' ? deps.actor.id : null,
+      at: deps.clock.now(),
     });
     if (inserted) await macroEvent(tx, deps, 'macro.created', inserted.id);
     return inserted;
@@ -66,7 +75,10 @@ export async function updateMacro(deps: WorkspaceContext, id: string, input: Upd
     const name = input.name?.trim() ?? current.name;
     if (await repo.nameTaken(tx, ws, name, id)) throw macroErrors.nameTaken();
     const row = await repo.update(tx, ws, id, {
-      name, body: input.body ?? current.body, actions: input.actions !== undefined ? cleanActions(input.actions) : current.actions, at: deps.clock.now(),
+      name,
+      body: input.body ?? current.body,
+      actions: input.actions !== undefined ? cleanActions(input.actions) : current.actions,
+      at: deps.clock.now(),
     });
     await macroEvent(tx, deps, 'macro.updated', id);
     return toMacroView(row!);

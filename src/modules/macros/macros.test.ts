@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 afterAll(async () => rapport?.stop());
 
-const greeting = { name: 'Greeting', body: 'Hi {{customer.first_name | there}}, about #{{conversation.number}}: {{agent.name}} here.', actions: { status: 'pending', priority: 'high', addTags: ['Macro', 'greeted'] } };
+const greeting = {
+  name: 'Greeting',
+  body: 'Hi {{customer.first_name | there}}, about #{{conversation.number}}: {{agent.name}} here.',
+  actions: { status: 'pending', priority: 'high', addTags: ['Macro', 'greeted'] },
+};
 
 describe('managing macros', () => {
   it('lets an admin create, rename and delete a macro that everyone can list', async () => {
@@ -69,8 +73,10 @@ describe('applying a macro', () => {
     const session = await signIn(rapport, person.email, person.password);
     const c = (await admin.post('/conversations', { customer: { email: 'ann@example.test', name: 'Ann Lee' }, message: { body: 'help' } })).json();
     const res = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/conversations/${c.id}/macros/${m.id}/apply`,
-      headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken }, payload: {},
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/conversations/${c.id}/macros/${m.id}/apply`,
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken },
+      payload: {},
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ body: `Hi Ann, about #${c.number}: Dana here.`, actions: m.actions, messageId: null, message: null, conversation: null });
@@ -119,10 +125,13 @@ describe('applying a macro', () => {
     const m = (await admin.post('/macros', { name: 'Too many tags', body: 'On it.', actions: { status: 'pending', priority: 'urgent', addTags: ['x1', 'x2', 'x3'] } })).json();
     const tags = Array.from({ length: 19 }, (_, i) => `t${i}`);
     const c = (await admin.post('/conversations', { customer: { email: 'atomic@example.test' }, tags, message: { body: 'help' } })).json();
-    const eventsOf = async () => (await rapport.pool.query(
-      "select set_config('app.system', 'on', true), (select array_agg(type order by id) from events where workspace_id = $1 and conversation_id = $2) as types",
-      [ws.workspaceId, c.id],
-    )).rows[0].types;
+    const eventsOf = async () =>
+      (
+        await rapport.pool.query("select set_config('app.system', 'on', true), (select array_agg(type order by id) from events where workspace_id = $1 and conversation_id = $2) as types", [
+          ws.workspaceId,
+          c.id,
+        ])
+      ).rows[0].types;
     const before = await eventsOf();
 
     const res = await agent.post(`/conversations/${c.id}/macros/${m.id}/apply`, { send: true, type: 'reply' });
@@ -149,7 +158,17 @@ describe('applying a macro', () => {
 
 describe('the template', () => {
   it('leaves text that only looks like a placeholder alone and uses fallbacks for empty values', () => {
-    const values = { 'customer.name': '  ', 'customer.first_name': null, 'customer.last_name': null, 'customer.email': 'a@b', 'customer.phone': null, 'conversation.number': '7', 'conversation.subject': null, 'agent.name': 'Al', 'agent.first_name': 'Al' } as const;
+    const values = {
+      'customer.name': '  ',
+      'customer.first_name': null,
+      'customer.last_name': null,
+      'customer.email': 'a@b',
+      'customer.phone': null,
+      'conversation.number': '7',
+      'conversation.subject': null,
+      'agent.name': 'Al',
+      'agent.first_name': 'Al',
+    } as const;
     expect(render('{{customer.name|friend}} {{ customer.email }} {x} {{ nope }} {{conversation.number}}', values)).toBe('friend a@b {x} {{ nope }} 7');
     expect(render('{{customer.first_name}}!', values)).toBe('!');
   });

@@ -669,9 +669,7 @@ export class RealtimeHub {
         while (this.presenceOut.size > 0 && !this.stopped) {
           const [k, m] = this.presenceOut.entries().next().value as [string, PresenceMessage];
           this.presenceOut.delete(k);
-          await withSystem(this.pool, (tx) => repo.notify(tx, PRESENCE_CHANNEL, JSON.stringify(m))).catch((error) =>
-            this.log.warn({ err: (error as Error).message }, 'presence publish failed'),
-          );
+          await withSystem(this.pool, (tx) => repo.notify(tx, PRESENCE_CHANNEL, JSON.stringify(m))).catch((error) => this.log.warn({ err: (error as Error).message }, 'presence publish failed'));
         }
       } finally {
         this.presenceSending = false;

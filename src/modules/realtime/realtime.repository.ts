@@ -21,10 +21,7 @@ export const realtimeRepository = {
 
   /** Ids and workspaces committed after `afterId` (catch-up after the LISTEN connection was lost). */
   async eventIdsAfter(tx: Queryable, afterId: string, limit: number): Promise<Array<{ id: string; workspace_id: string }>> {
-    const { rows } = await tx.query<{ id: string; workspace_id: string }>(
-      'select id, workspace_id from events where id > $1 order by id limit $2',
-      [afterId, limit],
-    );
+    const { rows } = await tx.query<{ id: string; workspace_id: string }>('select id, workspace_id from events where id > $1 order by id limit $2', [afterId, limit]);
     return rows;
   },
 

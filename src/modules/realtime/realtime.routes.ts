@@ -75,49 +75,53 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub, c
     perAddress: server.config.realtimeMaxSocketsPerIp,
   });
 
-  app.get('/api/v1/realtime', {
-    websocket: true,
-    schema: { querystring: RealtimeQuery, hide: true },
-    preHandler: async (request: FastifyRequest) => {
-      const customerToken = customerCredentialOf(request);
-      if (customerToken !== null) {
-        const credential = (await credentials).verify(customerToken);
-        const workspaceId = (request.query as RealtimeQuery).workspaceId.toLowerCase();
-        if (!credential || credential.workspaceId !== workspaceId) return void settled.set(request, { status: 'unauthenticated' });
-        const place = hub.reserve(`customer:${credential.customerId}`, limitsOf(request));
-        if ('refused' in place) return void settled.set(request, { status: 'over_limit', reason: place.refused });
-        places.set(request, place);
-        request.raw.socket.once('close', place.release);
-        return void settled.set(request, await settleCustomer(server, credential, credentials));
-      }
-      const origin = request.headers.origin;
-      if (origin !== undefined) {
-        const o = normalizedOrigin(origin);
-        if (!o || !ownOrigins(app, server, request).has(o)) throw realtimeErrors.originRefused();
-      } else if (request.auth?.kind !== 'token') {
-        throw realtimeErrors.originRefused('A browser connection must send its Origin.');
-      }
-      // A place is held before any look-up (19,393 sockets were once opened by one agent): past the
-      // limit the handshake costs nothing more, and the place goes when the socket does.
-      const key = principalKey(request);
-      if (key) {
-        const place = hub.reserve(key, limitsOf(request));
-        if ('refused' in place) return void settled.set(request, { status: 'over_limit', reason: place.refused });
-        places.set(request, place);
-        request.raw.socket.once('close', place.release);
-      }
-      settled.set(request, await settle(server, request));
-    },
-  } as never, ((socket: import('ws').WebSocket, request: FastifyRequest<{ Querystring: RealtimeQuery }>) => {
-    const s = settled.get(request);
-    const place = places.get(request);
-    if (s?.status !== 'ok') place?.release();
-    if (!s || s.status === 'unauthenticated') return socket.close(CloseCodes.unauthenticated, 'sign in');
-    if (s.status === 'not_found') return socket.close(CloseCodes.notFound, 'no such workspace');
-    // 1013 Try Again Later (RFC 6455 registry): the client keeps its backoff and retries later.
-    if (s.status === 'over_limit') return socket.close(CloseCodes.tryAgainLater, s.reason);
-    hub.attach(socket, s.principal, request.query.lastEventId, place);
-  }) as never);
+  app.get(
+    '/api/v1/realtime',
+    {
+      websocket: true,
+      schema: { querystring: RealtimeQuery, hide: true },
+      preHandler: async (request: FastifyRequest) => {
+        const customerToken = customerCredentialOf(request);
+        if (customerToken !== null) {
+          const credential = (await credentials).verify(customerToken);
+          const workspaceId = (request.query as RealtimeQuery).workspaceId.toLowerCase();
+          if (!credential || credential.workspaceId !== workspaceId) return void settled.set(request, { status: 'unauthenticated' });
+          const place = hub.reserve(`customer:${credential.customerId}`, limitsOf(request));
+          if ('refused' in place) return void settled.set(request, { status: 'over_limit', reason: place.refused });
+          places.set(request, place);
+          request.raw.socket.once('close', place.release);
+          return void settled.set(request, await settleCustomer(server, credential, credentials));
+        }
+        const origin = request.headers.origin;
+        if (origin !== undefined) {
+          const o = normalizedOrigin(origin);
+          if (!o || !ownOrigins(app, server, request).has(o)) throw realtimeErrors.originRefused();
+        } else if (request.auth?.kind !== 'token') {
+          throw realtimeErrors.originRefused('A browser connection must send its Origin.');
+        }
+        // A place is held before any look-up (19,393 sockets were once opened by one agent): past the
+        // limit the handshake costs nothing more, and the place goes when the socket does.
+        const key = principalKey(request);
+        if (key) {
+          const place = hub.reserve(key, limitsOf(request));
+          if ('refused' in place) return void settled.set(request, { status: 'over_limit', reason: place.refused });
+          places.set(request, place);
+          request.raw.socket.once('close', place.release);
+        }
+        settled.set(request, await settle(server, request));
+      },
+    } as never,
+    ((socket: import('ws').WebSocket, request: FastifyRequest<{ Querystring: RealtimeQuery }>) => {
+      const s = settled.get(request);
+      const place = places.get(request);
+      if (s?.status !== 'ok') place?.release();
+      if (!s || s.status === 'unauthenticated') return socket.close(CloseCodes.unauthenticated, 'sign in');
+      if (s.status === 'not_found') return socket.close(CloseCodes.notFound, 'no such workspace');
+      // 1013 Try Again Later (RFC 6455 registry): the client keeps its backoff and retries later.
+      if (s.status === 'over_limit') return socket.close(CloseCodes.tryAgainLater, s.reason);
+      hub.attach(socket, s.principal, request.query.lastEventId, place);
+    }) as never,
+  );
 }
 
 async function settleCustomer(server: ServerDeps, credential: CustomerCredential, credentials: Promise<CustomerCredentials>): Promise<Settled> {
@@ -127,7 +131,12 @@ async function settleCustomer(server: ServerDeps, credential: CustomerCredential
   return {
     status: 'ok',
     principal: {
-      key: `customer:${customerId}`, workspaceId, role: null, audience: { kind: 'customer', customerId }, userId: null, name: name ?? '',
+      key: `customer:${customerId}`,
+      workspaceId,
+      role: null,
+      audience: { kind: 'customer', customerId },
+      userId: null,
+      name: name ?? '',
       // Expiry is re-checked at every heartbeat: a credential that lapsed closes the socket (4401) and the widget mints a new one.
       stillValid: async () => ((await credentials).isLive(credential) ? 'ok' : 'unauthenticated'),
     },
@@ -149,7 +158,12 @@ async function settle(server: ServerDeps, request: FastifyRequest): Promise<Sett
     return {
       status: 'ok',
       principal: {
-        key: `token:${auth.tokenId}`, workspaceId, role: auth.role, audience: audienceOfRole(auth.role), userId: null, name,
+        key: `token:${auth.tokenId}`,
+        workspaceId,
+        role: auth.role,
+        audience: audienceOfRole(auth.role),
+        userId: null,
+        name,
         stillValid: async () => {
           const t = await resolver.token(rawToken);
           return t && t.workspaceId === workspaceId ? 'ok' : 'unauthenticated';
@@ -164,7 +178,12 @@ async function settle(server: ServerDeps, request: FastifyRequest): Promise<Sett
   return {
     status: 'ok',
     principal: {
-      key: `user:${userId}`, workspaceId, role, audience: audienceOfRole(role), userId, name,
+      key: `user:${userId}`,
+      workspaceId,
+      role,
+      audience: audienceOfRole(role),
+      userId,
+      name,
       stillValid: async () => {
         const s = await resolver.session(sessionToken);
         if (!s) return 'unauthenticated';

@@ -22,8 +22,7 @@ async function connect(server: TestServer, opts: Parameters<typeof openSocket>[1
   open.push(s);
   return s;
 }
-const isEvent = (type: string, conversationId?: string) => (f: any) =>
-  f.type === 'event' && f.event.type === type && (!conversationId || f.event.conversationId === conversationId);
+const isEvent = (type: string, conversationId?: string) => (f: any) => f.type === 'event' && f.event.type === type && (!conversationId || f.event.conversationId === conversationId);
 const newConversation = (body = 'hello') => ({ customer: { email: `c${Math.random()}@example.test`, name: 'Cy' }, message: { body } });
 
 beforeAll(async () => {
@@ -90,11 +89,16 @@ describe('ordering', () => {
     const tx = await a.pool.connect();
     await tx.query('begin');
     await tx.query("select set_config('app.workspace_id', $1, true)", [ws.workspaceId]);
-    const { rows } = await tx.query<{ id: string }>(
-      "insert into events (workspace_id, type, actor_type, data, created_at) values ($1, 'test.slow', 'system', '{}', now()) returning id",
-      [ws.workspaceId],
-    );
-    return { id: rows[0].id, finish: async (how: 'commit' | 'rollback') => { await tx.query(how); tx.release(); } };
+    const { rows } = await tx.query<{ id: string }>("insert into events (workspace_id, type, actor_type, data, created_at) values ($1, 'test.slow', 'system', '{}', now()) returning id", [
+      ws.workspaceId,
+    ]);
+    return {
+      id: rows[0].id,
+      finish: async (how: 'commit' | 'rollback') => {
+        await tx.query(how);
+        tx.release();
+      },
+    };
   }
 
   it('holds later events until an earlier id commits, so ids arrive in order and the last id is a safe cursor', async () => {
@@ -235,10 +239,10 @@ describe('who may connect (SECURITY C4, T1)', () => {
     await otherSocket.next(isEvent('message.created', theirs.id));
     const ids = otherSocket.frames.filter((f) => f.type === 'event').map((f) => f.event.id);
     expect(otherSocket.frames.some((f) => f.type === 'event' && f.event.conversationId === mine.id)).toBe(false);
-    const { rows } = await a.pool.query(
-      "select set_config('app.system', 'on', true), (select count(*)::int from events where id = any($1::bigint[]) and workspace_id = $2) as n",
-      [ids, other.workspaceId],
-    );
+    const { rows } = await a.pool.query("select set_config('app.system', 'on', true), (select count(*)::int from events where id = any($1::bigint[]) and workspace_id = $2) as n", [
+      ids,
+      other.workspaceId,
+    ]);
     expect(rows[0].n).toBe(ids.length);
   });
 

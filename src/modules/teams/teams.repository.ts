@@ -2,10 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 
 export const teamsRepository = {
   async insert(tx: Queryable, ws: string, name: string, at: Date): Promise<string | undefined> {
-    const { rows } = await tx.query<{ id: string }>(
-      'insert into teams (workspace_id, name, created_at) values ($1, $2, $3) on conflict do nothing returning id',
-      [ws, name, at],
-    );
+    const { rows } = await tx.query<{ id: string }>('insert into teams (workspace_id, name, created_at) values ($1, $2, $3) on conflict do nothing returning id', [ws, name, at]);
     return rows[0]?.id;
   },
 

@@ -5,17 +5,29 @@ import { ConversationCounts, TagList } from './views.schemas.js';
 import { conversationCounts, listTags } from './views.service.js';
 
 export function viewRoutes(app: App, server: Deps): void {
-  app.get('/conversations/counts', {
-    schema: {
-      tags: ['conversations'], summary: 'Inbox counts for the caller (Mine, Unassigned, by status, team, priority and tag), capped',
-      params: WorkspaceParams, response: { 200: ConversationCounts, ...errorResponses(401, 404) },
+  app.get(
+    '/conversations/counts',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'Inbox counts for the caller (Mine, Unassigned, by status, team, priority and tag), capped',
+        params: WorkspaceParams,
+        response: { 200: ConversationCounts, ...errorResponses(401, 404) },
+      },
     },
-  }, async (request) => conversationCounts({ ...contextOf(server, request), userId: request.workspace.userId }));
+    async (request) => conversationCounts({ ...contextOf(server, request), userId: request.workspace.userId }),
+  );
 
-  app.get('/tags', {
-    schema: {
-      tags: ['conversations'], summary: 'Tags in use in the workspace, with how many open or pending conversations carry each',
-      params: WorkspaceParams, response: { 200: TagList, ...errorResponses(401, 404) },
+  app.get(
+    '/tags',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'Tags in use in the workspace, with how many open or pending conversations carry each',
+        params: WorkspaceParams,
+        response: { 200: TagList, ...errorResponses(401, 404) },
+      },
     },
-  }, async (request) => listTags(contextOf(server, request)));
+    async (request) => listTags(contextOf(server, request)),
+  );
 }

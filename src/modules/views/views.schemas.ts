@@ -19,10 +19,13 @@ export const ConversationCounts = Type.Object({
 export type ConversationCounts = Static<typeof ConversationCounts>;
 
 export const TagList = Type.Object({
-  items: Type.Array(Type.Object({
-    tag: Type.String(),
-    count: Type.Integer({ minimum: 0, description: 'open and pending conversations carrying it' }),
-  }), { description: 'tags in use, most used first' }),
+  items: Type.Array(
+    Type.Object({
+      tag: Type.String(),
+      count: Type.Integer({ minimum: 0, description: 'open and pending conversations carrying it' }),
+    }),
+    { description: 'tags in use, most used first' },
+  ),
   cap: Type.Integer({ description: 'how many conversations were read to count' }),
   capped: Type.Boolean({ description: 'more open conversations exist than were read: counts are lower bounds' }),
 });

@@ -28,8 +28,19 @@ describe('inbox counts', () => {
     const res = await rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${ws.workspaceId}/conversations/counts`, headers: { cookie: session.cookie } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
-      mine: 1, unassigned: 0, open: 2, pending: 1, snoozed: 1, resolved: 1, closed: 0,
-      byTeam: { [team.id]: 1 }, byPriority: { urgent: 0, high: 0, normal: 3, low: 0 }, byTag: {}, cap: 10000, capped: false, cappedKeys: [],
+      mine: 1,
+      unassigned: 0,
+      open: 2,
+      pending: 1,
+      snoozed: 1,
+      resolved: 1,
+      closed: 0,
+      byTeam: { [team.id]: 1 },
+      byPriority: { urgent: 0, high: 0, normal: 3, low: 0 },
+      byTag: {},
+      cap: 10000,
+      capped: false,
+      cappedKeys: [],
     });
     // A token has no "mine".
     expect((await api.get('/conversations/counts')).json()).toMatchObject({ mine: 0, open: 2 });
@@ -58,9 +69,18 @@ describe('inbox counts', () => {
     const tags = await o.get('/tags');
     expect(tags.statusCode).toBe(200);
     expect(tags.json()).toEqual({
-      items: [{ tag: 'vip', count: 2 }, { tag: 'refund', count: 1 }, { tag: 'archived-only', count: 0 }], cap: 10000, capped: false,
+      items: [
+        { tag: 'vip', count: 2 },
+        { tag: 'refund', count: 1 },
+        { tag: 'archived-only', count: 0 },
+      ],
+      cap: 10000,
+      capped: false,
     });
-    expect((await x.get('/tags')).json().items).toEqual([{ tag: 'secret-project', count: 1 }, { tag: 'vip', count: 1 }]);
+    expect((await x.get('/tags')).json().items).toEqual([
+      { tag: 'secret-project', count: 1 },
+      { tag: 'vip', count: 1 },
+    ]);
     // A token of one workspace cannot read another's tags (404, like a missing workspace).
     expect((await client(rapport, own.token, other.workspaceId).get('/tags')).statusCode).toBe(404);
   });
@@ -107,7 +127,8 @@ describe('inbox counts', () => {
     );
     // Under row-level security the heap is visited (no index-only scans), but never the whole table.
     expect(plan).not.toMatch(/Seq Scan on conversations/);
-    for (const index of ['conversations_assignee_activity_idx', 'conversations_status_activity_idx', 'conversations_team_activity_idx', 'conversations_priority_activity_idx']) expect(plan).toContain(index);
+    for (const index of ['conversations_assignee_activity_idx', 'conversations_status_activity_idx', 'conversations_team_activity_idx', 'conversations_priority_activity_idx'])
+      expect(plan).toContain(index);
     const t = tagCountsQuery(big.workspaceId, 10_001);
     const tagPlan = await withWorkspace(rapport.pool, big.workspaceId, async (tx) =>
       (await tx.query<{ 'QUERY PLAN': string }>(`explain ${t.text}`, t.values)).rows.map((r) => r['QUERY PLAN']).join('\n'),

@@ -101,10 +101,7 @@ export async function serveWebApp(app: App, server: ServerDeps, dist = WEB_DIST)
       securityHeaders(reply, true);
       reply.header('cache-control', 'no-cache');
       if (!html) {
-        return reply
-          .code(503)
-          .type('text/plain; charset=utf-8')
-          .send('The Rapport web app is not built yet. Run `npm run build:web` (npm start does it), then reload.');
+        return reply.code(503).type('text/plain; charset=utf-8').send('The Rapport web app is not built yet. Run `npm run build:web` (npm start does it), then reload.');
       }
       return reply.type('text/html; charset=utf-8').send(html);
     };

@@ -3,10 +3,12 @@ import type { Role } from '../auth/roles.js';
 
 export const workspacesRepository = {
   async insertWorkspace(tx: Queryable, w: { name: string; slug: string; timeZone: string; at: Date }): Promise<string | undefined> {
-    const { rows } = await tx.query<{ id: string }>(
-      'insert into workspaces (name, slug, time_zone, created_at) values ($1, $2, $3, $4) on conflict (slug) do nothing returning id',
-      [w.name, w.slug, w.timeZone, w.at],
-    );
+    const { rows } = await tx.query<{ id: string }>('insert into workspaces (name, slug, time_zone, created_at) values ($1, $2, $3, $4) on conflict (slug) do nothing returning id', [
+      w.name,
+      w.slug,
+      w.timeZone,
+      w.at,
+    ]);
     if (rows[0]) await tx.query('select rapport_ensure_conversation_sequence($1)', [rows[0].id]);
     return rows[0]?.id;
   },
@@ -22,18 +24,18 @@ export const workspacesRepository = {
   },
 
   async insertUser(tx: Queryable, u: { email: string; name: string; passwordHash: string | null; at: Date; instanceAdmin?: boolean }): Promise<string> {
-    const { rows } = await tx.query<{ id: string }>(
-      'insert into users (email, name, password_hash, created_at, instance_admin) values ($1, $2, $3, $4, $5) returning id',
-      [u.email, u.name, u.passwordHash, u.at, u.instanceAdmin ?? false],
-    );
+    const { rows } = await tx.query<{ id: string }>('insert into users (email, name, password_hash, created_at, instance_admin) values ($1, $2, $3, $4, $5) returning id', [
+      u.email,
+      u.name,
+      u.passwordHash,
+      u.at,
+      u.instanceAdmin ?? false,
+    ]);
     return rows[0].id;
   },
 
   async insertMembership(tx: Queryable, ws: string, userId: string, role: Role, at: Date): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      'insert into memberships (workspace_id, user_id, role, created_at) values ($1, $2, $3, $4) on conflict do nothing',
-      [ws, userId, role, at],
-    );
+    const { rowCount } = await tx.query('insert into memberships (workspace_id, user_id, role, created_at) values ($1, $2, $3, $4) on conflict do nothing', [ws, userId, role, at]);
     return rowCount === 1;
   },
 
@@ -56,18 +58,12 @@ export const workspacesRepository = {
   },
 
   async listTokens(tx: Queryable, ws: string) {
-    const { rows } = await tx.query<TokenRow>(
-      'select id, name, role, prefix, created_at, last_used_at, revoked_at from api_tokens where workspace_id = $1 order by created_at desc, id',
-      [ws],
-    );
+    const { rows } = await tx.query<TokenRow>('select id, name, role, prefix, created_at, last_used_at, revoked_at from api_tokens where workspace_id = $1 order by created_at desc, id', [ws]);
     return rows;
   },
 
   async isAgent(tx: Queryable, ws: string, userId: string): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      "select 1 from memberships where workspace_id = $1 and user_id = $2 and role in ('owner', 'admin', 'supervisor', 'agent')",
-      [ws, userId],
-    );
+    const { rowCount } = await tx.query("select 1 from memberships where workspace_id = $1 and user_id = $2 and role in ('owner', 'admin', 'supervisor', 'agent')", [ws, userId]);
     return rowCount === 1;
   },
 

@@ -32,9 +32,7 @@ export async function createWorkspace(
  */
 export async function createUserAccount(deps: { pool: Pool; clock: Clock; tx?: PoolClient }, input: { email: string; name: string; password?: string; instanceAdmin?: boolean }): Promise<string> {
   const passwordHash = input.password ? await hashPassword(input.password) : null;
-  return inSystemTx(deps, (tx) =>
-    repo.insertUser(tx, { email: input.email.trim().toLowerCase(), name: input.name, passwordHash, at: deps.clock.now(), instanceAdmin: input.instanceAdmin }),
-  );
+  return inSystemTx(deps, (tx) => repo.insertUser(tx, { email: input.email.trim().toLowerCase(), name: input.name, passwordHash, at: deps.clock.now(), instanceAdmin: input.instanceAdmin }));
 }
 
 export async function getWorkspace(deps: WorkspaceContext, role: Role) {
@@ -62,7 +60,13 @@ export async function addMember(deps: WorkspaceContext, callerRole: Role, input:
   });
 }
 
-interface MemberView { id: string; email?: string; name: string; role: Role; createdAt: string }
+interface MemberView {
+  id: string;
+  email?: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
 
 /** The workspace's people; a `client` reader gets names and roles but not email addresses. */
 export async function listMembers(deps: WorkspaceContext): Promise<{ items: Array<MemberView & { email: string }> }>;
@@ -75,8 +79,13 @@ export async function listMembers(deps: WorkspaceContext, visibility: Visibility
 }
 
 const tokenView = (t: TokenRow) => ({
-  id: t.id, name: t.name, role: t.role, prefix: t.prefix, createdAt: t.created_at.toISOString(),
-  lastUsedAt: t.last_used_at?.toISOString() ?? null, revokedAt: t.revoked_at?.toISOString() ?? null,
+  id: t.id,
+  name: t.name,
+  role: t.role,
+  prefix: t.prefix,
+  createdAt: t.created_at.toISOString(),
+  lastUsedAt: t.last_used_at?.toISOString() ?? null,
+  revokedAt: t.revoked_at?.toISOString() ?? null,
 });
 
 /** A new API token, returned once. Only its SHA-256 is stored; it is 256 random bits (SECURITY A5). */
@@ -86,8 +95,13 @@ export async function createToken(deps: WorkspaceContext, callerRole: Role, inpu
   const token = newSecret('rpt_');
   const row = await inWorkspaceTx(deps, (tx) =>
     repo.insertToken(tx, {
-      workspaceId: deps.workspaceId, name: input.name, role, hash: sha256(token), prefix: token.slice(0, 10),
-      createdBy: deps.actor.type === 'user' ? deps.actor.id : null, at: deps.clock.now(),
+      workspaceId: deps.workspaceId,
+      name: input.name,
+      role,
+      hash: sha256(token),
+      prefix: token.slice(0, 10),
+      createdBy: deps.actor.type === 'user' ? deps.actor.id : null,
+      at: deps.clock.now(),
     }),
   );
   return { ...tokenView(row), token };

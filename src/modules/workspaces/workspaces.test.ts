@@ -11,7 +11,10 @@ afterAll(async () => rapport?.stop());
 
 describe('people', () => {
   it('are added by invitation: the answer is the link for the person, the same for an email with or without an account (issue #8 H1, L3)', async () => {
-    const existing = { email: 'known.person@example.test', id: await createUserAccount(rapport.server, { email: 'known.person@example.test', name: 'Known Person', password: 'a password of theirs' }) };
+    const existing = {
+      email: 'known.person@example.test',
+      id: await createUserAccount(rapport.server, { email: 'known.person@example.test', name: 'Known Person', password: 'a password of theirs' }),
+    };
     const fresh = await api.post('/users', { email: 'New.Agent@example.test', name: 'New Agent', role: 'agent' });
     const known = await api.post('/users', { email: existing.email, name: 'Whatever', role: 'supervisor' });
     for (const res of [fresh, known]) {
@@ -38,9 +41,7 @@ describe('people', () => {
       expect(res.statusCode).toBe(422);
       expect(res.json().code).toBe('validation.failed');
     }
-    const created = await rapport.pool.query(
-      "select set_config('app.system', 'on', true), (select count(*)::int from users where lower(email) = 'not-yet-here@example.test') as n",
-    );
+    const created = await rapport.pool.query("select set_config('app.system', 'on', true), (select count(*)::int from users where lower(email) = 'not-yet-here@example.test') as n");
     expect(created.rows[0].n).toBe(0);
     const bad = await rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: victim.email, password: 'attacker chosen password' } });
     expect(bad.statusCode).toBe(401);
@@ -52,7 +53,9 @@ describe('people', () => {
     const admin = await addTestMember(rapport, ws, 'admin');
     const s = await signIn(rapport, admin.email, admin.password);
     const res = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/users`, headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/users`,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
       payload: { email: 'wannabe@example.test', name: 'W', role: 'owner' },
     });
     expect(res.statusCode).toBe(403);

@@ -82,12 +82,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   if (!response.ok) {
     const problem = (data ?? {}) as { code?: string; title?: string; detail?: string; errors?: { path: string; message: string }[] };
-    const error = new ApiError(
-      response.status,
-      problem.code ?? `http.${response.status}`,
-      problem.detail ?? problem.title ?? `The request failed (${response.status}).`,
-      problem.errors ?? [],
-    );
+    const error = new ApiError(response.status, problem.code ?? `http.${response.status}`, problem.detail ?? problem.title ?? `The request failed (${response.status}).`, problem.errors ?? []);
     // A wrong "confirm with your password" is a 401 too, but the session is fine.
     if (response.status === 401 && !opts.quiet401 && error.code !== 'auth.reauthentication_required') onUnauthorized?.(error);
     throw error;

@@ -30,7 +30,12 @@ export function useSendEmailReply(ws: string, conversationId: string) {
     mutationFn: (input: EmailReplyInput) =>
       api<{ messageId: string }>(`${w(ws)}/conversations/${conversationId}/email-replies`, {
         method: 'POST',
-        body: { body: input.body, ...(input.cc?.length ? { cc: input.cc } : {}), ...(input.attachmentIds?.length ? { attachmentIds: input.attachmentIds } : {}), ...(input.macroId ? { macroId: input.macroId } : {}) },
+        body: {
+          body: input.body,
+          ...(input.cc?.length ? { cc: input.cc } : {}),
+          ...(input.attachmentIds?.length ? { attachmentIds: input.attachmentIds } : {}),
+          ...(input.macroId ? { macroId: input.macroId } : {}),
+        },
       }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, conversationId) });
@@ -43,7 +48,14 @@ export function useSendEmailReply(ws: string, conversationId: string) {
 
 /** Splits the Cc field ("a@x.test, b@y.test; c@z.test") into addresses; the server checks each. */
 export function parseCc(value: string): string[] {
-  return [...new Set(value.split(/[,;\n]/).map((a) => a.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      value
+        .split(/[,;\n]/)
+        .map((a) => a.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** An inbox address or catch-all domain, and whether mail to it is routed yet (SECURITY H2). */

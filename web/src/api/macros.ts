@@ -64,13 +64,10 @@ export function useApplyMacro(ws: string, conversationId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (input: { macroId: string; send?: boolean; type?: 'reply' | 'note'; body?: string }) =>
-      api<{ body: string; actions: MacroActions; message: Message | null; conversation: Conversation | null }>(
-        `/workspaces/${ws}/conversations/${conversationId}/macros/${input.macroId}/apply`,
-        {
-          method: 'POST',
-          body: input.send ? { send: true, type: input.type ?? 'reply', ...(input.body !== undefined ? { body: input.body } : {}) } : {},
-        },
-      ),
+      api<{ body: string; actions: MacroActions; message: Message | null; conversation: Conversation | null }>(`/workspaces/${ws}/conversations/${conversationId}/macros/${input.macroId}/apply`, {
+        method: 'POST',
+        body: input.send ? { send: true, type: input.type ?? 'reply', ...(input.body !== undefined ? { body: input.body } : {}) } : {},
+      }),
     onSuccess: (result) => {
       if (!result.message) return;
       if (result.conversation) qc.setQueryData(keys.conversations.detail(ws, conversationId), result.conversation);

@@ -5,8 +5,7 @@ import type { AcceptedInvitation, CreatedToken, Inbox, Invitation, Member, Role,
 
 const w = (ws: string) => `/workspaces/${ws}`;
 
-export const usersQuery = (ws: string) =>
-  queryOptions({ queryKey: keys.users(ws), queryFn: ({ signal }) => api<{ items: Member[] }>(`${w(ws)}/users`, { signal }), staleTime: 60_000 });
+export const usersQuery = (ws: string) => queryOptions({ queryKey: keys.users(ws), queryFn: ({ signal }) => api<{ items: Member[] }>(`${w(ws)}/users`, { signal }), staleTime: 60_000 });
 
 /** GET /users: members (assignee picker, admin). */
 export function useUsers(ws: string) {
@@ -71,8 +70,7 @@ export function useAcceptInvitation() {
   });
 }
 
-export const teamsQuery = (ws: string) =>
-  queryOptions({ queryKey: keys.teams(ws), queryFn: ({ signal }) => api<{ items: Team[] }>(`${w(ws)}/teams`, { signal }), staleTime: 60_000 });
+export const teamsQuery = (ws: string) => queryOptions({ queryKey: keys.teams(ws), queryFn: ({ signal }) => api<{ items: Team[] }>(`${w(ws)}/teams`, { signal }), staleTime: 60_000 });
 
 /** GET /teams */
 export function useTeams(ws: string) {
@@ -115,8 +113,7 @@ export function useUpdateInbox(ws: string) {
 export function useUpdateTeam(ws: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...input }: { id: string; name?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) =>
-      api<Team>(`${w(ws)}/teams/${id}`, { method: 'PATCH', body: input }),
+    mutationFn: ({ id, ...input }: { id: string; name?: string; addMemberIds?: string[]; removeMemberIds?: string[] }) => api<Team>(`${w(ws)}/teams/${id}`, { method: 'PATCH', body: input }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.teams(ws) }),
   });
 }

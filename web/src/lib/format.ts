@@ -23,7 +23,14 @@ export function bytes(n: number | undefined): string {
 
 export function initials(name: string | null | undefined): string {
   const words = (name ?? '?').trim().split(/\s+/).filter(Boolean);
-  return (words.length ? words.slice(0, 2).map((w) => [...w][0]).join('') : '?').toUpperCase();
+  return (
+    words.length
+      ? words
+          .slice(0, 2)
+          .map((w) => [...w][0])
+          .join('')
+      : '?'
+  ).toUpperCase();
 }
 
 /** A local datetime-local input value (YYYY-MM-DDTHH:mm) for a Date. */

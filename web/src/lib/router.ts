@@ -55,7 +55,7 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'confirm-email') return { name: 'confirm-email', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
-    if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? parts[5] ?? null : null };
+    if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? (parts[5] ?? null) : null };
     return { name: 'inbox', ws: parts[1], view: 'mine', conversationId: null };
   }
   return { name: 'home' };

@@ -50,7 +50,7 @@ export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; 
   const client = useMemo(() => {
     // Events arrive in bursts (a macro changes status, tags and adds a message): coalesce them so a
     // burst costs one refetch per affected query.
-    let pending: RealtimeEvent[] = [];
+    const pending: RealtimeEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | null = null;
     const flush = () => {
       timer = null;
@@ -69,7 +69,10 @@ export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; 
       },
       onReset: () => void qc.invalidateQueries({ queryKey: keys.workspace(ws) }),
       onPresence: (conversationId, viewers) => {
-        store.presence.set(conversationId, viewers.filter((v) => v.userId !== currentUserId));
+        store.presence.set(
+          conversationId,
+          viewers.filter((v) => v.userId !== currentUserId),
+        );
         store.emit();
       },
       onState: (state) => {
@@ -114,7 +117,7 @@ export function usePresence(conversationId: string | null): Viewer[] {
     client?.view(conversationId);
     return () => client?.view(null);
   }, [client, conversationId]);
-  return useSyncExternalStore(store.subscribe, () => (conversationId ? store.presence.get(conversationId) ?? NOBODY : NOBODY));
+  return useSyncExternalStore(store.subscribe, () => (conversationId ? (store.presence.get(conversationId) ?? NOBODY) : NOBODY));
 }
 
 /**

@@ -30,7 +30,10 @@ export function canonicalAddress(input: string): string | null {
  */
 export function storedAddress(input: string | undefined | null): string | null {
   if (!input) return null;
-  const value = input.replace(/[\u0000-\u001f\u007f]/g, '').trim().toLowerCase();
+  const value = input
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .toLowerCase();
   if (!value.includes('@') || value.length > 320) return null;
   return value;
 }
@@ -47,7 +50,10 @@ export function splitPlusAddress(address: string): { base: string; tag: string |
 
 /** A display name or subject made safe for a header: no line breaks or control characters at all. */
 export function headerText(value: string, max = 200): string {
-  const flat = value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = value
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? flat.slice(0, max) : flat;
 }
 

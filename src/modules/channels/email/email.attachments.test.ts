@@ -129,7 +129,10 @@ describe('outbound attachments', () => {
     expect((await client(rapport, agent1, a.workspaceId).get(`/email/attachments/${mine}`)).statusCode).toBe(200);
     expect((await reply(agent1, [mine])).statusCode).toBe(201);
     // More than ten is a validation error.
-    const many = await reply(agent1, Array.from({ length: 11 }, () => randomUUID()));
+    const many = await reply(
+      agent1,
+      Array.from({ length: 11 }, () => randomUUID()),
+    );
     expect(many.statusCode).toBe(422);
   });
 
@@ -145,14 +148,20 @@ describe('outbound attachments', () => {
     // Over a real socket: a 2 GB Content-Length is answered at once, after a few bytes only.
     const { port } = new URL(rapport.url);
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({
-        host: '127.0.0.1', port: Number(port), method: 'POST', path: `/api/v1/workspaces/${a.workspaceId}/email/uploads?name=huge.iso`,
-        headers: { authorization: `Bearer ${agent1}`, 'content-type': 'application/octet-stream', 'content-length': String(2 * 1024 ** 3) },
-      }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: Number(port),
+          method: 'POST',
+          path: `/api/v1/workspaces/${a.workspaceId}/email/uploads?name=huge.iso`,
+          headers: { authorization: `Bearer ${agent1}`, 'content-type': 'application/octet-stream', 'content-length': String(2 * 1024 ** 3) },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.write(Buffer.alloc(1024));
       setTimeout(() => reject(new Error('no early answer')), 5000).unref();
@@ -197,4 +206,3 @@ describe('an email reply written from a macro', () => {
     expect(mail.to).toContain('cc@partner.test');
   });
 });
-

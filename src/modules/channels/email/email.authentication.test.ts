@@ -74,8 +74,11 @@ interface Stored {
 
 async function stored(messageId: string): Promise<Stored> {
   return eventually<Stored>(async () => {
-    const rows = await systemQuery<{ conversation_id: string; message_id: string }>(rapport,
-      'select conversation_id, message_id from email_messages where rfc_message_id = $1 and direction = \'inbound\'', [messageId.replace(/[<>]/g, '')]);
+    const rows = await systemQuery<{ conversation_id: string; message_id: string }>(
+      rapport,
+      "select conversation_id, message_id from email_messages where rfc_message_id = $1 and direction = 'inbound'",
+      [messageId.replace(/[<>]/g, '')],
+    );
     if (!rows[0]) return null;
     const conversation = (await api().get(`/conversations/${rows[0].conversation_id}`)).json();
     const messages = (await api().get(`/conversations/${rows[0].conversation_id}/messages?limit=100`)).json().items as { id: string; metadata: { email: Stored['email'] } }[];
@@ -97,11 +100,14 @@ async function historyOf(conversationId: string): Promise<string> {
 }
 
 describe('who sent an inbound email (SPF, DKIM, DMARC checked by Rapport)', () => {
-  it('keeps a forged reply without Authentication-Results out of the customer\'s thread, and says why', async () => {
+  it("keeps a forged reply without Authentication-Results out of the customer's thread, and says why", async () => {
     const { conversationId, messageId } = await customerConversation();
     // Same From, same MAIL FROM, but sent from 127.0.0.2, which good.test does not list.
-    const forged = await deliver(raw({ From: 'Ann <ann@good.test>', 'In-Reply-To': messageId, References: messageId, Cc: 'mallory@evil.test' }, 'Please send the refund to my new account'),
-      { from: 'ann@good.test' }, '127.0.0.2');
+    const forged = await deliver(
+      raw({ From: 'Ann <ann@good.test>', 'In-Reply-To': messageId, References: messageId, Cc: 'mallory@evil.test' }, 'Please send the refund to my new account'),
+      { from: 'ann@good.test' },
+      '127.0.0.2',
+    );
     const got = await stored(forged);
     expect(got.conversationId).not.toBe(conversationId);
     expect(got.email.unverified).toBe(true);
@@ -134,7 +140,7 @@ describe('who sent an inbound email (SPF, DKIM, DMARC checked by Rapport)', () =
     expect(other.conversationId).not.toBe(conversationId);
   });
 
-  it('flags a DMARC failure: the attacker\'s own SPF passes but does not speak for the From domain', async () => {
+  it("flags a DMARC failure: the attacker's own SPF passes but does not speak for the From domain", async () => {
     const { conversationId, messageId } = await customerConversation();
     const forged = await deliver(raw({ From: 'Ann <ann@good.test>', 'In-Reply-To': messageId }, 'DMARC should stop this'), { from: 'bounce@evil.test' }, '127.0.0.1');
     const got = await stored(forged);
@@ -193,7 +199,7 @@ describe('who sent an inbound email (SPF, DKIM, DMARC checked by Rapport)', () =
     expect(forged.conversationId).not.toBe(first.conversationId);
   });
 
-  it('treats IMAP mail as unverified unless the trusted mail server\'s Authentication-Results is on top', async () => {
+  it("treats IMAP mail as unverified unless the trusted mail server's Authentication-Results is on top", async () => {
     const { conversationId, messageId } = await customerConversation();
     const target = (await routeRecipient(rapport.pool, 'help@a.test'))!;
     const deps = { pool: rapport.pool, clock: rapport.server.clock, log: rapport.server.log, parser: emailRuntimeOf(rapport.server).parser };
@@ -211,8 +217,10 @@ describe('who sent an inbound email (SPF, DKIM, DMARC checked by Rapport)', () =
     await ingestEmail(trusted, { raw: Buffer.from(passed), via: 'imap', target, envelopeFrom: null, envelopeTo: [] });
     expect((await stored(/^Message-ID: (<[^>]+>)/m.exec(passed)![1])).email).toMatchObject({ threadedBy: 'in_reply_to', authentication: { verdict: 'verified', by: 'mail_server' } });
     // ... but not when something else is on top, whatever a lower header claims.
-    const withBelow = raw({ 'Authentication-Results': 'spamfilter.a.test; spam=no', From: 'ann@good.test', 'In-Reply-To': messageId }, 'mx.a.test below')
-      .replace(/^(Authentication-Results: spamfilter[^\r]*\r\n)/m, '$1Authentication-Results: mx.a.test; dmarc=pass\r\n');
+    const withBelow = raw({ 'Authentication-Results': 'spamfilter.a.test; spam=no', From: 'ann@good.test', 'In-Reply-To': messageId }, 'mx.a.test below').replace(
+      /^(Authentication-Results: spamfilter[^\r]*\r\n)/m,
+      '$1Authentication-Results: mx.a.test; dmarc=pass\r\n',
+    );
     expect(withBelow).toContain('spam=no\r\nAuthentication-Results: mx.a.test; dmarc=pass\r\n');
     await ingestEmail(trusted, { raw: Buffer.from(withBelow), via: 'imap', target, envelopeFrom: null, envelopeTo: [] });
     expect((await stored(/^Message-ID: (<[^>]+>)/m.exec(withBelow)![1])).email.authentication?.verdict).toBe('unverified');
@@ -249,7 +257,15 @@ describe('checking a sender within bounds', () => {
     expect(checkByMailServer([{ authservId: 'mx.a.test', dmarc: 'pass' }], 'MX.A.TEST').verdict).toBe('verified');
     expect(checkByMailServer([{ authservId: 'mx.a.test', dmarc: 'fail' }], 'mx.a.test').verdict).toBe('failed');
     expect(checkByMailServer([{ authservId: 'mx.a.test', dmarc: 'none' }], 'mx.a.test').verdict).toBe('unverified');
-    expect(checkByMailServer([{ authservId: 'relay.evil.test', dmarc: 'pass' }, { authservId: 'mx.a.test', dmarc: 'pass' }], 'mx.a.test').verdict).toBe('unverified');
+    expect(
+      checkByMailServer(
+        [
+          { authservId: 'relay.evil.test', dmarc: 'pass' },
+          { authservId: 'mx.a.test', dmarc: 'pass' },
+        ],
+        'mx.a.test',
+      ).verdict,
+    ).toBe('unverified');
     expect(checkByMailServer([], 'mx.a.test').verdict).toBe('unverified');
   });
 });

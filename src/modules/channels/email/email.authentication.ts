@@ -100,14 +100,19 @@ export async function checkSender(raw: Buffer, client: SmtpClient, opts: SenderC
   try {
     const result = await Promise.race([
       authenticate(raw, {
-        ip, helo: client.helo || undefined, sender: client.mailFrom || undefined, mta: 'rapport',
+        ip,
+        helo: client.helo || undefined,
+        sender: client.mailFrom || undefined,
+        mta: 'rapport',
         resolver: opts.resolver as never,
         // ARC would let any intermediary vouch for a failed message; BIMI is logos, not trust.
-        disableArc: true, disableBimi: true,
+        disableArc: true,
+        disableBimi: true,
       }),
       timedOut,
     ]);
-    if (result === 'timeout') return { verdict: 'unverified', by: 'rapport', reason: `Checking the sender took longer than ${Math.round(opts.timeoutMs / 1000)} s (the sender's DNS did not answer in time).` };
+    if (result === 'timeout')
+      return { verdict: 'unverified', by: 'rapport', reason: `Checking the sender took longer than ${Math.round(opts.timeoutMs / 1000)} s (the sender's DNS did not answer in time).` };
     return verdictOf(result, ip);
   } catch (error) {
     return { verdict: 'unverified', by: 'rapport', reason: `The sender could not be checked (${String((error as Error).message ?? error).slice(0, 200)}).` };
@@ -139,9 +144,10 @@ function spfWords(spf: AuthenticateResult['spf'], ip: string): { result: string;
 function dkimWords(results: DKIMResult[]): string {
   const signed = results.filter((r) => r.signingDomain);
   if (!signed.length) return 'no DKIM signature';
-  return signed.slice(0, 3).map((r) => r.status.result === 'pass'
-    ? `a DKIM signature by ${r.signingDomain} verified`
-    : `the DKIM signature by ${r.signingDomain} did not verify (${r.status.comment || r.status.result})`).join('; ');
+  return signed
+    .slice(0, 3)
+    .map((r) => (r.status.result === 'pass' ? `a DKIM signature by ${r.signingDomain} verified` : `the DKIM signature by ${r.signingDomain} did not verify (${r.status.comment || r.status.result})`))
+    .join('; ');
 }
 
 function verdictOf(result: AuthenticateResult, ip: string): SenderCheck {
@@ -175,12 +181,18 @@ function capitalised(text: string): string {
 }
 
 /** What the worker thread and the server say to each other. */
-export type CheckerRequest = { type: 'check'; id: number; raw: Uint8Array; client: SmtpClient; timeoutMs: number; maxHeaderBytes?: number } | { type: 'dns'; id: number; answer?: unknown[]; error?: { code?: string; message: string } };
+export type CheckerRequest =
+  | { type: 'check'; id: number; raw: Uint8Array; client: SmtpClient; timeoutMs: number; maxHeaderBytes?: number }
+  | { type: 'dns'; id: number; answer?: unknown[]; error?: { code?: string; message: string } };
 export type CheckerReply = { type: 'ready' } | { type: 'result'; id: number; result: SenderCheck } | { type: 'dns'; id: number; name: string; rrtype: string };
 
 const workerUrl = new URL('./email.authentication.worker.ts', import.meta.url).href;
 // The worker is TypeScript like the rest of the code: loaded through tsx's loader, as the parser's.
-const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
+const tsxApi = pathToFileURL(
+  createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/index\.cjs$/, 'index.mjs'),
+).href;
 const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
 
 /**
@@ -265,5 +277,9 @@ export class SenderChecker {
 }
 
 function late(timeoutMs: number): SenderCheck {
-  return { verdict: 'unverified', by: 'rapport', reason: timeoutMs ? `Checking the sender took longer than ${Math.round(timeoutMs / 1000)} s.` : 'The server was shutting down; the sender was not checked.' };
+  return {
+    verdict: 'unverified',
+    by: 'rapport',
+    reason: timeoutMs ? `Checking the sender took longer than ${Math.round(timeoutMs / 1000)} s.` : 'The server was shutting down; the sender was not checked.',
+  };
 }

@@ -10,7 +10,9 @@ import { createEmailInbox, sendMail, sendRaw, smtpPortOf, systemQuery } from './
  * exactly once with its raw source, or refused with an SMTP code. Then the server still works.
  */
 const corpusDir = path.resolve(process.cwd(), '../shared/corpus/email');
-const files = readdirSync(corpusDir).filter((f) => f.endsWith('.eml')).sort();
+const files = readdirSync(corpusDir)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -50,9 +52,12 @@ describe('the shared email corpus through SMTP', () => {
     // Nothing failed without an SMTP answer.
     expect(outcomes.filter((o) => !/^\d{3}$/.test(o.outcome))).toEqual([]);
     for (const { file, outcome } of outcomes) {
-      const rows = await systemQuery<{ content: Buffer; parse_status: string; message_id: string | null }>(rapport,
+      const rows = await systemQuery<{ content: Buffer; parse_status: string; message_id: string | null }>(
+        rapport,
         `select b.content, e.parse_status, e.message_id from email_messages e join blobs b on b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256
-         where e.inbox_id = $1`, [inboxOf.get(file)]);
+         where e.inbox_id = $1`,
+        [inboxOf.get(file)],
+      );
       if (outcome === '250') {
         expect(rows, file).toHaveLength(1);
         expect(normalize(rows[0].content), file).toBe(normalize(readFileSync(path.join(corpusDir, file))));
@@ -66,7 +71,9 @@ describe('the shared email corpus through SMTP', () => {
     // The corpus is meant to be accepted: refusals are the exception (and each has its code).
     expect(accepted).toBeGreaterThanOrEqual(files.length - 5);
     const unparsed = await systemQuery<{ parse_error: string }>(rapport, "select parse_error from email_messages where workspace_id = $1 and parse_status = 'unparsed'", [ws.workspaceId]);
-    console.log(`corpus: ${accepted}/${files.length} accepted; refused: ${JSON.stringify(outcomes.filter((o) => o.outcome !== '250'))}; stored raw but unparsed: ${JSON.stringify(unparsed.map((u) => u.parse_error))}`);
+    console.log(
+      `corpus: ${accepted}/${files.length} accepted; refused: ${JSON.stringify(outcomes.filter((o) => o.outcome !== '250'))}; stored raw but unparsed: ${JSON.stringify(unparsed.map((u) => u.parse_error))}`,
+    );
   }, 90_000);
 
   it('parses the same message the same way twice (deterministic results)', async () => {
@@ -76,8 +83,7 @@ describe('the shared email corpus through SMTP', () => {
       const raw = readFileSync(path.join(corpusDir, file));
       const a = await parser.parse(raw);
       const b = await parser.parse(raw);
-      expect(JSON.stringify({ ...a, attachments: a.attachments.map((x) => x.sha256) }), file)
-        .toBe(JSON.stringify({ ...b, attachments: b.attachments.map((x) => x.sha256) }));
+      expect(JSON.stringify({ ...a, attachments: a.attachments.map((x) => x.sha256) }), file).toBe(JSON.stringify({ ...b, attachments: b.attachments.map((x) => x.sha256) }));
     }
   });
 

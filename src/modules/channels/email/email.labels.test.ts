@@ -32,29 +32,52 @@ const param = (text: string) => `UTF-8''${encodeURIComponent(text)}`;
 async function deliver(headers: string[], body: string) {
   const id = `bidi${++seq}.${Date.now()}@customer.test`;
   await sendRaw(smtpPortOf(rapport), [...headers, `Message-ID: <${id}>`, 'Subject: names', 'MIME-Version: 1.0', body].join('\r\n'), { from: `eve${seq}@customer.test`, to: ['help@a.test'] });
-  const row = await eventually(async () => (await systemQuery<{ id: string; conversation_id: string; message_id: string }>(rapport,
-    'select id, conversation_id, message_id from email_messages where rfc_message_id = $1', [id]))[0]);
+  const row = await eventually(
+    async () =>
+      (await systemQuery<{ id: string; conversation_id: string; message_id: string }>(rapport, 'select id, conversation_id, message_id from email_messages where rfc_message_id = $1', [id]))[0],
+  );
   return row;
 }
 
 describe('bidirectional controls in names that come in by mail', () => {
-  it('are gone from attachment names, From/To/Cc display names and the customer\'s name, whichever of them and however encoded', async () => {
+  it("are gone from attachment names, From/To/Cc display names and the customer's name, whichever of them and however encoded", async () => {
     for (const bidi of BIDI) {
       const n = seq + 1;
       const evil = `Eve${bidi}nav`;
-      const row = await deliver([
-        `From: ${word(evil)} <eve${n}@customer.test>`,
-        `To: "Help${bidi}desk" <help@a.test>`,
-        `Cc: ${word(`Carl${bidi}x`)} <carl@customer.test>, "Dora${bidi}" <dora@customer.test>`,
-        'Content-Type: multipart/mixed; boundary="b"',
-      ], [
-        '', '--b', 'Content-Type: text/plain', '', 'see attached',
-        '--b', `Content-Type: application/octet-stream; name="${word(`invoice${bidi}fdp.exe`)}"`, `Content-Disposition: attachment; filename*=${param(`report${bidi}fdp.exe`)}`, 'Content-Transfer-Encoding: base64', '', 'aGVsbG8=',
-        '--b', `Content-Type: application/octet-stream; name="${word(`scan${bidi}gpj.exe`)}"`, 'Content-Transfer-Encoding: base64', '', 'aGVsbG8=',
-        '--b--', '',
-      ].join('\r\n'));
+      const row = await deliver(
+        [
+          `From: ${word(evil)} <eve${n}@customer.test>`,
+          `To: "Help${bidi}desk" <help@a.test>`,
+          `Cc: ${word(`Carl${bidi}x`)} <carl@customer.test>, "Dora${bidi}" <dora@customer.test>`,
+          'Content-Type: multipart/mixed; boundary="b"',
+        ],
+        [
+          '',
+          '--b',
+          'Content-Type: text/plain',
+          '',
+          'see attached',
+          '--b',
+          `Content-Type: application/octet-stream; name="${word(`invoice${bidi}fdp.exe`)}"`,
+          `Content-Disposition: attachment; filename*=${param(`report${bidi}fdp.exe`)}`,
+          'Content-Transfer-Encoding: base64',
+          '',
+          'aGVsbG8=',
+          '--b',
+          `Content-Type: application/octet-stream; name="${word(`scan${bidi}gpj.exe`)}"`,
+          'Content-Transfer-Encoding: base64',
+          '',
+          'aGVsbG8=',
+          '--b--',
+          '',
+        ].join('\r\n'),
+      );
 
-      const files = await systemQuery<{ filename: string }>(rapport, 'select a.filename from email_attachments e join attachments a on a.workspace_id = e.workspace_id and a.id = e.id where e.email_message_id = $1 order by e.position', [row.id]);
+      const files = await systemQuery<{ filename: string }>(
+        rapport,
+        'select a.filename from email_attachments e join attachments a on a.workspace_id = e.workspace_id and a.id = e.id where e.email_message_id = $1 order by e.position',
+        [row.id],
+      );
       expect(files.map((f) => f.filename)).toEqual(['reportfdp.exe', 'scangpj.exe']);
 
       const message = (await api().get(`/conversations/${row.conversation_id}/messages`)).json().items[0];

@@ -22,7 +22,12 @@ export const emailSettings = {
   parserWorkers: { env: 'EMAIL_PARSER_WORKERS', description: 'worker threads that parse email', default: 2, parse: parse.positiveInt },
   parseTimeoutMs: { env: 'EMAIL_PARSE_TIMEOUT_MS', description: 'time limit for parsing one email', default: 20_000, parse: parse.positiveInt },
   imapPollMs: { env: 'EMAIL_IMAP_POLL_MS', description: 'how often IMAP mailboxes are polled', default: 60_000, parse: parse.positiveInt },
-  imapLeaseMs: { env: 'EMAIL_IMAP_LEASE_MS', description: 'how long an instance holds an IMAP mailbox without renewing it; a dead instance\'s mailboxes are taken over after this', default: 60_000, parse: parse.positiveInt },
+  imapLeaseMs: {
+    env: 'EMAIL_IMAP_LEASE_MS',
+    description: "how long an instance holds an IMAP mailbox without renewing it; a dead instance's mailboxes are taken over after this",
+    default: 60_000,
+    parse: parse.positiveInt,
+  },
   imapConcurrency: { env: 'EMAIL_IMAP_CONCURRENCY', description: 'IMAP mailboxes polled at once', default: 16, parse: parse.positiveInt },
   smtpTimeoutMs: { env: 'EMAIL_SMTP_TIMEOUT_MS', description: 'outbound SMTP connection timeout', default: 30_000, parse: parse.positiveInt },
   maxUploadBytes: { env: 'EMAIL_MAX_UPLOAD_BYTES', description: 'largest file an agent can upload to attach to a reply', default: 10 * 1024 * 1024, parse: parse.positiveInt },
@@ -34,13 +39,23 @@ export const emailSettings = {
     default: null as string | null,
     parse: (raw: string): string | null => raw.trim().toLowerCase() || null,
   },
-  authTimeoutMs: { env: 'EMAIL_AUTH_TIMEOUT_MS', description: 'time limit for checking one inbound email\'s sender (SPF, DKIM, DMARC); past it the email is unverified', default: 10_000, parse: parse.positiveInt },
+  authTimeoutMs: {
+    env: 'EMAIL_AUTH_TIMEOUT_MS',
+    description: "time limit for checking one inbound email's sender (SPF, DKIM, DMARC); past it the email is unverified",
+    default: 10_000,
+    parse: parse.positiveInt,
+  },
   dnsTimeoutMs: { env: 'EMAIL_DNS_TIMEOUT_MS', description: 'time limit for one DNS query of that check', default: 3_000, parse: parse.positiveInt },
   // The operator's relay, shared with password reset mail (src/lib/system-mail.ts declares it once).
   verificationSmtpUrl: systemMailSettings.systemMailSmtpUrl,
   verificationFrom: systemMailSettings.systemMailFrom,
   confirmationTtlHours: { env: 'EMAIL_CONFIRMATION_TTL_HOURS', description: 'how long an address confirmation link works', default: 24, parse: parse.positiveInt },
-  confirmationsPerAddressPerDay: { env: 'EMAIL_CONFIRMATIONS_PER_ADDRESS_PER_DAY', description: 'confirmation emails one address gets per day, from all workspaces together', default: 5, parse: parse.positiveInt },
+  confirmationsPerAddressPerDay: {
+    env: 'EMAIL_CONFIRMATIONS_PER_ADDRESS_PER_DAY',
+    description: 'confirmation emails one address gets per day, from all workspaces together',
+    default: 5,
+    parse: parse.positiveInt,
+  },
 };
 
 export type EmailModuleOptions = { [K in keyof typeof emailSettings]: ReturnType<(typeof emailSettings)[K]['parse']> };
@@ -69,9 +84,7 @@ export function emailRuntimeOf(server: ServerDeps): EmailRuntime {
 /** Address proofs (SECURITY H2): the relay for confirmation links, their lifetime and throttle. */
 function ownershipOptions(o: EmailModuleOptions): OwnershipRouteOptions {
   return {
-    mailer: (publicUrl) => o.verificationSmtpUrl
-      ? createSystemMailer({ url: o.verificationSmtpUrl, from: o.verificationFrom ?? defaultSystemFrom(publicUrl), timeoutMs: o.smtpTimeoutMs })
-      : null,
+    mailer: (publicUrl) => (o.verificationSmtpUrl ? createSystemMailer({ url: o.verificationSmtpUrl, from: o.verificationFrom ?? defaultSystemFrom(publicUrl), timeoutMs: o.smtpTimeoutMs }) : null),
     ttlMs: o.confirmationTtlHours * 3_600_000,
     perAddressPerDay: o.confirmationsPerAddressPerDay,
   };
@@ -92,7 +105,11 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
     tasks: (server) => {
       const o = opts();
       const d = {
-        pool: server.pool, clock: server.clock, log: server.log, outbound: server.outbound, smtpTimeoutMs: o.smtpTimeoutMs,
+        pool: server.pool,
+        clock: server.clock,
+        log: server.log,
+        outbound: server.outbound,
+        smtpTimeoutMs: o.smtpTimeoutMs,
         noticeLimits: { perRecipientPerDay: o.noticesPerRecipientPerDay, perWorkspacePerHour: o.noticesPerWorkspacePerHour },
       };
       return { [SEND_TASK]: sendTask(d), [AUTOACK_TASK]: autoAckTask(d) };
@@ -107,15 +124,27 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
       let smtp: SmtpListener;
       try {
         smtp = await startSmtpServer(deps, {
-          host: server.config.host, port: server.config.smtpPort, maxMessageBytes: o.maxMessageBytes,
-          maxClients: server.config.smtpMaxConnections, maxClientsPerIp: server.config.smtpMaxConnectionsPerIp,
+          host: server.config.host,
+          port: server.config.smtpPort,
+          maxMessageBytes: o.maxMessageBytes,
+          maxClients: server.config.smtpMaxConnections,
+          maxClientsPerIp: server.config.smtpMaxConnectionsPerIp,
         });
       } catch (error) {
         await parser.close();
         await senderChecker?.close();
         throw new Error(`inbound SMTP could not listen on ${server.config.host}:${server.config.smtpPort} (${(error as Error).message}); set SMTP_PORT to a free port`);
       }
-      const poller = new ImapPoller(deps, { outbound: server.outbound, intervalMs: o.imapPollMs, concurrency: o.imapConcurrency, maxMessageBytes: o.maxMessageBytes, timeoutMs: 15_000, batch: 200, maxAttempts: 3, leaseMs: o.imapLeaseMs });
+      const poller = new ImapPoller(deps, {
+        outbound: server.outbound,
+        intervalMs: o.imapPollMs,
+        concurrency: o.imapConcurrency,
+        maxMessageBytes: o.maxMessageBytes,
+        timeoutMs: 15_000,
+        batch: 200,
+        maxAttempts: 3,
+        leaseMs: o.imapLeaseMs,
+      });
       poller.start();
       runtimes.set(server, { smtpPort: smtp.port, parser, poller });
       return {

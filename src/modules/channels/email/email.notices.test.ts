@@ -20,7 +20,8 @@ beforeAll(async () => {
   });
   ws = await createTestWorkspace(rapport);
   await createEmailInbox(rapport, ws, {
-    addresses: ['desk@notices.test'], smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' },
+    addresses: ['desk@notices.test'],
+    smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' },
     autoAck: { enabled: true, body: 'We got your message #{{number}}.' },
   });
 });
@@ -43,7 +44,11 @@ async function settled() {
   }, 15_000);
 }
 
-const acknowledged = () => sink.received.filter((r) => r.raw.includes('We got your message')).map((r) => r.to[0]).sort();
+const acknowledged = () =>
+  sink.received
+    .filter((r) => r.raw.includes('We got your message'))
+    .map((r) => r.to[0])
+    .sort();
 
 describe('automatic notices', () => {
   it('throttles acknowledgements per workspace per hour (E12), and sends again once the hour has passed', async () => {

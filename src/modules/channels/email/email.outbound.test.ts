@@ -20,7 +20,8 @@ beforeAll(async () => {
   ws = await createTestWorkspace(rapport);
   port = smtpPortOf(rapport);
   await createEmailInbox(rapport, ws, {
-    addresses: ['support@shop.test'], fromName: 'Shop Support',
+    addresses: ['support@shop.test'],
+    fromName: 'Shop Support',
     smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' },
     autoAck: { enabled: true, subject: 'We got it [#{{number}}]', body: 'Hello {{name}}, reference #{{number}}. We usually reply within a day.' },
   });
@@ -38,7 +39,7 @@ async function inbound(headers: Record<string, string>, body = 'hello', envelope
   const from = envelopeFrom ?? /<?([^<>\s]+@[^<>\s]+)>?$/.exec(headers.From)![1];
   await sendRaw(port, raw, { from, to: ['support@shop.test'] });
   return eventually(async () => {
-    const rows = await systemQuery<{ conversation_id: string }>(rapport, "select conversation_id from email_messages where rfc_message_id = $1", [id.slice(1, -1)]);
+    const rows = await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id.slice(1, -1)]);
     return rows[0]?.conversation_id;
   });
 }
@@ -46,12 +47,13 @@ async function inbound(headers: Record<string, string>, body = 'hello', envelope
 const received = (pred: (r: { to: string[]; raw: string }) => boolean) => sink.received.filter(pred);
 
 describe('outbound email', () => {
-  it('sends an agent reply with a stable Message-ID, threading headers, the agent\'s name and text + HTML parts', async () => {
+  it("sends an agent reply with a stable Message-ID, threading headers, the agent's name and text + HTML parts", async () => {
     const agent = await addTestMember(rapport, ws, 'agent', 'Sam');
     const conversationId = await inbound({ From: 'Ann <ann@customer.test>' });
     const session = await signIn(rapport, agent.email, agent.password);
     const res = await rapport.app.inject({
-      method: 'POST', url: `/api/v1/workspaces/${ws.workspaceId}/conversations/${conversationId}/messages`,
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/conversations/${conversationId}/messages`,
       headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken },
       payload: { type: 'reply', body: 'It ships today.', html: '<p>It ships <b>today</b>.</p>' },
     });
@@ -150,8 +152,14 @@ describe('auto-acknowledgement', () => {
     await inbound({ From: 'robot2@customer.test', Precedence: 'bulk' });
     await inbound({ From: 'robot3@customer.test', 'List-Id': '<news.customer.test>' });
     // A bounce: the null reverse-path, MAIL FROM:<> (RFC 5321 §4.5.5).
-    const bounce = await smtpDialog(port, ['EHLO mx', 'MAIL FROM:<>', 'RCPT TO:<support@shop.test>', 'DATA',
-      'From: robot4@customer.test\r\nTo: support@shop.test\r\nSubject: Undeliverable\r\nMessage-ID: <bounce1@customer.test>\r\n\r\nbounce\r\n.', 'QUIT']);
+    const bounce = await smtpDialog(port, [
+      'EHLO mx',
+      'MAIL FROM:<>',
+      'RCPT TO:<support@shop.test>',
+      'DATA',
+      'From: robot4@customer.test\r\nTo: support@shop.test\r\nSubject: Undeliverable\r\nMessage-ID: <bounce1@customer.test>\r\n\r\nbounce\r\n.',
+      'QUIT',
+    ]);
     expect(bounce.filter((l) => l.startsWith('250 ')).length).toBeGreaterThanOrEqual(3);
     await inbound({ From: 'human@customer.test' });
     await eventually(async () => received((r) => r.to[0] === 'human@customer.test')[0], 15_000);

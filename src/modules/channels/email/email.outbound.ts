@@ -44,7 +44,10 @@ export interface NoticeLimits {
 export const defaultNoticeLimits: NoticeLimits = { perRecipientPerDay: 3, perWorkspacePerHour: 500 };
 
 export class SendRefused extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -105,19 +108,32 @@ export function outboundSubscriber(d: OutboundDeps): Subscriber<'message.created
           refused = error instanceof SendRefused ? error.code : 'email.invalid_recipient';
         }
         const id = await repo.insertOutbound(tx, {
-          workspaceId: ws, inboxId: inbox.id, conversationId: conversation.id, messageId, kind: 'reply', rfcMessageId, recipients, at,
+          workspaceId: ws,
+          inboxId: inbox.id,
+          conversationId: conversation.id,
+          messageId,
+          kind: 'reply',
+          rfcMessageId,
+          recipients,
+          at,
         });
         if (!id) return; // already queued by an earlier delivery of this event
         if (refused) {
           await repo.setDelivery(tx, ws, id, 'failed', refused);
           await updateMessageChannelMetadata(tx, deps(d, ws), {
-            conversationId: conversation.id, messageId, key: 'email', at,
+            conversationId: conversation.id,
+            messageId,
+            key: 'email',
+            at,
             patch: { messageId: rfcMessageId, delivery: { status: 'failed', error: refused, at: at.toISOString() } },
           });
           return;
         }
         await updateMessageChannelMetadata(tx, deps(d, ws), {
-          conversationId: conversation.id, messageId, key: 'email', at,
+          conversationId: conversation.id,
+          messageId,
+          key: 'email',
+          at,
           patch: {
             messageId: rfcMessageId,
             from: { name: '', address: settings.addresses[0] },
@@ -204,12 +220,15 @@ async function prepare(d: OutboundDeps, ws: string, emailMessageId: string): Pro
     };
     if (row.kind === 'auto_ack') {
       const ack = settings.autoAck!;
-      const fill = (t: string) => t
-        .replaceAll('{{number}}', String(conversation.number))
-        .replaceAll('{{subject}}', conversation.subject ?? '')
-        .replaceAll('{{name}}', conversation.customer_name ?? '');
+      const fill = (t: string) =>
+        t
+          .replaceAll('{{number}}', String(conversation.number))
+          .replaceAll('{{subject}}', conversation.subject ?? '')
+          .replaceAll('{{name}}', conversation.customer_name ?? '');
       return {
-        settings, conversationId: conversation.id, messageId: null,
+        settings,
+        conversationId: conversation.id,
+        messageId: null,
         mail: {
           ...base,
           from: { name: headerText(settings.fromName ?? '', 100), address: fromAddress },
@@ -227,10 +246,15 @@ async function prepare(d: OutboundDeps, ws: string, emailMessageId: string): Pro
     // The files the agent attached: bytes from the database, never a path or a URL (nodemailer's
     // file and URL access is off as well); names are encoded by nodemailer (RFC 2231).
     const attachments = (await contentsOf(tx, ws, { kind: MESSAGE_OWNER, id: message.id })).map((u) => ({
-      filename: headerText(u.name, 255), content: u.content, contentType: u.contentType, contentDisposition: 'attachment' as const,
+      filename: headerText(u.name, 255),
+      content: u.content,
+      contentType: u.contentType,
+      contentDisposition: 'attachment' as const,
     }));
     return {
-      settings, conversationId: conversation.id, messageId: message.id,
+      settings,
+      conversationId: conversation.id,
+      messageId: message.id,
       mail: {
         ...base,
         from: { name: agent && team ? `${agent} (${team})` : agent || team, address: fromAddress },
@@ -249,7 +273,10 @@ async function record(d: OutboundDeps, ws: string, emailMessageId: string, p: Pr
     if (p.messageId) {
       const at = d.clock.now();
       await updateMessageChannelMetadata(tx, deps(d, ws), {
-        conversationId: p.conversationId, messageId: p.messageId, key: 'email', at,
+        conversationId: p.conversationId,
+        messageId: p.messageId,
+        key: 'email',
+        at,
         patch: { delivery: { status, ...(error ? { error } : {}), at: at.toISOString() } },
       });
     }
@@ -277,8 +304,7 @@ export function sendTask(d: OutboundDeps): Task {
     } catch (error) {
       const e = error as { responseCode?: number; code?: string; message: string };
       // A refused address stays refused; an unknown name, a dead server or a 4xx may pass later.
-      const permanent = e.code === 'outbound.forbidden_address' || e.code === 'outbound.invalid_host' ||
-        (e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE');
+      const permanent = e.code === 'outbound.forbidden_address' || e.code === 'outbound.invalid_host' || (e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE');
       const shown = e.responseCode !== undefined || e.code === 'EENVELOPE' ? DELIVERY_ERRORS.rejected : DELIVERY_ERRORS.connectFailed;
       const lastTry = helpers.job.attempts >= helpers.job.max_attempts;
       d.log.warn(
@@ -322,8 +348,14 @@ export function autoAckTask(d: OutboundDeps): Task {
         return null;
       }
       const id = await repo.insertOutbound(tx, {
-        workspaceId: ws, inboxId: inbox.id, conversationId, messageId: null, kind: 'auto_ack',
-        rfcMessageId: `ack-${conversationId}@${domainOf(settings.addresses[0])}`, recipients: [recipient], at,
+        workspaceId: ws,
+        inboxId: inbox.id,
+        conversationId,
+        messageId: null,
+        kind: 'auto_ack',
+        rfcMessageId: `ack-${conversationId}@${domainOf(settings.addresses[0])}`,
+        recipients: [recipient],
+        at,
       });
       if (!id) return null;
       await repo.logNotice(tx, ws, recipient, at);

@@ -75,10 +75,10 @@ export const ownershipRepository = {
   },
 
   async domainTokens(tx: Queryable, ws: string, domains: string[]): Promise<{ domain: string; token: string }[]> {
-    const { rows } = await tx.query<{ domain: string; token: string }>(
-      'select domain, token from email_domain_tokens where workspace_id = $1 and domain = any($2::text[]) order by domain',
-      [ws, domains],
-    );
+    const { rows } = await tx.query<{ domain: string; token: string }>('select domain, token from email_domain_tokens where workspace_id = $1 and domain = any($2::text[]) order by domain', [
+      ws,
+      domains,
+    ]);
     return rows;
   },
 

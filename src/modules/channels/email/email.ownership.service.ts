@@ -84,7 +84,13 @@ export async function claimInboxAddresses(tx: Queryable, inbox: { workspaceId: s
     throw error;
   }
   const all = [...new Set([...addresses.map(domainOf), ...domains])];
-  await repo.ensureDomainTokens(tx, ws, all, all.map(() => newToken(18)), inbox.at);
+  await repo.ensureDomainTokens(
+    tx,
+    ws,
+    all,
+    all.map(() => newToken(18)),
+    inbox.at,
+  );
 }
 
 function claimView(c: ClaimRow) {
@@ -163,8 +169,7 @@ export async function sendAddressConfirmation(deps: WorkspaceDeps & { confirm: C
     const sends = await repo.sendsSince(tx, ws, to, new Date(now.getTime() - DAY), new Date(now.getTime() - RESEND_AFTER_MS));
     if (sends.recent > 0) throw emailErrors.confirmationThrottled('Wait a minute before sending another confirmation email.', { headers: { 'retry-after': String(RESEND_AFTER_MS / 1000) } });
     if (sends.mine >= perAddressPerDay) throw emailErrors.confirmationThrottled(undefined, { headers: { 'retry-after': '3600' } });
-    const withheld = (await routedElsewhere(tx, ws, to)) ? 'address_routes_to_another_workspace' as const
-      : sends.total >= perAddressPerDay ? 'daily_cap_across_workspaces' as const : null;
+    const withheld = (await routedElsewhere(tx, ws, to)) ? ('address_routes_to_another_workspace' as const) : sends.total >= perAddressPerDay ? ('daily_cap_across_workspaces' as const) : null;
     await repo.recordSend(tx, ws, to, now, new Date(now.getTime() - DAY));
     await repo.setConfirmToken(tx, ws, inboxId, to, sha256(token), now, expiresAt);
     return withheld;
@@ -273,7 +278,17 @@ export async function verifyDomain(deps: WorkspaceDeps & { dns: TxtResolver; con
 export async function markInboxOwnershipVerified(deps: { pool: Pool; clock: Clock; tx?: PoolClient }, workspaceId: string, inboxId: string, only?: string[]) {
   await inSystemTx(deps, async (tx) => {
     const claims = (await repo.claims(tx, workspaceId, inboxId)).filter((c) => c.status === 'pending' && (!only || only.includes(c.value)));
-    await lockDomains(tx, claims.map((c) => c.domain));
-    if (claims.length) await repo.markVerified(tx, workspaceId, claims.map((c) => ({ kind: c.kind, value: c.value })), 'operator', deps.clock.now());
+    await lockDomains(
+      tx,
+      claims.map((c) => c.domain),
+    );
+    if (claims.length)
+      await repo.markVerified(
+        tx,
+        workspaceId,
+        claims.map((c) => ({ kind: c.kind, value: c.value })),
+        'operator',
+        deps.clock.now(),
+      );
   });
 }

@@ -32,9 +32,9 @@ beforeAll(async () => {
       if (rrtype === 'TXT' && records) return records;
       return localMailDns(name, rrtype);
     },
-    modules: modules.map((m) => (m.name === 'email'
-      ? createEmailModule({ verificationSmtpUrl: `smtp://127.0.0.1:${sink.port}`, smtpTimeoutMs: 3000, confirmationsPerAddressPerDay: 3, confirmationTtlHours: 2 })
-      : m)),
+    modules: modules.map((m) =>
+      m.name === 'email' ? createEmailModule({ verificationSmtpUrl: `smtp://127.0.0.1:${sink.port}`, smtpTimeoutMs: 3000, confirmationsPerAddressPerDay: 3, confirmationTtlHours: 2 }) : m,
+    ),
   });
   a = await createTestWorkspace(rapport);
   b = await createTestWorkspace(rapport);
@@ -58,13 +58,20 @@ async function rcptReply(address: string): Promise<string> {
 
 async function deliveredTo(messageId: string, to: string): Promise<string[]> {
   await sendRaw(port, `From: c@customer.test\r\nTo: ${to}\r\nSubject: hi\r\nMessage-ID: <${messageId}>\r\n\r\nhello\r\n`, { from: 'c@customer.test', to: [to] });
-  const rows = await eventually(async () => systemQuery<{ workspace_id: string }>(rapport, 'select workspace_id from email_messages where rfc_message_id = $1', [messageId]).then((r) => (r.length ? r : null)));
+  const rows = await eventually(async () =>
+    systemQuery<{ workspace_id: string }>(rapport, 'select workspace_id from email_messages where rfc_message_id = $1', [messageId]).then((r) => (r.length ? r : null)),
+  );
   return rows.map((r) => r.workspace_id);
 }
 
 /** The token of the last confirmation email the relay carried to `to`. */
 async function linkSentTo(to: string, after = 0): Promise<string> {
-  const mail = await eventually(async () => sink.received.slice(after).reverse().find((m) => m.to.includes(to)));
+  const mail = await eventually(async () =>
+    sink.received
+      .slice(after)
+      .reverse()
+      .find((m) => m.to.includes(to)),
+  );
   const match = /confirm-email#token=([A-Za-z0-9_-]+)/.exec(mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '='));
   return match![1];
 }
@@ -80,7 +87,10 @@ describe('claims route no mail until proven', () => {
     expect(await systemQuery(rapport, 'select 1 from email_messages where workspace_id = $1', [b.workspaceId])).toEqual([]);
     // The admin sees both as pending.
     const view = await ownership(b, res.json().id);
-    expect(view.items.map((i: { value: string; status: string }) => [i.value, i.status])).toEqual([['billing@squat.test', 'pending'], ['squat.test', 'pending']]);
+    expect(view.items.map((i: { value: string; status: string }) => [i.value, i.status])).toEqual([
+      ['billing@squat.test', 'pending'],
+      ['squat.test', 'pending'],
+    ]);
   });
 
   it('refuses public mail domains as catch-alls, in every spelling, on create and on edit', async () => {
@@ -95,8 +105,12 @@ describe('claims route no mail until proven', () => {
     // An address at a public domain is fine: it is proven by its own confirmation link.
     expect((await createIn(b, { addresses: ['acme.support@gmail.com'] })).statusCode).toBe(201);
     // A catch-all of a public domain stored before this rule, even verified, never routes.
-    await systemQuery(rapport, `insert into email_inbox_addresses (workspace_id, inbox_id, kind, value, domain, status, verified_by, verified_at)
-      values ($1, $2, 'domain', 'hotmail.com', 'hotmail.com', 'verified', 'existing', now())`, [b.workspaceId, inbox.id]);
+    await systemQuery(
+      rapport,
+      `insert into email_inbox_addresses (workspace_id, inbox_id, kind, value, domain, status, verified_by, verified_at)
+      values ($1, $2, 'domain', 'hotmail.com', 'hotmail.com', 'verified', 'existing', now())`,
+      [b.workspaceId, inbox.id],
+    );
     expect(await rcptReply('someone@hotmail.com')).toMatch(/^550 /);
   });
 
@@ -104,11 +118,21 @@ describe('claims route no mail until proven', () => {
     await createEmailInbox(rapport, a, { addresses: ['support@claim.test'], catchAllDomains: ['help.claim.test'] }, 'A secret inbox name');
     const attempts = [
       [{ addresses: ['Support@Claim.TEST'] }, { addresses: ['unused@claim.test'] }],
-      [{ addresses: ['new1@b.test'], catchAllDomains: ['HELP.claim.test'] }, { addresses: ['new2@b.test'], catchAllDomains: ['unused.claim.test'] }],
+      [
+        { addresses: ['new1@b.test'], catchAllDomains: ['HELP.claim.test'] },
+        { addresses: ['new2@b.test'], catchAllDomains: ['unused.claim.test'] },
+      ],
       [{ addresses: ['someone@help.claim.test'] }, { addresses: ['someone@unused.claim.test'] }],
-      [{ addresses: ['new3@b.test'], catchAllDomains: ['claim.test'] }, { addresses: ['new4@b.test'], catchAllDomains: ['other-claim.test'] }],
+      [
+        { addresses: ['new3@b.test'], catchAllDomains: ['claim.test'] },
+        { addresses: ['new4@b.test'], catchAllDomains: ['other-claim.test'] },
+      ],
     ];
-    const shape = (body: Record<string, unknown>) => JSON.stringify(body).replace(/[0-9a-f-]{36}/g, 'ID').replace(/"[^"]*(claim|b)\.test[^"]*"/g, '"V"').replace(/"createdAt":"[^"]+"/, '');
+    const shape = (body: Record<string, unknown>) =>
+      JSON.stringify(body)
+        .replace(/[0-9a-f-]{36}/g, 'ID')
+        .replace(/"[^"]*(claim|b)\.test[^"]*"/g, '"V"')
+        .replace(/"createdAt":"[^"]+"/, '');
     for (const [taken, unused] of attempts) {
       const x = await createIn(b, taken);
       const y = await createIn(b, unused);
@@ -134,7 +158,10 @@ describe('claims route no mail until proven', () => {
     const missing = await api(b).get('/inboxes/00000000-0000-4000-8000-000000000000/email/ownership');
     expect([theirs.statusCode, theirs.json().code]).toEqual([404, 'inboxes.not_found']);
     expect(theirs.body).toBe(missing.body);
-    for (const [path, body] of [['email/confirmations', { address: 'private@tenancy.test' }], ['email/domain-verifications', { domain: 'tenancy.test' }]] as const) {
+    for (const [path, body] of [
+      ['email/confirmations', { address: 'private@tenancy.test' }],
+      ['email/domain-verifications', { domain: 'tenancy.test' }],
+    ] as const) {
       const res = await api(b).post(`/inboxes/${inbox.id}/${path}`, body);
       expect([res.statusCode, res.json().code], path).toEqual([404, 'inboxes.not_found']);
     }
@@ -239,8 +266,9 @@ describe('proof by a confirmation link', () => {
     const other = await api(a).post(`/inboxes/${inbox.id}/email/confirmations`, { address: 'someone@else.test' });
     expect([other.statusCode, other.json().code]).toEqual([404, 'email.claim_not_found']);
     const deps = { pool: rapport.pool, clock, workspaceId: a.workspaceId, actor: { type: 'user' as const, id: a.owner.id } };
-    await expect(sendAddressConfirmation({ ...deps, confirm: { mailer: null, publicUrl: 'http://x', ttlMs: 1000, perAddressPerDay: 3 } }, inbox.id, { address: 'norelay@link.test' }))
-      .rejects.toMatchObject({ code: 'email.confirmation_unavailable', status: 422 });
+    await expect(
+      sendAddressConfirmation({ ...deps, confirm: { mailer: null, publicUrl: 'http://x', ttlMs: 1000, perAddressPerDay: 3 } }, inbox.id, { address: 'norelay@link.test' }),
+    ).rejects.toMatchObject({ code: 'email.confirmation_unavailable', status: 422 });
   });
 
   it('never mails a link to an address that routes to another workspace here; only the DNS proof takes it over', async () => {
@@ -316,7 +344,10 @@ describe('proof by a DNS TXT record', () => {
     zone.set('_rapport.dns.test', [[bRecord], ['v=spf1 -all'], [record.value.slice(0, cut), record.value.slice(cut)]]);
     const ok = await api(a).post(`/inboxes/${inbox.id}/email/domain-verifications`, { domain: 'DNS.test' });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json().items.map((i: { status: string; verifiedBy: string }) => [i.status, i.verifiedBy])).toEqual([['verified', 'dns'], ['verified', 'dns']]);
+    expect(ok.json().items.map((i: { status: string; verifiedBy: string }) => [i.status, i.verifiedBy])).toEqual([
+      ['verified', 'dns'],
+      ['verified', 'dns'],
+    ]);
     expect(await deliveredTo('dns1@customer.test', 'anyone@dns.test')).toEqual([a.workspaceId]);
   });
 
@@ -336,10 +367,7 @@ describe('proof by a DNS TXT record', () => {
       const x = (await createIn(a, { addresses: [`desk@${domain}`] }, `race a ${i}`)).json();
       const y = (await createIn(b, { addresses: [`desk@${domain}`] }, `race b ${i}`)).json();
       zone.set(`_rapport.${domain}`, [[(await ownership(a, x.id)).dnsRecords[0].value], [(await ownership(b, y.id)).dnsRecords[0].value]]);
-      const [p, q] = await Promise.all([
-        api(a).post(`/inboxes/${x.id}/email/domain-verifications`, { domain }),
-        api(b).post(`/inboxes/${y.id}/email/domain-verifications`, { domain }),
-      ]);
+      const [p, q] = await Promise.all([api(a).post(`/inboxes/${x.id}/email/domain-verifications`, { domain }), api(b).post(`/inboxes/${y.id}/email/domain-verifications`, { domain })]);
       expect([p.statusCode, q.statusCode]).toEqual([200, 200]);
       const owners = await systemQuery<{ n: number }>(rapport, "select count(*)::int as n from email_inbox_addresses where value = $1 and status = 'verified'", [`desk@${domain}`]);
       expect(owners[0].n).toBe(1);

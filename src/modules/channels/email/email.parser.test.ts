@@ -32,8 +32,11 @@ async function deliver(raw: string | Buffer) {
 
 async function messageOf(rfcId: string) {
   const rows = await eventually(async () => {
-    const r = await systemQuery<{ message_id: string; conversation_id: string; parse_status: string; parse_error: string | null }>(rapport,
-      'select message_id, conversation_id, parse_status, parse_error from email_messages where rfc_message_id = $1', [rfcId]);
+    const r = await systemQuery<{ message_id: string; conversation_id: string; parse_status: string; parse_error: string | null }>(
+      rapport,
+      'select message_id, conversation_id, parse_status, parse_error from email_messages where rfc_message_id = $1',
+      [rfcId],
+    );
     return r.length ? r : null;
   });
   expect(rows).toHaveLength(1);
@@ -45,8 +48,17 @@ describe('character sets and MIME details (E9)', () => {
   it('decodes ISO-2022-JP bodies and subjects', async () => {
     const esc = (codes: number[]) => Buffer.from([0x1b, 0x24, 0x42, ...codes, 0x1b, 0x28, 0x42]);
     const konnichiwa = esc([0x24, 0x33, 0x24, 0x73, 0x24, 0x4b, 0x24, 0x41, 0x24, 0x4f]);
-    const head = ['From: taro@sender.test', 'To: in@parse.test', `Subject: =?ISO-2022-JP?B?${konnichiwa.toString('base64')}?=`, 'Message-ID: {{ID}}',
-      'MIME-Version: 1.0', 'Content-Type: text/plain; charset=ISO-2022-JP', 'Content-Transfer-Encoding: 7bit', '', ''].join(CRLF);
+    const head = [
+      'From: taro@sender.test',
+      'To: in@parse.test',
+      `Subject: =?ISO-2022-JP?B?${konnichiwa.toString('base64')}?=`,
+      'Message-ID: {{ID}}',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=ISO-2022-JP',
+      'Content-Transfer-Encoding: 7bit',
+      '',
+      '',
+    ].join(CRLF);
     const id = `jp${Date.now()}@sender.test`;
     await deliver(Buffer.concat([Buffer.from(head.replace('{{ID}}', `<${id}>`)), konnichiwa, Buffer.from(CRLF)]));
     const { message } = await messageOf(id);
@@ -55,12 +67,33 @@ describe('character sets and MIME details (E9)', () => {
   });
 
   it('reads RFC 2231 continued and encoded filenames, and keeps winmail.dat as an attachment', async () => {
-    const raw = ['From: a@sender.test', 'To: in@parse.test', 'Subject: files', 'Message-ID: {{ID}}', 'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain', '', 'see attached', '--b1',
-      'Content-Type: application/pdf', 'Content-Transfer-Encoding: base64',
-      "Content-Disposition: attachment; filename*0*=UTF-8''Rechnung%20f%C3%BCr%20; filename*1*=M%C3%A4rz.pdf", '', Buffer.from('%PDF').toString('base64'),
-      '--b1', 'Content-Type: application/ms-tnef; name="winmail.dat"', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="winmail.dat"', '',
-      Buffer.from([0x78, 0x9f, 0x3e, 0x22, 0x01, 0x00]).toString('base64'), '--b1--', ''].join(CRLF);
+    const raw = [
+      'From: a@sender.test',
+      'To: in@parse.test',
+      'Subject: files',
+      'Message-ID: {{ID}}',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      'see attached',
+      '--b1',
+      'Content-Type: application/pdf',
+      'Content-Transfer-Encoding: base64',
+      "Content-Disposition: attachment; filename*0*=UTF-8''Rechnung%20f%C3%BCr%20; filename*1*=M%C3%A4rz.pdf",
+      '',
+      Buffer.from('%PDF').toString('base64'),
+      '--b1',
+      'Content-Type: application/ms-tnef; name="winmail.dat"',
+      'Content-Transfer-Encoding: base64',
+      'Content-Disposition: attachment; filename="winmail.dat"',
+      '',
+      Buffer.from([0x78, 0x9f, 0x3e, 0x22, 0x01, 0x00]).toString('base64'),
+      '--b1--',
+      '',
+    ].join(CRLF);
     const id = await deliver(raw);
     const { message } = await messageOf(id);
     expect(message.metadata.email.attachments.map((a: { name: string; contentType: string }) => [a.name, a.contentType])).toEqual([
@@ -72,7 +105,9 @@ describe('character sets and MIME details (E9)', () => {
   it('keeps a message with a missing final boundary, mixed line ends, an unknown charset and 8-bit headers', async () => {
     const raw = Buffer.concat([
       Buffer.from(['From: =?x-unknown?Q?Odd?= <odd@sender.test>', 'To: in@parse.test', 'Subject: caf\xe9', 'Message-ID: {{ID}}'].join('\n').replace('{{ID}}', `<odd${++seq}@sender.test>`), 'latin1'),
-      Buffer.from(`${CRLF}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=zz${CRLF}${CRLF}--zz\nContent-Type: text/plain; charset=x-nonsense\n\nbody text\r\n--zz\r\nContent-Type: text/plain\r\n\r\nsecond part, never closed\r\n`),
+      Buffer.from(
+        `${CRLF}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=zz${CRLF}${CRLF}--zz\nContent-Type: text/plain; charset=x-nonsense\n\nbody text\r\n--zz\r\nContent-Type: text/plain\r\n\r\nsecond part, never closed\r\n`,
+      ),
     ]);
     await sendRaw(port, raw, { from: 'odd@sender.test', to: ['in@parse.test'] });
     const { message, row } = await messageOf(`odd${seq}@sender.test`);
@@ -81,9 +116,10 @@ describe('character sets and MIME details (E9)', () => {
   });
 
   it('sanitizes hostile HTML bodies server-side (E3)', async () => {
-    const html = '<p>hi</p><script>alert(1)</script><img src=x onerror=alert(2)><svg onload=alert(3)></svg><a href="javascript:alert(4)">x</a>'
-      + '<iframe srcdoc="<script>alert(5)</script>"></iframe><form action="https://evil.test"><input></form><meta http-equiv="refresh" content="0;url=https://evil.test">'
-      + '<div style="background:url(https://evil.test/t.png)">s</div>';
+    const html =
+      '<p>hi</p><script>alert(1)</script><img src=x onerror=alert(2)><svg onload=alert(3)></svg><a href="javascript:alert(4)">x</a>' +
+      '<iframe srcdoc="<script>alert(5)</script>"></iframe><form action="https://evil.test"><input></form><meta http-equiv="refresh" content="0;url=https://evil.test">' +
+      '<div style="background:url(https://evil.test/t.png)">s</div>';
     const info = await sendMail(port, { from: 'h@sender.test', to: 'in@parse.test', subject: 'html', html });
     const { message } = await messageOf(info.messageId.slice(1, -1).toLowerCase());
     expect(message.html).toContain('<p>hi</p>');
@@ -110,13 +146,25 @@ describe('hostile input stays bounded (E8, E10)', () => {
     const parts = Array.from({ length: 1100 }, (_, i) => `--b${CRLF}Content-Type: text/plain${CRLF}${CRLF}part ${i}`).join(CRLF);
     const manyParts = ['From: bomb@sender.test', 'To: in@parse.test', 'Subject: parts', 'Message-ID: {{ID}}', 'Content-Type: multipart/mixed; boundary="b"', '', parts, '--b--', ''].join(CRLF);
     const a = await deliver(manyParts);
-    const bigHeader = ['From: bomb@sender.test', 'To: in@parse.test', 'Subject: header', 'Message-ID: {{ID}}',
-      ...Array.from({ length: 11_000 }, (_, i) => `X-Filler-${i}: ${'y'.repeat(90)}`), '', 'body', ''].join(CRLF);
+    const bigHeader = [
+      'From: bomb@sender.test',
+      'To: in@parse.test',
+      'Subject: header',
+      'Message-ID: {{ID}}',
+      ...Array.from({ length: 11_000 }, (_, i) => `X-Filler-${i}: ${'y'.repeat(90)}`),
+      '',
+      'body',
+      '',
+    ].join(CRLF);
     const b = await deliver(bigHeader);
     let nested = 'From: deep@sender.test\r\nSubject: bottom\r\n\r\nbottom';
     for (let i = 0; i < 50; i++) nested = `From: deep@sender.test${CRLF}Subject: level ${i}${CRLF}Content-Type: message/rfc822${CRLF}${CRLF}${nested}`;
     const c = await deliver(nested.replace('Subject: level 49', 'To: in@parse.test\r\nMessage-ID: {{ID}}\r\nSubject: level 49'));
-    for (const [id, reason] of [[a, 'too_many_parts'], [b, 'header_too_large'], [c, 'too_deep']]) {
+    for (const [id, reason] of [
+      [a, 'too_many_parts'],
+      [b, 'header_too_large'],
+      [c, 'too_deep'],
+    ]) {
       const { row, message } = await messageOf(id);
       expect(row.parse_status, id).toBe('unparsed');
       expect(row.parse_error, id).toBe(reason);
@@ -148,8 +196,15 @@ describe('attachment downloads (F1, F2, F3)', () => {
   it('serves every attachment as a download: RFC 6266 name, nosniff, CSP sandbox; 404 from another workspace', async () => {
     const names = ['../../etc/passwd', '<img src=x onerror=alert(1)>.png', 'x\u202Egnp.exe', 'a'.repeat(300), 'x.svg'];
     const info = await sendMail(port, {
-      from: 'files@sender.test', to: 'in@parse.test', subject: 'files', text: 'see',
-      attachments: names.map((filename, i) => ({ filename, content: i === 4 ? '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>' : `file ${i}`, contentType: i === 4 ? 'image/svg+xml' : 'application/octet-stream' })),
+      from: 'files@sender.test',
+      to: 'in@parse.test',
+      subject: 'files',
+      text: 'see',
+      attachments: names.map((filename, i) => ({
+        filename,
+        content: i === 4 ? '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>' : `file ${i}`,
+        contentType: i === 4 ? 'image/svg+xml' : 'application/octet-stream',
+      })),
     });
     const { message } = await messageOf(info.messageId.slice(1, -1).toLowerCase());
     const attachments = message.metadata.email.attachments as { id: string; name: string }[];

@@ -31,7 +31,11 @@ interface Slot {
 const workerUrl = new URL('./email.parser.worker.ts', import.meta.url).href;
 // The worker is TypeScript like the rest of the code: load it through tsx's loader in that thread.
 // (require.resolve finds the CommonJS entry; the loader must be registered from the ES module one.)
-const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
+const tsxApi = pathToFileURL(
+  createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/index\.cjs$/, 'index.mjs'),
+).href;
 const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
 
 export class EmailParser {
@@ -61,12 +65,14 @@ export class EmailParser {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.resolve(failed('parser_closed'));
-    await Promise.all(this.slots.map(async (s) => {
-      if (s.timer) clearTimeout(s.timer);
-      s.job?.resolve(failed('parser_closed'));
-      s.job = null;
-      await s.worker.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        if (s.timer) clearTimeout(s.timer);
+        s.job?.resolve(failed('parser_closed'));
+        s.job = null;
+        await s.worker.terminate();
+      }),
+    );
   }
 
   private spawn(): Slot {
@@ -126,8 +132,24 @@ export class EmailParser {
 
 function failed(reason: string): ParsedEmail {
   return {
-    status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
-    from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
-    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, authResults: [], forwardedFrom: null,
+    status: 'unparsed',
+    error: reason,
+    messageId: null,
+    inReplyTo: [],
+    references: [],
+    threadRoot: null,
+    subject: null,
+    date: null,
+    from: null,
+    replyTo: [],
+    to: [],
+    cc: [],
+    text: '',
+    quoted: null,
+    html: null,
+    attachments: [],
+    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
+    authResults: [],
+    forwardedFrom: null,
   };
 }

@@ -28,7 +28,6 @@ parentPort!.on('message', async (job: Job) => {
 
 class Refused extends Error {}
 
-
 export function headerEnd(raw: Buffer): number {
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');
@@ -99,9 +98,25 @@ async function headersOnly(raw: Buffer, limits: ParseLimits, reason: string): Pr
     return { ...parsed, text: '', quoted: null, html: null, attachments: [], forwardedFrom: null };
   } catch {
     return {
-      status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
-      from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
-      auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, authResults: [], forwardedFrom: null,
+      status: 'unparsed',
+      error: reason,
+      messageId: null,
+      inReplyTo: [],
+      references: [],
+      threadRoot: null,
+      subject: null,
+      date: null,
+      from: null,
+      replyTo: [],
+      to: [],
+      cc: [],
+      text: '',
+      quoted: null,
+      html: null,
+      attachments: [],
+      auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
+      authResults: [],
+      forwardedFrom: null,
     };
   }
 }
@@ -209,7 +224,10 @@ function authResultsOf(mail: ParsedMail): AuthResult[] {
   const out: AuthResult[] = [];
   for (const h of mail.headerLines ?? []) {
     if (h.key !== 'authentication-results') continue;
-    const value = h.line.slice(h.line.indexOf(':') + 1, 8192).replace(/\r?\n[ \t]+/g, ' ').replace(/\([^()]*\)/g, ' ');
+    const value = h.line
+      .slice(h.line.indexOf(':') + 1, 8192)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .replace(/\([^()]*\)/g, ' ');
     const authservId = (value.split(';')[0].trim().split(/\s+/)[0] ?? '').replace(/^"|"$/g, '').toLowerCase().slice(0, 255);
     const dmarc = /(?:^|[\s;])dmarc\s*=\s*([a-z]+)/i.exec(value)?.[1]?.toLowerCase() ?? null;
     out.push({ authservId, dmarc });

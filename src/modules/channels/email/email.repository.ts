@@ -51,17 +51,12 @@ export const emailRepository = {
 
   /** Every email inbox with an IMAP account (system context: the poller serves all workspaces). */
   async imapInboxes(tx: Queryable): Promise<EmailInboxRow[]> {
-    const { rows } = await tx.query<EmailInboxRow>(
-      `select workspace_id, id, settings from inboxes where channel = 'email' and jsonb_typeof(settings -> 'imap') = 'object' order by workspace_id, id`,
-    );
+    const { rows } = await tx.query<EmailInboxRow>(`select workspace_id, id, settings from inboxes where channel = 'email' and jsonb_typeof(settings -> 'imap') = 'object' order by workspace_id, id`);
     return rows;
   },
 
   async inbox(tx: Queryable, ws: string, inboxId: string): Promise<EmailInboxRow | undefined> {
-    const { rows } = await tx.query<EmailInboxRow>(
-      `select workspace_id, id, settings from inboxes where workspace_id = $1 and id = $2 and channel = 'email'`,
-      [ws, inboxId],
-    );
+    const { rows } = await tx.query<EmailInboxRow>(`select workspace_id, id, settings from inboxes where workspace_id = $1 and id = $2 and channel = 'email'`, [ws, inboxId]);
     return rows[0];
   },
 
@@ -70,10 +65,23 @@ export const emailRepository = {
    * the attachments module, in the same transaction). Returns null when the same message is already
    * stored (or is being stored by a concurrent delivery, which this insert waits for).
    */
-  async claimInbound(tx: Queryable, m: {
-    workspaceId: string; inboxId: string; rfcMessageId: string; bodyHash: Buffer; rawSha256: Buffer; threadRoot: string | null;
-    fromAddress: string | null; recipients: string[]; via: 'smtp' | 'imap'; parseStatus: 'parsed' | 'unparsed'; parseError: string | null; at: Date;
-  }): Promise<string | null> {
+  async claimInbound(
+    tx: Queryable,
+    m: {
+      workspaceId: string;
+      inboxId: string;
+      rfcMessageId: string;
+      bodyHash: Buffer;
+      rawSha256: Buffer;
+      threadRoot: string | null;
+      fromAddress: string | null;
+      recipients: string[];
+      via: 'smtp' | 'imap';
+      parseStatus: 'parsed' | 'unparsed';
+      parseError: string | null;
+      at: Date;
+    },
+  ): Promise<string | null> {
     const { rows } = await tx.query<{ id: string }>(
       `insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
          recipients, received_via, parse_status, parse_error, created_at)
@@ -113,10 +121,11 @@ export const emailRepository = {
 
   // Threading: every look-up is bound to one workspace and one inbox (SECURITY E7).
   async conversationByToken(tx: Queryable, ws: string, inboxId: string, token: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ conversation_id: string }>(
-      'select conversation_id from email_conversations where workspace_id = $1 and inbox_id = $2 and reply_token = $3',
-      [ws, inboxId, token],
-    );
+    const { rows } = await tx.query<{ conversation_id: string }>('select conversation_id from email_conversations where workspace_id = $1 and inbox_id = $2 and reply_token = $3', [
+      ws,
+      inboxId,
+      token,
+    ]);
     return rows[0]?.conversation_id;
   },
 
@@ -141,9 +150,19 @@ export const emailRepository = {
   },
 
   /** A new email conversation's reply token and participants, and the email's link to its message, in one statement. */
-  async finishNewConversation(tx: Queryable, m: {
-    workspaceId: string; emailMessageId: string; conversationId: string; messageId: string; inboxId: string; token: string; participants: string[]; at: Date;
-  }): Promise<void> {
+  async finishNewConversation(
+    tx: Queryable,
+    m: {
+      workspaceId: string;
+      emailMessageId: string;
+      conversationId: string;
+      messageId: string;
+      inboxId: string;
+      token: string;
+      participants: string[];
+      at: Date;
+    },
+  ): Promise<void> {
     await tx.query(
       `with conv as (
          insert into email_conversations (workspace_id, conversation_id, inbox_id, reply_token, created_at) values ($1, $3, $5, $6, $8)
@@ -162,10 +181,7 @@ export const emailRepository = {
 
   async addParticipants(tx: Queryable, ws: string, conversationId: string, addresses: string[]): Promise<void> {
     if (addresses.length === 0) return;
-    await tx.query(
-      `insert into email_participants (workspace_id, conversation_id, address) select $1, $2, unnest($3::text[]) on conflict do nothing`,
-      [ws, conversationId, addresses],
-    );
+    await tx.query(`insert into email_participants (workspace_id, conversation_id, address) select $1, $2, unnest($3::text[]) on conflict do nothing`, [ws, conversationId, addresses]);
   },
 
   async isParticipant(tx: Queryable, ws: string, conversationId: string, address: string): Promise<boolean> {
@@ -185,9 +201,19 @@ export const emailRepository = {
     return rows;
   },
 
-  async insertOutbound(tx: Queryable, m: {
-    workspaceId: string; inboxId: string; conversationId: string; messageId: string | null; kind: 'reply' | 'auto_ack'; rfcMessageId: string; recipients: string[]; at: Date;
-  }): Promise<string | null> {
+  async insertOutbound(
+    tx: Queryable,
+    m: {
+      workspaceId: string;
+      inboxId: string;
+      conversationId: string;
+      messageId: string | null;
+      kind: 'reply' | 'auto_ack';
+      rfcMessageId: string;
+      recipients: string[];
+      at: Date;
+    },
+  ): Promise<string | null> {
     const { rows } = await tx.query<{ id: string }>(
       `insert into email_messages (workspace_id, inbox_id, conversation_id, message_id, direction, kind, rfc_message_id, body_hash, recipients, delivery_status, created_at)
        values ($1, $2, $3, $4, 'outbound', $5, $6, '\\x', $7, 'queued', $8)
@@ -212,18 +238,12 @@ export const emailRepository = {
 
   /** The email a conversation message was (its raw source is the attachment it owns as 'email_source'). */
   async emailOfMessage(tx: Queryable, ws: string, messageId: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ id: string }>(
-      'select id from email_messages where workspace_id = $1 and message_id = $2 and raw_sha256 is not null',
-      [ws, messageId],
-    );
+    const { rows } = await tx.query<{ id: string }>('select id from email_messages where workspace_id = $1 and message_id = $2 and raw_sha256 is not null', [ws, messageId]);
     return rows[0]?.id;
   },
 
   async imapState(tx: Queryable, ws: string, inboxId: string) {
-    const { rows } = await tx.query<{ uidvalidity: string; last_uid: string }>(
-      'select uidvalidity, last_uid from email_imap_state where workspace_id = $1 and inbox_id = $2',
-      [ws, inboxId],
-    );
+    const { rows } = await tx.query<{ uidvalidity: string; last_uid: string }>('select uidvalidity, last_uid from email_imap_state where workspace_id = $1 and inbox_id = $2', [ws, inboxId]);
     return rows[0] ? { uidValidity: BigInt(rows[0].uidvalidity), lastUid: Number(rows[0].last_uid) } : undefined;
   },
 

@@ -77,8 +77,10 @@ export async function routeRecipient(pool: Pool, address: string): Promise<Inbox
   // A public mail domain is never a catch-all (SECURITY H2), even one stored before that rule.
   const domain = canonical.slice(canonical.lastIndexOf('@') + 1);
   return withSystem(pool, async (tx) => {
-    const row = (await repo.inboxByAddress(tx, canonical)) ?? (base !== canonical ? await repo.inboxByAddress(tx, base) : undefined)
-      ?? (isPublicMailDomain(domain) ? undefined : await repo.inboxByCatchAll(tx, domain));
+    const row =
+      (await repo.inboxByAddress(tx, canonical)) ??
+      (base !== canonical ? await repo.inboxByAddress(tx, base) : undefined) ??
+      (isPublicMailDomain(domain) ? undefined : await repo.inboxByCatchAll(tx, domain));
     return row ? { workspaceId: row.workspace_id, inboxId: row.id, settings: row.settings as unknown as EmailInboxSettings } : null;
   });
 }
@@ -127,7 +129,7 @@ export function newReplyToken(): string {
 
 /** RFC 3834 §2 and common practice: mail that must never get an automatic answer. */
 export function isAutomatic(parsed: ParsedEmail, envelopeFrom: string | null): boolean {
-  if (envelopeFrom === '' ) return true;
+  if (envelopeFrom === '') return true;
   const a = parsed.auto;
   if (a.autoSubmitted && a.autoSubmitted !== 'no') return true;
   if (a.precedence && /^(bulk|list|junk|auto_reply)$/.test(a.precedence)) return true;
@@ -228,9 +230,25 @@ function scrub<T>(value: T): T {
 
 function unparsedResult(reason: string): ParsedEmail {
   return {
-    status: 'unparsed', error: reason, messageId: null, inReplyTo: [], references: [], threadRoot: null, subject: null, date: null,
-    from: null, replyTo: [], to: [], cc: [], text: '', quoted: null, html: null, attachments: [],
-    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false }, authResults: [], forwardedFrom: null,
+    status: 'unparsed',
+    error: reason,
+    messageId: null,
+    inReplyTo: [],
+    references: [],
+    threadRoot: null,
+    subject: null,
+    date: null,
+    from: null,
+    replyTo: [],
+    to: [],
+    cc: [],
+    text: '',
+    quoted: null,
+    html: null,
+    attachments: [],
+    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
+    authResults: [],
+    forwardedFrom: null,
   };
 }
 
@@ -260,21 +278,46 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     // once per workspace); a repeated delivery rolls all of it back below.
     await storeBlob(tx, { workspaceId: ws, content: raw, sha256: rawSha, at });
     const emailMessageId = await repo.claimInbound(tx, {
-      workspaceId: ws, inboxId, rfcMessageId, bodyHash, rawSha256: rawSha, threadRoot: parsed.threadRoot, fromAddress: sender,
-      recipients, via: input.via, parseStatus: parsed.status, parseError: parsed.error, at,
+      workspaceId: ws,
+      inboxId,
+      rfcMessageId,
+      bodyHash,
+      rawSha256: rawSha,
+      threadRoot: parsed.threadRoot,
+      fromAddress: sender,
+      recipients,
+      via: input.via,
+      parseStatus: parsed.status,
+      parseError: parsed.error,
+      at,
     });
     if (!emailMessageId) {
       const existing = await repo.findInbound(tx, ws, inboxId, rfcMessageId, bodyHash);
       throw new Duplicate({ status: 'duplicate', emailMessageId: existing?.id ?? null, conversationId: existing?.conversation_id ?? null, messageId: existing?.message_id ?? null });
     }
 
-    await recordStoredFile(tx, { workspaceId: ws, sha256: rawSha, size: raw.byteLength, filename: 'message.eml', contentType: 'message/rfc822', owner: { kind: EMAIL_SOURCE_OWNER, id: emailMessageId }, at });
+    await recordStoredFile(tx, {
+      workspaceId: ws,
+      sha256: rawSha,
+      size: raw.byteLength,
+      filename: 'message.eml',
+      contentType: 'message/rfc822',
+      owner: { kind: EMAIL_SOURCE_OWNER, id: emailMessageId },
+      at,
+    });
     // The parts belong to the email until its conversation message exists, then to that message.
     const ids = await storeFiles(tx, {
-      workspaceId: ws, owner: { kind: EMAIL_MESSAGE_OWNER, id: emailMessageId }, at,
+      workspaceId: ws,
+      owner: { kind: EMAIL_MESSAGE_OWNER, id: emailMessageId },
+      at,
       files: parsed.attachments.map((a) => ({ content: a.content, sha256: Buffer.from(a.sha256, 'hex'), filename: a.filename, contentType: a.contentType })),
     });
-    await repo.insertAttachmentParts(tx, ws, emailMessageId, parsed.attachments.map((a, i) => ({ id: ids[i], contentId: a.contentId, inline: a.inline })));
+    await repo.insertAttachmentParts(
+      tx,
+      ws,
+      emailMessageId,
+      parsed.attachments.map((a, i) => ({ id: ids[i], contentId: a.contentId, inline: a.inline })),
+    );
     const ownParts = (messageId: string) => transferFiles(tx, { workspaceId: ws, ids, owner: { kind: MESSAGE_OWNER, id: messageId } });
     const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({ id: ids[i], name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline }));
 
@@ -283,8 +326,15 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const unverified = check.verdict !== 'verified';
     const forged = check.verdict === 'failed';
     const metadata: EmailMessageMetadata = {
-      messageId: parsed.messageId, from: parsed.from, to: parsed.to.slice(0, 50), cc: parsed.cc.slice(0, 50), subject: parsed.subject, date: parsed.date,
-      attachments, parse: parsed.status, rawAvailable: true,
+      messageId: parsed.messageId,
+      from: parsed.from,
+      to: parsed.to.slice(0, 50),
+      cc: parsed.cc.slice(0, 50),
+      subject: parsed.subject,
+      date: parsed.date,
+      attachments,
+      parse: parsed.status,
+      rawAvailable: true,
       ...(parsed.replyTo.length ? { replyTo: parsed.replyTo.slice(0, 10) } : {}),
       ...(parsed.error ? { parseError: parsed.error.split(':')[0] } : {}),
       ...(parsed.quoted ? { quoted: parsed.quoted.slice(0, 200_000) } : {}),
@@ -302,9 +352,17 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     // Message-ID is only hard to guess, and a From line proves nothing); mail that fails DMARC never
     // joins, even by token (it may have leaked with a quoted reply). The price is a legitimate
     // reply that fails DMARC (a broken forwarder) opening a new, flagged conversation.
-    const match = forged ? null : await findThread(tx, {
-      workspaceId: ws, inboxId, inboxAddresses: settings.addresses, recipients, inReplyTo: parsed.inReplyTo, references: parsed.references, threadRoot: parsed.threadRoot,
-    });
+    const match = forged
+      ? null
+      : await findThread(tx, {
+          workspaceId: ws,
+          inboxId,
+          inboxAddresses: settings.addresses,
+          recipients,
+          inReplyTo: parsed.inReplyTo,
+          references: parsed.references,
+          threadRoot: parsed.threadRoot,
+        });
     if (match) {
       const conversation = await findConversationForChannel(tx, ws, match.conversationId);
       const isCustomer = conversation?.customer_email === sender;
@@ -312,14 +370,20 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       // A stranger who only cites a Message-ID does not join someone else's conversation (E6):
       // the secret reply token is the one proof that they were sent this thread.
       if (conversation && (match.by === 'reply_token' || (known && !unverified))) {
-        const author = isCustomer
-          ? conversation.customer_id
-          : (await findOrCreateCustomer(tx, systemDeps, { email: sender, name: parsed.from?.name || undefined }, at)).customerId;
+        const author = isCustomer ? conversation.customer_id : (await findOrCreateCustomer(tx, systemDeps, { email: sender, name: parsed.from?.name || undefined }, at)).customerId;
         const actor: Actor = { type: 'customer', id: author };
-        const { messageId } = await appendInboundFromChannel(tx, { ...systemDeps, actor }, {
-          conversationId: match.conversationId, authorCustomerId: author, body, html, at,
-          metadata: { email: { ...metadata, threadedBy: match.by, ...(isCustomer ? {} : { participant: true }) } },
-        });
+        const { messageId } = await appendInboundFromChannel(
+          tx,
+          { ...systemDeps, actor },
+          {
+            conversationId: match.conversationId,
+            authorCustomerId: author,
+            body,
+            html,
+            at,
+            metadata: { email: { ...metadata, threadedBy: match.by, ...(isCustomer ? {} : { participant: true }) } },
+          },
+        );
         // Whoever a trusted reply was also sent to (To/Cc beyond our own addresses) is on the thread
         // now: their answers join it as participants. Participants never become the customer.
         // Unverified mail adds nobody: its From and Cc lines may be an attacker's (E6).
@@ -339,15 +403,30 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const customerName = (forwarded ? forwarded.name : parsed.from?.name) || undefined;
     const { customerId } = await findOrCreateCustomer(tx, systemDeps, { email: customerAddress, name: customerName?.slice(0, 200) }, at);
     const actor: Actor = { type: 'customer', id: customerId };
-    const opened = await openConversationFromChannel(tx, { ...systemDeps, actor }, {
-      inboxId, customerId, subject: parsed.subject ? parsed.subject.slice(0, 500) : null, body, html, at,
-      metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
-    });
+    const opened = await openConversationFromChannel(
+      tx,
+      { ...systemDeps, actor },
+      {
+        inboxId,
+        customerId,
+        subject: parsed.subject ? parsed.subject.slice(0, 500) : null,
+        body,
+        html,
+        at,
+        metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
+      },
+    );
     await ownParts(opened.messageId);
     const participants = [customerAddress, ...(unverified ? [] : others)];
     await repo.finishNewConversation(tx, {
-      workspaceId: ws, emailMessageId, conversationId: opened.conversationId, messageId: opened.messageId, inboxId, token: newReplyToken(),
-      participants: [...new Set(participants)].slice(0, 50), at,
+      workspaceId: ws,
+      emailMessageId,
+      conversationId: opened.conversationId,
+      messageId: opened.messageId,
+      inboxId,
+      token: newReplyToken(),
+      participants: [...new Set(participants)].slice(0, 50),
+      at,
     });
     if (settings.autoAck?.enabled && !isAutomatic(parsed, input.envelopeFrom) && !forwarded && !unverified) {
       await enqueue(tx, AUTOACK_TASK, { workspaceId: ws, conversationId: opened.conversationId, emailMessageId }, { jobKey: `email.autoack:${opened.conversationId}`, maxAttempts: 5 });
@@ -367,7 +446,10 @@ export async function replyTokenOf(tx: Queryable, ws: string, conversationId: st
  * unknown, another person's, another workspace's or already sent, is the same 404.
  */
 export async function replyByEmail(
-  deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string }, limits: AttachmentLimits,
+  deps: WorkspaceDeps,
+  conversationId: string,
+  input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string },
+  limits: AttachmentLimits,
 ): Promise<{ messageId: string }> {
   // A reply written from a macro brings the macro's actions; an unknown macro is refused before anything is sent.
   const actions = input.macroId ? await macroActionsOf(deps, input.macroId) : null;
@@ -376,7 +458,12 @@ export async function replyByEmail(
   return sent;
 }
 
-async function sendEmailReply(deps: WorkspaceDeps, conversationId: string, input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] }, limits: AttachmentLimits): Promise<{ messageId: string }> {
+async function sendEmailReply(
+  deps: WorkspaceDeps,
+  conversationId: string,
+  input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] },
+  limits: AttachmentLimits,
+): Promise<{ messageId: string }> {
   const cc: EmailAddress[] = [];
   for (const a of input.cc ?? []) {
     const c = canonicalAddress(a);
@@ -395,10 +482,22 @@ async function sendEmailReply(deps: WorkspaceDeps, conversationId: string, input
     const attachments: EmailMessageMetadata['attachments'] = (await claimUploads(tx, deps, attachmentIds, pending, limits)).map((a) => ({ ...a, inline: false }));
     const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
     const messageId = await appendMessage(tx, deps, {
-      conversationId, type: 'outbound', author, body: input.body, html: input.html, at: deps.clock.now(), metadata: { email: { cc, attachments } },
+      conversationId,
+      type: 'outbound',
+      author,
+      body: input.body,
+      html: input.html,
+      at: deps.clock.now(),
+      metadata: { email: { cc, attachments } },
     });
     await transferFiles(tx, { workspaceId: deps.workspaceId, ids: attachments.map((a) => a.id), owner: { kind: MESSAGE_OWNER, id: messageId } });
-    if (cc.length) await repo.addParticipants(tx, deps.workspaceId, conversationId, cc.map((c) => c.address));
+    if (cc.length)
+      await repo.addParticipants(
+        tx,
+        deps.workspaceId,
+        conversationId,
+        cc.map((c) => c.address),
+      );
     return { messageId };
   });
 }

@@ -109,7 +109,7 @@ describe('with the default, empty allow-list', () => {
   });
 });
 
-describe('with OUTBOUND_ALLOWED_NETWORKS listing the operator\'s relay (127.0.0.2/32 here)', () => {
+describe("with OUTBOUND_ALLOWED_NETWORKS listing the operator's relay (127.0.0.2/32 here)", () => {
   let rapport: TestServer;
   let ws: TestWorkspace;
   let sink: Awaited<ReturnType<typeof startSink>>;
@@ -215,7 +215,12 @@ describe.skipIf(skipDovecotTests())('IMAP through a host name (Dovecot)', () => 
   it('polls the address the guard checked: ImapFlow is given the IP and never resolves the name itself', async () => {
     // Only this test's poll may look the name up: the background poller would claim the new mailbox too.
     await emailRuntimeOf(rapport.server).poller.stop();
-    const inbox = await createEmailInbox(rapport, ws, { addresses: ['pinned@imap.test'], imap: { host: 'imap.relay.test', port: dovecot.port, tls: 'none', user: 'pinned', password: 'pw-pinned' } }, 'Pinned');
+    const inbox = await createEmailInbox(
+      rapport,
+      ws,
+      { addresses: ['pinned@imap.test'], imap: { host: 'imap.relay.test', port: dovecot.port, tls: 'none', user: 'pinned', password: 'pw-pinned' } },
+      'Pinned',
+    );
     const imap = await dovecot.connect('pinned', 'pw-pinned');
     await imap.append('INBOX', 'From: ann@customer.test\r\nTo: pinned@imap.test\r\nSubject: pinned\r\nMessage-ID: <pinned1@customer.test>\r\n\r\nhello\r\n');
     await imap.logout();

@@ -58,12 +58,13 @@ export async function smtpDialog(port: number, lines: string[]): Promise<string[
       if (/^\d{3} /.test(line)) waiting?.();
     }
   });
-  const next = () => new Promise<void>((resolve) => {
-    const count = replies.filter((l) => /^\d{3} /.test(l)).length;
-    waiting = () => {
-      if (replies.filter((l) => /^\d{3} /.test(l)).length > count) resolve();
-    };
-  });
+  const next = () =>
+    new Promise<void>((resolve) => {
+      const count = replies.filter((l) => /^\d{3} /.test(l)).length;
+      waiting = () => {
+        if (replies.filter((l) => /^\d{3} /.test(l)).length > count) resolve();
+      };
+    });
   await next();
   for (const line of lines) {
     const done = next();

@@ -43,8 +43,11 @@ interface Conversation {
 
 async function conversationOfMessage(api: ReturnType<typeof client>, rfcId: string): Promise<Conversation> {
   return eventually<Conversation>(async () => {
-    const rows = await systemQuery<{ conversation_id: string; workspace_id: string }>(rapport,
-      'select conversation_id, workspace_id from email_messages where rfc_message_id = $1 and direction = \'inbound\'', [rfcId.replace(/[<>]/g, '')]);
+    const rows = await systemQuery<{ conversation_id: string; workspace_id: string }>(
+      rapport,
+      "select conversation_id, workspace_id from email_messages where rfc_message_id = $1 and direction = 'inbound'",
+      [rfcId.replace(/[<>]/g, '')],
+    );
     return rows[0] ? (await api.get(`/conversations/${rows[0].conversation_id}`)).json() : null;
   });
 }
@@ -70,15 +73,20 @@ describe('threading inbound email into conversations', () => {
     const { conversation } = await start();
     const reply = await agentReplies(conversation.id);
     const id = `<r${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: 'Re: whatever', 'In-Reply-To': reply.sentId, 'Message-ID': id }), { from: 'ann@customer.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: 'Re: whatever', 'In-Reply-To': reply.sentId, 'Message-ID': id }), {
+      from: 'ann@customer.test',
+      to: ['help@a.test'],
+    });
     expect((await conversationOfMessage(apiA(), id)).id).toBe(conversation.id);
   });
 
   it('joins through References when a client rewrote In-Reply-To (Outlook)', async () => {
     const { conversation, messageId } = await start();
     const id = `<r${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: 'RE: x', 'In-Reply-To': '<unknown@outlook.test>', References: `<other@x.test> ${messageId}`, 'Message-ID': id }),
-      { from: 'ann@customer.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Subject: 'RE: x', 'In-Reply-To': '<unknown@outlook.test>', References: `<other@x.test> ${messageId}`, 'Message-ID': id }), {
+      from: 'ann@customer.test',
+      to: ['help@a.test'],
+    });
     expect((await conversationOfMessage(apiA(), id)).id).toBe(conversation.id);
   });
 
@@ -86,8 +94,10 @@ describe('threading inbound email into conversations', () => {
     const root = Buffer.alloc(22, 7);
     const { conversation } = await start('tia@customer.test', { 'Thread-Index': root.toString('base64') });
     const id = `<r${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'tia@customer.test', To: 'help@a.test', Subject: 'RE: x', 'Thread-Index': Buffer.concat([root, Buffer.alloc(5, 1)]).toString('base64'), 'Message-ID': id }),
-      { from: 'tia@customer.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'tia@customer.test', To: 'help@a.test', Subject: 'RE: x', 'Thread-Index': Buffer.concat([root, Buffer.alloc(5, 1)]).toString('base64'), 'Message-ID': id }), {
+      from: 'tia@customer.test',
+      to: ['help@a.test'],
+    });
     expect((await conversationOfMessage(apiA(), id)).id).toBe(conversation.id);
   });
 
@@ -105,7 +115,7 @@ describe('threading inbound email into conversations', () => {
     expect(events).toContain('conversation.status_changed:open');
   });
 
-  it('lets someone Cc\'d on the thread reply into it as a participant, without changing the customer', async () => {
+  it("lets someone Cc'd on the thread reply into it as a participant, without changing the customer", async () => {
     const { conversation, messageId } = await start('ann@customer.test', { Cc: 'Bob <bob@customer.test>' });
     const id = `<r${++seq}@customer.test>`;
     await sendRaw(port, raw({ From: 'Bob <bob@customer.test>', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id }), { from: 'bob@customer.test', to: ['help@a.test'] });
@@ -118,20 +128,25 @@ describe('threading inbound email into conversations', () => {
     expect(last.author.id).not.toBe(conversation.customer.id);
   });
 
-  it('never threads a stranger who cites a Message-ID into someone else\'s conversation (E6)', async () => {
+  it("never threads a stranger who cites a Message-ID into someone else's conversation (E6)", async () => {
     const { conversation, messageId } = await start();
     const id = `<r${++seq}@attacker.test>`;
-    await sendRaw(port, raw({ From: 'mallory@attacker.test', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id }), { from: 'mallory@attacker.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'mallory@attacker.test', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': messageId, 'Message-ID': id }), {
+      from: 'mallory@attacker.test',
+      to: ['help@a.test'],
+    });
     const other = await conversationOfMessage(apiA(), id);
     expect(other.id).not.toBe(conversation.id);
     expect(other.customer.email).toBe('mallory@attacker.test');
   });
 
-  it('never threads by another workspace\'s Message-ID, nor by a guessed [#number] subject (E7)', async () => {
+  it("never threads by another workspace's Message-ID, nor by a guessed [#number] subject (E7)", async () => {
     const { conversation, messageId } = await start();
     const id1 = `<b${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@b.test', Subject: `Re: [#${conversation.number}]`, 'In-Reply-To': messageId, References: messageId, 'Message-ID': id1 }),
-      { from: 'ann@customer.test', to: ['help@b.test'] });
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@b.test', Subject: `Re: [#${conversation.number}]`, 'In-Reply-To': messageId, References: messageId, 'Message-ID': id1 }), {
+      from: 'ann@customer.test',
+      to: ['help@b.test'],
+    });
     const inB = await conversationOfMessage(apiB(), id1);
     expect(inB.id).not.toBe(conversation.id);
     expect((await apiA().get(`/conversations/${inB.id}`)).statusCode).toBe(404);
@@ -147,21 +162,25 @@ describe('threading inbound email into conversations', () => {
     expect(inB2.id).not.toBe(conversation.id);
   });
 
-  it('lets an address Cc\'d on a threaded reply answer into the thread as a participant, never as the customer', async () => {
+  it("lets an address Cc'd on a threaded reply answer into the thread as a participant, never as the customer", async () => {
     const { conversation } = await start('ann@customer.test');
     const reply = await agentReplies(conversation.id);
     // Ann answers the agent and copies Carol in.
     const annId = `<r${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Cc: 'Carol <carol@customer.test>', Subject: 'Re: x', 'In-Reply-To': reply.sentId, 'Message-ID': annId }),
-      { from: 'ann@customer.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'ann@customer.test', To: 'help@a.test', Cc: 'Carol <carol@customer.test>', Subject: 'Re: x', 'In-Reply-To': reply.sentId, 'Message-ID': annId }), {
+      from: 'ann@customer.test',
+      to: ['help@a.test'],
+    });
     expect((await conversationOfMessage(apiA(), annId)).id).toBe(conversation.id);
     const participants = await systemQuery<{ address: string }>(rapport, 'select address from email_participants where conversation_id = $1', [conversation.id]);
     expect(participants.map((p) => p.address)).toContain('carol@customer.test');
     expect(participants.map((p) => p.address)).not.toContain('help@a.test');
     // Carol answers Ann's email (no reply token): she joins the thread, Ann stays its customer.
     const carolId = `<r${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'Carol <carol@customer.test>', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': annId, References: `${reply.sentId} ${annId}`, 'Message-ID': carolId }),
-      { from: 'carol@customer.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'Carol <carol@customer.test>', To: 'help@a.test', Subject: 'Re: x', 'In-Reply-To': annId, References: `${reply.sentId} ${annId}`, 'Message-ID': carolId }), {
+      from: 'carol@customer.test',
+      to: ['help@a.test'],
+    });
     const joined = await conversationOfMessage(apiA(), carolId);
     expect(joined.id).toBe(conversation.id);
     expect(joined.customer.email).toBe('ann@customer.test');
@@ -170,7 +189,10 @@ describe('threading inbound email into conversations', () => {
     // Carol citing another customer's thread does not get into it.
     const { conversation: dans, messageId: dansFirst } = await start('dan@customer.test');
     const strayId = `<r${++seq}@customer.test>`;
-    await sendRaw(port, raw({ From: 'carol@customer.test', To: 'help@a.test', Subject: 'Re: y', 'In-Reply-To': dansFirst, 'Message-ID': strayId }), { from: 'carol@customer.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'carol@customer.test', To: 'help@a.test', Subject: 'Re: y', 'In-Reply-To': dansFirst, 'Message-ID': strayId }), {
+      from: 'carol@customer.test',
+      to: ['help@a.test'],
+    });
     const stray = await conversationOfMessage(apiA(), strayId);
     expect(stray.id).not.toBe(dans.id);
     expect(stray.id).not.toBe(conversation.id);
@@ -181,7 +203,10 @@ describe('threading inbound email into conversations', () => {
     const sam = await addTestMember(rapport, a, 'agent', 'sam');
     const original = raw({ From: 'Olga Original <olga@customer.test>', To: sam.email, Subject: 'broken kettle', Date: 'Mon, 2 Nov 2026 10:00:00 +0000' }, 'My kettle broke');
     const info = await sendMail(port, {
-      from: sam.email, to: 'help@a.test', subject: 'Fwd: broken kettle', text: 'See below',
+      from: sam.email,
+      to: 'help@a.test',
+      subject: 'Fwd: broken kettle',
+      text: 'See below',
       attachments: [{ filename: 'forwarded.eml', content: original, contentType: 'message/rfc822' }],
     });
     const c = await conversationOfMessage(apiA(), info.messageId);
@@ -190,10 +215,13 @@ describe('threading inbound email into conversations', () => {
     expect(m.metadata.email).toMatchObject({ forwardedBy: { address: sam.email }, unverified: true });
   });
 
-  it('keeps a forward by someone outside the workspace as that person\'s own message', async () => {
+  it("keeps a forward by someone outside the workspace as that person's own message", async () => {
     const original = raw({ From: 'Olga Original <olga@customer.test>', To: 'x@elsewhere.test', Subject: 'not mine' }, 'Something Olga never sent us');
     const info = await sendMail(port, {
-      from: 'mallory@attacker.test', to: 'help@a.test', subject: 'Fwd: not mine', text: 'See below',
+      from: 'mallory@attacker.test',
+      to: 'help@a.test',
+      subject: 'Fwd: not mine',
+      text: 'See below',
       attachments: [{ filename: 'forwarded.eml', content: original, contentType: 'message/rfc822' }],
     });
     const c = await conversationOfMessage(apiA(), info.messageId);
@@ -202,19 +230,37 @@ describe('threading inbound email into conversations', () => {
     expect(m.metadata.email.forwardedBy).toBeUndefined();
     // An inline "Forwarded message" block from a stranger is not read as a forward either.
     const id = `<f${++seq}@attacker.test>`;
-    await sendRaw(port, raw({ From: 'mallory@attacker.test', To: 'help@a.test', Subject: 'Fwd: x', 'Message-ID': id },
-      'FYI\r\n\r\n---------- Forwarded message ---------\r\nFrom: Olga <olga@customer.test>\r\nSubject: x\r\n\r\nhello'), { from: 'mallory@attacker.test', to: ['help@a.test'] });
+    await sendRaw(
+      port,
+      raw(
+        { From: 'mallory@attacker.test', To: 'help@a.test', Subject: 'Fwd: x', 'Message-ID': id },
+        'FYI\r\n\r\n---------- Forwarded message ---------\r\nFrom: Olga <olga@customer.test>\r\nSubject: x\r\n\r\nhello',
+      ),
+      { from: 'mallory@attacker.test', to: ['help@a.test'] },
+    );
     expect((await conversationOfMessage(apiA(), id)).customer.email).toBe('mallory@attacker.test');
   });
 
-  it('keeps a message that fails DMARC out of the customer\'s conversation, flagged, and trusts none of its Cc list (E6)', async () => {
+  it("keeps a message that fails DMARC out of the customer's conversation, flagged, and trusts none of its Cc list (E6)", async () => {
     const { conversation, messageId } = await start('ceo@customer.test');
     const id = `<s${++seq}@customer.test>`;
     // Sent through the attacker's own domain (its SPF passes), in the CEO's name: DMARC fails.
-    await sendRaw(port, raw({
-      From: 'ceo@customer.test', To: 'help@a.test', Cc: 'attacker@evil.test',
-      Subject: 'Re: x', 'In-Reply-To': messageId, References: messageId, 'Message-ID': id,
-    }, 'Please wire the money today'), { from: 'attacker@evil.test', to: ['help@a.test'] });
+    await sendRaw(
+      port,
+      raw(
+        {
+          From: 'ceo@customer.test',
+          To: 'help@a.test',
+          Cc: 'attacker@evil.test',
+          Subject: 'Re: x',
+          'In-Reply-To': messageId,
+          References: messageId,
+          'Message-ID': id,
+        },
+        'Please wire the money today',
+      ),
+      { from: 'attacker@evil.test', to: ['help@a.test'] },
+    );
     const spoofed = await conversationOfMessage(apiA(), id);
     expect(spoofed.id).not.toBe(conversation.id);
     const first = (await apiA().get(`/conversations/${spoofed.id}/messages`)).json().items[0];
@@ -228,7 +274,10 @@ describe('threading inbound email into conversations', () => {
     expect(participants.map((p) => p.address)).not.toContain('attacker@evil.test');
     // The attacker cannot reply into either thread.
     const id2 = `<s${++seq}@evil.test>`;
-    await sendRaw(port, raw({ From: 'attacker@evil.test', To: 'help@a.test', Subject: 'Re: x', References: `${messageId} ${id}`, 'Message-ID': id2 }), { from: 'attacker@evil.test', to: ['help@a.test'] });
+    await sendRaw(port, raw({ From: 'attacker@evil.test', To: 'help@a.test', Subject: 'Re: x', References: `${messageId} ${id}`, 'Message-ID': id2 }), {
+      from: 'attacker@evil.test',
+      to: ['help@a.test'],
+    });
     const theirs = await conversationOfMessage(apiA(), id2);
     expect([conversation.id, spoofed.id]).not.toContain(theirs.id);
     expect(inboxA).toBeTruthy();
@@ -239,11 +288,19 @@ describe('threading inbound email into conversations', () => {
       'Authentication-Results: mx.a.test; dmarc=fail header.from=customer.test',
       'Authentication-Results: (forged by the sender) relay.evil.test; dmarc=pass',
       'Authentication-Results: mx.a.test (comment dmarc=pass); spf=pass',
-      'From: ceo@customer.test', 'To: help@a.test', 'Subject: x', 'Message-ID: <auth1@customer.test>', '', 'hi', '',
+      'From: ceo@customer.test',
+      'To: help@a.test',
+      'Subject: x',
+      'Message-ID: <auth1@customer.test>',
+      '',
+      'hi',
+      '',
     ].join('\r\n');
     const parsed = await emailRuntimeOf(rapport.server).parser.parse(Buffer.from(source));
     expect(parsed.authResults).toEqual([
-      { authservId: 'mx.a.test', dmarc: 'fail' }, { authservId: 'relay.evil.test', dmarc: 'pass' }, { authservId: 'mx.a.test', dmarc: null },
+      { authservId: 'mx.a.test', dmarc: 'fail' },
+      { authservId: 'relay.evil.test', dmarc: 'pass' },
+      { authservId: 'mx.a.test', dmarc: null },
     ]);
     expect(checkByMailServer(parsed.authResults, 'MX.A.TEST').verdict).toBe('failed');
     // Only the topmost header counts: a lower one, even with a trusted id, is the sender's writing.

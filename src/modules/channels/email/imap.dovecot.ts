@@ -54,9 +54,16 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
   await chown(path.join(dir, 'home'), uid, gid);
   const port = await freePort();
   const usersFile = path.join(dir, 'users');
-  await writeFile(usersFile, Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}\n`).join(''));
+  await writeFile(
+    usersFile,
+    Object.entries(users)
+      .map(([u, p]) => `${u}:{PLAIN}${p}\n`)
+      .join(''),
+  );
   const conf = path.join(dir, 'dovecot.conf');
-  await writeFile(conf, `
+  await writeFile(
+    conf,
+    `
 protocols = imap
 listen = 127.0.0.1
 base_dir = ${dir}/run
@@ -92,7 +99,8 @@ service stats {
     mode = 0600
   }
 }
-`);
+`,
+  );
   const child: ChildProcess = spawn('dovecot', ['-F', '-c', conf], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Ready when the port answers with a greeting.

@@ -30,10 +30,15 @@ function message(from: string, subject: string, body = 'hello', id = `<imap${++s
 }
 
 async function mailbox(user: string, extra: Record<string, unknown> = {}, port = dovecot.port) {
-  const inbox = await createEmailInbox(rapport, ws, {
-    addresses: [`${user}@imap.test`],
-    imap: { host: '127.0.0.1', port, tls: 'none', user, password: `pw-${user}`, ...extra },
-  }, user);
+  const inbox = await createEmailInbox(
+    rapport,
+    ws,
+    {
+      addresses: [`${user}@imap.test`],
+      imap: { host: '127.0.0.1', port, tls: 'none', user, password: `pw-${user}`, ...extra },
+    },
+    user,
+  );
   const imap = await dovecot.connect(user, `pw-${user}`);
   return { inboxId: inbox.id, imap };
 }
@@ -58,8 +63,10 @@ function aWholePollOf(inboxId: string): Promise<void> {
   });
 }
 
-const storedIn = (inboxId: string) => systemQuery<{ rfc_message_id: string; received_via: string }>(rapport,
-  "select rfc_message_id, received_via from email_messages where inbox_id = $1 and direction = 'inbound' order by created_at", [inboxId]);
+const storedIn = (inboxId: string) =>
+  systemQuery<{ rfc_message_id: string; received_via: string }>(rapport, "select rfc_message_id, received_via from email_messages where inbox_id = $1 and direction = 'inbound' order by created_at", [
+    inboxId,
+  ]);
 
 describe.skipIf(skipped)('IMAP polling (Dovecot)', () => {
   it('fetches new mail by UID into conversations and marks it \\Seen after the commit; hides the password in the API', async () => {

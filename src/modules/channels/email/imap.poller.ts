@@ -134,12 +134,13 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
       const done = this.deps.clock.now();
       // A poll cut short by a stop is due again at once, so another instance carries on from there.
       const next = this.stopped ? done : new Date(done.getTime() + this.opts.intervalMs);
-      const released = lost ? false : await withSystem(this.deps.pool, (tx) => leases.release(tx, this.holder, target.workspaceId, target.inboxId, next))
-        .catch((error) => {
-          // The lease then expires on its own and the mailbox is taken up again.
-          this.deps.log.warn({ inboxId: target.inboxId, err: (error as Error).message }, 'imap: freeing a mailbox lease failed');
-          return true;
-        });
+      const released = lost
+        ? false
+        : await withSystem(this.deps.pool, (tx) => leases.release(tx, this.holder, target.workspaceId, target.inboxId, next)).catch((error) => {
+            // The lease then expires on its own and the mailbox is taken up again.
+            this.deps.log.warn({ inboxId: target.inboxId, err: (error as Error).message }, 'imap: freeing a mailbox lease failed');
+            return true;
+          });
       if (!released) this.deps.log.warn({ inboxId: target.inboxId }, 'imap: the mailbox lease was lost while polling (another instance took it over)');
       this.emit('polled', { workspaceId: target.workspaceId, inboxId: target.inboxId, holder: this.holder, at: done });
     }
@@ -190,8 +191,7 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
         const state = await withWorkspace(this.deps.pool, target.workspaceId, (tx) => repo.imapState(tx, target.workspaceId, target.inboxId));
         const lastUid = state && state.uidValidity === uidValidity ? state.lastUid : 0;
         if (!state || state.uidValidity !== uidValidity) {
-          await withWorkspace(this.deps.pool, target.workspaceId, (tx) =>
-            repo.saveImapState(tx, target.workspaceId, target.inboxId, uidValidity, 0, this.deps.clock.now()));
+          await withWorkspace(this.deps.pool, target.workspaceId, (tx) => repo.saveImapState(tx, target.workspaceId, target.inboxId, uidValidity, 0, this.deps.clock.now()));
         }
         // Sizes first (small), then each source on its own.
         const pending: { uid: number; size: number }[] = [];
@@ -247,7 +247,6 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
   }
 
   private async advance(target: InboxTarget, uidValidity: bigint, uid: number, error: string | null): Promise<void> {
-    await withWorkspace(this.deps.pool, target.workspaceId, (tx) =>
-      repo.saveImapState(tx, target.workspaceId, target.inboxId, uidValidity, uid, this.deps.clock.now(), error));
+    await withWorkspace(this.deps.pool, target.workspaceId, (tx) => repo.saveImapState(tx, target.workspaceId, target.inboxId, uidValidity, uid, this.deps.clock.now(), error));
   }
 }

@@ -83,8 +83,7 @@ function deliver(port: number, raw: string, child: ChildProcess | null, killAfte
   });
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode ? resolve() : child.once('exit', () => resolve())));
+const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode ? resolve() : child.once('exit', () => resolve())));
 const storedCount = async (id: string) => (await systemQuery<{ n: number }>(rapport, 'select count(*)::int as n from email_messages where rfc_message_id = $1', [id]))[0].n;
 
 describe('killing the ingest mid-DATA (E1)', () => {
@@ -134,9 +133,12 @@ describe('killing the ingest mid-DATA (E1)', () => {
     ingest.child.kill('SIGKILL');
     // Nothing half-saved anywhere: every email has its raw source and its message, every
     // conversation its first message.
-    const orphans = await systemQuery<{ n: number }>(rapport, `select
+    const orphans = await systemQuery<{ n: number }>(
+      rapport,
+      `select
       (select count(*) from email_messages e where e.direction = 'inbound' and (e.message_id is null or not exists (select 1 from blobs b where b.workspace_id = e.workspace_id and b.sha256 = e.raw_sha256)))
-      + (select count(*) from conversations c where not exists (select 1 from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id)) as n`);
+      + (select count(*) from conversations c where not exists (select 1 from messages m where m.workspace_id = c.workspace_id and m.conversation_id = c.id)) as n`,
+    );
     expect(Number(orphans[0].n)).toBe(0);
     const total = await systemQuery<{ n: number }>(rapport, "select count(*)::int as n from email_messages where rfc_message_id like 'e1-%' and rfc_message_id not like 'e1-commit-%'");
     expect(total[0].n).toBe(RUNS);

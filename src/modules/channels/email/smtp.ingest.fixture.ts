@@ -12,9 +12,12 @@ import { startSmtpServer } from './smtp.server.js';
 
 const pool = createPool(process.env.DATABASE_URL!, { max: 4 });
 const parser = new EmailParser({ workers: 1 });
-const smtp = await startSmtpServer({ pool, clock: systemClock, log: createLogger('silent'), parser }, {
-  host: '127.0.0.1',
-  port: 0,
-  afterCommit: process.env.E1_KILL_AFTER_COMMIT === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,
-});
+const smtp = await startSmtpServer(
+  { pool, clock: systemClock, log: createLogger('silent'), parser },
+  {
+    host: '127.0.0.1',
+    port: 0,
+    afterCommit: process.env.E1_KILL_AFTER_COMMIT === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,
+  },
+);
 process.stdout.write(`PORT ${smtp.port}\n`);

@@ -20,8 +20,12 @@ const api = () => client(rapport, ws.token, ws.workspaceId);
 describe('inbound SMTP', () => {
   it('turns an email into a customer, a conversation and a message, with its raw source kept', async () => {
     const info = await sendMail(port, {
-      from: '"Ann Example" <ann@customer.test>', to: 'support@acme.test', cc: 'bob@customer.test', subject: 'My order is late',
-      text: 'Hello, where is my order?\n\nOn Mon, 1 Jan 2026, Shop wrote:\n> Your order shipped', html: '<p>Hello, where is my order?</p><script>alert(1)</script>',
+      from: '"Ann Example" <ann@customer.test>',
+      to: 'support@acme.test',
+      cc: 'bob@customer.test',
+      subject: 'My order is late',
+      text: 'Hello, where is my order?\n\nOn Mon, 1 Jan 2026, Shop wrote:\n> Your order shipped',
+      html: '<p>Hello, where is my order?</p><script>alert(1)</script>',
       attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4 fake') }],
     });
     expect(info.response).toMatch(/^250/);
@@ -55,9 +59,7 @@ describe('inbound SMTP', () => {
   });
 
   it('stores the same Message-ID and body once, whether retried or delivered concurrently (E2)', async () => {
-    const raw = [
-      'From: Carl <carl@customer.test>', 'To: support@acme.test', 'Subject: Twice', 'Message-ID: <twice-1@customer.test>', '', 'Same body', '',
-    ].join('\r\n');
+    const raw = ['From: Carl <carl@customer.test>', 'To: support@acme.test', 'Subject: Twice', 'Message-ID: <twice-1@customer.test>', '', 'Same body', ''].join('\r\n');
     const envelope = { from: 'carl@customer.test', to: ['support@acme.test'] };
     await sendRaw(port, raw, envelope);
     // A relay added a trace header to the retry: still the same message.
@@ -70,14 +72,22 @@ describe('inbound SMTP', () => {
   });
 
   it('refuses a message over the size limit with 552', async () => {
-    const big = `From: a@customer.test\r\nTo: support@acme.test\r\nSubject: big\r\n\r\n${'x'.repeat(1000).concat('\r\n').repeat(26 * 1024)}`;
+    const big = `From: a@customer.test\r\nTo: support@acme.test\r\nSubject: big\r\n\r\n${'x'
+      .repeat(1000)
+      .concat('\r\n')
+      .repeat(26 * 1024)}`;
     await expect(sendRaw(port, big, { from: 'a@customer.test', to: ['support@acme.test'] })).rejects.toMatchObject({ responseCode: 552 });
   });
 
   it('keeps a hostile subject and display name as text (E4, E5)', async () => {
     const raw = [
-      'From: "<img src=x onerror=alert(1)>" <evil@customer.test>', 'To: support@acme.test',
-      'Subject: =?utf-8?B?PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==?=', 'Message-ID: <xss-1@customer.test>', '', 'hi', '',
+      'From: "<img src=x onerror=alert(1)>" <evil@customer.test>',
+      'To: support@acme.test',
+      'Subject: =?utf-8?B?PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==?=',
+      'Message-ID: <xss-1@customer.test>',
+      '',
+      'hi',
+      '',
     ].join('\r\n');
     await sendRaw(port, raw, { from: 'evil@customer.test', to: ['support@acme.test'] });
     const c = (await api().get('/conversations?q=evil@customer.test')).json().items[0];

@@ -83,11 +83,7 @@ export function MessageBody({ message }: { message: Message }) {
           ) : null}
         </ul>
       ) : null}
-      {email?.delivery?.status ? (
-        <div className={`delivery delivery-${email.delivery.status}`}>
-          {deliveryText(email.delivery)}
-        </div>
-      ) : null}
+      {email?.delivery?.status ? <div className={`delivery delivery-${email.delivery.status}`}>{deliveryText(email.delivery)}</div> : null}
     </div>
   );
 }
@@ -98,7 +94,13 @@ function EmailHeaders({ email }: { email: EmailMetadata }) {
   const cc = formatAddresses(email.cc);
   const replyTo = formatAddresses(email.replyTo);
   const forwardedBy = formatAddress(email.forwardedBy);
-  const rows: [string, string | null | undefined][] = [['From', from], ['To', to], ['Cc', cc], ['Reply-To', replyTo], ['Subject', email.subject]];
+  const rows: [string, string | null | undefined][] = [
+    ['From', from],
+    ['To', to],
+    ['Cc', cc],
+    ['Reply-To', replyTo],
+    ['Subject', email.subject],
+  ];
   const headerRows = rows.filter((row): row is [string, string] => Boolean(row[1]));
   // Why the sender is not proven, in the server's plain words (SPF, DKIM, DMARC or IMAP); older
   // messages carry only the flag.
@@ -109,7 +111,10 @@ function EmailHeaders({ email }: { email: EmailMetadata }) {
       {email.unverified || forwardedBy || email.participant ? (
         <div className="email-flags">
           {email.unverified ? (
-            <span className="badge badge-warning email-unverified" title="The sender could not be verified: the From line may be forged. Only a reply to the conversation's own reply address joins it.">
+            <span
+              className="badge badge-warning email-unverified"
+              title="The sender could not be verified: the From line may be forged. Only a reply to the conversation's own reply address joins it."
+            >
               Unverified sender
             </span>
           ) : null}
@@ -157,7 +162,7 @@ export function withoutRemoteImages(html: string): string {
 
 /** The srcdoc document: a CSP of its own (stricter than the app's) in front of the email's HTML. */
 export function emailDocument(html: string, showImages: boolean): string {
-  const img = showImages ? "img-src data: cid: https: http:" : 'img-src data: cid:';
+  const img = showImages ? 'img-src data: cid: https: http:' : 'img-src data: cid:';
   const csp = `default-src 'none'; ${img}; style-src 'unsafe-inline'; font-src data:; script-src 'none'; form-action 'none'; base-uri 'none'`;
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><meta name="referrer" content="no-referrer"><base target="_blank"><style>body{font:14px/1.5 system-ui,sans-serif;margin:8px;color:#1d2433;word-wrap:break-word}img{max-width:100%}</style></head><body>${html}</body></html>`;
 }

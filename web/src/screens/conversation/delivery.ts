@@ -4,7 +4,7 @@
  * the details are in the server log. Texts of older replies, stored before codes, are shown as they are.
  */
 const failures: Record<string, string> = {
-  'email.connect_failed': 'Could not connect to the mail server. Check the inbox\'s SMTP settings; the server log has the details.',
+  'email.connect_failed': "Could not connect to the mail server. Check the inbox's SMTP settings; the server log has the details.",
   'email.delivery_rejected': 'The mail server refused the message.',
   'email.ambiguous_recipient': 'The recipient address is ambiguous and was refused.',
   'email.no_recipient': 'The customer has no email address.',

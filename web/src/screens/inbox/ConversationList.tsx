@@ -49,7 +49,12 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
   if (query.isPending) return <Loading label="Loading conversations…" />;
   if (query.isError && rows.length === 0) return <ErrorState error={query.error} retry={() => query.refetch()} />;
   if (searchingOn) return <Loading label="Searching older conversations…" />;
-  if (rows.length === 0) return <Empty title={filtered ? 'No conversation matches this search' : 'Nothing here'}>{filtered ? 'Try other words, a #number or an email address.' : 'When conversations land in this view, they show up here.'}</Empty>;
+  if (rows.length === 0)
+    return (
+      <Empty title={filtered ? 'No conversation matches this search' : 'Nothing here'}>
+        {filtered ? 'Try other words, a #number or an email address.' : 'When conversations land in this view, they show up here.'}
+      </Empty>
+    );
 
   const names = new Map((users.data ?? []).map((u: Member) => [u.id, u.name]));
   return (
@@ -59,7 +64,11 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
           const row = rows[item.index];
           return (
             <div key={item.key} className="virtual-row" style={{ transform: `translateY(${item.start}px)`, height: item.size }} role="listitem">
-              {row ? <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? names.get(row.assigneeId) ?? 'Someone' : null} onOpen={onOpen} /> : <div className="row-loading">Loading more…</div>}
+              {row ? (
+                <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? (names.get(row.assigneeId) ?? 'Someone') : null} onOpen={onOpen} />
+              ) : (
+                <div className="row-loading">Loading more…</div>
+              )}
             </div>
           );
         })}

@@ -64,7 +64,7 @@ export function viewCount(view: string, counts: Counts | null | undefined): numb
   const [kind, arg] = splitView(view);
   if (kind === 'team') return counts.byTeam?.[arg];
   if (kind === 'priority') return counts.byPriority?.[arg];
-  if (kind === 'tag') return counts.byTag ? counts.byTag[arg] ?? 0 : undefined;
+  if (kind === 'tag') return counts.byTag ? (counts.byTag[arg] ?? 0) : undefined;
   if (kind === 'mine' || kind === 'unassigned' || kind === 'open' || kind === 'pending' || kind === 'snoozed' || kind === 'resolved') return counts[kind];
   return undefined;
 }

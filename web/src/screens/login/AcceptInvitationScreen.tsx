@@ -16,11 +16,7 @@ export default function AcceptInvitationScreen({ token }: { token: string }) {
   const session = useSession();
   const [mode, setMode] = useState<'new' | 'existing'>('new');
   if (session.data) return <JoinSignedIn token={token} email={session.data.user.email} />;
-  return (
-    <div className="login-page">
-      {mode === 'new' ? <CreateAccount token={token} onHaveAccount={() => setMode('existing')} /> : <SignInFirst onNewAccount={() => setMode('new')} />}
-    </div>
-  );
+  return <div className="login-page">{mode === 'new' ? <CreateAccount token={token} onHaveAccount={() => setMode('existing')} /> : <SignInFirst onNewAccount={() => setMode('new')} />}</div>;
 }
 
 function JoinSignedIn({ token, email }: { token: string; email: string }) {
@@ -62,7 +58,9 @@ function CreateAccount({ token, onHaveAccount }: { token: string; onHaveAccount:
       { token, name: name.trim() || undefined, password: password || undefined },
       {
         onSuccess: (answer) => {
-          setNotice(`Now sign in with ${answer.email} and the password you chose. If that email already had a Rapport account, nothing was changed: sign in with your usual password and ask for a new invitation.`);
+          setNotice(
+            `Now sign in with ${answer.email} and the password you chose. If that email already had a Rapport account, nothing was changed: sign in with your usual password and ask for a new invitation.`,
+          );
           navigate('/login');
         },
       },

@@ -18,18 +18,17 @@ export default function ConfirmEmailScreen({ token }: { token: string }) {
           <p className="muted">Checking the link…</p>
         ) : confirm.isSuccess ? (
           <p role="status">
-            Confirmed. Email sent to <strong>{confirm.data.address}</strong> now goes to the inbox “{confirm.data.inboxName}” of
-            the workspace “{confirm.data.workspaceName}”.
+            Confirmed. Email sent to <strong>{confirm.data.address}</strong> now goes to the inbox “{confirm.data.inboxName}” of the workspace “{confirm.data.workspaceName}”.
           </p>
         ) : (
           <>
             <p>
-              The help desk workspace <strong>“{preview.data.workspaceName}”</strong> asks to receive all email sent
-              to <strong>{preview.data.address}</strong>, in its inbox “{preview.data.inboxName}”.
+              The help desk workspace <strong>“{preview.data.workspaceName}”</strong> asks to receive all email sent to <strong>{preview.data.address}</strong>, in its inbox “{preview.data.inboxName}
+              ”.
             </p>
             <p className="muted">
-              Confirm only if you manage this address and want its mail handled there. If you did not expect this, close
-              this page: nothing changes. If another workspace received this address’s mail before, it stops receiving it.
+              Confirm only if you manage this address and want its mail handled there. If you did not expect this, close this page: nothing changes. If another workspace received this address’s mail
+              before, it stops receiving it.
             </p>
             <InlineError error={confirm.error} />
             <button type="button" className="btn btn-primary" disabled={confirm.isPending} onClick={() => confirm.mutate(token)}>

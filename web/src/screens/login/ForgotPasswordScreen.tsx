@@ -25,8 +25,7 @@ export default function ForgotPasswordScreen() {
         {request.isSuccess ? (
           <>
             <p role="status">
-              If an account uses <strong>{request.variables.email}</strong>, we have sent it an email with a link to choose a new
-              password. The link works once, for 1 hour.
+              If an account uses <strong>{request.variables.email}</strong>, we have sent it an email with a link to choose a new password. The link works once, for 1 hour.
             </p>
             <p className="muted">No email after a few minutes? Check your spam folder, and that you typed the address you sign in with.</p>
           </>
@@ -39,8 +38,7 @@ export default function ForgotPasswordScreen() {
             </label>
             {unavailable ? (
               <p role="alert" className="inline-error">
-                This help desk cannot send email yet, so your password cannot be reset this way. Ask the person who runs it, or an
-                admin of your workspace, for help.
+                This help desk cannot send email yet, so your password cannot be reset this way. Ask the person who runs it, or an admin of your workspace, for help.
               </p>
             ) : throttled ? (
               <p role="alert" className="inline-error">

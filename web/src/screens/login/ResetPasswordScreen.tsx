@@ -27,8 +27,7 @@ export default function ResetPasswordScreen({ token }: { token: string }) {
         <div className="login-card" role="main" aria-label="Password changed">
           <h1>Password changed</h1>
           <p role="status">
-            The password of <strong>{reset.data.email}</strong> is changed. Every browser that was signed in to this account has
-            been signed out, and the API tokens the account created no longer work.
+            The password of <strong>{reset.data.email}</strong> is changed. Every browser that was signed in to this account has been signed out, and the API tokens the account created no longer work.
           </p>
           <PageLink to="/login">Sign in with your new password</PageLink>
         </div>
@@ -42,10 +41,7 @@ export default function ResetPasswordScreen({ token }: { token: string }) {
         <h1>Choose a new password</h1>
         {badLink ? (
           <>
-            <p role="alert">
-              This link does not work. It may have expired (links work for 1 hour), been used already, or been replaced by a newer
-              one. Only the newest link we emailed you works.
-            </p>
+            <p role="alert">This link does not work. It may have expired (links work for 1 hour), been used already, or been replaced by a newer one. Only the newest link we emailed you works.</p>
             <PageLink to="/forgot-password">Ask for a new link</PageLink>
           </>
         ) : (

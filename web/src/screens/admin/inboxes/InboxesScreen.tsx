@@ -15,22 +15,57 @@ export function InboxesScreen() {
   return (
     <div>
       <h1>Inboxes</h1>
-      {inboxes.isPending ? <Loading /> : inboxes.isError ? <ErrorState error={inboxes.error} retry={() => inboxes.refetch()} /> : inboxes.data.length === 0 ? <Empty title="No inboxes yet" /> : (
+      {inboxes.isPending ? (
+        <Loading />
+      ) : inboxes.isError ? (
+        <ErrorState error={inboxes.error} retry={() => inboxes.refetch()} />
+      ) : inboxes.data.length === 0 ? (
+        <Empty title="No inboxes yet" />
+      ) : (
         <table className="table">
-          <thead><tr><th>Name</th><th>Channel</th><th>Created</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Channel</th>
+              <th>Created</th>
+            </tr>
+          </thead>
           <tbody>
             {inboxes.data.map((i) => (
-              <tr key={i.id}><td><InboxName inbox={i} /></td><td><span className="badge channel">{i.channel}</span></td><td>{new Date(i.createdAt).toLocaleDateString()}</td></tr>
+              <tr key={i.id}>
+                <td>
+                  <InboxName inbox={i} />
+                </td>
+                <td>
+                  <span className="badge channel">{i.channel}</span>
+                </td>
+                <td>{new Date(i.createdAt).toLocaleDateString()}</td>
+              </tr>
             ))}
           </tbody>
         </table>
       )}
-      {inboxes.data?.filter((i) => i.channel === 'email').map((i) => <EmailOwnershipPanel key={i.id} inbox={i} />)}
+      {inboxes.data
+        ?.filter((i) => i.channel === 'email')
+        .map((i) => (
+          <EmailOwnershipPanel key={i.id} inbox={i} />
+        ))}
       <h2>New inbox</h2>
-      <form className="stack-form" onSubmit={(e) => {
-        e.preventDefault();
-        create.mutate({ name: name.trim(), channel, ...(channel === 'email' ? { settings: emailSettings(email) } : {}) }, { onSuccess: () => { setName(''); setEmail(EMPTY_EMAIL); } });
-      }}>
+      <form
+        className="stack-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate(
+            { name: name.trim(), channel, ...(channel === 'email' ? { settings: emailSettings(email) } : {}) },
+            {
+              onSuccess: () => {
+                setName('');
+                setEmail(EMPTY_EMAIL);
+              },
+            },
+          );
+        }}
+      >
         <div className="inline-form">
           <input aria-label="Inbox name" placeholder="Name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
           <select aria-label="Channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
@@ -39,7 +74,11 @@ export function InboxesScreen() {
           </select>
         </div>
         {channel === 'email' ? <EmailFields value={email} onChange={setEmail} /> : null}
-        <div><button type="submit" className="btn btn-primary" disabled={create.isPending}>Create</button></div>
+        <div>
+          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+            Create
+          </button>
+        </div>
       </form>
       <InlineError error={create.error} />
     </div>
@@ -72,15 +111,33 @@ function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
       <h2>Email addresses of {inbox.name}</h2>
       <p className="muted">Mail reaches this inbox only through verified addresses and domains. Mail to a pending one is refused, as if the address did not exist here, until you prove it is yours.</p>
       <table className="table">
-        <thead><tr><th>Address or catch-all domain</th><th>Status</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>Address or catch-all domain</th>
+            <th>Status</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {items.map((c) => (
             <tr key={`${c.kind}:${c.value}`}>
-              <td>{c.kind === 'domain' ? <>any address at <strong>{c.value}</strong></> : c.value}</td>
               <td>
-                {c.status === 'verified'
-                  ? <span className="badge" title={c.verifiedBy ? VERIFIED_BY[c.verifiedBy] : undefined}>Verified</span>
-                  : <span className="badge badge-warning">Pending</span>}
+                {c.kind === 'domain' ? (
+                  <>
+                    any address at <strong>{c.value}</strong>
+                  </>
+                ) : (
+                  c.value
+                )}
+              </td>
+              <td>
+                {c.status === 'verified' ? (
+                  <span className="badge" title={c.verifiedBy ? VERIFIED_BY[c.verifiedBy] : undefined}>
+                    Verified
+                  </span>
+                ) : (
+                  <span className="badge badge-warning">Pending</span>
+                )}
                 {c.status === 'pending' && c.confirmationSentAt ? <span className="muted"> confirmation sent {new Date(c.confirmationSentAt).toLocaleString()}</span> : null}
               </td>
               <td>
@@ -98,13 +155,12 @@ function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
       {pending.length ? (
         <>
           <p>
-            {confirmationEmail ? 'Confirm an address with the link we email to it, or prove' : 'Prove'} a whole domain by publishing this DNS TXT record
-            (at the name shown, or at the domain itself), then check it:
+            {confirmationEmail ? 'Confirm an address with the link we email to it, or prove' : 'Prove'} a whole domain by publishing this DNS TXT record (at the name shown, or at the domain itself),
+            then check it:
           </p>
           {confirmationEmail ? (
             <p className="muted">
-              If this address already receives mail in another Rapport workspace, prove it with the DNS record: no confirmation email is sent to it,
-              since that other workspace would receive the link.
+              If this address already receives mail in another Rapport workspace, prove it with the DNS record: no confirmation email is sent to it, since that other workspace would receive the link.
             </p>
           ) : null}
           <ul className="plain-list">
@@ -140,21 +196,46 @@ function InboxName({ inbox }: { inbox: Inbox }) {
     );
   }
   return (
-    <form className="inline-form" onSubmit={(e) => { e.preventDefault(); update.mutate({ id: inbox.id, name: name.trim() }, { onSuccess: () => setName(null) }); }}>
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        update.mutate({ id: inbox.id, name: name.trim() }, { onSuccess: () => setName(null) });
+      }}
+    >
       <input aria-label="New inbox name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
-      <button type="submit" className="btn btn-primary btn-small" disabled={update.isPending}>Save</button>
-      <button type="button" className="btn btn-small" onClick={() => setName(null)}>Cancel</button>
+      <button type="submit" className="btn btn-primary btn-small" disabled={update.isPending}>
+        Save
+      </button>
+      <button type="button" className="btn btn-small" onClick={() => setName(null)}>
+        Cancel
+      </button>
       <InlineError error={update.error} />
     </form>
   );
 }
 
-interface ServerFields { host: string; port: string; tls: string; user: string; password: string }
-interface EmailForm { addresses: string; catchAllDomains: string; smtp: ServerFields; imap: ServerFields }
+interface ServerFields {
+  host: string;
+  port: string;
+  tls: string;
+  user: string;
+  password: string;
+}
+interface EmailForm {
+  addresses: string;
+  catchAllDomains: string;
+  smtp: ServerFields;
+  imap: ServerFields;
+}
 const EMPTY_SERVER: ServerFields = { host: '', port: '', tls: 'starttls', user: '', password: '' };
 const EMPTY_EMAIL: EmailForm = { addresses: '', catchAllDomains: '', smtp: EMPTY_SERVER, imap: { ...EMPTY_SERVER, tls: 'implicit' } };
 
-const list = (text: string) => text.split(/[\s,;]+/).map((v) => v.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(/[\s,;]+/)
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 /** A server block is sent only when its host is filled in; the server checks every field (422 otherwise). */
 function server(f: ServerFields) {
@@ -191,7 +272,15 @@ function EmailFields({ value, onChange }: { value: EmailForm; onChange: (v: Emai
             <option value="none">none</option>
           </select>
           <input aria-label={`${kind.toUpperCase()} user`} placeholder="user" value={f.user} onChange={(e) => set({ user: e.target.value })} maxLength={500} autoComplete="off" />
-          <input aria-label={`${kind.toUpperCase()} password`} placeholder="password" type="password" value={f.password} onChange={(e) => set({ password: e.target.value })} maxLength={500} autoComplete="new-password" />
+          <input
+            aria-label={`${kind.toUpperCase()} password`}
+            placeholder="password"
+            type="password"
+            value={f.password}
+            onChange={(e) => set({ password: e.target.value })}
+            maxLength={500}
+            autoComplete="new-password"
+          />
         </div>
       </fieldset>
     );
@@ -203,8 +292,8 @@ function EmailFields({ value, onChange }: { value: EmailForm; onChange: (v: Emai
       {serverFields('smtp', 'Outgoing mail (SMTP) for replies')}
       {serverFields('imap', 'Poll a mailbox over IMAP (optional)')}
       <p className="muted mail-server-hint">
-        Mail servers must be reachable on the public internet: Rapport does not connect to private, loopback or link-local
-        addresses, unless your operator allows your own relay's network (OUTBOUND_ALLOWED_NETWORKS).
+        Mail servers must be reachable on the public internet: Rapport does not connect to private, loopback or link-local addresses, unless your operator allows your own relay's network
+        (OUTBOUND_ALLOWED_NETWORKS).
       </p>
     </>
   );

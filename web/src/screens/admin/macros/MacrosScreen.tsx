@@ -24,20 +24,32 @@ export function MacrosScreen() {
   return (
     <div>
       <h1>Macros</h1>
-      <p className="muted">Canned replies. Placeholders: <code>{'{{customer.first_name}}'}</code>, <code>{'{{customer.name}}'}</code>, <code>{'{{agent.name}}'}</code>, <code>{'{{conversation.number}}'}</code>.</p>
-      {macros.data.length === 0 ? <Empty title="No macros yet" /> : (
+      <p className="muted">
+        Canned replies. Placeholders: <code>{'{{customer.first_name}}'}</code>, <code>{'{{customer.name}}'}</code>, <code>{'{{agent.name}}'}</code>, <code>{'{{conversation.number}}'}</code>.
+      </p>
+      {macros.data.length === 0 ? (
+        <Empty title="No macros yet" />
+      ) : (
         <ul className="plain-list">
           {macros.data.map((m: Macro) => (
             <li key={m.id}>
               <strong>{m.name}</strong> <span className="muted">{describe(m)}</span>{' '}
-              <button type="button" className="btn btn-small" onClick={() => setEditing({ id: m.id, name: m.name, body: m.body, actions: m.actions ?? {} })}>Edit</button>{' '}
-              <button type="button" className="btn btn-small" onClick={() => confirm(`Delete ${m.name}?`) && remove.mutate(m.id)}>Delete</button>
+              <button type="button" className="btn btn-small" onClick={() => setEditing({ id: m.id, name: m.name, body: m.body, actions: m.actions ?? {} })}>
+                Edit
+              </button>{' '}
+              <button type="button" className="btn btn-small" onClick={() => confirm(`Delete ${m.name}?`) && remove.mutate(m.id)}>
+                Delete
+              </button>
             </li>
           ))}
         </ul>
       )}
-      {editing ? <MacroForm initial={editing} onSave={save} onCancel={() => setEditing(null)} pending={create.isPending || update.isPending} /> : (
-        <button type="button" className="btn btn-primary" onClick={() => setEditing(EMPTY)}>New macro</button>
+      {editing ? (
+        <MacroForm initial={editing} onSave={save} onCancel={() => setEditing(null)} pending={create.isPending || update.isPending} />
+      ) : (
+        <button type="button" className="btn btn-primary" onClick={() => setEditing(EMPTY)}>
+          New macro
+        </button>
       )}
       <InlineError error={create.error ?? update.error ?? remove.error} />
     </div>
@@ -57,7 +69,10 @@ function MacroForm({ initial, onSave, onCancel, pending }: { initial: MacroInput
       className="stack-form"
       onSubmit={(e) => {
         e.preventDefault();
-        const addTags = tags.split(',').map((t) => t.trim()).filter(Boolean);
+        const addTags = tags
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
         const actions = { ...m.actions, ...(addTags.length ? { addTags } : { addTags: undefined }) };
         onSave({ ...m, name: m.name.trim(), actions: JSON.parse(JSON.stringify(actions)) });
       }}
@@ -67,17 +82,29 @@ function MacroForm({ initial, onSave, onCancel, pending }: { initial: MacroInput
       <div className="inline-form">
         <select aria-label="Set status" value={m.actions.status ?? ''} onChange={(e) => setM({ ...m, actions: { ...m.actions, status: (e.target.value || undefined) as Status | undefined } })}>
           <option value="">Status unchanged</option>
-          {(['open', 'pending', 'resolved'] as Status[]).map((s) => <option key={s} value={s}>{s}</option>)}
+          {(['open', 'pending', 'resolved'] as Status[]).map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
         </select>
         <select aria-label="Set priority" value={m.actions.priority ?? ''} onChange={(e) => setM({ ...m, actions: { ...m.actions, priority: (e.target.value || undefined) as Priority | undefined } })}>
           <option value="">Priority unchanged</option>
-          {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => <option key={p} value={p}>{p}</option>)}
+          {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
         </select>
         <input aria-label="Add tags" placeholder="add tags, comma separated" value={tags} onChange={(e) => setTags(e.target.value)} />
       </div>
       <div>
-        <button type="submit" className="btn btn-primary" disabled={pending}>Save macro</button>{' '}
-        <button type="button" className="btn" onClick={onCancel}>Cancel</button>
+        <button type="submit" className="btn btn-primary" disabled={pending}>
+          Save macro
+        </button>{' '}
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );

@@ -16,7 +16,13 @@ export function TeamsScreen() {
   return (
     <div>
       <h1>Teams</h1>
-      {teams.isPending ? <Loading /> : teams.isError ? <ErrorState error={teams.error} retry={() => teams.refetch()} /> : teams.data.length === 0 ? <Empty title="No teams yet" /> : (
+      {teams.isPending ? (
+        <Loading />
+      ) : teams.isError ? (
+        <ErrorState error={teams.error} retry={() => teams.refetch()} />
+      ) : teams.data.length === 0 ? (
+        <Empty title="No teams yet" />
+      ) : (
         <ul className="plain-list">
           {teams.data.map((t) => (
             <li key={t.id}>
@@ -39,19 +45,31 @@ export function TeamsScreen() {
         className="stack-form"
         onSubmit={(e) => {
           e.preventDefault();
-          create.mutate({ name: name.trim(), memberIds: members }, { onSuccess: () => { setName(''); setMembers([]); } });
+          create.mutate(
+            { name: name.trim(), memberIds: members },
+            {
+              onSuccess: () => {
+                setName('');
+                setMembers([]);
+              },
+            },
+          );
         }}
       >
         <input aria-label="Team name" placeholder="Team name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
         <fieldset>
           <legend>Members</legend>
-          {(users.data ?? []).filter((u) => u.role !== 'client_viewer').map((u) => (
-            <label key={u.id} className="check">
-              <input type="checkbox" checked={members.includes(u.id)} onChange={(e) => setMembers(e.target.checked ? [...members, u.id] : members.filter((m) => m !== u.id))} /> {u.name}
-            </label>
-          ))}
+          {(users.data ?? [])
+            .filter((u) => u.role !== 'client_viewer')
+            .map((u) => (
+              <label key={u.id} className="check">
+                <input type="checkbox" checked={members.includes(u.id)} onChange={(e) => setMembers(e.target.checked ? [...members, u.id] : members.filter((m) => m !== u.id))} /> {u.name}
+              </label>
+            ))}
         </fieldset>
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>Create team</button>
+        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+          Create team
+        </button>
         <InlineError error={create.error} />
       </form>
     </div>
@@ -81,15 +99,21 @@ function EditTeam({ team, users, onDone }: { team: Team; users: Member[]; onDone
       <input aria-label="New team name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
       <fieldset>
         <legend>Members</legend>
-        {users.filter((u) => u.role !== 'client_viewer' || members.includes(u.id)).map((u) => (
-          <label key={u.id} className="check">
-            <input type="checkbox" value={u.id} checked={members.includes(u.id)} onChange={(e) => setMembers(e.target.checked ? [...members, u.id] : members.filter((m) => m !== u.id))} /> {u.name}
-          </label>
-        ))}
+        {users
+          .filter((u) => u.role !== 'client_viewer' || members.includes(u.id))
+          .map((u) => (
+            <label key={u.id} className="check">
+              <input type="checkbox" value={u.id} checked={members.includes(u.id)} onChange={(e) => setMembers(e.target.checked ? [...members, u.id] : members.filter((m) => m !== u.id))} /> {u.name}
+            </label>
+          ))}
       </fieldset>
       <div>
-        <button type="submit" className="btn btn-primary" disabled={update.isPending}>Save team</button>{' '}
-        <button type="button" className="btn" onClick={onDone}>Cancel</button>
+        <button type="submit" className="btn btn-primary" disabled={update.isPending}>
+          Save team
+        </button>{' '}
+        <button type="button" className="btn" onClick={onDone}>
+          Cancel
+        </button>
       </div>
       <InlineError error={update.error} />
     </form>

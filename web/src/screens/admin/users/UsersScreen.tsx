@@ -35,7 +35,12 @@ export function UsersScreen() {
                 <td>{u.name}</td>
                 <td>{u.email}</td>
                 <td>
-                  <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.id === user.id || updateRole.isPending} onChange={(e) => updateRole.mutate({ id: u.id, role: e.target.value as Role })}>
+                  <select
+                    aria-label={`Role of ${u.name}`}
+                    value={u.role}
+                    disabled={u.id === user.id || updateRole.isPending}
+                    onChange={(e) => updateRole.mutate({ id: u.id, role: e.target.value as Role })}
+                  >
                     {(assignable.includes(u.role) ? assignable : [u.role, ...assignable]).map((r) => (
                       <option key={r} value={r}>
                         {r.replace('_', ' ')}
@@ -77,11 +82,17 @@ function Invitations({ roles }: { roles: Role[] }) {
     <>
       <h2>Add people</h2>
       <p className="muted">
-        People join by invitation: Rapport emails them a link (or, when this server cannot send email, gives you the link to pass on), and they
-        choose their own password (or join with the account they already have, signed in). Nobody here can set or see another person&apos;s password.
+        People join by invitation: Rapport emails them a link (or, when this server cannot send email, gives you the link to pass on), and they choose their own password (or join with the account they
+        already have, signed in). Nobody here can set or see another person&apos;s password.
       </p>
       <h3>Pending invitations</h3>
-      {invitations.isPending ? <Loading /> : invitations.isError ? <ErrorState error={invitations.error} /> : invitations.data.length === 0 ? <Empty title="No pending invitations" /> : (
+      {invitations.isPending ? (
+        <Loading />
+      ) : invitations.isError ? (
+        <ErrorState error={invitations.error} />
+      ) : invitations.data.length === 0 ? (
+        <Empty title="No pending invitations" />
+      ) : (
         <ul className="plain-list">
           {invitations.data.map((i) => (
             <li key={i.id}>
@@ -94,16 +105,17 @@ function Invitations({ roles }: { roles: Role[] }) {
         </ul>
       )}
       {create.data?.delivery === 'emailed' ? (
-        <p className="notice" role="status">Invitation emailed to {create.data.email}. The link in it works once, for 72 hours.</p>
+        <p className="notice" role="status">
+          Invitation emailed to {create.data.email}. The link in it works once, for 72 hours.
+        </p>
       ) : create.data?.acceptUrl ? (
         <div className="notice" role="status">
           <p>
             Invitation link for {create.data.email} (shown only this once): <code>{create.data.acceptUrl}</code>
           </p>
           <p>
-            Pass it on to them privately (not in a shared channel): whoever opens it first joins as this person. This server has no mail relay
-            set, so it cannot email the link itself; the person who runs Rapport can set one (EMAIL_VERIFICATION_SMTP_URL) and Rapport will email
-            invitations from then on.
+            Pass it on to them privately (not in a shared channel): whoever opens it first joins as this person. This server has no mail relay set, so it cannot email the link itself; the person who
+            runs Rapport can set one (EMAIL_VERIFICATION_SMTP_URL) and Rapport will email invitations from then on.
           </p>
         </div>
       ) : null}

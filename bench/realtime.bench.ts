@@ -123,7 +123,7 @@ async function serverMain(): Promise<void> {
 
 async function startInstance(databaseUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = fork(fileURLToPath(import.meta.url), ['--server'], {
-    execArgv: [...process.execArgv, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : [])],
+    execArgv: [...process.execArgv, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: 'inherit',
     env: { ...process.env, BENCH_DATABASE_URL: databaseUrl },
   });

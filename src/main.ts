@@ -1,10 +1,10 @@
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { SettingError } from './lib/settings.js';
 import { startRapport } from './server.js';
 
 /** `npm start`: run Rapport until Ctrl-C (SIGINT) or SIGTERM, then stop cleanly. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

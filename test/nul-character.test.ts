@@ -15,7 +15,7 @@ let conversationId: string;
 let customerId: string;
 
 beforeAll(async () => {
-  let api;
+  let api: Awaited<ReturnType<typeof startWithWorkspace>>['api'];
   ({ rapport, ws, api } = await startWithWorkspace());
   const created = (await api.post('/conversations', { customer: { email: 'nul@example.test', name: 'Nul' }, message: { body: 'hello' } })).json();
   conversationId = created.id;

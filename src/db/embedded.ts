@@ -74,7 +74,7 @@ export async function startEmbeddedPostgres(opts: {
     await server.start();
   } catch (error) {
     throw new Error(
-      `the embedded PostgreSQL in ${pgDir} did not start${error ? `: ${(error as Error).message ?? error}` : ''}. ` + 'Check that no other process uses that directory and that the disk is not full.',
+      `the embedded PostgreSQL in ${pgDir} did not start${error ? `: ${(error as Error).message ?? error}` : ''}. Check that no other process uses that directory and that the disk is not full.`,
     );
   }
   const adminUrl = `postgres://postgres:${encodeURIComponent(secrets.superuserPassword)}@127.0.0.1:${port}/postgres`;

@@ -81,7 +81,8 @@ export class PrincipalResolver {
   forget(prefix?: string): void {
     if (!prefix) {
       this.inflight.clear();
-      return this.cache.clear();
+      this.cache.clear();
+      return;
     }
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
     for (const key of this.inflight.keys()) if (key.startsWith(prefix)) this.inflight.delete(key);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
-import { client, createTestWorkspace, eventually, startTestServer, startWithMailRelay, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { client, eventually, startTestServer, startWithMailRelay, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 
 const clock = fixedClock('2026-04-01T08:00:00Z');
 let rapport: TestServer;

@@ -142,7 +142,7 @@ describe('API tokens', () => {
   });
 
   it('rejects malformed and unknown bearer tokens with 401', async () => {
-    for (const header of ['Bearer nope', 'Bearer ' + 'x'.repeat(500), 'Basic abc', 'Bearer']) {
+    for (const header of ['Bearer nope', `Bearer ${'x'.repeat(500)}`, 'Basic abc', 'Bearer']) {
       const res = await rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${ws.workspaceId}/conversations`, headers: { authorization: header } });
       expect(res.statusCode).toBe(401);
     }

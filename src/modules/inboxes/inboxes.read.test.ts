@@ -13,7 +13,7 @@ let inboxId: string;
 const SECRET_BITS = ['imap.example.com', 'mailbot-user', 'smtp.example.com', 'relay-user', 'support@read.test'];
 
 beforeAll(async () => {
-  let api;
+  let api: Awaited<ReturnType<typeof startWithWorkspace>>['api'];
   ({ rapport, ws, api } = await startWithWorkspace());
   const res = await api.post('/inboxes', {
     name: 'Support mail',

@@ -63,7 +63,7 @@ describe('inviting someone new', () => {
     expect((await accept({ token: onTime.token, name: 'On Time', password: 'a long new password' })).statusCode).toBe(200);
     clock.advance(2 * 60_000);
     expect((await admin.get('/invitations')).json().items.some((i: { id: string }) => i.id === late.id)).toBe(false);
-    const answers = await Promise.all([late.token, revoked.token, 'rpi_' + 'x'.repeat(43)].map((token) => accept({ token, name: 'X', password: 'a long new password' })));
+    const answers = await Promise.all([late.token, revoked.token, `rpi_${'x'.repeat(43)}`].map((token) => accept({ token, name: 'X', password: 'a long new password' })));
     for (const a of answers) {
       expect(a.statusCode).toBe(400);
       expect(a.json()).toEqual(answers[0].json());

@@ -104,7 +104,10 @@ export class Presence {
     if (message.i === this.opts.instanceId) return;
     const k = key(message.w, message.c);
     let byInstance = this.remote.get(k);
-    if (!byInstance) this.remote.set(k, (byInstance = new Map()));
+    if (!byInstance) {
+      byInstance = new Map();
+      this.remote.set(k, byInstance);
+    }
     if (message.v.length === 0) byInstance.delete(message.i);
     else {
       byInstance.set(message.i, {

@@ -460,7 +460,10 @@ export class RealtimeHub {
     this.connections.add(conn);
     conn.place = place ?? null;
     let set = this.byWorkspace.get(principal.workspaceId);
-    if (!set) this.byWorkspace.set(principal.workspaceId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byWorkspace.set(principal.workspaceId, set);
+    }
     set.add(conn);
     // Events already heard for this workspace but not yet delivered were skipped as unwanted: fetch them.
     for (const [id, p] of this.pending) {
@@ -552,16 +555,29 @@ export class RealtimeHub {
     const now = performance.now();
     conn.tokens = Math.min(this.rate.burst, conn.tokens + ((now - conn.lastRefill) / 1000) * this.rate.perSecond);
     conn.lastRefill = now;
-    if (conn.tokens < 1) return conn.close(CloseCodes.rateLimited, 'too many frames');
+    if (conn.tokens < 1) {
+      conn.close(CloseCodes.rateLimited, 'too many frames');
+      return;
+    }
     conn.tokens -= 1;
-    if (isBinary) return conn.close(CloseCodes.unsupportedData, 'text frames only');
+    if (isBinary) {
+      conn.close(CloseCodes.unsupportedData, 'text frames only');
+      return;
+    }
     const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     // ws enforces maxPayload already; this holds even if another module configured the server larger.
-    if (buffer.length > MAX_CLIENT_FRAME_BYTES) return conn.close(CloseCodes.tooBig, 'frame too large');
+    if (buffer.length > MAX_CLIENT_FRAME_BYTES) {
+      conn.close(CloseCodes.tooBig, 'frame too large');
+      return;
+    }
     const parsed = parseClientFrame(buffer.toString('utf8'));
     if (!parsed.ok) {
-      if (parsed.reason === 'not_json') return conn.close(CloseCodes.invalidPayload, 'frames are JSON');
-      return conn.send({ type: 'error', code: frameErrors.badFrame });
+      if (parsed.reason === 'not_json') {
+        conn.close(CloseCodes.invalidPayload, 'frames are JSON');
+        return;
+      }
+      conn.send({ type: 'error', code: frameErrors.badFrame });
+      return;
     }
     // Frames of one connection are handled one after another (a `view` check finishes before `typing`).
     conn.queue = conn.queue

@@ -19,12 +19,18 @@ export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { h
   const credentials = new WeakMap<ServerDeps, Promise<CustomerCredentials>>();
   const hubFor = (server: ServerDeps) => {
     let hub = hubs.get(server);
-    if (!hub) hubs.set(server, (hub = new RealtimeHub(server.pool, server.log, opts)));
+    if (!hub) {
+      hub = new RealtimeHub(server.pool, server.log, opts);
+      hubs.set(server, hub);
+    }
     return hub;
   };
   const credentialsFor = (server: ServerDeps) => {
     let c = credentials.get(server);
-    if (!c) credentials.set(server, (c = loadCustomerCredentialKey(server.config).then((key) => new CustomerCredentials(key, server.clock))));
+    if (!c) {
+      c = loadCustomerCredentialKey(server.config).then((key) => new CustomerCredentials(key, server.clock));
+      credentials.set(server, c);
+    }
     return c;
   };
   return {

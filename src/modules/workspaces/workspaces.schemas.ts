@@ -1,5 +1,5 @@
-import { Type, type Static } from 'typebox';
-import { Email, Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
+import { Type, } from 'typebox';
+import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { ROLES } from '../auth/roles.js';
 
 export const RoleSchema = Type.Enum(ROLES);

@@ -50,8 +50,7 @@ export async function smtpDialog(port: number, lines: string[]): Promise<string[
   let waiting: (() => void) | null = null;
   socket.on('data', (d: string) => {
     buffer += d;
-    let i: number;
-    while ((i = buffer.indexOf('\r\n')) >= 0) {
+    for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
       const line = buffer.slice(0, i);
       buffer = buffer.slice(i + 2);
       replies.push(line);

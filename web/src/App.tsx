@@ -111,7 +111,7 @@ export function App() {
 
 function Redirect({ session, next }: { session: Session; next: string | null }) {
   useEffect(() => {
-    if (next && next.startsWith('/w/')) return navigate(next, { replace: true });
+    if (next?.startsWith('/w/')) return navigate(next, { replace: true });
     const first = session.workspaces[0];
     if (first) navigate(inboxPath(first.id, first.role === 'client_viewer' ? 'open' : 'mine'), { replace: true });
   }, [session, next]);

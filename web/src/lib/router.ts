@@ -12,7 +12,9 @@ import { useSyncExternalStore } from 'react';
  *   /reset-password#token=…              (the link a password reset email carries)
  */
 const listeners = new Set<() => void>();
-const notify = () => listeners.forEach((l) => l());
+const notify = () => {
+  for (const l of listeners) l();
+};
 window.addEventListener('popstate', notify);
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
@@ -62,6 +64,6 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
 }
 
 export function inboxPath(ws: string, view: string, conversationId?: string | null, search?: URLSearchParams): string {
-  const qs = search && search.toString() ? `?${search.toString()}` : '';
+  const qs = search?.toString() ? `?${search.toString()}` : '';
   return `/w/${ws}/v/${encodeURIComponent(view)}${conversationId ? `/c/${conversationId}` : ''}${qs}`;
 }

@@ -15,7 +15,7 @@ class RealtimeStore {
     return () => this.listeners.delete(l);
   };
   emit() {
-    this.listeners.forEach((l) => l());
+    for (const l of this.listeners) l();
   }
 }
 
@@ -44,6 +44,7 @@ export function invalidateFor(qc: QueryClient, ws: string, event: Pick<RealtimeE
 
 export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; currentUserId: string; children: ReactNode }) {
   const qc = useQueryClient();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: ws is the store's identity: another workspace starts from an empty presence map and state, never the previous one's
   const store = useMemo(() => new RealtimeStore(), [ws]);
   const clientRef = useRef<RealtimeClient | null>(null);
 

@@ -123,6 +123,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
           {files.length ? (
             <ul className="composer-files" aria-label="Files to attach">
               {files.map((f, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: the list is a snapshot of the file input, replaced whole and never reordered; two picked files may share name, size and date
                 <li key={`${f.name}-${i}`} className="badge">
                   {f.name} ({bytes(f.size)})
                 </li>

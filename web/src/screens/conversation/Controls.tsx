@@ -24,7 +24,7 @@ export function Controls({ conversation: c, update }: Props) {
   const agents = (users.data ?? []).filter((u) => u.role !== 'client_viewer');
 
   return (
-    <div className="controls" aria-label="Conversation properties">
+    <fieldset className="controls" aria-label="Conversation properties">
       <label>
         <span>Status</span>
         <select aria-label="Status" value={c.status === 'snoozed' ? 'snoozed' : c.status} disabled={disabled} onChange={(e) => update.mutate({ status: e.target.value as Status })}>
@@ -92,7 +92,7 @@ export function Controls({ conversation: c, update }: Props) {
         </div>
       ) : null}
       {snoozing ? <SnoozeForm onSnooze={(until) => update.mutate({ status: 'snoozed', snoozedUntil: until }, { onSuccess: () => setSnoozing(false) })} /> : null}
-    </div>
+    </fieldset>
   );
 }
 
@@ -134,7 +134,7 @@ function SnoozeForm({ onSnooze }: { onSnooze: (iso: string) => void }) {
 function Tags({ tags, disabled, onChange }: { tags: string[]; disabled: boolean; onChange: (tags: string[]) => void }) {
   const [text, setText] = useState('');
   return (
-    <div className="tags" aria-label="Tags">
+    <fieldset className="tags" aria-label="Tags">
       {tags.map((t) => (
         <span key={t} className="tag">
           #{t}
@@ -157,6 +157,6 @@ function Tags({ tags, disabled, onChange }: { tags: string[]; disabled: boolean;
           <input className="tag-input" aria-label="Add tag" placeholder="+ tag" value={text} maxLength={50} onChange={(e) => setText(e.target.value)} />
         </form>
       ) : null}
-    </div>
+    </fieldset>
   );
 }

@@ -27,9 +27,10 @@ export function ConversationScreen({ conversationId, onBack, onNext }: { convers
   });
 
   const c = conversation.data;
+  const title = c ? `#${c.number} ${c.subject ?? ''} · Rapport` : null;
   useEffect(() => {
-    if (c) document.title = `#${c.number} ${c.subject ?? ''} · Rapport`;
-  }, [c?.number, c?.subject]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (title) document.title = title;
+  }, [title]);
 
   if (conversation.isPending) return <Loading label="Opening the conversation…" />;
   if (conversation.isError) return <ErrorState error={conversation.error} retry={() => conversation.refetch()} />;

@@ -25,7 +25,7 @@ export function Thread({ conversationId }: { conversationId: string }) {
   const events = useConversationEvents(ws, conversationId);
   const users = useUsers(ws);
   const teams = useTeams(ws);
-  const parentRef = useRef<HTMLDivElement>(null);
+  const parentRef = useRef<HTMLElement>(null);
 
   const items: Item[] = useMemo(() => {
     const msgs = (messages.data?.pages ?? [])
@@ -65,7 +65,8 @@ export function Thread({ conversationId }: { conversationId: string }) {
       if (i > 0) virtualizer.scrollToIndex(i, { align: 'start' });
     }
     prev.current = { first: firstKey, last: lastKey, count: items.length, atBottom: p.atBottom };
-  }, [firstKey, lastKey, items.length]); // eslint-disable-line react-hooks/exhaustive-deps
+    // items changes with every refetch, but the effect acts only when the first or last key moved.
+  }, [items, firstKey, lastKey, virtualizer]);
 
   useEffect(() => {
     const el = parentRef.current;
@@ -85,7 +86,7 @@ export function Thread({ conversationId }: { conversationId: string }) {
   const names = new Map((users.data ?? []).map((u: Member) => [u.id, u.name]));
   const teamNames = new Map((teams.data ?? []).map((t) => [t.id, t.name]));
   return (
-    <div ref={parentRef} className="thread" data-testid="thread" aria-label="Messages">
+    <section ref={parentRef} className="thread" data-testid="thread" aria-label="Messages">
       {messages.isFetchingNextPage ? <div className="thread-more">Loading older messages…</div> : null}
       <div className="virtual-space" style={{ height: virtualizer.getTotalSize() }}>
         {virtualizer.getVirtualItems().map((v) => {
@@ -97,7 +98,7 @@ export function Thread({ conversationId }: { conversationId: string }) {
           );
         })}
       </div>
-    </div>
+    </section>
   );
 }
 

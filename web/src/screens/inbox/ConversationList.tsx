@@ -29,22 +29,28 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
     overscan: 8,
   });
   const items = virtualizer.getVirtualItems();
-  const last = items[items.length - 1];
+  const lastIndex = items[items.length - 1]?.index;
+  // fetchNextPage is stable for the life of the query observer.
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 
   useEffect(() => {
-    if (last && last.index >= rows.length - 5 && query.hasNextPage && !query.isFetchingNextPage) void query.fetchNextPage();
-  }, [last?.index, rows.length, query.hasNextPage, query.isFetchingNextPage]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (lastIndex !== undefined && lastIndex >= rows.length - 5 && hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [lastIndex, rows.length, hasNextPage, isFetchingNextPage, fetchNextPage]);
 
+  // Scroll to the selected row when the selection changes, not when the rows refetch (that would pull
+  // the list back while the agent scrolls): the rows are read through a ref.
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
   useEffect(() => {
-    const i = rows.findIndex((r) => r.id === selectedId);
+    const i = rowsRef.current.findIndex((r) => r.id === selectedId);
     if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' });
-  }, [selectedId]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [selectedId, virtualizer]);
 
   // A search reads a bounded stretch per request: a page can come back empty with more to search.
-  const searchingOn = filtered && rows.length === 0 && query.hasNextPage && !query.isError;
+  const searchingOn = filtered && rows.length === 0 && hasNextPage && !query.isError;
   useEffect(() => {
-    if (searchingOn && !query.isFetchingNextPage) void query.fetchNextPage();
-  }, [searchingOn, query.isFetchingNextPage]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (searchingOn && !isFetchingNextPage) void fetchNextPage();
+  }, [searchingOn, isFetchingNextPage, fetchNextPage]);
 
   if (query.isPending) return <Loading label="Loading conversations…" />;
   if (query.isError && rows.length === 0) return <ErrorState error={query.error} retry={() => query.refetch()} />;
@@ -58,21 +64,21 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
 
   const names = new Map((users.data ?? []).map((u: Member) => [u.id, u.name]));
   return (
-    <div ref={parentRef} className="conversation-list" data-testid="conversation-list" role="list">
-      <div className="virtual-space" style={{ height: virtualizer.getTotalSize() }}>
+    <div ref={parentRef} className="conversation-list" data-testid="conversation-list">
+      <ul className="virtual-space" style={{ height: virtualizer.getTotalSize() }}>
         {items.map((item) => {
           const row = rows[item.index];
           return (
-            <div key={item.key} className="virtual-row" style={{ transform: `translateY(${item.start}px)`, height: item.size }} role="listitem">
+            <li key={item.key} className="virtual-row" style={{ transform: `translateY(${item.start}px)`, height: item.size }}>
               {row ? (
                 <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? (names.get(row.assigneeId) ?? 'Someone') : null} onOpen={onOpen} />
               ) : (
                 <div className="row-loading">Loading more…</div>
               )}
-            </div>
+            </li>
           );
         })}
-      </div>
+      </ul>
     </div>
   );
 }

@@ -87,12 +87,15 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
 function SearchBox({ value, onChange, inputRef }: { value: string; onChange: (v: string) => void; inputRef: React.RefObject<HTMLInputElement | null> }) {
   const [text, setText] = useState(value);
   useEffect(() => setText(value), [value]);
+  // The parent passes a new onChange on each render: read it through a ref so its renders do not
+  // restart the debounce.
+  const onChangeRef = useRef(onChange);
+  onChangeRef.current = onChange;
   useEffect(() => {
     if (text === value) return;
-    const t = setTimeout(() => onChange(text.trim()), 300);
+    const t = setTimeout(() => onChangeRef.current(text.trim()), 300);
     return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [text]);
+  }, [text, value]);
   return (
     <input
       ref={inputRef}

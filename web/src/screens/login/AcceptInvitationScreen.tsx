@@ -34,7 +34,7 @@ function JoinSignedIn({ token, email }: { token: string; email: string }) {
     );
   return (
     <div className="login-page">
-      <div className="login-card" role="region" aria-label="Accept invitation">
+      <section className="login-card" aria-label="Accept invitation">
         <h1>Join the workspace</h1>
         <p className="muted">
           You are signed in as <strong>{email}</strong>. The invitation joins this account if it was sent to this email.
@@ -43,7 +43,7 @@ function JoinSignedIn({ token, email }: { token: string; email: string }) {
         <button type="button" className="btn btn-primary" disabled={accept.isPending || !token} onClick={join}>
           Join as {email}
         </button>
-      </div>
+      </section>
     </div>
   );
 }

@@ -10,7 +10,7 @@ export default function ConfirmEmailScreen({ token }: { token: string }) {
   const confirm = useConfirmEmailAddress();
   return (
     <div className="login-page">
-      <div className="login-card" role="main" aria-label="Confirm email address">
+      <main className="login-card" aria-label="Confirm email address">
         <h1>Confirm an email address</h1>
         {!token || preview.isError ? (
           <p role="alert">This link is not valid. It may have expired, been used already, or been replaced by a newer one.</p>
@@ -36,7 +36,7 @@ export default function ConfirmEmailScreen({ token }: { token: string }) {
             </button>
           </>
         )}
-      </div>
+      </main>
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
 import { useRequestPasswordReset } from '../../api/session.js';
 import { InlineError } from '../../components/States.js';
+import { focusOnMount } from '../../lib/focus.js';
 import { PageLink } from './PageLink.js';
 
 /** Asks for a password reset link. The answer never says whether an account uses the email. */
@@ -34,7 +35,7 @@ export default function ForgotPasswordScreen() {
             <p className="muted">Type the email you sign in with. We will email you a link to choose a new password.</p>
             <label>
               Email
-              <input type="email" name="email" autoComplete="username" required maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+              <input type="email" name="email" autoComplete="username" required maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} ref={focusOnMount} />
             </label>
             {unavailable ? (
               <p role="alert" className="inline-error">

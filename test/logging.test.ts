@@ -56,7 +56,7 @@ describe('logs', () => {
       s.cookie.split('=')[1],
       s.csrfToken,
       'secret-body-marker',
-      '4111',
+      '4111 1111 1111 1111',
       'note-body-marker',
     ]) {
       expect(captured).not.toContain(secret);

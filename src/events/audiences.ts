@@ -22,7 +22,8 @@ interface Rule {
   customer?: { fields: readonly string[]; when?: (data: Record<string, unknown>) => boolean };
 }
 
-const notANote = (data: Record<string, unknown>) => data.messageType !== 'note';
+// Fails closed: a payload that does not say its message's type is not shown (message.updated carried none, found in review).
+const notANote = (data: Record<string, unknown>) => data.messageType !== undefined && data.messageType !== 'note';
 const customerVisibleMessage = (data: Record<string, unknown>) => data.messageType === 'inbound' || data.messageType === 'outbound';
 
 const RULES: Record<string, Rule> = {

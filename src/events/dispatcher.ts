@@ -124,7 +124,7 @@ export class EventDispatcher {
               row.conversation_id,
               row.id,
             ]);
-            await wakeOrdered(tx, s.name, row.workspace_id, row.conversation_id, 0);
+            await wakeOrdered(tx, s.name, row.workspace_id, row.conversation_id, 0, 'preserve_run_at');
           } else {
             await enqueue(tx, DELIVER_TASK, { eventId: row.id, subscriber: s.name }, { jobKey: `event:${row.id}:${s.name}`, maxAttempts: s.maxAttempts ?? MAX_DELIVERY_ATTEMPTS });
           }
@@ -163,15 +163,19 @@ interface OrderedJob {
  * Same job key: while it waits, a new event only updates it; while it runs, graphile-worker adds a
  * second one, which the named queue holds until the first is done.
  */
-async function wakeOrdered(tx: Queryable, subscriber: string, workspaceId: string, conversationId: string, delaySeconds: number): Promise<void> {
+// `preserve_run_at` for the dispatcher's wake: a job waiting out a failed event's backoff keeps its
+// start time, so a busy conversation cannot retry a poison event on every new event (found in review).
+// The job's own reschedules run while it is locked, where graphile-worker adds a new job either way.
+async function wakeOrdered(tx: Queryable, subscriber: string, workspaceId: string, conversationId: string, delaySeconds: number, mode: 'replace' | 'preserve_run_at' = 'replace'): Promise<void> {
   const key = `events.ordered:${subscriber}:${conversationId}`;
-  await tx.query(`select graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => now() + $4 * interval '1 second', job_key => $5, max_attempts => $6)`, [
+  await tx.query(`select graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => now() + $4 * interval '1 second', job_key => $5, max_attempts => $6, job_key_mode => $7)`, [
     DELIVER_ORDERED_TASK,
     JSON.stringify({ workspaceId, subscriber, conversationId } satisfies OrderedJob),
     `events.ordered:${subscriber}:${bucketOf(conversationId)}`,
     delaySeconds,
     key,
     MAX_DELIVERY_ATTEMPTS,
+    mode,
   ]);
 }
 

@@ -176,7 +176,11 @@ export async function listMessageAttachments(deps: WorkspaceContext, messageId: 
 export async function downloadAttachment(deps: WorkspaceContext, attachmentId: string, visibility: Visibility = 'internal'): Promise<Attachment & { content: Buffer }> {
   const row = await inWorkspaceTx(deps, async (tx) => {
     const found = await repo.downloadable(tx, deps.workspaceId, attachmentId, principalOf(deps.actor));
-    if (found?.owner_kind === MESSAGE_OWNER && !(await messageVisible(tx, deps.workspaceId, found.owner_id!, visibility))) return undefined;
+    if (!found) return undefined;
+    // Fails closed for client viewers: only a message's files have a visibility rule (notes hidden);
+    // other owners (an email's raw source, ...) are agents' material until their module says otherwise.
+    if (visibility === 'client' && found.owner_kind !== MESSAGE_OWNER && found.owner_kind !== null) return undefined;
+    if (found.owner_kind === MESSAGE_OWNER && !(await messageVisible(tx, deps.workspaceId, found.owner_id!, visibility))) return undefined;
     return found;
   });
   if (!row) throw attachmentErrors.notFound();

@@ -57,6 +57,9 @@ export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOption
   app.get(
     '/email/messages/:messageId/raw',
     {
+      // The raw source carries Received lines, every recipient (Bcc included) and the inbox's
+      // addresses: agents' material, not a client viewer's (found in review).
+      config: { minRole: 'agent' },
       schema: {
         tags,
         summary: 'Download the original RFC 822 source of an email message',

@@ -153,7 +153,21 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
     const before = [...this.held];
     const until = new Date(this.deps.clock.now().getTime() + this.opts.leaseMs);
     try {
-      const still = new Set((await withSystem(this.deps.pool, (tx) => leases.renew(tx, this.holder, until))).map((r) => `${r.workspace_id}/${r.inbox_id}`));
+      const still = new Set(
+        (
+          await withSystem(this.deps.pool, (tx) =>
+            leases.renew(
+              tx,
+              this.holder,
+              until,
+              before.map((key) => {
+                const [workspaceId, inboxId] = key.split('/');
+                return { workspaceId, inboxId };
+              }),
+            ),
+          )
+        ).map((r) => `${r.workspace_id}/${r.inbox_id}`),
+      );
       for (const key of before) if (!still.has(key)) this.held.delete(key);
     } catch (error) {
       this.deps.log.warn({ err: (error as Error).message }, 'imap: renewing mailbox leases failed');

@@ -42,9 +42,18 @@ export const imapLeaseRepository = {
     return rows;
   },
 
-  /** Extends every lease `holder` still holds; returns the mailboxes it holds (a lost one is missing). */
-  async renew(tx: Queryable, holder: string, until: Date): Promise<{ workspace_id: string; inbox_id: string }[]> {
-    const { rows } = await tx.query<{ workspace_id: string; inbox_id: string }>(`update email_imap_leases set held_until = $2 where holder = $1 returning workspace_id, inbox_id`, [holder, until]);
+  /**
+   * Extends the leases of the mailboxes `holder` is polling, and only those: a lease whose release
+   * failed is not renewed for ever by the heartbeat, so it expires and the mailbox is polled again
+   * (found in review). Returns the ones still held (a lost one is missing).
+   */
+  async renew(tx: Queryable, holder: string, until: Date, mailboxes: { workspaceId: string; inboxId: string }[]): Promise<{ workspace_id: string; inbox_id: string }[]> {
+    const { rows } = await tx.query<{ workspace_id: string; inbox_id: string }>(
+      `update email_imap_leases set held_until = $2
+        where holder = $1 and (workspace_id, inbox_id) in (select * from unnest($3::uuid[], $4::uuid[]))
+       returning workspace_id, inbox_id`,
+      [holder, until, mailboxes.map((m) => m.workspaceId), mailboxes.map((m) => m.inboxId)],
+    );
     return rows;
   },
 

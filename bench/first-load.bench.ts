@@ -14,7 +14,7 @@
  * context again (assets from cache, what an agent sees each morning).
  * Ceiling: the same browser loading the raw JSON of the first inbox page (one API round trip, no app).
  */
-import { readFileSync, readdirSync, } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

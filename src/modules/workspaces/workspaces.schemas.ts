@@ -1,4 +1,4 @@
-import { Type, } from 'typebox';
+import { Type } from 'typebox';
 import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { ROLES } from '../auth/roles.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from 'typebox';
-import type { ServerDeps } from '../http/types.js';
+import type { Deps } from '../modules/context.js';
 import { coreModules, modules } from '../modules/index.js';
 import { eventCatalogue } from './catalogue.js';
 import type { Subscriber } from './subscribers.js';
@@ -18,7 +18,7 @@ export const EVENTS_DOC = fileURLToPath(new URL('../../docs/EVENTS.md', import.m
  * building a subscriber only captures them (they are used when it handles an event), so nothing runs.
  */
 export function registeredSubscribers(): Subscriber[] {
-  const stand = new Proxy({}, { get: () => undefined }) as ServerDeps;
+  const stand = new Proxy({}, { get: () => undefined }) as Deps;
   return [...coreModules, ...modules].flatMap((m) => m.subscribers?.(stand) ?? []);
 }
 

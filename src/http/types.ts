@@ -5,18 +5,9 @@ import type { Deps, Scope } from '../modules/context.js';
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /**
- * @deprecated the transition name of `Deps` (modules/context.ts), kept only for modules that move to
- * the new name in their own change (channels, realtime, web).
- */
-export type ServerDeps = Deps;
-
-/**
  * The use-case context of a request inside a workspace: the server's dependencies plus who acts
  * where (set by `workspaceScope`). A use case opens its own transaction from it.
  */
 export function contextOf(deps: Deps, request: FastifyRequest): Deps & Scope {
   return { ...deps, workspaceId: request.workspace.id, actor: request.workspace.actor };
 }
-
-/** @deprecated the transition name of `contextOf`, kept only for src/modules/channels/**. */
-export const workspaceDeps = contextOf;

@@ -55,12 +55,6 @@ export function inTx<C extends { tx?: PoolClient }>(ctx: C, tx: PoolClient): C {
   return ctx.tx === tx ? ctx : { ...ctx, tx };
 }
 
-/**
- * @deprecated the transition name of `WorkspaceContext`, kept only for src/modules/channels/**, which
- * moves to the new shape in its own change.
- */
-export type WorkspaceDeps = WorkspaceContext;
-
 /** Who acts, as idempotency keys and uploads remember it: 'user:<id>' or 'token:<id>'. */
 export function principalOf(actor: Actor): string {
   return `${actor.type}:${actor.id ?? ''}`;

@@ -2,7 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { digestWhileStreaming } from '../../http/body-digest.js';
 import { WorkspaceParams, errorResponses } from '../../http/schemas.js';
-import { contextOf, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App } from '../../http/types.js';
+import type { Deps } from '../context.js';
 import { visibilityOf } from '../auth/roles.js';
 import { plainLabel } from '../../lib/labels.js';
 import { attachmentErrors } from './attachments.errors.js';
@@ -73,7 +74,7 @@ export interface UploadRouteOptions {
  * An upload route: the body is the file (any content type), its name in ?name=. It sits in a
  * context of its own so the other routes keep refusing what is not JSON.
  */
-export function uploadRoute(app: App, server: ServerDeps, opts: UploadRouteOptions): void {
+export function uploadRoute(app: App, server: Deps, opts: UploadRouteOptions): void {
   const mapError = opts.mapError ?? ((e: unknown) => e);
   // The stored checksum, hashed as the bytes arrive (SECURITY M2: no O(size) step on the event loop
   // once the file is whole).
@@ -133,7 +134,7 @@ export interface AttachmentRouteOptions {
 }
 
 /** Uploads, a message's files, and the one download route every channel's files go through. */
-export function attachmentRoutes(app: App, server: ServerDeps, opts: AttachmentRouteOptions): void {
+export function attachmentRoutes(app: App, server: Deps, opts: AttachmentRouteOptions): void {
   uploadRoute(app, server, {
     url: '/uploads',
     operationId: 'uploadFile',

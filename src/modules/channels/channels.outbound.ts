@@ -7,7 +7,7 @@ import { enqueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { findConversationForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../conversations/conversations.channels.js';
 import { customerForChannel } from '../customers/customers.service.js';
 import { inboxForChannel } from '../inboxes/inboxes.service.js';
@@ -46,7 +46,7 @@ export interface OutboundJobDeps {
 
 const ORDER: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
-function systemDeps(d: { pool: Pool; clock: Clock }, workspaceId: string): WorkspaceDeps {
+function systemDeps(d: { pool: Pool; clock: Clock }, workspaceId: string): WorkspaceContext {
   return { pool: d.pool, clock: d.clock, workspaceId, actor: { type: 'system', id: null } };
 }
 
@@ -63,7 +63,7 @@ export function backoffMs(adapter: ChannelAdapter, next: number): number {
 /** Writes a delivery state and mirrors it on the message (metadata.delivery), in the caller's transaction. */
 export async function recordDelivery(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   row: ChannelMessageRow,
   p: { channel: string; status: DeliveryStatus; reason: string | null; attempts?: number; providerId?: string | null; nextAttemptAt?: Date | null },
 ): Promise<void> {
@@ -101,7 +101,7 @@ export async function recordDelivery(
  */
 export async function applyReceipt(
   tx: Queryable,
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   input: { channel: string; inboxId: string; providerId: string; status: Exclude<DeliveryStatus, 'queued'>; reason?: string },
 ): Promise<boolean> {
   const row = await repo.lockByProviderId(tx, deps.workspaceId, input.inboxId, input.providerId);

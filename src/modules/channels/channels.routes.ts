@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Strict, Uuid, errorResponses } from '../../http/schemas.js';
-import type { App, ServerDeps } from '../../http/types.js';
+import type { App } from '../../http/types.js';
+import type { Deps } from '../context.js';
 import { handleWebhook } from './channels.webhooks.js';
 
 const WebhookParams = Strict({
@@ -17,7 +18,7 @@ const WEBHOOK_BODY_LIMIT = 256 * 1024;
  * the channel's own signature over the raw body is the proof, so the body reaches the handler as
  * the bytes that were sent (its own content-type parser, in this plugin only).
  */
-export async function channelWebhookRoutes(app: App, server: ServerDeps): Promise<void> {
+export async function channelWebhookRoutes(app: App, server: Deps): Promise<void> {
   await app.register(async (scope) => {
     const s = scope as unknown as App;
     s.removeAllContentTypeParsers();

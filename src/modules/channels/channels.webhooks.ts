@@ -4,7 +4,7 @@ import { withWorkspace } from '../../db/tenancy.js';
 import { AppError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { ingestInbound } from '../conversations/conversations.channels.js';
 import { inboxForWebhook } from '../inboxes/inboxes.service.js';
 import { applyReceipt } from './channels.outbound.js';
@@ -33,7 +33,7 @@ export interface WebhookDeps {
 }
 
 /** The one ingest path for a message that came through a webhook; a redelivered one is stored once. */
-export async function ingestChannelMessage(deps: WorkspaceDeps, inbox: { id: string; channel: string }, m: InboundMessage): Promise<{ conversationId: string; messageId: string } | null> {
+export async function ingestChannelMessage(deps: WorkspaceContext, inbox: { id: string; channel: string }, m: InboundMessage): Promise<{ conversationId: string; messageId: string } | null> {
   return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     if (await repo.inboundSeen(tx, deps.workspaceId, inbox.id, m.providerId)) return null;
     const at = deps.clock.now();
@@ -75,7 +75,7 @@ export async function handleWebhook(d: WebhookDeps, kind: string, inboxId: strin
     if (error instanceof AppError) throw error;
     throw webhookErrors.unreadable();
   }
-  const deps: WorkspaceDeps = { pool: d.pool, clock: d.clock, workspaceId: inbox.workspaceId, actor: { type: 'system', id: null } };
+  const deps: WorkspaceContext = { pool: d.pool, clock: d.clock, workspaceId: inbox.workspaceId, actor: { type: 'system', id: null } };
   for (const event of events) {
     if (event.type === 'message') {
       await ingestChannelMessage(deps, inbox, event.message);

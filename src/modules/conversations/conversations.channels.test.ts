@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
 import { client, startTestServer, createTestWorkspace, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
-import type { WorkspaceDeps } from '../context.js';
+import type { WorkspaceContext } from '../context.js';
 import { modules } from '../index.js';
 import { appendBotReply, ingestInbound } from './conversations.channels.js';
 
 /** The open conversation model: identity kinds channels register, a bot author, message kinds. */
 let rapport: TestServer;
 let ws: TestWorkspace;
-let deps: WorkspaceDeps;
+let deps: WorkspaceContext;
 const api = () => client(rapport, ws.token, ws.workspaceId);
 
 beforeAll(async () => {

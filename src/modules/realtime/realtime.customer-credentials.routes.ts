@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Strict, Timestamp, Uuid, WorkspaceItemParams, errorResponses } from '../../http/schemas.js';
-import { contextOf, type App, type ServerDeps } from '../../http/types.js';
+import { contextOf, type App } from '../../http/types.js';
+import type { Deps } from '../context.js';
 import { CUSTOMER_CREDENTIAL_TTL, mintCustomerCredential, type CustomerCredentials } from './realtime.customer-credentials.js';
 
 export const CreateCustomerRealtimeTokenBody = Strict(
@@ -17,7 +18,7 @@ export const CustomerRealtimeToken = Type.Object({
 });
 
 /** POST /customers/:id/realtime-tokens: a customer credential for the realtime WebSocket, minted by an agent or an API token. */
-export function customerCredentialRoutes(app: App, server: ServerDeps, credentials: Promise<CustomerCredentials>): void {
+export function customerCredentialRoutes(app: App, server: Deps, credentials: Promise<CustomerCredentials>): void {
   app.post(
     '/customers/:id/realtime-tokens',
     {

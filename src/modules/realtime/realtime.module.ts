@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
-import type { App, ServerDeps } from '../../http/types.js';
+import type { App } from '../../http/types.js';
+import type { Deps } from '../context.js';
 import type { RapportModule } from '../module.js';
 import { CustomerCredentials, loadCustomerCredentialKey } from './realtime.customer-credentials.js';
 import { customerCredentialRoutes } from './realtime.customer-credentials.routes.js';
@@ -14,10 +15,10 @@ import { realtimeRoutes } from './realtime.routes.js';
  * running server (tests and the benchmark run several in one process), created with the server's
  * routes and started once it listens.
  */
-export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { hubFor(server: ServerDeps): RealtimeHub; credentialsFor(server: ServerDeps): Promise<CustomerCredentials> } {
-  const hubs = new WeakMap<ServerDeps, RealtimeHub>();
-  const credentials = new WeakMap<ServerDeps, Promise<CustomerCredentials>>();
-  const hubFor = (server: ServerDeps) => {
+export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { hubFor(server: Deps): RealtimeHub; credentialsFor(server: Deps): Promise<CustomerCredentials> } {
+  const hubs = new WeakMap<Deps, RealtimeHub>();
+  const credentials = new WeakMap<Deps, Promise<CustomerCredentials>>();
+  const hubFor = (server: Deps) => {
     let hub = hubs.get(server);
     if (!hub) {
       hub = new RealtimeHub(server.pool, server.log, opts);
@@ -25,7 +26,7 @@ export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { h
     }
     return hub;
   };
-  const credentialsFor = (server: ServerDeps) => {
+  const credentialsFor = (server: Deps) => {
     let c = credentials.get(server);
     if (!c) {
       c = loadCustomerCredentialKey(server.config).then((key) => new CustomerCredentials(key, server.clock));
@@ -37,8 +38,8 @@ export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { h
     name: 'realtime',
     hubFor,
     credentialsFor,
-    workspaceRoutes: (app: App, server: ServerDeps) => customerCredentialRoutes(app, server, credentialsFor(server)),
-    plugins: async (app: App, server: ServerDeps) => {
+    workspaceRoutes: (app: App, server: Deps) => customerCredentialRoutes(app, server, credentialsFor(server)),
+    plugins: async (app: App, server: Deps) => {
       // Another module (the chat widget) may have registered the WebSocket server already.
       if (!app.hasDecorator('websocketServer')) {
         await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false } });
@@ -47,7 +48,7 @@ export function createRealtimeModule(opts: HubOptions = {}): RapportModule & { h
       await credentialsFor(server);
       realtimeRoutes(app, server, hubFor(server), credentialsFor(server));
     },
-    start: async (server: ServerDeps) => {
+    start: async (server: Deps) => {
       const hub = hubFor(server);
       await hub.start();
       return { stop: () => hub.stop() };

@@ -4,7 +4,8 @@ import { publicUrl } from '../../config.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import { principalKey } from '../../http/connection-limits.js';
 import { clientKey } from '../../lib/net/client-address.js';
-import type { App, ServerDeps } from '../../http/types.js';
+import type { App } from '../../http/types.js';
+import type { Deps } from '../context.js';
 import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
 import { audienceOfRole, type Principal, type RealtimeHub, type SocketLimits, type SocketPlace } from './realtime.hub.js';
@@ -16,7 +17,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 type Settled = { status: 'ok'; principal: Principal } | { status: 'unauthenticated' } | { status: 'not_found' } | { status: 'over_limit'; reason: string };
 
 /** The origins a browser page of this Rapport has: PUBLIC_URL (or http://HOST:PORT) and the Host it was reached at. */
-function ownOrigins(app: App, server: ServerDeps, request: FastifyRequest): Set<string> {
+function ownOrigins(app: App, server: Deps, request: FastifyRequest): Set<string> {
   const address = app.server.address() as AddressInfo | null;
   const own = new URL(publicUrl(server.config, address?.port ?? server.config.port));
   const origins = new Set([own.origin]);
@@ -66,7 +67,7 @@ function customerCredentialOf(request: FastifyRequest): string | null {
  * that protects the session cookie adds nothing. A forged, expired or other workspace's credential
  * closes 4401, a customer that no longer exists 4404.
  */
-export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub, credentials: Promise<CustomerCredentials>): void {
+export function realtimeRoutes(app: App, server: Deps, hub: RealtimeHub, credentials: Promise<CustomerCredentials>): void {
   const settled = new WeakMap<FastifyRequest, Settled>();
   const places = new WeakMap<FastifyRequest, SocketPlace>();
   const limitsOf = (request: FastifyRequest): SocketLimits => ({
@@ -124,7 +125,7 @@ export function realtimeRoutes(app: App, server: ServerDeps, hub: RealtimeHub, c
   );
 }
 
-async function settleCustomer(server: ServerDeps, credential: CustomerCredential, credentials: Promise<CustomerCredentials>): Promise<Settled> {
+async function settleCustomer(server: Deps, credential: CustomerCredential, credentials: Promise<CustomerCredentials>): Promise<Settled> {
   const { workspaceId, customerId } = credential;
   const name = await withWorkspace(server.pool, workspaceId, (tx) => repo.customerName(tx, workspaceId, customerId));
   if (name === undefined) return { status: 'not_found' };
@@ -143,7 +144,7 @@ async function settleCustomer(server: ServerDeps, credential: CustomerCredential
   };
 }
 
-async function settle(server: ServerDeps, request: FastifyRequest): Promise<Settled> {
+async function settle(server: Deps, request: FastifyRequest): Promise<Settled> {
   const auth = request.auth;
   if (!auth) return { status: 'unauthenticated' };
   const raw = (request.query as RealtimeQuery).workspaceId;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App, ServerDeps } from '../../http/types.js';
+import type { App } from '../../http/types.js';
+import type { Deps } from '../context.js';
 import type { RapportModule } from '../module.js';
 
 /** Where `npm run build:web` puts the agent app (web/vite.config.ts). */
@@ -75,7 +76,7 @@ const wantsHtml = (request: FastifyRequest) => {
  * Serves the agent web app at `/`: hashed assets under /assets (cached for a year), and index.html for
  * every client route (GET, not under /api, asking for HTML), so deep links like /w/<id>/v/mine load.
  */
-export async function serveWebApp(app: App, server: ServerDeps, dist = WEB_DIST): Promise<void> {
+export async function serveWebApp(app: App, server: Deps, dist = WEB_DIST): Promise<void> {
   if (!existsSync(path.join(dist, 'index.html'))) {
     server.log.warn({ dist }, 'the web app is not built: run `npm run build:web` (npm start does it first)');
   }

@@ -1,4 +1,4 @@
-import type { ServerDeps } from '../../../http/types.js';
+import type { Deps } from '../../context.js';
 import { withTimeout } from '../../../lib/dns.js';
 import { parse, readSetting } from '../../../lib/settings.js';
 import type { RapportModule } from '../../module.js';
@@ -73,9 +73,9 @@ export interface EmailRuntime {
   poller: ImapPoller;
 }
 
-const runtimes = new WeakMap<ServerDeps, EmailRuntime>();
+const runtimes = new WeakMap<Deps, EmailRuntime>();
 
-export function emailRuntimeOf(server: ServerDeps): EmailRuntime {
+export function emailRuntimeOf(server: Deps): EmailRuntime {
   const runtime = runtimes.get(server);
   if (!runtime) throw new Error('the email module is not running on this server');
   return runtime;
@@ -101,7 +101,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
       ownershipRoutes(app, server, ownershipOptions(opts()));
     },
     plugins: (app, server) => confirmationRoutes(app, server),
-    subscribers: (server) => [outboundSubscriber({ pool: server.pool, clock: server.clock, log: server.log, outbound: server.outbound })],
+    subscribers: (server) => [outboundSubscriber(server)],
     tasks: (server) => {
       const o = opts();
       const d = {

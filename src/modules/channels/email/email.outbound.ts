@@ -1,14 +1,11 @@
 import type { Task } from 'graphile-worker';
 import { contentsOf, filesOf, MESSAGE_OWNER } from '../../attachments/attachments.service.js';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import type { Pool } from '../../../db/pool.js';
 import { withWorkspace } from '../../../db/tenancy.js';
 import { defineSubscriber, type Subscriber } from '../../../events/subscribers.js';
 import { enqueue } from '../../../jobs/queue.js';
-import type { Clock } from '../../../lib/clock.js';
-import type { Logger } from '../../../lib/logger.js';
-import type { OutboundGuard, PinnedHost } from '../../../lib/outbound/outbound.guard.js';
-import type { WorkspaceDeps } from '../../context.js';
+import type { PinnedHost } from '../../../lib/outbound/outbound.guard.js';
+import type { Deps, WorkspaceContext } from '../../context.js';
 import { findConversationForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../../conversations/conversations.channels.js';
 import { canonicalAddress, headerText } from './email.addresses.js';
 import type { EmailInboxSettings, SmtpSettings } from './email.channel.js';
@@ -23,17 +20,16 @@ import { emailRepository as repo } from './email.repository.js';
 export const SEND_TASK = 'email.send';
 export const MAX_SEND_ATTEMPTS = 8;
 
-export interface OutboundDeps {
-  pool: Pool;
-  clock: Clock;
-  log: Logger;
-  /** Checks and pins the inbox's SMTP host before each attempt (SECURITY M4). */
-  outbound: OutboundGuard;
+/** What sending email needs beyond the server's `Deps`: timeouts and notice throttles (module settings). */
+export interface EmailSendOptions {
   /** Sending timeouts (tests make them short). */
   smtpTimeoutMs?: number;
   /** Throttles of automatic notices (module settings; tests lower them). */
   noticeLimits?: NoticeLimits;
 }
+
+/** The one `Deps` shape (the part sending uses: its outbound guard pins the inbox's SMTP host, SECURITY M4) plus the send options. */
+export type OutboundDeps = Pick<Deps, 'pool' | 'clock' | 'log' | 'outbound'> & EmailSendOptions;
 
 export interface NoticeLimits {
   perRecipientPerDay: number;
@@ -52,7 +48,7 @@ export class SendRefused extends Error {
   }
 }
 
-function deps(d: OutboundDeps, workspaceId: string): WorkspaceDeps {
+function deps(d: OutboundDeps, workspaceId: string): WorkspaceContext {
   return { pool: d.pool, clock: d.clock, workspaceId, actor: { type: 'system', id: null } };
 }
 

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { Type } from 'typebox';
 import { publicUrl } from '../../../config.js';
 import { Nullable, Strict, Timestamp, Uuid, errorResponses } from '../../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../../http/types.js';
+import { contextOf, type App } from '../../../http/types.js';
+import type { Deps } from '../../context.js';
 import { confirmAddress, inboxOwnership, previewAddressConfirmation, sendAddressConfirmation, verifyDomain, type ConfirmationMailer } from './email.ownership.service.js';
 
 const tags = ['email'];
@@ -69,7 +70,7 @@ export interface OwnershipRouteOptions {
 }
 
 /** Inside a workspace (admin): see which addresses are proven, mail a confirmation link, check a DNS record. */
-export function ownershipRoutes(app: App, server: ServerDeps, opts: OwnershipRouteOptions): void {
+export function ownershipRoutes(app: App, server: Deps, opts: OwnershipRouteOptions): void {
   const baseUrl = () => publicUrl(server.config, (app.server.address() as AddressInfo | null)?.port ?? server.config.port);
   const canEmail = () => opts.mailer(baseUrl()) !== null;
 
@@ -87,7 +88,7 @@ export function ownershipRoutes(app: App, server: ServerDeps, opts: OwnershipRou
         response: { 200: Ownership, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => inboxOwnership({ ...workspaceDeps(server, request), confirmationEmail: canEmail() }, request.params.id),
+    async (request) => inboxOwnership({ ...contextOf(server, request), confirmationEmail: canEmail() }, request.params.id),
   );
 
   app.post(
@@ -108,7 +109,7 @@ export function ownershipRoutes(app: App, server: ServerDeps, opts: OwnershipRou
     async (request, reply) => {
       const url = baseUrl();
       const confirm = { mailer: opts.mailer(url), publicUrl: url, ttlMs: opts.ttlMs, perAddressPerDay: opts.perAddressPerDay, log: request.log };
-      return reply.code(202).send(await sendAddressConfirmation({ ...workspaceDeps(server, request), confirm }, request.params.id, request.body));
+      return reply.code(202).send(await sendAddressConfirmation({ ...contextOf(server, request), confirm }, request.params.id, request.body));
     },
   );
 
@@ -126,12 +127,12 @@ export function ownershipRoutes(app: App, server: ServerDeps, opts: OwnershipRou
         response: { 200: Ownership, ...errorResponses(401, 403, 404, 422) },
       },
     },
-    async (request) => verifyDomain({ ...workspaceDeps(server, request), dns: server.dns, confirmationEmail: canEmail() }, request.params.id, request.body),
+    async (request) => verifyDomain({ ...contextOf(server, request), dns: server.dns, confirmationEmail: canEmail() }, request.params.id, request.body),
   );
 }
 
 /** Public: the person who reads the mailbox opens the link, sees who asks, and confirms. */
-export function confirmationRoutes(app: App, server: ServerDeps): void {
+export function confirmationRoutes(app: App, server: Deps): void {
   app.post(
     '/api/v1/email/confirmations/preview',
     {

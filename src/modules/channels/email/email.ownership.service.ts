@@ -4,7 +4,7 @@ import type { Pool, PoolClient, Queryable } from '../../../db/pool.js';
 import { inSystemTx, withSystem, withWorkspace } from '../../../db/tenancy.js';
 import type { Clock } from '../../../lib/clock.js';
 import { createSystemMailer, type SystemMailer } from '../../../lib/system-mail.js';
-import type { WorkspaceDeps } from '../../context.js';
+import type { WorkspaceContext } from '../../context.js';
 import { inboxErrors } from '../../inboxes/inboxes.service.js';
 import { canonicalAddress, headerText, isPublicMailDomain, splitPlusAddress } from './email.addresses.js';
 import type { EmailInboxSettings } from './email.channel.js';
@@ -124,7 +124,7 @@ async function ownershipIn(tx: Queryable, ws: string, inboxId: string, confirmat
 }
 
 /** What the admin screen shows: each address and catch-all with its status, and the DNS records that prove them. */
-export async function inboxOwnership(deps: WorkspaceDeps & { confirmationEmail: boolean }, inboxId: string) {
+export async function inboxOwnership(deps: WorkspaceContext & { confirmationEmail: boolean }, inboxId: string) {
   return withWorkspace(deps.pool, deps.workspaceId, (tx) => ownershipIn(tx, deps.workspaceId, inboxId, deps.confirmationEmail));
 }
 
@@ -147,7 +147,7 @@ async function routedElsewhere(tx: Queryable, ws: string, address: string): Prom
  *    (nobody can use Rapport to flood a stranger's mailbox, nor lock its owner out with 429s);
  *  - the address already routes to another workspace here (the link would land in its inbox).
  */
-export async function sendAddressConfirmation(deps: WorkspaceDeps & { confirm: ConfirmationOptions }, inboxId: string, input: { address: string }) {
+export async function sendAddressConfirmation(deps: WorkspaceContext & { confirm: ConfirmationOptions }, inboxId: string, input: { address: string }) {
   const ws = deps.workspaceId;
   const address = canonicalAddress(input.address);
   const names = await withWorkspace(deps.pool, ws, async (tx) => {
@@ -242,7 +242,7 @@ function txtValues(answer: unknown[]): string[] {
  * Checks the workspace's TXT record on a domain through the injected resolver; when it is there,
  * every pending claim of the workspace in that domain (addresses and the catch-all) is verified.
  */
-export async function verifyDomain(deps: WorkspaceDeps & { dns: TxtResolver; confirmationEmail: boolean }, inboxId: string, input: { domain: string }) {
+export async function verifyDomain(deps: WorkspaceContext & { dns: TxtResolver; confirmationEmail: boolean }, inboxId: string, input: { domain: string }) {
   const ws = deps.workspaceId;
   const address = canonicalAddress(`x@${input.domain}`);
   const domain = address ? address.slice(2) : null;

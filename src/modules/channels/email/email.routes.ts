@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Strict, Uuid, errorResponses } from '../../../http/schemas.js';
-import { workspaceDeps, type App, type ServerDeps } from '../../../http/types.js';
+import { contextOf, type App } from '../../../http/types.js';
+import type { Deps } from '../../context.js';
 import { contentDisposition, downloadHeaders, downloadHeadersFor, uploadRoute } from '../../attachments/attachments.routes.js';
 import { downloadAttachment } from '../../attachments/attachments.service.js';
 import { visibilityOf } from '../../auth/roles.js';
@@ -20,7 +21,7 @@ export interface EmailRouteOptions {
   attachmentLimits: AttachmentLimits;
 }
 
-export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOptions): void {
+export function emailRoutes(app: App, server: Deps, opts: EmailRouteOptions): void {
   // Uploads and downloads are the attachments module's (POST /uploads, GET /attachments/:id); these
   // two paths stay for the clients written against them, with their email.* error codes.
   uploadRoute(app, server, {
@@ -47,7 +48,7 @@ export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOption
       },
     },
     async (request, reply) => {
-      const file = await downloadAttachment(workspaceDeps(server, request), request.params.attachmentId, visibilityOf(request.workspace.role)).catch((error: unknown) => {
+      const file = await downloadAttachment(contextOf(server, request), request.params.attachmentId, visibilityOf(request.workspace.role)).catch((error: unknown) => {
         throw emailAttachmentError(error);
       });
       return reply.headers(downloadHeadersFor(file, false)).send(file.content);
@@ -68,7 +69,7 @@ export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOption
       },
     },
     async (request, reply) => {
-      const raw = await getRawSource(workspaceDeps(server, request), request.params.messageId);
+      const raw = await getRawSource(contextOf(server, request), request.params.messageId);
       return reply.headers({ ...downloadHeaders, 'content-disposition': contentDisposition(`message-${request.params.messageId}.eml`) }).send(raw.content);
     },
   );
@@ -90,6 +91,6 @@ export function emailRoutes(app: App, server: ServerDeps, opts: EmailRouteOption
         response: { 201: Type.Object({ messageId: Uuid }), ...errorResponses(401, 403, 404, 422) },
       },
     },
-    async (request, reply) => reply.code(201).send(await replyByEmail(workspaceDeps(server, request), request.params.id, request.body, opts.attachmentLimits)),
+    async (request, reply) => reply.code(201).send(await replyByEmail(contextOf(server, request), request.params.id, request.body, opts.attachmentLimits)),
   );
 }

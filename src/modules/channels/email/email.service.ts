@@ -3,9 +3,7 @@ import type { Pool, Queryable } from '../../../db/pool.js';
 import { withSystem, withWorkspace } from '../../../db/tenancy.js';
 import type { Actor } from '../../../events/events.types.js';
 import { enqueue } from '../../../jobs/queue.js';
-import type { Clock } from '../../../lib/clock.js';
-import type { Logger } from '../../../lib/logger.js';
-import { principalOf, type WorkspaceDeps } from '../../context.js';
+import { type Deps, principalOf, type WorkspaceContext } from '../../context.js';
 import { appendInboundFromChannel, findConversationForChannel, openConversationFromChannel } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
 import { appendMessage } from '../../conversations/conversations.service.js';
@@ -25,16 +23,17 @@ import { findThread, type ThreadMatch } from './email.threading.js';
 
 export const AUTOACK_TASK = 'email.autoack';
 
-export interface EmailDeps {
-  pool: Pool;
-  clock: Clock;
-  log: Logger;
+/** What email ingestion needs beyond the server's `Deps`: its parser and how it checks senders. */
+export interface EmailIngestOptions {
   parser: EmailParser;
   /** EMAIL_AUTHSERV_ID: whose Authentication-Results to believe (email.authentication.ts). */
   authservId?: string | null;
   /** How Rapport checks a sender itself when no authserv-id is set (a SenderChecker). */
   senderChecker?: Pick<SenderChecker, 'check'>;
 }
+
+/** The one `Deps` shape (the part ingestion uses) plus the email module's ingestion options. */
+export type EmailDeps = Pick<Deps, 'pool' | 'clock' | 'log'> & EmailIngestOptions;
 
 export interface InboxTarget {
   workspaceId: string;
@@ -343,7 +342,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     };
     const body = parsed.status === 'parsed' ? parsed.text : unparsedBody(parsed.error);
     const html = parsed.status === 'parsed' && parsed.html ? parsed.html : undefined;
-    const systemDeps: WorkspaceDeps = { pool: deps.pool, clock: deps.clock, workspaceId: ws, actor: { type: 'system', id: null } };
+    const systemDeps: WorkspaceContext = { pool: deps.pool, clock: deps.clock, workspaceId: ws, actor: { type: 'system', id: null } };
     const ours = (a: string) => settings.addresses.includes(splitPlusAddress(a).base) || settings.catchAllDomains.includes(a.slice(a.lastIndexOf('@') + 1));
     const others = headerRecipients.filter((a) => !ours(a));
 
@@ -446,7 +445,7 @@ export async function replyTokenOf(tx: Queryable, ws: string, conversationId: st
  * unknown, another person's, another workspace's or already sent, is the same 404.
  */
 export async function replyByEmail(
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   conversationId: string,
   input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string },
   limits: AttachmentLimits,
@@ -459,7 +458,7 @@ export async function replyByEmail(
 }
 
 async function sendEmailReply(
-  deps: WorkspaceDeps,
+  deps: WorkspaceContext,
   conversationId: string,
   input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] },
   limits: AttachmentLimits,
@@ -509,7 +508,7 @@ export const EMAIL_MESSAGE_OWNER = 'email_message';
 const PENDING_REPLY_OWNER = 'email_reply';
 
 /** The caller's uploads for a reply; the core module's codes become the channel's own (its API keeps them). */
-async function claimUploads(tx: Queryable, deps: WorkspaceDeps, ids: string[], owner: { kind: string; id: string }, limits: AttachmentLimits) {
+async function claimUploads(tx: Queryable, deps: WorkspaceContext, ids: string[], owner: { kind: string; id: string }, limits: AttachmentLimits) {
   try {
     return await attachUploads(tx, { workspaceId: deps.workspaceId, uploader: principalOf(deps.actor), ids, owner, limits });
   } catch (error) {
@@ -527,7 +526,7 @@ export function emailAttachmentError(error: unknown): unknown {
 }
 
 /** The original RFC 822 source of an email message (inbound), as stored when it arrived. */
-export async function getRawSource(deps: WorkspaceDeps, messageId: string) {
+export async function getRawSource(deps: WorkspaceContext, messageId: string) {
   const file = await withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
     const emailId = await repo.emailOfMessage(tx, deps.workspaceId, messageId);
     return emailId ? (await contentsOf(tx, deps.workspaceId, { kind: EMAIL_SOURCE_OWNER, id: emailId }))[0] : undefined;

@@ -103,8 +103,12 @@ export type ThreadRule =
 
 export interface IngestInput {
   inboxId: string;
-  /** Who wrote: found by these identities (the first that matches), or created holding them all. */
-  customer: { identities: ChannelIdentity[]; name?: string };
+  /**
+   * Who wrote: found by these identities (the first that matches), or created holding them all; or a
+   * customer the channel already settled (email decides between the conversation's customer, a
+   * participant and a forward's original sender itself, and must not rename or create anyone else).
+   */
+  customer: { identities: ChannelIdentity[]; name?: string } | { customerId: string };
   thread: ThreadRule;
   subject?: string | null;
   body: string;
@@ -130,7 +134,10 @@ export interface IngestResult {
  */
 export async function ingestInbound(tx: Queryable, deps: WorkspaceContext, input: IngestInput): Promise<IngestResult> {
   const ws = deps.workspaceId;
-  const { customerId } = await findOrCreateCustomer(tx, deps, { identities: input.customer.identities, name: input.customer.name?.slice(0, 200) }, input.at);
+  const customerId =
+    'customerId' in input.customer
+      ? input.customer.customerId
+      : (await findOrCreateCustomer(tx, deps, { identities: input.customer.identities, name: input.customer.name?.slice(0, 200) }, input.at)).customerId;
   const asCustomer: WorkspaceContext = { ...deps, actor: { type: 'customer', id: customerId } };
   let conversationId: string | undefined;
   if (typeof input.thread === 'object') conversationId = input.thread.conversationId;

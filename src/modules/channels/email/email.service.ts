@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool, Queryable } from '../../../db/pool.js';
 import { withSystem, withWorkspace } from '../../../db/tenancy.js';
-import type { Actor } from '../../../events/events.types.js';
 import { enqueue } from '../../../jobs/queue.js';
 import { type Deps, principalOf, type WorkspaceContext } from '../../context.js';
-import { appendInboundFromChannel, findConversationForChannel, openConversationFromChannel } from '../../conversations/conversations.channels.js';
+import { findConversationForChannel, ingestInbound } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
 import { appendMessage } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
@@ -370,19 +369,17 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       // the secret reply token is the one proof that they were sent this thread.
       if (conversation && (match.by === 'reply_token' || (known && !unverified))) {
         const author = isCustomer ? conversation.customer_id : (await findOrCreateCustomer(tx, systemDeps, { email: sender, name: parsed.from?.name || undefined }, at)).customerId;
-        const actor: Actor = { type: 'customer', id: author };
-        const { messageId } = await appendInboundFromChannel(
-          tx,
-          { ...systemDeps, actor },
-          {
-            conversationId: match.conversationId,
-            authorCustomerId: author,
-            body,
-            html,
-            at,
-            metadata: { email: { ...metadata, threadedBy: match.by, ...(isCustomer ? {} : { participant: true }) } },
-          },
-        );
+        // The one ingest path: it appends as this customer and reopens a resolved, closed or
+        // snoozed conversation (status_changed, reason customer_replied) exactly as for any channel.
+        const { messageId } = await ingestInbound(tx, systemDeps, {
+          inboxId,
+          customer: { customerId: author },
+          thread: { conversationId: match.conversationId },
+          body,
+          html,
+          at,
+          metadata: { email: { ...metadata, threadedBy: match.by, ...(isCustomer ? {} : { participant: true }) } },
+        });
         // Whoever a trusted reply was also sent to (To/Cc beyond our own addresses) is on the thread
         // now: their answers join it as participants. Participants never become the customer.
         // Unverified mail adds nobody: its From and Cc lines may be an attacker's (E6).
@@ -401,20 +398,16 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
     const customerAddress = (forwarded && storedAddress(forwarded.address)) || sender;
     const customerName = (forwarded ? forwarded.name : parsed.from?.name) || undefined;
     const { customerId } = await findOrCreateCustomer(tx, systemDeps, { email: customerAddress, name: customerName?.slice(0, 200) }, at);
-    const actor: Actor = { type: 'customer', id: customerId };
-    const opened = await openConversationFromChannel(
-      tx,
-      { ...systemDeps, actor },
-      {
-        inboxId,
-        customerId,
-        subject: parsed.subject ? parsed.subject.slice(0, 500) : null,
-        body,
-        html,
-        at,
-        metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
-      },
-    );
+    const opened = await ingestInbound(tx, systemDeps, {
+      inboxId,
+      customer: { customerId },
+      thread: 'new',
+      subject: parsed.subject,
+      body,
+      html,
+      at,
+      metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
+    });
     await ownParts(opened.messageId);
     const participants = [customerAddress, ...(unverified ? [] : others)];
     await repo.finishNewConversation(tx, {

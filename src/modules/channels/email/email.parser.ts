@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { defaultParseLimits, type ParseLimits, type ParsedEmail } from './email.parser.types.js';
+import { defaultParseLimits, type ParseLimits, type ParsedEmail, unparsedEmail } from './email.parser.types.js';
 
 /**
  * Parses email in worker threads (SECURITY E8, L4): each worker has a heap cap, each message a
@@ -130,26 +130,4 @@ export class EmailParser {
   }
 }
 
-function failed(reason: string): ParsedEmail {
-  return {
-    status: 'unparsed',
-    error: reason,
-    messageId: null,
-    inReplyTo: [],
-    references: [],
-    threadRoot: null,
-    subject: null,
-    date: null,
-    from: null,
-    replyTo: [],
-    to: [],
-    cc: [],
-    text: '',
-    quoted: null,
-    html: null,
-    attachments: [],
-    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
-    authResults: [],
-    forwardedFrom: null,
-  };
-}
+const failed = unparsedEmail;

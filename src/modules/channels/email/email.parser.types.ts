@@ -68,3 +68,28 @@ export const defaultParseLimits: ParseLimits = {
   maxDepth: 10,
   maxHtmlLength: 2 * 1024 * 1024,
 };
+
+/** What a message that could not be parsed (or stored) is recorded as: the raw source is kept, nothing is read from it. */
+export function unparsedEmail(reason: string): ParsedEmail {
+  return {
+    status: 'unparsed',
+    error: reason,
+    messageId: null,
+    inReplyTo: [],
+    references: [],
+    threadRoot: null,
+    subject: null,
+    date: null,
+    from: null,
+    replyTo: [],
+    to: [],
+    cc: [],
+    text: '',
+    quoted: null,
+    html: null,
+    attachments: [],
+    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
+    authResults: [],
+    forwardedFrom: null,
+  };
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import type { AuthResult, EmailAddress, ParseLimits, ParsedAttachment, ParsedEmail } from './email.parser.types.js';
+import { type AuthResult, type EmailAddress, type ParseLimits, type ParsedAttachment, type ParsedEmail, unparsedEmail } from './email.parser.types.js';
 import { plainLabel } from './email.labels.js';
 import { splitQuoted } from './email.quoting.js';
 
@@ -97,27 +97,7 @@ async function headersOnly(raw: Buffer, limits: ParseLimits, reason: string): Pr
     const parsed = toParsed(mail, 'unparsed', reason, limits);
     return { ...parsed, text: '', quoted: null, html: null, attachments: [], forwardedFrom: null };
   } catch {
-    return {
-      status: 'unparsed',
-      error: reason,
-      messageId: null,
-      inReplyTo: [],
-      references: [],
-      threadRoot: null,
-      subject: null,
-      date: null,
-      from: null,
-      replyTo: [],
-      to: [],
-      cc: [],
-      text: '',
-      quoted: null,
-      html: null,
-      attachments: [],
-      auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
-      authResults: [],
-      forwardedFrom: null,
-    };
+    return unparsedEmail(reason);
   }
 }
 

@@ -16,7 +16,7 @@ import { checkByMailServer, uncheckedImapMail, type SenderCheck, type SenderChec
 import { emailErrors } from './email.errors.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import type { EmailParser } from './email.parser.js';
-import type { AuthResult, EmailAddress, ParsedEmail } from './email.parser.types.js';
+import { type AuthResult, type EmailAddress, type ParsedEmail, unparsedEmail } from './email.parser.types.js';
 import { emailRepository as repo } from './email.repository.js';
 import { findThread, type ThreadMatch } from './email.threading.js';
 
@@ -208,7 +208,7 @@ export async function ingestEmail(deps: EmailDeps, input: IngestInput): Promise<
       // would fail the same way on every retry: keep the raw source, unparsed, instead (E9).
       if ((code.startsWith('22') || code.startsWith('54')) && parsed.status === 'parsed' && attempt < 3) {
         deps.log.warn({ code }, 'email: parse result refused by the database; storing it unparsed');
-        parsed = { ...unparsedResult(`store_failed: ${code}`), messageId: parsed.messageId, from: parsed.from, subject: parsed.subject };
+        parsed = { ...unparsedEmail(`store_failed: ${code}`), messageId: parsed.messageId, from: parsed.from, subject: parsed.subject };
         continue;
       }
       if (!(error instanceof IdentityRace) || attempt >= 3) throw error;
@@ -224,30 +224,6 @@ function scrub<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)])) as T;
   }
   return value;
-}
-
-function unparsedResult(reason: string): ParsedEmail {
-  return {
-    status: 'unparsed',
-    error: reason,
-    messageId: null,
-    inReplyTo: [],
-    references: [],
-    threadRoot: null,
-    subject: null,
-    date: null,
-    from: null,
-    replyTo: [],
-    to: [],
-    cc: [],
-    text: '',
-    quoted: null,
-    html: null,
-    attachments: [],
-    auto: { autoSubmitted: null, precedence: null, listId: false, autoReplyHeader: false },
-    authResults: [],
-    forwardedFrom: null,
-  };
 }
 
 /** Rolls the transaction back (nothing of a repeated delivery is kept) and carries the first copy's ids. */

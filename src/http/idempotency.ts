@@ -1,6 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, type Hmac } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { createHmac, type Hmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Task } from 'graphile-worker';
@@ -8,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { withSystem, withWorkspace } from '../db/tenancy.js';
 import { defineError } from '../lib/errors.js';
+import { loadInstanceKey } from '../lib/instance-key.js';
 import { digestWhileStreaming } from './body-digest.js';
 
 export const idempotencyErrors = {
@@ -77,23 +76,15 @@ const KEY_RE = /^[\x21-\x7e]{1,255}$/;
  * The fingerprint key: derived from IDEMPOTENCY_SECRET, or from a random secret made once and kept
  * (mode 600) in DATA_DIR, so fingerprints survive a restart (a retry after a crash still replays).
  */
-export async function loadFingerprintKey(config: Pick<Config, 'dataDir' | 'idempotencySecret'>): Promise<Buffer> {
-  let secret = config.idempotencySecret;
-  if (!secret) {
-    const file = path.join(config.dataDir, 'idempotency-secret');
-    try {
-      await mkdir(config.dataDir, { recursive: true });
-      // 'wx': two instances starting together both read the one that was written first.
-      await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
-      secret = (await readFile(file, 'utf8')).trim();
-    } catch (error) {
-      throw new Error(`cannot keep the Idempotency-Key secret in ${file} (${(error as Error).message}): make DATA_DIR writable or set IDEMPOTENCY_SECRET`);
-    }
-    if (secret.length < 32) throw new Error(`${file} holds no usable secret (under 32 characters): delete it to have a new one made, or set IDEMPOTENCY_SECRET`);
-  }
-  return Buffer.from(hkdfSync('sha256', secret, 'rapport', 'idempotency request fingerprint v1', 32));
+export function loadFingerprintKey(config: Pick<Config, 'dataDir' | 'idempotencySecret'>): Promise<Buffer> {
+  return loadInstanceKey({
+    dataDir: config.dataDir,
+    value: config.idempotencySecret,
+    file: 'idempotency-secret',
+    setting: 'IDEMPOTENCY_SECRET',
+    what: 'Idempotency-Key secret',
+    purpose: 'idempotency request fingerprint v1',
+  });
 }
 
 function wantsKey(request: FastifyRequest): string | null {

@@ -1,8 +1,7 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
+import { loadInstanceKey } from '../../lib/instance-key.js';
 import { getCustomer } from '../customers/customers.service.js';
 import type { WorkspaceContext } from '../context.js';
 
@@ -74,23 +73,15 @@ export class CustomerCredentials {
 }
 
 /** The signing key: derived from REALTIME_CUSTOMER_SECRET, or from a random secret made once and kept (mode 600) in DATA_DIR. */
-export async function loadCustomerCredentialKey(config: Pick<Config, 'dataDir' | 'realtimeCustomerSecret'>): Promise<Buffer> {
-  let secret = config.realtimeCustomerSecret;
-  if (!secret) {
-    const file = path.join(config.dataDir, 'realtime-customer-secret');
-    try {
-      await mkdir(config.dataDir, { recursive: true });
-      // 'wx': two instances starting together both read the one that was written first.
-      await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
-      secret = (await readFile(file, 'utf8')).trim();
-    } catch (error) {
-      throw new Error(`cannot keep the realtime customer secret in ${file} (${(error as Error).message}): make DATA_DIR writable or set REALTIME_CUSTOMER_SECRET`);
-    }
-    if (secret.length < 32) throw new Error(`${file} holds no usable secret (under 32 characters): delete it to have a new one made, or set REALTIME_CUSTOMER_SECRET`);
-  }
-  return Buffer.from(hkdfSync('sha256', secret, 'rapport', 'realtime customer credential v1', 32));
+export function loadCustomerCredentialKey(config: Pick<Config, 'dataDir' | 'realtimeCustomerSecret'>): Promise<Buffer> {
+  return loadInstanceKey({
+    dataDir: config.dataDir,
+    value: config.realtimeCustomerSecret,
+    file: 'realtime-customer-secret',
+    setting: 'REALTIME_CUSTOMER_SECRET',
+    what: 'realtime customer secret',
+    purpose: 'realtime customer credential v1',
+  });
 }
 
 /**

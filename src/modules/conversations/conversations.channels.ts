@@ -14,7 +14,7 @@ import { findOrCreateCustomer, type ChannelIdentity } from '../customers/custome
  */
 
 /** Opens a conversation for a known customer in an inbox, with its first inbound message. */
-export async function openConversationFromChannel(
+async function openConversationFromChannel(
   tx: Queryable,
   deps: WorkspaceContext,
   input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; kind?: MessageKind; metadata?: Record<string, unknown>; at: Date },
@@ -53,7 +53,7 @@ export async function openConversationFromChannel(
  * Adds an inbound message from a customer (or a participant) to an existing conversation. A
  * resolved, closed or snoozed conversation reopens: the customer wrote again, so it needs an answer.
  */
-export async function appendInboundFromChannel(
+async function appendInboundFromChannel(
   tx: Queryable,
   deps: WorkspaceContext,
   input: { conversationId: string; authorCustomerId: string; body: string; html?: string; kind?: MessageKind; metadata?: Record<string, unknown>; at: Date },

@@ -192,7 +192,8 @@ describe('the agent workspace in a browser', () => {
     await page.getByRole('button', { name: `Rename inbox ${inbox.name}` }).click();
     await page.getByLabel('New inbox name').fill('Front desk');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByRole('cell', { name: /Front desk/ }).waitFor();
+    // The cell's name includes the text box's value while editing, so wait for the saved row's button.
+    await page.getByRole('button', { name: 'Rename inbox Front desk' }).waitFor();
     expect((await api.get(`/inboxes/${inbox.id}`)).json().name).toBe('Front desk');
   });
 

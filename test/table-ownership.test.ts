@@ -1,0 +1,148 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './db.js';
+
+/**
+ * Each table has one owner (docs/ARCHITECTURE.md, "Table ownership"): only the owner's code names it
+ * in SQL; any other module goes through the owner's service, passing its transaction. The map is
+ * here, in code, so a new table without an owner and a new crossing both fail this file.
+ */
+const OWNERS: Record<string, string[]> = {
+  workspaces: ['workspaces', 'users', 'memberships', 'api_tokens'],
+  auth: ['sessions', 'security_alerts', 'password_resets'],
+  customers: ['customers', 'customer_identities', 'identity_kinds'],
+  conversations: ['conversations', 'messages', 'search_documents'],
+  teams: ['teams', 'team_members'],
+  inboxes: ['inboxes'],
+  channels: ['channel_messages'],
+  attachments: ['blobs', 'attachments'],
+  email: [
+    'email_messages',
+    'email_conversations',
+    'email_participants',
+    'email_attachments',
+    'email_imap_state',
+    'email_notice_log',
+    'email_inbox_addresses',
+    'email_domain_tokens',
+    'email_confirmation_sends',
+    'email_imap_leases',
+  ],
+  macros: ['macros'],
+  invitations: ['invitations'],
+  events: ['events', 'event_deliveries'],
+  idempotency: ['idempotency_keys'],
+  db: ['schema_migrations'],
+};
+
+/**
+ * Crossings left on purpose, each with its reason. An entry that no longer matches anything fails
+ * too, so this list only shrinks as code moves to the owner.
+ */
+const ALLOWED: Array<{ file: string; table: string; why: string }> = [
+  { file: 'src/modules/auth/auth.password-reset.repository.ts', table: 'users', why: 'not yet moved: a reset sets users.password_hash (to go through the workspaces service)' },
+  { file: 'src/modules/auth/auth.password-reset.repository.ts', table: 'api_tokens', why: 'not yet moved: a reset revokes the tokens of the account (to go through the workspaces service)' },
+  { file: 'src/modules/auth/auth.repository.ts', table: 'users', why: 'not yet moved: sign-in and principal look-ups (to go through the workspaces service)' },
+  { file: 'src/modules/auth/auth.repository.ts', table: 'memberships', why: 'not yet moved: principal look-ups (to go through the workspaces service)' },
+  { file: 'src/modules/auth/auth.repository.ts', table: 'workspaces', why: 'not yet moved: the workspace list of a session (to go through the workspaces service)' },
+  { file: 'src/modules/auth/auth.repository.ts', table: 'api_tokens', why: 'not yet moved: token look-up and last_used_at (to go through the workspaces service)' },
+  { file: 'src/modules/channels/email/email.ownership.repository.ts', table: 'inboxes', why: 'email channel: address ownership checks read inboxes across workspaces' },
+  { file: 'src/modules/channels/email/email.ownership.repository.ts', table: 'workspaces', why: 'email channel: address ownership checks read workspaces' },
+  { file: 'src/modules/channels/email/email.repository.ts', table: 'inboxes', why: 'email channel: reads the settings of its inboxes' },
+  { file: 'src/modules/channels/email/imap.repository.ts', table: 'inboxes', why: 'email channel: the IMAP mailbox list joins its inboxes in the lease claim' },
+  { file: 'src/modules/conversations/conversations.channels.repository.ts', table: 'customer_identities', why: 'not yet moved' },
+  { file: 'src/modules/conversations/conversations.channels.repository.ts', table: 'inboxes', why: 'not yet moved' },
+  { file: 'src/modules/conversations/conversations.channels.repository.ts', table: 'customers', why: 'not yet moved' },
+  { file: 'src/modules/conversations/conversations.repository.ts', table: 'inboxes', why: 'not yet moved' },
+  { file: 'src/modules/conversations/conversations.repository.ts', table: 'customers', why: 'not yet moved' },
+  { file: 'src/modules/conversations/conversations.repository.ts', table: 'customer_identities', why: 'not yet moved' },
+  { file: 'src/modules/conversations/conversations.repository.ts', table: 'users', why: 'not yet moved: author names' },
+  { file: 'src/modules/conversations/conversations.repository.ts', table: 'api_tokens', why: 'not yet moved: author names' },
+  { file: 'src/modules/conversations/conversations.repository.ts', table: 'events', why: 'not yet moved: the timeline' },
+  { file: 'src/modules/conversations/conversations.search.repository.ts', table: 'customer_identities', why: 'not yet moved' },
+  { file: 'src/modules/customers/customers.repository.ts', table: 'conversations', why: 'not yet moved' },
+  { file: 'src/modules/demo/demo.seed.ts', table: 'workspaces', why: 'not yet moved' },
+  { file: 'src/modules/invitations/invitations.repository.ts', table: 'memberships', why: 'not yet moved' },
+  { file: 'src/modules/invitations/invitations.repository.ts', table: 'users', why: 'not yet moved' },
+  { file: 'src/modules/members/members.repository.ts', table: 'memberships', why: 'not yet moved' },
+  { file: 'src/modules/members/members.repository.ts', table: 'users', why: 'not yet moved' },
+  { file: 'src/modules/realtime/realtime.repository.ts', table: 'events', why: 'not yet moved' },
+  { file: 'src/modules/realtime/realtime.repository.ts', table: 'conversations', why: 'not yet moved' },
+  { file: 'src/modules/realtime/realtime.repository.ts', table: 'users', why: 'not yet moved' },
+  { file: 'src/modules/realtime/realtime.repository.ts', table: 'customers', why: 'not yet moved' },
+  { file: 'src/modules/realtime/realtime.repository.ts', table: 'api_tokens', why: 'not yet moved' },
+  { file: 'src/modules/teams/teams.repository.ts', table: 'memberships', why: 'not yet moved' },
+];
+
+const ownerOf = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));
+
+/** The module a source file belongs to: its folder under src/modules (email is its own), else its top folder under src. */
+function moduleOf(file: string): string {
+  const parts = file.split('/');
+  if (parts[1] === 'modules') return parts[2] === 'channels' && parts[3] === 'email' ? 'email' : parts[2];
+  if (file === 'src/http/idempotency.ts') return 'idempotency';
+  return parts[1];
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'migrations' ? [] : sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Table names that follow an SQL keyword that names a table, outside comments. */
+function tablesNamedIn(text: string): Set<string> {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+  const found = new Set<string>();
+  for (const m of code.matchAll(/\b(?:from|join|into|update|table)\s+([a-z_]+)\b/gi)) if (ownerOf.has(m[1])) found.add(m[1]);
+  return found;
+}
+
+function crossings() {
+  const root = join(import.meta.dirname, '..');
+  const out: Array<{ file: string; module: string; table: string; owner: string }> = [];
+  for (const path of sourceFiles(join(root, 'src'))) {
+    const file = relative(root, path);
+    const module = moduleOf(file);
+    for (const table of tablesNamedIn(readFileSync(path, 'utf8'))) {
+      const owner = ownerOf.get(table)!;
+      if (owner !== module) out.push({ file, module, table, owner });
+    }
+  }
+  return out;
+}
+
+let client: pg.Client;
+beforeAll(async () => {
+  client = new pg.Client({ connectionString: await createTestDatabase() });
+  await client.connect();
+});
+afterAll(async () => client?.end());
+
+describe('table ownership', () => {
+  it('names an owner for every table the migrations create', async () => {
+    const { rows } = await client.query<{ table: string }>(
+      `select c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and c.relkind in ('r', 'p') order by 1`,
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    expect(rows.map((r) => r.table).filter((t) => !ownerOf.has(t))).toEqual([]);
+  });
+
+  it('finds a table named in SQL, and ignores it in a comment', () => {
+    expect([...tablesNamedIn("tx.query('select name from users u join api_tokens t on true')")]).toEqual(['users', 'api_tokens']);
+    expect([...tablesNamedIn('// reads from users\n/* join customers */ const x = 1;')]).toEqual([]);
+  });
+
+  it("keeps each module's SQL on its own tables (other tables through the owner's service)", () => {
+    const found = crossings();
+    const allowed = (c: { file: string; table: string }) => ALLOWED.some((a) => a.file === c.file && a.table === c.table);
+    expect(found.filter((c) => !allowed(c)).map((c) => `${c.file}: ${c.table} (owned by ${c.owner})`)).toEqual([]);
+    const stale = ALLOWED.filter((a) => !found.some((c) => c.file === a.file && c.table === a.table));
+    expect(stale.map((a) => `${a.file}: ${a.table}`)).toEqual([]);
+  });
+});

@@ -205,4 +205,33 @@ describe('an email reply written from a macro', () => {
     const mail = await eventually(async () => sink.received.find((m) => m.raw.includes('Your refund is on its way, Mac.')));
     expect(mail.to).toContain('cc@partner.test');
   });
+
+  it('is one transaction: a macro action that fails rolls back the reply, its Cc, its files and its events', async () => {
+    const admin = client(rapport, a.token, a.workspaceId);
+    // Tags are the last action: 19 on the conversation plus the macro's 2 new ones pass the limit of 20.
+    const macro = (await admin.post('/macros', { name: 'Too many tags', body: 'x', actions: { status: 'pending', addTags: ['late1', 'late2'] } })).json();
+    const conversationId = await inbound('atomic@customer.test');
+    const tags = Array.from({ length: 19 }, (_, i) => `t${i}`);
+    expect((await admin.patch(`/conversations/${conversationId}`, { tags })).statusCode).toBe(200);
+    const api = client(rapport, agent1, a.workspaceId);
+    const file = (await upload(agent1, a.workspaceId, 'terms.txt', 'the terms')).json();
+    const state = async () => ({
+      messages: await messageCount(conversationId),
+      participants: (await systemQuery<{ address: string }>(rapport, 'select address from email_participants where conversation_id = $1 order by address', [conversationId])).map((r) => r.address),
+      events: (await systemQuery<{ type: string }>(rapport, 'select type from events where conversation_id = $1 order by id', [conversationId])).map((r) => r.type),
+    });
+    const before = await state();
+
+    const failed = await api.post(`/conversations/${conversationId}/email-replies`, { body: 'Rolled back.', cc: ['rollback@partner.test'], attachmentIds: [file.id], macroId: macro.id });
+    expect([failed.statusCode, failed.json().code]).toEqual([422, 'conversations.too_many_tags']);
+    expect(await state()).toEqual(before);
+    expect((await api.get(`/conversations/${conversationId}`)).json()).toMatchObject({ status: 'open', tags: [...tags].sort() });
+
+    // The upload is still the agent's own, unsent: the same reply without the macro takes it.
+    const sent = await api.post(`/conversations/${conversationId}/email-replies`, { body: 'Without the macro.', cc: ['rollback@partner.test'], attachmentIds: [file.id] });
+    expect(sent.statusCode).toBe(201);
+    const mail = await eventually(async () => sink.received.find((m) => m.raw.includes('Without the macro.')));
+    expect(mail.raw).toContain('terms.txt');
+    expect(sink.received.some((m) => m.raw.includes('Rolled back.'))).toBe(false);
+  });
 });

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool, Queryable } from '../../../db/pool.js';
-import { withSystem, withWorkspace } from '../../../db/tenancy.js';
+import { inWorkspaceTx, withSystem, withWorkspace } from '../../../db/tenancy.js';
 import { enqueue } from '../../../jobs/queue.js';
-import { type Deps, principalOf, type WorkspaceContext } from '../../context.js';
+import { type Deps, inTx, principalOf, type WorkspaceContext } from '../../context.js';
 import { findConversationForChannel, ingestInbound } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
 import { appendMessage } from '../../conversations/conversations.service.js';
@@ -419,11 +419,16 @@ export async function replyByEmail(
   input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string },
   limits: AttachmentLimits,
 ): Promise<{ messageId: string }> {
-  // A reply written from a macro brings the macro's actions; an unknown macro is refused before anything is sent.
-  const actions = input.macroId ? await macroActionsOf(deps, input.macroId) : null;
-  const sent = await sendEmailReply(deps, conversationId, input, limits);
-  if (actions) await runMacroActions(deps, conversationId, actions);
-  return sent;
+  // One transaction: a reply written from a macro brings the macro's actions, and if one of them
+  // fails (a tag too many) the reply, its files, its Cc participants and every event roll back with
+  // it, so nothing is sent that the agent did not see succeed. An unknown macro is refused first.
+  return inWorkspaceTx(deps, async (tx) => {
+    const ctx = inTx(deps, tx);
+    const actions = input.macroId ? await macroActionsOf(ctx, input.macroId) : null;
+    const sent = await sendEmailReply(ctx, conversationId, input, limits);
+    if (actions) await runMacroActions(ctx, conversationId, actions);
+    return sent;
+  });
 }
 
 async function sendEmailReply(
@@ -439,7 +444,7 @@ async function sendEmailReply(
     if (!cc.some((x) => x.address === c)) cc.push({ name: '', address: c });
   }
   const attachmentIds = [...new Set((input.attachmentIds ?? []).map((id) => id.toLowerCase()))];
-  return withWorkspace(deps.pool, deps.workspaceId, async (tx) => {
+  return inWorkspaceTx(deps, async (tx) => {
     const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
     if (!conversation) throw emailErrors.conversationNotFound();
     if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();

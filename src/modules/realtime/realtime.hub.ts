@@ -240,6 +240,13 @@ export class RealtimeHub {
     return this.connections.size;
   }
 
+  /** For tests: events read from the table but held back because a lower id has not committed yet. */
+  get heldEvents(): number {
+    let n = 0;
+    for (const [id, p] of this.pending) if (id > this.watermark && p.fetched && p.row) n++;
+    return n;
+  }
+
   /** Simulates losing the LISTEN connection (tests): it reconnects and catches up from the watermark. */
   dropListenerForTest(): void {
     this.listener?.emit('error', new Error('dropped by a test'));

@@ -106,7 +106,11 @@ describe('ordering', () => {
     await s.next((f) => f.type === 'ready');
     const slow = await slowEvent();
     const c = (await api.post('/conversations', newConversation())).json();
-    await new Promise((r) => setTimeout(r, 400));
+    // The hub has read the conversation's two events and holds them behind the open id; a pong answers
+    // after every frame sent before it on this socket, so nothing of the conversation went out.
+    await eventually(async () => realtimeA.hubFor(a.server).heldEvents >= 2);
+    s.send({ type: 'ping' });
+    await s.next((f) => f.type === 'pong');
     expect(s.frames.some((f) => f.type === 'event' && f.event.conversationId === c.id)).toBe(false);
     await slow.finish('commit');
     await s.next(isEvent('message.created', c.id));

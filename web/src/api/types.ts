@@ -10,6 +10,7 @@ import type { Member as MemberSchema, TokenInfo as TokenInfoSchema, CreatedToken
 import type { Inbox as InboxSchema } from '../../../src/modules/inboxes/inboxes.schemas.js';
 import type { Role } from '../../../src/modules/auth/roles.js';
 import type { EmailMessageMetadata } from '../../../src/modules/channels/email/email.service.js';
+import type { ConversationCounts } from '../../../src/modules/views/views.schemas.js';
 
 export type { Status, Priority, Role, EventType };
 export type Conversation = ConversationView;
@@ -79,22 +80,8 @@ export interface Macro {
   updatedAt?: string;
 }
 
-export interface Counts {
-  mine: number;
-  unassigned: number;
-  open: number;
-  pending: number;
-  snoozed: number;
-  resolved: number;
-  closed?: number;
-  byTeam: Record<string, number>;
-  byPriority?: Record<string, number>;
-  byTag?: Record<string, number>;
-  /** Counting stops at `cap`: a count there means "cap or more" (a million-row inbox stays fast). */
-  cap?: number;
-  capped?: boolean;
-  cappedKeys?: string[];
-}
+/** GET /counts: the server's schema (views.schemas.ts), so a field it adds or renames is a compile error here. */
+export type Counts = ConversationCounts;
 
 export interface Invitation {
   id: string;

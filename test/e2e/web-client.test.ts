@@ -184,7 +184,21 @@ describe('inbox views', () => {
     expect(viewFilters('pending')).toEqual({ status: ['pending'] });
     expect(viewFilters('tag:vip')).toEqual({ tag: 'vip', status: ['open', 'pending'] });
     expect(viewFilters('priority:high')).toEqual({ priority: 'high', status: ['open', 'pending'] });
-    const counts = { mine: 3, unassigned: 10_000, open: 20, pending: 1, snoozed: 0, resolved: 5, closed: 0, byTeam: { t1: 7 }, byPriority: { high: 4 }, byTag: { vip: 2 }, cap: 10_000, capped: true, cappedKeys: ['unassigned'] };
+    const counts = {
+      mine: 3,
+      unassigned: 10_000,
+      open: 20,
+      pending: 1,
+      snoozed: 0,
+      resolved: 5,
+      closed: 0,
+      byTeam: { t1: 7 },
+      byPriority: { high: 4 },
+      byTag: { vip: 2 },
+      cap: 10_000,
+      capped: true,
+      cappedKeys: ['unassigned'],
+    };
     expect(viewCount('team:t1', counts)).toBe(7);
     expect(viewCount('priority:high', counts)).toBe(4);
     expect(viewCount('tag:vip', counts)).toBe(2);

@@ -61,7 +61,7 @@ export function toConversationView(r: ConversationRow, visibility: Visibility = 
   };
 }
 
-const SELECT_VIEW = (sortKey = 'null') => `
+const SELECT_VIEW = (sortKey = 'null', from = 'conversations c') => `
   select c.id, c.number, c.inbox_id,
     -- Per-row primary-key probes, not joins: a page is at most 100 rows, and with the statistics of
     -- a young workspace (a few hundred rows, not yet analyzed) a join let the planner scan every
@@ -73,7 +73,7 @@ const SELECT_VIEW = (sortKey = 'null') => `
     c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id, c.tags, c.created_at, c.updated_at,
     c.last_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
     c.message_count, c.note_count, ${sortKey} as sort_key
-  from conversations c
+  from ${from}
   -- The customer's first email and phone from one probe of (workspace_id, customer_id): two
   -- subselects filtered on kind let the planner walk the workspace's (workspace_id, kind, value)
   -- index instead, reading every phone of the workspace for each row when statistics say phones
@@ -146,41 +146,99 @@ const SELECT_MESSAGE = `
 const named = (name: string, text: string, values: unknown[]) => ({ name: `conversations.${name}`, text, values });
 const FIND_SQL = `${SELECT_VIEW()} where c.workspace_id = $1 and c.id = $2`;
 
+const STATUSES: Status[] = ['open', 'pending', 'snoozed', 'resolved', 'closed'];
+
 /**
- * The WHERE conditions (on `c`), ORDER BY and cursor key of the inbox list for the filters other than
- * the search words, appending their values to `params` (the workspace is $1).
+ * The `waiting_longest` order: oldest wait first, conversations nobody waits on last, by id. As one
+ * expression it is a total order with the id, so the cursor is a row comparison and the walk is an
+ * index (conversations_status_waiting_idx, migration 0300). The cursor carries '' for "not waiting"
+ * (the sort key of the page's rows), read back as 'infinity'.
  */
-export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, string] | undefined, params: unknown[]) {
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where = ['c.workspace_id = $1'];
-  if (f.statuses?.length === 1) where.push(`c.status = ${p(f.statuses[0])}`);
-  else if (f.statuses?.length) where.push(`c.status = any(${p(f.statuses)}::text[])`);
+const WAITING = (alias: string) => `coalesce(${alias}.waiting_since, 'infinity'::timestamptz)`;
+
+/** ORDER BY and cursor condition of `sort` over columns named like conversations' (`c`) or conversation_tags' (`t`). */
+function orderSql(sort: SortOrder, on: 'c' | 't', after: [string, string] | undefined, p: (v: unknown) => string) {
+  const id = on === 'c' ? 'c.id' : 't.conversation_id';
+  if (sort === 'waiting_longest') {
+    const key = on === 'c' ? WAITING('c') : 't.waiting_key';
+    const keyset = after ? `(${key}, ${id}) > (${p(after[0] === '' ? 'infinity' : after[0])}::timestamptz, ${p(after[1])}::uuid)` : null;
+    return { order: `${key} asc, ${id} asc`, keyset };
+  }
+  const key = on === 'c' ? 'c.last_activity_at' : 't.last_activity_at';
+  const keyset = after ? `(${key}, ${id}) < (${p(after[0])}::timestamptz, ${p(after[1])}::uuid)` : null;
+  return { order: `${key} desc, ${id} desc`, keyset };
+}
+
+/** The conditions on `c` of the filters other than status, tag and the search words. */
+function otherFilters(f: ListFilter, p: (v: unknown) => string): string[] {
+  const where: string[] = [];
   if (f.assignee?.kind === 'none') where.push('c.assignee_id is null');
   if (f.assignee?.kind === 'user') where.push(`c.assignee_id = ${p(f.assignee.id)}`);
   if (f.team?.kind === 'none') where.push('c.team_id is null');
   if (f.team?.kind === 'team') where.push(`c.team_id = ${p(f.team.id)}`);
   if (f.inboxId) where.push(`c.inbox_id = ${p(f.inboxId)}`);
   if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
-  if (f.tag) where.push(`c.tags @> array[${p(f.tag)}::text]`);
   if (f.customerId) where.push(`c.customer_id = ${p(f.customerId)}`);
-  let order: string;
-  let sortKey: string;
-  if (sort === 'waiting_longest') {
-    sortKey = "coalesce(c.waiting_since::text, '')";
-    order = 'c.waiting_since asc nulls last, c.id asc';
-    if (after) {
-      const [key, id] = after;
-      where.push(key === '' ? `(c.waiting_since is null and c.id > ${p(id)}::uuid)` : `((c.waiting_since, c.id) > (${p(key)}::timestamptz, ${p(id)}::uuid) or c.waiting_since is null)`);
+  return where;
+}
+
+const binder = (params: unknown[]) => (v: unknown) => {
+  params.push(v);
+  return `$${params.length}`;
+};
+
+/**
+ * The WHERE conditions (on `c`), ORDER BY and cursor key of the inbox list for the filters other than
+ * the search words, appending their values to `params` (the workspace is $1). The flat form: right for
+ * a bounded set of rows (search candidates); an ordered walk of the whole list is listSourceSql.
+ */
+export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, string] | undefined, params: unknown[]) {
+  const p = binder(params);
+  const where = ['c.workspace_id = $1'];
+  if (f.statuses?.length === 1) where.push(`c.status = ${p(f.statuses[0])}`);
+  else if (f.statuses?.length) where.push(`c.status = any(${p(f.statuses)}::text[])`);
+  where.push(...otherFilters(f, p));
+  if (f.tag) where.push(`c.tags @> array[${p(f.tag)}::text]`);
+  const { order, keyset } = orderSql(sort, 'c', after, p);
+  if (keyset) where.push(keyset);
+  return { where, order, sortKey: sort === 'waiting_longest' ? "coalesce(c.waiting_since::text, '')" : 'c.last_activity_at::text' };
+}
+
+/**
+ * The list's conversations (rows of `conversations`) in list order after the cursor, at most `limit`
+ * (a parameter placeholder), as a subquery to alias `c`. Written so that each part is an ordered walk
+ * of one index that stops after `limit` rows, whatever the filters (issue #14, 1M conversations):
+ *  - several statuses (the priority and tag views: open and pending) are one walk per status, merged
+ *    by the outer ORDER BY (an index gives the order only within one status);
+ *  - no status with the `waiting_longest` order or a tag: one walk per status too, because those
+ *    indexes lead with the status (conversations_status_waiting_idx, conversation_tags_*_idx);
+ *  - a tag walks conversation_tags in the list order and reads each conversation by its key (the
+ *    array operator cannot use an index under row-level security; migration 0301).
+ * A customer's conversations are few: one plain query, the planner sorts them.
+ */
+export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, string] | undefined, params: unknown[], limit: string): string {
+  const p = binder(params);
+  let statuses: (Status | null)[] = f.statuses?.length ? [...new Set(f.statuses)] : [null];
+  if (statuses[0] === null && !f.customerId && (sort === 'waiting_longest' || f.tag)) statuses = STATUSES;
+  const tag = f.tag ? p(f.tag) : null;
+  const outer = orderSql(sort, 'c', undefined, p).order;
+  const branches = statuses.map((status) => {
+    const s = status === null ? null : p(status);
+    const where = [...otherFilters(f, p)];
+    if (tag) {
+      const { order, keyset } = orderSql(sort, 't', after, p);
+      where.unshift('t.workspace_id = $1', `t.tag = ${tag}`, ...(s ? [`t.status = ${s}`] : []));
+      if (keyset) where.push(keyset);
+      return `select c.* from conversation_tags t join conversations c on c.workspace_id = $1 and c.id = t.conversation_id
+        where ${where.join(' and ')} order by ${order} limit ${limit}`;
     }
-  } else {
-    sortKey = 'c.last_activity_at::text';
-    order = 'c.last_activity_at desc, c.id desc';
-    if (after) where.push(`(c.last_activity_at, c.id) < (${p(after[0])}::timestamptz, ${p(after[1])}::uuid)`);
-  }
-  return { where, order, sortKey };
+    const { order, keyset } = orderSql(sort, 'c', after, p);
+    where.unshift('c.workspace_id = $1', ...(s ? [`c.status = ${s}`] : []));
+    if (keyset) where.push(keyset);
+    return `select c.* from conversations c where ${where.join(' and ')} order by ${order} limit ${limit}`;
+  });
+  if (branches.length === 1) return `(${branches[0]}) c`;
+  return `(select c.* from (${branches.map((b) => `(${b})`).join(' union all ')}) c order by ${outer} limit ${limit}) c`;
 }
 
 export const conversationsRepository = {
@@ -299,9 +357,9 @@ export const conversationsRepository = {
   /** The inbox list without a search (`f.q` is ignored: searches go through conversations.search.repository.ts). */
   async list(tx: Queryable, ws: string, f: ListFilter, sort: SortOrder, limit: number, after?: [string, string]): Promise<ConversationRow[]> {
     const params: unknown[] = [ws];
-    const { where, order, sortKey } = listFilterSql(f, sort, after, params);
-    params.push(limit);
-    const { rows } = await tx.query<ConversationRow>(`${SELECT_VIEW(sortKey)} where ${where.join(' and ')} order by ${order} limit $${params.length}`, params);
+    const source = listSourceSql(f, sort, after, params, binder(params)(limit));
+    const { order, sortKey } = listFilterSql({}, sort, undefined, []);
+    const { rows } = await tx.query<ConversationRow>(`${SELECT_VIEW(sortKey, source)} order by ${order}`, params);
     return rows;
   },
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import { listFilterSql, type ListFilter, type SortOrder } from './conversations.repository.js';
+import { listFilterSql, listSourceSql, type ListFilter, type SortOrder } from './conversations.repository.js';
 
 /**
  * The SQL of conversation search (issue #8, M7). A conversation matches when the words are in its
@@ -62,8 +62,9 @@ export const conversationSearchRepository = {
    */
   async window(tx: Queryable, ws: string, f: ListFilter, sort: SortOrder, after: [string, string] | undefined, words: SearchWords, limit: number, window: number) {
     const { params, p } = builder(ws);
-    const { where, order, sortKey } = listFilterSql(f, sort, after, params);
-    const win = (columns: string) => `(select ${columns} from conversations c where ${where.join(' and ')} order by ${order} limit ${p(window)}) c`;
+    const { order, sortKey } = listFilterSql({}, sort, undefined, []);
+    // The list's own ordered walk (its indexes, one per status), stopped after `window` rows.
+    const win = (columns: string) => `(select ${columns} from ${listSourceSql(f, sort, after, params, p(window))}) c`;
     const q = p(words.q);
     const match = matchSql(words, p);
     const { rows } = await tx.query<{ id: string }>(
@@ -77,11 +78,9 @@ export const conversationSearchRepository = {
     // Fewer matches than a page: the window's size and end (an index walk of at most `window` entries).
     const reversed = order.replace(/\b(asc|desc)\b/g, (d) => (d === 'asc' ? 'desc' : 'asc')).replace('nulls last', 'nulls first');
     const b = builder(ws);
-    const again = listFilterSql(f, sort, after, b.params);
     const { rows: ends } = await tx.query<{ walked: number; key: string | null; id: string | null }>(
       `select count(*)::int as walked, (array_agg(c.sort_key order by ${reversed}))[1] as key, (array_agg(c.id order by ${reversed}))[1]::text as id
-       from (select c.id, c.last_activity_at, c.waiting_since, ${again.sortKey} as sort_key from conversations c
-             where ${again.where.join(' and ')} order by ${again.order} limit ${b.p(window)}) c`,
+       from (select c.id, c.last_activity_at, c.waiting_since, ${sortKey} as sort_key from ${listSourceSql(f, sort, after, b.params, b.p(window))}) c`,
       b.params,
     );
     const end = ends[0];

@@ -13,7 +13,7 @@ const OWNERS: Record<string, string[]> = {
   workspaces: ['workspaces', 'users', 'memberships', 'api_tokens'],
   auth: ['sessions', 'security_alerts', 'password_resets'],
   customers: ['customers', 'customer_identities', 'identity_kinds'],
-  conversations: ['conversations', 'messages', 'search_documents'],
+  conversations: ['conversations', 'messages', 'search_documents', 'conversation_tags'],
   teams: ['teams', 'team_members'],
   inboxes: ['inboxes'],
   channels: ['channel_messages'],

@@ -38,7 +38,7 @@ beforeAll(async () => {
     customers = (
       await tx.query<{ id: string }>(`insert into customers (workspace_id, name, created_at, updated_at) select $1, 'C' || i, now(), now() from generate_series(1, 5) i returning id`, [ws.workspaceId])
     ).rows.map((r) => r.id);
-    // 240 conversations over every status, assignee, team, priority and tag mix, with many equal
+    // 150 conversations over every status, assignee, team, priority and tag mix, with many equal
     // activity times and waiting times (only 12 and 7 distinct values) so the id decides ties, and
     // a third of them not waiting at all.
     await tx.query(
@@ -51,7 +51,7 @@ beforeAll(async () => {
          case i % 6 when 0 then '{vip}'::text[] when 1 then '{vip,billing}' when 2 then '{billing}' else '{}' end,
          now(), now(), timestamptz '2026-01-01' + (i % 12) * interval '1 hour',
          case when i % 3 = 0 then null else timestamptz '2026-01-01' + (i % 7) * interval '1 minute' end
-       from generate_series(1, 240) i,
+       from generate_series(1, 150) i,
        lateral (select (array['open', 'pending', 'snoozed', 'resolved', 'closed'])[1 + (i * 7 / 5) % 5] as st) s`,
       [ws.workspaceId, ws.inboxId, customers, agents, teams],
     );
@@ -81,7 +81,7 @@ function expected(rows: Row[], q: Record<string, string | string[]>, sort: 'last
 }
 
 /** Every page of the list through the API, following the cursor. */
-async function pages(q: Record<string, string | string[]>, sort: string, limit = 20): Promise<string[]> {
+async function pages(q: Record<string, string | string[]>, sort: string, limit = 25): Promise<string[]> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) for (const x of [v].flat()) params.append(k, x);
   params.set('sort', sort);

@@ -1,5 +1,5 @@
 import type { Task } from 'graphile-worker';
-import type { Pool, Queryable } from '../../db/pool.js';
+import type { Pool, PoolClient, Queryable } from '../../db/pool.js';
 import { withWorkspace } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
 import { defineSubscriber, type Subscriber } from '../../events/subscribers.js';
@@ -7,7 +7,7 @@ import { enqueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
-import type { WorkspaceContext } from '../context.js';
+import { inTx, type WorkspaceContext } from '../context.js';
 import { findConversationForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../conversations/conversations.channels.js';
 import { customerForChannel } from '../customers/customers.service.js';
 import { inboxForChannel } from '../inboxes/inboxes.service.js';
@@ -111,6 +111,42 @@ export async function applyReceipt(
   return true;
 }
 
+/**
+ * Queues one outbound message for its channel, in the caller's transaction: a `queued`
+ * channel_messages row, the channel's own `queue` step, and the first job. Idempotent (one row per
+ * message): the subscriber, a redelivered event and a job left by an older version (email's
+ * `email.send`) may all call it. False when the message's channel does not send.
+ */
+export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'pool' | 'clock' | 'channels'>, ws: string, conversationId: string, messageId: string): Promise<boolean> {
+  const conversation = await findConversationForChannel(tx, ws, conversationId);
+  if (!conversation) return false;
+  const adapter = d.channels.find(conversation.channel);
+  if (!adapter?.outbound) return false;
+  const id = await repo.insertOutbound(tx, { workspaceId: ws, inboxId: conversation.inbox_id, conversationId: conversation.id, messageId, at: d.clock.now() });
+  if (!id) return true; // queued by an earlier delivery of this event
+  const row = (await repo.lock(tx, ws, id))!;
+  const deps = systemDeps(d, ws);
+  let providerId: string | null = null;
+  if (adapter.outbound.queue) {
+    const built = await build(tx, d, ws, row);
+    try {
+      providerId = (built && (await adapter.outbound.queue(tx, built.message, { workspaceId: ws, inboxId: built.inboxId, settings: built.settings, context: inTx(deps, tx) }))?.providerId) || null;
+    } catch (error) {
+      // Refused before any attempt (email: no recipient, an ambiguous address): the dead letter at once.
+      if (!(error instanceof ChannelSendError) || !error.permanent) throw error;
+      await recordDelivery(tx, deps, row, { channel: adapter.kind, status: 'failed', reason: error.reason, attempts: 0 });
+      return true;
+    }
+  }
+  await recordDelivery(tx, deps, row, { channel: adapter.kind, status: 'queued', reason: null, attempts: 0, providerId });
+  await enqueueAttempt(tx, ws, id, 1);
+  return true;
+}
+
+function enqueueAttempt(tx: Queryable, ws: string, deliveryId: string, attempt: number, runAt?: Date) {
+  return enqueue(tx, CHANNEL_SEND_TASK, { workspaceId: ws, deliveryId, attempt }, { jobKey: `channels.send:${deliveryId}:${attempt}`, runAt, maxAttempts: 3 });
+}
+
 /** message.created (outbound) → a queued delivery and its first job, when the channel sends. */
 export function outboundSubscriber(d: OutboundJobDeps): Subscriber<'message.created'> {
   return defineSubscriber({
@@ -120,19 +156,7 @@ export function outboundSubscriber(d: OutboundJobDeps): Subscriber<'message.crea
     accepts: (event) => event.data.messageType === 'outbound',
     async handle(event) {
       if (event.data.messageType !== 'outbound' || !event.conversationId) return;
-      const ws = event.workspaceId;
-      const messageId = event.data.messageId;
-      await withWorkspace(d.pool, ws, async (tx) => {
-        const conversation = await findConversationForChannel(tx, ws, event.conversationId!);
-        if (!conversation) return;
-        const adapter = d.channels.find(conversation.channel);
-        if (!adapter?.outbound) return;
-        const id = await repo.insertOutbound(tx, { workspaceId: ws, inboxId: conversation.inbox_id, conversationId: conversation.id, messageId, at: d.clock.now() });
-        if (!id) return; // queued by an earlier delivery of this event
-        const row = (await repo.lock(tx, ws, id))!;
-        await recordDelivery(tx, systemDeps(d, ws), row, { channel: adapter.kind, status: 'queued', reason: null, attempts: 0 });
-        await enqueue(tx, CHANNEL_SEND_TASK, { workspaceId: ws, deliveryId: id, attempt: 1 }, { jobKey: `channels.send:${id}:1`, maxAttempts: 3 });
-      });
+      await withWorkspace(d.pool, event.workspaceId, (tx) => queueDelivery(tx, d, event.workspaceId, event.conversationId!, event.data.messageId));
     },
   });
 }
@@ -142,35 +166,44 @@ interface Prepared {
   message: OutboundMessage;
   inboxId: string;
   settings: Record<string, unknown>;
+  prepared?: unknown;
 }
 
-/** Builds what the adapter gets from committed rows; null when the job is stale or the rows are gone. */
+/** What the adapter gets, from committed rows: the same on every attempt; null when the rows are gone. */
+async function build(tx: Queryable, d: Pick<OutboundJobDeps, 'channels'>, ws: string, row: ChannelMessageRow): Promise<Prepared | null> {
+  const inbox = await inboxForChannel(tx, ws, row.inbox_id);
+  const conversation = await findConversationForChannel(tx, ws, row.conversation_id);
+  const message = await findMessageForChannel(tx, ws, row.message_id);
+  const adapter = inbox && d.channels.find(inbox.channel);
+  if (!inbox || !conversation || !message || !adapter?.outbound) return null;
+  const customer = (await customerForChannel(tx, ws, conversation.customer_id))!;
+  const metadata = (message.metadata[inbox.channel] ?? {}) as Record<string, unknown>;
+  return {
+    adapter,
+    inboxId: inbox.id,
+    settings: inbox.settings,
+    message: {
+      deliveryId: row.id,
+      messageId: message.id,
+      conversationId: conversation.id,
+      body: message.body_text,
+      html: adapter.capabilities.html ? message.body_html : null,
+      author: { type: message.author_type, name: message.author_name },
+      customer,
+      metadata,
+    },
+  };
+}
+
+/** Builds what the adapter gets, with its `prepare` step; null when the job is stale or the rows are gone. */
 async function prepare(d: OutboundJobDeps, ws: string, deliveryId: string, attempt: number): Promise<Prepared | null> {
   return withWorkspace(d.pool, ws, async (tx) => {
     const row = await repo.lock(tx, ws, deliveryId);
     if (!row || row.status !== 'queued' || row.attempts !== attempt - 1) return null;
-    const inbox = await inboxForChannel(tx, ws, row.inbox_id);
-    const conversation = await findConversationForChannel(tx, ws, row.conversation_id);
-    const message = await findMessageForChannel(tx, ws, row.message_id);
-    const adapter = inbox && d.channels.find(inbox.channel);
-    if (!inbox || !conversation || !message || !adapter?.outbound) return null;
-    const customer = (await customerForChannel(tx, ws, conversation.customer_id))!;
-    const metadata = (message.metadata[inbox.channel] ?? {}) as Record<string, unknown>;
-    return {
-      adapter,
-      inboxId: inbox.id,
-      settings: inbox.settings,
-      message: {
-        deliveryId,
-        messageId: message.id,
-        conversationId: conversation.id,
-        body: message.body_text,
-        html: adapter.capabilities.html ? message.body_html : null,
-        author: { type: message.author_type, name: message.author_name },
-        customer,
-        metadata,
-      },
-    };
+    const built = await build(tx, d, ws, row);
+    if (!built?.adapter.outbound?.prepare) return built;
+    const prepared = await built.adapter.outbound.prepare(tx, built.message, { workspaceId: ws, inboxId: built.inboxId, settings: built.settings, context: inTx(systemDeps(d, ws), tx) });
+    return { ...built, prepared };
   });
 }
 
@@ -185,7 +218,7 @@ export function channelSendTask(d: OutboundJobDeps): Task {
     let reason: string = DELIVERY_REASONS.sendFailed;
     let permanent = false;
     try {
-      result = await p.adapter.outbound!.send(p.message, { workspaceId: ws, inboxId: p.inboxId, settings: p.settings, attempt, outbound: d.outbound, log: d.log });
+      result = await p.adapter.outbound!.send(p.message, { workspaceId: ws, inboxId: p.inboxId, settings: p.settings, attempt, outbound: d.outbound, log: d.log, prepared: p.prepared });
     } catch (error) {
       if (error instanceof ChannelSendError) {
         reason = error.reason;
@@ -205,7 +238,7 @@ export function channelSendTask(d: OutboundJobDeps): Task {
       } else {
         const runAt = new Date(d.clock.now().getTime() + backoffMs(p.adapter, attempt + 1));
         await recordDelivery(tx, deps, row, { channel: p.adapter.kind, status: 'queued', reason, attempts: attempt, nextAttemptAt: runAt });
-        await enqueue(tx, CHANNEL_SEND_TASK, { workspaceId: ws, deliveryId, attempt: attempt + 1 }, { jobKey: `channels.send:${deliveryId}:${attempt + 1}`, runAt, maxAttempts: 3 });
+        await enqueueAttempt(tx, ws, deliveryId, attempt + 1, runAt);
       }
     });
   };

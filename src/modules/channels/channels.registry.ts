@@ -5,6 +5,7 @@ import type { Pool, Queryable } from '../../db/pool.js';
 import { defineError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
+import type { WorkspaceContext } from '../context.js';
 import type { MessageKind } from '../conversations/conversations.schemas.js';
 
 // ajv-formats is CommonJS with a default export property.
@@ -56,6 +57,25 @@ export interface SendContext {
   /** Every connection to a provider goes through it (SECURITY M4, W4). */
   outbound: OutboundGuard;
   log: Logger;
+  /** What the channel's `prepare` returned for this attempt (undefined without one). */
+  prepared?: unknown;
+}
+
+/** What the queue and prepare hooks get: the delivery's inbox and a system context for writes in the caller's transaction. */
+export interface QueueContext {
+  workspaceId: string;
+  inboxId: string;
+  settings: Record<string, unknown>;
+  /** The caller's transaction's clock and pool, acting as the system (metadata notes, events). */
+  context: WorkspaceContext;
+}
+
+export interface QueueResult {
+  /**
+   * The provider's id when the channel fixes it before sending (email: its Message-ID): recorded
+   * with the queued delivery, so a receipt that arrives before `send` returns finds it.
+   */
+  providerId?: string | null;
 }
 
 export interface SendResult {
@@ -128,8 +148,22 @@ export interface ChannelDefinition {
    * with a coded error, which rolls the save back.
    */
   inboxSaved?(tx: Queryable, pool: Pool, inbox: { workspaceId: string; inboxId: string; settings: Record<string, unknown>; at: Date }): Promise<void>;
-  /** Channels that send. Run by the outbound job, outside any transaction. */
+  /** Channels that send, through the one outbound job (channels.outbound.ts). */
   outbound?: {
+    /**
+     * Optional, in the transaction that queues the reply, once per delivery (a redelivered event
+     * never reaches it twice): the channel fixes what must be the same on every attempt and keeps
+     * its own record (email: the Message-ID, and its email_messages row that threads later replies).
+     * A permanent ChannelSendError fails the delivery before any attempt (what the hook wrote stays).
+     */
+    queue?(tx: Queryable, message: OutboundMessage, ctx: QueueContext): Promise<QueueResult | undefined>;
+    /**
+     * Optional, in the job's read transaction before each attempt: what `send` needs from the
+     * channel's own tables (email: thread headers, reply token, the files' bytes), handed to it as
+     * `ctx.prepared`, so `send` itself runs outside any transaction.
+     */
+    prepare?(tx: Queryable, message: OutboundMessage, ctx: QueueContext): Promise<unknown>;
+    /** Run by the outbound job, outside any transaction. */
     send(message: OutboundMessage, ctx: SendContext): Promise<SendResult>;
     /** Attempts before the delivery is failed (dead-lettered), and the first backoff (doubling). */
     retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };

@@ -110,7 +110,8 @@ export interface ConversationFilters {
 /**
  * What the email channel puts in message.metadata.email: the server's own type (type-only import,
  * nothing of the server reaches the bundle). Inbound email carries all of it; an agent's email reply
- * carries a subset (cc, then to, messageId and delivery once the outbound job ran), hence Partial.
+ * carries a subset (cc, then to and messageId once the outbound job queued it), hence Partial. Its
+ * delivery status is every channel's metadata.delivery (delivery.ts reads both it and the old place).
  */
 export type EmailMetadata = Partial<EmailMessageMetadata>;
 export type EmailAddress = EmailMessageMetadata['to'][number];

@@ -84,7 +84,7 @@ describe('outbound attachments', () => {
     const m = await eventually(async () => {
       const items = (await api.get(`/conversations/${conversationId}/messages`)).json().items;
       const out = items.find((i: { id: string }) => i.id === messageId);
-      return out?.metadata.email?.delivery?.status === 'sent' ? out : null;
+      return out?.metadata.delivery?.status === 'sent' ? out : null;
     }, 15_000);
     expect(m.metadata.email.attachments).toEqual([
       { id: up1.json().id, name: 'Quote 2026.pdf', size: 40_000, contentType: 'application/pdf', inline: false },

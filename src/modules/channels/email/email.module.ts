@@ -3,7 +3,7 @@ import { withTimeout } from '../../../lib/dns.js';
 import { parse, readSetting } from '../../../lib/settings.js';
 import type { RapportModule } from '../../module.js';
 import { emailChannel } from './email.channel.js';
-import { autoAckTask, outboundSubscriber, SEND_TASK } from './email.outbound.js';
+import { autoAckTask, emailOutbound, legacyOutboundSubscriber, SEND_TASK } from './email.outbound.js';
 import { EmailParser } from './email.parser.js';
 import { SenderChecker } from './email.authentication.js';
 import { emailRoutes } from './email.routes.js';
@@ -95,13 +95,14 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
   const opts = () => loadEmailOptions(process.env, overrides);
   return {
     name: 'email',
-    channels: [emailChannel],
+    // Replies leave through the channel core's one outbound job; this adapter builds and sends the mail.
+    channels: [{ ...emailChannel, outbound: emailOutbound(() => ({ smtpTimeoutMs: opts().smtpTimeoutMs })) }],
     workspaceRoutes: (app, server) => {
       emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes, attachmentLimits: loadAttachmentOptions(process.env, attachments) });
       ownershipRoutes(app, server, ownershipOptions(opts()));
     },
     plugins: (app, server) => confirmationRoutes(app, server),
-    subscribers: (server) => [outboundSubscriber(server)],
+    subscribers: (server) => [legacyOutboundSubscriber(server)],
     tasks: (server) => {
       const o = opts();
       const d = {
@@ -109,6 +110,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
         clock: server.clock,
         log: server.log,
         outbound: server.outbound,
+        channels: server.channels,
         smtpTimeoutMs: o.smtpTimeoutMs,
         noticeLimits: { perRecipientPerDay: o.noticesPerRecipientPerDay, perWorkspacePerHour: o.noticesPerWorkspacePerHour },
       };

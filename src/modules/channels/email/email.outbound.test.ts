@@ -71,9 +71,11 @@ describe('outbound email', () => {
     const m = await eventually(async () => {
       const items = (await api().get(`/conversations/${conversationId}/messages`)).json().items;
       const out = items.find((i: { id: string }) => i.id === messageId);
-      return out?.metadata.email?.delivery?.status === 'sent' ? out : null;
+      return out?.metadata.delivery?.status === 'sent' ? out : null;
     });
-    expect(m.metadata.email).toMatchObject({ messageId: `${messageId}@shop.test`, to: [{ address: 'ann@customer.test' }], delivery: { status: 'sent' } });
+    expect(m.metadata.email).toMatchObject({ messageId: `${messageId}@shop.test`, to: [{ address: 'ann@customer.test' }] });
+    // One delivery status for every channel; email's provider id is its Message-ID.
+    expect(m.metadata.delivery).toMatchObject({ status: 'sent', reason: null, attempts: 1, providerId: `${messageId}@shop.test` });
   });
 
   it('sends a reply with Cc, and refuses ambiguous Cc addresses with a coded error (E14)', async () => {
@@ -108,9 +110,9 @@ describe('outbound email', () => {
     const m = await eventually(async () => {
       const items = (await api().get(`/conversations/${conversationId}/messages`)).json().items;
       const out = items.find((i: { id: string }) => i.id === res.json().id);
-      return out?.metadata.email?.delivery?.status === 'failed' ? out : null;
+      return out?.metadata.delivery?.status === 'failed' ? out : null;
     });
-    expect(m.metadata.email.delivery.error).toBe('email.ambiguous_recipient');
+    expect(m.metadata.delivery.reason).toBe('email.ambiguous_recipient');
     expect(received((r) => r.raw.includes('Should never leave'))).toHaveLength(0);
   });
 
@@ -120,20 +122,25 @@ describe('outbound email', () => {
     const c1 = await inbound({ From: 'tom@customer.test', 'Auto-Submitted': 'auto-generated' });
     const r1 = await api().post(`/conversations/${c1}/messages`, { type: 'reply', body: 'Second time lucky' });
     const mail = await eventually(async () => received((r) => r.raw.includes('Second time lucky'))[0], 25_000).catch(async (e) => {
-      console.log(await systemQuery(rapport, 'select delivery_status, delivery_error from email_messages where message_id = $1', [r1.json().id]));
+      console.log(await systemQuery(rapport, 'select status, error, attempts from channel_messages where message_id = $1', [r1.json().id]));
       throw e;
     });
     expect(mail.raw).toContain(`Message-ID: <${r1.json().id}@shop.test>`);
+    const retried = await eventually(async () => {
+      const out = (await api().get(`/conversations/${c1}/messages`)).json().items.find((i: { id: string }) => i.id === r1.json().id);
+      return out?.metadata.delivery?.status === 'sent' ? out.metadata.delivery : null;
+    });
+    expect(retried).toMatchObject({ attempts: 2, reason: null });
     refusals.set('pat@customer.test', [550]);
     const c2 = await inbound({ From: 'pat@customer.test', 'Auto-Submitted': 'auto-generated' });
     const r2 = await api().post(`/conversations/${c2}/messages`, { type: 'reply', body: 'Never arrives' });
     const m = await eventually(async () => {
       const items = (await api().get(`/conversations/${c2}/messages`)).json().items;
       const out = items.find((i: { id: string }) => i.id === r2.json().id);
-      return out?.metadata.email?.delivery?.status === 'failed' ? out : null;
+      return out?.metadata.delivery?.status === 'failed' ? out : null;
     }, 15_000);
     // The server's words stay in the log: agents see a stable code (SECURITY M4).
-    expect(m.metadata.email.delivery.error).toBe('email.delivery_rejected');
+    expect(m.metadata.delivery.reason).toBe('email.delivery_rejected');
   }, 40_000);
 });
 

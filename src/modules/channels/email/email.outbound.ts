@@ -1,21 +1,29 @@
 import type { Task } from 'graphile-worker';
-import { contentsOf, filesOf, MESSAGE_OWNER } from '../../attachments/attachments.service.js';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { Queryable } from '../../../db/pool.js';
 import { withWorkspace } from '../../../db/tenancy.js';
 import { defineSubscriber, type Subscriber } from '../../../events/subscribers.js';
 import { enqueue } from '../../../jobs/queue.js';
 import type { PinnedHost } from '../../../lib/outbound/outbound.guard.js';
-import type { Deps, WorkspaceContext } from '../../context.js';
-import { findConversationForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../../conversations/conversations.channels.js';
+import { contentsOf, filesOf, MESSAGE_OWNER } from '../../attachments/attachments.service.js';
+import type { Deps } from '../../context.js';
+import { type ChannelConversationRow, findConversationForChannel, updateMessageChannelMetadata } from '../../conversations/conversations.channels.js';
+import { queueDelivery } from '../channels.outbound.js';
+import { ChannelSendError, type ChannelDefinition } from '../channels.registry.js';
 import { canonicalAddress, headerText } from './email.addresses.js';
 import type { EmailInboxSettings, SmtpSettings } from './email.channel.js';
-import { emailRepository as repo } from './email.repository.js';
+import { emailRepository as repo, type OutboundRow } from './email.repository.js';
 
 /**
- * Outbound email. An agent's reply in an email conversation becomes a row in email_messages with a
- * Message-ID fixed before the first attempt (so a resend after a crash is recognisably the same
- * email, SECURITY L2), then a job sends it through the inbox's SMTP server with nodemailer,
- * retrying with backoff; the delivery status lands on the message's metadata.
+ * Outbound email: the email adapter behind the channel core's one outbound job
+ * (channels.outbound.ts). An agent's reply in an email conversation is queued by the core; the
+ * adapter's `queue` step fixes its Message-ID (`<message id>@<inbox domain>`) before the first
+ * attempt, so a resend after a crash is recognisably the same email (SECURITY L2), checks the
+ * recipients (E14) and keeps the email_messages row that threads later replies; `prepare` builds
+ * the mail from committed rows; `send` hands it to the inbox's SMTP server with nodemailer through
+ * the outbound guard's pinned address (M4). The delivery status is the core's (metadata.delivery,
+ * message.delivery_changed). Auto-acknowledgements are not conversation messages, so they keep
+ * their own `email.send` job (docs/ARCHITECTURE.md says why).
  */
 export const SEND_TASK = 'email.send';
 export const MAX_SEND_ATTEMPTS = 8;
@@ -29,7 +37,7 @@ export interface EmailSendOptions {
 }
 
 /** The one `Deps` shape (the part sending uses: its outbound guard pins the inbox's SMTP host, SECURITY M4) plus the send options. */
-export type OutboundDeps = Pick<Deps, 'pool' | 'clock' | 'log' | 'outbound'> & EmailSendOptions;
+export type OutboundDeps = Pick<Deps, 'pool' | 'clock' | 'log' | 'outbound' | 'channels'> & EmailSendOptions;
 
 export interface NoticeLimits {
   perRecipientPerDay: number;
@@ -46,10 +54,6 @@ export class SendRefused extends Error {
   ) {
     super(message);
   }
-}
-
-function deps(d: OutboundDeps, workspaceId: string): WorkspaceContext {
-  return { pool: d.pool, clock: d.clock, workspaceId, actor: { type: 'system', id: null } };
 }
 
 function domainOf(address: string): string {
@@ -72,78 +76,134 @@ export function checkRecipients(addresses: string[]): string[] {
   });
 }
 
-/** The subscriber: an outbound message in an email conversation is queued for sending. */
-export function outboundSubscriber(d: OutboundDeps): Subscriber<'message.created'> {
-  return defineSubscriber({
-    name: 'email.outbound',
-    types: ['message.created'],
-    // Only agents' replies can become email; inbound messages and notes never make a job.
-    accepts: (event) => event.data.messageType === 'outbound',
-    async handle(event) {
-      if (event.data.messageType !== 'outbound' || !event.conversationId) return;
-      const ws = event.workspaceId;
-      const messageId = event.data.messageId;
-      await withWorkspace(d.pool, ws, async (tx) => {
-        const conversation = await findConversationForChannel(tx, ws, event.conversationId!);
-        if (!conversation || conversation.channel !== 'email') return;
-        const inbox = await repo.inbox(tx, ws, conversation.inbox_id);
-        const message = await findMessageForChannel(tx, ws, messageId);
-        if (!inbox || !message) return;
-        const settings = inbox.settings as unknown as EmailInboxSettings;
-        const at = d.clock.now();
-        const email = (message.metadata.email ?? {}) as { cc?: { address: string }[] };
-        const uploads = await filesOf(tx, ws, { kind: MESSAGE_OWNER, id: messageId });
-        const wanted = [conversation.customer_email ?? '', ...(email.cc ?? []).map((c) => c.address)];
-        const rfcMessageId = `${messageId}@${domainOf(settings.addresses[0])}`;
-        let recipients: string[] = [];
-        let refused: string | null = null;
-        try {
-          if (!conversation.customer_email) throw new SendRefused('email.no_recipient', 'the customer has no email address');
-          recipients = checkRecipients(wanted);
-        } catch (error) {
-          refused = error instanceof SendRefused ? error.code : 'email.invalid_recipient';
-        }
-        const id = await repo.insertOutbound(tx, {
-          workspaceId: ws,
-          inboxId: inbox.id,
-          conversationId: conversation.id,
-          messageId,
-          kind: 'reply',
-          rfcMessageId,
-          recipients,
-          at,
-        });
-        if (!id) return; // already queued by an earlier delivery of this event
-        if (refused) {
-          await repo.setDelivery(tx, ws, id, 'failed', refused);
-          await updateMessageChannelMetadata(tx, deps(d, ws), {
-            conversationId: conversation.id,
-            messageId,
-            key: 'email',
-            at,
-            patch: { messageId: rfcMessageId, delivery: { status: 'failed', error: refused, at: at.toISOString() } },
-          });
-          return;
-        }
-        await updateMessageChannelMetadata(tx, deps(d, ws), {
-          conversationId: conversation.id,
-          messageId,
-          key: 'email',
-          at,
-          patch: {
-            messageId: rfcMessageId,
-            from: { name: '', address: settings.addresses[0] },
-            to: [{ name: conversation.customer_name ?? '', address: recipients[0] }],
-            cc: recipients.slice(1).map((address) => ({ name: '', address })),
-            subject: replySubject(conversation.subject),
-            attachments: uploads.map((u) => ({ ...u, inline: false })),
-            delivery: { status: 'queued', at: at.toISOString() },
-          },
-        });
-        await enqueue(tx, SEND_TASK, { workspaceId: ws, emailMessageId: id }, { jobKey: `email.send:${id}`, maxAttempts: MAX_SEND_ATTEMPTS });
+/** The Message-ID of a reply, fixed before its first attempt: the same on every resend (SECURITY L2). */
+export function replyMessageId(messageId: string, settings: EmailInboxSettings): string {
+  return `${messageId}@${domainOf(settings.addresses[0])}`;
+}
+
+/** What `prepare` hands `send`: the whole mail, built from committed rows, and where it goes. */
+interface PreparedMail {
+  smtp: SmtpSettings | null;
+  rfcMessageId: string;
+  mail: SendMailOptions;
+}
+
+/**
+ * The email adapter's part of the outbound job. `smtpTimeoutMs` is a module setting (tests make it
+ * short), read when sending.
+ */
+export function emailOutbound(opts: () => { smtpTimeoutMs: number }): NonNullable<ChannelDefinition['outbound']> {
+  return {
+    retry: { maxAttempts: MAX_SEND_ATTEMPTS },
+
+    async queue(tx, message, ctx) {
+      const ws = ctx.workspaceId;
+      const settings = ctx.settings as unknown as EmailInboxSettings;
+      const conversation = await findConversationForChannel(tx, ws, message.conversationId);
+      if (!conversation) throw new ChannelSendError('email.no_recipient', true);
+      const at = ctx.context.clock.now();
+      const cc = ((message.metadata as { cc?: { address: string }[] }).cc ?? []).map((c) => c.address);
+      const rfcMessageId = replyMessageId(message.messageId, settings);
+      let recipients: string[] = [];
+      let refused: string | null = null;
+      try {
+        if (!conversation.customer_email) throw new SendRefused('email.no_recipient', 'the customer has no email address');
+        recipients = checkRecipients([conversation.customer_email, ...cc]);
+      } catch (error) {
+        refused = error instanceof SendRefused ? error.code : 'email.invalid_recipient';
+      }
+      const inserted = await repo.insertOutbound(tx, {
+        workspaceId: ws,
+        inboxId: ctx.inboxId,
+        conversationId: conversation.id,
+        messageId: message.messageId,
+        kind: 'reply',
+        rfcMessageId,
+        recipients,
+        deliveryStatus: null,
+        at,
       });
+      // A row already there was queued by an older version's own job: its delivery is the core's now.
+      if (!inserted) {
+        const older = await repo.outboundOfMessage(tx, ws, message.messageId);
+        if (older?.delivery_status) await repo.setDelivery(tx, ws, older.id, null, null);
+      }
+      const uploads = refused ? [] : await filesOf(tx, ws, { kind: MESSAGE_OWNER, id: message.messageId });
+      await updateMessageChannelMetadata(tx, ctx.context, {
+        conversationId: conversation.id,
+        messageId: message.messageId,
+        key: 'email',
+        at,
+        patch: refused
+          ? { messageId: rfcMessageId }
+          : {
+              messageId: rfcMessageId,
+              from: { name: '', address: settings.addresses[0] },
+              to: [{ name: conversation.customer_name ?? '', address: recipients[0] }],
+              cc: recipients.slice(1).map((address) => ({ name: '', address })),
+              subject: replySubject(conversation.subject),
+              attachments: uploads.map((u) => ({ ...u, inline: false })),
+            },
+      });
+      // Refused before any attempt: the core fails the delivery with the code, and nothing is sent.
+      if (refused) throw new ChannelSendError(refused, true);
+      return { providerId: rfcMessageId };
     },
-  });
+
+    async prepare(tx, message, ctx): Promise<PreparedMail> {
+      const ws = ctx.workspaceId;
+      const settings = ctx.settings as unknown as EmailInboxSettings;
+      const row = await repo.outboundOfMessage(tx, ws, message.messageId);
+      const conversation = await findConversationForChannel(tx, ws, message.conversationId);
+      if (!row || !conversation) throw new ChannelSendError('email.no_recipient', true);
+      const agent = headerText(message.author.name ?? '', 100);
+      const team = headerText(settings.fromName ?? '', 100);
+      // The files the agent attached: bytes from the database, never a path or a URL (nodemailer's
+      // file and URL access is off as well); names are encoded by nodemailer (RFC 2231).
+      const attachments = (await contentsOf(tx, ws, { kind: MESSAGE_OWNER, id: message.messageId })).map((u) => ({
+        filename: headerText(u.name, 255),
+        content: u.content,
+        contentType: u.contentType,
+        contentDisposition: 'attachment' as const,
+      }));
+      return {
+        smtp: settings.smtp,
+        rfcMessageId: row.rfc_message_id,
+        mail: {
+          ...(await mailBase(tx, ws, settings, conversation, row)),
+          from: { name: agent && team ? `${agent} (${team})` : agent || team, address: settings.addresses[0] },
+          subject: replySubject(conversation.subject),
+          text: message.body,
+          html: message.html ?? undefined,
+          ...(attachments.length ? { attachments } : {}),
+        },
+      };
+    },
+
+    async send(_message, ctx) {
+      const p = ctx.prepared as PreparedMail;
+      await deliver(p.smtp, p.mail, { ...ctx, smtpTimeoutMs: opts().smtpTimeoutMs, ref: { workspaceId: ctx.workspaceId, rfcMessageId: p.rfcMessageId } });
+      return { providerId: p.rfcMessageId, status: 'sent' };
+    },
+  };
+}
+
+/** Headers every mail of a conversation carries: its Message-ID, threading, the token Reply-To, recipients. */
+async function mailBase(tx: Queryable, ws: string, settings: EmailInboxSettings, conversation: ChannelConversationRow, row: OutboundRow): Promise<SendMailOptions> {
+  const token = await repo.replyToken(tx, ws, conversation.id);
+  const thread = (await repo.threadMessageIds(tx, ws, conversation.id)).filter((t) => t.rfc_message_id !== row.rfc_message_id);
+  const lastInbound = [...thread].reverse().find((t) => t.direction === 'inbound');
+  return {
+    messageId: `<${row.rfc_message_id}>`,
+    inReplyTo: lastInbound ? `<${lastInbound.rfc_message_id}>` : undefined,
+    references: thread.map((t) => `<${t.rfc_message_id}>`),
+    replyTo: { name: headerText(settings.fromName ?? '', 100), address: replyAddress(settings, token) },
+    to: { name: headerText(conversation.customer_name ?? '', 100), address: row.recipients[0] },
+    cc: row.recipients.slice(1),
+    envelope: { from: settings.addresses[0], to: row.recipients },
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
 }
 
 export function replySubject(subject: string | null): string {
@@ -183,140 +243,100 @@ function transportFor(smtp: SmtpSettings, pinned: PinnedHost, timeoutMs: number)
   });
 }
 
-interface Prepared {
-  settings: EmailInboxSettings;
-  conversationId: string;
-  messageId: string | null;
-  mail: SendMailOptions;
+/**
+ * One SMTP delivery through the pinned, checked address. Throws ChannelSendError with a stable code
+ * (DELIVERY_ERRORS): permanent for a refused address, a 5xx or a refused envelope; retryable for an
+ * unknown name, a dead server or a 4xx. The socket's and the server's words go to the log only.
+ */
+async function deliver(smtp: SmtpSettings | null, mail: SendMailOptions, d: Pick<Deps, 'outbound' | 'log'> & { smtpTimeoutMs: number; attempt?: number; ref: Record<string, unknown> }): Promise<void> {
+  if (!smtp) throw new ChannelSendError('email.no_smtp_settings', true);
+  let transport: ReturnType<typeof transportFor> | null = null;
+  try {
+    // Resolved and checked on every attempt; nodemailer gets the IP, so it never resolves again.
+    const pinned = await d.outbound.pin(smtp.host);
+    transport = transportFor(smtp, pinned, d.smtpTimeoutMs);
+    await transport.sendMail(mail);
+  } catch (error) {
+    const e = error as { responseCode?: number; code?: string; message: string };
+    // A refused address stays refused; an unknown name, a dead server or a 4xx may pass later.
+    const permanent = e.code === 'outbound.forbidden_address' || e.code === 'outbound.invalid_host' || (e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE');
+    const shown = e.responseCode !== undefined || e.code === 'EENVELOPE' ? DELIVERY_ERRORS.rejected : DELIVERY_ERRORS.connectFailed;
+    d.log.warn({ ...d.ref, host: smtp.host, port: smtp.port, responseCode: e.responseCode, code: e.code, err: e.message, attempt: d.attempt, permanent }, 'email: delivery attempt failed');
+    throw new ChannelSendError(shown, permanent);
+  } finally {
+    transport?.close();
+  }
 }
 
-/** Builds the email from committed rows: the same input gives the same email on every attempt. */
-async function prepare(d: OutboundDeps, ws: string, emailMessageId: string): Promise<Prepared | null> {
-  return withWorkspace(d.pool, ws, async (tx) => {
-    const row = await repo.outbound(tx, ws, emailMessageId);
-    if (!row || row.delivery_status !== 'queued' || !row.conversation_id) return null;
-    const inbox = await repo.inbox(tx, ws, row.inbox_id);
-    const conversation = await findConversationForChannel(tx, ws, row.conversation_id);
-    if (!inbox || !conversation) return null;
-    const settings = inbox.settings as unknown as EmailInboxSettings;
-    const token = await repo.replyToken(tx, ws, conversation.id);
-    const thread = (await repo.threadMessageIds(tx, ws, conversation.id)).filter((t) => t.rfc_message_id !== row.rfc_message_id);
-    const lastInbound = [...thread].reverse().find((t) => t.direction === 'inbound');
-    const fromAddress = settings.addresses[0];
-    const base = {
-      messageId: `<${row.rfc_message_id}>`,
-      inReplyTo: lastInbound ? `<${lastInbound.rfc_message_id}>` : undefined,
-      references: thread.map((t) => `<${t.rfc_message_id}>`),
-      replyTo: { name: headerText(settings.fromName ?? '', 100), address: replyAddress(settings, token) },
-      to: { name: headerText(conversation.customer_name ?? '', 100), address: row.recipients[0] },
-      cc: row.recipients.slice(1),
-      envelope: { from: fromAddress, to: row.recipients },
-      disableFileAccess: true,
-      disableUrlAccess: true,
-    };
-    if (row.kind === 'auto_ack') {
-      const ack = settings.autoAck!;
+/**
+ * The `email.send` job. New versions queue it only for auto-acknowledgements (not conversation
+ * messages, so the channel core's job, keyed by message, cannot carry them). A reply's `email.send`
+ * job may still sit in the queue from an older version when the server is upgraded: it is forwarded
+ * to the one outbound job (queueDelivery, idempotent), so an upgrade loses no reply and sends none twice.
+ */
+export function sendTask(d: OutboundDeps & { smtpTimeoutMs: number }): Task {
+  return async (payload, helpers) => {
+    const { workspaceId: ws, emailMessageId } = payload as { workspaceId: string; emailMessageId: string };
+    const ack = await withWorkspace(d.pool, ws, async (tx) => {
+      const row = await repo.outbound(tx, ws, emailMessageId);
+      if (!row || row.delivery_status !== 'queued' || !row.conversation_id) return null;
+      if (row.kind !== 'auto_ack') {
+        if (row.message_id) await queueDelivery(tx, d, ws, row.conversation_id, row.message_id);
+        return null;
+      }
+      const inbox = await repo.inbox(tx, ws, row.inbox_id);
+      const conversation = await findConversationForChannel(tx, ws, row.conversation_id);
+      if (!inbox || !conversation) return null;
+      const settings = inbox.settings as unknown as EmailInboxSettings;
+      const ackSettings = settings.autoAck;
+      if (!ackSettings) return null;
       const fill = (t: string) =>
         t
           .replaceAll('{{number}}', String(conversation.number))
           .replaceAll('{{subject}}', conversation.subject ?? '')
           .replaceAll('{{name}}', conversation.customer_name ?? '');
-      return {
-        settings,
-        conversationId: conversation.id,
-        messageId: null,
-        mail: {
-          ...base,
-          from: { name: headerText(settings.fromName ?? '', 100), address: fromAddress },
-          subject: headerText(fill(ack.subject), 300),
-          text: fill(ack.body),
-          // RFC 3834 §5: mark it automatic, so other robots do not answer it.
-          headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },
-        },
+      const mail: SendMailOptions = {
+        ...(await mailBase(tx, ws, settings, conversation, row)),
+        from: { name: headerText(settings.fromName ?? '', 100), address: settings.addresses[0] },
+        subject: headerText(fill(ackSettings.subject), 300),
+        text: fill(ackSettings.body),
+        // RFC 3834 §5: mark it automatic, so other robots do not answer it.
+        headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },
       };
-    }
-    const message = row.message_id ? await findMessageForChannel(tx, ws, row.message_id) : undefined;
-    if (!message) return null;
-    const agent = headerText(message.author_name ?? '', 100);
-    const team = headerText(settings.fromName ?? '', 100);
-    // The files the agent attached: bytes from the database, never a path or a URL (nodemailer's
-    // file and URL access is off as well); names are encoded by nodemailer (RFC 2231).
-    const attachments = (await contentsOf(tx, ws, { kind: MESSAGE_OWNER, id: message.id })).map((u) => ({
-      filename: headerText(u.name, 255),
-      content: u.content,
-      contentType: u.contentType,
-      contentDisposition: 'attachment' as const,
-    }));
-    return {
-      settings,
-      conversationId: conversation.id,
-      messageId: message.id,
-      mail: {
-        ...base,
-        from: { name: agent && team ? `${agent} (${team})` : agent || team, address: fromAddress },
-        subject: replySubject(conversation.subject),
-        text: message.body_text,
-        html: message.body_html ?? undefined,
-        ...(attachments.length ? { attachments } : {}),
-      },
-    };
-  });
-}
-
-async function record(d: OutboundDeps, ws: string, emailMessageId: string, p: Prepared, status: 'queued' | 'sent' | 'failed', error: string | null) {
-  await withWorkspace(d.pool, ws, async (tx) => {
-    await repo.setDelivery(tx, ws, emailMessageId, status, error);
-    if (p.messageId) {
-      const at = d.clock.now();
-      await updateMessageChannelMetadata(tx, deps(d, ws), {
-        conversationId: p.conversationId,
-        messageId: p.messageId,
-        key: 'email',
-        at,
-        patch: { delivery: { status, ...(error ? { error } : {}), at: at.toISOString() } },
-      });
-    }
-  });
-}
-
-/** The send job. Permanent refusals (5xx) fail at once; anything else is retried with backoff. */
-export function sendTask(d: OutboundDeps): Task {
-  return async (payload, helpers) => {
-    const { workspaceId: ws, emailMessageId } = payload as { workspaceId: string; emailMessageId: string };
-    const p = await prepare(d, ws, emailMessageId);
-    if (!p) return;
-    if (!p.settings.smtp) {
-      await record(d, ws, emailMessageId, p, 'failed', 'email.no_smtp_settings');
-      return;
-    }
-    const smtp = p.settings.smtp;
-    let transport: ReturnType<typeof transportFor> | null = null;
+      return { smtp: settings.smtp, mail };
+    });
+    if (!ack) return;
+    const record = (status: 'sent' | 'queued' | 'failed', error: string | null) => withWorkspace(d.pool, ws, (tx) => repo.setDelivery(tx, ws, emailMessageId, status, error));
     try {
-      // Resolved and checked on every attempt; nodemailer gets the IP, so it never resolves again.
-      const pinned = await d.outbound.pin(smtp.host);
-      transport = transportFor(smtp, pinned, d.smtpTimeoutMs ?? 30_000);
-      await transport.sendMail(p.mail);
-      await record(d, ws, emailMessageId, p, 'sent', null);
+      await deliver(ack.smtp, ack.mail, { ...d, attempt: helpers.job.attempts, ref: { workspaceId: ws, emailMessageId } });
+      await record('sent', null);
     } catch (error) {
-      const e = error as { responseCode?: number; code?: string; message: string };
-      // A refused address stays refused; an unknown name, a dead server or a 4xx may pass later.
-      const permanent = e.code === 'outbound.forbidden_address' || e.code === 'outbound.invalid_host' || (e.responseCode !== undefined ? e.responseCode >= 500 : e.code === 'EENVELOPE');
-      const shown = e.responseCode !== undefined || e.code === 'EENVELOPE' ? DELIVERY_ERRORS.rejected : DELIVERY_ERRORS.connectFailed;
-      const lastTry = helpers.job.attempts >= helpers.job.max_attempts;
-      d.log.warn(
-        { workspaceId: ws, emailMessageId, host: smtp.host, port: smtp.port, responseCode: e.responseCode, code: e.code, err: e.message, attempt: helpers.job.attempts, permanent },
-        'email: delivery attempt failed',
-      );
-      if (permanent || lastTry) {
-        await record(d, ws, emailMessageId, p, 'failed', shown);
+      if (!(error instanceof ChannelSendError)) throw error;
+      if (error.permanent || helpers.job.attempts >= helpers.job.max_attempts) {
+        await record('failed', error.reason);
         return;
       }
-      await record(d, ws, emailMessageId, p, 'queued', shown);
-      throw new Error(`delivery attempt failed (${shown})`);
-    } finally {
-      transport?.close();
+      await record('queued', error.reason);
+      throw new Error(`delivery attempt failed (${error.reason})`);
     }
   };
+}
+
+/**
+ * Replies used to reach email through its own `email.outbound` subscriber. It takes no new event
+ * (`accepts` is false: the core's `channels.outbound` queues every reply now); it is kept so a
+ * delivery job an older version enqueued for it before an upgrade still queues its reply.
+ */
+export function legacyOutboundSubscriber(d: OutboundDeps): Subscriber<'message.created'> {
+  return defineSubscriber({
+    name: 'email.outbound',
+    types: ['message.created'],
+    accepts: () => false,
+    async handle(event) {
+      if (event.data.messageType !== 'outbound' || !event.conversationId) return;
+      await withWorkspace(d.pool, event.workspaceId, (tx) => queueDelivery(tx, d, event.workspaceId, event.conversationId!, event.data.messageId));
+    },
+  });
 }
 
 /**
@@ -351,6 +371,7 @@ export function autoAckTask(d: OutboundDeps): Task {
         kind: 'auto_ack',
         rfcMessageId: `ack-${conversationId}@${domainOf(settings.addresses[0])}`,
         recipients: [recipient],
+        deliveryStatus: 'queued',
         at,
       });
       if (!id) return null;

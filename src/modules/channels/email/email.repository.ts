@@ -211,16 +211,28 @@ export const emailRepository = {
       kind: 'reply' | 'auto_ack';
       rfcMessageId: string;
       recipients: string[];
+      /** 'queued' for an acknowledgement (its own job); null for a reply, whose delivery is the channel core's (channel_messages). */
+      deliveryStatus: 'queued' | null;
       at: Date;
     },
   ): Promise<string | null> {
     const { rows } = await tx.query<{ id: string }>(
       `insert into email_messages (workspace_id, inbox_id, conversation_id, message_id, direction, kind, rfc_message_id, body_hash, recipients, delivery_status, created_at)
-       values ($1, $2, $3, $4, 'outbound', $5, $6, '\\x', $7, 'queued', $8)
+       values ($1, $2, $3, $4, 'outbound', $5, $6, '\\x', $7, $8, $9)
        on conflict (workspace_id, rfc_message_id) where direction = 'outbound' do nothing returning id`,
-      [m.workspaceId, m.inboxId, m.conversationId, m.messageId, m.kind, m.rfcMessageId, m.recipients, m.at],
+      [m.workspaceId, m.inboxId, m.conversationId, m.messageId, m.kind, m.rfcMessageId, m.recipients, m.deliveryStatus, m.at],
     );
     return rows[0]?.id ?? null;
+  },
+
+  /** The sent email a conversation message became (a reply). */
+  async outboundOfMessage(tx: Queryable, ws: string, messageId: string): Promise<OutboundRow | undefined> {
+    const { rows } = await tx.query<OutboundRow>(
+      `select id, inbox_id, conversation_id, message_id, rfc_message_id, kind, recipients, delivery_status
+       from email_messages where workspace_id = $1 and message_id = $2 and direction = 'outbound'`,
+      [ws, messageId],
+    );
+    return rows[0];
   },
 
   async outbound(tx: Queryable, ws: string, id: string): Promise<OutboundRow | undefined> {
@@ -232,7 +244,7 @@ export const emailRepository = {
     return rows[0];
   },
 
-  async setDelivery(tx: Queryable, ws: string, id: string, status: 'queued' | 'sent' | 'failed', error: string | null): Promise<void> {
+  async setDelivery(tx: Queryable, ws: string, id: string, status: 'queued' | 'sent' | 'failed' | null, error: string | null): Promise<void> {
     await tx.query('update email_messages set delivery_status = $3, delivery_error = $4 where workspace_id = $1 and id = $2', [ws, id, status, error]);
   },
 

@@ -59,6 +59,7 @@ export interface EmailMessageMetadata {
   forwardedBy?: EmailAddress;
   participant?: boolean;
   threadedBy?: ThreadMatch['by'];
+  /** Replies sent by older versions only: a reply's delivery is the channel core's metadata.delivery now. */
   delivery?: { status: 'queued' | 'sent' | 'failed'; error?: string; at: string };
   rawAvailable: boolean;
 }

@@ -45,8 +45,10 @@ async function replyAndWait(rapport: TestServer, ws: TestWorkspace, conversation
   const res = await api.post(`/conversations/${conversationId}/messages`, { type: 'reply', body });
   expect(res.statusCode).toBe(201);
   return eventually(async () => {
-    const items = (await api.get(`/conversations/${conversationId}/messages`)).json().items as { id: string; metadata: { email?: { delivery?: { status: string; error?: string } } } }[];
-    const delivery = items.find((i) => i.id === res.json().id)?.metadata.email?.delivery;
+    const items = (await api.get(`/conversations/${conversationId}/messages`)).json().items as { id: string; metadata: { delivery?: { status: string; reason: string | null } } }[];
+    // The one delivery status of every channel (metadata.delivery); its code is `reason`.
+    const found = items.find((i) => i.id === res.json().id)?.metadata.delivery;
+    const delivery = found && { status: found.status, ...(found.reason ? { error: found.reason } : {}) };
     return delivery && done(delivery) ? { delivery, items } : null;
   }, 15_000);
 }

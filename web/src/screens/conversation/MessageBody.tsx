@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { EmailAddress, EmailMetadata, Message } from '../../api/types.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
-import { deliveryText } from './delivery.js';
+import { deliveryOf, deliveryText } from './delivery.js';
 
 /**
  * "Name <address>", as text. The metadata is JSON the server stored, possibly by an older version:
@@ -34,6 +34,7 @@ export function MessageBody({ message }: { message: Message }) {
   const [view, setView] = useState<'html' | 'text'>(message.html ? 'html' : 'text');
   const attachments = Array.isArray(email?.attachments) ? email.attachments : [];
   const emailBase = `/api/v1/workspaces/${encodeURIComponent(ws)}/email`;
+  const delivery = deliveryOf(message.metadata);
   return (
     <div className="message-body">
       {email ? <EmailHeaders email={email} /> : null}
@@ -83,7 +84,7 @@ export function MessageBody({ message }: { message: Message }) {
           ) : null}
         </ul>
       ) : null}
-      {email?.delivery?.status ? <div className={`delivery delivery-${email.delivery.status}`}>{deliveryText(email.delivery)}</div> : null}
+      {delivery ? <div className={`delivery delivery-${delivery.status}`}>{deliveryText(delivery)}</div> : null}
     </div>
   );
 }

@@ -1,6 +1,8 @@
 /**
- * The delivery status of an email reply in plain words. The server stores a stable code, never the
- * mail server's or the socket's own words (SECURITY M4: no hint of which hosts and ports answer);
+ * The delivery status of a reply in plain words, for every channel: the server keeps one status per
+ * reply in message.metadata.delivery (`reason` is its code); replies an older version sent by email
+ * kept theirs in metadata.email.delivery (`error`), still read here. The server stores a stable code, never the
+ * provider's, the mail server's or the socket's own words (SECURITY M4: no hint of which hosts and ports answer);
  * the details are in the server log. Texts of older replies, stored before codes, are shown as they are.
  */
 const failures: Record<string, string> = {
@@ -10,9 +12,27 @@ const failures: Record<string, string> = {
   'email.no_recipient': 'The customer has no email address.',
   'email.invalid_recipient': 'The recipient address is not valid.',
   'email.no_smtp_settings': 'The inbox has no SMTP server for replies.',
+  'channel.send_failed': 'The channel could not send it; the server log has the details.',
+  'channel.no_recipient': 'The customer has no address on this channel.',
+  'channel.unavailable': 'The channel of this inbox cannot send any more.',
+  'channel.send_expired': 'It could not be sent for a day and was given up.',
 };
 
-const statuses: Record<string, string> = { queued: 'queued', sent: 'sent', failed: 'failed' };
+const statuses: Record<string, string> = { queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' };
+
+export interface DeliveryView {
+  status: string;
+  error?: string;
+}
+
+/** The delivery status a message's metadata holds (JSON from the server, any version), or null for none. */
+export function deliveryOf(metadata: Record<string, unknown> | null | undefined): DeliveryView | null {
+  const core = metadata?.delivery as { status?: unknown; reason?: unknown } | undefined;
+  if (core && typeof core === 'object' && typeof core.status === 'string') return { status: core.status, ...(typeof core.reason === 'string' && core.reason ? { error: core.reason } : {}) };
+  const email = (metadata?.email as { delivery?: { status?: unknown; error?: unknown } } | undefined)?.delivery;
+  if (email && typeof email === 'object' && typeof email.status === 'string') return { status: email.status, ...(typeof email.error === 'string' && email.error ? { error: email.error } : {}) };
+  return null;
+}
 
 export function deliveryText(delivery: { status: string; error?: string }): string {
   const status = statuses[delivery.status] ?? delivery.status;

@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { declareMinRole, registerAuth, workspaceScope } from './auth.js';
+import { registerCompression } from './compression.js';
 import { clientErrorHandler, limitConnections, limitRequestsPerCredential, timeoutOptions } from './connection-limits.js';
 import { refuseNulCharacters } from './nul-guard.js';
 import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
@@ -66,6 +67,8 @@ export async function buildApp(server: Deps, modules: readonly RapportModule[]):
   });
   refuseNulCharacters(app);
   await app.register(cookie);
+  // Before any route: the plugin adds its hook to each route as it is declared.
+  await registerCompression(app);
   registerAuth(app, server.resolver);
   limitRequestsPerCredential(app, server.config.httpMaxRequestsPerCredential);
 

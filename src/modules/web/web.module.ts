@@ -73,7 +73,7 @@ const wantsHtml = (request: FastifyRequest) => {
 };
 
 /**
- * Serves the agent web app at `/`: hashed assets under /assets (cached for a year), and index.html for
+ * Serves the agent web app at `/`: hashed assets under /assets (cached for a year, pre-compressed), and index.html for
  * every client route (GET, not under /api, asking for HTML), so deep links like /w/<id>/v/mine load.
  */
 export async function serveWebApp(app: App, server: Deps, dist = WEB_DIST): Promise<void> {
@@ -88,6 +88,10 @@ export async function serveWebApp(app: App, server: Deps, dist = WEB_DIST): Prom
       decorateReply: false,
       index: false,
       cacheControl: false,
+      // The build writes <asset>.br and <asset>.gz (web/vite.precompress.ts): the one the request's
+      // Accept-Encoding prefers is sent, with Vary: Accept-Encoding and its own Content-Length; the
+      // plain file when it accepts neither.
+      preCompressed: true,
       // Vite puts a content hash in every asset name: a new build means new names.
       setHeaders: (reply) => {
         reply.header('cache-control', 'public, max-age=31536000, immutable');

@@ -1,55 +1,27 @@
+import { eventCatalogue, isEventType } from './catalogue.js';
+import type { EventAudience } from './define.js';
+
 /**
- * Who may see each domain event, and how much of it. Three audiences read a workspace's events:
+ * Who may see each domain event, and how much of it, as each event's declaration says (`audience` in
+ * its `<domain>.events.ts`; define.ts). Three audiences read a workspace's events:
  *
  * - `agents` (agent and up): every event, whole.
- * - `clients` (client viewers: a provider's client company): the conversation's life (created, status,
- *   priority, assignment, team, tags, subject), its customer-visible messages, customers and macros;
- *   never an internal note or an event about one.
- * - `customer` (the customer of one conversation, through a customer credential): only the public
- *   facts of their own conversations: that it was opened, its status, and its customer-visible
- *   messages; never notes, assignments, tags, teams, priority, or any field not listed here.
+ * - `clients` (client viewers: a provider's client company): the events whose `audience.clients` lets
+ *   them; never an internal note or an event about one.
+ * - `customer` (the customer of one conversation, through a customer credential): only the fields its
+ *   `audience.customer` names, of their own conversations' events.
  *
- * An event type missing from this table reaches agents only: a new event is private until someone
- * decides otherwise, so forgetting it here cannot leak it. REST reads (the conversation timeline) and
- * the realtime hub both decide from this table.
+ * A type outside the catalogue (none is recorded, but rows outlive code) reaches agents only. REST
+ * reads (the conversation timeline) and the realtime hub both decide from here.
  */
 export type Audience = 'agents' | 'clients' | 'customer';
 
-interface Rule {
-  /** Whether client viewers see it (given its data). */
-  clients: boolean | ((data: Record<string, unknown>) => boolean);
-  /** The data fields a conversation's customer sees; absent: the customer never sees this event. */
-  customer?: { fields: readonly string[]; when?: (data: Record<string, unknown>) => boolean };
-}
-
-// Fails closed: a payload that does not say its message's type is not shown (message.updated carried none, found in review).
-const notANote = (data: Record<string, unknown>) => data.messageType !== undefined && data.messageType !== 'note';
-const customerVisibleMessage = (data: Record<string, unknown>) => data.messageType === 'inbound' || data.messageType === 'outbound';
-
-const RULES: Record<string, Rule> = {
-  'conversation.created': { clients: true, customer: { fields: ['number'] } },
-  'conversation.status_changed': { clients: true, customer: { fields: ['from', 'to'] } },
-  'conversation.priority_changed': { clients: true },
-  'conversation.assigned': { clients: true },
-  'conversation.team_changed': { clients: true },
-  'conversation.tags_changed': { clients: true },
-  'conversation.subject_changed': { clients: true },
-  'message.created': { clients: notANote, customer: { fields: ['messageId', 'messageType'], when: customerVisibleMessage } },
-  // Delivery facts of a reply (channel metadata): notes are never sent, so never updated this way.
-  'message.updated': { clients: notANote },
-  'customer.created': { clients: true },
-  'customer.updated': { clients: true },
-  'macro.created': { clients: true },
-  'macro.updated': { clients: true },
-  'macro.deleted': { clients: true },
-};
-
 /**
  * Event types a client viewer's timeline may hold (the SQL filter of the REST timeline; it also
- * drops events whose `data.messageType` is `note`, the one per-event condition of the table above).
+ * drops events whose `data.messageType` is `note`, the one per-event condition declared today).
  */
-export const CLIENT_TIMELINE_TYPES: string[] = Object.entries(RULES)
-  .filter(([, r]) => r.clients !== false)
+export const CLIENT_TIMELINE_TYPES: string[] = Object.entries(eventCatalogue)
+  .filter(([, def]) => def.audience.clients !== false)
   .map(([type]) => type);
 
 export interface AudienceEvent {
@@ -66,16 +38,17 @@ export interface AudienceEvent {
  */
 export function eventFor<E extends AudienceEvent>(audience: Audience, event: E): E | null {
   if (audience === 'agents') return event;
-  const rule = RULES[event.type];
-  if (!rule) return null;
+  if (!isEventType(event.type)) return null;
+  // Widened: the payload was checked against this type's schema when it was recorded.
+  const rule: EventAudience<Record<string, unknown>> = eventCatalogue[event.type].audience;
   if (audience === 'clients') {
-    const ok = typeof rule.clients === 'function' ? rule.clients(event.data) : rule.clients;
+    const ok = typeof rule.clients === 'object' ? rule.clients.when(event.data) : rule.clients;
     return ok ? event : null;
   }
   const c = rule.customer;
   if (!c || (c.when && !c.when(event.data))) return null;
   const data: Record<string, unknown> = {};
-  for (const f of c.fields) if (f in event.data) data[f] = event.data[f];
+  for (const f of c.fields as readonly string[]) if (f in event.data) data[f] = event.data[f];
   const kind = event.actor.type === 'customer' || event.actor.type === 'system' ? event.actor.type : 'agent';
   const actor = { type: kind, id: null };
   return { ...event, actor, data };

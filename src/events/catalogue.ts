@@ -3,7 +3,7 @@ import { channelEvents } from '../modules/channels/channels.events.js';
 import { conversationEvents } from '../modules/conversations/conversations.events.js';
 import { customerEvents } from '../modules/customers/customers.events.js';
 import { macroEvents } from '../modules/macros/macros.events.js';
-import type { EventDefinition } from './define.js';
+import type { EventAudience, EventDefinition } from './define.js';
 
 /**
  * Every domain event Rapport records, joined from the modules' `<domain>.events.ts`. A module with
@@ -18,6 +18,13 @@ export type EventType = keyof EventCatalogue & string;
 export type EventData<T extends EventType> = Static<EventCatalogue[T]['data']>;
 /** `{ type, data }` of any of the given types, as a union a switch on `type` narrows. */
 export type EventFacts<T extends EventType = EventType> = { [K in T]: { type: K; data: EventData<K> } }[T];
+
+/**
+ * Compile-time check of every declaration's audience against its own payload: a customer field that
+ * is not in `data`, or a `when` reading a field that is not there, does not compile.
+ */
+type AudiencesFit<C extends { [K in EventType]: { audience: EventAudience<EventData<K>> } }> = C;
+export type CheckedCatalogue = AudiencesFit<EventCatalogue>;
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 

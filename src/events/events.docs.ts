@@ -5,6 +5,7 @@ import type { TSchema } from 'typebox';
 import type { Deps } from '../modules/context.js';
 import { coreModules, modules } from '../modules/index.js';
 import { eventCatalogue } from './catalogue.js';
+import type { EventAudience } from './define.js';
 import type { Subscriber } from './subscribers.js';
 
 /**
@@ -49,6 +50,19 @@ function describeField(s: Json): string {
   return s.description ?? s.anyOf?.find((a) => a.description && a.type !== 'null')?.description ?? '';
 }
 
+/** Who sees an event, in words: the table's short form, or the event section's with the conditions. */
+function audienceOf(a: EventAudience, short: boolean): string {
+  const who = ['agents'];
+  if (a.clients === true) who.push('client viewers');
+  else if (a.clients) who.push(short ? 'client viewers (some)' : `client viewers (${a.clients.doc})`);
+  if (a.customer) {
+    const fields = a.customer.fields.map((f) => `\`${f}\``).join(', ');
+    if (short) who.push(a.customer.when ? 'customer (some)' : 'customer');
+    else who.push(`the conversation's customer (${a.customer.doc ? `${a.customer.doc}; ` : ''}fields ${fields} only)`);
+  }
+  return who.join(', ');
+}
+
 export function renderEventsDoc(subscribers: readonly Subscriber[] = registeredSubscribers()): string {
   const out: string[] = [
     '# Domain events',
@@ -63,25 +77,27 @@ export function renderEventsDoc(subscribers: readonly Subscriber[] = registeredS
     'Every event also carries `id`, `workspaceId`, `conversationId` (set for conversation events, null for',
     'workspace events), `actor` (`{ type: user | token | customer | system, id }`) and `createdAt`.',
     '',
-    'Who receives them: the realtime hub sends every event to the agent sockets of its workspace; the',
-    'subscribers listed under each event get it at least once through a job (`src/events/dispatcher.ts`);',
+    'Who receives them: the realtime hub sends every event to the agent sockets of its workspace, and to',
+    "client viewers and a conversation's customer only what the event's declared `audience` lets them see",
+    '(a customer gets only the fields listed); the conversation timeline over REST follows the same audience;',
+    'the subscribers listed under each event get it at least once through a job (`src/events/dispatcher.ts`);',
     "an ordered subscriber gets a conversation's events one at a time, in event order; a filtered one makes",
     'a job only for the events its `accepts` test lets through.',
     '',
-    '| event | scope | listeners |',
-    '|---|---|---|',
+    '| event | scope | audience | listeners |',
+    '|---|---|---|---|',
   ];
   const listeners = (type: string) =>
     subscribers.filter((s) => s.types === '*' || (s.types as readonly string[]).includes(type)).map((s) => `\`${s.name}\`${s.ordered ? ' (ordered)' : ''}${s.accepts ? ' (filtered)' : ''}`);
   const types = Object.keys(eventCatalogue).sort() as (keyof typeof eventCatalogue)[];
   for (const type of types) {
     const l = listeners(type);
-    out.push(`| [\`${type}\`](#${type.replace(/[._]/g, '')}) | ${eventCatalogue[type].scope} | ${l.length ? l.join(', ') : 'realtime only'} |`);
+    out.push(`| [\`${type}\`](#${type.replace(/[._]/g, '')}) | ${eventCatalogue[type].scope} | ${audienceOf(eventCatalogue[type].audience, true)} | ${l.length ? l.join(', ') : 'realtime only'} |`);
   }
   for (const type of types) {
     const def = eventCatalogue[type];
     const data = def.data as TSchema as Json;
-    out.push('', `## ${type}`, '', def.description, '', `Scope: ${def.scope}.`, '', '| field | type | description |', '|---|---|---|');
+    out.push('', `## ${type}`, '', def.description, '', `Scope: ${def.scope}.`, '', `Audience: ${audienceOf(def.audience, false)}.`, '', '| field | type | description |', '|---|---|---|');
     for (const [name, field] of Object.entries(data.properties ?? {})) {
       const optional = data.required?.includes(name) ? '' : ' (optional)';
       out.push(`| \`${name}\`${optional} | ${typeOf(field)} | ${describeField(field).replace(/\|/g, '\\|')} |`);

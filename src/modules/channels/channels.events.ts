@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { defineEvents } from '../../events/define.js';
+import { AGENTS_ONLY, defineEvents } from '../../events/define.js';
 import { DELIVERY_STATUSES } from './channels.registry.js';
 
 export const channelEvents = defineEvents({
@@ -8,6 +8,8 @@ export const channelEvents = defineEvents({
       "A reply's delivery state changed in the one outbound job or by the provider's receipt: queued (waiting for an attempt), sent, delivered, read, " +
       'or failed (given up: a permanent refusal or the last attempt; the dead letter). Also recorded as message.updated for views.',
     scope: 'conversation',
+    // Channel metadata about a reply: for the agents who follow delivery.
+    audience: AGENTS_ONLY,
     data: Type.Object(
       {
         messageId: Type.String({ format: 'uuid', description: 'the reply' }),

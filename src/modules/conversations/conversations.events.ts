@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { defineEvents } from '../../events/define.js';
+import { AGENTS_AND_CLIENTS, defineEvents } from '../../events/define.js';
 import { Nullable, Uuid } from '../../http/schemas.js';
 import { PRIORITIES, STATUSES } from './conversations.schemas.js';
 
@@ -15,6 +15,7 @@ export const conversationEvents = defineEvents({
   'conversation.created': {
     description: 'A conversation was opened with its first inbound message (which follows as message.created).',
     scope: 'conversation',
+    audience: { clients: true, customer: { fields: ['number'] } },
     data: Type.Object(
       {
         number: Type.Integer({ minimum: 1, description: 'its number in the workspace, as agents see it (#42)' }),
@@ -27,6 +28,7 @@ export const conversationEvents = defineEvents({
   'conversation.status_changed': {
     description: 'The status changed (open, pending, snoozed, resolved, closed).',
     scope: 'conversation',
+    audience: { clients: true, customer: { fields: ['from', 'to'] } },
     data: Type.Object(
       {
         from: Type.Enum(STATUSES, { description: 'the status before' }),
@@ -42,11 +44,13 @@ export const conversationEvents = defineEvents({
   'conversation.priority_changed': {
     description: 'The priority changed.',
     scope: 'conversation',
+    audience: AGENTS_AND_CLIENTS,
     data: Type.Object({ from: Type.Enum(PRIORITIES, { description: 'the priority before' }), to: Type.Enum(PRIORITIES, { description: 'the priority now' }) }, { additionalProperties: false }),
   },
   'conversation.assigned': {
     description: 'The assignee changed; `to` null means unassigned.',
     scope: 'conversation',
+    audience: AGENTS_AND_CLIENTS,
     data: Type.Object(
       {
         from: Type.Union([Uuid, Type.Null()], { description: 'the previous assignee (a user id) or null' }),
@@ -58,6 +62,7 @@ export const conversationEvents = defineEvents({
   'conversation.team_changed': {
     description: 'The team changed; `to` null means no team.',
     scope: 'conversation',
+    audience: AGENTS_AND_CLIENTS,
     data: Type.Object(
       {
         from: Type.Union([Uuid, Type.Null()], { description: 'the previous team id or null' }),
@@ -69,6 +74,7 @@ export const conversationEvents = defineEvents({
   'conversation.tags_changed': {
     description: 'Tags were added or removed (normalised: trimmed, lower case).',
     scope: 'conversation',
+    audience: AGENTS_AND_CLIENTS,
     data: Type.Object(
       {
         added: Type.Array(Type.String(), { description: 'tags it now has and did not have' }),
@@ -80,6 +86,7 @@ export const conversationEvents = defineEvents({
   'conversation.subject_changed': {
     description: 'The subject changed.',
     scope: 'conversation',
+    audience: AGENTS_AND_CLIENTS,
     data: Type.Object(
       {
         from: Nullable(Type.String({ description: 'the previous subject' })),
@@ -91,6 +98,10 @@ export const conversationEvents = defineEvents({
   'message.created': {
     description: "A message was added: a customer's inbound message, an agent's reply (outbound) or an internal note.",
     scope: 'conversation',
+    audience: {
+      clients: { when: (d: { messageType: string }) => d.messageType !== 'note', doc: 'unless it is a note' },
+      customer: { fields: ['messageId', 'messageType'], when: (d: { messageType: string }) => d.messageType === 'inbound' || d.messageType === 'outbound', doc: 'inbound and outbound messages only' },
+    },
     data: Type.Object(
       {
         messageId: Type.String({ format: 'uuid', description: 'the new message' }),
@@ -102,6 +113,12 @@ export const conversationEvents = defineEvents({
   'message.updated': {
     description: 'Facts about a message changed, e.g. a channel recorded its delivery status in its metadata.',
     scope: 'conversation',
+    audience: {
+      // Fails closed: the payload does not say whether the message is a note (found in review), and
+      // notes are never sent, so a delivery fact is only ever about a reply agents follow.
+      clients: false,
+      customer: false,
+    },
     data: Type.Object(
       {
         messageId: Type.String({ format: 'uuid', description: 'the message' }),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTestMember, client, createTestWorkspace, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { withSystem } from '../../db/tenancy.js';
 import { fixedClock } from '../../lib/clock.js';
 import { modules as defaultModules } from '../index.js';
 import { CustomerCredentials, loadCustomerCredentialKey } from './realtime.customer-credentials.js';
@@ -159,5 +160,17 @@ describe('a customer’s socket', () => {
     const s = await connect({ workspaceId: ws.workspaceId, protocols: [CUSTOMER_PROTOCOL, soon], origin: null });
     await s.next((f) => f.type === 'ready');
     expect((await s.closed).code).toBe(CloseCodes.unauthenticated);
+  });
+
+  it('is closed at the next heartbeat once its customer is deleted, and a new connection with the same credential is refused', async () => {
+    const c = (await admin.post('/conversations', { customer: { email: 'gone@customer.test' }, message: { body: 'x' } })).json();
+    const token = await customerToken(c.customer.id);
+    const s = await connect({ workspaceId: ws.workspaceId, protocols: [CUSTOMER_PROTOCOL, token], origin: null });
+    await s.next((f) => f.type === 'ready');
+    // No delete use case exists yet; a merge or an erasure request will remove the row like this.
+    await withSystem(rapport.pool, (tx) => tx.query('delete from customers where workspace_id = $1 and id = $2', [ws.workspaceId, c.customer.id]));
+    expect((await s.closed).code).toBe(CloseCodes.notFound);
+    const again = await connect({ workspaceId: ws.workspaceId, protocols: [CUSTOMER_PROTOCOL, token], origin: null });
+    expect((await again.closed).code).toBe(CloseCodes.notFound);
   });
 });

@@ -65,7 +65,8 @@ function customerCredentialOf(request: FastifyRequest): string | null {
  * A customer connects with a signed credential instead (realtime.customer-credentials.ts), from any
  * Origin: the credential is not ambient (no cookie rides along a cross-site page), so the Origin check
  * that protects the session cookie adds nothing. A forged, expired or other workspace's credential
- * closes 4401, a customer that no longer exists 4404.
+ * closes 4401, a customer that no longer exists 4404 (and an open socket of a customer deleted since, at
+ * the next heartbeat).
  */
 export function realtimeRoutes(app: App, server: Deps, hub: RealtimeHub, credentials: Promise<CustomerCredentials>): void {
   const settled = new WeakMap<FastifyRequest, Settled>();
@@ -138,8 +139,14 @@ async function settleCustomer(server: Deps, credential: CustomerCredential, cred
       audience: { kind: 'customer', customerId },
       userId: null,
       name: name ?? '',
-      // Expiry is re-checked at every heartbeat: a credential that lapsed closes the socket (4401) and the widget mints a new one.
-      stillValid: async () => ((await credentials).isLive(credential) ? 'ok' : 'unauthenticated'),
+      // Re-checked at every heartbeat: a credential that lapsed closes the socket (4401) and the widget
+      // mints a new one; a customer deleted (or merged away) since closes it (4404), like a new
+      // connection with that credential, instead of streaming their events until it expires.
+      stillValid: async () => {
+        if (!(await credentials).isLive(credential)) return 'unauthenticated';
+        const still = await withWorkspace(server.pool, workspaceId, (tx) => repo.customerName(tx, workspaceId, customerId));
+        return still === undefined ? 'not_found' : 'ok';
+      },
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { RapportModule } from '../module.js';
 import { apiChannel } from './channels.registry.js';
-import { CHANNEL_SEND_TASK, channelSendTask, outboundSubscriber } from './channels.outbound.js';
+import { CHANNEL_SEND_TASK, channelSendTask, outboundSubscriber, SWEEP_CRONTAB, SWEEP_TASK, sweepTask } from './channels.outbound.js';
 import { channelWebhookRoutes } from './channels.routes.js';
 
 /**
@@ -12,5 +12,7 @@ export const channelsModule: RapportModule = {
   channels: [apiChannel],
   plugins: (app, server) => channelWebhookRoutes(app, server),
   subscribers: (server) => [outboundSubscriber(server)],
-  tasks: (server) => ({ [CHANNEL_SEND_TASK]: channelSendTask(server) }),
+  tasks: (server) => ({ [CHANNEL_SEND_TASK]: channelSendTask(server), [SWEEP_TASK]: sweepTask(server) }),
+  // Replies whose job was lost are re-enqueued or failed (channels.outbound.ts, the sweeper).
+  crontab: [SWEEP_CRONTAB],
 };

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type { Pool, PoolClient, Queryable } from '../../db/pool.js';
-import { withWorkspace } from '../../db/tenancy.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
 import { defineSubscriber, type Subscriber } from '../../events/subscribers.js';
 import { enqueue } from '../../jobs/queue.js';
@@ -34,6 +34,10 @@ export const DELIVERY_REASONS = {
   sendFailed: 'channel.send_failed',
   /** The customer holds no identity the channel can write to. */
   noRecipient: 'channel.no_recipient',
+  /** The sweeper found a queued reply whose inbox's channel no longer sends. */
+  unavailable: 'channel.unavailable',
+  /** The sweeper found a reply queued for over a day (SWEEP_GIVE_UP_MS): given up. */
+  expired: 'channel.send_expired',
 } as const;
 
 export interface OutboundJobDeps {
@@ -241,5 +245,55 @@ export function channelSendTask(d: OutboundJobDeps): Task {
         await enqueueAttempt(tx, ws, deliveryId, attempt + 1, runAt);
       }
     });
+  };
+}
+
+/** graphile-worker's crontab admits no dots in task names. */
+export const SWEEP_TASK = 'channels_sweep';
+export const SWEEP_CRONTAB = `*/5 * * * * ${SWEEP_TASK}`;
+/** Past its next attempt by this much, a queued reply has lost its job (an attempt takes seconds). */
+export const SWEEP_STALE_MS = 10 * 60_000;
+/** Queued for longer than every backoff together (about 2 h by default) plus a wide margin: given up. */
+export const SWEEP_GIVE_UP_MS = 24 * 3_600_000;
+const SWEEP_BATCH = 500;
+
+/**
+ * The sweeper: a reply stuck in `queued` because its job is gone (a `channels.send` job that
+ * exhausted graphile-worker's own attempts on a database error, a queue emptied by hand) is
+ * re-enqueued for its next attempt, or failed when its channel cannot send any more
+ * (`channel.unavailable`) or when it has waited a day (`channel.send_expired`, the dead letter).
+ * The job key of that attempt is reused, so a job that still exists runs now instead of twice; a
+ * stale copy that runs later finds the row moved on and does nothing.
+ */
+export async function sweepStaleDeliveries(d: Pick<OutboundJobDeps, 'pool' | 'clock' | 'channels' | 'log'>): Promise<{ requeued: number; failed: number }> {
+  const now = d.clock.now();
+  const stale = await withSystem(d.pool, (tx) => repo.stale(tx, new Date(now.getTime() - SWEEP_STALE_MS), SWEEP_BATCH));
+  const counts = { requeued: 0, failed: 0 };
+  for (const { workspace_id: ws, id } of stale) {
+    const outcome = await withWorkspace(d.pool, ws, async (tx) => {
+      const row = await repo.lock(tx, ws, id);
+      if (!row || row.status !== 'queued') return null;
+      const inbox = await inboxForChannel(tx, ws, row.inbox_id);
+      const adapter = inbox && d.channels.find(inbox.channel);
+      const createdAt = (await repo.createdAt(tx, ws, id))!;
+      const deps = systemDeps(d, ws);
+      if (!adapter?.outbound || now.getTime() - createdAt.getTime() > SWEEP_GIVE_UP_MS) {
+        const reason = adapter?.outbound ? DELIVERY_REASONS.expired : DELIVERY_REASONS.unavailable;
+        await recordDelivery(tx, deps, row, { channel: adapter?.kind ?? inbox?.channel ?? 'unknown', status: 'failed', reason });
+        return 'failed' as const;
+      }
+      await repo.setNextAttempt(tx, ws, id, now);
+      await enqueueAttempt(tx, ws, id, row.attempts + 1);
+      return 'requeued' as const;
+    });
+    if (outcome) counts[outcome]++;
+  }
+  if (counts.requeued || counts.failed) d.log.warn({ ...counts }, 'channels: swept replies stuck in queued');
+  return counts;
+}
+
+export function sweepTask(d: Pick<OutboundJobDeps, 'pool' | 'clock' | 'channels' | 'log'>): Task {
+  return async () => {
+    await sweepStaleDeliveries(d);
   };
 }

@@ -56,6 +56,30 @@ export const channelsRepository = {
     return rows[0];
   },
 
+  /**
+   * Replies still queued long after their next attempt was due (system context, every workspace):
+   * their job is gone (it exhausted graphile-worker's attempts, or was lost). Oldest first.
+   */
+  async stale(tx: Queryable, dueBefore: Date, limit: number): Promise<{ workspace_id: string; id: string }[]> {
+    const { rows } = await tx.query<{ workspace_id: string; id: string }>(
+      `select workspace_id, id from channel_messages
+       where direction = 'outbound' and status = 'queued' and coalesce(next_attempt_at, updated_at) < $1
+       order by coalesce(next_attempt_at, updated_at) limit $2`,
+      [dueBefore, limit],
+    );
+    return rows;
+  },
+
+  async createdAt(tx: Queryable, ws: string, id: string): Promise<Date | undefined> {
+    const { rows } = await tx.query<{ created_at: Date }>('select created_at from channel_messages where workspace_id = $1 and id = $2', [ws, id]);
+    return rows[0]?.created_at;
+  },
+
+  /** A swept reply's new attempt is due now: the next sweep leaves it alone until it is stale again. */
+  async setNextAttempt(tx: Queryable, ws: string, id: string, at: Date): Promise<void> {
+    await tx.query('update channel_messages set next_attempt_at = $3 where workspace_id = $1 and id = $2', [ws, id, at]);
+  },
+
   async update(
     tx: Queryable,
     ws: string,

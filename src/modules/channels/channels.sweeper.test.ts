@@ -40,11 +40,14 @@ async function replyThatMeetsA451(from: string, body: string) {
     from,
     to: ['sweep@shop.test'],
   });
-  const conversationId = await eventually(async () => (await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id]))[0]?.conversation_id);
+  const conversationId = await eventually(
+    async () => (await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id]))[0]?.conversation_id,
+  );
   const messageId = (await api().post(`/conversations/${conversationId}/messages`, { type: 'reply', body })).json().id as string;
   // The 451 is recorded: still queued, one attempt made, the next one's job due in an hour of real time.
   const delivery = await eventually(
-    async () => (await systemQuery<{ id: string; attempts: number; status: string }>(rapport, "select id, attempts, status from channel_messages where message_id = $1 and attempts = 1", [messageId]))[0],
+    async () =>
+      (await systemQuery<{ id: string; attempts: number; status: string }>(rapport, 'select id, attempts, status from channel_messages where message_id = $1 and attempts = 1', [messageId]))[0],
     20_000,
   );
   expect(delivery.status).toBe('queued');
@@ -81,7 +84,9 @@ describe('the sweeper of replies stuck in queued', () => {
     clock.advance(SWEEP_GIVE_UP_MS + 60_000);
     await sweepStaleDeliveries(rapport.server);
     expect(await deliveryOf(conversationId, messageId)).toMatchObject({ status: 'failed', attempts: 1, reason: 'channel.send_expired' });
-    const changes = await systemQuery<{ status: string }>(rapport, "select data->>'status' as status from events where type = 'message.delivery_changed' and data->>'messageId' = $1 order by id", [messageId]);
+    const changes = await systemQuery<{ status: string }>(rapport, "select data->>'status' as status from events where type = 'message.delivery_changed' and data->>'messageId' = $1 order by id", [
+      messageId,
+    ]);
     expect(changes.map((c) => c.status)).toEqual(['queued', 'queued', 'failed']);
   });
 });

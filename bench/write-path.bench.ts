@@ -1,75 +1,145 @@
 /**
- * Write path (issue 3): "create conversation + first message" through the HTTP API versus the same
- * rows written straight through `pg`, in the same run, on a fresh embedded PostgreSQL.
+ * Write path (issue 14): "create conversation + first message" through Rapport's HTTP API versus an
+ * honest ceiling, the same rows written by one statement behind a bare HTTP route, in the same run.
  *
- * Layout, chosen so the figures mean something on a 2-core machine:
- * - this process starts the database, then forks itself with `--server` to run Rapport (startRapport,
- *   workers and dispatcher included, as in production) so the load generator does not share the
- *   server's event loop, and so the server's RSS can be read from /proc/<pid>/status;
- * - (a) HTTP: autocannon, keep-alive, 32 connections, 20 s (after a 3 s warm-up), each request a new
- *   customer email; the server's VmRSS is sampled every 100 ms;
- * - the server stops, then (b) raw ceiling: 32 workers on a pg pool of the server's size (30), each
- *   create one transaction (set_config('app.workspace_id') + one data-modifying statement writing
- *   customer, identity, conversation (number from rapport_next_conversation_number), message and the
- *   3 events), 20 s;
- * - (c) for attribution only: the service function createConversation() called in-process (no HTTP),
- *   32 workers, 20 s: it runs the same ~12 statements per create as the HTTP path.
- * Row counts are checked against the 2xx / success counts at the end.
+ * Same process topology for both, so the ratio measures Rapport's logic and nothing else:
+ * - this process starts a fresh embedded PostgreSQL and is the load generator (autocannon, keep-alive,
+ *   32 connections, each request a new customer email); latencies are timed here, in one process;
+ * - child 1 (`--server`): Rapport (startRapport, dispatcher and job worker included, as in production);
+ * - child 2 (`--ceiling`): a bare Fastify route on a pool of the same size (30) that runs, in one
+ *   transaction scoped like Rapport's (set_config('app.workspace_id') for row-level security), ONE
+ *   statement writing the rows Rapport writes: customer find-or-create (look-up by identity, customer,
+ *   identity, customer.created), the API inbox look-up, the conversation with its number and inbox
+ *   columns, the first message, both search documents and the conversation.created and
+ *   message.created events; it answers the conversation row as JSON. Its events are written already
+ *   marked dispatched, so Rapport's dispatcher (same database) does no work for the ceiling's rounds.
+ * Both are warmed up, then BENCH_RUNS (3) rounds of BENCH_DURATION_S (20) s each, alternating which
+ * goes first, each round only once the previous rounds' event and job backlog has drained. Printed:
+ * each side's rate as min / median / max, the ratio per round, and each server's RSS. Row counts are
+ * checked against the 2xx counts at the end.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
-import pg from 'pg';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createPool, type Pool } from '../src/db/pool.js';
-import { withWorkspace } from '../src/db/tenancy.js';
-import { systemClock } from '../src/lib/clock.js';
-import { createConversation } from '../src/modules/conversations/conversations.service.js';
+import { withSystem, withWorkspace } from '../src/db/tenancy.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
 import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, fmt, postgresCpuSeconds, selfCpuSeconds } from './lib.js';
 
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WARMUP_S = 3;
 const POOL_SIZE = 30; // what startRapport gives the server's pool
 
+interface Target {
+  workspaceId: string;
+  inboxId: string;
+  token: string;
+  tokenId: string;
+}
 interface Setup {
   url: string;
   pid: number;
-  http: { workspaceId: string; inboxId: string; token: string };
-  raw: { workspaceId: string; inboxId: string; tokenId: string };
-  direct: { workspaceId: string; inboxId: string; tokenId: string };
+  http: Target;
+  ceiling: Target;
 }
 
-/** The child: Rapport on the given database, plus the workspaces and tokens the bench needs. */
+/** Child 1: Rapport on the given database, plus the workspaces and tokens the bench needs. */
 async function serverMain(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL!;
-  const rapport = await startRapport(loadConfig({}, { databaseUrl, port: 0, seedDemo: false, logLevel: 'silent', ...BENCH_CLIENT_LIMITS }), { print: () => {} });
+  const rapport = await startRapport(loadConfig({}, { databaseUrl, port: 0, smtpPort: 0, seedDemo: false, logLevel: 'silent', ...BENCH_CLIENT_LIMITS }), { print: () => {} });
   const deps = rapport.server;
-  const workspace = async (slug: string) => {
+  const workspace = async (slug: string): Promise<Target> => {
     const ownerId = await createUserAccount(deps, { email: `owner-${slug}@bench.test`, name: `Owner ${slug}` });
     const { id, inboxId } = await createWorkspace(deps, { name: `Bench ${slug}`, slug, ownerUserId: ownerId });
     const t = await createToken({ pool: deps.pool, clock: deps.clock, workspaceId: id, actor: { type: 'user', id: ownerId } }, 'owner', { name: 'bench', role: 'admin' });
     return { workspaceId: id, inboxId, token: t.token, tokenId: t.id };
   };
-  const http = await workspace('bench-http');
-  const raw = await workspace('bench-raw');
-  const direct = await workspace('bench-direct');
-  const setup: Setup = {
-    url: rapport.url,
-    pid: process.pid,
-    http: { workspaceId: http.workspaceId, inboxId: http.inboxId, token: http.token },
-    raw: { workspaceId: raw.workspaceId, inboxId: raw.inboxId, tokenId: raw.tokenId },
-    direct: { workspaceId: direct.workspaceId, inboxId: direct.inboxId, tokenId: direct.tokenId },
-  };
+  const setup: Setup = { url: rapport.url, pid: process.pid, http: await workspace('bench-http'), ceiling: await workspace('bench-ceiling') };
   process.send!({ type: 'ready', setup });
   process.on('message', async (msg: { type: string }) => {
     if (msg.type === 'stop') {
       await rapport.stop();
       process.send!({ type: 'stopped' });
+      process.exit(0);
+    }
+  });
+}
+
+/**
+ * The ceiling's one statement: every row Rapport writes for a create, with no logic around it.
+ * $1 workspace, $2 email, $3 name, $4 subject, $5 at, $6 body, $7 preview, $8 token id.
+ */
+const CEILING_CREATE = `
+  with found as (
+    select customer_id from customer_identities where workspace_id = $1 and kind = 'email' and value = $2
+  ), cu as (
+    insert into customers (workspace_id, name, custom_attributes, created_at, updated_at)
+    select $1, $3, '{}', $5, $5 where not exists (select 1 from found) returning id
+  ), ci as (
+    insert into customer_identities (workspace_id, customer_id, kind, value, created_at)
+    select $1, cu.id, 'email', $2, $5 from cu on conflict (workspace_id, kind, value) do nothing
+  ), who as (
+    select customer_id as id from found union all select id from cu
+  ), ib as (
+    select id, channel from inboxes where workspace_id = $1 and channel = 'api' order by created_at, id limit 1
+  ), n as (
+    select rapport_next_conversation_number($1) as number from ib
+  ), cv as (
+    insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at,
+      waiting_since, last_message_preview, last_message_type, message_count)
+    select $1, n.number, ib.id, who.id, $4, 'normal', '{}', $5, $5, $5, $5, $7, 'inbound', 1 from ib, n, who
+    returning *
+  ), cd as (
+    insert into search_documents (workspace_id, conversation_id, message_id, search)
+    select workspace_id, id, null, subject_search from cv where subject_search <> ''::tsvector
+  ), m as (
+    insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, metadata, created_at, kind)
+    select $1, cv.id, 'inbound', 'customer', cv.customer_id, $6, '{}', $5, 'text' from cv returning workspace_id, conversation_id, id, search
+  ), md as (
+    insert into search_documents (workspace_id, conversation_id, message_id, search)
+    select workspace_id, conversation_id, id, search from m where search <> ''::tsvector
+  ), ev as (
+    insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at, dispatched_at)
+    select $1, null, 'customer.created', 'token', $8::uuid, jsonb_build_object('customerId', cu.id), $5, $5 from cu
+    union all
+    select $1, cv.id, 'conversation.created', 'token', $8::uuid, jsonb_build_object('number', cv.number, 'inboxId', cv.inbox_id, 'customerId', cv.customer_id), $5, $5 from cv
+    union all
+    select $1, m.conversation_id, 'message.created', 'token', $8::uuid, jsonb_build_object('messageId', m.id, 'messageType', 'inbound'), $5, $5 from m
+  )
+  select cv.id, cv.number, cv.inbox_id, ib.channel, cv.customer_id, $3::text as customer_name, $2::text as customer_email, cv.subject, cv.status,
+    cv.priority, cv.tags, cv.created_at, cv.updated_at, cv.last_activity_at, cv.waiting_since, cv.last_message_preview, cv.last_message_type, cv.message_count
+  from cv, ib`;
+
+/** Child 2: the ceiling, a bare Fastify route running CEILING_CREATE on a pool of Rapport's size. */
+async function ceilingMain(): Promise<void> {
+  const pool = createPool(process.env.BENCH_DATABASE_URL!, { max: POOL_SIZE, applicationName: 'bench-ceiling' });
+  const tokenId = process.env.BENCH_CEILING_TOKEN_ID!;
+  const app = Fastify({ logger: false });
+  app.post<{ Params: { ws: string }; Body: { customer: { email: string; name?: string }; subject?: string; message: { body: string } } }>('/ceiling/:ws', async (request, reply) => {
+    const b = request.body;
+    const { rows } = await withWorkspace(pool, request.params.ws, (tx) =>
+      tx.query({
+        name: 'ceiling',
+        text: CEILING_CREATE,
+        values: [request.params.ws, b.customer.email.toLowerCase(), b.customer.name ?? null, b.subject ?? null, new Date(), b.message.body, b.message.body.slice(0, 160), tokenId],
+      }),
+    );
+    return reply.code(201).send(rows[0]);
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  process.send!({ type: 'ready', url, pid: process.pid });
+  process.on('message', async (msg: { type: string }) => {
+    if (msg.type === 'stop') {
+      await app.close();
+      await pool.end();
       process.exit(0);
     }
   });
@@ -89,13 +159,12 @@ type AutocannonResult = {
   errors: number;
   timeouts: number;
   duration: number;
-  statusCodeStats?: Record<string, { count: number }>;
 };
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-async function httpLoad(setup: Setup, seconds: number, tag: string): Promise<AutocannonResult> {
-  let n = 0;
+let requestCounter = 0;
+async function load(url: string, path: string, headers: Record<string, string>, seconds: number, tag: string): Promise<AutocannonResult> {
   const body = (i: number) =>
     JSON.stringify({
       customer: { email: `${tag}-${i}@customers.bench.test`, name: `Customer ${i}` },
@@ -103,89 +172,24 @@ async function httpLoad(setup: Setup, seconds: number, tag: string): Promise<Aut
       message: { body: `Hello, my order ${i} was due on Monday and it has not arrived yet. Can you check where it is? Thanks.` },
     });
   return autocannon({
-    url: setup.url,
+    url,
     connections: CONNECTIONS,
     duration: seconds,
     pipelining: 1,
-    requests: [
-      {
-        method: 'POST',
-        path: `/api/v1/workspaces/${setup.http.workspaceId}/conversations`,
-        headers: { authorization: `Bearer ${setup.http.token}`, 'content-type': 'application/json' },
-        setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(++n) }),
-      },
-    ],
+    requests: [{ method: 'POST', path, headers: { ...headers, 'content-type': 'application/json' }, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(++requestCounter) }) }],
   });
 }
 
-/** One create as a single data-modifying statement: the fewest round trips pg allows for these rows. */
-const RAW_CREATE = `
-  with cu as (
-    insert into customers (workspace_id, name, created_at, updated_at) values ($1, $3, $6, $6) returning id
-  ), ci as (
-    insert into customer_identities (workspace_id, customer_id, kind, value, created_at)
-    select $1, cu.id, 'email', $2, $6 from cu
-  ), cv as (
-    insert into conversations (workspace_id, number, inbox_id, customer_id, subject, created_at, updated_at, last_activity_at,
-      waiting_since, last_message_preview, last_message_type, message_count)
-    select $1, rapport_next_conversation_number($1), $4, cu.id, $5, $6, $6, $6, $6, left($7, 200), 'inbound', 1 from cu
-    returning id, number, customer_id
-  ), m as (
-    insert into messages (workspace_id, conversation_id, type, author_type, author_id, body_text, created_at)
-    select $1, cv.id, 'inbound', 'customer', cv.customer_id, $7, $6 from cv returning id, conversation_id
-  ), ev as (
-    insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at)
-    select $1, null, 'customer.created', 'token', $8::uuid, jsonb_build_object('customerId', cv.customer_id), $6 from cv
-    union all
-    select $1, cv.id, 'conversation.created', 'token', $8::uuid, jsonb_build_object('number', cv.number, 'inboxId', $4::uuid, 'customerId', cv.customer_id), $6 from cv
-    union all
-    select $1, m.conversation_id, 'message.created', 'token', $8::uuid, jsonb_build_object('messageId', m.id, 'messageType', 'inbound'), $6 from m
-  )
-  select id from cv`;
-
-async function workers(seconds: number, concurrency: number, one: (i: number) => Promise<void>) {
-  const end = Date.now() + seconds * 1000;
-  let next = 0;
-  let ok = 0;
-  let failed = 0;
-  let firstError: string | null = null;
-  const latencies: number[] = [];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        const i = ++next;
-        const t0 = performance.now();
-        try {
-          await one(i);
-          ok++;
-          latencies.push(performance.now() - t0);
-        } catch (error) {
-          failed++;
-          firstError ??= (error as Error).message;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN;
-  return { ok, failed, firstError, elapsed, rate: ok / elapsed, p50: pct(50), p99: pct(99) };
-}
-
 /** CPU used by each side between two snapshots, as ms per create. */
-function cpuSnapshot(port: number, serverPid?: number) {
-  return { self: selfCpuSeconds(), pg: postgresCpuSeconds(port), server: serverPid ? cpuSecondsOf(serverPid) : 0, at: performance.now() };
+function cpuSnapshot(port: number, serverPid: number) {
+  return { self: selfCpuSeconds(), pg: postgresCpuSeconds(port), server: cpuSecondsOf(serverPid), at: performance.now() };
 }
-function cpuReport(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>, creates: number, selfName: string, serverName?: string): string {
+function cpuReport(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>, creates: number, serverName: string): string {
   const per = (x: number) => fmt((x * 1000) / creates, 2);
   const wall = (b.at - a.at) / 1000;
-  const parts = [`${selfName} ${per(b.self - a.self)}`];
-  if (serverName) parts.push(`${serverName} ${per(b.server - a.server)}`);
-  parts.push(`PostgreSQL ${per(b.pg - a.pg)}`);
   const total = b.self - a.self + (b.server - a.server) + (b.pg - a.pg);
   // Other work on the machine shows in the load average: wall-clock rates are only comparable when it is low.
-  return `CPU ms per create: ${parts.join(', ')} (all: ${per(total)}; ${fmt(total / wall, 2)} of ${os.cpus().length} cores busy with this; machine load average ${fmt(os.loadavg()[0], 1)})`;
+  return `CPU ms per create: autocannon ${per(b.self - a.self)}, ${serverName} ${per(b.server - a.server)}, PostgreSQL ${per(b.pg - a.pg)} (all: ${per(total)}; ${fmt(total / wall, 2)} of ${os.cpus().length} cores busy with this; load average ${fmt(os.loadavg()[0], 1)})`;
 }
 
 async function countRows(pool: Pool, ws: string) {
@@ -214,127 +218,159 @@ function checkCounts(label: string, counts: Record<string, number>, expected: nu
   return bad.length === 0;
 }
 
+/** Waits (polling, bounded) until no event is undispatched and no job is due: rounds start from rest. */
+async function drained(pool: Pool): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const n = await withSystem(
+      pool,
+      async (tx) =>
+        (
+          await tx.query<{ n: number }>(
+            `select (select count(*) from events where dispatched_at is null)::int + (select count(*) from graphile_worker.jobs where run_at <= now() and attempts < max_attempts)::int as n`,
+          )
+        ).rows[0].n,
+    );
+    if (n === 0) return (performance.now() - started) / 1000;
+    if (performance.now() - started > 180_000) throw new Error(`backlog of ${n} did not drain in 180 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s[Math.floor((s.length - 1) / 2)], max: s[s.length - 1] };
+};
+const mmm = (xs: number[], digits = 0) => {
+  const { min, median, max } = stats(xs);
+  return `${fmt(min, digits)} / ${fmt(median, digits)} / ${fmt(max, digits)}`;
+};
+
+function forkChild(mode: string, env: Record<string, string>): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), [mode], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+function readyOf<T>(child: ChildProcess): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    child.once('message', (m: { type: string } & T) => (m.type === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+}
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.send({ type: 'stop' });
+  });
+}
+
+interface Round {
+  rate: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  sent: number;
+  bad: number;
+  peakKb: number;
+  cpu: string;
+}
+
 async function main(): Promise<void> {
   // pg_stat_statements (with planning time) says where PostgreSQL's time per create goes.
   const { db, close } = await benchDatabase({ postgresFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_planning=on'] });
   const admin = new pg.Client({ connectionString: db.adminUrl.replace(/\/postgres$/, '/rapport') });
   await admin.connect();
   await admin.query('create extension if not exists pg_stat_statements');
-  let child: ChildProcess | null = null;
+  const pool = createPool(db.url, { max: 2, applicationName: 'bench' });
+  let server: ChildProcess | null = null;
+  let ceiling: ChildProcess | null = null;
   let failed = false;
   try {
-    child = fork(fileURLToPath(import.meta.url), ['--server'], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, BENCH_DATABASE_URL: db.url },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const setup = await new Promise<Setup>((resolve, reject) => {
-      child!.once('message', (m: { type: string; setup: Setup }) => (m.type === 'ready' ? resolve(m.setup) : reject(new Error('unexpected message'))));
-      child!.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
-    const idle = readStatus(setup.pid);
-    console.log(`server pid ${setup.pid} at ${setup.url}; idle RSS ${fmt(idle.rssKb / 1024, 1)} MiB`);
+    server = forkChild('--server', { BENCH_DATABASE_URL: db.url });
+    const { setup } = await readyOf<{ setup: Setup }>(server);
+    ceiling = forkChild('--ceiling', { BENCH_DATABASE_URL: db.url, BENCH_CEILING_TOKEN_ID: setup.ceiling.tokenId });
+    const bare = await readyOf<{ url: string; pid: number }>(ceiling);
+    const idleR = readStatus(setup.pid);
+    const idleC = readStatus(bare.pid);
+    console.log(`Rapport pid ${setup.pid} (idle RSS ${fmt(idleR.rssKb / 1024, 1)} MiB); ceiling pid ${bare.pid} (idle RSS ${fmt(idleC.rssKb / 1024, 1)} MiB)`);
+    console.log(`${RUNS} rounds of ${DURATION_S} s each side, ${CONNECTIONS} connections, after a ${WARMUP_S} s warm-up of each`);
 
-    // (a) HTTP
-    const warm = await httpLoad(setup, WARMUP_S, 'warm');
-    let peakKb = 0;
-    const samples: number[] = [];
-    const sampler = setInterval(() => {
-      const s = readStatus(setup.pid).rssKb;
-      samples.push(s);
-      peakKb = Math.max(peakKb, s);
-    }, 100);
-    await admin.query('select pg_stat_statements_reset()');
-    const cpuA0 = cpuSnapshot(db.port, setup.pid);
-    const http = await httpLoad(setup, DURATION_S, 'load');
-    const cpuA1 = cpuSnapshot(db.port, setup.pid);
-    clearInterval(sampler);
-    const status = readStatus(setup.pid);
-    const httpRate = http['2xx'] / http.duration;
-    console.log(`(a) HTTP POST /conversations, keep-alive, ${CONNECTIONS} connections, ${DURATION_S} s:`);
-    console.log(`    ${http['2xx']} x 2xx, ${http.non2xx} non-2xx, ${http.errors} errors, ${http.timeouts} timeouts -> ${fmt(httpRate, 0)} creates/s`);
-    console.log(`    latency p50 ${http.latency.p50} ms, p97.5 ${http.latency.p97_5} ms, p99 ${http.latency.p99} ms`);
-    console.log(`    ${cpuReport(cpuA0, cpuA1, http['2xx'], 'autocannon', 'server')}`);
-    console.log(
-      `    server RSS: idle ${fmt(idle.rssKb / 1024, 1)} MiB, peak sampled under load ${fmt(peakKb / 1024, 1)} MiB (${samples.length} samples / 100 ms), VmHWM ${fmt(status.hwmKb / 1024, 1)} MiB`,
-    );
-    if (http.non2xx || http.errors) failed = true;
-    const statements = await admin.query<{ calls: string; exec: string; plan: string; q: string }>(
-      `select calls::text, (total_exec_time / $1)::numeric(8, 3)::text as exec, (total_plan_time / $1)::numeric(8, 3)::text as plan,
-         left(regexp_replace(query, '\\s+', ' ', 'g'), 100) as q
-       from pg_stat_statements where dbid = (select oid from pg_database where datname = 'rapport') and calls > 0
-       order by total_exec_time + total_plan_time desc limit 16`,
-      [http['2xx']],
-    );
-    console.log('    PostgreSQL time per create by statement during (a) (ms executing / ms planning, calls):');
-    for (const r of statements.rows) console.log(`      ${r.exec.padStart(6)} / ${r.plan.padStart(6)}  ${r.calls.padStart(7)}  ${r.q}`);
+    const sides = {
+      rapport: { url: setup.url, path: `/api/v1/workspaces/${setup.http.workspaceId}/conversations`, headers: { authorization: `Bearer ${setup.http.token}` }, pid: setup.pid, name: 'Rapport' },
+      ceiling: { url: bare.url, path: `/ceiling/${setup.ceiling.workspaceId}`, headers: {}, pid: bare.pid, name: 'ceiling server' },
+    };
+    const totals = { rapport: { ok: 0, sent: 0 }, ceiling: { ok: 0, sent: 0 } };
+    const rounds: { rapport: Round[]; ceiling: Round[] } = { rapport: [], ceiling: [] };
+    const run = async (side: 'rapport' | 'ceiling', seconds: number, tag: string): Promise<Round> => {
+      const s = sides[side];
+      let peakKb = 0;
+      const sampler = setInterval(() => {
+        peakKb = Math.max(peakKb, readStatus(s.pid).rssKb);
+      }, 100);
+      const c0 = cpuSnapshot(db.port, s.pid);
+      const r = await load(s.url, s.path, s.headers, seconds, tag);
+      const c1 = cpuSnapshot(db.port, s.pid);
+      clearInterval(sampler);
+      totals[side].ok += r['2xx'];
+      totals[side].sent += r.requests.sent;
+      return { rate: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], sent: r.requests.sent, bad: r.non2xx + r.errors, peakKb, cpu: cpuReport(c0, c1, r['2xx'], s.name) };
+    };
+    for (const side of ['rapport', 'ceiling'] as const) {
+      const w = await run(side, WARMUP_S, `warm-${side}`);
+      if (w.bad) {
+        console.log(`  warm-up of ${side}: ${w.bad} non-2xx or errors`);
+        failed = true;
+      }
+    }
+    for (let i = 1; i <= RUNS; i++) {
+      const order = i % 2 === 1 ? (['rapport', 'ceiling'] as const) : (['ceiling', 'rapport'] as const);
+      for (const side of order) {
+        const waited = await drained(pool);
+        if (side === 'rapport') await admin.query('select pg_stat_statements_reset()');
+        const r = await run(side, DURATION_S, `r${i}-${side}`);
+        rounds[side].push(r);
+        if (r.bad) failed = true;
+        console.log(
+          `  round ${i} ${side.padEnd(7)}: ${fmt(r.rate, 0)} creates/s (${r.ok} x 2xx, ${r.bad} other), p50 ${r.p50} ms, p99 ${r.p99} ms, peak RSS ${fmt(r.peakKb / 1024, 1)} MiB; backlog drained in ${fmt(waited, 1)} s before`,
+        );
+        console.log(`      ${r.cpu}`);
+        if (side === 'rapport' && i === RUNS) {
+          const statements = await admin.query<{ calls: string; exec: string; plan: string; q: string }>(
+            `select calls::text, (total_exec_time / $1)::numeric(8, 3)::text as exec, (total_plan_time / $1)::numeric(8, 3)::text as plan,
+               left(regexp_replace(query, '\\s+', ' ', 'g'), 100) as q
+             from pg_stat_statements where dbid = (select oid from pg_database where datname = 'rapport') and calls > 0
+             order by total_exec_time + total_plan_time desc limit 12`,
+            [r.ok],
+          );
+          console.log('      PostgreSQL time per create by statement in this round (ms executing / ms planning, calls):');
+          for (const row of statements.rows) console.log(`        ${row.exec.padStart(6)} / ${row.plan.padStart(6)}  ${row.calls.padStart(7)}  ${row.q}`);
+        }
+      }
+    }
+    const ratios = rounds.rapport.map((r, i) => r.rate / rounds.ceiling[i].rate);
+    const medianRatio = stats(ratios).median;
+    console.log(`Rapport  creates/s min / median / max: ${mmm(rounds.rapport.map((r) => r.rate))}; p99 ms ${mmm(rounds.rapport.map((r) => r.p99))}`);
+    console.log(`ceiling  creates/s min / median / max: ${mmm(rounds.ceiling.map((r) => r.rate))}; p99 ms ${mmm(rounds.ceiling.map((r) => r.p99))}`);
+    console.log(`ratio per round min / median / max: ${mmm(ratios, 2)}`);
+    const peak = (rs: Round[]) => fmt(Math.max(...rs.map((r) => r.peakKb)) / 1024, 1);
+    console.log(`server RSS: Rapport idle ${fmt(idleR.rssKb / 1024, 1)} MiB, peak ${peak(rounds.rapport)} MiB; ceiling idle ${fmt(idleC.rssKb / 1024, 1)} MiB, peak ${peak(rounds.ceiling)} MiB`);
+    console.log(`RESULT write path: ratio median ${fmt(medianRatio)} of the honest ceiling (goal >= 0.6: ${medianRatio >= 0.6 ? 'met' : 'MISSED'})`);
 
-    // Stop the server (its dispatcher would otherwise work on the raw run's events too).
-    await new Promise<void>((resolve) => {
-      child!.once('exit', () => resolve());
-      child!.send({ type: 'stop' });
-    });
-    child = null;
-
-    const pool = createPool(db.url, { max: POOL_SIZE, applicationName: 'bench' });
-    try {
-      // (b) raw ceiling
-      const cpuB0 = cpuSnapshot(db.port);
-      const raw = await workers(DURATION_S, CONNECTIONS, async (i) => {
-        await withWorkspace(pool, setup.raw.workspaceId, async (tx) => {
-          const body = `Hello, my order ${i} was due on Monday and it has not arrived yet. Can you check where it is? Thanks.`;
-          await tx.query(RAW_CREATE, [setup.raw.workspaceId, `raw-${i}@customers.bench.test`, `Customer ${i}`, setup.raw.inboxId, `Order ${i} has not arrived`, new Date(), body, setup.raw.tokenId]);
-        });
-      });
-      const cpuB1 = cpuSnapshot(db.port);
-      console.log(`(b) raw pg ceiling (pool ${POOL_SIZE}, ${CONNECTIONS} workers, one transaction per create, ${DURATION_S} s):`);
-      console.log(
-        `    ${raw.ok} creates, ${raw.failed} failed${raw.firstError ? ` (${raw.firstError})` : ''} -> ${fmt(raw.rate, 0)} creates/s; latency p50 ${fmt(raw.p50)} ms, p99 ${fmt(raw.p99)} ms`,
-      );
-
-      console.log(`    ${cpuReport(cpuB0, cpuB1, raw.ok, 'bench (pg client)')}`);
-
-      // (c) attribution: the service without HTTP
-      const deps = { pool, clock: systemClock, workspaceId: setup.direct.workspaceId, actor: { type: 'token' as const, id: setup.direct.tokenId } };
-      const cpuC0 = cpuSnapshot(db.port);
-      const direct = await workers(DURATION_S, CONNECTIONS, async (i) => {
-        await createConversation(deps, {
-          customer: { email: `direct-${i}@customers.bench.test`, name: `Customer ${i}` },
-          subject: `Order ${i} has not arrived`,
-          message: { body: `Hello, my order ${i} was due on Monday and it has not arrived yet. Can you check where it is? Thanks.` },
-        });
-      });
-      const cpuC1 = cpuSnapshot(db.port);
-      console.log(`(c) createConversation() in-process, no HTTP (attribution only), ${CONNECTIONS} workers, ${DURATION_S} s:`);
-      console.log(
-        `    ${direct.ok} creates, ${direct.failed} failed${direct.firstError ? ` (${direct.firstError})` : ''} -> ${fmt(direct.rate, 0)} creates/s; latency p50 ${fmt(direct.p50)} ms, p99 ${fmt(direct.p99)} ms`,
-      );
-
-      console.log(`    ${cpuReport(cpuC0, cpuC1, direct.ok, 'bench (service + pg client)')}`);
-
-      const ratio = httpRate / raw.rate;
-      const cpuRatio = (cpuB1.self - cpuB0.self + cpuB1.pg - cpuB0.pg) / raw.ok / ((cpuA1.self - cpuA0.self + cpuA1.server - cpuA0.server + cpuA1.pg - cpuA0.pg) / http['2xx']);
-      console.log(`CPU per create, raw / HTTP (the rate ratio when CPU is the limit and nothing else runs): ${fmt(cpuRatio)}`);
-      console.log(
-        `RESULT write path: HTTP ${fmt(httpRate, 0)} creates/s, raw ceiling ${fmt(raw.rate, 0)} creates/s, ratio ${fmt(ratio)} (goal >= 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'}); service without HTTP ${fmt(direct.rate, 0)}/s (${fmt(direct.rate / raw.rate)} of ceiling); server peak RSS under load ${fmt(peakKb / 1024, 1)} MiB`,
-      );
-
-      // autocannon stops with up to one request in flight per connection: the server still completes
-      // those, so the HTTP workspace holds between the 2xx count and the sent count.
-      const httpCounts = await countRows(pool, setup.http.workspaceId);
-      const got2xx = warm['2xx'] + http['2xx'];
-      const sent = warm.requests.sent + http.requests.sent;
-      const inFlight = httpCounts.conversations - got2xx;
-      console.log(`  HTTP: ${got2xx} x 2xx (warm-up + load), ${sent} sent; ${inFlight} more created by requests still in flight when autocannon stopped (at most ${sent - got2xx})`);
-      const ok1 = inFlight >= 0 && inFlight <= sent - got2xx && checkCounts('HTTP', httpCounts, httpCounts.conversations);
-      const ok2 = checkCounts('raw', await countRows(pool, setup.raw.workspaceId), raw.ok);
-      const ok3 = checkCounts('service', await countRows(pool, setup.direct.workspaceId), direct.ok);
-      if (!ok1 || !ok2 || !ok3) failed = true;
-    } finally {
-      await pool.end();
+    await drained(pool);
+    // autocannon stops with up to one request in flight per connection: the server still completes
+    // those, so a workspace holds between the 2xx count and the sent count.
+    for (const [side, ws] of [
+      ['rapport', setup.http.workspaceId],
+      ['ceiling', setup.ceiling.workspaceId],
+    ] as const) {
+      const counts = await countRows(pool, ws);
+      const t = totals[side];
+      const inFlight = counts.conversations - t.ok;
+      console.log(`  ${side}: ${t.ok} x 2xx, ${t.sent} sent; ${inFlight} more created by requests in flight when autocannon stopped (at most ${t.sent - t.ok})`);
+      if (!(inFlight >= 0 && inFlight <= t.sent - t.ok && checkCounts(side, counts, counts.conversations))) failed = true;
     }
   } finally {
-    if (child) child.kill('SIGTERM');
+    if (ceiling) await stopChild(ceiling).catch(() => ceiling?.kill('SIGTERM'));
+    if (server) await stopChild(server).catch(() => server?.kill('SIGTERM'));
+    await pool.end();
     await admin.end().catch(() => {});
     await close();
   }
@@ -343,6 +379,8 @@ async function main(): Promise<void> {
 
 if (process.argv.includes('--server')) {
   await serverMain();
+} else if (process.argv.includes('--ceiling')) {
+  await ceilingMain();
 } else {
   await main();
 }

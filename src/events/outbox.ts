@@ -75,6 +75,16 @@ export async function recordEvents(tx: Queryable, events: readonly NewEvent[]): 
   await tx.query(`insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at) values ${rows.join(', ')}`, values);
 }
 
+/**
+ * One event checked against the catalogue and serialized for a caller that inserts it inside its own
+ * data-modifying statement (a CTE that writes the change and its events in one round trip): the
+ * same check recordEvents makes, so a statement never writes an event the catalogue would refuse.
+ */
+export function eventForStatement(e: NewEvent): { type: string; actorType: string; actorId: string | null; data: string } {
+  checkEvent(e);
+  return { type: e.type, actorType: e.actor.type, actorId: e.actor.id, data: JSON.stringify(e.data) };
+}
+
 export interface EventRow {
   id: string;
   workspace_id: string;

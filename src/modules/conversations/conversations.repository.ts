@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import type { Visibility } from '../auth/roles.js';
 import { CLIENT_TIMELINE_TYPES } from '../../events/audiences.js';
+import { inboxForNewConversationSql } from '../inboxes/inboxes.service.js';
 import type { ConversationView, MessageKind, MessageView, Priority, Status } from './conversations.schemas.js';
 
 /** The only SQL for conversations and their messages. Every statement names workspace_id. */
@@ -245,6 +246,81 @@ export const conversationsRepository = {
   async nextNumber(tx: Queryable, ws: string): Promise<number> {
     const { rows } = await tx.query<{ n: string }>(named('next_number', 'select rapport_next_conversation_number($1) as n', [ws]));
     return Number(rows[0].n);
+  },
+
+  /**
+   * A new conversation with its first inbound message as one statement: the inbox (the named one or
+   * the default API inbox, inboxes module's subquery), its number, the conversation with its inbox
+   * columns already as afterMessage would leave them, the message, both search documents and the
+   * conversation.created and message.created events (checked by the caller; the number and the chosen
+   * inbox are only known here, so they are set into the checked payload). No row when the inbox does not exist.
+   */
+  async createWithFirstMessage(
+    tx: Queryable,
+    c: {
+      workspaceId: string;
+      id: string;
+      inboxId: string | null;
+      customerId: string;
+      subject: string | null;
+      priority: Priority;
+      tags: string[];
+      at: Date;
+      preview: string;
+      message: { id: string; bodyText: string; bodyHtml: string | null; metadata: Record<string, unknown> };
+      actor: { type: string; id: string | null };
+      events: { created: string; message: string };
+    },
+  ): Promise<ConversationRow | undefined> {
+    const { rows } = await tx.query<Omit<ConversationRow, 'customer_name' | 'customer_email' | 'customer_phone'>>(
+      named(
+        'create_with_first_message',
+        `with ib as ${inboxForNewConversationSql('$1', '$3')},
+         n as (select rapport_next_conversation_number($1) as number from ib),
+         c as (
+           insert into conversations (workspace_id, id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at,
+             last_activity_at, waiting_since, last_message_preview, last_message_type, message_count)
+           select $1, $2, n.number, ib.id, $4, $5, $6, $7, $8, $8, $8, $8, $9, 'inbound', 1 from ib, n
+           returning *),
+         cd as (insert into search_documents (workspace_id, conversation_id, message_id, search)
+                select workspace_id, id, null, subject_search from c where subject_search <> ''::tsvector),
+         m as (
+           insert into messages (workspace_id, id, conversation_id, type, author_type, author_id, body_text, body_html, metadata, created_at, kind)
+           select $1, $10, c.id, 'inbound', 'customer', $4, $11, $12, $13, $8, 'text' from c
+           returning workspace_id, conversation_id, id, search),
+         md as (insert into search_documents (workspace_id, conversation_id, message_id, search)
+                select workspace_id, conversation_id, id, search from m where search <> ''::tsvector),
+         ev as (
+           insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at)
+           select $1, c.id, e.type, $14, $15, e.data, $8
+           from c cross join lateral (values (1, 'conversation.created', $16::jsonb || jsonb_build_object('number', c.number, 'inboxId', c.inbox_id)), (2, 'message.created', $17::jsonb)) e(ord, type, data)
+           order by e.ord)
+         select c.id, c.number, c.inbox_id, ib.channel, c.customer_id, c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id,
+           c.tags, c.created_at, c.updated_at, c.last_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview,
+           c.last_message_type, c.message_count, c.note_count
+         from c, ib`,
+        [
+          c.workspaceId,
+          c.id,
+          c.inboxId,
+          c.customerId,
+          c.subject,
+          c.priority,
+          c.tags,
+          c.at,
+          c.preview,
+          c.message.id,
+          c.message.bodyText,
+          c.message.bodyHtml,
+          JSON.stringify(c.message.metadata),
+          c.actor.type,
+          c.actor.id,
+          c.events.created,
+          c.events.message,
+        ],
+      ),
+    );
+    return rows[0] && { ...rows[0], customer_name: null, customer_email: null, customer_phone: null };
   },
 
   async insert(

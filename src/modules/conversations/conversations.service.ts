@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../db/pool.js';
 import { inWorkspaceTx } from '../../db/tenancy.js';
 import type { EventData, EventType } from '../../events/events.types.js';
-import { newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
+import { eventForStatement, newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { commonErrors } from '../../lib/errors.js';
 import { enqueue } from '../../jobs/queue.js';
@@ -11,7 +12,6 @@ import { preview, sanitizeMessageHtml } from '../../lib/html.js';
 import type { Visibility } from '../auth/roles.js';
 import { inTx, principalOf, type WorkspaceContext } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
-import { defaultApiInboxId, inboxExists } from '../inboxes/inboxes.service.js';
 import { teamExists } from '../teams/teams.service.js';
 import { isAgentOf } from '../workspaces/workspaces.service.js';
 import { conversationErrors } from './conversations.errors.js';
@@ -47,44 +47,47 @@ async function retryOnRace<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Opens a conversation with its first inbound message, creating (or finding) the customer by
- * identity. Conversation, message, customer and their events commit together.
+ * identity. Conversation, message, customer and their events commit together, in two statements
+ * besides the transaction's own: the customers module's find-or-create, then this module's one
+ * statement for the inbox choice, number, conversation, message, search documents and events
+ * (conversationsRepository.createWithFirstMessage). Ids are chosen here so every event payload is
+ * checked against the catalogue before the statement runs.
  */
 export async function createConversation(deps: WorkspaceContext, input: CreateConversationInput & { metadata?: Record<string, unknown> }): Promise<ConversationView> {
   return retryOnRace(() =>
     inWorkspaceTx(deps, async (tx) => {
       const ws = deps.workspaceId;
       const at = deps.clock.now();
-      const ctx = inTx(deps, tx);
-      const inboxId = input.inboxId ?? (await defaultApiInboxId(ctx));
-      if (!inboxId) throw conversationErrors.noDefaultInbox();
-      if (input.inboxId && !(await inboxExists(ctx, input.inboxId))) throw conversationErrors.inboxNotFound();
-      const { customerId } = await findOrCreateCustomer(tx, deps, input.customer, at);
-      const number = await repo.nextNumber(tx, ws);
-      const id = await repo.insert(tx, {
+      const customer = await findOrCreateCustomer(tx, deps, input.customer, at);
+      const id = randomUUID();
+      const messageId = randomUUID();
+      const inboxId = input.inboxId ?? null;
+      // The number and the default inbox come from the statement: checked with stand-ins, set in SQL.
+      const created = eventForStatement({
         workspaceId: ws,
-        number,
+        conversationId: id,
+        type: 'conversation.created',
+        actor: deps.actor,
+        data: { number: 1, inboxId: inboxId ?? id, customerId: customer.customerId },
+        at,
+      });
+      const message = eventForStatement({ workspaceId: ws, conversationId: id, type: 'message.created', actor: deps.actor, data: { messageId, messageType: 'inbound' }, at });
+      const row = await repo.createWithFirstMessage(tx, {
+        workspaceId: ws,
+        id,
         inboxId,
-        customerId,
+        customerId: customer.customerId,
         subject: input.subject ?? null,
         priority: input.priority ?? 'normal',
         tags: normalizeTags(input.tags ?? []),
         at,
+        preview: preview(input.message.body),
+        message: { id: messageId, bodyText: input.message.body, bodyHtml: input.message.html ? sanitizeMessageHtml(input.message.html) : null, metadata: input.metadata ?? {} },
+        actor: deps.actor,
+        events: { created: created.data, message: message.data },
       });
-      await appendMessage(
-        tx,
-        deps,
-        {
-          conversationId: id,
-          type: 'inbound',
-          author: { type: 'customer', id: customerId },
-          body: input.message.body,
-          html: input.message.html,
-          metadata: input.metadata,
-          at,
-        },
-        [{ workspaceId: ws, conversationId: id, type: 'conversation.created', actor: deps.actor, data: { number, inboxId, customerId }, at }],
-      );
-      return toConversationView((await repo.find(tx, ws, id))!);
+      if (!row) throw input.inboxId ? conversationErrors.inboxNotFound() : conversationErrors.noDefaultInbox();
+      return toConversationView({ ...row, customer_name: customer.name, customer_email: customer.email, customer_phone: customer.phone });
     }),
   );
 }

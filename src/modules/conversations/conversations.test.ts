@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withWorkspace } from '../../db/tenancy.js';
 import { addTestMember, client, createTestWorkspace, eventually, signIn, tokenFor, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
 
 let rapport: TestServer;
@@ -33,6 +34,33 @@ describe('creating a conversation', () => {
     const b = (await api.post('/conversations', newConversation({ customer: { email: 'ann@example.COM' } }))).json();
     expect(b.customer.id).toBe(a.customer.id);
     expect(b.number).toBe(a.number + 1);
+  });
+
+  it('records the events of a create with their payloads, indexes subject and message for search, and writes nothing for an unknown inbox', async () => {
+    const c = (await api.post('/conversations', newConversation({ customer: { email: 'payloads@example.test', name: 'Pay' }, subject: 'Parcel zeppelin', message: { body: 'quokka' } }))).json();
+    const messageId = (await api.get(`/conversations/${c.id}/messages`)).json().items[0].id;
+    const events = (await api.get(`/conversations/${c.id}/events`)).json().items;
+    expect(events.map((e: { type: string; data: unknown }) => [e.type, e.data])).toEqual([
+      ['conversation.created', { number: c.number, inboxId: ws.inboxId, customerId: c.customer.id }],
+      ['message.created', { messageId, messageType: 'inbound' }],
+    ]);
+    const customerEvents = await withWorkspace(
+      rapport.pool,
+      ws.workspaceId,
+      async (tx) => (await tx.query("select data from events where workspace_id = $1 and type = 'customer.created' and data->>'customerId' = $2", [ws.workspaceId, c.customer.id])).rows,
+    );
+    expect(customerEvents).toEqual([{ data: { customerId: c.customer.id } }]);
+    for (const word of ['zeppelin', 'quokka']) {
+      expect((await api.get(`/conversations?q=${word}`)).json().items.map((i: { id: string }) => i.id)).toEqual([c.id]);
+    }
+    const missing = await api.post('/conversations', newConversation({ inboxId: '00000000-0000-4000-8000-000000000000', customer: { email: 'nobody-yet@example.test' } }));
+    expect(missing.statusCode).toBe(404);
+    const left = await withWorkspace(
+      rapport.pool,
+      ws.workspaceId,
+      async (tx) => (await tx.query("select count(*)::int as n from customer_identities where workspace_id = $1 and value = 'nobody-yet@example.test'", [ws.workspaceId])).rows[0].n,
+    );
+    expect(left).toBe(0);
   });
 
   it('sanitizes HTML bodies on the way in', async () => {

@@ -81,6 +81,46 @@ export const customersRepository = {
     return rows.map((r) => r.kind);
   },
 
+  /**
+   * Find-or-create as one statement: the customer holding the first of `identities` (in order), or a
+   * new customer (`c.id`, chosen by the caller) holding them all, with its `customer.created` event
+   * (checked by the caller) in the same statement. `identitiesAdded` below the number asked for, on a
+   * created customer, means a concurrent transaction took one of them first (the caller retries).
+   * name/email/phone are the customer's as the conversation view shows them (first email and phone).
+   */
+  async findOrCreate(
+    tx: Queryable,
+    ws: string,
+    identities: [IdentityKind, string][],
+    c: { id: string; name: string | null; at: Date; event: { actorType: string; actorId: string | null; data: string } },
+  ): Promise<{ foundId: string | null; created: boolean; identitiesAdded: number; name: string | null; email: string | null; phone: string | null }> {
+    const { rows } = await tx.query<{ found_id: string | null; created: boolean; added: number; name: string | null; email: string | null; phone: string | null }>({
+      name: 'customers.find_or_create',
+      text: `with want as (select kind, value, ord from unnest($2::text[], $3::text[]) with ordinality as w(kind, value, ord)),
+        found as (
+          select i.customer_id from want join customer_identities i on i.workspace_id = $1 and i.kind = want.kind and i.value = want.value
+          order by want.ord limit 1),
+        cu as (
+          insert into customers (workspace_id, id, name, custom_attributes, created_at, updated_at)
+          select $1, $4, $5, '{}', $6, $6 where not exists (select 1 from found) returning id),
+        ci as (
+          insert into customer_identities (workspace_id, customer_id, kind, value, created_at)
+          select $1, cu.id, want.kind, want.value, $6 from cu, want order by want.ord
+          on conflict (workspace_id, kind, value) do nothing returning 1),
+        ev as (
+          insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at)
+          select $1, null, 'customer.created', $7, $8, $9::jsonb, $6 from cu)
+        select f.customer_id as found_id, exists (select 1 from cu) as created, (select count(*) from ci)::int as added,
+          (select x.name from customers x where x.workspace_id = $1 and x.id = f.customer_id) as name,
+          (select i.value from customer_identities i where i.workspace_id = $1 and i.customer_id = f.customer_id and i.kind = 'email' order by i.created_at limit 1) as email,
+          (select i.value from customer_identities i where i.workspace_id = $1 and i.customer_id = f.customer_id and i.kind = 'phone' order by i.created_at limit 1) as phone
+        from (select (select customer_id from found) as customer_id) f`,
+      values: [ws, identities.map((i) => i[0]), identities.map((i) => i[1]), c.id, c.name, c.at, c.event.actorType, c.event.actorId, c.event.data],
+    });
+    const r = rows[0];
+    return { foundId: r.found_id, created: r.created, identitiesAdded: r.added, name: r.name, email: r.email, phone: r.phone };
+  },
+
   async findByIdentity(tx: Queryable, ws: string, kind: IdentityKind, value: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ customer_id: string }>('select customer_id from customer_identities where workspace_id = $1 and kind = $2 and value = $3', [ws, kind, value]);
     return rows[0]?.customer_id;

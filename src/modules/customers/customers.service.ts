@@ -1,7 +1,8 @@
 import type { Queryable } from '../../db/pool.js';
 import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Pool } from '../../db/pool.js';
-import { recordEvents } from '../../events/outbox.js';
+import { randomUUID } from 'node:crypto';
+import { eventForStatement, recordEvents } from '../../events/outbox.js';
 import { principalOf, type WorkspaceContext } from '../context.js';
 import type { SearchLimiter } from '../conversations/conversations.search.limiter.js';
 import { customerErrors } from './customers.errors.js';
@@ -64,31 +65,48 @@ export async function createCustomer(deps: WorkspaceContext, input: CreateCustom
 /**
  * The customer who owns the first of these identities, or a new one holding them all. Used by
  * conversation creation and the channels: the same email or phone always lands on the same customer.
+ * One statement (customersRepository.findOrCreate): the look-up, the customer, its identities and
+ * its customer.created event, checked against the catalogue here first. Also returns the
+ * customer's name, first email and first phone, which a new conversation's view shows.
  */
 export async function findOrCreateCustomer(
   tx: Queryable,
   deps: WorkspaceContext,
   input: { name?: string; email?: string; phone?: string; externalId?: string; identities?: ChannelIdentity[] },
   at: Date,
-): Promise<{ customerId: string; created: boolean }> {
-  const identities = identitiesOf(input);
+): Promise<{ customerId: string; created: boolean; name: string | null; email: string | null; phone: string | null }> {
+  const identities = distinct(identitiesOf(input));
   if (identities.length === 0) throw customerErrors.identityRequired();
-  for (const [kind, value] of identities) {
-    const found = await customersRepository.findByIdentity(tx, deps.workspaceId, kind, value);
-    if (found) return { customerId: found, created: false };
-  }
-  const customerId = await customersRepository.insert(tx, deps.workspaceId, { name: input.name ?? null, customAttributes: {}, at });
-  for (const [kind, value] of identities) {
-    try {
-      if (!(await customersRepository.addIdentity(tx, deps.workspaceId, customerId, kind, value, at))) throw new IdentityRace();
-    } catch (error) {
-      // A kind no channel registered (identity_kinds): a coded refusal, not a 500.
-      if ((error as { code?: string; constraint?: string }).constraint === 'customer_identities_kind_fkey') throw customerErrors.unknownIdentityKind(`"${kind}" is not a registered identity kind.`);
-      throw error;
+  const newId = randomUUID();
+  const event = eventForStatement({ workspaceId: deps.workspaceId, type: 'customer.created', actor: deps.actor, data: { customerId: newId }, at });
+  let r: Awaited<ReturnType<typeof customersRepository.findOrCreate>>;
+  try {
+    r = await customersRepository.findOrCreate(tx, deps.workspaceId, identities, { id: newId, name: input.name ?? null, at, event });
+  } catch (error) {
+    // A kind no channel registered (identity_kinds): a coded refusal, not a 500.
+    if ((error as { constraint?: string }).constraint === 'customer_identities_kind_fkey') {
+      // PostgreSQL names the missing key: "Key (kind)=(carrier_pigeon) is not present in table ...".
+      const kind = /\(kind\)=\(([^)]*)\)/.exec((error as { detail?: string }).detail ?? '')?.[1] ?? identities.map((i) => i[0]).find((k) => !CORE_KINDS.has(k));
+      throw customerErrors.unknownIdentityKind(`"${kind}" is not a registered identity kind.`);
     }
+    throw error;
   }
-  await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.created', actor: deps.actor, data: { customerId }, at }]);
-  return { customerId, created: true };
+  if (r.foundId) return { customerId: r.foundId, created: false, name: r.name, email: r.email, phone: r.phone };
+  // A concurrent transaction committed one of these identities after this statement's snapshot.
+  if (r.identitiesAdded < identities.length) throw new IdentityRace();
+  const first = (kind: string) => identities.find((i) => i[0] === kind)?.[1] ?? null;
+  return { customerId: newId, created: true, name: input.name ?? null, email: first('email'), phone: first('phone') };
+}
+
+/** The same identity named twice (an email also listed in `identities`) is one identity. */
+function distinct(list: [IdentityKind, string][]): [IdentityKind, string][] {
+  const seen = new Set<string>();
+  return list.filter(([kind, value]) => {
+    const key = `${kind}\n${value}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**

@@ -8,6 +8,17 @@ export interface InboxRow {
   created_at: Date;
 }
 
+/**
+ * A subquery for a statement another module writes (conversation creation puts it in its one CTE, so
+ * choosing the inbox costs no round trip of its own): the inbox `idParam` names in workspace
+ * `wsParam`, or, when `idParam` is null, the oldest API inbox. Yields (id, channel); no row when
+ * neither exists.
+ */
+export const inboxForNewConversationSql = (wsParam: string, idParam: string) => `(
+  (select id, channel from inboxes where workspace_id = ${wsParam} and id = ${idParam}::uuid)
+  union all
+  (select id, channel from inboxes where ${idParam}::uuid is null and workspace_id = ${wsParam} and channel = 'api' order by created_at, id limit 1))`;
+
 export const inboxesRepository = {
   async insert(tx: Queryable, i: { workspaceId: string; name: string; channel: string; settings: Record<string, unknown>; at: Date }): Promise<string> {
     const { rows } = await tx.query<{ id: string }>('insert into inboxes (workspace_id, name, channel, settings, created_at) values ($1, $2, $3, $4, $5) returning id', [

@@ -5,7 +5,10 @@ import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { type ChannelRegistry, restoreMaskedSecrets } from '../channels/channels.registry.js';
 import type { WorkspaceContext } from '../context.js';
-import { inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
+import { inboxForNewConversationSql, inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
+
+/** See inboxesRepository: the inbox a new conversation lands in, as a subquery for its statement. */
+export { inboxForNewConversationSql };
 
 export const inboxErrors = { notFound: defineError('inboxes.not_found', 404, 'No such inbox') };
 

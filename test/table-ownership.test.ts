@@ -61,6 +61,16 @@ const ALLOWED: Array<{ file: string; table: string; why: string }> = [
   { file: 'src/modules/conversations/conversations.repository.ts', table: 'users', why: 'not yet moved: author names' },
   { file: 'src/modules/conversations/conversations.repository.ts', table: 'api_tokens', why: 'not yet moved: author names' },
   { file: 'src/modules/conversations/conversations.repository.ts', table: 'events', why: 'not yet moved: the timeline' },
+  {
+    file: 'src/modules/conversations/conversations.repository.ts',
+    table: 'events',
+    why: 'by design (issue #14): a create writes conversation.created and message.created in its one statement, each checked first by eventForStatement (events module)',
+  },
+  {
+    file: 'src/modules/customers/customers.repository.ts',
+    table: 'events',
+    why: 'by design (issue #14): find-or-create writes customer.created in its one statement, checked first by eventForStatement (events module)',
+  },
   { file: 'src/modules/conversations/conversations.search.repository.ts', table: 'customer_identities', why: 'not yet moved' },
   { file: 'src/modules/customers/customers.repository.ts', table: 'conversations', why: 'not yet moved' },
   { file: 'src/modules/demo/demo.seed.ts', table: 'workspaces', why: 'not yet moved' },

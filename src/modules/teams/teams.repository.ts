@@ -7,10 +7,10 @@ export const teamsRepository = {
   },
 
   async addMembers(tx: Queryable, ws: string, teamId: string, userIds: string[]): Promise<number> {
-    // Only members of this workspace can join its teams.
+    // The service has checked that each is a member of the workspace (through the workspaces service).
     const { rowCount } = await tx.query(
       `insert into team_members (workspace_id, team_id, user_id)
-       select $1, $2, m.user_id from memberships m where m.workspace_id = $1 and m.user_id = any($3::uuid[])
+       select $1, $2, u from unnest($3::uuid[]) as u
        on conflict do nothing`,
       [ws, teamId, userIds],
     );

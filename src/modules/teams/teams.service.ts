@@ -1,6 +1,8 @@
+import type { PoolClient } from '../../db/pool.js';
 import { inWorkspaceTx } from '../../db/tenancy.js';
 import { defineError } from '../../lib/errors.js';
-import type { WorkspaceContext } from '../context.js';
+import { inTx, type WorkspaceContext } from '../context.js';
+import { membersAmong } from '../workspaces/workspaces.service.js';
 import { teamsRepository as repo } from './teams.repository.js';
 
 export const teamErrors = {
@@ -9,6 +11,13 @@ export const teamErrors = {
   notFound: defineError('teams.not_found', 404, 'No such team'),
 };
 
+/** Adds people to a team; only members of this workspace can join its teams (memberships belong to the workspaces module). */
+async function addMembers(deps: WorkspaceContext, tx: PoolClient, teamId: string, userIds: string[]): Promise<void> {
+  const members = await membersAmong(inTx(deps, tx), userIds);
+  if (userIds.some((u) => !members.has(u))) throw teamErrors.memberNotFound();
+  if ((await repo.addMembers(tx, deps.workspaceId, teamId, userIds)) !== userIds.length) throw teamErrors.memberNotFound();
+}
+
 const view = (t: { id: string; name: string; created_at: Date; member_ids: string[] }) => ({ id: t.id, name: t.name, memberIds: t.member_ids, createdAt: t.created_at.toISOString() });
 
 export async function createTeam(deps: WorkspaceContext, input: { name: string; memberIds?: string[] }) {
@@ -16,7 +25,7 @@ export async function createTeam(deps: WorkspaceContext, input: { name: string; 
     const id = await repo.insert(tx, deps.workspaceId, input.name.trim(), deps.clock.now());
     if (!id) throw teamErrors.nameTaken();
     const wanted = [...new Set(input.memberIds ?? [])];
-    if (wanted.length && (await repo.addMembers(tx, deps.workspaceId, id, wanted)) !== wanted.length) throw teamErrors.memberNotFound();
+    if (wanted.length) await addMembers(deps, tx, id, wanted);
     return view((await repo.list(tx, deps.workspaceId)).find((t) => t.id === id)!);
   });
 }
@@ -54,7 +63,7 @@ export async function updateTeam(deps: WorkspaceContext, id: string, input: { na
     if (add.length) {
       const known = new Set((await repo.list(tx, ws)).find((t) => t.id === id)!.member_ids);
       const fresh = add.filter((u) => !known.has(u));
-      if (fresh.length && (await repo.addMembers(tx, ws, id, fresh)) !== fresh.length) throw teamErrors.memberNotFound();
+      if (fresh.length) await addMembers(deps, tx, id, fresh);
     }
     if (input.removeMemberIds?.length) await repo.removeMembers(tx, ws, id, input.removeMemberIds);
     return view((await repo.list(tx, ws)).find((t) => t.id === id)!);

@@ -135,3 +135,31 @@ export async function actorName(deps: WorkspaceContext): Promise<string | null> 
 export async function isAgentOf(deps: WorkspaceContext, userId: string): Promise<boolean> {
   return inWorkspaceTx(deps, (tx) => repo.isAgent(tx, deps.workspaceId, userId));
 }
+
+/**
+ * Memberships for the members module, which decides who may change what: the owner rows locked
+ * (so concurrent demotions see each other), one member locked, a role set, a membership deleted.
+ * Each runs in the caller's transaction when given.
+ */
+export async function lockOwners(deps: WorkspaceContext): Promise<string[]> {
+  return inWorkspaceTx(deps, (tx) => repo.lockOwners(tx, deps.workspaceId));
+}
+
+export async function lockMember(deps: WorkspaceContext, userId: string) {
+  const m = await inWorkspaceTx(deps, (tx) => repo.lockMember(tx, deps.workspaceId, userId));
+  return m && { id: m.id, email: m.email, name: m.name, role: m.role, createdAt: m.created_at.toISOString() };
+}
+
+export async function setMemberRole(deps: WorkspaceContext, userId: string, role: Role): Promise<void> {
+  await inWorkspaceTx(deps, (tx) => repo.setRole(tx, deps.workspaceId, userId, role));
+}
+
+export async function deleteMembership(deps: WorkspaceContext, userId: string): Promise<void> {
+  await inWorkspaceTx(deps, (tx) => repo.deleteMembership(tx, deps.workspaceId, userId));
+}
+
+/** Which of these people belong to the workspace (teams admit only members). */
+export async function membersAmong(deps: WorkspaceContext, userIds: string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  return new Set(await inWorkspaceTx(deps, (tx) => repo.membersAmong(tx, deps.workspaceId, userIds)));
+}

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Pool } from '../db/pool.js';
-import { withSystem } from '../db/tenancy.js';
 import type { Actor } from '../events/events.types.js';
 import type { Clock } from '../lib/clock.js';
 import { commonErrors, defineError } from '../lib/errors.js';
-import { authRepository } from '../modules/auth/auth.repository.js';
+import { liveSession } from '../modules/auth/auth.service.js';
 import { atLeast, type Role } from '../modules/auth/roles.js';
 import { safeEqual, sha256 } from '../modules/auth/secrets.js';
 import { principalOf } from '../modules/context.js';
+import { membershipRole, useApiToken } from '../modules/workspaces/workspaces.accounts.service.js';
 
 export const SESSION_COOKIE = 'rapport_session';
 
@@ -57,25 +57,20 @@ export class PrincipalResolver {
 
   async session(token: string): Promise<{ userId: string; csrfToken: string } | null> {
     return this.cached(`s:${token}`, async () => {
-      const s = await withSystem(this.pool, (tx) => authRepository.findSession(tx, sha256(token), this.clock.now()));
-      return s ? { userId: s.user_id, csrfToken: s.csrf_token } : null;
+      const s = await liveSession({ pool: this.pool, clock: this.clock }, token);
+      return s ? { userId: s.user.id, csrfToken: s.csrfToken } : null;
     });
   }
 
   async token(token: string): Promise<{ tokenId: string; workspaceId: string; role: Role } | null> {
     return this.cached(`t:${token}`, async () => {
-      const now = this.clock.now();
-      return withSystem(this.pool, async (tx) => {
-        const t = await authRepository.findToken(tx, sha256(token));
-        if (!t) return null;
-        await authRepository.touchToken(tx, t.id, now);
-        return { tokenId: t.id, workspaceId: t.workspace_id, role: t.role };
-      });
+      const t = await useApiToken({ pool: this.pool }, sha256(token), this.clock.now());
+      return t ? { tokenId: t.id, workspaceId: t.workspaceId, role: t.role } : null;
     });
   }
 
   async membership(workspaceId: string, userId: string): Promise<Role | null> {
-    return this.cached(`m:${workspaceId}:${userId}`, async () => (await withSystem(this.pool, (tx) => authRepository.membershipRole(tx, workspaceId, userId))) ?? null);
+    return this.cached(`m:${workspaceId}:${userId}`, async () => (await membershipRole({ pool: this.pool }, workspaceId, userId)) ?? null);
   }
 
   forget(prefix?: string): void {

@@ -1,6 +1,9 @@
 import type { Queryable } from '../../db/pool.js';
 
-/** Password reset links and what a reset changes on the account. Called in a system context (accounts are not a tenant's). */
+/**
+ * Password reset links and the sessions a reset ends. Called in a system context (accounts are not a
+ * tenant's); the account itself (its password, its tokens) changes through the workspaces module.
+ */
 export const passwordResetRepository = {
   /** One live link per account: a newer one replaces the older (its hash no longer matches anything). */
   async replaceLink(tx: Queryable, r: { userId: string; tokenHash: Buffer; createdAt: Date; expiresAt: Date }): Promise<void> {
@@ -13,12 +16,10 @@ export const passwordResetRepository = {
 
   /** The account a live (unused, unexpired) link opens; `lock` holds the link until the transaction ends. */
   async liveLink(tx: Queryable, tokenHash: Buffer, now: Date, lock = false) {
-    const { rows } = await tx.query<{ user_id: string; email: string; name: string }>(
-      `select r.user_id, u.email, u.name from password_resets r join users u on u.id = r.user_id
-        where r.token_hash = $1 and r.used_at is null and r.expires_at > $2 and u.disabled_at is null
-        ${lock ? 'for update of r' : ''}`,
-      [tokenHash, now],
-    );
+    const { rows } = await tx.query<{ user_id: string }>(`select user_id from password_resets where token_hash = $1 and used_at is null and expires_at > $2 ${lock ? 'for update' : ''}`, [
+      tokenHash,
+      now,
+    ]);
     return rows[0];
   },
 
@@ -26,18 +27,8 @@ export const passwordResetRepository = {
     await tx.query('update password_resets set used_at = $2 where user_id = $1', [userId, at]);
   },
 
-  async setPassword(tx: Queryable, userId: string, passwordHash: string): Promise<void> {
-    await tx.query('update users set password_hash = $2 where id = $1', [userId, passwordHash]);
-  },
-
   async endSessions(tx: Queryable, userId: string): Promise<number> {
     const { rowCount } = await tx.query('delete from sessions where user_id = $1', [userId]);
-    return rowCount ?? 0;
-  },
-
-  /** Every live API token the account created, in every workspace. */
-  async revokeTokensCreatedBy(tx: Queryable, userId: string, at: Date): Promise<number> {
-    const { rowCount } = await tx.query('update api_tokens set revoked_at = $2 where created_by = $1 and revoked_at is null', [userId, at]);
     return rowCount ?? 0;
   },
 };

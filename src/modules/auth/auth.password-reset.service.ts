@@ -1,9 +1,10 @@
-import type { Pool } from '../../db/pool.js';
+import type { Pool, PoolClient } from '../../db/pool.js';
 import { withSystem } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SystemMailer } from '../../lib/system-mail.js';
 import { authErrors } from './auth.errors.js';
+import { findAccount, findAccountByEmail, revokeAllTokensCreatedBy, setPasswordHash } from '../workspaces/workspaces.accounts.service.js';
 import { authRepository } from './auth.repository.js';
 import { passwordResetRepository as repo } from './auth.password-reset.repository.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -50,7 +51,7 @@ export async function requestPasswordReset(
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + RESET_TTL_MS);
   const user = await withSystem(deps.pool, async (tx) => {
-    const found = await authRepository.findUserByEmail(tx, input.email);
+    const found = await findAccountByEmail({ pool: deps.pool, tx }, input.email);
     if (!found || found.disabled_at) return null;
     await repo.replaceLink(tx, { userId: found.id, tokenHash: sha256(token), createdAt: now, expiresAt });
     return found;
@@ -76,6 +77,14 @@ export async function requestPasswordReset(
   return { ...RESET_REQUESTED, sent };
 }
 
+/** The account a live link opens, if that account is still enabled. */
+async function liveLink(pool: Pool, tx: PoolClient, tokenHash: Buffer, now: Date, lock = false) {
+  const link = await repo.liveLink(tx, tokenHash, now, lock);
+  const account = link && (await findAccount({ pool, tx }, link.user_id));
+  if (!account || account.disabled_at) return undefined;
+  return { user_id: account.id, email: account.email, name: account.name };
+}
+
 /**
  * Uses a link: the token is checked first (before any hashing, so a guess costs us little), then the
  * password policy; the new password, the end of every session, the revocation of the account's API
@@ -87,7 +96,7 @@ export async function acceptPasswordReset(
 ): Promise<{ email: string; sessionsEnded: number; tokensRevoked: number }> {
   deps.throttle.checkToken(input.ip);
   const tokenHash = /^[A-Za-z0-9_-]{43}$/.test(input.token) ? sha256(input.token) : null;
-  const found = tokenHash ? await withSystem(deps.pool, (tx) => repo.liveLink(tx, tokenHash, deps.clock.now())) : undefined;
+  const found = tokenHash ? await withSystem(deps.pool, (tx) => liveLink(deps.pool, tx, tokenHash, deps.clock.now())) : undefined;
   if (!tokenHash || !found) {
     deps.throttle.failToken(input.ip);
     throw authErrors.invalidResetLink('This password reset link does not work: it was already used, replaced by a newer one, or has expired. Ask for a new one.');
@@ -97,11 +106,12 @@ export async function acceptPasswordReset(
   const passwordHash = await hashPassword(input.password);
   return withSystem(deps.pool, async (tx) => {
     const now = deps.clock.now();
-    const link = await repo.liveLink(tx, tokenHash, now, true);
+    const link = await liveLink(deps.pool, tx, tokenHash, now, true);
     if (!link) throw authErrors.invalidResetLink('This password reset link was used a moment ago. Ask for a new one if that was not you.');
-    await repo.setPassword(tx, link.user_id, passwordHash);
+    const accounts = { pool: deps.pool, tx };
+    await setPasswordHash(accounts, link.user_id, passwordHash);
     const sessionsEnded = await repo.endSessions(tx, link.user_id);
-    const tokensRevoked = await repo.revokeTokensCreatedBy(tx, link.user_id, now);
+    const tokensRevoked = await revokeAllTokensCreatedBy(accounts, link.user_id, now);
     await authRepository.insertAlert(tx, { userId: link.user_id, kind: 'password_reset', at: now, details: { sessionsEnded, tokensRevoked } });
     await repo.markUsed(tx, link.user_id, now);
     return { email: link.email, sessionsEnded, tokensRevoked };

@@ -5,12 +5,11 @@ import { Email, Strict, Uuid, errorResponses } from '../../http/schemas.js';
 import type { App } from '../../http/types.js';
 import { commonErrors } from '../../lib/errors.js';
 import { authErrors } from './auth.errors.js';
-import { authRepository } from './auth.repository.js';
-import { withSystem } from '../../db/tenancy.js';
 import { currentSession, dismissAlert, login, logout, mayCreateWorkspace } from './auth.service.js';
 import { RoleSchema } from '../workspaces/workspaces.schemas.js';
 import { passwordResetRoutes } from './auth.password-reset.routes.js';
 import { createWorkspace } from '../workspaces/workspaces.service.js';
+import { workspaceSummary } from '../workspaces/workspaces.accounts.service.js';
 import { Slug } from '../workspaces/workspaces.schemas.js';
 
 const tags = ['auth'];
@@ -108,7 +107,7 @@ export function authRoutes(app: App, server: Deps): void {
       if (!request.auth) throw commonErrors.unauthenticated();
       if (request.auth.kind === 'token') {
         const token = request.auth;
-        const w = await withSystem(server.pool, (tx) => authRepository.workspaceSummary(tx, token.workspaceId));
+        const w = await workspaceSummary(server, token.workspaceId);
         return { items: w ? [{ ...w, role: token.role }] : [] };
       }
       return { items: (await currentSession(server, request.auth.sessionToken))?.workspaces ?? [] };

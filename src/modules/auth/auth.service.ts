@@ -1,8 +1,9 @@
-import type { Pool } from '../../db/pool.js';
-import { withSystem } from '../../db/tenancy.js';
+import type { Pool, PoolClient } from '../../db/pool.js';
+import { inSystemTx, withSystem } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import { authErrors } from './auth.errors.js';
-import { authRepository, type SecurityAlertRow, type WorkspaceMembership } from './auth.repository.js';
+import { findAccount, findAccountByEmail, isInstanceAdmin, type WorkspaceMembership, workspacesOf } from '../workspaces/workspaces.accounts.service.js';
+import { authRepository, type SecurityAlertRow } from './auth.repository.js';
 import { newSecret, sha256, verifyPassword } from './secrets.js';
 import type { LoginThrottle } from './login-throttle.js';
 
@@ -73,7 +74,7 @@ export async function checkPasswordWithThrottle(
 
 export async function login(deps: ThrottleDeps & { sessionHours: number }, input: { email: string; password: string; ip: string }) {
   const { pool, clock } = deps;
-  const user = await withSystem(pool, (tx) => authRepository.findUserByEmail(tx, input.email));
+  const user = await findAccountByEmail({ pool }, input.email);
   // An unknown email is throttled, verified against a dummy hash and answered like a wrong password.
   const ok = await checkPasswordWithThrottle(deps, input.email, input.ip, user, input.password);
   if (!user || !ok) throw authErrors.invalidCredentials();
@@ -90,7 +91,7 @@ export async function login(deps: ThrottleDeps & { sessionHours: number }, input
     });
     return {
       user: { id: user.id, email: user.email, name: user.name, instanceAdmin: user.instance_admin },
-      workspaces: await authRepository.workspacesOf(tx, user.id),
+      workspaces: await workspacesOf({ pool, tx }, user.id),
       csrfToken,
       alerts: (await authRepository.openAlerts(tx, user.id)).map(alertView),
     } satisfies SessionView;
@@ -98,16 +99,30 @@ export async function login(deps: ThrottleDeps & { sessionHours: number }, input
   return { sessionToken, view };
 }
 
+/**
+ * The session a cookie holds, if it is live and its account enabled: sessions are this module's,
+ * accounts the workspaces module's, so two look-ups in one transaction.
+ */
+export async function liveSession(deps: { pool: Pool; clock: Clock; tx?: PoolClient }, sessionToken: string) {
+  return inSystemTx(deps, async (tx) => {
+    const s = await authRepository.findSession(tx, sha256(sessionToken), deps.clock.now());
+    if (!s) return undefined;
+    const user = await findAccount({ pool: deps.pool, tx }, s.user_id);
+    if (!user || user.disabled_at) return undefined;
+    return { user, csrfToken: s.csrf_token };
+  });
+}
+
 export async function currentSession(deps: { pool: Pool; clock: Clock }, sessionToken: string): Promise<SessionView | null> {
   return withSystem(deps.pool, async (tx) => {
-    const s = await authRepository.findSession(tx, sha256(sessionToken), deps.clock.now());
+    const s = await liveSession({ ...deps, tx }, sessionToken);
     if (!s) return null;
-    const user = (await authRepository.findUser(tx, s.user_id))!;
+    const { user } = s;
     return {
-      user: { id: s.user_id, email: s.email, name: s.name, instanceAdmin: user.instance_admin },
-      workspaces: await authRepository.workspacesOf(tx, s.user_id),
-      csrfToken: s.csrf_token,
-      alerts: (await authRepository.openAlerts(tx, s.user_id)).map(alertView),
+      user: { id: user.id, email: user.email, name: user.name, instanceAdmin: user.instance_admin },
+      workspaces: await workspacesOf({ pool: deps.pool, tx }, user.id),
+      csrfToken: s.csrfToken,
+      alerts: (await authRepository.openAlerts(tx, user.id)).map(alertView),
     };
   });
 }
@@ -125,7 +140,7 @@ export async function logout(deps: { pool: Pool }, sessionToken: string): Promis
 /** Whether this person may create workspaces: instance admins always; everyone when the instance says so. */
 export async function mayCreateWorkspace(deps: { pool: Pool }, userId: string, policy: 'admins' | 'everyone'): Promise<boolean> {
   if (policy === 'everyone') return true;
-  return withSystem(deps.pool, (tx) => authRepository.isInstanceAdmin(tx, userId));
+  return isInstanceAdmin(deps, userId);
 }
 
 /**
@@ -136,6 +151,6 @@ export async function mayCreateWorkspace(deps: { pool: Pool }, userId: string, p
  */
 export async function requireReauthentication(deps: ThrottleDeps, auth: { kind: 'session'; userId: string } | { kind: 'token' } | null, password: string | undefined, ip: string): Promise<void> {
   if (!auth || auth.kind !== 'session' || !password) throw authErrors.reauthenticationRequired();
-  const user = await withSystem(deps.pool, (tx) => authRepository.findUser(tx, auth.userId));
+  const user = await findAccount(deps, auth.userId);
   if (!user || !(await checkPasswordWithThrottle(deps, user.email, ip, user, password))) throw authErrors.reauthenticationRequired();
 }

@@ -48,9 +48,4 @@ export const invitationsRepository = {
   async markAccepted(tx: Queryable, ws: string, id: string, userId: string, now: Date): Promise<void> {
     await tx.query('update invitations set accepted_at = $3, accepted_by = $4 where workspace_id = $1 and id = $2', [ws, id, now, userId]);
   },
-
-  async isMemberByEmail(tx: Queryable, ws: string, email: string): Promise<boolean> {
-    const { rowCount } = await tx.query('select 1 from memberships m join users u on u.id = m.user_id where m.workspace_id = $1 and lower(u.email) = lower($2)', [ws, email]);
-    return rowCount === 1;
-  },
 };

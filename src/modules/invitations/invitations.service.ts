@@ -4,14 +4,13 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SystemMailer } from '../../lib/system-mail.js';
 import type { WorkspaceContext } from '../context.js';
-import { authRepository } from '../auth/auth.repository.js';
 import { checkPasswordWithThrottle } from '../auth/auth.service.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { checkPasswordStrength } from '../auth/password-policy.js';
 import type { Role } from '../auth/roles.js';
 import { hashPassword, newSecret, sha256 } from '../auth/secrets.js';
 import { workspaceErrors } from '../workspaces/workspaces.errors.js';
-import { workspacesRepository } from '../workspaces/workspaces.repository.js';
+import { addMembership, createAccount, findAccount, findAccountByEmail, isMemberByEmail, workspaceSummary } from '../workspaces/workspaces.accounts.service.js';
 import { invitationErrors } from './invitations.errors.js';
 import { invitationsRepository as repo, type InvitationRow } from './invitations.repository.js';
 import type { AcceptInvitationInput, CreateInvitationInput } from './invitations.schemas.js';
@@ -66,7 +65,7 @@ export async function createInvitation(deps: WorkspaceContext & { mail: Invitati
   const token = newSecret('rpi_');
   const at = deps.clock.now();
   const { row, workspaceName, inviter } = await inWorkspaceTx(deps, async (tx) => {
-    if (await repo.isMemberByEmail(tx, deps.workspaceId, email)) throw workspaceErrors.alreadyMember();
+    if (await isMemberByEmail({ pool: deps.pool, tx }, deps.workspaceId, email)) throw workspaceErrors.alreadyMember();
     const inserted = await repo.insert(tx, {
       workspaceId: deps.workspaceId,
       email,
@@ -77,10 +76,10 @@ export async function createInvitation(deps: WorkspaceContext & { mail: Invitati
       expiresAt: new Date(at.getTime() + INVITATION_HOURS * 3600_000),
     });
     if (!deps.mail.mailer) return { row: inserted, workspaceName: '', inviter: null };
-    const user = deps.actor.type === 'user' && deps.actor.id ? await authRepository.findUser(tx, deps.actor.id) : undefined;
+    const user = deps.actor.type === 'user' && deps.actor.id ? await findAccount({ pool: deps.pool, tx }, deps.actor.id) : undefined;
     return {
       row: inserted,
-      workspaceName: (await authRepository.workspaceSummary(tx, deps.workspaceId))?.name ?? 'a workspace',
+      workspaceName: (await workspaceSummary({ pool: deps.pool, tx }, deps.workspaceId))?.name ?? 'a workspace',
       inviter: user ? { name: user.name, email: user.email } : null,
     };
   });
@@ -159,18 +158,18 @@ export async function acceptInvitation(
     return withSystem(deps.pool, async (tx) => {
       const inv = await repo.claimable(tx, tokenHash, now);
       if (!inv) throw invitationErrors.invalidToken();
-      const me = await authRepository.findUser(tx, userId);
+      const me = await findAccount({ pool: deps.pool, tx }, userId);
       if (!me || me.email.toLowerCase() !== inv.email.toLowerCase()) throw invitationErrors.wrongAccount();
-      if (!(await workspacesRepository.insertMembership(tx, inv.workspace_id, userId, inv.role, now))) throw workspaceErrors.alreadyMember();
+      if (!(await addMembership({ pool: deps.pool, tx }, inv.workspace_id, userId, inv.role, now))) throw workspaceErrors.alreadyMember();
       await repo.markAccepted(tx, inv.workspace_id, inv.id, userId, now);
-      return { workspace: (await authRepository.workspaceSummary(tx, inv.workspace_id))!, email: inv.email, role: inv.role, next: 'open' as const };
+      return { workspace: (await workspaceSummary({ pool: deps.pool, tx }, inv.workspace_id))!, email: inv.email, role: inv.role, next: 'open' as const };
     });
   }
 
   if (!input.name || !input.password) throw invitationErrors.accountDetailsRequired();
   // Judged before we know whether the email has an account, so the answer cannot tell.
   checkPasswordStrength(input.password, [found.email, input.name]);
-  const existing = await withSystem(deps.pool, (tx) => authRepository.findUserByEmail(tx, found.email));
+  const existing = await findAccountByEmail(deps, found.email);
   // Both paths hash once and verify once (a dummy for a new email): the same work, the same time.
   // argon2 runs outside the transaction so it never holds the invitation's lock.
   const passwordHash = await hashPassword(input.password);
@@ -179,12 +178,12 @@ export async function acceptInvitation(
   return withSystem(deps.pool, async (tx) => {
     const inv = await repo.claimable(tx, tokenHash, now);
     if (!inv) throw invitationErrors.invalidToken();
-    const answer = { workspace: (await authRepository.workspaceSummary(tx, inv.workspace_id))!, email: inv.email, role: inv.role, next: 'sign_in' as const };
-    const account = await authRepository.findUserByEmail(tx, inv.email);
+    const answer = { workspace: (await workspaceSummary({ pool: deps.pool, tx }, inv.workspace_id))!, email: inv.email, role: inv.role, next: 'sign_in' as const };
+    const account = await findAccountByEmail({ pool: deps.pool, tx }, inv.email);
     let userId: string;
     if (!account) {
       // The email has no account (checked again under the lock): the link's holder makes it.
-      userId = await workspacesRepository.insertUser(tx, { email: inv.email, name: input.name!, passwordHash, at: now });
+      userId = await createAccount({ pool: deps.pool, tx }, { email: inv.email, name: input.name!, passwordHash, at: now });
     } else if (existing && account.id === existing.id && ownsAccount) {
       userId = account.id;
     } else {
@@ -193,7 +192,7 @@ export async function acceptInvitation(
       await repo.revoke(tx, inv.workspace_id, inv.id, now);
       return answer;
     }
-    await workspacesRepository.insertMembership(tx, inv.workspace_id, userId, inv.role, now);
+    await addMembership({ pool: deps.pool, tx }, inv.workspace_id, userId, inv.role, now);
     await repo.markAccepted(tx, inv.workspace_id, inv.id, userId, now);
     return answer;
   });

@@ -31,10 +31,12 @@ function startProvider(apiKey: string) {
   const attempts = new Map<string, number>();
   const down = new Set<string>();
   const ids = new Map<string, string>();
+  // A recipient listed here gets its message taken, and the answer held until the promise settles.
+  const holds = new Map<string, Promise<void>>();
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
-    req.on('end', () => {
+    req.on('end', async () => {
       if (req.method !== 'POST' || req.url !== '/messages' || req.headers.authorization !== `Bearer ${apiKey}`) {
         res.writeHead(401).end();
         return;
@@ -50,16 +52,18 @@ function startProvider(apiKey: string) {
         ids.set(m.idempotencyKey, id);
         sent.push({ ...m, id });
       }
+      await holds.get(m.to);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
     });
   });
-  return new Promise<{ port: number; sent: Sent[]; attempts: Map<string, number>; down: Set<string>; close: () => Promise<void> }>((resolve) => {
+  return new Promise<{ port: number; sent: Sent[]; attempts: Map<string, number>; down: Set<string>; holds: Map<string, Promise<void>>; close: () => Promise<void> }>((resolve) => {
     server.listen(0, '127.0.0.1', () =>
       resolve({
         port: (server.address() as AddressInfo).port,
         sent,
         attempts,
         down,
+        holds,
         close: () => new Promise((r) => server.close(() => r())),
       }),
     );
@@ -255,5 +259,20 @@ describe('a channel registered only in a test', () => {
     expect(failed).toMatchObject({ status: 'failed', reason: 'pager.unavailable', attempts: 3 });
     expect(provider.attempts.get('u-bob')).toBe(3);
     expect(provider.sent.some((s) => s.to === 'u-bob')).toBe(false);
+  });
+
+  it('keeps a receipt that arrives before the reply recorded its provider id, and applies it once it is', async () => {
+    expect((await webhook({ type: 'message', id: 'in-eve', from: 'u-eve', text: 'Quick?' })).statusCode).toBe(200);
+    const conversation = await conversationOf('u-eve');
+    let answer!: () => void;
+    provider.holds.set('u-eve', new Promise((resolve) => (answer = resolve)));
+    const messageId = (await api().post(`/conversations/${conversation.id}/messages`, { type: 'reply', body: 'Very quick' })).json().id;
+    // The provider has the message and calls back before it answers the send.
+    const sent = await eventually(async () => provider.sent.find((s) => s.to === 'u-eve'));
+    expect((await webhook({ type: 'receipt', id: sent.id, status: 'delivered' })).statusCode).toBe(200);
+    const delivery = async () => (await messagesOf(conversation.id)).find((m) => m.id === messageId)!.metadata.delivery;
+    expect(await delivery()).toMatchObject({ status: 'queued', attempts: 0 });
+    answer();
+    expect(await eventually(async () => ((await delivery())?.status === 'delivered' ? delivery() : null))).toMatchObject({ status: 'delivered', providerId: sent.id, attempts: 1 });
   });
 });

@@ -98,21 +98,41 @@ export async function recordDelivery(
   });
 }
 
+type ReceiptStatus = Exclude<DeliveryStatus, 'queued'>;
+
+/** Moves a delivery forward by a receipt, in the caller's transaction; a receipt that would move it back does nothing. */
+async function applyTo(tx: Queryable, deps: WorkspaceContext, row: ChannelMessageRow, input: { channel: string; status: ReceiptStatus; reason?: string | null }): Promise<void> {
+  if (!row.status) return;
+  const forward = input.status === 'failed' ? row.status === 'queued' || row.status === 'sent' : row.status === 'failed' ? input.status !== 'sent' : ORDER[input.status] > ORDER[row.status];
+  if (forward) await recordDelivery(tx, deps, row, { channel: input.channel, status: input.status, reason: input.status === 'failed' ? (input.reason ?? 'channel.provider_failed') : null });
+}
+
+/** How long a receipt waits for its reply's provider id (channel_early_receipts): the sweeper purges older ones. */
+export const EARLY_RECEIPT_TTL_MS = 3_600_000;
+
 /**
  * A delivery receipt from the provider (a webhook): moves the state forward only (a late "sent"
  * never undoes "read"), and never revives a failed delivery except by a receipt of delivery.
- * Returns false when no reply of this inbox has that provider id.
+ * A provider may call back before the outbound job has recorded the id its send answered (the
+ * receipt's transaction commits first): such a receipt is kept (channel_early_receipts) and applied
+ * when a reply of that inbox records that id. Returns false when it was kept rather than applied.
  */
-export async function applyReceipt(
-  tx: Queryable,
-  deps: WorkspaceContext,
-  input: { channel: string; inboxId: string; providerId: string; status: Exclude<DeliveryStatus, 'queued'>; reason?: string },
-): Promise<boolean> {
+export async function applyReceipt(tx: Queryable, deps: WorkspaceContext, input: { channel: string; inboxId: string; providerId: string; status: ReceiptStatus; reason?: string }): Promise<boolean> {
   const row = await repo.lockByProviderId(tx, deps.workspaceId, input.inboxId, input.providerId);
-  if (!row || !row.status) return false;
-  const forward = input.status === 'failed' ? row.status === 'queued' || row.status === 'sent' : row.status === 'failed' ? input.status !== 'sent' : ORDER[input.status] > ORDER[row.status];
-  if (forward) await recordDelivery(tx, deps, row, { channel: input.channel, status: input.status, reason: input.status === 'failed' ? (input.reason ?? 'channel.provider_failed') : null });
+  if (!row?.status) {
+    await repo.keepEarlyReceipt(tx, { workspaceId: deps.workspaceId, inboxId: input.inboxId, providerId: input.providerId, status: input.status, reason: input.reason ?? null, at: deps.clock.now() });
+    return false;
+  }
+  await applyTo(tx, deps, row, input);
   return true;
+}
+
+/** A reply just recorded its provider id: the receipts that came first apply now, in their order. */
+async function applyEarlyReceipts(tx: Queryable, deps: WorkspaceContext, channel: string, inboxId: string, providerId: string): Promise<void> {
+  for (const early of await repo.takeEarlyReceipts(tx, deps.workspaceId, inboxId, providerId)) {
+    const row = await repo.lockByProviderId(tx, deps.workspaceId, inboxId, providerId);
+    if (row) await applyTo(tx, deps, row, { channel, status: early.status, reason: early.reason });
+  }
 }
 
 /**
@@ -143,6 +163,7 @@ export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'po
     }
   }
   await recordDelivery(tx, deps, row, { channel: adapter.kind, status: 'queued', reason: null, attempts: 0, providerId });
+  if (providerId) await applyEarlyReceipts(tx, deps, adapter.kind, row.inbox_id, providerId);
   await enqueueAttempt(tx, ws, id, 1);
   return true;
 }
@@ -237,6 +258,7 @@ export function channelSendTask(d: OutboundJobDeps): Task {
       const deps = systemDeps(d, ws);
       if (result) {
         await recordDelivery(tx, deps, row, { channel: p.adapter.kind, status: result.status, reason: null, attempts: attempt, providerId: result.providerId });
+        if (result.providerId) await applyEarlyReceipts(tx, deps, p.adapter.kind, row.inbox_id, result.providerId);
       } else if (permanent || attempt >= retry.maxAttempts) {
         await recordDelivery(tx, deps, row, { channel: p.adapter.kind, status: 'failed', reason, attempts: attempt });
       } else {
@@ -289,6 +311,8 @@ export async function sweepStaleDeliveries(d: Pick<OutboundJobDeps, 'pool' | 'cl
     if (outcome) counts[outcome]++;
   }
   if (counts.requeued || counts.failed) d.log.warn({ ...counts }, 'channels: swept replies stuck in queued');
+  // Receipts that never found their reply (an id of a message sent some other way, a lost reply).
+  await withSystem(d.pool, (tx) => repo.purgeEarlyReceipts(tx, new Date(now.getTime() - EARLY_RECEIPT_TTL_MS)));
   return counts;
 }
 

@@ -80,6 +80,30 @@ export const channelsRepository = {
     await tx.query('update channel_messages set next_attempt_at = $3 where workspace_id = $1 and id = $2', [ws, id, at]);
   },
 
+  /** A receipt for a provider id no reply holds yet (channel_early_receipts, 0240); one per status. */
+  async keepEarlyReceipt(tx: Queryable, r: { workspaceId: string; inboxId: string; providerId: string; status: string; reason: string | null; at: Date }): Promise<void> {
+    await tx.query(
+      `insert into channel_early_receipts (workspace_id, inbox_id, provider_id, status, reason, received_at)
+       values ($1, $2, $3, $4, $5, $6) on conflict do nothing`,
+      [r.workspaceId, r.inboxId, r.providerId, r.status, r.reason, r.at],
+    );
+  },
+
+  /** Removes and returns the receipts kept for a provider id, in the order they arrived. */
+  async takeEarlyReceipts(tx: Queryable, ws: string, inboxId: string, providerId: string): Promise<{ status: Exclude<DeliveryStatus, 'queued'>; reason: string | null }[]> {
+    const { rows } = await tx.query<{ status: Exclude<DeliveryStatus, 'queued'>; reason: string | null; received_at: Date }>(
+      'delete from channel_early_receipts where workspace_id = $1 and inbox_id = $2 and provider_id = $3 returning status, reason, received_at',
+      [ws, inboxId, providerId],
+    );
+    return rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime());
+  },
+
+  /** System context: receipts that never found their reply. */
+  async purgeEarlyReceipts(tx: Queryable, before: Date): Promise<number> {
+    const { rowCount } = await tx.query('delete from channel_early_receipts where received_at < $1', [before]);
+    return rowCount ?? 0;
+  },
+
   async update(
     tx: Queryable,
     ws: string,

@@ -83,7 +83,7 @@ export async function handleWebhook(d: WebhookDeps, kind: string, inboxId: strin
       const known = await withWorkspace(d.pool, inbox.workspaceId, (tx) =>
         applyReceipt(tx, deps, { channel: kind, inboxId: inbox.id, providerId: event.providerId, status: event.status, reason: event.reason }),
       );
-      if (!known) d.log.info({ workspaceId: inbox.workspaceId, inboxId, channel: kind }, 'channels: receipt for an unknown provider id');
+      if (!known) d.log.info({ workspaceId: inbox.workspaceId, inboxId, channel: kind }, 'channels: receipt kept until a reply records its provider id');
     }
   }
   return { received: events.length };

@@ -109,8 +109,8 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
         await Promise.race(active);
         continue;
       }
-      const now = this.deps.clock.now();
-      const claimed = await withSystem(this.deps.pool, (tx) => leases.claimDue(tx, this.holder, now, new Date(now.getTime() + this.opts.leaseMs), free));
+      // Lease times are the database's (imap.repository.ts): instances' clocks may disagree.
+      const claimed = await withSystem(this.deps.pool, (tx) => leases.claimDue(tx, this.holder, this.opts.leaseMs, free));
       for (const mailbox of claimed) {
         const polling: Promise<void> = this.pollClaimed(mailbox).finally(() => active.delete(polling));
         active.add(polling);
@@ -133,7 +133,7 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
       const lost = !this.held.delete(key);
       const done = this.deps.clock.now();
       // A poll cut short by a stop is due again at once, so another instance carries on from there.
-      const next = this.stopped ? done : new Date(done.getTime() + this.opts.intervalMs);
+      const next = this.stopped ? 0 : this.opts.intervalMs;
       const released = lost
         ? false
         : await withSystem(this.deps.pool, (tx) => leases.release(tx, this.holder, target.workspaceId, target.inboxId, next)).catch((error) => {
@@ -151,7 +151,6 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
     if (this.held.size === 0) return;
     // Only mailboxes held before the UPDATE can be judged by it: one claimed meanwhile is not in its answer.
     const before = [...this.held];
-    const until = new Date(this.deps.clock.now().getTime() + this.opts.leaseMs);
     try {
       const still = new Set(
         (
@@ -159,7 +158,7 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
             leases.renew(
               tx,
               this.holder,
-              until,
+              this.opts.leaseMs,
               before.map((key) => {
                 const [workspaceId, inboxId] = key.split('/');
                 return { workspaceId, inboxId };

@@ -9,11 +9,12 @@ let ws: TestWorkspace;
 let port: number;
 let sink: Awaited<ReturnType<typeof startSink>>;
 const refusals = new Map<string, number[]>();
+const afterData = new Map<string, number[]>();
 let seq = 0;
 
 beforeAll(async () => {
   // The sink answers with the codes queued for an address, then accepts.
-  sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null });
+  sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null, failAfterData: (to) => afterData.get(to[0])?.shift() ?? null });
   rapport = await startTestServer({
     modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ smtpTimeoutMs: 2000 }) : m)),
   });
@@ -141,6 +142,25 @@ describe('outbound email', () => {
     }, 15_000);
     // The server's words stay in the log: agents see a stable code (SECURITY M4).
     expect(m.metadata.delivery.reason).toBe('email.delivery_rejected');
+  }, 40_000);
+});
+
+describe('a resend', () => {
+  it('is the same email: a mail the server took without the sender learning it is sent again with the same Message-ID (SECURITY L2)', async () => {
+    afterData.set('lou@customer.test', [451]);
+    const conversationId = await inbound({ From: 'lou@customer.test', 'Auto-Submitted': 'auto-generated' });
+    const reply = await api().post(`/conversations/${conversationId}/messages`, { type: 'reply', body: 'Said twice, sent as one' });
+    const messageId = reply.json().id;
+    const copies = await eventually(async () => {
+      const found = received((r) => r.raw.includes('Said twice, sent as one'));
+      return found.length === 2 ? found : null;
+    }, 25_000);
+    for (const copy of copies) expect(copy.raw).toMatch(new RegExp(`^Message-ID: <${messageId}@shop\\.test>`, 'm'));
+    const delivery = await eventually(async () => {
+      const out = (await api().get(`/conversations/${conversationId}/messages`)).json().items.find((i: { id: string }) => i.id === messageId);
+      return out?.metadata.delivery?.status === 'sent' ? out.metadata.delivery : null;
+    });
+    expect(delivery).toMatchObject({ attempts: 2, providerId: `${messageId}@shop.test` });
   }, 40_000);
 });
 

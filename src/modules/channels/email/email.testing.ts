@@ -74,8 +74,12 @@ export async function smtpDialog(port: number, lines: string[]): Promise<string[
   return replies;
 }
 
-/** A local SMTP server that records what it receives: the outbound "recipient" in tests. */
-export async function startSink(opts: { refuse?: (rcpt: string) => number | null; host?: string } = {}) {
+/**
+ * A local SMTP server that records what it receives: the outbound "recipient" in tests. `refuse`
+ * answers RCPT with a code; `failAfterData` takes the whole message (it is recorded) and then
+ * answers with a code, as a server that stored a mail but whose "250" never reached the sender.
+ */
+export async function startSink(opts: { refuse?: (rcpt: string) => number | null; failAfterData?: (to: string[]) => number | null; host?: string } = {}) {
   const received: { from: string; to: string[]; raw: string }[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -99,6 +103,12 @@ export async function startSink(opts: { refuse?: (rcpt: string) => number | null
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
         });
+        const code = opts.failAfterData?.(session.envelope.rcptTo.map((r) => r.address));
+        if (code) {
+          const e = new Error('try again') as Error & { responseCode: number };
+          e.responseCode = code;
+          return callback(e);
+        }
         callback();
       });
     },

@@ -147,4 +147,11 @@ describe('the inbox list at every filter and order', () => {
     expect((await api.patch(`/conversations/${c.id}`, { tags: [] })).statusCode).toBe(200);
     expect(await inTag('other', 'pending')).toBe(false);
   });
+
+  it('lists a conversation created with tags under each of them', async () => {
+    const created = await api.post('/conversations', { customer: { email: 'born-tagged@example.test' }, subject: 'Born tagged', tags: ['refund', 'vip'], message: { body: 'hi' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id;
+    for (const tag of ['refund', 'vip']) for (const sort of ['last_activity', 'waiting_longest']) expect(await pages({ tag, status: 'open' }, sort, 50), `${tag} ${sort}`).toContain(id);
+  });
 });

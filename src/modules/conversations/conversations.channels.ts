@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 import { recordEvents } from '../../events/outbox.js';
 import type { WorkspaceContext } from '../context.js';
 import { channelConversationsRepository as repo, type ChannelConversationRow } from './conversations.channels.repository.js';
+import { withAuthorNames } from './conversations.authors.js';
 import { conversationsRepository, type MessageRow } from './conversations.repository.js';
 import { appendMessage } from './conversations.service.js';
 import type { MessageKind } from './conversations.schemas.js';
@@ -201,7 +202,8 @@ export async function findConversationForChannel(tx: Queryable, ws: string, conv
  * same statement), so a channel and the agent app never disagree on a message or its author's name.
  */
 export async function findMessageForChannel(tx: Queryable, ws: string, messageId: string): Promise<ChannelMessageRow | undefined> {
-  return conversationsRepository.findMessage(tx, ws, messageId);
+  const row = await conversationsRepository.findMessage(tx, ws, messageId);
+  return row && (await withAuthorNames(tx, ws, [row]))[0];
 }
 
 /** The name channels know the message row by: the same type as the API's (`MessageRow`). */

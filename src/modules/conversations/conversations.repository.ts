@@ -126,14 +126,14 @@ export function toMessageView(r: MessageRow): MessageView {
   };
 }
 
+/**
+ * A message as stored. `author_name` is filled here only for a bot (its name travels in the
+ * metadata); the names of people and tokens belong to the customers and workspaces modules, and
+ * `withAuthorNames` (conversations.authors.ts) asks them once per page.
+ */
 const SELECT_MESSAGE = `
   select m.id, m.conversation_id, m.type, m.author_type, m.author_id, m.body_text, m.body_html, m.metadata, m.created_at, m.kind,
-    case m.author_type
-      when 'user' then (select u.name from users u where u.id = m.author_id)
-      when 'customer' then (select cu.name from customers cu where cu.workspace_id = m.workspace_id and cu.id = m.author_id)
-      when 'token' then (select t.name from api_tokens t where t.workspace_id = m.workspace_id and t.id = m.author_id)
-      when 'bot' then m.metadata #>> '{bot,name}'
-    end as author_name
+    case when m.author_type = 'bot' then m.metadata #>> '{bot,name}' end as author_name
   from messages m`;
 
 /**
@@ -482,6 +482,16 @@ export const conversationsRepository = {
       `select id, type, actor_type, actor_id, data, created_at from events
        where workspace_id = $1 and conversation_id = $2 and id > $3 and type <> all($5::text[]) ${audience} order by id limit $4`,
       params,
+    );
+    return rows;
+  },
+
+  /** A customer's 50 most recently active conversations (the customer page). */
+  async recentOfCustomer(tx: Queryable, ws: string, customerId: string) {
+    const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date }>(
+      `select id, number, subject, status, last_activity_at from conversations
+       where workspace_id = $1 and customer_id = $2 order by last_activity_at desc limit 50`,
+      [ws, customerId],
     );
     return rows;
   },

@@ -14,6 +14,7 @@ import { inTx, principalOf, type WorkspaceContext } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
 import { teamExists } from '../teams/teams.service.js';
 import { isAgentOf } from '../workspaces/workspaces.service.js';
+import { withAuthorNames } from './conversations.authors.js';
 import { conversationErrors } from './conversations.errors.js';
 import type { SearchLimiter } from './conversations.search.limiter.js';
 import { conversationSearchRepository as searchRepo } from './conversations.search.repository.js';
@@ -271,7 +272,7 @@ export async function addMessage(deps: WorkspaceContext, conversationId: string,
       html: input.html,
       at: deps.clock.now(),
     });
-    return toMessageView((await repo.findMessage(tx, ws, messageId))!);
+    return toMessageView((await withAuthorNames(tx, ws, [(await repo.findMessage(tx, ws, messageId))!]))[0]);
   });
 }
 
@@ -281,7 +282,7 @@ export async function listMessages(deps: WorkspaceContext, conversationId: strin
   const after = q.cursor ? (decodeCursor(q.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
   return inWorkspaceTx(deps, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
-    const rows = await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after, visibility });
+    const rows = await withAuthorNames(tx, ws, await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after, visibility }));
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     return { items: rows.map(toMessageView), nextCursor: last ? encodeCursor([last.sort_key, last.id]) : null };
   });
@@ -317,4 +318,9 @@ export async function wakeSnoozedConversation(deps: WorkspaceContext, id: string
     ]);
     return true;
   });
+}
+
+/** Whether the conversation exists in the workspace (a typing notice names one: realtime checks it here). */
+export async function conversationExists(deps: Pick<WorkspaceContext, 'pool' | 'workspaceId' | 'tx'>, id: string): Promise<boolean> {
+  return inWorkspaceTx(deps, (tx) => repo.exists(tx, deps.workspaceId, id));
 }

@@ -183,12 +183,8 @@ export const customersRepository = {
     return rows.map(toCustomerView);
   },
 
-  async recentConversations(tx: Queryable, ws: string, customerId: string) {
-    const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date }>(
-      `select id, number, subject, status, last_activity_at from conversations
-       where workspace_id = $1 and customer_id = $2 order by last_activity_at desc limit 50`,
-      [ws, customerId],
-    );
-    return rows.map((r) => ({ id: r.id, number: Number(r.number), subject: r.subject, status: r.status, lastActivityAt: r.last_activity_at.toISOString() }));
+  async names(tx: Queryable, ws: string, ids: string[]) {
+    const { rows } = await tx.query<{ id: string; name: string | null }>('select id, name from customers where workspace_id = $1 and id = any($2::uuid[])', [ws, ids]);
+    return rows;
   },
 };

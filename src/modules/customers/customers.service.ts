@@ -3,7 +3,8 @@ import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Pool } from '../../db/pool.js';
 import { randomUUID } from 'node:crypto';
 import { eventForStatement, recordEvents } from '../../events/outbox.js';
-import { principalOf, type WorkspaceContext } from '../context.js';
+import { inTx, principalOf, type WorkspaceContext } from '../context.js';
+import { recentConversationsOfCustomer } from '../conversations/conversations.customers.service.js';
 import type { SearchLimiter } from '../conversations/conversations.search.limiter.js';
 import { customerErrors } from './customers.errors.js';
 import { customersRepository, type IdentityKind } from './customers.repository.js';
@@ -122,7 +123,8 @@ export async function getCustomer(deps: WorkspaceContext, id: string) {
   return inWorkspaceTx(deps, async (tx) => {
     const customer = await customersRepository.find(tx, deps.workspaceId, id);
     if (!customer) throw customerErrors.notFound();
-    return { ...customer, conversations: await customersRepository.recentConversations(tx, deps.workspaceId, id) };
+    // The conversations are the conversations module's: through its service, in this transaction.
+    return { ...customer, conversations: await recentConversationsOfCustomer(inTx(deps, tx), id) };
   });
 }
 
@@ -150,4 +152,15 @@ export async function updateCustomer(deps: WorkspaceContext, id: string, input: 
 export async function customerForChannel(tx: Queryable, ws: string, id: string): Promise<{ id: string; name: string | null; identities: { kind: string; value: string }[] } | undefined> {
   const c = await customersRepository.find(tx, ws, id);
   return c && { id: c.id, name: c.name, identities: c.identities.map((i) => ({ kind: i.kind, value: i.value })) };
+}
+
+/**
+ * The names of these customers (null: unnamed), in one query and in the caller's transaction: how
+ * other modules name a message's customer author or a customer's socket. A missing key: no such
+ * customer in the workspace.
+ */
+export async function customerNames(deps: { workspaceId: string; tx: Queryable }, ids: Iterable<string>): Promise<Map<string, string | null>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  return new Map((await customersRepository.names(deps.tx, deps.workspaceId, wanted)).map((r) => [r.id, r.name]));
 }

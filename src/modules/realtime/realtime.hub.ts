@@ -10,6 +10,7 @@ import { KeyedCounter } from '../../http/connection-limits.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { Presence, type PresenceMessage } from './presence.js';
 import { CloseCodes, MAX_CLIENT_FRAME_BYTES, frameErrors, parseClientFrame, type ClientFrame, type EventPayload, type ServerFrame, type Viewer } from './realtime.protocol.js';
+import { conversationExists } from '../conversations/conversations.service.js';
 import { realtimeRepository as repo } from './realtime.repository.js';
 
 export interface HubOptions {
@@ -628,7 +629,7 @@ export class RealtimeHub {
   private async conversationVisible(conn: Connection, conversationId: string): Promise<boolean> {
     if (conn.knownConversations.has(conversationId)) return true;
     const ws = conn.principal.workspaceId;
-    const ok = await withWorkspace(this.pool, ws, (tx) => repo.conversationExists(tx, ws, conversationId));
+    const ok = await conversationExists({ pool: this.pool, workspaceId: ws }, conversationId);
     if (ok) {
       if (conn.knownConversations.size > 500) conn.knownConversations.clear();
       conn.knownConversations.add(conversationId);

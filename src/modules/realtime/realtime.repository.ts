@@ -46,27 +46,6 @@ export const realtimeRepository = {
     return rows;
   },
 
-  async conversationExists(tx: Queryable, ws: string, id: string): Promise<boolean> {
-    const { rowCount } = await tx.query('select 1 from conversations where workspace_id = $1 and id = $2', [ws, id]);
-    return rowCount === 1;
-  },
-
-  async userName(tx: Queryable, userId: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ name: string }>('select name from users where id = $1', [userId]);
-    return rows[0]?.name;
-  },
-
-  /** The customer's name ('' when unnamed), or undefined when there is no such customer in the workspace. */
-  async customerName(tx: Queryable, ws: string, customerId: string): Promise<string | null | undefined> {
-    const { rows } = await tx.query<{ name: string | null }>('select name from customers where workspace_id = $1 and id = $2', [ws, customerId]);
-    return rows.length === 0 ? undefined : rows[0].name;
-  },
-
-  async tokenName(tx: Queryable, ws: string, tokenId: string): Promise<string | undefined> {
-    const { rows } = await tx.query<{ name: string }>('select name from api_tokens where workspace_id = $1 and id = $2', [ws, tokenId]);
-    return rows[0]?.name;
-  },
-
   async notify(tx: Queryable, channel: 'rapport_presence', payload: string): Promise<void> {
     await tx.query('select pg_notify($1, $2)', [channel, payload]);
   },

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { publicUrl } from '../../config.js';
-import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { withWorkspace } from '../../db/tenancy.js';
 import { principalKey } from '../../http/connection-limits.js';
 import { clientKey } from '../../lib/net/client-address.js';
 import type { App } from '../../http/types.js';
@@ -10,7 +10,8 @@ import { CloseCodes, RealtimeQuery } from './realtime.protocol.js';
 import { realtimeErrors } from './realtime.errors.js';
 import { audienceOfRole, type Principal, type RealtimeHub, type SocketLimits, type SocketPlace } from './realtime.hub.js';
 import type { CustomerCredential, CustomerCredentials } from './realtime.customer-credentials.js';
-import { realtimeRepository as repo } from './realtime.repository.js';
+import { customerNames } from '../customers/customers.service.js';
+import { actorKey, actorNames } from '../workspaces/workspaces.service.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -126,9 +127,21 @@ export function realtimeRoutes(app: App, server: Deps, hub: RealtimeHub, credent
   );
 }
 
+/** The customer's name ('' when unnamed), or undefined when there is no such customer in the workspace (the customers module's). */
+async function customerName(server: Deps, workspaceId: string, customerId: string): Promise<string | null | undefined> {
+  const names = await withWorkspace(server.pool, workspaceId, (tx) => customerNames({ workspaceId, tx }, [customerId]));
+  return names.has(customerId) ? names.get(customerId) : undefined;
+}
+
+/** The name presence shows for a member or an API token (the workspaces module's). */
+async function actorName(server: Deps, workspaceId: string, type: 'user' | 'token', id: string): Promise<string | undefined> {
+  const names = await withWorkspace(server.pool, workspaceId, (tx) => actorNames({ workspaceId, tx }, [{ type, id }]));
+  return names.get(actorKey(type, id));
+}
+
 async function settleCustomer(server: Deps, credential: CustomerCredential, credentials: Promise<CustomerCredentials>): Promise<Settled> {
   const { workspaceId, customerId } = credential;
-  const name = await withWorkspace(server.pool, workspaceId, (tx) => repo.customerName(tx, workspaceId, customerId));
+  const name = await customerName(server, workspaceId, customerId);
   if (name === undefined) return { status: 'not_found' };
   return {
     status: 'ok',
@@ -144,7 +157,7 @@ async function settleCustomer(server: Deps, credential: CustomerCredential, cred
       // connection with that credential, instead of streaming their events until it expires.
       stillValid: async () => {
         if (!(await credentials).isLive(credential)) return 'unauthenticated';
-        const still = await withWorkspace(server.pool, workspaceId, (tx) => repo.customerName(tx, workspaceId, customerId));
+        const still = await customerName(server, workspaceId, customerId);
         return still === undefined ? 'not_found' : 'ok';
       },
     },
@@ -160,7 +173,7 @@ async function settle(server: Deps, request: FastifyRequest): Promise<Settled> {
   const resolver = server.resolver;
   if (auth.kind === 'token') {
     if (auth.workspaceId !== workspaceId) return { status: 'not_found' };
-    const name = (await withWorkspace(server.pool, workspaceId, (tx) => repo.tokenName(tx, workspaceId, auth.tokenId))) ?? 'API token';
+    const name = (await actorName(server, workspaceId, 'token', auth.tokenId)) ?? 'API token';
     const header = request.headers.authorization ?? '';
     const rawToken = /^Bearer\s+(\S{1,200})$/i.exec(header)?.[1] ?? '';
     return {
@@ -181,7 +194,7 @@ async function settle(server: Deps, request: FastifyRequest): Promise<Settled> {
   }
   const role = await resolver.membership(workspaceId, auth.userId);
   if (!role) return { status: 'not_found' };
-  const name = (await withSystem(server.pool, (tx) => repo.userName(tx, auth.userId))) ?? '';
+  const name = (await actorName(server, workspaceId, 'user', auth.userId)) ?? '';
   const { sessionToken, userId } = auth;
   return {
     status: 'ok',

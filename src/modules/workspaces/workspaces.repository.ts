@@ -102,6 +102,20 @@ export const workspacesRepository = {
     await tx.query('update api_tokens set revoked_at = $3 where workspace_id = $1 and created_by = $2 and revoked_at is null', [ws, userId, at]);
   },
 
+  /**
+   * Names of users (global, by id) and of this workspace's API tokens, in one statement: the authors
+   * of a page of messages, whoever connects to realtime.
+   */
+  async actorNames(tx: Queryable, ws: string, userIds: string[], tokenIds: string[]) {
+    const { rows } = await tx.query<{ type: 'user' | 'token'; id: string; name: string }>(
+      `select 'user' as type, id, name from users where id = any($2::uuid[])
+       union all
+       select 'token', id, name from api_tokens where workspace_id = $1 and id = any($3::uuid[])`,
+      [ws, userIds, tokenIds],
+    );
+    return rows;
+  },
+
   /** The display name of a user (an agent's name in a macro); users are global, looked up by id. */
   async userName(tx: Queryable, userId: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ name: string }>('select name from users where id = $1', [userId]);

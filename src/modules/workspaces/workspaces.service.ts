@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../../db/pool.js';
+import type { Pool, PoolClient, Queryable } from '../../db/pool.js';
 import { inSystemTx, inWorkspaceTx } from '../../db/tenancy.js';
 import type { Clock } from '../../lib/clock.js';
 import type { WorkspaceContext } from '../context.js';
@@ -162,4 +162,25 @@ export async function deleteMembership(deps: WorkspaceContext, userId: string): 
 export async function membersAmong(deps: WorkspaceContext, userIds: string[]): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
   return new Set(await inWorkspaceTx(deps, (tx) => repo.membersAmong(tx, deps.workspaceId, userIds)));
+}
+
+/** `user:<id>` or `token:<id>`: the key of a name in `actorNames`' answer. */
+export const actorKey = (type: string, id: string) => `${type}:${id}`;
+
+/**
+ * The names of these users and API tokens (other actors are ignored), keyed by `actorKey`, in one
+ * query for a whole page (a thread's authors) and in the caller's transaction: other modules name
+ * people through this, never by reading users or api_tokens. A missing key: no such user or token.
+ */
+export async function actorNames(deps: { workspaceId: string; tx: Queryable }, actors: Iterable<{ type: string; id: string | null }>): Promise<Map<string, string>> {
+  const users = new Set<string>();
+  const tokens = new Set<string>();
+  for (const a of actors) {
+    if (!a.id) continue;
+    if (a.type === 'user') users.add(a.id);
+    else if (a.type === 'token') tokens.add(a.id);
+  }
+  if (users.size === 0 && tokens.size === 0) return new Map();
+  const rows = await repo.actorNames(deps.tx, deps.workspaceId, [...users], [...tokens]);
+  return new Map(rows.map((r) => [actorKey(r.type, r.id), r.name]));
 }

@@ -1,0 +1,13 @@
+import { inWorkspaceTx } from '../../db/tenancy.js';
+import type { WorkspaceContext } from '../context.js';
+import { conversationsRepository as repo } from './conversations.repository.js';
+
+/**
+ * What the customers module shows of a customer's conversations. A file of its own, not
+ * conversations.service.ts: that service calls the customers service (find or create by identity),
+ * and this keeps the two from importing each other.
+ */
+export async function recentConversationsOfCustomer(deps: WorkspaceContext, customerId: string) {
+  const rows = await inWorkspaceTx(deps, (tx) => repo.recentOfCustomer(tx, deps.workspaceId, customerId));
+  return rows.map((r) => ({ id: r.id, number: Number(r.number), subject: r.subject, status: r.status, lastActivityAt: r.last_activity_at.toISOString() }));
+}

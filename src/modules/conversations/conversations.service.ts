@@ -324,3 +324,13 @@ export async function wakeSnoozedConversation(deps: WorkspaceContext, id: string
 export async function conversationExists(deps: Pick<WorkspaceContext, 'pool' | 'workspaceId' | 'tx'>, id: string): Promise<boolean> {
   return inWorkspaceTx(deps, (tx) => repo.exists(tx, deps.workspaceId, id));
 }
+
+/**
+ * Conversations by id as agents see them in the list and detail (no RLS context of its own: the
+ * caller's transaction or connection decides; the realtime hub reads in system context, one query per
+ * workspace and batch of events, to send each event with its conversation).
+ */
+export async function conversationViewsByIds(tx: Queryable, ws: string, ids: string[]): Promise<ConversationView[]> {
+  if (ids.length === 0) return [];
+  return (await repo.listByIds(tx, ws, ids, 'last_activity')).map((r) => toConversationView(r, 'internal'));
+}

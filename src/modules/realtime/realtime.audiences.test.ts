@@ -66,11 +66,15 @@ describe('a client viewer’s socket', () => {
     const note = (await admin.post(`/conversations/${c.id}/messages`, { type: 'note', body: 'internal: do not tell' })).json();
     const reply = (await admin.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'hello' })).json();
 
-    await agent.next(isEvent('message.created', c.id, (e) => e.data.messageId === note.id));
+    const noteFrame = await agent.next(isEvent('message.created', c.id, (e) => e.data.messageId === note.id));
+    // Agents get the conversation with the event; a client viewer never does (its preview may be a note's).
+    expect(noteFrame.conversation).toMatchObject({ id: c.id });
     await viewer.next(isEvent('message.created', c.id, (e) => e.data.messageId === reply.id));
     const seen = events(viewer).filter((e) => e.conversationId === c.id);
     expect(seen.map((e) => e.data.messageType ?? e.type)).toEqual(['conversation.created', 'inbound', 'outbound']);
     expect(JSON.stringify(viewer.frames)).not.toContain(note.id);
+    expect(JSON.stringify(viewer.frames)).not.toContain('do not tell');
+    expect(viewer.frames.some((f) => 'conversation' in f)).toBe(false);
 
     // Presence is the agents' own: a viewer may not announce itself nor learn who is where.
     viewer.send({ type: 'view', conversationId: c.id });

@@ -8,7 +8,10 @@ import type { EventRow } from '../../events/outbox.js';
 import type { Logger } from '../../lib/logger.js';
 import { KeyedCounter } from '../../http/connection-limits.js';
 import { atLeast, type Role } from '../auth/roles.js';
+import type { ConversationView } from '../conversations/conversations.schemas.js';
+import { conversationViewsByIds } from '../conversations/conversations.service.js';
 import { Presence, type PresenceMessage } from './presence.js';
+import { preFrame, sendPreFramed, type FanOutFrame } from './realtime.frames.js';
 import { CloseCodes, MAX_CLIENT_FRAME_BYTES, frameErrors, parseClientFrame, type ClientFrame, type EventPayload, type ServerFrame, type Viewer } from './realtime.protocol.js';
 import { conversationExists } from '../conversations/conversations.service.js';
 import { realtimeRepository as repo } from './realtime.repository.js';
@@ -87,7 +90,7 @@ class Connection {
   place: SocketPlace | null = null;
   alive = true;
   replaying = true;
-  buffered: Array<{ id: number; text: Buffer }> = [];
+  buffered: Array<{ id: number; frame: FanOutFrame }> = [];
   /** Live events at or below this id were already delivered to the client by someone (its resume cursor). */
   floor = 0;
   tokens: number;
@@ -116,10 +119,20 @@ class Connection {
     else this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  sendEvent(id: number, text: Buffer): void {
+  sendEvent(id: number, frame: FanOutFrame): void {
     if (id <= this.floor) return;
-    if (this.replaying) this.buffered.push({ id, text });
-    else this.send(text);
+    if (this.replaying) this.buffered.push({ id, frame });
+    else this.sendFramed(frame);
+  }
+
+  /** A fan-out frame: the same pre-framed bytes for every socket (realtime.frames.ts). */
+  sendFramed(frame: FanOutFrame): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) {
+      this.close(CloseCodes.slowConsumer, 'slow consumer');
+      return;
+    }
+    sendPreFramed(this.socket, frame);
   }
 
   close(code: number, reason: string): void {
@@ -139,6 +152,8 @@ interface Pending {
   workspaceId: string;
   fetched: boolean;
   row: AudienceEventRow | null;
+  /** The event's conversation as the API shows it to agents, read once per batch (see flush). */
+  conversation?: ConversationView | null;
 }
 
 /**
@@ -375,12 +390,14 @@ export class RealtimeHub {
           setTimeout(() => this.scheduleFlush(), 500).unref();
           return;
         }
+        const conversations = await this.conversationsOf(rows);
         const byId = new Map(rows.map((r) => [Number(r.id), r]));
         for (const id of ids) {
           const p = this.pending.get(id);
           if (!p) continue;
           p.fetched = true;
           p.row = byId.get(id) ?? null;
+          if (p.row?.conversation_id) p.conversation = conversations.get(`${p.row.workspace_id}:${p.row.conversation_id}`) ?? null;
         }
       }
       this.advance();
@@ -393,20 +410,59 @@ export class RealtimeHub {
     }
   }
 
+  /**
+   * The conversations of a batch of events, as the API's list and detail show them to agents, read
+   * once per instance and batch (one query per workspace), so that every agent tab can patch its
+   * cached lists and detail from the event frame instead of each of them refetching (issue 14: 1,000
+   * tabs refetching on every event was the refetch storm). Read now, so at least as new as the event;
+   * the app keeps whichever copy has the later updatedAt. A failed read only leaves the snapshot out:
+   * the app then refetches, as before.
+   */
+  private async conversationsOf(rows: AudienceEventRow[]): Promise<Map<string, ConversationView>> {
+    const byWorkspace = new Map<string, Set<string>>();
+    for (const r of rows) {
+      if (!r.conversation_id || !this.hasAgents(r.workspace_id)) continue;
+      let set = byWorkspace.get(r.workspace_id);
+      if (!set) {
+        set = new Set();
+        byWorkspace.set(r.workspace_id, set);
+      }
+      set.add(r.conversation_id);
+    }
+    const out = new Map<string, ConversationView>();
+    for (const [ws, ids] of byWorkspace) {
+      try {
+        const reader = this.listener;
+        const views = reader ? await conversationViewsByIds(reader, ws, [...ids]) : await withSystem(this.pool, (tx) => conversationViewsByIds(tx, ws, [...ids]));
+        for (const v of views) out.set(`${ws}:${v.id}`, v);
+      } catch (error) {
+        this.log.warn({ err: (error as Error).message }, 'realtime could not read conversations; events go out without them');
+      }
+    }
+    return out;
+  }
+
+  private hasAgents(workspaceId: string): boolean {
+    const conns = this.byWorkspace.get(workspaceId);
+    if (!conns) return false;
+    for (const c of conns) if (c.principal.audience.kind === 'agents') return true;
+    return false;
+  }
+
   /** Delivers pending events in id order as far as there is no gap. */
   private advance(): void {
     // Late events (id below the watermark) go out at once.
     for (const [id, p] of this.pending) {
       if (id > this.watermark || !p.fetched) continue;
       this.pending.delete(id);
-      if (p.row) this.deliver(id, p.row);
+      if (p.row) this.deliver(id, p.row, p.conversation ?? null);
     }
     for (;;) {
       const next = this.pending.get(this.watermark + 1);
       if (!next || !next.fetched) break;
       this.watermark++;
       this.pending.delete(this.watermark);
-      if (next.row) this.deliver(this.watermark, next.row);
+      if (next.row) this.deliver(this.watermark, next.row, next.conversation ?? null);
     }
     const gap = this.pending.size > 0 && !this.pending.has(this.watermark + 1);
     if (!gap) {
@@ -432,20 +488,23 @@ export class RealtimeHub {
     this.gapTimer.unref();
   }
 
-  private deliver(id: number, row: AudienceEventRow): void {
+  private deliver(id: number, row: AudienceEventRow, conversation: ConversationView | null): void {
     const conns = this.byWorkspace.get(row.workspace_id);
     if (!conns || conns.size === 0) return;
-    // Encoded once per audience (agents, clients, the conversation's customer), not per socket; null:
-    // that audience does not see this event.
+    // Encoded and framed once per audience (agents, clients, the conversation's customer), not per
+    // socket; null: that audience does not see this event. Only agents get the conversation snapshot:
+    // what a client viewer or a customer may see of a conversation is the API's business, not the
+    // event stream's (they refetch, as before).
     const payload = toEventPayload(row);
-    const texts = new Map<Audience, Buffer | null>();
+    const texts = new Map<Audience, FanOutFrame | null>();
     for (const c of conns) {
       const a = c.principal.audience;
       if (a.kind === 'customer' && a.customerId !== row.customer_id) continue;
       let text = texts.get(a.kind);
       if (text === undefined) {
         const visible = eventFor(a.kind, payload);
-        text = visible ? Buffer.from(JSON.stringify({ type: 'event', event: visible })) : null;
+        const frame = a.kind === 'agents' && conversation ? { type: 'event', event: visible, conversation } : { type: 'event', event: visible };
+        text = visible ? preFrame(Buffer.from(JSON.stringify(frame))) : null;
         texts.set(a.kind, text);
       }
       if (text) c.sendEvent(id, text);
@@ -523,7 +582,7 @@ export class RealtimeHub {
     conn.replaying = false;
     // `ready` promises everything after its id; what was heard up to it is in the replay (or, for a
     // fresh client, in what it fetches next), so only later events are passed on.
-    for (const b of conn.buffered.splice(0)) if (b.id > upTo) conn.send(b.text);
+    for (const b of conn.buffered.splice(0)) if (b.id > upTo) conn.sendFramed(b.frame);
   }
 
   /**

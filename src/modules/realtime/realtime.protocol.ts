@@ -37,7 +37,16 @@ export const EventPayload = Type.Object({
   createdAt: Type.String(),
 });
 export const ReadyFrame = Type.Object({ type: Type.Literal('ready'), lastEventId: Type.String(), replayed: Type.Optional(Type.Integer()) });
-export const EventFrame = Type.Object({ type: Type.Literal('event'), event: EventPayload });
+export const EventFrame = Type.Object({
+  type: Type.Literal('event'),
+  event: EventPayload,
+  /**
+   * Agents only, on events of a conversation: the conversation as GET /conversations/:id shows it,
+   * read when the event was delivered (so at least as new as the event), for patching cached lists
+   * and detail without a refetch. Absent when it could not be read.
+   */
+  conversation: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
 export const Viewer = Type.Object({ userId: Type.String(), name: Type.String(), typing: Type.Boolean() });
 export const PresenceFrame = Type.Object({ type: Type.Literal('presence'), conversationId: Type.String(), viewers: Type.Array(Viewer) });
 export const ResetFrame = Type.Object({ type: Type.Literal('reset') });

@@ -53,6 +53,10 @@ describe('live events', () => {
     const reply = (await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'hi' })).json();
     const msg = await s.next((f) => isEvent('message.created', c.id)(f) && f.event.data.messageId === reply.id);
     expect(msg.event.data.messageType).toBe('outbound');
+    // An agent's frame carries the conversation as the API shows it (issue 14: tabs patch their lists
+    // from it instead of refetching), read after the event committed.
+    expect(msg.conversation).toMatchObject({ id: c.id, number: c.number, status: 'open', lastMessage: { type: 'outbound', preview: 'hi' } });
+    expect(created.conversation).toMatchObject({ id: c.id, number: c.number });
   });
 
   it('delivers a message written on instance B to an agent connected to instance A, in id order', async () => {

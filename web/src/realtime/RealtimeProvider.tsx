@@ -1,7 +1,9 @@
-import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import { api } from '../api/client.js';
 import { keys } from '../api/keys.js';
+import type { Conversation } from '../api/types.js';
+import { EventApplier } from './apply.js';
 import { TypingThrottle } from './typing.js';
 import { RealtimeClient, type ConnectionState, type RealtimeEvent, type Viewer } from './socket.js';
 
@@ -26,46 +28,28 @@ interface RealtimeContextValue {
 
 const RealtimeContext = createContext<RealtimeContextValue | null>(null);
 
-/**
- * Which cached queries an event makes stale. Invalidation (not patching) keeps one source of truth:
- * the API; React Query refetches only what is on screen.
- */
-export function invalidateFor(qc: QueryClient, ws: string, event: Pick<RealtimeEvent, 'type' | 'conversationId'>): void {
-  void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
-  void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
-  if (event.type === 'conversation.tags_changed' || event.type === 'conversation.created') void qc.invalidateQueries({ queryKey: keys.tags(ws) });
-  if (event.conversationId) {
-    void qc.invalidateQueries({ queryKey: keys.conversations.detail(ws, event.conversationId), exact: true });
-    void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, event.conversationId) });
-    if (event.type.startsWith('message.')) void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, event.conversationId) });
-  }
-  if (event.type.startsWith('macro.')) void qc.invalidateQueries({ queryKey: keys.macros(ws) });
-}
-
 export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; currentUserId: string; children: ReactNode }) {
   const qc = useQueryClient();
   // biome-ignore lint/correctness/useExhaustiveDependencies: ws is the store's identity: another workspace starts from an empty presence map and state, never the previous one's
   const store = useMemo(() => new RealtimeStore(), [ws]);
   const clientRef = useRef<RealtimeClient | null>(null);
+  const applierRef = useRef<EventApplier | null>(null);
 
   const client = useMemo(() => {
-    // Events arrive in bursts (a macro changes status, tags and adds a message): coalesce them so a
-    // burst costs one refetch per affected query.
-    const pending: RealtimeEvent[] = [];
+    // Events arrive in bursts (a macro changes status, tags and adds a message; 20 messages a second
+    // in a busy workspace): they are applied a batch at a time (apply.ts), so a burst costs one patch
+    // of the caches and at most one refetch per affected query.
+    const applier = new EventApplier(qc, ws, currentUserId);
+    applierRef.current = applier;
+    const pending: Array<{ event: RealtimeEvent; conversation?: Conversation }> = [];
     let timer: ReturnType<typeof setTimeout> | null = null;
     const flush = () => {
       timer = null;
-      const seen = new Set<string>();
-      for (const e of pending.splice(0)) {
-        const key = `${e.type}:${e.conversationId ?? ''}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        invalidateFor(qc, ws, e);
-      }
+      applier.apply(pending.splice(0));
     };
     return new RealtimeClient(ws, {
-      onEvent: (event) => {
-        pending.push(event);
+      onEvent: (event, conversation) => {
+        pending.push({ event, conversation });
         if (!timer) timer = setTimeout(flush, 100);
       },
       onReset: () => void qc.invalidateQueries({ queryKey: keys.workspace(ws) }),
@@ -91,7 +75,10 @@ export function RealtimeProvider({ ws, currentUserId, children }: { ws: string; 
   useEffect(() => {
     clientRef.current = client;
     client.start();
-    return () => client.stop();
+    return () => {
+      client.stop();
+      applierRef.current?.stop();
+    };
   }, [client]);
 
   const value = useMemo(() => ({ client, store }), [client, store]);

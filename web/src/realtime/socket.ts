@@ -5,6 +5,7 @@
  */
 
 import type { EventJson } from '../../../src/events/events.types.js';
+import type { Conversation } from '../api/types.js';
 
 /** A domain event as the socket delivers it: its conversation besides the timeline's fields. */
 export type RealtimeEvent = EventJson & { conversationId: string | null };
@@ -17,7 +18,7 @@ export interface Viewer {
 
 export type ServerFrame =
   | { type: 'ready'; lastEventId?: string | null }
-  | { type: 'event'; event: RealtimeEvent }
+  | { type: 'event'; event: RealtimeEvent; conversation?: Conversation }
   | { type: 'presence'; conversationId: string; viewers: Viewer[] }
   | { type: 'reset' }
   | { type: 'pong' };
@@ -26,7 +27,8 @@ export type ServerFrame =
 export type ConnectionState = 'connecting' | 'live' | 'offline' | 'limited';
 
 export interface RealtimeHandlers {
-  onEvent(event: RealtimeEvent): void;
+  /** `conversation`: on an agent's socket, the event's conversation as the API shows it (to patch caches from). */
+  onEvent(event: RealtimeEvent, conversation?: Conversation): void;
   onReset(): void;
   onPresence(conversationId: string, viewers: Viewer[]): void;
   onState(state: ConnectionState): void;
@@ -142,7 +144,7 @@ export class RealtimeClient {
         break;
       case 'event':
         if (frame.event?.id) this.lastEventId = String(frame.event.id);
-        this.handlers.onEvent(frame.event);
+        this.handlers.onEvent(frame.event, frame.conversation);
         break;
       case 'presence':
         this.handlers.onPresence(frame.conversationId, Array.isArray(frame.viewers) ? frame.viewers : []);

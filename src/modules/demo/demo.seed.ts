@@ -8,6 +8,7 @@ import { createTeam } from '../teams/teams.service.js';
 import { createInbox } from '../inboxes/inboxes.service.js';
 import { markInboxOwnershipVerified } from '../channels/email/email.ownership.service.js';
 import { addMember, createUserAccount, createWorkspace } from '../workspaces/workspaces.service.js';
+import { hasAnyWorkspace } from '../workspaces/workspaces.accounts.service.js';
 
 const CUSTOMERS = [
   { name: 'Maria Lopez', email: 'maria.lopez@example.com', subject: 'Order #5521 arrived damaged', body: 'Hi, the mug in my order arrived broken. Can you send a replacement?' },
@@ -35,8 +36,7 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<{ email: string;
   const { pool, clock, config, tx } = server;
   // Two first starts at once (two instances): the second waits here, then finds the workspace.
   await tx.query('select pg_advisory_xact_lock(7283948)');
-  const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from workspaces');
-  if (rows[0].n !== 0) return null;
+  if (await hasAnyWorkspace(server)) return null;
 
   const password = config.adminPassword ?? generatePassword();
   // The first owner is the instance admin: the one who may create further workspaces.

@@ -78,3 +78,8 @@ export async function useApiToken(deps: SystemDeps, tokenHash: Buffer, now: Date
 export async function revokeAllTokensCreatedBy(deps: SystemDeps, userId: string, at: Date): Promise<number> {
   return inSystemTx(deps, (tx) => repo.revokeAllTokensCreatedBy(tx, userId, at));
 }
+
+/** Whether the instance has any workspace yet (the demo seed fills only an empty instance). */
+export async function hasAnyWorkspace(deps: SystemDeps): Promise<boolean> {
+  return inSystemTx(deps, (tx) => workspacesRepository.anyWorkspace(tx));
+}

@@ -13,6 +13,11 @@ export const workspacesRepository = {
     return rows[0]?.id;
   },
 
+  async anyWorkspace(tx: Queryable): Promise<boolean> {
+    const { rowCount } = await tx.query('select 1 from workspaces limit 1');
+    return rowCount === 1;
+  },
+
   async findWorkspace(tx: Queryable, id: string) {
     const { rows } = await tx.query<{ id: string; name: string; slug: string; time_zone: string; created_at: Date }>('select * from workspaces where id = $1', [id]);
     return rows[0];

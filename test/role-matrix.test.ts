@@ -190,6 +190,27 @@ describe('what a client viewer reads', () => {
     expect(listed.messageCount).toBe(2);
   });
 
+  it('shows a client viewer activity times that a note does not move (conversation, list and customer), and a reply does', async () => {
+    const admin = client(rapport, ws.token, ws.workspaceId);
+    const viewer = client(rapport, callers.get('client_viewer')!.headers.authorization.slice(7), ws.workspaceId);
+    const c = (await admin.post('/conversations', { customer: { email: 'times@customer.test' }, message: { body: 'first' } })).json();
+    const seen = async () => {
+      const one = (await viewer.get(`/conversations/${c.id}`)).json();
+      const listed = (await viewer.get('/conversations')).json().items.find((x: { id: string }) => x.id === c.id);
+      const ofCustomer = (await viewer.get(`/customers/${c.customer.id}`)).json().conversations.find((x: { id: string }) => x.id === c.id);
+      return { lastActivityAt: one.lastActivityAt, updatedAt: one.updatedAt, listed: listed.lastActivityAt, ofCustomer: ofCustomer.lastActivityAt };
+    };
+    const before = await seen();
+    expect([before.listed, before.ofCustomer]).toEqual([before.lastActivityAt, before.lastActivityAt]);
+    const note = (await admin.post(`/conversations/${c.id}/messages`, { type: 'note', body: 'internal' })).json();
+    // The check can fail: the agent's time moved with the note.
+    expect((await admin.get(`/conversations/${c.id}`)).json().lastActivityAt).toBe(note.createdAt);
+    expect(note.createdAt).not.toBe(before.lastActivityAt);
+    expect(await seen()).toEqual(before);
+    const reply = (await admin.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'public' })).json();
+    expect(await seen()).toEqual({ lastActivityAt: reply.createdAt, updatedAt: reply.createdAt, listed: reply.createdAt, ofCustomer: reply.createdAt });
+  });
+
   it('reads full pages of the thread and the timeline: notes are filtered in the query, not after paging', async () => {
     const admin = client(rapport, ws.token, ws.workspaceId);
     const c = (await admin.post('/conversations', { customer: { email: 'page@customer.test' }, message: { body: 'first' } })).json();

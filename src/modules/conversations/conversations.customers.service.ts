@@ -1,4 +1,5 @@
 import { inWorkspaceTx } from '../../db/tenancy.js';
+import type { Visibility } from '../auth/roles.js';
 import type { WorkspaceContext } from '../context.js';
 import { conversationsRepository as repo } from './conversations.repository.js';
 
@@ -7,7 +8,14 @@ import { conversationsRepository as repo } from './conversations.repository.js';
  * conversations.service.ts: that service calls the customers service (find or create by identity),
  * and this keeps the two from importing each other.
  */
-export async function recentConversationsOfCustomer(deps: WorkspaceContext, customerId: string) {
+export async function recentConversationsOfCustomer(deps: WorkspaceContext, customerId: string, visibility: Visibility = 'internal') {
   const rows = await inWorkspaceTx(deps, (tx) => repo.recentOfCustomer(tx, deps.workspaceId, customerId));
-  return rows.map((r) => ({ id: r.id, number: Number(r.number), subject: r.subject, status: r.status, lastActivityAt: r.last_activity_at.toISOString() }));
+  // A client viewer's time moves only with public activity (0260): no note moves it.
+  return rows.map((r) => ({
+    id: r.id,
+    number: Number(r.number),
+    subject: r.subject,
+    status: r.status,
+    lastActivityAt: (visibility === 'internal' ? r.last_activity_at : r.last_public_activity_at).toISOString(),
+  }));
 }

@@ -24,6 +24,7 @@ export interface ConversationRow {
   created_at: Date;
   updated_at: Date;
   last_activity_at: Date;
+  last_public_activity_at: Date;
   waiting_since: Date | null;
   first_response_at: Date | null;
   resolved_at: Date | null;
@@ -53,7 +54,8 @@ export function toConversationView(r: ConversationRow, visibility: Visibility = 
     tags: r.tags,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
-    lastActivityAt: r.last_activity_at.toISOString(),
+    // A client viewer's clock moves only with what they can see: a note moves neither (0260).
+    lastActivityAt: (visibility === 'internal' ? r.last_activity_at : r.last_public_activity_at).toISOString(),
     waitingSince: iso(r.waiting_since),
     firstResponseAt: iso(r.first_response_at),
     resolvedAt: iso(r.resolved_at),
@@ -72,7 +74,7 @@ const SELECT_VIEW = (sortKey = 'null', from = 'conversations c') => `
     (select cu.name from customers cu where cu.workspace_id = c.workspace_id and cu.id = c.customer_id) as customer_name,
     ids.customer_email, ids.customer_phone,
     c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id, c.tags, c.created_at, c.updated_at,
-    c.last_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
+    c.last_activity_at, c.last_public_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
     c.message_count, c.note_count, ${sortKey} as sort_key
   from ${from}
   -- The customer's first email and phone from one probe of (workspace_id, customer_id): two
@@ -279,8 +281,8 @@ export const conversationsRepository = {
          n as (select rapport_next_conversation_number($1) as number from ib),
          c as (
            insert into conversations (workspace_id, id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at,
-             last_activity_at, waiting_since, last_message_preview, last_message_type, message_count)
-           select $1, $2, n.number, ib.id, $4, $5, $6, $7, $8, $8, $8, $8, $9, 'inbound', 1 from ib, n
+             last_activity_at, last_public_activity_at, waiting_since, last_message_preview, last_message_type, message_count)
+           select $1, $2, n.number, ib.id, $4, $5, $6, $7, $8, $8, $8, $8, $8, $9, 'inbound', 1 from ib, n
            returning *),
          cd as (insert into search_documents (workspace_id, conversation_id, message_id, search)
                 select workspace_id, id, null, subject_search from c where subject_search <> ''::tsvector),
@@ -341,8 +343,8 @@ export const conversationsRepository = {
         'insert',
         // The subject's search document in the same statement (search_documents: migration 0020).
         `with c as (
-         insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning workspace_id, id, subject_search),
+         insert into conversations (workspace_id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at, last_activity_at, last_public_activity_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $8) returning workspace_id, id, subject_search),
        d as (insert into search_documents (workspace_id, conversation_id, message_id, search)
              select workspace_id, id, null, subject_search from c where subject_search <> ''::tsvector)
        select id from c`,
@@ -386,6 +388,8 @@ export const conversationsRepository = {
   /**
    * Keeps the inbox columns in step with a new message: activity time, preview, count, when the
    * customer started waiting (first unanswered inbound) and the first response (first reply).
+   * A note moves last_activity_at only: last_public_activity_at (what a client viewer is shown, 0260)
+   * and updated_at stay, since nothing a client viewer sees of the conversation changed.
    */
   async afterMessage(tx: Queryable, ws: string, id: string, m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date }): Promise<void> {
     await tx.query(
@@ -393,7 +397,8 @@ export const conversationsRepository = {
         'after_message',
         `update conversations set
          last_activity_at = greatest(last_activity_at, $3),
-         updated_at = $3,
+         last_public_activity_at = case when $4 = 'note' then last_public_activity_at else greatest(last_public_activity_at, $3) end,
+         updated_at = case when $4 = 'note' then updated_at else $3 end,
          message_count = message_count + 1,
          note_count = note_count + case when $4 = 'note' then 1 else 0 end,
          last_message_preview = case when $4 = 'note' then last_message_preview else $5 end,
@@ -488,8 +493,8 @@ export const conversationsRepository = {
 
   /** A customer's 50 most recently active conversations (the customer page). */
   async recentOfCustomer(tx: Queryable, ws: string, customerId: string) {
-    const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date }>(
-      `select id, number, subject, status, last_activity_at from conversations
+    const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date; last_public_activity_at: Date }>(
+      `select id, number, subject, status, last_activity_at, last_public_activity_at from conversations
        where workspace_id = $1 and customer_id = $2 order by last_activity_at desc limit 50`,
       [ws, customerId],
     );

@@ -312,7 +312,7 @@ export async function wakeSnoozedConversation(deps: WorkspaceContext, id: string
     const current = await repo.lock(tx, ws, id);
     const at = deps.clock.now();
     if (!current || current.status !== 'snoozed' || !current.snoozed_until || current.snoozed_until.getTime() > at.getTime()) return false;
-    await repo.update(tx, ws, id, { status: 'open', snoozed_until: null, updated_at: at, last_activity_at: at });
+    await repo.update(tx, ws, id, { status: 'open', snoozed_until: null, updated_at: at, last_activity_at: at, last_public_activity_at: at });
     await recordEvents(tx, [
       { workspaceId: ws, conversationId: id, type: 'conversation.status_changed', actor: deps.actor, data: { from: 'snoozed', to: 'open', snoozedUntil: null, reason: 'snooze_ended' }, at },
     ]);

@@ -1,3 +1,4 @@
+import { visibilityOf } from '../auth/roles.js';
 import type { Deps } from '../context.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { contextOf, type App } from '../../http/types.js';
@@ -42,7 +43,7 @@ export function customerRoutes(app: App, server: Deps): void {
     {
       schema: { tags, summary: 'A customer with identities, attributes and conversations', params: WorkspaceItemParams, response: { 200: CustomerDetail, ...errorResponses(401, 404, 422) } },
     },
-    async (request) => getCustomer(contextOf(server, request), request.params.id),
+    async (request) => getCustomer(contextOf(server, request), request.params.id, visibilityOf(request.workspace.role)),
   );
 
   app.patch(

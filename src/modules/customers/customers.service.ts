@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
+import type { Visibility } from '../auth/roles.js';
 import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Pool } from '../../db/pool.js';
 import { randomUUID } from 'node:crypto';
@@ -119,12 +120,13 @@ export async function registerIdentityKinds(pool: Pool, kinds: { kind: string; d
   await withSystem(pool, (tx) => customersRepository.registerIdentityKinds(tx, kinds));
 }
 
-export async function getCustomer(deps: WorkspaceContext, id: string) {
+/** `visibility`: a client viewer's conversation times move only with public activity (no note moves them). */
+export async function getCustomer(deps: WorkspaceContext, id: string, visibility: Visibility = 'internal') {
   return inWorkspaceTx(deps, async (tx) => {
     const customer = await customersRepository.find(tx, deps.workspaceId, id);
     if (!customer) throw customerErrors.notFound();
     // The conversations are the conversations module's: through its service, in this transaction.
-    return { ...customer, conversations: await recentConversationsOfCustomer(inTx(deps, tx), id) };
+    return { ...customer, conversations: await recentConversationsOfCustomer(inTx(deps, tx), id, visibility) };
   });
 }
 

@@ -30,9 +30,11 @@ afterAll(async () => {
 const claim = (holder: string) => withSystem(rapport.pool, (tx) => leases.claimDue(tx, holder, LEASE_MS, 10));
 const lease = async () =>
   (
-    await systemQuery<{ holder: string | null; left_ms: number }>(rapport, 'select holder, (extract(epoch from held_until - now()) * 1000)::float8 as left_ms from email_imap_leases where inbox_id = $1', [
-      inboxId,
-    ])
+    await systemQuery<{ holder: string | null; left_ms: number }>(
+      rapport,
+      'select holder, (extract(epoch from held_until - now()) * 1000)::float8 as left_ms from email_imap_leases where inbox_id = $1',
+      [inboxId],
+    )
   )[0];
 
 describe('IMAP mailbox leases', () => {

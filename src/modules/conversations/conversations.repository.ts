@@ -164,7 +164,10 @@ function orderSql(sort: SortOrder, on: 'c' | 't', after: [string, string] | unde
   const id = on === 'c' ? 'c.id' : 't.conversation_id';
   if (sort === 'waiting_longest') {
     const key = on === 'c' ? WAITING('c') : 't.waiting_key';
-    const keyset = after ? `(${key}, ${id}) > (${p(after[0] === '' ? 'infinity' : after[0])}::timestamptz, ${p(after[1])}::uuid)` : null;
+    // The `>=` is implied by the row comparison; it is there for the planner, which misjudged how many
+    // rows a row comparison leaves when most keys are equal ('infinity': 925 ms at 1M, bench).
+    const k = after ? p(after[0] === '' ? 'infinity' : after[0]) : '';
+    const keyset = after ? `${key} >= ${k}::timestamptz and (${key}, ${id}) > (${k}::timestamptz, ${p(after[1])}::uuid)` : null;
     return { order: `${key} asc, ${id} asc`, keyset };
   }
   const key = on === 'c' ? 'c.last_activity_at' : 't.last_activity_at';

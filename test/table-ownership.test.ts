@@ -16,7 +16,7 @@ const OWNERS: Record<string, string[]> = {
   conversations: ['conversations', 'messages', 'search_documents', 'conversation_tags'],
   teams: ['teams', 'team_members'],
   inboxes: ['inboxes'],
-  channels: ['channel_messages', 'channel_early_receipts'],
+  channels: ['channel_messages', 'channel_early_receipts', 'channel_webhook_deliveries'],
   attachments: ['blobs', 'attachments'],
   email: [
     'email_messages',

@@ -4,5 +4,7 @@ export const webhookErrors = {
   // An unknown inbox, an inbox of another kind and a channel without webhooks answer alike.
   notFound: defineError('channels.webhook_not_found', 404, 'No such webhook'),
   badSignature: defineError('channels.bad_signature', 401, 'The webhook signature is missing or wrong'),
+  // A signed timestamp outside the window (WEBHOOK_TOLERANCE_MS) of the server's clock: a captured call replayed later.
+  stale: defineError('channels.webhook_stale', 401, 'The webhook timestamp is missing or outside the accepted window'),
   unreadable: defineError('channels.webhook_unreadable', 400, 'The webhook body could not be read'),
 };

@@ -15,8 +15,8 @@ import { verifyHmacSha256 } from './channels.webhooks.js';
  * The "pager" provider's protocol (a local HTTP server below):
  * - POST {baseUrl}/messages with `Authorization: Bearer {apiKey}` and JSON { to, text, idempotencyKey }
  *   answers 200 { id } (the same id for the same idempotencyKey), or 503 while it is down for `to`;
- * - it calls Rapport's webhook with a JSON body signed in `X-Pager-Signature: sha256=<hex HMAC-SHA256
- *   of the raw body under webhookSecret>`: { type: 'message', id, from, name, text } when a user
+ * - it calls Rapport's webhook with a JSON body, `X-Pager-Timestamp: <unix seconds>` and
+ *   `X-Pager-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{raw body}" under webhookSecret>`: { type: 'message', id, from, name, text } when a user
  *   writes, { type: 'receipt', id, status: 'delivered' | 'read' | 'failed' } when a message reached them.
  */
 interface Sent {
@@ -107,7 +107,13 @@ const pagerChannel: ChannelDefinition = {
     },
   },
   webhook: {
-    verify: (request, settings) => verifyHmacSha256(request.raw, (settings as unknown as PagerSettings).webhookSecret, request.headers['x-pager-signature'], 'sha256='),
+    verify(request, settings) {
+      const ts = request.headers['x-pager-timestamp'];
+      if (typeof ts !== 'string' || !/^[0-9]{1,12}$/.test(ts)) return false;
+      const signed = Buffer.concat([Buffer.from(`${ts}.`), request.raw]);
+      if (!verifyHmacSha256(signed, (settings as unknown as PagerSettings).webhookSecret, request.headers['x-pager-signature'], 'sha256=')) return false;
+      return { signedAt: new Date(Number(ts) * 1000) };
+    },
     parse(request): WebhookEvent[] {
       const b = JSON.parse(request.raw.toString('utf8')) as { type: string; id: string; from?: string; name?: string; text?: string; status?: 'delivered' | 'read' | 'failed' };
       if (b.type === 'receipt') return [{ type: 'delivery', providerId: b.id, status: b.status! }];
@@ -140,15 +146,19 @@ afterAll(async () => {
   await provider?.close();
 });
 
-/** The provider calling Rapport: `secret` signs the body (a wrong one makes a bad signature). */
-function webhook(body: unknown, secret = SECRET) {
+/**
+ * The provider calling Rapport: `secret` signs the body (a wrong one makes a bad signature), with
+ * the time it signed at (now by default; the test's clock is the server's real one).
+ */
+function webhook(body: unknown, secret = SECRET, signedAt = new Date()) {
   const raw = JSON.stringify(body);
-  const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+  const ts = String(Math.floor(signedAt.getTime() / 1000));
+  const signature = `sha256=${createHmac('sha256', secret).update(`${ts}.${raw}`).digest('hex')}`;
   return rapport.app.inject({
     method: 'POST',
     url: `/api/v1/channels/pager/webhooks/${inboxId}`,
     payload: raw,
-    headers: { 'content-type': 'application/json', 'x-pager-signature': signature },
+    headers: { 'content-type': 'application/json', 'x-pager-signature': signature, 'x-pager-timestamp': ts },
   });
 }
 
@@ -215,6 +225,50 @@ describe('a channel registered only in a test', () => {
     expect((await rapport.app.inject({ method: 'POST', url: `/api/v1/channels/pager/webhooks/${ws.inboxId}`, payload: '{}' })).statusCode).toBe(404);
     const customers = (await api().get('/customers?limit=100')).json().items as { identities: { value: string }[] }[];
     expect(customers.some((c) => c.identities.some((i) => i.value === 'u-mallory'))).toBe(false);
+  });
+
+  it('refuses a call signed outside five minutes of its clock with a 401 problem, and changes nothing', async () => {
+    const old = await webhook({ type: 'message', id: 'in-old', from: 'u-old', text: 'captured earlier' }, SECRET, new Date(Date.now() - 10 * 60_000));
+    expect(old.statusCode).toBe(401);
+    expect(old.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(old.json().code).toBe('channels.webhook_stale');
+    const ahead = await webhook({ type: 'message', id: 'in-old', from: 'u-old', text: 'from the future' }, SECRET, new Date(Date.now() + 10 * 60_000));
+    expect(ahead.json().code).toBe('channels.webhook_stale');
+    // The timestamp is signed: moving it forward on a captured call breaks the signature.
+    const raw = JSON.stringify({ type: 'message', id: 'in-old', from: 'u-old', text: 'moved' });
+    const oldTs = String(Math.floor((Date.now() - 10 * 60_000) / 1000));
+    const moved = await rapport.app.inject({
+      method: 'POST',
+      url: `/api/v1/channels/pager/webhooks/${inboxId}`,
+      payload: raw,
+      headers: {
+        'content-type': 'application/json',
+        'x-pager-signature': `sha256=${createHmac('sha256', SECRET).update(`${oldTs}.${raw}`).digest('hex')}`,
+        'x-pager-timestamp': String(Math.floor(Date.now() / 1000)),
+      },
+    });
+    expect(moved.statusCode).toBe(401);
+    expect(moved.json().code).toBe('channels.bad_signature');
+    const customers = (await api().get('/customers?limit=100')).json().items as { identities: { value: string }[] }[];
+    expect(customers.some((c) => c.identities.some((i) => i.value === 'u-old'))).toBe(false);
+  });
+
+  it('answers a replayed call 200 without applying it twice', async () => {
+    const at = new Date();
+    const body = { type: 'message', id: 'in-replay', from: 'u-replay', text: 'once only' };
+    const first = await webhook(body, SECRET, at);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ received: 1 });
+    const conversation = await conversationOf('u-replay');
+    // Caught by its delivery key before any event is applied (the answer says so), not by the message's provider id.
+    const replay = await webhook(body, SECRET, at);
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual({ received: 1, duplicate: true });
+    expect((await messagesOf(conversation.id)).map((m) => m.body)).toEqual(['once only']);
+    // The same body signed at another time is a new delivery (a provider's later retry): still one message, by its provider id.
+    const later = await webhook(body, SECRET, new Date(at.getTime() + 2000));
+    expect(later.json()).toEqual({ received: 1 });
+    expect((await messagesOf(conversation.id)).map((m) => m.body)).toEqual(['once only']);
   });
 
   it('sends an agent reply through the outbound job and takes the delivery receipt from the webhook', async () => {

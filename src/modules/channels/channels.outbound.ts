@@ -277,6 +277,8 @@ export const SWEEP_CRONTAB = `*/5 * * * * ${SWEEP_TASK}`;
 export const SWEEP_STALE_MS = 10 * 60_000;
 /** Queued for longer than every backoff together (about 2 h by default) plus a wide margin: given up. */
 export const SWEEP_GIVE_UP_MS = 24 * 3_600_000;
+/** How long a webhook's delivery key is kept against replays (channel_webhook_deliveries). */
+export const WEBHOOK_DELIVERY_TTL_MS = 24 * 3_600_000;
 const SWEEP_BATCH = 500;
 
 /**
@@ -313,6 +315,8 @@ export async function sweepStaleDeliveries(d: Pick<OutboundJobDeps, 'pool' | 'cl
   if (counts.requeued || counts.failed) d.log.warn({ ...counts }, 'channels: swept replies stuck in queued');
   // Receipts that never found their reply (an id of a message sent some other way, a lost reply).
   await withSystem(d.pool, (tx) => repo.purgeEarlyReceipts(tx, new Date(now.getTime() - EARLY_RECEIPT_TTL_MS)));
+  // Webhook delivery keys older than a day: a replay that old fails the signed-timestamp window.
+  await withSystem(d.pool, (tx) => repo.purgeWebhookDeliveries(tx, new Date(now.getTime() - WEBHOOK_DELIVERY_TTL_MS)));
   return counts;
 }
 

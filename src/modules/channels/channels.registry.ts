@@ -115,6 +115,14 @@ export interface InboundMessage {
 
 export type WebhookEvent = { type: 'message'; message: InboundMessage } | { type: 'delivery'; providerId: string; status: Exclude<DeliveryStatus, 'queued'>; reason?: string };
 
+/** What a signature check vouches for beyond "signed by the inbox's secret". */
+export interface WebhookVerified {
+  /** The time the provider signed the call; null when the call carries none (refused as stale). */
+  signedAt: Date | null;
+  /** The provider's id of this delivery (the same on a retry of the same call). */
+  deliveryId?: string;
+}
+
 export interface WebhookRequest {
   /** The body exactly as it arrived: signatures are computed over these bytes. */
   raw: Buffer;
@@ -170,8 +178,13 @@ export interface ChannelDefinition {
   };
   /** Channels whose provider calls back: POST /api/v1/channels/{kind}/webhooks/{inboxId}. */
   webhook?: {
-    /** Checks the signature over the raw body; must compare in constant time (see verifyHmacSha256). */
-    verify(request: WebhookRequest, settings: Record<string, unknown>): boolean;
+    /**
+     * Checks the signature over the raw body; must compare in constant time (see verifyHmacSha256).
+     * false refuses the call. A provider that signs a timestamp answers `{ signedAt }` (read from the
+     * signed bytes only): the core refuses one outside five minutes of its clock. `deliveryId`, when
+     * the provider signs one, keys replay protection; without it the key is a hash of the signed bytes.
+     */
+    verify(request: WebhookRequest, settings: Record<string, unknown>): boolean | WebhookVerified;
     /** What the call says: messages that arrived, delivery receipts. Throws a coded error when unreadable. */
     parse(request: WebhookRequest, settings: Record<string, unknown>): WebhookEvent[];
   };

@@ -104,6 +104,25 @@ export const channelsRepository = {
     return rowCount ?? 0;
   },
 
+  /**
+   * Claims a webhook delivery (channel_webhook_deliveries, 0261): false when it was taken before. A
+   * concurrent copy waits on the key until the first one's transaction ends, then finds it taken.
+   */
+  async claimWebhookDelivery(tx: Queryable, d: { workspaceId: string; inboxId: string; key: string; at: Date }): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `insert into channel_webhook_deliveries (workspace_id, inbox_id, delivery_key, received_at)
+       values ($1, $2, $3, $4) on conflict do nothing`,
+      [d.workspaceId, d.inboxId, d.key, d.at],
+    );
+    return rowCount === 1;
+  },
+
+  /** System context: delivery keys past the replay window's use. */
+  async purgeWebhookDeliveries(tx: Queryable, before: Date): Promise<number> {
+    const { rowCount } = await tx.query('delete from channel_webhook_deliveries where received_at < $1', [before]);
+    return rowCount ?? 0;
+  },
+
   async update(
     tx: Queryable,
     ws: string,

@@ -8,7 +8,10 @@ const WebhookParams = Strict({
   kind: Type.String({ pattern: '^[a-z][a-z0-9_]{1,31}$', description: 'the channel kind of the inbox', examples: ['whatsapp'] }),
   inboxId: Uuid,
 });
-const WebhookAnswer = Type.Object({ received: Type.Integer({ description: 'events the call carried', examples: [1] }) });
+const WebhookAnswer = Type.Object({
+  received: Type.Integer({ description: 'events the call carried', examples: [1] }),
+  duplicate: Type.Optional(Type.Boolean({ description: 'true when this delivery was taken before (a replay): nothing was applied again', examples: [true] })),
+});
 
 /** Largest webhook body: providers send one message or a few receipts per call. */
 const WEBHOOK_BODY_LIMIT = 256 * 1024;
@@ -34,7 +37,9 @@ export async function channelWebhookRoutes(app: App, server: Deps): Promise<void
           summary: "A channel provider's callback (messages, delivery receipts)",
           description:
             "Called by the provider of an inbox's channel, not by people. The body is read as sent and its signature checked by the channel " +
-            '(HMAC over the raw bytes, compared in constant time); a missing or wrong signature answers 401 `channels.bad_signature` and changes nothing.',
+            '(HMAC over the raw bytes, compared in constant time); a missing or wrong signature answers 401 `channels.bad_signature` and changes nothing. ' +
+            'A channel that signs a timestamp has it checked against the server clock: more than five minutes either way answers 401 `channels.webhook_stale` and changes nothing. ' +
+            'A delivery taken before (its provider delivery id, or a hash of the signed bytes, seen within a day) answers 200 with `duplicate: true` and is not applied again.',
           params: WebhookParams,
           response: { 200: WebhookAnswer, ...errorResponses(400, 401, 404, 413) },
         },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lib/clock.js';
 import { client, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { modules } from '../index.js';
-import { SWEEP_GIVE_UP_MS, SWEEP_STALE_MS, sweepStaleDeliveries } from './channels.outbound.js';
+import { SWEEP_GIVE_UP_MS, SWEEP_STALE_MS, sweepStaleDeliveries, WEBHOOK_DELIVERY_TTL_MS } from './channels.outbound.js';
 import { createEmailModule } from './email/email.module.js';
 import { createEmailInbox, sendRaw, smtpPortOf, startSink, systemQuery } from './email/email.testing.js';
 
@@ -88,5 +88,18 @@ describe('the sweeper of replies stuck in queued', () => {
       messageId,
     ]);
     expect(changes.map((c) => c.status)).toEqual(['queued', 'queued', 'failed']);
+  });
+
+  it('purges webhook delivery keys older than a day and keeps newer ones', async () => {
+    const now = clock.now().getTime();
+    await systemQuery(
+      rapport,
+      `insert into channel_webhook_deliveries (workspace_id, inbox_id, delivery_key, received_at)
+       values ($1, $2, 'sweep-old', $3), ($1, $2, 'sweep-new', $4)`,
+      [ws.workspaceId, ws.inboxId, new Date(now - WEBHOOK_DELIVERY_TTL_MS - 60_000), new Date(now - 60_000)],
+    );
+    await sweepStaleDeliveries(rapport.server);
+    const left = await systemQuery<{ delivery_key: string }>(rapport, "select delivery_key from channel_webhook_deliveries where workspace_id = $1 and delivery_key like 'sweep-%'", [ws.workspaceId]);
+    expect(left.map((r) => r.delivery_key)).toEqual(['sweep-new']);
   });
 });

@@ -132,7 +132,7 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
         [DELIVER_ORDERED_TASK]: deliverOrderedTask(pool, subscribers, log),
         [PURGE_IDEMPOTENCY_TASK]: purgeIdempotencyKeys(pool),
       };
-      for (const m of mods) Object.assign(tasks, m.tasks?.(server) ?? {});
+      for (const m of mods) Object.assign(tasks, m.tasks?.(server, mods) ?? {});
       const runner: Runner = await startWorker({
         pool,
         tasks,

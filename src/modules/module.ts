@@ -1,6 +1,7 @@
 import type { Subscriber } from '../events/subscribers.js';
 import type { App } from '../http/types.js';
 import type { Tasks } from '../jobs/queue.js';
+import type { AttachmentOwnerKind } from './attachments/attachments.owners.js';
 import type { ChannelDefinition } from './channels/channels.registry.js';
 import type { Deps } from './context.js';
 
@@ -24,9 +25,12 @@ export interface RapportModule {
   workspaceRoutes?: WorkspaceRouteModule;
   plugins?: AppPlugin;
   subscribers?: (deps: Deps) => Subscriber[];
-  tasks?: (deps: Deps) => Tasks;
+  /** Job tasks; `modules` is every running module (a collector reads what the others declare). */
+  tasks?: (deps: Deps, modules: readonly RapportModule[]) => Tasks;
   /** Recurring runs of its tasks, as graphile-worker crontab lines (e.g. an hourly collector). */
   crontab?: string[];
+  /** The attachment owner kinds whose rows this module owns: the attachments collector asks it which owners still exist. */
+  attachmentOwners?: AttachmentOwnerKind[];
   /** Started after the HTTP server listens; stopped before the database on shutdown. */
   start?: (deps: Deps) => Promise<{ stop(): Promise<void> } | void>;
 }

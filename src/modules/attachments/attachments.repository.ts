@@ -134,6 +134,27 @@ export const attachmentsRepository = {
   },
 
   /**
+   * One page of distinct owners after `after`, in the order of attachments_owner_idx (workspace,
+   * kind, id), so the walk is a range scan of that index and resumes where the last page ended.
+   */
+  async ownersPage(tx: Queryable, after: { workspaceId: string; kind: string; id: string } | null, limit: number): Promise<{ workspace_id: string; owner_kind: string; owner_id: string }[]> {
+    const { rows } = await tx.query<{ workspace_id: string; owner_kind: string; owner_id: string }>(
+      `select distinct workspace_id, owner_kind, owner_id from attachments
+       where owner_kind is not null and ($1::uuid is null or (workspace_id, owner_kind, owner_id) > ($1::uuid, $2::text, $3::uuid))
+       order by workspace_id, owner_kind, owner_id limit $4`,
+      [after?.workspaceId ?? null, after?.kind ?? null, after?.id ?? null, limit],
+    );
+    return rows;
+  },
+
+  /** The attachments of owners that are gone (their blobs go with the orphan-blob pass). */
+  async deleteOfOwners(tx: Queryable, ws: string, kind: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { rowCount } = await tx.query('delete from attachments where workspace_id = $1 and owner_kind = $2 and owner_id = any($3::uuid[])', [ws, kind, ids]);
+    return rowCount ?? 0;
+  },
+
+  /**
    * Blobs no attachment references and nobody stored since `touchedBefore`. A blob being stored
    * again right now is locked by that insert: the delete waits, re-reads touched_at and spares it.
    */

@@ -8,6 +8,7 @@ import { principalOf, type WorkspaceContext } from '../context.js';
 import { findMessageForChannel } from '../conversations/conversations.channels.js';
 import { attachmentErrors } from './attachments.errors.js';
 import { attachmentsRepository as repo, type AttachmentRow, type Owner } from './attachments.repository.js';
+import type { AttachmentOwners } from './attachments.owners.js';
 import type { AttachmentLimits } from './attachments.settings.js';
 
 export type { AttachmentRow, Owner };
@@ -195,11 +196,18 @@ export const BLOB_GRACE_MS = 60 * 60 * 1000;
 const BATCH = 1000;
 
 /**
- * The collector: uploads never attached within their lifetime, then blobs no attachment references
- * any more (removed attachments, expired uploads, replaced files). Bounded batches, repeated until
- * nothing is left, so one run never holds a long transaction.
+ * The collector: uploads never attached within their lifetime, attachments whose owner row is gone
+ * (asked of the module that owns the kind, `owners`), then blobs no attachment references any more
+ * (removed attachments, expired uploads, replaced files). Bounded batches, repeated until nothing is
+ * left, so one run never holds a long transaction. A kind no module declares is left alone and named
+ * in `unownedKinds`, for the caller to log.
  */
-export async function collectUnused(deps: { pool: Pool; clock: Clock; uploadTtlMs: number }): Promise<{ uploads: number; blobs: number }> {
+export async function collectUnused(deps: {
+  pool: Pool;
+  clock: Clock;
+  uploadTtlMs: number;
+  owners?: AttachmentOwners;
+}): Promise<{ uploads: number; orphans: number; blobs: number; unownedKinds: string[] }> {
   const now = deps.clock.now().getTime();
   let uploads = 0;
   let blobs = 0;
@@ -208,10 +216,53 @@ export async function collectUnused(deps: { pool: Pool; clock: Clock; uploadTtlM
     uploads += n;
     if (n < BATCH) break;
   }
+  const { orphans, unownedKinds } = await collectOrphans(deps.pool, deps.owners ?? new Map());
   for (;;) {
     const n = await withSystem(deps.pool, (tx) => repo.deleteOrphanBlobs(tx, new Date(now - BLOB_GRACE_MS), BATCH));
     blobs += n;
     if (n < BATCH) break;
   }
-  return { uploads, blobs };
+  return { uploads, orphans, blobs, unownedKinds };
+}
+
+/**
+ * Walks the owners attachments name, a page at a time, and deletes the attachments of those their
+ * module no longer finds. Owner ids are never reused (random UUIDs), so an owner found gone stays
+ * gone; an owner created in a transaction not yet committed has files this walk cannot see either.
+ */
+async function collectOrphans(pool: Pool, owners: AttachmentOwners): Promise<{ orphans: number; unownedKinds: string[] }> {
+  let orphans = 0;
+  const unowned = new Set<string>();
+  let after: { workspaceId: string; kind: string; id: string } | null = null;
+  for (;;) {
+    const page = await withSystem(pool, async (tx) => {
+      const rows = await repo.ownersPage(tx, after, BATCH);
+      const groups = new Map<string, { ws: string; kind: string; ids: string[] }>();
+      for (const r of rows) {
+        const key = `${r.workspace_id}/${r.owner_kind}`;
+        const group = groups.get(key) ?? { ws: r.workspace_id, kind: r.owner_kind, ids: [] };
+        group.ids.push(r.owner_id);
+        groups.set(key, group);
+      }
+      for (const g of groups.values()) {
+        const existing = owners.get(g.kind);
+        if (!existing) {
+          unowned.add(g.kind);
+          continue;
+        }
+        const alive = new Set((await existing(tx, g.ws, g.ids)).map((id) => id.toLowerCase()));
+        orphans += await repo.deleteOfOwners(
+          tx,
+          g.ws,
+          g.kind,
+          g.ids.filter((id) => !alive.has(id)),
+        );
+      }
+      return rows;
+    });
+    if (page.length < BATCH) break;
+    const last = page[page.length - 1];
+    after = { workspaceId: last.workspace_id, kind: last.owner_kind, id: last.owner_id };
+  }
+  return { orphans, unownedKinds: [...unowned] };
 }

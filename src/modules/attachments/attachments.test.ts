@@ -4,11 +4,12 @@ import { client, createTestWorkspace, eventually, startTestServer, tokenFor, typ
 import { withSystem } from '../../db/tenancy.js';
 import { enqueue } from '../../jobs/queue.js';
 import { fixedClock } from '../../lib/clock.js';
-import { modules } from '../index.js';
+import { coreModules, modules } from '../index.js';
 import { createEmailModule } from '../channels/email/email.module.js';
 import { createEmailInbox, sendMail, smtpPortOf, startSink, systemQuery } from '../channels/email/email.testing.js';
 import { COLLECT_TASK, createAttachmentsModule } from './attachments.module.js';
-import { collectUnused } from './attachments.service.js';
+import { attachmentOwnersOf } from './attachments.owners.js';
+import { collectUnused, MESSAGE_OWNER, sha256Of } from './attachments.service.js';
 
 const MAX_FILE = 64 * 1024;
 const LIMITS = { maxFileBytes: MAX_FILE, maxPerMessage: 2, maxMessageBytes: 50_000, maxPendingUploads: 20, uploadTtlHours: 24 };
@@ -273,5 +274,52 @@ describe('the collector', () => {
     clock.advance(25 * HOUR);
     await withSystem(rapport.pool, (tx) => enqueue(tx, COLLECT_TASK, {}));
     await eventually(async () => !(await attachmentExists(old)));
+  });
+});
+
+describe('files whose owner is gone', () => {
+  it('are removed by one collector run with their now unreferenced blobs, asked of the owning modules; living owners and undeclared kinds keep theirs', async () => {
+    const goneBytes = randomBytes(2500);
+    const keptBytes = randomBytes(2500);
+    const gone = await inboundWithFiles([{ filename: 'gone.bin', content: goneBytes }]);
+    const kept = await inboundWithFiles([{ filename: 'kept.bin', content: keptBytes }]);
+    const filesOf = async (messageId: string) =>
+      (await systemQuery<{ id: string }>(rapport, 'select id from attachments where owner_kind = $1 and owner_id = $2', [MESSAGE_OWNER, messageId])).map((r) => r.id);
+    const [goneFile] = await filesOf(gone.message_id);
+    const [keptFile] = await filesOf(kept.message_id);
+    expect(goneFile && keptFile).toBeTruthy();
+    // A kind no running module declares (a plug-in since removed): never collected, only reported.
+    const strayOwner = randomUUID();
+    await systemQuery(rapport, 'insert into blobs (workspace_id, sha256, size, content, created_at, touched_at) values ($1, $2, 3, $3, $4, $4)', [
+      a.workspaceId,
+      sha256Of(Buffer.from('abc')),
+      Buffer.from('abc'),
+      clock.now(),
+    ]);
+    const [stray] = await systemQuery<{ id: string }>(
+      rapport,
+      `insert into attachments (workspace_id, sha256, filename, content_type, size, owner_kind, owner_id, position, created_at)
+       values ($1, $2, 'stray.txt', 'text/plain', 3, 'removed_plugin', $3, 0, $4) returning id`,
+      [a.workspaceId, sha256Of(Buffer.from('abc')), strayOwner, clock.now()],
+    );
+
+    // The message row goes behind the module's back (no FK from attachments can follow it).
+    const deleted = await systemQuery(rapport, 'delete from messages where workspace_id = $1 and id = $2 returning id', [a.workspaceId, gone.message_id]);
+    expect(deleted).toHaveLength(1);
+    expect(await attachmentExists(goneFile)).toBe(true);
+
+    const later = fixedClock(new Date(clock.now().getTime() + 2 * HOUR));
+    const removed = await collectUnused({ pool: rapport.pool, clock: later, uploadTtlMs: 1000 * HOUR, owners: attachmentOwnersOf([...coreModules, ...modules]) });
+    expect(removed.orphans).toBeGreaterThanOrEqual(1);
+    expect(removed.unownedKinds).toEqual(['removed_plugin']);
+    expect(await attachmentExists(goneFile)).toBe(false);
+    expect(await blobCount(a.workspaceId, sha256Of(goneBytes).toString('hex'))).toBe(0);
+    // The living message keeps its file and bytes; the undeclared kind keeps its file.
+    expect(await attachmentExists(keptFile)).toBe(true);
+    expect(Buffer.compare((await download(agent1, a.workspaceId, keptFile)).rawPayload, keptBytes)).toBe(0);
+    expect(await attachmentExists(stray.id)).toBe(true);
+    // Every file left has an owner its module still finds (or an undeclared kind): one run took them all.
+    const again = await collectUnused({ pool: rapport.pool, clock: later, uploadTtlMs: 1000 * HOUR, owners: attachmentOwnersOf([...coreModules, ...modules]) });
+    expect(again.orphans).toBe(0);
   });
 });

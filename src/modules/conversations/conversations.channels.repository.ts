@@ -30,6 +30,18 @@ export const channelConversationsRepository = {
     return rows[0];
   },
 
+  /** Which of `ids` are messages of the workspace (the attachments collector asks, in a system transaction). */
+  async existingMessages(tx: Queryable, ws: string, ids: string[]): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>('select id from messages where workspace_id = $1 and id = any($2::uuid[])', [ws, ids]);
+    return rows.map((r) => r.id);
+  },
+
+  /** Which of `ids` are conversations of the workspace. */
+  async existingConversations(tx: Queryable, ws: string, ids: string[]): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>('select id from conversations where workspace_id = $1 and id = any($2::uuid[])', [ws, ids]);
+    return rows.map((r) => r.id);
+  },
+
   /** Merges `patch` into metadata[key] (a shallow merge of that one object). */
   async mergeMessageMetadata(tx: Queryable, ws: string, id: string, key: string, patch: Record<string, unknown>): Promise<boolean> {
     const { rowCount } = await tx.query(

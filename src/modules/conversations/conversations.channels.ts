@@ -207,6 +207,16 @@ export async function findMessageForChannel(tx: Queryable, ws: string, messageId
 }
 
 /** The name channels know the message row by: the same type as the API's (`MessageRow`). */
+/** Which of `ids` are still messages of the workspace (for files owned by messages, see the attachments collector). */
+export async function existingMessageIds(tx: Queryable, ws: string, ids: string[]): Promise<string[]> {
+  return repo.existingMessages(tx, ws, ids);
+}
+
+/** Which of `ids` are still conversations of the workspace. */
+export async function existingConversationIds(tx: Queryable, ws: string, ids: string[]): Promise<string[]> {
+  return repo.existingConversations(tx, ws, ids);
+}
+
 export type ChannelMessageRow = MessageRow;
 
 /**

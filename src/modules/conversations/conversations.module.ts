@@ -1,4 +1,6 @@
+import { MESSAGE_OWNER } from '../attachments/attachments.service.js';
 import type { RapportModule } from '../module.js';
+import { existingMessageIds } from './conversations.channels.js';
 import { conversationRoutes } from './conversations.routes.js';
 import { conversationTasks } from './conversations.tasks.js';
 
@@ -7,4 +9,6 @@ export const conversationsModule: RapportModule = {
   name: 'conversations',
   workspaceRoutes: conversationRoutes,
   tasks: conversationTasks,
+  // A message's files go with the message (the attachments collector asks which still exist).
+  attachmentOwners: [{ kind: MESSAGE_OWNER, existing: existingMessageIds }],
 };

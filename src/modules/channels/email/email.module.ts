@@ -11,7 +11,7 @@ import { loadAttachmentOptions, type AttachmentOptions } from '../../attachments
 import { isPublicMailDomain } from './email.addresses.js';
 import { confirmationRoutes, ownershipRoutes, type OwnershipRouteOptions } from './email.ownership.routes.js';
 import { createSystemMailer, defaultSystemFrom, systemMailSettings } from '../../../lib/system-mail.js';
-import { AUTOACK_TASK } from './email.service.js';
+import { AUTOACK_TASK, emailAttachmentOwners } from './email.service.js';
 import { ImapPoller } from './imap.poller.js';
 import { startSmtpServer, type SmtpListener } from './smtp.server.js';
 import { sendTask } from './email.outbound.js';
@@ -103,6 +103,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
     },
     plugins: (app, server) => confirmationRoutes(app, server),
     subscribers: (server) => [legacyOutboundSubscriber(server)],
+    attachmentOwners: emailAttachmentOwners,
     tasks: (server) => {
       const o = opts();
       const d = {

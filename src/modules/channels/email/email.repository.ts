@@ -249,6 +249,12 @@ export const emailRepository = {
   },
 
   /** The email a conversation message was (its raw source is the attachment it owns as 'email_source'). */
+  /** Which of `ids` are emails of the workspace (the attachments collector asks, in a system transaction). */
+  async existingEmails(tx: Queryable, ws: string, ids: string[]): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>('select id from email_messages where workspace_id = $1 and id = any($2::uuid[])', [ws, ids]);
+    return rows.map((r) => r.id);
+  },
+
   async emailOfMessage(tx: Queryable, ws: string, messageId: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ id: string }>('select id from email_messages where workspace_id = $1 and message_id = $2 and raw_sha256 is not null', [ws, messageId]);
     return rows[0]?.id;

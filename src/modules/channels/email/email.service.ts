@@ -3,11 +3,12 @@ import type { Pool, Queryable } from '../../../db/pool.js';
 import { inWorkspaceTx, withSystem, withWorkspace } from '../../../db/tenancy.js';
 import { enqueue } from '../../../jobs/queue.js';
 import { type Deps, inTx, principalOf, type WorkspaceContext } from '../../context.js';
-import { findConversationForChannel, ingestInbound } from '../../conversations/conversations.channels.js';
+import { existingConversationIds, findConversationForChannel, ingestInbound } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
 import { appendMessage } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
 import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
+import type { AttachmentOwnerKind } from '../../attachments/attachments.owners.js';
 import { attachUploads, contentsOf, MESSAGE_OWNER, recordStoredFile, storeBlob, storeFiles, transferFiles } from '../../attachments/attachments.service.js';
 import type { AttachmentLimits } from '../../attachments/attachments.settings.js';
 import { AppError } from '../../../lib/errors.js';
@@ -481,6 +482,17 @@ export const EMAIL_SOURCE_OWNER = 'email_source';
 export const EMAIL_MESSAGE_OWNER = 'email_message';
 /** Held for the few statements between checking a reply's uploads and creating its message. */
 const PENDING_REPLY_OWNER = 'email_reply';
+
+/**
+ * The kinds above, for the attachments collector: an email's source and parts go with its email row;
+ * a reply's uploads are held by its conversation (they move to the message in the same transaction,
+ * so a committed one was left by something unforeseen and goes once its conversation does).
+ */
+export const emailAttachmentOwners: AttachmentOwnerKind[] = [
+  { kind: EMAIL_SOURCE_OWNER, existing: (tx, ws, ids) => repo.existingEmails(tx, ws, ids) },
+  { kind: EMAIL_MESSAGE_OWNER, existing: (tx, ws, ids) => repo.existingEmails(tx, ws, ids) },
+  { kind: PENDING_REPLY_OWNER, existing: existingConversationIds },
+];
 
 /** The caller's uploads for a reply; the core module's codes become the channel's own (its API keeps them). */
 async function claimUploads(tx: Queryable, deps: WorkspaceContext, ids: string[], owner: { kind: string; id: string }, limits: AttachmentLimits) {

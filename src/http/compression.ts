@@ -26,10 +26,28 @@ const compressedRoute = (url: string) => url.startsWith('/api/') && !url.startsW
  * carry a Content-Encoding (the pre-compressed assets), and range answers. Request bodies are never
  * inflated (globalDecompression: false): bodyLimit keeps meaning bytes on the wire.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The answer carries a secret (a session's CSRF token, a credential shown once): never compressed (BREACH). */
+    secretAnswer?: boolean;
+  }
+}
+
+/**
+ * An answer that carries a secret beside anything the caller chose is never compressed: its
+ * compressed length would leak the secret byte by byte (BREACH). Routes say so with
+ * `config.secretAnswer`; a route whose answer an Idempotency-Key may not replay
+ * (`idempotency.replay: false`) carries a credential by definition.
+ */
+const carriesSecret = (config: unknown) => {
+  const c = (config ?? {}) as { secretAnswer?: boolean; idempotency?: { replay?: boolean } };
+  return c.secretAnswer === true || c.idempotency?.replay === false;
+};
+
 export async function registerCompression(app: App): Promise<void> {
   // Runs before the plugin's own onRoute hook (registered first), which honours `compress: false`.
   app.addHook('onRoute', (route) => {
-    if (!compressedRoute(route.url)) (route as { compress?: false }).compress = false;
+    if (!compressedRoute(route.url) || carriesSecret(route.config)) (route as { compress?: false }).compress = false;
   });
   await app.register(compress, {
     global: true,

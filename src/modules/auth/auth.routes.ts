@@ -39,6 +39,7 @@ export function authRoutes(app: App, server: Deps): void {
   app.post(
     '/auth/login',
     {
+      config: { secretAnswer: true },
       schema: { tags, summary: 'Sign in: sets the session cookie, returns the user, workspaces and CSRF token', body: LoginBody, response: { 200: SessionView, ...errorResponses(401, 422, 429) } },
     },
     async (request, reply) => {
@@ -60,6 +61,7 @@ export function authRoutes(app: App, server: Deps): void {
   app.get(
     '/auth/session',
     {
+      config: { secretAnswer: true },
       schema: { tags, summary: 'The signed-in user, workspaces and CSRF token', response: { 200: SessionView, ...errorResponses(401) } },
     },
     async (request) => {

@@ -20,8 +20,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const encodingOf = async (method: 'GET' | 'POST', url: string) =>
-  (await app.inject({ method, url, headers: { 'accept-encoding': 'br, gzip' } })).headers['content-encoding'];
+const encodingOf = async (method: 'GET' | 'POST', url: string) => (await app.inject({ method, url, headers: { 'accept-encoding': 'br, gzip' } })).headers['content-encoding'];
 
 describe('compression of API answers', () => {
   it('compresses a large answer that carries no secret', async () => {

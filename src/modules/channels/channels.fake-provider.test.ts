@@ -5,6 +5,8 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, eventually, startTestServer, createTestWorkspace, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { modules } from '../index.js';
+import { channelSendTask } from './channels.outbound.js';
+import { systemQuery } from './email/email.testing.js';
 import { ChannelSendError, type ChannelDefinition, type WebhookEvent } from './channels.registry.js';
 import { verifyHmacSha256 } from './channels.webhooks.js';
 
@@ -328,5 +330,27 @@ describe('a channel registered only in a test', () => {
     expect(await delivery()).toMatchObject({ status: 'queued', attempts: 0 });
     answer();
     expect(await eventually(async () => ((await delivery())?.status === 'delivered' ? delivery() : null))).toMatchObject({ status: 'delivered', providerId: sent.id, attempts: 1 });
+  });
+
+  it('sends an attempt once when a second copy of its job runs while the first is sending (the sweeper re-added the key)', async () => {
+    expect((await webhook({ type: 'message', id: 'in-dan', from: 'u-dan', text: 'Twice?' })).statusCode).toBe(200);
+    const conversation = await conversationOf('u-dan');
+    let answer!: () => void;
+    provider.holds.set('u-dan', new Promise((resolve) => (answer = resolve)));
+    const messageId = (await api().post(`/conversations/${conversation.id}/messages`, { type: 'reply', body: 'Only once' })).json().id;
+    // The first copy is inside send(): the provider took the message and holds its answer.
+    await eventually(async () => provider.attempts.get('u-dan') === 1);
+    const [{ id: deliveryId }] = await systemQuery<{ id: string }>(rapport, 'select id from channel_messages where message_id = $1', [messageId]);
+    // graphile-worker cleared the running job's key and inserted a second copy of attempt 1: it runs now.
+    const second = channelSendTask(rapport.server)({ workspaceId: ws.workspaceId, deliveryId, attempt: 1 }, {} as never) as Promise<void>;
+    // Without the claim the copy would reach the provider (and wait on the same hold): stop at either.
+    let returned = false;
+    void second.then(() => (returned = true));
+    await eventually(async () => returned || provider.attempts.get('u-dan') === 2);
+    answer();
+    await second;
+    expect(provider.attempts.get('u-dan')).toBe(1);
+    const delivery = async () => (await messagesOf(conversation.id)).find((m) => m.id === messageId)!.metadata.delivery;
+    expect(await eventually(async () => ((await delivery())?.status === 'sent' ? delivery() : null))).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });

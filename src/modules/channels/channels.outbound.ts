@@ -225,6 +225,10 @@ async function prepare(d: OutboundJobDeps, ws: string, deliveryId: string, attem
   return withWorkspace(d.pool, ws, async (tx) => {
     const row = await repo.lock(tx, ws, deliveryId);
     if (!row || row.status !== 'queued' || row.attempts !== attempt - 1) return null;
+    // Another copy of this attempt's job holds it (the sweeper re-added the key while it ran): one send.
+    const now = d.clock.now();
+    if (row.attempt_started_at && now.getTime() - row.attempt_started_at.getTime() < SWEEP_STALE_MS) return null;
+    await repo.claimAttempt(tx, ws, deliveryId, now);
     const built = await build(tx, d, ws, row);
     if (!built?.adapter.outbound?.prepare) return built;
     const prepared = await built.adapter.outbound.prepare(tx, built.message, { workspaceId: ws, inboxId: built.inboxId, settings: built.settings, context: inTx(systemDeps(d, ws), tx) });
@@ -273,7 +277,10 @@ export function channelSendTask(d: OutboundJobDeps): Task {
 /** graphile-worker's crontab admits no dots in task names. */
 export const SWEEP_TASK = 'channels_sweep';
 export const SWEEP_CRONTAB = `*/5 * * * * ${SWEEP_TASK}`;
-/** Past its next attempt by this much, a queued reply has lost its job (an attempt takes seconds). */
+/**
+ * Past its next attempt by this much, a queued reply has lost its job (an attempt takes seconds).
+ * Also the lease of a job's claim on its attempt: a claim older than this is a job that died.
+ */
 export const SWEEP_STALE_MS = 10 * 60_000;
 /** Queued for longer than every backoff together (about 2 h by default) plus a wide margin: given up. */
 export const SWEEP_GIVE_UP_MS = 24 * 3_600_000;
@@ -286,8 +293,10 @@ const SWEEP_BATCH = 500;
  * exhausted graphile-worker's own attempts on a database error, a queue emptied by hand) is
  * re-enqueued for its next attempt, or failed when its channel cannot send any more
  * (`channel.unavailable`) or when it has waited a day (`channel.send_expired`, the dead letter).
- * The job key of that attempt is reused, so a job that still exists runs now instead of twice; a
- * stale copy that runs later finds the row moved on and does nothing.
+ * The job key of that attempt is reused, so a job that still waits runs now instead of twice; one
+ * that is running holds a claim on the attempt (attempt_started_at, taken under the row lock before
+ * the send), which both the sweeper and a second copy of the job respect; a stale copy that runs
+ * later finds the row moved on and does nothing.
  */
 export async function sweepStaleDeliveries(d: Pick<OutboundJobDeps, 'pool' | 'clock' | 'channels' | 'log'>): Promise<{ requeued: number; failed: number }> {
   const now = d.clock.now();
@@ -297,6 +306,8 @@ export async function sweepStaleDeliveries(d: Pick<OutboundJobDeps, 'pool' | 'cl
     const outcome = await withWorkspace(d.pool, ws, async (tx) => {
       const row = await repo.lock(tx, ws, id);
       if (!row || row.status !== 'queued') return null;
+      // Claimed by a job since the query read it: being sent.
+      if (row.attempt_started_at && now.getTime() - row.attempt_started_at.getTime() < SWEEP_STALE_MS) return null;
       const inbox = await inboxForChannel(tx, ws, row.inbox_id);
       const adapter = inbox && d.channels.find(inbox.channel);
       const createdAt = (await repo.createdAt(tx, ws, id))!;

@@ -12,9 +12,11 @@ export interface ChannelMessageRow {
   status: DeliveryStatus | null;
   error: string | null;
   attempts: number;
+  /** When a `channels.send` job took the current attempt (0270); null when none holds it. */
+  attempt_started_at: Date | null;
 }
 
-const COLUMNS = 'id, inbox_id, conversation_id, message_id, direction, provider_id, status, error, attempts';
+const COLUMNS = 'id, inbox_id, conversation_id, message_id, direction, provider_id, status, error, attempts, attempt_started_at';
 
 export const channelsRepository = {
   /** A reply to send; null when an earlier delivery of the same event already queued it. */
@@ -58,12 +60,14 @@ export const channelsRepository = {
 
   /**
    * Replies still queued long after their next attempt was due (system context, every workspace):
-   * their job is gone (it exhausted graphile-worker's attempts, or was lost). Oldest first.
+   * their job is gone (it exhausted graphile-worker's attempts, or was lost). Oldest first. A row
+   * whose attempt a job claimed since `dueBefore` is being sent: left alone. Partial index 0270.
    */
   async stale(tx: Queryable, dueBefore: Date, limit: number): Promise<{ workspace_id: string; id: string }[]> {
     const { rows } = await tx.query<{ workspace_id: string; id: string }>(
       `select workspace_id, id from channel_messages
        where direction = 'outbound' and status = 'queued' and coalesce(next_attempt_at, updated_at) < $1
+         and (attempt_started_at is null or attempt_started_at < $1)
        order by coalesce(next_attempt_at, updated_at) limit $2`,
       [dueBefore, limit],
     );
@@ -78,6 +82,11 @@ export const channelsRepository = {
   /** A swept reply's new attempt is due now: the next sweep leaves it alone until it is stale again. */
   async setNextAttempt(tx: Queryable, ws: string, id: string, at: Date): Promise<void> {
     await tx.query('update channel_messages set next_attempt_at = $3 where workspace_id = $1 and id = $2', [ws, id, at]);
+  },
+
+  /** The job takes the current attempt, under the row lock (see 0270). */
+  async claimAttempt(tx: Queryable, ws: string, id: string, at: Date): Promise<void> {
+    await tx.query('update channel_messages set attempt_started_at = $3 where workspace_id = $1 and id = $2', [ws, id, at]);
   },
 
   /** A receipt for a provider id no reply holds yet (channel_early_receipts, 0240); one per status. */
@@ -131,7 +140,7 @@ export const channelsRepository = {
   ): Promise<void> {
     await tx.query(
       `update channel_messages set status = $3, error = $4, attempts = coalesce($5, attempts), provider_id = coalesce($6, provider_id),
-         next_attempt_at = $7, updated_at = $8
+         next_attempt_at = $7, updated_at = $8, attempt_started_at = null
        where workspace_id = $1 and id = $2`,
       [ws, id, p.status, p.error, p.attempts ?? null, p.providerId ?? null, p.nextAttemptAt ?? null, p.at],
     );

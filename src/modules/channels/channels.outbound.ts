@@ -154,7 +154,14 @@ export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'po
   if (adapter.outbound.queue) {
     const built = await build(tx, d, ws, row);
     try {
-      providerId = (built && (await adapter.outbound.queue(tx, built.message, { workspaceId: ws, inboxId: built.inboxId, settings: built.settings, context: inTx(deps, tx) }))?.providerId) || null;
+      const queued = built ? await adapter.outbound.queue(tx, built.message, { workspaceId: ws, inboxId: built.inboxId, settings: built.settings, context: inTx(deps, tx) }) : undefined;
+      providerId = queued?.providerId || null;
+      if (queued?.settled) {
+        const { status, reason } = queued.settled;
+        await recordDelivery(tx, deps, row, { channel: adapter.kind, status, reason, attempts: 0, providerId });
+        if (providerId && status === 'sent') await applyEarlyReceipts(tx, deps, adapter.kind, row.inbox_id, providerId);
+        return true;
+      }
     } catch (error) {
       // Refused before any attempt (email: no recipient, an ambiguous address): the dead letter at once.
       if (!(error instanceof ChannelSendError) || !error.permanent) throw error;

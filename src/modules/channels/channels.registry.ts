@@ -76,6 +76,11 @@ export interface QueueResult {
    * with the queued delivery, so a receipt that arrives before `send` returns finds it.
    */
   providerId?: string | null;
+  /**
+   * The channel already settled this delivery itself (email: an older version's own job sent or
+   * failed it before an upgrade): recorded as is, and no attempt is queued, so nothing goes twice.
+   */
+  settled?: { status: 'sent' | 'failed'; reason: string | null };
 }
 
 export interface SendResult {

@@ -3,6 +3,8 @@ import { addTestMember, client, signIn, createTestWorkspace, eventually, startTe
 import { createEmailModule } from './email.module.js';
 import { createEmailInbox, sendRaw, smtpDialog, smtpPortOf, startSink, systemQuery } from './email.testing.js';
 import { modules } from '../../index.js';
+import { withWorkspace } from '../../../db/tenancy.js';
+import { queueDelivery } from '../channels.outbound.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -162,6 +164,34 @@ describe('a resend', () => {
     });
     expect(delivery).toMatchObject({ attempts: 2, providerId: `${messageId}@shop.test` });
   }, 40_000);
+});
+
+describe('an upgrade', () => {
+  it("records a reply an older version's own job already sent or failed, and queues no second attempt", async () => {
+    const conversationId = await inbound({ From: 'Lea <lea@customer.test>' });
+    for (const [legacy, body] of [
+      ['sent', 'Sent before the upgrade'],
+      ['failed', 'Failed before the upgrade'],
+    ] as const) {
+      const messageId = (await api().post(`/conversations/${conversationId}/messages`, { type: 'reply', body })).json().id as string;
+      await eventually(async () => received((r) => r.raw.includes(body)).length === 1, 20_000);
+      await eventually(async () => (await systemQuery(rapport, "select 1 from channel_messages where message_id = $1 and status = 'sent'", [messageId])).length === 1);
+      // As an older version left it: its own email row settled by its own job, no channel_messages row.
+      await systemQuery(rapport, 'delete from channel_messages where message_id = $1', [messageId]);
+      await systemQuery(rapport, "update email_messages set delivery_status = $2, delivery_error = $3 where message_id = $1 and direction = 'outbound'", [
+        messageId,
+        legacy,
+        legacy === 'failed' ? 'email.delivery_rejected' : null,
+      ]);
+      // A job or subscriber delivery left by that version forwards the reply to the core.
+      await withWorkspace(rapport.pool, ws.workspaceId, (tx) => queueDelivery(tx, rapport.server, ws.workspaceId, conversationId, messageId));
+      const [row] = await systemQuery<{ id: string; status: string; error: string | null }>(rapport, 'select id, status, error from channel_messages where message_id = $1', [messageId]);
+      expect(row).toMatchObject({ status: legacy, error: legacy === 'failed' ? 'email.delivery_rejected' : null });
+      expect(await systemQuery(rapport, 'select 1 from graphile_worker.jobs where key like $1', [`channels.send:${row.id}:%`])).toHaveLength(0);
+      const [email] = await systemQuery<{ delivery_status: string }>(rapport, "select delivery_status from email_messages where message_id = $1 and direction = 'outbound'", [messageId]);
+      expect(email.delivery_status).toBe(legacy);
+    }
+  });
 });
 
 describe('auto-acknowledgement', () => {

@@ -8,7 +8,7 @@ import type { PinnedHost } from '../../../lib/outbound/outbound.guard.js';
 import { contentsOf, filesOf, MESSAGE_OWNER } from '../../attachments/attachments.service.js';
 import type { Deps } from '../../context.js';
 import { type ChannelConversationRow, findConversationForChannel, updateMessageChannelMetadata } from '../../conversations/conversations.channels.js';
-import { queueDelivery } from '../channels.outbound.js';
+import { DELIVERY_REASONS, queueDelivery } from '../channels.outbound.js';
 import { ChannelSendError, type ChannelDefinition } from '../channels.registry.js';
 import { canonicalAddress, headerText } from './email.addresses.js';
 import type { EmailInboxSettings, SmtpSettings } from './email.channel.js';
@@ -123,10 +123,14 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number }): NonNullabl
         deliveryStatus: null,
         at,
       });
-      // A row already there was queued by an older version's own job: its delivery is the core's now.
+      // A row already there came from an older version's own job. Still queued: its delivery is the
+      // core's now. Already sent or failed by that job: the core records that, and sends nothing.
       if (!inserted) {
         const older = await repo.outboundOfMessage(tx, ws, message.messageId);
-        if (older?.delivery_status) await repo.setDelivery(tx, ws, older.id, null, null);
+        if (older?.delivery_status === 'sent' || older?.delivery_status === 'failed') {
+          return { providerId: older.rfc_message_id, settled: { status: older.delivery_status, reason: older.delivery_status === 'failed' ? (older.delivery_error ?? DELIVERY_REASONS.sendFailed) : null } };
+        }
+        if (older?.delivery_status === 'queued') await repo.setDelivery(tx, ws, older.id, null, null);
       }
       const uploads = refused ? [] : await filesOf(tx, ws, { kind: MESSAGE_OWNER, id: message.messageId });
       await updateMessageChannelMetadata(tx, ctx.context, {

@@ -16,6 +16,8 @@ export interface OutboundRow {
   kind: 'message' | 'reply' | 'auto_ack';
   recipients: string[];
   delivery_status: 'queued' | 'sent' | 'failed' | null;
+  /** Read by outboundOfMessage only (an older version's failure reason). */
+  delivery_error?: string | null;
 }
 
 export const emailRepository = {
@@ -228,7 +230,7 @@ export const emailRepository = {
   /** The sent email a conversation message became (a reply). */
   async outboundOfMessage(tx: Queryable, ws: string, messageId: string): Promise<OutboundRow | undefined> {
     const { rows } = await tx.query<OutboundRow>(
-      `select id, inbox_id, conversation_id, message_id, rfc_message_id, kind, recipients, delivery_status
+      `select id, inbox_id, conversation_id, message_id, rfc_message_id, kind, recipients, delivery_status, delivery_error
        from email_messages where workspace_id = $1 and message_id = $2 and direction = 'outbound'`,
       [ws, messageId],
     );

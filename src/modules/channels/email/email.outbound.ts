@@ -128,7 +128,10 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number }): NonNullabl
       if (!inserted) {
         const older = await repo.outboundOfMessage(tx, ws, message.messageId);
         if (older?.delivery_status === 'sent' || older?.delivery_status === 'failed') {
-          return { providerId: older.rfc_message_id, settled: { status: older.delivery_status, reason: older.delivery_status === 'failed' ? (older.delivery_error ?? DELIVERY_REASONS.sendFailed) : null } };
+          return {
+            providerId: older.rfc_message_id,
+            settled: { status: older.delivery_status, reason: older.delivery_status === 'failed' ? (older.delivery_error ?? DELIVERY_REASONS.sendFailed) : null },
+          };
         }
         if (older?.delivery_status === 'queued') await repo.setDelivery(tx, ws, older.id, null, null);
       }

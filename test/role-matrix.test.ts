@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, atLeast, type Role } from '../src/modules/auth/roles.js';
+import { toMessageView } from '../src/modules/conversations/conversations.repository.js';
 import { addTestMember, client, createTestWorkspace, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from './helpers.js';
 
 /**
@@ -209,6 +210,56 @@ describe('what a client viewer reads', () => {
     expect(await seen()).toEqual(before);
     const reply = (await admin.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'public' })).json();
     expect(await seen()).toEqual({ lastActivityAt: reply.createdAt, updatedAt: reply.createdAt, listed: reply.createdAt, ofCustomer: reply.createdAt });
+  });
+
+  it("keeps a client viewer's list order and cursor still when a note is added, and moves an agent's", async () => {
+    const admin = client(rapport, ws.token, ws.workspaceId);
+    const viewer = client(rapport, callers.get('client_viewer')!.headers.authorization.slice(7), ws.workspaceId);
+    const tag = `order${randomBytes(4).toString('hex')}`;
+    const older = (await admin.post('/conversations', { customer: { email: 'older@customer.test' }, message: { body: 'first' }, tags: [tag] })).json();
+    const newer = (await admin.post('/conversations', { customer: { email: 'newer@customer.test' }, message: { body: 'first' }, tags: [tag] })).json();
+    // The plain list, one status (its index walk) and the tag view (conversation_tags): first row and cursor.
+    const views = ['/conversations?limit=1', '/conversations?status=open&limit=1', `/conversations?tag=${tag}&limit=1`];
+    const seen = async (who: typeof admin) =>
+      Promise.all(
+        views.map(async (url) => {
+          const page = (await who.get(url)).json();
+          return { first: page.items[0].id, cursor: JSON.parse(Buffer.from(page.nextCursor, 'base64').toString('utf8')) };
+        }),
+      );
+    const [viewerBefore, agentBefore] = [await seen(viewer), await seen(admin)];
+    expect(viewerBefore.map((v) => v.first)).toEqual([newer.id, newer.id, newer.id]);
+    expect(agentBefore).toEqual(viewerBefore);
+    const note = (await admin.post(`/conversations/${older.id}/messages`, { type: 'note', body: 'internal' })).json();
+    expect(await seen(viewer)).toEqual(viewerBefore);
+    // The check can fail: an agent's list moves the noted conversation first, and its cursor holds the note's time.
+    const agentAfter = await seen(admin);
+    expect(agentAfter.map((v) => v.first)).toEqual([older.id, older.id, older.id]);
+    expect(agentAfter.map((v) => v.cursor)).not.toContainEqual(agentBefore[0].cursor);
+    expect(note.createdAt > newer.createdAt).toBe(true);
+    // And the viewer's next page goes on by public activity: the older conversation follows.
+    for (const [i, url] of views.entries()) {
+      const cursor = Buffer.from(JSON.stringify(viewerBefore[i].cursor)).toString('base64url');
+      expect((await viewer.get(`${url}&cursor=${encodeURIComponent(cursor)}`)).json().items[0].id).toBe(older.id);
+    }
+  });
+
+  it('shows a client viewer no delivery state in message metadata, and an agent all of it', () => {
+    const row = {
+      id: randomUUID(),
+      conversation_id: randomUUID(),
+      type: 'outbound' as const,
+      author_type: 'user',
+      author_id: null,
+      author_name: null,
+      kind: 'text' as const,
+      body_text: 'hi',
+      body_html: null,
+      metadata: { delivery: { status: 'failed', reason: 'smtp 550' }, email: { messageId: '<a@b>', delivery: { attempts: 3 } }, source: 'api' },
+      created_at: new Date(),
+    };
+    expect(toMessageView(row, 'client').metadata).toEqual({ email: { messageId: '<a@b>' }, source: 'api' });
+    expect(toMessageView(row).metadata).toEqual(row.metadata);
   });
 
   it('reads full pages of the thread and the timeline: notes are filtered in the query, not after paging', async () => {

@@ -9,7 +9,7 @@ import { conversationsRepository as repo } from './conversations.repository.js';
  * and this keeps the two from importing each other.
  */
 export async function recentConversationsOfCustomer(deps: WorkspaceContext, customerId: string, visibility: Visibility = 'internal') {
-  const rows = await inWorkspaceTx(deps, (tx) => repo.recentOfCustomer(tx, deps.workspaceId, customerId));
+  const rows = await inWorkspaceTx(deps, (tx) => repo.recentOfCustomer(tx, deps.workspaceId, customerId, visibility));
   // A client viewer's time moves only with public activity (0260): no note moves it.
   return rows.map((r) => ({
     id: r.id,

@@ -97,7 +97,12 @@ export interface ListFilter {
   q?: string;
 }
 
-export type SortOrder = 'last_activity' | 'waiting_longest';
+/**
+ * The list orders. `last_public_activity` is not asked for by callers: it is `last_activity` as a
+ * client viewer sees it (the service picks it), so that a note, which moves only last_activity_at,
+ * neither reorders a client viewer's list nor shows its time in the cursor (0260, 0280).
+ */
+export type SortOrder = 'last_activity' | 'waiting_longest' | 'last_public_activity';
 
 export interface MessageRow {
   id: string;
@@ -113,7 +118,24 @@ export interface MessageRow {
   created_at: Date;
 }
 
-export function toMessageView(r: MessageRow): MessageView {
+/**
+ * Delivery state (metadata.delivery, and a channel's own under metadata.<channel>.delivery) is for the
+ * agents who follow a reply's delivery: provider errors, attempts and their times. A client viewer
+ * sees the message without it.
+ */
+function publicMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) {
+    if (k === 'delivery') continue;
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'delivery' in v) {
+      const { delivery: _, ...rest } = v as Record<string, unknown>;
+      out[k] = rest;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+export function toMessageView(r: MessageRow, visibility: Visibility = 'internal'): MessageView {
   return {
     id: r.id,
     conversationId: r.conversation_id,
@@ -121,7 +143,7 @@ export function toMessageView(r: MessageRow): MessageView {
     author: { type: r.author_type, id: r.author_id, name: r.author_name },
     body: r.body_text,
     html: r.body_html,
-    metadata: r.metadata,
+    metadata: visibility === 'internal' ? r.metadata : publicMetadata(r.metadata),
     createdAt: r.created_at.toISOString(),
     // Absent for text, so every answer from before message kinds reads the same.
     ...(r.kind && r.kind !== 'text' ? { kind: r.kind } : {}),
@@ -170,10 +192,18 @@ function orderSql(sort: SortOrder, on: 'c' | 't', after: [string, string] | unde
     const keyset = after ? `${key} >= ${k}::timestamptz and (${key}, ${id}) > (${k}::timestamptz, ${p(after[1])}::uuid)` : null;
     return { order: `${key} asc, ${id} asc`, keyset };
   }
-  const key = on === 'c' ? 'c.last_activity_at' : 't.last_activity_at';
+  const column = sort === 'last_public_activity' ? 'last_public_activity_at' : 'last_activity_at';
+  const key = `${on}.${column}`;
   const keyset = after ? `(${key}, ${id}) < (${p(after[0])}::timestamptz, ${p(after[1])}::uuid)` : null;
   return { order: `${key} desc, ${id} desc`, keyset };
 }
+
+/** The cursor key of a row in each order (the text of its sort column). */
+const SORT_KEY: Record<SortOrder, string> = {
+  last_activity: 'c.last_activity_at::text',
+  last_public_activity: 'c.last_public_activity_at::text',
+  waiting_longest: "coalesce(c.waiting_since::text, '')",
+};
 
 /** The conditions on `c` of the filters other than status, tag and the search words. */
 function otherFilters(f: ListFilter, p: (v: unknown) => string): string[] {
@@ -207,7 +237,7 @@ export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, st
   if (f.tag) where.push(`c.tags @> array[${p(f.tag)}::text]`);
   const { order, keyset } = orderSql(sort, 'c', after, p);
   if (keyset) where.push(keyset);
-  return { where, order, sortKey: sort === 'waiting_longest' ? "coalesce(c.waiting_since::text, '')" : 'c.last_activity_at::text' };
+  return { where, order, sortKey: SORT_KEY[sort] };
 }
 
 /**
@@ -220,6 +250,8 @@ export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, st
  *    indexes lead with the status (conversations_status_waiting_idx, conversation_tags_*_idx);
  *  - a tag walks conversation_tags in the list order and reads each conversation by its key (the
  *    array operator cannot use an index under row-level security; migration 0301).
+ *    A client viewer's order (last_public_activity) is not in conversation_tags: its tag view walks
+ *    conversations' public activity index and checks the tag per row (0280).
  * A customer's conversations are few: one plain query, the planner sorts them.
  */
 export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, string] | undefined, params: unknown[], limit: string): string {
@@ -231,7 +263,7 @@ export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, st
   const branches = statuses.map((status) => {
     const s = status === null ? null : p(status);
     const where = [...otherFilters(f, p)];
-    if (tag) {
+    if (tag && sort !== 'last_public_activity') {
       const { order, keyset } = orderSql(sort, 't', after, p);
       where.unshift('t.workspace_id = $1', `t.tag = ${tag}`, ...(s ? [`t.status = ${s}`] : []));
       if (keyset) where.push(keyset);
@@ -240,6 +272,8 @@ export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, st
     }
     const { order, keyset } = orderSql(sort, 'c', after, p);
     where.unshift('c.workspace_id = $1', ...(s ? [`c.status = ${s}`] : []));
+    // A client viewer's tag view: conversation_tags has no public sort key (0280), so the tag is checked per row.
+    if (tag) where.push(`c.tags @> array[${tag}::text]`);
     if (keyset) where.push(keyset);
     return `select c.* from conversations c where ${where.join(' and ')} order by ${order} limit ${limit}`;
   });
@@ -301,7 +335,7 @@ export const conversationsRepository = {
            from c cross join lateral (values (1, 'conversation.created', $16::jsonb || jsonb_build_object('number', c.number, 'inboxId', c.inbox_id)), (2, 'message.created', $17::jsonb)) e(ord, type, data)
            order by e.ord)
          select c.id, c.number, c.inbox_id, ib.channel, c.customer_id, c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id,
-           c.tags, c.created_at, c.updated_at, c.last_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview,
+           c.tags, c.created_at, c.updated_at, c.last_activity_at, c.last_public_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview,
            c.last_message_type, c.message_count, c.note_count
          from c, ib`,
         [
@@ -495,10 +529,12 @@ export const conversationsRepository = {
   },
 
   /** A customer's 50 most recently active conversations (the customer page). */
-  async recentOfCustomer(tx: Queryable, ws: string, customerId: string) {
+  async recentOfCustomer(tx: Queryable, ws: string, customerId: string, visibility: Visibility) {
+    // A client viewer's order is by public activity too: a note must not reorder it.
+    const order = visibility === 'internal' ? 'last_activity_at' : 'last_public_activity_at';
     const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date; last_public_activity_at: Date }>(
       `select id, number, subject, status, last_activity_at, last_public_activity_at from conversations
-       where workspace_id = $1 and customer_id = $2 order by last_activity_at desc limit 50`,
+       where workspace_id = $1 and customer_id = $2 order by ${order} desc, id desc limit 50`,
       [ws, customerId],
     );
     return rows;

@@ -69,7 +69,7 @@ export const conversationSearchRepository = {
     const match = matchSql(words, p);
     const { rows } = await tx.query<{ id: string }>(
       `with ${MATCH_CTES(q)}
-       select c.id from ${win('c.workspace_id, c.id, c.customer_id, c.number, c.subject_search, c.last_activity_at, c.waiting_since')}, query, who
+       select c.id from ${win('c.workspace_id, c.id, c.customer_id, c.number, c.subject_search, c.last_activity_at, c.last_public_activity_at, c.waiting_since')}, query, who
        where ${match} order by ${order} limit ${p(limit)}`,
       params,
     );
@@ -80,7 +80,7 @@ export const conversationSearchRepository = {
     const b = builder(ws);
     const { rows: ends } = await tx.query<{ walked: number; key: string | null; id: string | null }>(
       `select count(*)::int as walked, (array_agg(c.sort_key order by ${reversed}))[1] as key, (array_agg(c.id order by ${reversed}))[1]::text as id
-       from (select c.id, c.last_activity_at, c.waiting_since, ${sortKey} as sort_key from ${listSourceSql(f, sort, after, b.params, b.p(window))}) c`,
+       from (select c.id, c.last_activity_at, c.last_public_activity_at, c.waiting_since, ${sortKey} as sort_key from ${listSourceSql(f, sort, after, b.params, b.p(window))}) c`,
       b.params,
     );
     const end = ends[0];
@@ -116,13 +116,13 @@ export const conversationSearchRepository = {
     const { rows } = await tx.query<{ id: string }>(
       `with ${MATCH_CTES(q)}
        select c.id from (
-         (select c.id, c.last_activity_at, c.waiting_since from conversations c, query
+         (select c.id, c.last_activity_at, c.last_public_activity_at, c.waiting_since from conversations c, query
           where ${where.join(' and ')} and c.id = any(${ids}::uuid[])
             and (c.subject_search @@ query.tsq
                  or ${inMessages(words)})
           order by ${order} limit ${l})
          union
-         (select c.id, c.last_activity_at, c.waiting_since from conversations c, who
+         (select c.id, c.last_activity_at, c.last_public_activity_at, c.waiting_since from conversations c, who
           where ${where.join(' and ')} and (c.customer_id = any(who.ids) ${words.number === null ? '' : `or c.number = ${p(words.number)}`})
           order by ${order} limit ${l})
        ) c order by ${order} limit ${l}`,

@@ -160,7 +160,9 @@ export async function listConversations(deps: WorkspaceContext & { userId: strin
   else if (query.assignee) filter.assignee = { kind: 'user', id: uuidOrInvalid(query.assignee, 'assignee') };
   if (query.team === 'none') filter.team = { kind: 'none' };
   else if (query.team) filter.team = { kind: 'team', id: uuidOrInvalid(query.team, 'team') };
-  const sort: SortOrder = query.sort ?? 'last_activity';
+  // A client viewer's list is ordered, and its cursor keyed, by public activity: a note moves neither (0280).
+  const asked = query.sort ?? 'last_activity';
+  const sort: SortOrder = asked === 'last_activity' && visibility !== 'internal' ? 'last_public_activity' : asked;
   const limit = query.limit ?? 50;
   const after = query.cursor ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string]) : undefined;
   if (filter.q) {
@@ -284,7 +286,7 @@ export async function listMessages(deps: WorkspaceContext, conversationId: strin
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
     const rows = await withAuthorNames(tx, ws, await repo.listMessages(tx, ws, conversationId, { limit, order: q.order ?? 'asc', after, visibility }));
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-    return { items: rows.map(toMessageView), nextCursor: last ? encodeCursor([last.sort_key, last.id]) : null };
+    return { items: rows.map((r) => toMessageView(r, visibility)), nextCursor: last ? encodeCursor([last.sort_key, last.id]) : null };
   });
 }
 

@@ -289,7 +289,7 @@ export const SWEEP_CRONTAB = `*/5 * * * * ${SWEEP_TASK}`;
  * Also the lease of a job's claim on its attempt: a claim older than this is a job that died.
  */
 export const SWEEP_STALE_MS = 10 * 60_000;
-/** Queued for longer than every backoff together (about 2 h by default) plus a wide margin: given up. */
+/** Queued for longer than every backoff together (minutes with the core's default, about an hour for email's) plus a wide margin: given up. */
 export const SWEEP_GIVE_UP_MS = 24 * 3_600_000;
 /** How long a webhook's delivery key is kept against replays (channel_webhook_deliveries). */
 export const WEBHOOK_DELIVERY_TTL_MS = 24 * 3_600_000;

@@ -30,6 +30,14 @@ export const emailSettings = {
   },
   imapConcurrency: { env: 'EMAIL_IMAP_CONCURRENCY', description: 'IMAP mailboxes polled at once', default: 16, parse: parse.positiveInt },
   smtpTimeoutMs: { env: 'EMAIL_SMTP_TIMEOUT_MS', description: 'outbound SMTP connection timeout', default: 30_000, parse: parse.positiveInt },
+  retryBaseMs: {
+    env: 'EMAIL_RETRY_BASE_MS',
+    // 30 s doubling over 8 attempts spans about an hour: greylisting and a 15-minute outage of the
+    // receiving server are outlasted before the reply is failed (the core's 5 s would give up in ~10 min).
+    description: 'wait before the second attempt at a reply the mail server refused for now (doubles each attempt, 8 attempts)',
+    default: 30_000,
+    parse: parse.positiveInt,
+  },
   maxUploadBytes: { env: 'EMAIL_MAX_UPLOAD_BYTES', description: 'largest file an agent can upload to attach to a reply', default: 10 * 1024 * 1024, parse: parse.positiveInt },
   noticesPerRecipientPerDay: { env: 'EMAIL_NOTICES_PER_RECIPIENT_PER_DAY', description: 'automatic notices (acknowledgements) one address gets per day', default: 3, parse: parse.positiveInt },
   noticesPerWorkspacePerHour: { env: 'EMAIL_NOTICES_PER_WORKSPACE_PER_HOUR', description: 'automatic notices one workspace sends per hour', default: 500, parse: parse.positiveInt },
@@ -96,7 +104,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
   return {
     name: 'email',
     // Replies leave through the channel core's one outbound job; this adapter builds and sends the mail.
-    channels: [{ ...emailChannel, outbound: emailOutbound(() => ({ smtpTimeoutMs: opts().smtpTimeoutMs })) }],
+    channels: [{ ...emailChannel, outbound: emailOutbound(() => ({ smtpTimeoutMs: opts().smtpTimeoutMs, retryBaseMs: opts().retryBaseMs })) }],
     workspaceRoutes: (app, server) => {
       emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes, attachmentLimits: loadAttachmentOptions(process.env, attachments) });
       ownershipRoutes(app, server, ownershipOptions(opts()));

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTestMember, client, signIn, createTestWorkspace, eventually, startTestServer, type TestServer, type TestWorkspace } from '../../../../test/helpers.js';
-import { createEmailModule } from './email.module.js';
 import { createEmailInbox, sendRaw, smtpDialog, smtpPortOf, startSink, systemQuery } from './email.testing.js';
 import { modules } from '../../index.js';
 import { withWorkspace } from '../../../db/tenancy.js';
-import { queueDelivery } from '../channels.outbound.js';
+import { backoffMs, queueDelivery, retryOf } from '../channels.outbound.js';
+import type { ChannelAdapter } from '../channels.registry.js';
+import { emailOutbound } from './email.outbound.js';
+import { createEmailModule, loadEmailOptions } from './email.module.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -18,7 +20,7 @@ beforeAll(async () => {
   // The sink answers with the codes queued for an address, then accepts.
   sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null, failAfterData: (to) => afterData.get(to[0])?.shift() ?? null });
   rapport = await startTestServer({
-    modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ smtpTimeoutMs: 2000 }) : m)),
+    modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ smtpTimeoutMs: 2000, retryBaseMs: 5000 }) : m)),
   });
   ws = await createTestWorkspace(rapport);
   port = smtpPortOf(rapport);
@@ -164,6 +166,17 @@ describe('a resend', () => {
     });
     expect(delivery).toMatchObject({ attempts: 2, providerId: `${messageId}@shop.test` });
   }, 40_000);
+});
+
+describe('email retries', () => {
+  it('outlast greylisting and a 15-minute outage by default: 30 s doubling over 8 attempts', () => {
+    const adapter = { outbound: emailOutbound(() => ({ smtpTimeoutMs: 30_000, retryBaseMs: loadEmailOptions({}).retryBaseMs })) } as unknown as ChannelAdapter;
+    expect(retryOf(adapter).maxAttempts).toBe(8);
+    expect(backoffMs(adapter, 2)).toBe(30_000);
+    let total = 0;
+    for (let next = 2; next <= 8; next++) total += backoffMs(adapter, next);
+    expect(total).toBeGreaterThan(45 * 60_000);
+  });
 });
 
 describe('an upgrade', () => {

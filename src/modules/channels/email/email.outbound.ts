@@ -89,12 +89,15 @@ interface PreparedMail {
 }
 
 /**
- * The email adapter's part of the outbound job. `smtpTimeoutMs` is a module setting (tests make it
- * short), read when sending.
+ * The email adapter's part of the outbound job. `smtpTimeoutMs` and `retryBaseMs` are module
+ * settings (tests make them short), read when sending.
  */
-export function emailOutbound(opts: () => { smtpTimeoutMs: number }): NonNullable<ChannelDefinition['outbound']> {
+export function emailOutbound(opts: () => { smtpTimeoutMs: number; retryBaseMs: number }): NonNullable<ChannelDefinition['outbound']> {
   return {
-    retry: { maxAttempts: MAX_SEND_ATTEMPTS },
+    // Read when a retry is scheduled, like smtpTimeoutMs (a module setting).
+    get retry() {
+      return { maxAttempts: MAX_SEND_ATTEMPTS, baseDelayMs: opts().retryBaseMs };
+    },
 
     async queue(tx, message, ctx) {
       const ws = ctx.workspaceId;

@@ -247,7 +247,21 @@ async function prepare(d: OutboundJobDeps, ws: string, deliveryId: string, attem
 export function channelSendTask(d: OutboundJobDeps): Task {
   return async (payload) => {
     const { workspaceId: ws, deliveryId, attempt } = payload as { workspaceId: string; deliveryId: string; attempt: number };
-    const p = await prepare(d, ws, deliveryId, attempt);
+    let p: Prepared | null;
+    try {
+      p = await prepare(d, ws, deliveryId, attempt);
+    } catch (error) {
+      // The adapter's prepare step refused for good (email: its row is gone): the dead letter now,
+      // rather than a retry of the same refusal and a reply left queued until the sweeper.
+      if (!(error instanceof ChannelSendError) || !error.permanent) throw error;
+      await withWorkspace(d.pool, ws, async (tx) => {
+        const row = await repo.lock(tx, ws, deliveryId);
+        if (!row || row.status !== 'queued' || row.attempts !== attempt - 1) return;
+        const inbox = await inboxForChannel(tx, ws, row.inbox_id);
+        await recordDelivery(tx, systemDeps(d, ws), row, { channel: inbox?.channel ?? 'unknown', status: 'failed', reason: error.reason, attempts: attempt });
+      });
+      return;
+    }
     if (!p) return;
     const retry = retryOf(p.adapter);
     let result: SendResult | null = null;

@@ -3,7 +3,7 @@ import { addTestMember, client, signIn, createTestWorkspace, eventually, startTe
 import { createEmailInbox, sendRaw, smtpDialog, smtpPortOf, startSink, systemQuery } from './email.testing.js';
 import { modules } from '../../index.js';
 import { withWorkspace } from '../../../db/tenancy.js';
-import { backoffMs, queueDelivery, retryOf } from '../channels.outbound.js';
+import { backoffMs, channelSendTask, queueDelivery, retryOf } from '../channels.outbound.js';
 import type { ChannelAdapter } from '../channels.registry.js';
 import { emailOutbound } from './email.outbound.js';
 import { createEmailModule, loadEmailOptions } from './email.module.js';
@@ -176,6 +176,22 @@ describe('email retries', () => {
     let total = 0;
     for (let next = 2; next <= 8; next++) total += backoffMs(adapter, next);
     expect(total).toBeGreaterThan(45 * 60_000);
+  });
+});
+
+describe('a refusal in the prepare step', () => {
+  it('fails the delivery with its code at once instead of leaving it queued', async () => {
+    // Refused for now until its email row is gone, so it stays queued whatever the real jobs do.
+    refusals.set('ivy@customer.test', [451, 451, 451, 451]);
+    const conversationId = await inbound({ From: 'ivy@customer.test', 'Auto-Submitted': 'auto-generated' });
+    const messageId = (await api().post(`/conversations/${conversationId}/messages`, { type: 'reply', body: 'Lost row' })).json().id as string;
+    await eventually(async () => (await systemQuery(rapport, "select 1 from channel_messages where message_id = $1 and status = 'queued' and attempts >= 1", [messageId])).length === 1, 20_000);
+    // Its email row is gone before the next attempt: prepare refuses with email.no_recipient (permanent).
+    await systemQuery(rapport, "delete from email_messages where message_id = $1 and direction = 'outbound'", [messageId]);
+    const [delivery] = await systemQuery<{ id: string; attempts: number }>(rapport, 'select id, attempts from channel_messages where message_id = $1', [messageId]);
+    await channelSendTask(rapport.server)({ workspaceId: ws.workspaceId, deliveryId: delivery.id, attempt: delivery.attempts + 1 }, {} as never);
+    const [row] = await systemQuery<{ status: string; error: string }>(rapport, 'select status, error from channel_messages where id = $1', [delivery.id]);
+    expect(row).toMatchObject({ status: 'failed', error: 'email.no_recipient' });
   });
 });
 

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, eventually, startTestServer, createTestWorkspace, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { modules } from '../index.js';
-import { channelSendTask } from './channels.outbound.js';
+import { channelSendTask, sweepStaleDeliveries } from './channels.outbound.js';
 import { systemQuery } from './email/email.testing.js';
 import { ChannelSendError, type ChannelDefinition, type WebhookEvent } from './channels.registry.js';
 import { verifyHmacSha256 } from './channels.webhooks.js';
@@ -352,5 +352,22 @@ describe('a channel registered only in a test', () => {
     expect(provider.attempts.get('u-dan')).toBe(1);
     const delivery = async () => (await messagesOf(conversation.id)).find((m) => m.id === messageId)!.metadata.delivery;
     expect(await eventually(async () => ((await delivery())?.status === 'sent' ? delivery() : null))).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('applies a receipt kept while the reply recorded its id (the webhook read before that commit) at the next sweep', async () => {
+    const conversation = await conversationOf('u-ann');
+    const messageId = (await api().post(`/conversations/${conversation.id}/messages`, { type: 'reply', body: 'Raced' })).json().id;
+    const sent = await eventually(async () => provider.sent.find((s) => s.text === 'Raced'));
+    const delivery = async () => (await messagesOf(conversation.id)).find((m) => m.id === messageId)!.metadata.delivery;
+    await eventually(async () => (await delivery())?.status === 'sent');
+    // What the race leaves: the receipt kept as early though the reply now holds its id.
+    await systemQuery(rapport, "insert into channel_early_receipts (workspace_id, inbox_id, provider_id, status, reason, received_at) values ($1, $2, $3, 'delivered', null, now())", [
+      ws.workspaceId,
+      inboxId,
+      sent.id,
+    ]);
+    await sweepStaleDeliveries(rapport.server);
+    expect(await delivery()).toMatchObject({ status: 'delivered', providerId: sent.id });
+    expect(await systemQuery(rapport, 'select 1 from channel_early_receipts where provider_id = $1', [sent.id])).toHaveLength(0);
   });
 });

@@ -345,6 +345,13 @@ export async function sweepStaleDeliveries(d: Pick<OutboundJobDeps, 'pool' | 'cl
     if (outcome) counts[outcome]++;
   }
   if (counts.requeued || counts.failed) d.log.warn({ ...counts }, 'channels: swept replies stuck in queued');
+  // Receipts kept while the reply's id was being recorded (the webhook read before the job's commit).
+  for (const m of await withSystem(d.pool, (tx) => repo.matchedEarlyReceipts(tx, SWEEP_BATCH))) {
+    await withWorkspace(d.pool, m.workspace_id, async (tx) => {
+      const inbox = await inboxForChannel(tx, m.workspace_id, m.inbox_id);
+      if (inbox) await applyEarlyReceipts(tx, systemDeps(d, m.workspace_id), inbox.channel, m.inbox_id, m.provider_id);
+    });
+  }
   // Receipts that never found their reply (an id of a message sent some other way, a lost reply).
   await withSystem(d.pool, (tx) => repo.purgeEarlyReceipts(tx, new Date(now.getTime() - EARLY_RECEIPT_TTL_MS)));
   // Webhook delivery keys older than a day: a replay that old fails the signed-timestamp window.

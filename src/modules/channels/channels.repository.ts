@@ -107,6 +107,21 @@ export const channelsRepository = {
     return rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime());
   },
 
+  /**
+   * System context: kept receipts whose provider id a reply now holds. A webhook that read while the
+   * job's transaction recording that id was not yet committed kept its receipt after the job had
+   * looked for receipts: the sweeper applies these.
+   */
+  async matchedEarlyReceipts(tx: Queryable, limit: number): Promise<{ workspace_id: string; inbox_id: string; provider_id: string }[]> {
+    const { rows } = await tx.query<{ workspace_id: string; inbox_id: string; provider_id: string }>(
+      `select distinct e.workspace_id, e.inbox_id, e.provider_id from channel_early_receipts e
+       join channel_messages m on m.workspace_id = e.workspace_id and m.inbox_id = e.inbox_id and m.direction = 'outbound' and m.provider_id = e.provider_id
+       limit $1`,
+      [limit],
+    );
+    return rows;
+  },
+
   /** System context: receipts that never found their reply. */
   async purgeEarlyReceipts(tx: Queryable, before: Date): Promise<number> {
     const { rowCount } = await tx.query('delete from channel_early_receipts where received_at < $1', [before]);

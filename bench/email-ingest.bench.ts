@@ -33,7 +33,7 @@ import { emailRuntimeOf } from '../src/modules/channels/email/email.module.js';
 import { markInboxOwnershipVerified } from '../src/modules/channels/email/email.ownership.service.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { BENCH_CLIENT_LIMITS, benchDatabase, fmt, summarize } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, drained, fmt, summarize } from './lib.js';
 
 const MESSAGES = Number(process.env.BENCH_EMAIL_MESSAGES ?? 2000);
 const CONNECTIONS = 8;
@@ -235,23 +235,7 @@ async function main() {
 
   // "Drained" means Rapport's events are dispatched and its due jobs done: a round never pays for
   // the previous one's backlog.
-  const drain = async () => {
-    const started = performance.now();
-    for (;;) {
-      const backlog = await withSystem(
-        pool,
-        async (tx) =>
-          (
-            await tx.query<{ n: number }>(
-              `select (select count(*) from events where dispatched_at is null)::int + (select count(*) from graphile_worker.jobs where run_at <= now() and attempts < max_attempts)::int as n`,
-            )
-          ).rows[0].n,
-      );
-      if (backlog === 0) return (performance.now() - started) / 1000;
-      if (performance.now() - started > 180_000) throw new Error(`backlog of ${backlog} did not drain in 180 s`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const drain = () => drained(pool, 250);
 
   console.log(`SMTP ingest: ${MESSAGES} messages of 10 KB per server per round, ${RUNS} rounds, ${CONNECTIONS} connections`);
   const targets = {

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
+import { createPool, type Pool } from '../src/db/pool.js';
+import { withSystem } from '../src/db/tenancy.js';
 import { prepareQueue } from '../src/jobs/queue.js';
 
 /** A fresh embedded PostgreSQL in a temp dir, migrated, for one benchmark run. */
@@ -113,3 +114,25 @@ export const BENCH_CLIENT_LIMITS = {
   smtpMaxConnections: 10_000,
   smtpMaxConnectionsPerIp: 10_000,
 } as const;
+
+/**
+ * Waits (polling, bounded at 180 s) until no event is undispatched and no job is due, so a round
+ * starts from rest and never pays for the previous one's backlog. Returns the seconds it waited.
+ */
+export async function drained(pool: Pool, pollMs = 200): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const n = await withSystem(
+      pool,
+      async (tx) =>
+        (
+          await tx.query<{ n: number }>(
+            `select (select count(*) from events where dispatched_at is null)::int + (select count(*) from graphile_worker.jobs where run_at <= now() and attempts < max_attempts)::int as n`,
+          )
+        ).rows[0].n,
+    );
+    if (n === 0) return (performance.now() - started) / 1000;
+    if (performance.now() - started > 180_000) throw new Error(`backlog of ${n} did not drain in 180 s`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

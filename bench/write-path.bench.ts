@@ -27,10 +27,10 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createPool, type Pool } from '../src/db/pool.js';
-import { withSystem, withWorkspace } from '../src/db/tenancy.js';
+import { withWorkspace } from '../src/db/tenancy.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, fmt, postgresCpuSeconds, selfCpuSeconds } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, drained, fmt, postgresCpuSeconds, selfCpuSeconds } from './lib.js';
 
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20);
@@ -216,25 +216,6 @@ function checkCounts(label: string, counts: Record<string, number>, expected: nu
       .join(' ')}  expected ${expected} creates -> ${bad.length ? `MISMATCH ${bad.map(([k, v]) => `${k}: want ${v}`).join(', ')}` : 'ok'}`,
   );
   return bad.length === 0;
-}
-
-/** Waits (polling, bounded) until no event is undispatched and no job is due: rounds start from rest. */
-async function drained(pool: Pool): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const n = await withSystem(
-      pool,
-      async (tx) =>
-        (
-          await tx.query<{ n: number }>(
-            `select (select count(*) from events where dispatched_at is null)::int + (select count(*) from graphile_worker.jobs where run_at <= now() and attempts < max_attempts)::int as n`,
-          )
-        ).rows[0].n,
-    );
-    if (n === 0) return (performance.now() - started) / 1000;
-    if (performance.now() - started > 180_000) throw new Error(`backlog of ${n} did not drain in 180 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const stats = (xs: number[]) => {

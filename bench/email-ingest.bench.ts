@@ -20,11 +20,9 @@
  */
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { withSystem } from '../src/db/tenancy.js';
@@ -33,7 +31,7 @@ import { emailRuntimeOf } from '../src/modules/channels/email/email.module.js';
 import { markInboxOwnershipVerified } from '../src/modules/channels/email/email.ownership.service.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { BENCH_CLIENT_LIMITS, benchDatabase, drained, fmt, summarize } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, drained, fmt, fmtRuns as mmm, forkChild, readyOf, stopChild, summarize } from './lib.js';
 
 const MESSAGES = Number(process.env.BENCH_EMAIL_MESSAGES ?? 2000);
 const CONNECTIONS = 8;
@@ -203,33 +201,14 @@ async function serverMain(): Promise<void> {
   });
 }
 
-function forkChild(mode: string, env: Record<string, string>): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), [mode], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-function readyOf<T>(child: ChildProcess): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    child.once('message', (m: { type: string } & T) => (m.type === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-  });
-}
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.send({ type: 'stop' });
-  });
-}
 const rssKb = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-const mmm = (xs: number[], digits = 0) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${fmt(s[0], digits)} / ${fmt(s[Math.floor((s.length - 1) / 2)], digits)} / ${fmt(s[s.length - 1], digits)}`;
-};
 
 async function main() {
   const { db, close } = await benchDatabase();
   const pool = createPool(db.url, { max: 2, applicationName: 'bench' });
   await pool.query('create table bench_ceiling_mail (id bigint generated always as identity primary key, message_id text, from_address text, subject text, body text, raw bytea not null)');
-  const server = forkChild('--server', { BENCH_DATABASE_URL: db.url });
-  const ceiling = forkChild('--ceiling', { BENCH_DATABASE_URL: db.url });
+  const server = forkChild(import.meta.url, '--server', { BENCH_DATABASE_URL: db.url });
+  const ceiling = forkChild(import.meta.url, '--ceiling', { BENCH_DATABASE_URL: db.url });
   const [{ setup }, refs] = await Promise.all([readyOf<{ setup: ServerSetup }>(server), readyOf<{ discardPort: number; durablePort: number; pid: number }>(ceiling)]);
   const { workspaceId, inboxId, token, smtpPort } = setup;
 

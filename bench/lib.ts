@@ -1,7 +1,9 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
@@ -135,4 +137,40 @@ export async function drained(pool: Pool, pollMs = 200): Promise<number> {
     if (performance.now() - started > 180_000) throw new Error(`backlog of ${n} did not drain in 180 s`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** min, median and max of a few runs (the benchmarks report 3). */
+export function minMedianMax(xs: number[]): { min: number; median: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s[Math.floor((s.length - 1) / 2)], max: s[s.length - 1] };
+}
+
+/** "min / median / max" of a few runs. */
+export function fmtRuns(xs: number[], digits = 0): string {
+  const { min, median, max } = minMedianMax(xs);
+  return `${fmt(min, digits)} / ${fmt(median, digits)} / ${fmt(max, digits)}`;
+}
+
+/**
+ * Runs this benchmark file again as a child in `mode` (its server or its ceiling, in a process of its
+ * own), talking over IPC: the child sends { type: 'ready', ... } once listening and exits on { type: 'stop' }.
+ */
+export function forkChild(scriptUrl: string, mode: string, env: Record<string, string>): ChildProcess {
+  return fork(fileURLToPath(scriptUrl), [mode], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** The child's 'ready' message; rejects if it exits first. */
+export function readyOf<T>(child: ChildProcess): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    child.once('message', (m: { type: string } & T) => (m.type === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+}
+
+/** Asks the child to stop and waits until it has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.send({ type: 'stop' });
+  });
 }

@@ -18,11 +18,10 @@
  * each side's rate as min / median / max, the ratio per round, and each server's RSS. Row counts are
  * checked against the 2xx counts at the end.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
@@ -30,7 +29,7 @@ import { createPool, type Pool } from '../src/db/pool.js';
 import { withWorkspace } from '../src/db/tenancy.js';
 import { createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, drained, fmt, postgresCpuSeconds, selfCpuSeconds } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, cpuSecondsOf, drained, fmt, fmtRuns as mmm, forkChild, minMedianMax, postgresCpuSeconds, readyOf, selfCpuSeconds, stopChild } from './lib.js';
 
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20);
@@ -218,31 +217,6 @@ function checkCounts(label: string, counts: Record<string, number>, expected: nu
   return bad.length === 0;
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor((s.length - 1) / 2)], max: s[s.length - 1] };
-};
-const mmm = (xs: number[], digits = 0) => {
-  const { min, median, max } = stats(xs);
-  return `${fmt(min, digits)} / ${fmt(median, digits)} / ${fmt(max, digits)}`;
-};
-
-function forkChild(mode: string, env: Record<string, string>): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), [mode], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-function readyOf<T>(child: ChildProcess): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    child.once('message', (m: { type: string } & T) => (m.type === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-  });
-}
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.send({ type: 'stop' });
-  });
-}
-
 interface Round {
   rate: number;
   p50: number;
@@ -265,9 +239,9 @@ async function main(): Promise<void> {
   let ceiling: ChildProcess | null = null;
   let failed = false;
   try {
-    server = forkChild('--server', { BENCH_DATABASE_URL: db.url });
+    server = forkChild(import.meta.url, '--server', { BENCH_DATABASE_URL: db.url });
     const { setup } = await readyOf<{ setup: Setup }>(server);
-    ceiling = forkChild('--ceiling', { BENCH_DATABASE_URL: db.url, BENCH_CEILING_TOKEN_ID: setup.ceiling.tokenId });
+    ceiling = forkChild(import.meta.url, '--ceiling', { BENCH_DATABASE_URL: db.url, BENCH_CEILING_TOKEN_ID: setup.ceiling.tokenId });
     const bare = await readyOf<{ url: string; pid: number }>(ceiling);
     const idleR = readStatus(setup.pid);
     const idleC = readStatus(bare.pid);
@@ -327,7 +301,7 @@ async function main(): Promise<void> {
       }
     }
     const ratios = rounds.rapport.map((r, i) => r.rate / rounds.ceiling[i].rate);
-    const medianRatio = stats(ratios).median;
+    const medianRatio = minMedianMax(ratios).median;
     console.log(`Rapport  creates/s min / median / max: ${mmm(rounds.rapport.map((r) => r.rate))}; p99 ms ${mmm(rounds.rapport.map((r) => r.p99))}`);
     console.log(`ceiling  creates/s min / median / max: ${mmm(rounds.ceiling.map((r) => r.rate))}; p99 ms ${mmm(rounds.ceiling.map((r) => r.p99))}`);
     console.log(`ratio per round min / median / max: ${mmm(ratios, 2)}`);

@@ -47,13 +47,6 @@ const ALLOWED: Array<{ file: string; table: string; why: string }> = [
   { file: 'src/modules/channels/email/email.repository.ts', table: 'inboxes', why: 'email channel: reads the settings of its inboxes' },
   { file: 'src/modules/channels/email/imap.repository.ts', table: 'inboxes', why: 'email channel: the IMAP mailbox list joins its inboxes in the lease claim' },
   {
-    file: 'src/modules/conversations/conversations.channels.repository.ts',
-    table: 'customer_identities',
-    why: 'not yet moved: channel threading finds the newest open conversation of an identity in one statement',
-  },
-  { file: 'src/modules/conversations/conversations.channels.repository.ts', table: 'inboxes', why: 'not yet moved: a channel conversation read names its inbox channel' },
-  { file: 'src/modules/conversations/conversations.channels.repository.ts', table: 'customers', why: 'not yet moved: a channel conversation read names its customer' },
-  {
     file: 'src/modules/conversations/conversations.repository.ts',
     table: 'inboxes',
     why: 'kept for speed: the benchmarked inbox list probes the channel per row by primary key; to move, measure a batch through inboxes first',
@@ -68,7 +61,6 @@ const ALLOWED: Array<{ file: string; table: string; why: string }> = [
     table: 'customer_identities',
     why: 'kept for speed: the benchmarked inbox list reads the first email and phone per row in one lateral probe',
   },
-  { file: 'src/modules/conversations/conversations.repository.ts', table: 'events', why: 'not yet moved: the conversation timeline reads events (to be a read function of events/)' },
   {
     file: 'src/modules/conversations/conversations.repository.ts',
     table: 'events',
@@ -84,8 +76,6 @@ const ALLOWED: Array<{ file: string; table: string; why: string }> = [
     table: 'customer_identities',
     why: 'kept for speed: a search matches identities inside its bounded steps (ARCHITECTURE, Search)',
   },
-  { file: 'src/modules/realtime/realtime.repository.ts', table: 'events', why: 'not yet moved: the hub fetches each batch of events across workspaces (to be a read function of events/)' },
-  { file: 'src/modules/realtime/realtime.repository.ts', table: 'conversations', why: 'kept for speed: one query per batch routes each event to its conversation customer (a probe per event)' },
 ];
 
 const ownerOf = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));

@@ -14,19 +14,12 @@ export interface ChannelConversationRow {
   status: string;
 }
 
+/** The conversation's own columns; its inbox's channel and its customer come from their owners. */
+export type ChannelConversationOwnRow = Omit<ChannelConversationRow, 'channel' | 'customer_name' | 'customer_email'>;
+
 export const channelConversationsRepository = {
-  async findConversation(tx: Queryable, ws: string, id: string): Promise<ChannelConversationRow | undefined> {
-    const { rows } = await tx.query<ChannelConversationRow>(
-      `select c.id, c.number, c.inbox_id, i.channel, c.customer_id, cu.name as customer_name,
-         (select ci.value from customer_identities ci where ci.workspace_id = c.workspace_id and ci.customer_id = c.customer_id and ci.kind = 'email'
-           order by ci.created_at limit 1) as customer_email,
-         c.subject, c.status
-       from conversations c
-       join inboxes i on i.workspace_id = c.workspace_id and i.id = c.inbox_id
-       join customers cu on cu.workspace_id = c.workspace_id and cu.id = c.customer_id
-       where c.workspace_id = $1 and c.id = $2`,
-      [ws, id],
-    );
+  async findConversation(tx: Queryable, ws: string, id: string): Promise<ChannelConversationOwnRow | undefined> {
+    const { rows } = await tx.query<ChannelConversationOwnRow>('select id, number, inbox_id, customer_id, subject, status from conversations where workspace_id = $1 and id = $2', [ws, id]);
     return rows[0];
   },
 

@@ -6,7 +6,8 @@ import { withAuthorNames } from './conversations.authors.js';
 import { conversationsRepository, type MessageRow } from './conversations.repository.js';
 import { appendMessage } from './conversations.service.js';
 import type { MessageKind } from './conversations.schemas.js';
-import { findOrCreateCustomer, type ChannelIdentity } from '../customers/customers.service.js';
+import { customerForChannel, findOrCreateCustomer, type ChannelIdentity } from '../customers/customers.service.js';
+import { inboxForChannel } from '../inboxes/inboxes.service.js';
 
 /**
  * Service functions for channel adapters (email, chat, ...): they work inside the channel's own
@@ -193,8 +194,24 @@ export async function appendBotReply(
   );
 }
 
+/**
+ * A conversation as a channel reads it: its own row, its inbox's channel (`inboxes` service) and
+ * its customer's name and first email (`customers` service), in the channel's transaction. Three
+ * primary-key reads, one per owner (they were one joined statement before each table had one
+ * owner): the outbound queue, each send attempt and email threading pay two more round trips.
+ */
 export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationRow | undefined> {
-  return repo.findConversation(tx, ws, conversationId);
+  const conversation = await repo.findConversation(tx, ws, conversationId);
+  if (!conversation) return undefined;
+  const inbox = await inboxForChannel(tx, ws, conversation.inbox_id);
+  const customer = await customerForChannel(tx, ws, conversation.customer_id);
+  if (!inbox || !customer) return undefined;
+  return {
+    ...conversation,
+    channel: inbox.channel,
+    customer_name: customer.name,
+    customer_email: customer.identities.find((i) => i.kind === 'email')?.value ?? null,
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
 import type { Visibility } from '../auth/roles.js';
-import { CLIENT_TIMELINE_TYPES } from '../../events/audiences.js';
 import { inboxForNewConversationSql } from '../inboxes/inboxes.service.js';
 import type { ConversationView, MessageKind, MessageView, Priority, Status } from './conversations.schemas.js';
 
@@ -454,6 +453,21 @@ export const conversationsRepository = {
   },
 
   /** Whether the conversation exists in the workspace (no lock taken). */
+  /** The customer of each conversation named (any workspace the caller's context admits: the realtime hub reads in system context). */
+  async customersOf(tx: Queryable, refs: Array<{ workspaceId: string; id: string }>): Promise<Array<{ workspace_id: string; id: string; customer_id: string }>> {
+    const { rows } = await tx.query<{ workspace_id: string; id: string; customer_id: string }>(
+      'select workspace_id, id, customer_id from conversations where (workspace_id, id) in (select * from unnest($1::uuid[], $2::uuid[]))',
+      [refs.map((r) => r.workspaceId), refs.map((r) => r.id)],
+    );
+    return rows;
+  },
+
+  /** The ids of a customer's conversations (index conversations_customer_idx). */
+  async idsOfCustomer(tx: Queryable, ws: string, customerId: string): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>('select id from conversations where workspace_id = $1 and customer_id = $2', [ws, customerId]);
+    return rows.map((r) => r.id);
+  },
+
   async exists(tx: Queryable, ws: string, id: string): Promise<boolean> {
     const { rowCount } = await tx.query(named('exists', 'select 1 from conversations where workspace_id = $1 and id = $2', [ws, id]));
     return rowCount === 1;
@@ -507,22 +521,6 @@ export const conversationsRepository = {
       `${SELECT_MESSAGE.replace('from messages m', ', m.created_at::text as sort_key from messages m')}
        where m.workspace_id = $1 and m.conversation_id = $2 ${notes} ${keyset}
        order by m.created_at ${opts.order}, m.id ${opts.order} limit $3`,
-      params,
-    );
-    return rows;
-  },
-
-  /**
-   * The timeline. A `client` reader gets only the event types client viewers may see
-   * (events/audiences.ts), and no event about an internal note: filtered here, so pages stay full.
-   */
-  async listEvents(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; afterId?: string; exclude: string[]; visibility: Visibility }) {
-    const params: unknown[] = [ws, conversationId, opts.afterId ?? '0', opts.limit, opts.exclude];
-    const audience = opts.visibility === 'internal' ? '' : `and type = any($6::text[]) and coalesce(data->>'messageType', '') <> 'note'`;
-    if (opts.visibility !== 'internal') params.push(CLIENT_TIMELINE_TYPES);
-    const { rows } = await tx.query<{ id: string; type: string; actor_type: string; actor_id: string | null; data: Record<string, unknown>; created_at: Date }>(
-      `select id, type, actor_type, actor_id, data, created_at from events
-       where workspace_id = $1 and conversation_id = $2 and id > $3 and type <> all($5::text[]) ${audience} order by id limit $4`,
       params,
     );
     return rows;

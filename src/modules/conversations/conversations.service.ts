@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/pool.js';
 import { inWorkspaceTx } from '../../db/tenancy.js';
 import type { EventData, EventType } from '../../events/events.types.js';
 import { eventForStatement, newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
+import { conversationTimeline } from '../../events/reads.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { commonErrors } from '../../lib/errors.js';
 import { enqueue } from '../../jobs/queue.js';
@@ -296,7 +297,7 @@ export async function listEvents(deps: WorkspaceContext, conversationId: string,
   const afterId = q.cursor ? decodeCursor(q.cursor, ['int'])[0] : undefined;
   return inWorkspaceTx(deps, async (tx) => {
     if (!(await repo.exists(tx, ws, conversationId))) throw conversationErrors.notFound();
-    const rows = await repo.listEvents(tx, ws, conversationId, { limit, afterId, exclude: q.exclude ?? [], visibility });
+    const rows = await conversationTimeline(tx, ws, conversationId, { limit, afterId, exclude: q.exclude ?? [], audience: visibility === 'internal' ? 'agents' : 'clients' });
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     return {
       items: rows.map((r) => ({ id: r.id, type: r.type, actor: { type: r.actor_type, id: r.actor_id }, data: r.data, createdAt: r.created_at.toISOString() })),
@@ -325,6 +326,21 @@ export async function wakeSnoozedConversation(deps: WorkspaceContext, id: string
 /** Whether the conversation exists in the workspace (a typing notice names one: realtime checks it here). */
 export async function conversationExists(deps: Pick<WorkspaceContext, 'pool' | 'workspaceId' | 'tx'>, id: string): Promise<boolean> {
   return inWorkspaceTx(deps, (tx) => repo.exists(tx, deps.workspaceId, id));
+}
+
+/**
+ * The customer of each named conversation, keyed `workspaceId:conversationId` (no RLS context of its
+ * own: the realtime hub asks in system context, one query per batch of events, to route each event to
+ * its conversation's customer sockets).
+ */
+export async function conversationCustomers(tx: Queryable, refs: Array<{ workspaceId: string; id: string }>): Promise<Map<string, string>> {
+  if (refs.length === 0) return new Map();
+  return new Map((await repo.customersOf(tx, refs)).map((r) => [`${r.workspace_id}:${r.id}`, r.customer_id]));
+}
+
+/** The ids of a customer's conversations, in the caller's transaction (a customer socket's replay). */
+export async function conversationIdsOfCustomer(tx: Queryable, ws: string, customerId: string): Promise<string[]> {
+  return repo.idsOfCustomer(tx, ws, customerId);
 }
 
 /**

@@ -9,11 +9,12 @@ import type { Logger } from '../../lib/logger.js';
 import { KeyedCounter } from '../../http/connection-limits.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import type { ConversationView } from '../conversations/conversations.schemas.js';
-import { conversationViewsByIds } from '../conversations/conversations.service.js';
+import { conversationCustomers, conversationIdsOfCustomer, conversationViewsByIds } from '../conversations/conversations.service.js';
 import { Presence, type PresenceMessage } from './presence.js';
 import { preFrame, sendPreFramed, type FanOutFrame } from './realtime.frames.js';
 import { CloseCodes, MAX_CLIENT_FRAME_BYTES, frameErrors, parseClientFrame, type ClientFrame, type EventPayload, type ServerFrame, type Viewer } from './realtime.protocol.js';
 import { conversationExists } from '../conversations/conversations.service.js';
+import { eventIdsAfter, eventsByIds, maxEventId, workspaceEventsBetween } from '../../events/reads.js';
 import { realtimeRepository as repo } from './realtime.repository.js';
 
 export interface HubOptions {
@@ -40,8 +41,11 @@ export function audienceOfRole(role: Role): SocketAudience {
   return atLeast(role, 'agent') ? { kind: 'agents' } : { kind: 'clients' };
 }
 
-/** An event row with the customer of its conversation (null for workspace events), for the customer audience. */
-export type AudienceEventRow = EventRow & { customer_id: string | null };
+/**
+ * An event row with the customer of its conversation, for the customer audience: null for a
+ * workspace event, absent when not looked up (its workspace had no customer socket when it was read).
+ */
+export type AudienceEventRow = EventRow & { customer_id?: string | null };
 
 /** Who a socket belongs to, settled before the upgrade (see realtime.routes.ts). */
 export interface Principal {
@@ -298,7 +302,7 @@ export class RealtimeHub {
     if (!this.initialized) {
       this.initialized = true;
       // Everything committed before LISTEN is history (replayed on demand); everything after is heard.
-      this.watermark = Number(await withSystem(this.pool, (tx) => repo.maxEventId(tx)));
+      this.watermark = Number(await withSystem(this.pool, (tx) => maxEventId(tx)));
     } else {
       await this.catchUp();
     }
@@ -319,13 +323,13 @@ export class RealtimeHub {
 
   /** After a lost LISTEN: the commits we did not hear of, read from the table. */
   private async catchUp(): Promise<void> {
-    const rows = await withSystem(this.pool, (tx) => repo.eventIdsAfter(tx, String(this.watermark), CATCH_UP_LIMIT + 1));
+    const rows = await withSystem(this.pool, (tx) => eventIdsAfter(tx, String(this.watermark), CATCH_UP_LIMIT + 1));
     if (rows.length > CATCH_UP_LIMIT) {
       // Too far behind to replay: every client refetches, and we start again from the newest id.
       this.log.warn('realtime listener too far behind; clients reset');
       this.pending.clear();
       this.toFetch.clear();
-      this.watermark = Number(await withSystem(this.pool, (tx) => repo.maxEventId(tx)));
+      this.watermark = Number(await withSystem(this.pool, (tx) => maxEventId(tx)));
       for (const c of this.connections) {
         c.send({ type: 'reset' });
         c.send({ type: 'ready', lastEventId: String(this.watermark) });
@@ -383,7 +387,8 @@ export class RealtimeHub {
         let rows: AudienceEventRow[];
         try {
           const reader = this.listener;
-          rows = reader ? await repo.eventsByIds(reader, ids.map(String)) : await withSystem(this.pool, (tx) => repo.eventsByIds(tx, ids.map(String)));
+          rows = reader ? await eventsByIds(reader, ids.map(String)) : await withSystem(this.pool, (tx) => eventsByIds(tx, ids.map(String)));
+          await this.addCustomers(rows);
         } catch (error) {
           this.log.warn({ err: (error as Error).message }, 'realtime could not read events; retrying');
           for (const id of ids) this.toFetch.add(id);
@@ -440,6 +445,28 @@ export class RealtimeHub {
       }
     }
     return out;
+  }
+
+  /**
+   * Routes each event to its conversation's customer: the customers of the batch's conversations, in
+   * one query (conversations service), only for workspaces with a customer socket here; an instance
+   * serving agents alone reads nothing more. A customer socket that attaches later has the events
+   * still pending read again (attach).
+   */
+  private async addCustomers(rows: AudienceEventRow[]): Promise<void> {
+    const refs = rows.filter((r) => r.conversation_id && this.hasCustomers(r.workspace_id)).map((r) => ({ workspaceId: r.workspace_id, id: r.conversation_id! }));
+    for (const r of rows) if (!r.conversation_id) r.customer_id = null;
+    if (refs.length === 0) return;
+    const reader = this.listener;
+    const customers = reader ? await conversationCustomers(reader, refs) : await withSystem(this.pool, (tx) => conversationCustomers(tx, refs));
+    for (const r of rows) if (r.conversation_id && this.hasCustomers(r.workspace_id)) r.customer_id = customers.get(`${r.workspace_id}:${r.conversation_id}`) ?? null;
+  }
+
+  private hasCustomers(workspaceId: string): boolean {
+    const conns = this.byWorkspace.get(workspaceId);
+    if (!conns) return false;
+    for (const c of conns) if (c.principal.audience.kind === 'customer') return true;
+    return false;
   }
 
   private hasAgents(workspaceId: string): boolean {
@@ -534,7 +561,8 @@ export class RealtimeHub {
     set.add(conn);
     // Events already heard for this workspace but not yet delivered were skipped as unwanted: fetch them.
     for (const [id, p] of this.pending) {
-      if (p.workspaceId === principal.workspaceId && p.fetched && !p.row && id > this.watermark) {
+      const customerUnknown = principal.audience.kind === 'customer' && p.row !== null && p.row.customer_id === undefined;
+      if (p.workspaceId === principal.workspaceId && p.fetched && (!p.row || customerUnknown) && id > this.watermark) {
         p.fetched = false;
         this.toFetch.add(id);
       }
@@ -562,8 +590,10 @@ export class RealtimeHub {
     let replayed = 0;
     if (from !== undefined && from < upTo) {
       const a = conn.principal.audience;
-      const rows = await withWorkspace(this.pool, conn.principal.workspaceId, (tx) =>
-        repo.workspaceEventsBetween(tx, conn.principal.workspaceId, String(from), String(upTo), this.replayLimit + 1, a.kind === 'customer' ? a.customerId : undefined),
+      const ws = conn.principal.workspaceId;
+      // A customer replays only the events of their own conversations (their ids first, from conversations).
+      const rows = await withWorkspace(this.pool, ws, async (tx) =>
+        workspaceEventsBetween(tx, ws, String(from), String(upTo), this.replayLimit + 1, a.kind === 'customer' ? await conversationIdsOfCustomer(tx, ws, a.customerId) : undefined),
       );
       if (rows.length > this.replayLimit) conn.send({ type: 'reset' });
       else {

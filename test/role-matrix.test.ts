@@ -123,7 +123,7 @@ afterAll(async () => {
 describe('the role matrix', () => {
   it('covers the routes that matter (the enumeration found them)', () => {
     const names = operations.map((o) => `${o.method.toUpperCase()} ${o.path.slice(WS_PREFIX.length)}`);
-    for (const expected of ['GET /conversations/{id}/messages', 'GET /conversations/{id}/events', 'POST /conversations/{id}/messages', 'GET /tokens', 'PATCH /users/{id}']) {
+    for (const expected of ['GET /conversations/{id}/messages', 'GET /conversations/{id}/events', 'POST /conversations/{id}/messages', 'GET /tokens', 'PATCH /users/{id}', 'GET /search']) {
       expect(names).toContain(expected);
     }
   });
@@ -184,6 +184,13 @@ describe('what a client viewer reads', () => {
     const agent = client(rapport, callers.get('agent')!.headers.authorization.slice(7), ws.workspaceId);
     expect((await agent.get(`/conversations?q=${planted.note}`)).json().items.map((c: { id: string }) => c.id)).toEqual([ids.conversations]);
     expect((await viewer.get(`/conversations?q=${planted.note}`)).json().items).toEqual([]);
+    // The global search: the agent finds and is quoted the note; the viewer neither (its words, its excerpt).
+    const everything = (await agent.get(`/search?q=${planted.note}`)).json();
+    expect(everything.conversations.items.map((c: { id: string; match: { snippet: string } }) => [c.id, c.match.snippet.includes(planted.note)])).toEqual([[ids.conversations, true]]);
+    expect((await viewer.get(`/search?q=${planted.note}`)).json().conversations.items).toEqual([]);
+    const mug = (await viewer.get('/search?q=mug')).json();
+    expect(mug.conversations.items.map((c: { id: string }) => c.id)).toEqual([ids.conversations]);
+    expect(JSON.stringify(mug)).not.toContain(planted.note);
     const asAgent = (await agent.get(`/conversations/${ids.conversations}`)).json();
     const asViewer = (await viewer.get(`/conversations/${ids.conversations}`)).json();
     expect([asAgent.messageCount, asViewer.messageCount]).toEqual([3, 2]);

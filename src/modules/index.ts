@@ -10,6 +10,7 @@ import { macrosModule } from './macros/macros.module.js';
 import { membersModule } from './members/members.module.js';
 import type { RapportModule } from './module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
+import { searchModule } from './search/search.module.js';
 import { teamsModule } from './teams/teams.module.js';
 import { viewsModule } from './views/views.module.js';
 import { webModule } from './web/web.module.js';
@@ -31,4 +32,4 @@ export const coreModules: RapportModule[] = [
 ];
 
 /** Every other module the server runs by default, in start order. Add a line here to plug a new domain in. */
-export const modules: RapportModule[] = [attachmentsModule, emailModule, realtimeModule, macrosModule, viewsModule, invitationsModule, membersModule, webModule];
+export const modules: RapportModule[] = [attachmentsModule, emailModule, realtimeModule, macrosModule, viewsModule, searchModule, invitationsModule, membersModule, webModule];

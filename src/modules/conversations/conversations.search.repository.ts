@@ -19,6 +19,11 @@ export interface SearchWords {
   number: number | null;
   /** Whether internal notes may match (false for a client viewer: a note's words must not find its conversation). */
   notes: boolean;
+  /**
+   * Customers found for the text by the customers module (a name's prefix, a phone in any notation):
+   * their conversations match too (the global search passes the customers it shows).
+   */
+  customerIds?: string[];
 }
 
 /**
@@ -39,9 +44,9 @@ function matchSql(words: SearchWords, p: (v: unknown) => string): string {
 }
 
 /** The words as a tsquery (null without words: no "query contains no lexemes" notice per row), and the customers whose identity is the text (the unique identity index, three probes). */
-const MATCH_CTES = (q: string) => `
+const MATCH_CTES = (q: string, customers: string) => `
   query as (select nullif(plainto_tsquery('simple', ${q})::text, '')::tsquery as tsq),
-  who as (select coalesce(array_agg(ci.customer_id), '{}') as ids from customer_identities ci
+  who as (select coalesce(array_agg(ci.customer_id), '{}') || ${customers}::uuid[] as ids from customer_identities ci
           where ci.workspace_id = $1 and ci.kind = any(array['email', 'phone', 'external_id']) and ci.value = lower(${q}))`;
 
 function builder(ws: string) {
@@ -68,7 +73,7 @@ export const conversationSearchRepository = {
     const q = p(words.q);
     const match = matchSql(words, p);
     const { rows } = await tx.query<{ id: string }>(
-      `with ${MATCH_CTES(q)}
+      `with ${MATCH_CTES(q, p(words.customerIds ?? []))}
        select c.id from ${win('c.workspace_id, c.id, c.customer_id, c.number, c.subject_search, c.last_activity_at, c.last_public_activity_at, c.waiting_since')}, query, who
        where ${match} order by ${order} limit ${p(limit)}`,
       params,
@@ -114,7 +119,7 @@ export const conversationSearchRepository = {
     const ids = p(candidates);
     const l = p(limit);
     const { rows } = await tx.query<{ id: string }>(
-      `with ${MATCH_CTES(q)}
+      `with ${MATCH_CTES(q, p(words.customerIds ?? []))}
        select c.id from (
          (select c.id, c.last_activity_at, c.last_public_activity_at, c.waiting_since from conversations c, query
           where ${where.join(' and ')} and c.id = any(${ids}::uuid[])
@@ -129,6 +134,41 @@ export const conversationSearchRepository = {
       params,
     );
     return rows.map((r) => r.id);
+  },
+
+  /**
+   * Why each of these conversations matched, for the global search's rows: its #number, its customer,
+   * a message (the newest that holds the words, with an excerpt around them: never a note's for a
+   * client viewer) or its subject. One statement for a page; each message probe walks one
+   * conversation's messages by its index, like the match check itself.
+   */
+  async matches(
+    tx: Queryable,
+    ws: string,
+    ids: string[],
+    words: SearchWords,
+  ): Promise<{ id: string; kind: 'number' | 'customer' | 'message' | 'subject' | null; message_id: string | null; snippet: string | null }[]> {
+    if (ids.length === 0) return [];
+    const { params, p } = builder(ws);
+    const q = p(words.q);
+    const { rows } = await tx.query(
+      `with ${MATCH_CTES(q, p(words.customerIds ?? []))}
+       select c.id,
+         case when ${words.number === null ? 'false' : `c.number = ${p(words.number)}`} then 'number'
+              when c.customer_id = any(who.ids) then 'customer'
+              when m.id is not null then 'message'
+              when c.subject_search @@ query.tsq then 'subject' end as kind,
+         m.id as message_id,
+         case when m.id is not null then ts_headline('simple', m.body, query.tsq, 'MaxFragments=1, MaxWords=24, MinWords=8, StartSel="", StopSel="", FragmentDelimiter=" … "') end as snippet
+       from conversations c cross join query cross join who
+       left join lateral (select m.id, left(m.body_text, 20000) as body from messages m
+                          where m.workspace_id = c.workspace_id and m.conversation_id = c.id and m.search @@ query.tsq
+                          ${words.notes ? '' : "and m.type <> 'note'"}
+                          order by m.created_at desc, m.id desc limit 1) m on true
+       where c.workspace_id = $1 and c.id = any(${p(ids)}::uuid[])`,
+      params,
+    );
+    return rows;
   },
 
   /** The search documents of a new message or subject (none for text without words). */

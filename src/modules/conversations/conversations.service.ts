@@ -20,6 +20,7 @@ import { conversationErrors } from './conversations.errors.js';
 import type { SearchLimiter } from './conversations.search.limiter.js';
 import { conversationSearchRepository as searchRepo } from './conversations.search.repository.js';
 import { searchPage, searchWords } from './conversations.search.service.js';
+import type { SearchWords } from './conversations.search.repository.js';
 import { conversationsRepository as repo, toConversationView, toMessageView, type ConversationRow, type ListFilter, type SortOrder } from './conversations.repository.js';
 import {
   MAX_TAGS,
@@ -145,9 +146,25 @@ export async function getConversation(deps: WorkspaceContext, id: string, visibi
  * (`searchLimiter`) and reads a bounded number of rows (conversations.search.service.ts); its page
  * may hold fewer than `limit` items and still have a nextCursor (the search goes on from there).
  */
-const SEARCH_NEXT_PAGE_COST = 0.25;
+export const SEARCH_NEXT_PAGE_COST = 0.25;
 
 export async function listConversations(deps: WorkspaceContext & { userId: string | null; searchLimiter: SearchLimiter }, query: ListConversationsQuery, visibility: Visibility = 'internal') {
+  const { filter, sort, limit, after } = listQueryOf(deps, query, visibility);
+  if (filter.q) {
+    // The app follows a search's cursor on its own while pages come back short (the search goes on
+    // from where the bounded walk stopped): a next page costs a quarter of a new search, so reading
+    // one search to its end does not use up the burst, yet pages cannot be had for free.
+    deps.searchLimiter.take(principalOf(deps.actor), after ? SEARCH_NEXT_PAGE_COST : 1);
+    const { rows, nextCursor } = await inWorkspaceTx(deps, (tx) => searchRows(tx, deps.workspaceId, filter, sort, after, searchWords(filter.q!, { notes: visibility === 'internal' }), limit));
+    return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor };
+  }
+  const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
+  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+  return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
+}
+
+/** The list's filter, order, page size and cursor from its query, as the reader sees the list. */
+function listQueryOf(deps: { userId: string | null }, query: ListConversationsQuery, visibility: Visibility) {
   const filter: ListFilter = {
     statuses: query.status ? [...new Set(query.status)] : undefined,
     inboxId: query.inbox,
@@ -166,24 +183,58 @@ export async function listConversations(deps: WorkspaceContext & { userId: strin
   const sort: SortOrder = asked === 'last_activity' && visibility !== 'internal' ? 'last_public_activity' : asked;
   const limit = query.limit ?? 50;
   const after = query.cursor ? (decodeCursor(query.cursor, [sort === 'waiting_longest' ? 'timestamp?' : 'timestamp', 'uuid']) as [string, string]) : undefined;
-  if (filter.q) {
-    // A client viewer's search never matches the words of an internal note.
-    const words = searchWords(filter.q, { notes: visibility === 'internal' });
-    // The app follows a search's cursor on its own while pages come back short (the search goes on
-    // from where the bounded walk stopped): a next page costs a quarter of a new search, so reading
-    // one search to its end does not use up the burst, yet pages cannot be had for free.
-    deps.searchLimiter.take(principalOf(deps.actor), after ? SEARCH_NEXT_PAGE_COST : 1);
-    const { rows, resumeAt } = await inWorkspaceTx(deps, async (tx) => {
-      const page = await searchPage(tx, deps.workspaceId, filter, sort, after, words, limit);
-      return { rows: await repo.listByIds(tx, deps.workspaceId, page.ids, sort), resumeAt: page.resumeAt };
-    });
-    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-    const next = last ? [last.sort_key ?? '', last.id] : resumeAt;
-    return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor: next ? encodeCursor(next) : null };
-  }
-  const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
+  return { filter, sort, limit, after };
+}
+
+/** One bounded page of a search (conversations.search.service.ts) as rows, and the cursor to go on. */
+async function searchRows(tx: Queryable, ws: string, filter: ListFilter, sort: SortOrder, after: [string, string] | undefined, words: SearchWords, limit: number) {
+  const page = await searchPage(tx, ws, filter, sort, after, words, limit);
+  const rows = await repo.listByIds(tx, ws, page.ids, sort);
   const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-  return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
+  const next = last ? [last.sort_key ?? '', last.id] : page.resumeAt;
+  return { rows, nextCursor: next ? encodeCursor(next) : null };
+}
+
+/** Why a conversation was found: its #number, its customer, a message (with an excerpt) or its subject. */
+export interface SearchMatch {
+  kind: 'number' | 'customer' | 'message' | 'subject' | null;
+  messageId: string | null;
+  snippet: string | null;
+}
+
+/**
+ * The conversations part of the global search (search module): the same bounded search as the
+ * list's `q`, in every status unless `status` narrows it, also matching the conversations of
+ * `customerIds` (the customers the search found by name or phone), each row with why it matched.
+ * Not paced here: the caller paces the whole search once.
+ */
+export async function searchConversations(
+  deps: WorkspaceContext & { userId: string | null },
+  query: ListConversationsQuery & { q: string; from?: Date; to?: Date; customerIds?: string[] },
+  visibility: Visibility = 'internal',
+): Promise<{ items: (ConversationView & { match: SearchMatch })[]; nextCursor: string | null }> {
+  const { filter, sort, limit, after } = listQueryOf(deps, query, visibility);
+  if (query.from || query.to) filter.activity = { from: query.from, to: query.to };
+  // A client viewer's search never matches, nor quotes, the words of an internal note.
+  const words: SearchWords = { ...searchWords(query.q.trim(), { notes: visibility === 'internal' }), customerIds: query.customerIds };
+  return inWorkspaceTx(deps, async (tx) => {
+    const { rows, nextCursor } = await searchRows(tx, deps.workspaceId, filter, sort, after, words, limit);
+    const why = new Map(
+      (
+        await searchRepo.matches(
+          tx,
+          deps.workspaceId,
+          rows.map((r) => r.id),
+          words,
+        )
+      ).map((m) => [m.id, m]),
+    );
+    const items = rows.map((r) => {
+      const m = why.get(r.id);
+      return { ...toConversationView(r, visibility), match: { kind: m?.kind ?? null, messageId: m?.message_id ?? null, snippet: m?.snippet ?? null } };
+    });
+    return { items, nextCursor };
+  });
 }
 
 function uuidOrInvalid(value: string, field: string): string {

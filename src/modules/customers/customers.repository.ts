@@ -152,9 +152,10 @@ export const customersRepository = {
    * identity. Two LIMIT-bounded branches: the name prefix as a range of customers_name_key_idx
    * (leakproof ~>=~ / ~<~ on the stored lower-case name, so an index condition under row-level
    * security; LIKE only rechecks) or, for a prefix most names share, the newest-first walk the
-   * planner prefers; the identity as a probe of the unique identity index.
+   * planner prefers; the identity as a probe of the unique identity index (`phone`: the text as a
+   * stored phone number too, when it reads as one).
    */
-  async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string }): Promise<CustomerView[]> {
+  async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string; phone?: string }): Promise<CustomerView[]> {
     const params: unknown[] = [ws, opts.limit];
     const p = (v: unknown) => {
       params.push(v);
@@ -176,7 +177,8 @@ export const customersRepository = {
         union
         (select c.* from customers c where ${scope}
            and c.id in (select i.customer_id from customer_identities i
-                        where i.workspace_id = $1 and i.kind = any(array['email', 'phone', 'external_id']) and i.value = lower(${q}))
+                        where i.workspace_id = $1 and i.kind = any(array['email', 'phone', 'external_id'])
+                          and ${opts.phone ? `i.value = any(array[lower(${q}), ${p(opts.phone)}])` : `i.value = lower(${q})`})
          order by c.created_at desc, c.id desc limit $2)) c`;
     }
     const { rows } = await tx.query<CustomerRow>(`${SELECT_CUSTOMER.replace('from customers c', `from ${from}`)} where ${where.join(' and ')} order by c.created_at desc, c.id desc limit $2`, params);

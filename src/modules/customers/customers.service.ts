@@ -136,6 +136,23 @@ export async function listCustomers(deps: WorkspaceContext & { searchLimiter: Se
   return inWorkspaceTx(deps, (tx) => customersRepository.list(tx, deps.workspaceId, opts));
 }
 
+/**
+ * The customers a search names (the global search, which paces itself): a name's prefix, or an exact
+ * email, phone (in any notation: "+1 (555) 010-0199" finds +15550100199) or external id; newest first.
+ */
+export async function searchCustomers(deps: WorkspaceContext, q: string, limit: number): Promise<CustomerView[]> {
+  const text = q.trim();
+  let phone: string | undefined;
+  if (/^\+?[0-9 ().-]{4,40}$/.test(text)) {
+    try {
+      phone = normalizeIdentity('phone', text);
+    } catch {
+      phone = undefined; // not a phone number after all: the name and identity probes still run
+    }
+  }
+  return inWorkspaceTx(deps, (tx) => customersRepository.list(tx, deps.workspaceId, { limit, q: text, phone }));
+}
+
 export async function updateCustomer(deps: WorkspaceContext, id: string, input: UpdateCustomerInput) {
   const identities = identitiesOf(input);
   await inWorkspaceTx(deps, async (tx) => {

@@ -84,10 +84,10 @@ export async function updateInbox(deps: WorkspaceContext & { channels: ChannelRe
   });
 }
 
-/** An inbox's channel and raw settings, inside a channel's own transaction (the outbound job). */
-export async function inboxForChannel(tx: Queryable, ws: string, id: string): Promise<{ id: string; channel: string; settings: Record<string, unknown> } | undefined> {
+/** An inbox's name, channel and raw settings, inside a channel's own transaction (the outbound job, the email channel). */
+export async function inboxForChannel(tx: Queryable, ws: string, id: string): Promise<{ id: string; name: string; channel: string; settings: Record<string, unknown> } | undefined> {
   const row = await repo.find(tx, ws, id);
-  return row && { id: row.id, channel: row.channel, settings: row.settings };
+  return row && { id: row.id, name: row.name, channel: row.channel, settings: row.settings };
 }
 
 /**

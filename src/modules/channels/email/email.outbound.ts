@@ -8,6 +8,7 @@ import type { PinnedHost } from '../../../lib/outbound/outbound.guard.js';
 import { contentsOf, filesOf, MESSAGE_OWNER } from '../../attachments/attachments.service.js';
 import type { Deps } from '../../context.js';
 import { type ChannelConversationRow, findConversationForChannel, updateMessageChannelMetadata } from '../../conversations/conversations.channels.js';
+import { inboxForChannel } from '../../inboxes/inboxes.service.js';
 import { DELIVERY_REASONS, queueDelivery } from '../channels.outbound.js';
 import { ChannelSendError, type ChannelDefinition } from '../channels.registry.js';
 import { canonicalAddress, headerText } from './email.addresses.js';
@@ -278,6 +279,12 @@ async function deliver(smtp: SmtpSettings | null, mail: SendMailOptions, d: Pick
   }
 }
 
+/** An email inbox of the workspace (from the inboxes service, in the caller's transaction); undefined for another channel's. */
+async function emailInbox(tx: Queryable, ws: string, id: string) {
+  const inbox = await inboxForChannel(tx, ws, id);
+  return inbox?.channel === 'email' ? inbox : undefined;
+}
+
 /**
  * The `email.send` job. New versions queue it only for auto-acknowledgements (not conversation
  * messages, so the channel core's job, keyed by message, cannot carry them). A reply's `email.send`
@@ -294,7 +301,7 @@ export function sendTask(d: OutboundDeps & { smtpTimeoutMs: number }): Task {
         if (row.message_id) await queueDelivery(tx, d, ws, row.conversation_id, row.message_id);
         return null;
       }
-      const inbox = await repo.inbox(tx, ws, row.inbox_id);
+      const inbox = await emailInbox(tx, ws, row.inbox_id);
       const conversation = await findConversationForChannel(tx, ws, row.conversation_id);
       if (!inbox || !conversation) return null;
       const settings = inbox.settings as unknown as EmailInboxSettings;
@@ -359,7 +366,7 @@ export function autoAckTask(d: OutboundDeps): Task {
     const queued = await withWorkspace(d.pool, ws, async (tx) => {
       const conversation = await findConversationForChannel(tx, ws, conversationId);
       if (!conversation?.customer_email) return null;
-      const inbox = await repo.inbox(tx, ws, conversation.inbox_id);
+      const inbox = await emailInbox(tx, ws, conversation.inbox_id);
       const settings = inbox?.settings as unknown as EmailInboxSettings | undefined;
       if (!inbox || !settings?.autoAck?.enabled) return null;
       const recipient = canonicalAddress(conversation.customer_email);

@@ -23,24 +23,12 @@ export interface ConfirmationRow {
   address: string;
   domain: string;
   confirm_expires_at: Date;
-  workspace_name: string;
-  inbox_name: string;
 }
 
 export const ownershipRepository = {
   /** A transaction-scoped lock on a name (a domain being proven, an address being mailed). */
   async advisoryLock(tx: Queryable, name: string): Promise<void> {
     await tx.query('select pg_advisory_xact_lock(hashtext($1))', [name]);
-  },
-
-  /** An email inbox of the workspace, with the names a confirmation email shows. */
-  async emailInbox(tx: Queryable, ws: string, inboxId: string): Promise<{ inbox_name: string; workspace_name: string } | undefined> {
-    const { rows } = await tx.query<{ inbox_name: string; workspace_name: string }>(
-      `select i.name as inbox_name, w.name as workspace_name from inboxes i join workspaces w on w.id = i.workspace_id
-       where i.workspace_id = $1 and i.id = $2 and i.channel = 'email'`,
-      [ws, inboxId],
-    );
-    return rows[0];
   },
 
   /**
@@ -147,13 +135,11 @@ export const ownershipRepository = {
     return rows[0]?.workspace_id;
   },
 
-  /** (System context.) The pending claim a confirmation secret belongs to, with the names the confirm page shows. */
+  /** (System context.) The pending claim a confirmation secret belongs to (the names the confirm page shows come from their owners). */
   async byConfirmToken(tx: Queryable, hash: Buffer, lock = false): Promise<ConfirmationRow | undefined> {
     const { rows } = await tx.query<ConfirmationRow>(
-      `select a.workspace_id, a.inbox_id, a.value as address, a.domain, a.confirm_expires_at, w.name as workspace_name, i.name as inbox_name
+      `select a.workspace_id, a.inbox_id, a.value as address, a.domain, a.confirm_expires_at
        from email_inbox_addresses a
-       join workspaces w on w.id = a.workspace_id
-       join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
        where a.confirm_token_hash = $1 and a.kind = 'address' and a.status = 'pending'
        ${lock ? 'for update of a' : ''}`,
       [hash],

@@ -5,7 +5,8 @@ import { inSystemTx, withSystem, withWorkspace } from '../../../db/tenancy.js';
 import type { Clock } from '../../../lib/clock.js';
 import { createSystemMailer, type SystemMailer } from '../../../lib/system-mail.js';
 import type { WorkspaceContext } from '../../context.js';
-import { inboxErrors } from '../../inboxes/inboxes.service.js';
+import { inboxErrors, inboxForChannel } from '../../inboxes/inboxes.service.js';
+import { workspaceSummary } from '../../workspaces/workspaces.accounts.service.js';
 import { canonicalAddress, headerText, isPublicMailDomain, splitPlusAddress } from './email.addresses.js';
 import type { EmailInboxSettings } from './email.channel.js';
 import { emailErrors } from './email.errors.js';
@@ -106,8 +107,20 @@ function claimView(c: ClaimRow) {
   };
 }
 
+/**
+ * An email inbox of the workspace with the names a confirmation email and the confirm page show,
+ * from their owners (inboxes, workspaces) in the caller's transaction; undefined for another channel's
+ * inbox or none.
+ */
+async function emailInboxNames(pool: Pool, tx: PoolClient, ws: string, inboxId: string): Promise<{ inbox_name: string; workspace_name: string } | undefined> {
+  const inbox = await inboxForChannel(tx, ws, inboxId);
+  if (inbox?.channel !== 'email') return undefined;
+  const workspace = await workspaceSummary({ pool, tx }, ws);
+  return workspace && { inbox_name: inbox.name, workspace_name: workspace.name };
+}
+
 async function ownershipIn(tx: Queryable, ws: string, inboxId: string, confirmationEmail: boolean) {
-  if (!(await repo.emailInbox(tx, ws, inboxId))) throw inboxErrors.notFound();
+  if ((await inboxForChannel(tx, ws, inboxId))?.channel !== 'email') throw inboxErrors.notFound();
   const claims = await repo.claims(tx, ws, inboxId);
   const domains = [...new Set(claims.map((c) => c.domain))];
   const tokens = await repo.domainTokens(tx, ws, domains);
@@ -151,7 +164,7 @@ export async function sendAddressConfirmation(deps: WorkspaceContext & { confirm
   const ws = deps.workspaceId;
   const address = canonicalAddress(input.address);
   const names = await withWorkspace(deps.pool, ws, async (tx) => {
-    const inbox = await repo.emailInbox(tx, ws, inboxId);
+    const inbox = await emailInboxNames(deps.pool, tx, ws, inboxId);
     if (!inbox) throw inboxErrors.notFound();
     const claim = address ? await repo.claim(tx, ws, inboxId, 'address', address) : undefined;
     if (!claim) throw emailErrors.claimNotFound();
@@ -201,16 +214,17 @@ export async function sendAddressConfirmation(deps: WorkspaceContext & { confirm
   return answer;
 }
 
-async function findConfirmation(tx: Queryable, clock: Clock, token: string, lock = false) {
+async function findConfirmation(pool: Pool, tx: PoolClient, clock: Clock, token: string, lock = false) {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const row = await repo.byConfirmToken(tx, sha256(token), lock);
   if (!row || row.confirm_expires_at.getTime() <= clock.now().getTime()) return null;
-  return row;
+  const names = await emailInboxNames(pool, tx, row.workspace_id, row.inbox_id);
+  return names ? { ...row, ...names } : null;
 }
 
 /** Public: what a confirmation link is about, so the person reading the mailbox knows who asks before agreeing. */
 export async function previewAddressConfirmation(deps: { pool: Pool; clock: Clock }, token: string) {
-  const row = await withSystem(deps.pool, (tx) => findConfirmation(tx, deps.clock, token));
+  const row = await withSystem(deps.pool, (tx) => findConfirmation(deps.pool, tx, deps.clock, token));
   if (!row) throw emailErrors.confirmationNotFound();
   return { address: row.address, workspaceName: row.workspace_name, inboxName: row.inbox_name, expiresAt: row.confirm_expires_at.toISOString() };
 }
@@ -222,11 +236,11 @@ export async function previewAddressConfirmation(deps: { pool: Pool; clock: Cloc
  */
 export async function confirmAddress(deps: { pool: Pool; clock: Clock }, token: string) {
   return withSystem(deps.pool, async (tx) => {
-    const found = await findConfirmation(tx, deps.clock, token);
+    const found = await findConfirmation(deps.pool, tx, deps.clock, token);
     if (!found) throw emailErrors.confirmationNotFound();
     // Domain lock first, then the row, in the same order as every other proof.
     await lockDomains(tx, [found.domain]);
-    const row = await findConfirmation(tx, deps.clock, token, true);
+    const row = await findConfirmation(deps.pool, tx, deps.clock, token, true);
     if (!row || (await routedElsewhere(tx, row.workspace_id, row.address))) throw emailErrors.confirmationNotFound();
     await repo.markVerified(tx, row.workspace_id, [{ kind: 'address', value: row.address }], 'link', deps.clock.now());
     return { address: row.address, workspaceName: row.workspace_name, inboxName: row.inbox_name };

@@ -51,17 +51,6 @@ export const emailRepository = {
     return rowCount === 1;
   },
 
-  /** Every email inbox with an IMAP account (system context: the poller serves all workspaces). */
-  async imapInboxes(tx: Queryable): Promise<EmailInboxRow[]> {
-    const { rows } = await tx.query<EmailInboxRow>(`select workspace_id, id, settings from inboxes where channel = 'email' and jsonb_typeof(settings -> 'imap') = 'object' order by workspace_id, id`);
-    return rows;
-  },
-
-  async inbox(tx: Queryable, ws: string, inboxId: string): Promise<EmailInboxRow | undefined> {
-    const { rows } = await tx.query<EmailInboxRow>(`select workspace_id, id, settings from inboxes where workspace_id = $1 and id = $2 and channel = 'email'`, [ws, inboxId]);
-    return rows[0];
-  },
-
   /**
    * Claims the deduplication key of an inbound email whose raw source is already stored (through
    * the attachments module, in the same transaction). Returns null when the same message is already

@@ -107,12 +107,27 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Table names that follow an SQL keyword that names a table, outside comments. */
+/** A table with its optional alias (`customers c`, `customers as c`), as a FROM or USING list holds them. */
+const LISTED = '(?:only\\s+)?[a-z_]+(?:\\s+(?:as\\s+)?[a-z_]+)?';
+/** After FROM or USING (delete ... using, merge ... using): a comma list of tables (`from a, b`). */
+const TABLE_LIST = new RegExp(`\\b(?:from|using)\\s+(${LISTED}(?:\\s*,\\s*${LISTED})*)`, 'gi');
+/** After a keyword that names one table. */
+const ONE_TABLE = /\b(?:join|into|update|table|truncate)\s+(?:only\s+)?([a-z_]+)\b/gi;
+
+/** Table names that follow an SQL keyword that names a table (comma lists included), outside comments. */
 function tablesNamedIn(text: string): Set<string> {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
-  const found = new Set<string>();
-  for (const m of code.matchAll(/\b(?:from|join|into|update|table)\s+([a-z_]+)\b/gi)) if (ownerOf.has(m[1])) found.add(m[1]);
-  return found;
+  const names: string[] = [];
+  for (const m of code.matchAll(TABLE_LIST))
+    for (const item of m[1].split(','))
+      names.push(
+        item
+          .trim()
+          .replace(/^only\s+/i, '')
+          .split(/\s+/)[0],
+      );
+  for (const m of code.matchAll(ONE_TABLE)) names.push(m[1]);
+  return new Set(names.filter((n) => ownerOf.has(n)));
 }
 
 function crossings() {
@@ -149,6 +164,19 @@ describe('table ownership', () => {
   it('finds a table named in SQL, and ignores it in a comment', () => {
     expect([...tablesNamedIn("tx.query('select name from users u join api_tokens t on true')")]).toEqual(['users', 'api_tokens']);
     expect([...tablesNamedIn('// reads from users\n/* join customers */ const x = 1;')]).toEqual([]);
+  });
+
+  it('finds the tables of a comma join, of USING and of TRUNCATE', () => {
+    const named = (sql: string) => [...tablesNamedIn(sql)].sort();
+    expect(named('select 1 from customers c, inboxes as i, users where c.id = i.id')).toEqual(['customers', 'inboxes', 'users']);
+    expect(named('select 1 from customers c,inboxes i')).toEqual(['customers', 'inboxes']);
+    expect(named('delete from messages m using conversations c, inboxes i where m.id = c.id')).toEqual(['conversations', 'inboxes', 'messages']);
+    expect(named('merge into conversation_tags t using conversations c on t.id = c.id')).toEqual(['conversation_tags', 'conversations']);
+    expect(named('update conversations set x = 1 from customers as cu, inboxes i where true')).toEqual(['conversations', 'customers', 'inboxes']);
+    expect(named('truncate events; select 1 from only teams t')).toEqual(['events', 'teams']);
+    // Not tables: a join's column list, a function, words after the list.
+    expect(named('select 1 from teams t join team_members m using (team_id) order by a, b')).toEqual(['team_members', 'teams']);
+    expect(named("select x from unnest($1::uuid[], $2::text[]) as u(id, users) where a = 'b'")).toEqual([]);
   });
 
   it("keeps each module's SQL on its own tables (other tables through the owner's service)", () => {

@@ -87,6 +87,8 @@ beforeAll(async () => {
   expect((await admin.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'we send a new one' })).statusCode).toBe(201);
   const note = await admin.post(`/conversations/${c.id}/messages`, { type: 'note', body: `internal: ${planted.note} refund abuse suspected` });
   expect(note.statusCode).toBe(201);
+  // The customer's internal note (agents only, 0420) holds the same planted word.
+  expect((await admin.patch(`/customers/${c.customer.id}`, { notes: `internal: ${planted.note} chargeback risk` })).statusCode).toBe(200);
   const macro = (await admin.post('/macros', { name: 'Thanks', body: 'Thank you' })).json();
   const team = (await admin.post('/teams', { name: 'Tier 1' })).json();
   Object.assign(ids, {

@@ -19,3 +19,9 @@ export async function recentConversationsOfCustomer(deps: WorkspaceContext, cust
     lastActivityAt: (visibility === 'internal' ? r.last_activity_at : r.last_public_activity_at).toISOString(),
   }));
 }
+
+/** Which of these customers have a conversation still to work on (open, pending or snoozed): the customer list's filter. */
+export async function customersWithOpenConversation(deps: WorkspaceContext, customerIds: string[]): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
+  return new Set(await inWorkspaceTx(deps, (tx) => repo.customersWithOpenConversation(tx, deps.workspaceId, customerIds)));
+}

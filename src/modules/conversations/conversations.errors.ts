@@ -8,5 +8,8 @@ export const conversationErrors = {
   teamNotFound: defineError('teams.not_found', 422, 'No such team in this workspace'),
   searchRateLimited: defineError('search.rate_limited', 429, 'Too many searches; try again shortly'),
   tooManyTags: defineError('conversations.too_many_tags', 422, 'A conversation holds at most 20 tags'),
+  customerNotFound: defineError('customers.not_found', 404, 'No such customer'),
+  inboxCannotEmail: defineError('conversations.inbox_cannot_email', 422, 'This inbox cannot send email: choose an email inbox'),
+  notCustomersAddress: defineError('conversations.not_customers_address', 422, "The address is not one of this customer's email addresses"),
   snoozeNeedsTime: defineError('conversations.snooze_needs_until', 422, 'Snoozing needs snoozedUntil, a time in the future'),
 };

@@ -544,4 +544,14 @@ export const conversationsRepository = {
     );
     return rows;
   },
+
+  /** Which of these customers have a conversation not yet resolved or closed (a probe of conversations_customer_idx each). */
+  async customersWithOpenConversation(tx: Queryable, ws: string, customerIds: string[]): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>(
+      `select x.id from unnest($2::uuid[]) as x(id)
+       where exists (select 1 from conversations c where c.workspace_id = $1 and c.customer_id = x.id and c.status = any(array['open', 'pending', 'snoozed']))`,
+      [ws, customerIds],
+    );
+    return rows.map((r) => r.id);
+  },
 };

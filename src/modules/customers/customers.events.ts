@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { AGENTS_AND_CLIENTS, defineEvents } from '../../events/define.js';
+import { AGENTS_AND_CLIENTS, AGENTS_ONLY, defineEvents } from '../../events/define.js';
 
 export const customerEvents = defineEvents({
   'customer.created': {
@@ -19,5 +19,11 @@ export const customerEvents = defineEvents({
       },
       { additionalProperties: false },
     ),
+  },
+  'customer.notes_updated': {
+    description: "An agent changed the customer's internal note. Agents only: the note is never shown to a client viewer, and neither is its change.",
+    scope: 'workspace',
+    audience: AGENTS_ONLY,
+    data: Type.Object({ customerId: Type.String({ format: 'uuid', description: 'the customer' }) }, { additionalProperties: false }),
   },
 });

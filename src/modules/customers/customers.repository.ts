@@ -11,13 +11,14 @@ interface CustomerRow {
   id: string;
   name: string | null;
   custom_attributes: Record<string, unknown>;
+  notes: string | null;
   created_at: Date;
   updated_at: Date;
   identities: { id: string; kind: IdentityKind; value: string }[];
 }
 
 const SELECT_CUSTOMER = `
-  select c.id, c.name, c.custom_attributes, c.created_at, c.updated_at,
+  select c.id, c.name, c.custom_attributes, c.notes, c.created_at, c.updated_at,
     coalesce((select json_agg(json_build_object('id', i.id, 'kind', i.kind, 'value', i.value) order by array_position(array['email', 'phone', 'external_id'], i.kind), i.created_at, i.id)
               from customer_identities i where i.workspace_id = c.workspace_id and i.customer_id = c.id), '[]') as identities
   from customers c`;
@@ -30,6 +31,7 @@ export function toCustomerView(row: CustomerRow): CustomerView {
     phone: row.identities.find((i) => i.kind === 'phone')?.value ?? null,
     identities: row.identities,
     customAttributes: row.custom_attributes,
+    notes: row.notes,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -136,15 +138,26 @@ export const customersRepository = {
     return rowCount === 1;
   },
 
-  async update(tx: Queryable, ws: string, id: string, patch: { name?: string | null; customAttributes?: Record<string, unknown>; at: Date }): Promise<void> {
+  async update(tx: Queryable, ws: string, id: string, patch: { name?: string | null; customAttributes?: Record<string, unknown>; notes?: string | null; at: Date }): Promise<void> {
     await tx.query(
       `update customers set
          name = case when $3 then $4 else name end,
          custom_attributes = coalesce($5::jsonb, custom_attributes),
+         notes = case when $7 then $8 else notes end,
          updated_at = $6
        where workspace_id = $1 and id = $2`,
-      [ws, id, patch.name !== undefined, patch.name ?? null, patch.customAttributes ? JSON.stringify(patch.customAttributes) : null, patch.at],
+      [ws, id, patch.name !== undefined, patch.name ?? null, patch.customAttributes ? JSON.stringify(patch.customAttributes) : null, patch.at, patch.notes !== undefined, patch.notes ?? null],
     );
+  },
+
+  /** Removes one identity of the customer; false when the customer holds no such identity. */
+  async removeIdentity(tx: Queryable, ws: string, customerId: string, identityId: string): Promise<boolean> {
+    const { rowCount } = await tx.query('delete from customer_identities where workspace_id = $1 and customer_id = $2 and id = $3', [ws, customerId, identityId]);
+    return rowCount === 1;
+  },
+
+  async touch(tx: Queryable, ws: string, id: string, at: Date): Promise<void> {
+    await tx.query('update customers set updated_at = $3 where workspace_id = $1 and id = $2', [ws, id, at]);
   },
 
   /**
@@ -155,7 +168,7 @@ export const customersRepository = {
    * planner prefers; the identity as a probe of the unique identity index (`phone`: the text as a
    * stored phone number too, when it reads as one).
    */
-  async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string; phone?: string }): Promise<CustomerView[]> {
+  async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string; phone?: string; kind?: string; createdAfter?: string; createdBefore?: string }): Promise<CustomerView[]> {
     const params: unknown[] = [ws, opts.limit];
     const p = (v: unknown) => {
       params.push(v);
@@ -163,6 +176,11 @@ export const customersRepository = {
     };
     const where = ['c.workspace_id = $1'];
     if (opts.after) where.push(`(c.created_at, c.id) < (${p(opts.after[0])}::timestamptz, ${p(opts.after[1])}::uuid)`);
+    // The created range bounds the newest-first walk of (workspace_id, created_at, id); the kind is a
+    // probe of customer_identities_customer_idx per customer walked (equality only: leakproof).
+    if (opts.createdBefore) where.push(`c.created_at < ${p(opts.createdBefore)}::timestamptz`);
+    if (opts.createdAfter) where.push(`c.created_at >= ${p(opts.createdAfter)}::timestamptz`);
+    if (opts.kind) where.push(`exists (select 1 from customer_identities k where k.workspace_id = c.workspace_id and k.customer_id = c.id and k.kind = ${p(opts.kind)})`);
     let from = 'customers c';
     if (opts.q) {
       const q = p(opts.q);

@@ -3,13 +3,13 @@ import type { Visibility } from '../auth/roles.js';
 import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
 import type { Pool } from '../../db/pool.js';
 import { randomUUID } from 'node:crypto';
-import { eventForStatement, recordEvents } from '../../events/outbox.js';
+import { eventForStatement, recordEvents, type NewEvent } from '../../events/outbox.js';
 import { inTx, principalOf, type WorkspaceContext } from '../context.js';
-import { recentConversationsOfCustomer } from '../conversations/conversations.customers.service.js';
+import { customersWithOpenConversation, recentConversationsOfCustomer } from '../conversations/conversations.customers.service.js';
 import type { SearchLimiter } from '../conversations/conversations.search.limiter.js';
 import { customerErrors } from './customers.errors.js';
 import { customersRepository, type IdentityKind } from './customers.repository.js';
-import type { CreateCustomerInput, CustomerView, UpdateCustomerInput } from './customers.schemas.js';
+import type { AddIdentityInput, CreateCustomerInput, CustomerView, ListCustomersFilter, UpdateCustomerInput } from './customers.schemas.js';
 
 /** Identities are stored in one canonical form, so "Ann@X.com " and "ann@x.com" are one customer. */
 export function normalizeIdentity(kind: IdentityKind, value: string): string {
@@ -120,20 +120,66 @@ export async function registerIdentityKinds(pool: Pool, kinds: { kind: string; d
   await withSystem(pool, (tx) => customersRepository.registerIdentityKinds(tx, kinds));
 }
 
-/** `visibility`: a client viewer's conversation times move only with public activity (no note moves them). */
+/** What a reader may see of a customer: the internal note is for agents only (0420). */
+function forReader<T extends CustomerView>(customer: T, visibility: Visibility): T {
+  if (visibility === 'internal') return customer;
+  const { notes: _hidden, ...rest } = customer;
+  return rest as T;
+}
+
+/** `visibility`: a client viewer's conversation times move only with public activity (no note moves them), and it never reads the note. */
 export async function getCustomer(deps: WorkspaceContext, id: string, visibility: Visibility = 'internal') {
   return inWorkspaceTx(deps, async (tx) => {
     const customer = await customersRepository.find(tx, deps.workspaceId, id);
     if (!customer) throw customerErrors.notFound();
     // The conversations are the conversations module's: through its service, in this transaction.
-    return { ...customer, conversations: await recentConversationsOfCustomer(inTx(deps, tx), id, visibility) };
+    return { ...forReader(customer, visibility), conversations: await recentConversationsOfCustomer(inTx(deps, tx), id, visibility) };
   });
 }
 
-/** Customers newest first; with `q`, a search, paced per user or API token like conversation search. */
-export async function listCustomers(deps: WorkspaceContext & { searchLimiter: SearchLimiter }, opts: { limit: number; after?: [string, string]; q?: string }) {
+/** How many pages' worth of customers one request walks, at most, looking for ones with an open conversation. */
+const MAX_FILTER_WALK = 10;
+
+/**
+ * Customers newest first; with `q`, a search, paced per user or API token like conversation search.
+ * `kind` and the created range are conditions of the walk. `hasOpenConversation` is the
+ * conversations module's to answer: the walk goes on in batches, each checked through its service
+ * (one query per batch), for at most MAX_FILTER_WALK batches; a page may then come back short, with
+ * `last` (the last customer walked) to go on from, so a rare filter never walks a whole workspace in
+ * one request.
+ */
+export async function listCustomers(
+  deps: WorkspaceContext & { searchLimiter: SearchLimiter },
+  opts: { limit: number; after?: [string, string]; q?: string } & ListCustomersFilter,
+  visibility: Visibility = 'internal',
+): Promise<{ items: CustomerView[]; last: CustomerView | undefined }> {
   if (opts.q) deps.searchLimiter.take(principalOf(deps.actor));
-  return inWorkspaceTx(deps, (tx) => customersRepository.list(tx, deps.workspaceId, opts));
+  return inWorkspaceTx(deps, async (tx) => {
+    const { hasOpenConversation, ...walk } = opts;
+    if (hasOpenConversation === undefined) {
+      const items = await customersRepository.list(tx, deps.workspaceId, walk);
+      return { items: items.map((c) => forReader(c, visibility)), last: items.length === opts.limit ? items[items.length - 1] : undefined };
+    }
+    const items: CustomerView[] = [];
+    let after = opts.after;
+    for (let batch = 0; batch < MAX_FILTER_WALK; batch++) {
+      const walked = await customersRepository.list(tx, deps.workspaceId, { ...walk, after });
+      const open = await customersWithOpenConversation(
+        inTx(deps, tx),
+        walked.map((c) => c.id),
+      );
+      for (const c of walked) {
+        if (open.has(c.id) !== hasOpenConversation) continue;
+        items.push(forReader(c, visibility));
+        if (items.length === opts.limit) return { items, last: c };
+      }
+      if (walked.length < opts.limit) return { items, last: undefined };
+      const end = walked[walked.length - 1];
+      after = [end.createdAt, end.id];
+    }
+    const end = after && { createdAt: after[0], id: after[1] };
+    return { items, last: end as CustomerView | undefined };
+  });
 }
 
 /**
@@ -150,7 +196,9 @@ export async function searchCustomers(deps: WorkspaceContext, q: string, limit: 
       phone = undefined; // not a phone number after all: the name and identity probes still run
     }
   }
-  return inWorkspaceTx(deps, (tx) => customersRepository.list(tx, deps.workspaceId, { limit, q: text, phone }));
+  // A search result never carries the internal note, whoever searches (it is read on the customer's page).
+  const found = await inWorkspaceTx(deps, (tx) => customersRepository.list(tx, deps.workspaceId, { limit, q: text, phone }));
+  return found.map((c) => forReader(c, 'client'));
 }
 
 export async function updateCustomer(deps: WorkspaceContext, id: string, input: UpdateCustomerInput) {
@@ -161,8 +209,62 @@ export async function updateCustomer(deps: WorkspaceContext, id: string, input: 
     for (const [kind, value] of identities) {
       if (!(await customersRepository.replaceIdentity(tx, deps.workspaceId, id, kind, value, at))) throw customerErrors.identityUnavailable();
     }
-    await customersRepository.update(tx, deps.workspaceId, id, { name: input.name, customAttributes: input.customAttributes, at });
-    await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields: Object.keys(input) }, at }]);
+    await customersRepository.update(tx, deps.workspaceId, id, { name: input.name, customAttributes: input.customAttributes, notes: input.notes, at });
+    // The note's change is announced to agents only; customer.updated (which client viewers see) never names it.
+    const fields = Object.keys(input).filter((f) => f !== 'notes');
+    const events: NewEvent[] = [];
+    if (fields.length > 0) events.push({ workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields }, at });
+    if (input.notes !== undefined) events.push({ workspaceId: deps.workspaceId, type: 'customer.notes_updated', actor: deps.actor, data: { customerId: id }, at });
+    await recordEvents(tx, events);
+  });
+  return getCustomer(deps, id);
+}
+
+/** E.164: a +, a country code that does not start with 0, at most 15 digits in all. */
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+/** A pragmatic address check (one @, a dotted domain, no spaces); the mail server has the last word. */
+const EMAIL = /^[^\s@"<>()[\],;:]+@[^\s@"<>()[\],;:]+\.[^\s@"<>()[\],;:]+$/;
+
+/**
+ * An agent adds an email address or a phone number to a customer. A phone is stored in
+ * international form (E.164: "+44 20 7946 0958" is "+442079460958"; a leading 00 is the same as +),
+ * so the same number typed two ways is one identity. An identity another customer of the workspace
+ * holds answers 409 customers.identity_unavailable, naming nobody (SECURITY T3).
+ */
+export async function addIdentity(deps: WorkspaceContext, id: string, input: AddIdentityInput) {
+  let value: string;
+  if (input.kind === 'email') {
+    value = normalizeIdentity('email', input.value);
+    if (!EMAIL.test(value)) throw customerErrors.invalidEmail('Write an address such as name@example.com.');
+  } else {
+    value = input.value
+      .trim()
+      .replace(/[\s().-]/g, '')
+      .replace(/^00/, '+');
+    if (!E164.test(value)) throw customerErrors.invalidPhone('Write the number in international form: + then the country code, such as +44 20 7946 0958.');
+  }
+  await inWorkspaceTx(deps, async (tx) => {
+    if (!(await customersRepository.lockForUpdate(tx, deps.workspaceId, id))) throw customerErrors.notFound();
+    const at = deps.clock.now();
+    if (!(await customersRepository.addIdentity(tx, deps.workspaceId, id, input.kind, value, at))) throw customerErrors.identityUnavailable();
+    await customersRepository.touch(tx, deps.workspaceId, id, at);
+    await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields: [input.kind] }, at }]);
+  });
+  return getCustomer(deps, id);
+}
+
+/** Removes one of the customer's identities; the last one stays (a customer is found by its identities). */
+export async function removeIdentity(deps: WorkspaceContext, id: string, identityId: string) {
+  await inWorkspaceTx(deps, async (tx) => {
+    const customer = (await customersRepository.lockForUpdate(tx, deps.workspaceId, id)) && (await customersRepository.find(tx, deps.workspaceId, id));
+    if (!customer) throw customerErrors.notFound();
+    const identity = customer.identities.find((i) => i.id === identityId);
+    if (!identity) throw customerErrors.identityNotFound();
+    if (customer.identities.length === 1) throw customerErrors.lastIdentity();
+    const at = deps.clock.now();
+    await customersRepository.removeIdentity(tx, deps.workspaceId, id, identityId);
+    await customersRepository.touch(tx, deps.workspaceId, id, at);
+    await recordEvents(tx, [{ workspaceId: deps.workspaceId, type: 'customer.updated', actor: deps.actor, data: { customerId: id, fields: [identity.kind] }, at }]);
   });
   return getCustomer(deps, id);
 }

@@ -110,9 +110,13 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number; retryBaseMs: 
       const rfcMessageId = replyMessageId(message.messageId, settings);
       let recipients: string[] = [];
       let refused: string | null = null;
+      // A conversation an agent started (conversations.outbound.service.ts) names the customer's
+      // address it was started to; set only by that service, which checked the customer holds it.
+      const chosen = (message.metadata as { recipient?: unknown }).recipient;
+      const to = typeof chosen === 'string' ? chosen : conversation.customer_email;
       try {
-        if (!conversation.customer_email) throw new SendRefused('email.no_recipient', 'the customer has no email address');
-        recipients = checkRecipients([conversation.customer_email, ...cc]);
+        if (!to) throw new SendRefused('email.no_recipient', 'the customer has no email address');
+        recipients = checkRecipients([to, ...cc]);
       } catch (error) {
         refused = error instanceof SendRefused ? error.code : 'email.invalid_recipient';
       }
@@ -152,7 +156,7 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number; retryBaseMs: 
               from: { name: '', address: settings.addresses[0] },
               to: [{ name: conversation.customer_name ?? '', address: recipients[0] }],
               cc: recipients.slice(1).map((address) => ({ name: '', address })),
-              subject: replySubject(conversation.subject),
+              subject: typeof chosen === 'string' ? firstSubject(conversation.subject) : replySubject(conversation.subject),
               attachments: uploads.map((u) => ({ ...u, inline: false })),
             },
       });
@@ -177,13 +181,15 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number; retryBaseMs: 
         contentType: u.contentType,
         contentDisposition: 'attachment' as const,
       }));
+      const opening = typeof (message.metadata as { recipient?: unknown }).recipient === 'string';
       return {
         smtp: settings.smtp,
         rfcMessageId: row.rfc_message_id,
         mail: {
           ...(await mailBase(tx, ws, settings, conversation, row)),
           from: { name: agent && team ? `${agent} (${team})` : agent || team, address: settings.addresses[0] },
-          subject: replySubject(conversation.subject),
+          // The mail that opens a conversation an agent started is not a reply: no "Re:".
+          subject: opening ? firstSubject(conversation.subject) : replySubject(conversation.subject),
           text: message.body,
           html: message.html ?? undefined,
           ...(attachments.length ? { attachments } : {}),
@@ -215,6 +221,11 @@ async function mailBase(tx: Queryable, ws: string, settings: EmailInboxSettings,
     disableFileAccess: true,
     disableUrlAccess: true,
   };
+}
+
+/** The subject of the mail that starts a conversation an agent opened: not a reply, so no "Re:". */
+export function firstSubject(subject: string | null): string {
+  return headerText(subject ?? '', 300) || 'A message from us';
 }
 
 export function replySubject(subject: string | null): string {

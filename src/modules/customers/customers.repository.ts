@@ -168,7 +168,11 @@ export const customersRepository = {
    * planner prefers; the identity as a probe of the unique identity index (`phone`: the text as a
    * stored phone number too, when it reads as one).
    */
-  async list(tx: Queryable, ws: string, opts: { limit: number; after?: [string, string]; q?: string; phone?: string; kind?: string; createdAfter?: string; createdBefore?: string }): Promise<CustomerView[]> {
+  async list(
+    tx: Queryable,
+    ws: string,
+    opts: { limit: number; after?: [string, string]; q?: string; phone?: string; kind?: string; createdAfter?: string; createdBefore?: string },
+  ): Promise<CustomerView[]> {
     const params: unknown[] = [ws, opts.limit];
     const p = (v: unknown) => {
       params.push(v);

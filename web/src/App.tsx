@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { setUnauthorizedHandler } from './api/client.js';
 import { keys } from './api/keys.js';
 import { useLogout, useSession } from './api/session.js';
@@ -8,7 +8,7 @@ import { ErrorState, Loading } from './components/States.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
 import { SecurityAlerts } from './components/SecurityAlerts.js';
 import { setNotice } from './lib/notice.js';
-import { inboxPath, navigate, parseRoute, useLocation } from './lib/router.js';
+import { inboxPath, navigate, parseRoute, searchPath, useLocation } from './lib/router.js';
 import { useShortcuts } from './lib/shortcuts.js';
 import { roleInfo, WorkspaceContext } from './lib/workspace.js';
 import { RealtimeProvider, useConnectionState } from './realtime/RealtimeProvider.js';
@@ -26,6 +26,7 @@ import { LoginScreen } from './screens/login/LoginScreen.js';
 
 // Admin screens are rarely opened: their code loads on first visit, not with the inbox.
 const AdminScreen = lazy(() => import('./screens/admin/AdminScreen.js'));
+const SearchScreen = lazy(() => import('./screens/search/SearchScreen.js'));
 const AcceptInvitationScreen = lazy(() => import('./screens/login/AcceptInvitationScreen.js'));
 const ConfirmEmailScreen = lazy(() => import('./screens/login/ConfirmEmailScreen.js'));
 const ForgotPasswordScreen = lazy(() => import('./screens/login/ForgotPasswordScreen.js'));
@@ -102,6 +103,10 @@ export function App() {
         <Suspense fallback={<Loading />}>
           <AdminScreen section={route.section} />
         </Suspense>
+      ) : route.name === 'search' ? (
+        <Suspense fallback={<Loading />}>
+          <SearchScreen />
+        </Suspense>
       ) : (
         <InboxScreen view={route.view} conversationId={route.conversationId} />
       )}
@@ -123,12 +128,13 @@ function WorkspaceShell({ session, ws, children }: { session: Session; ws: strin
   const membership = session.workspaces.find((w) => w.id === ws)!;
   const info = useMemo(() => ({ ws, role: membership.role, user: session.user, ...roleInfo(membership.role) }), [ws, membership.role, session.user]);
   const [help, setHelp] = useState(false);
-  useShortcuts({ '?': () => setHelp((h) => !h) });
+  const searchRef = useRef<HTMLInputElement>(null);
+  useShortcuts({ '?': () => setHelp((h) => !h), '/': () => searchRef.current?.focus() });
   return (
     <WorkspaceContext.Provider value={info}>
       <RealtimeProvider ws={ws} currentUserId={session.user.id}>
         <div className="app">
-          <TopBar session={session} ws={ws} onHelp={() => setHelp(true)} />
+          <TopBar session={session} ws={ws} onHelp={() => setHelp(true)} searchRef={searchRef} />
           <SecurityAlerts session={session} />
           <main className="app-main">{children}</main>
         </div>
@@ -138,7 +144,7 @@ function WorkspaceShell({ session, ws, children }: { session: Session; ws: strin
   );
 }
 
-function TopBar({ session, ws, onHelp }: { session: Session; ws: string; onHelp: () => void }) {
+function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: string; onHelp: () => void; searchRef: React.RefObject<HTMLInputElement | null> }) {
   const logout = useLogout();
   const state = useConnectionState();
   const role = session.workspaces.find((w) => w.id === ws)?.role;
@@ -176,6 +182,7 @@ function TopBar({ session, ws, onHelp }: { session: Session; ws: string; onHelp:
       ) : (
         <span className="ws-name">{session.workspaces.find((w) => w.id === ws)?.name}</span>
       )}
+      <GlobalSearch ws={ws} inputRef={searchRef} />
       <span className="spacer" />
       <span className={`conn conn-${state}`} title={CONNECTION_TITLES[state]}>
         <span className="dot" aria-hidden="true" />
@@ -211,5 +218,44 @@ function TopBar({ session, ws, onHelp }: { session: Session; ws: string; onHelp:
         Sign out
       </button>
     </header>
+  );
+}
+
+/**
+ * The one search box (issue #10): conversations in every status and customers, whatever view is open.
+ * Enter opens the results screen; there it keeps the words and filters of the URL.
+ */
+function GlobalSearch({ ws, inputRef }: { ws: string; inputRef: React.RefObject<HTMLInputElement | null> }) {
+  const { path, search } = useLocation();
+  const onSearch = parseRoute(path, search).name === 'search';
+  const current = onSearch ? (search.get('q') ?? '') : '';
+  const [text, setText] = useState(current);
+  useEffect(() => setText(current), [current]);
+  return (
+    <search className="global-search">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const q = text.trim();
+          if (!q) return;
+          const next = onSearch ? new URLSearchParams(search) : new URLSearchParams();
+          next.set('q', q);
+          navigate(searchPath(ws, next));
+        }}
+      >
+        <input
+          ref={inputRef}
+          type="search"
+          aria-label="Search everything"
+          placeholder="Search everything  /"
+          value={text}
+          maxLength={200}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') (e.target as HTMLInputElement).blur();
+          }}
+        />
+      </form>
+    </search>
   );
 }

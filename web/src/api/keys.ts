@@ -1,3 +1,4 @@
+import type { SearchParams } from './search.js';
 import type { ConversationFilters } from './types.js';
 
 /**
@@ -19,6 +20,8 @@ export const keys = {
   customers: {
     detail: (ws: string, id: string) => ['ws', ws, 'customers', id] as const,
   },
+  /** The global search: its results sit under the conversations key, so a conversation change refreshes them. */
+  search: (ws: string, params: SearchParams) => ['ws', ws, 'conversations', 'search', params] as const,
   users: (ws: string) => ['ws', ws, 'users'] as const,
   invitations: (ws: string) => ['ws', ws, 'invitations'] as const,
   teams: (ws: string) => ['ws', ws, 'teams'] as const,

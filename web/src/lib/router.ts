@@ -6,6 +6,7 @@ import { useSyncExternalStore } from 'react';
  *   /login
  *   /w/:ws/v/:view[/c/:conversationId]   inbox view, optionally with a conversation open
  *   /w/:ws/admin/:section
+ *   /w/:ws/search?q=…&status=…           the global search (conversations and customers)
  *   /accept-invitation#token=…           (the link an invitation email carries)
  *   /confirm-email#token=…               (the link an address confirmation email carries)
  *   /forgot-password                     (ask for a password reset link)
@@ -45,6 +46,7 @@ export type Route =
   | { name: 'reset-password'; token: string }
   | { name: 'inbox'; ws: string; view: string; conversationId: string | null }
   | { name: 'admin'; ws: string; section: string }
+  | { name: 'search'; ws: string }
   | { name: 'home' };
 
 export function parseRoute(path: string, search: URLSearchParams): Route {
@@ -56,6 +58,7 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'reset-password') return { name: 'reset-password', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'confirm-email') return { name: 'confirm-email', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
+    if (parts[2] === 'search') return { name: 'search', ws: parts[1] };
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
     if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? (parts[5] ?? null) : null };
     return { name: 'inbox', ws: parts[1], view: 'mine', conversationId: null };
@@ -66,4 +69,10 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
 export function inboxPath(ws: string, view: string, conversationId?: string | null, search?: URLSearchParams): string {
   const qs = search?.toString() ? `?${search.toString()}` : '';
   return `/w/${ws}/v/${encodeURIComponent(view)}${conversationId ? `/c/${conversationId}` : ''}${qs}`;
+}
+
+/** The global search screen for these words and filters (the URL holds them, so Back and a reload keep them). */
+export function searchPath(ws: string, params: URLSearchParams): string {
+  const qs = params.toString();
+  return `/w/${ws}/search${qs ? `?${qs}` : ''}`;
 }

@@ -44,7 +44,8 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
     if (next >= rows.length - 3 && list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
   };
   const searchRef = useRef<HTMLInputElement>(null);
-  useShortcuts({ j: () => step(1), k: () => step(-1), '/': () => searchRef.current?.focus() });
+  // "/" is the global search's (App.tsx); this box searches within the view.
+  useShortcuts({ j: () => step(1), k: () => step(-1) });
 
   useEffect(() => {
     document.title = `${viewTitle(view, teams.data)} · Rapport`;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
-import { addTestMember, type client, startWithWorkspace, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, startWithWorkspace, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { listSourceSql } from './conversations.repository.js';
 
 /**
  * The inbox list's query shapes (issue #14): one index walk per status merged by the outer order,
@@ -21,6 +22,7 @@ interface Row {
   tags: string[];
   customer_id: string;
   last_activity_at: Date;
+  last_public_activity_at: Date;
   waiting_since: Date | null;
 }
 
@@ -64,7 +66,7 @@ async function allRows(): Promise<Row[]> {
 }
 
 /** The reference: every row, filtered and sorted in JavaScript. */
-function expected(rows: Row[], q: Record<string, string | string[]>, sort: 'last_activity' | 'waiting_longest'): string[] {
+function expected(rows: Row[], q: Record<string, string | string[]>, sort: 'last_activity' | 'waiting_longest' | 'last_public_activity'): string[] {
   const statuses = q.status ? [q.status].flat() : null;
   const keep = rows.filter(
     (r) =>
@@ -76,12 +78,13 @@ function expected(rows: Row[], q: Record<string, string | string[]>, sort: 'last
       (!q.customer || r.customer_id === q.customer),
   );
   const waiting = (r: Row) => (r.waiting_since ? r.waiting_since.getTime() : Number.POSITIVE_INFINITY);
-  keep.sort((a, b) => (sort === 'waiting_longest' ? waiting(a) - waiting(b) || (a.id < b.id ? -1 : 1) : b.last_activity_at.getTime() - a.last_activity_at.getTime() || (a.id < b.id ? 1 : -1)));
+  const activity = (r: Row) => (sort === 'last_public_activity' ? r.last_public_activity_at : r.last_activity_at).getTime();
+  keep.sort((a, b) => (sort === 'waiting_longest' ? waiting(a) - waiting(b) || (a.id < b.id ? -1 : 1) : activity(b) - activity(a) || (a.id < b.id ? 1 : -1)));
   return keep.map((r) => r.id);
 }
 
 /** Every page of the list through the API, following the cursor. */
-async function pages(q: Record<string, string | string[]>, sort: string, limit = 25): Promise<string[]> {
+async function pages(q: Record<string, string | string[]>, sort: string, limit = 25, reader = api): Promise<string[]> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) for (const x of [v].flat()) params.append(k, x);
   params.set('sort', sort);
@@ -89,7 +92,7 @@ async function pages(q: Record<string, string | string[]>, sort: string, limit =
   const ids: string[] = [];
   let cursor: string | null = null;
   for (let n = 0; n < 100; n++) {
-    const res = await api.get(`/conversations?${params}${cursor ? `&cursor=${cursor}` : ''}`);
+    const res = await reader.get(`/conversations?${params}${cursor ? `&cursor=${cursor}` : ''}`);
     expect(res.statusCode, res.body).toBe(200);
     const page = res.json() as { items: { id: string }[]; nextCursor: string | null };
     ids.push(...page.items.map((c) => c.id));
@@ -153,5 +156,56 @@ describe('the inbox list at every filter and order', () => {
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().id;
     for (const tag of ['refund', 'vip']) for (const sort of ['last_activity', 'waiting_longest']) expect(await pages({ tag, status: 'open' }, sort, 50), `${tag} ${sort}`).toContain(id);
+  });
+
+  it("gives a client viewer's tag views by public activity the same conversations in the same order as a plain filter and sort (conversation_tags keeps that time, 0302)", async () => {
+    // Public activity apart from activity (a note moves only the latter), with ties; the triggers copy it.
+    await withWorkspace(rapport.pool, ws.workspaceId, (tx) =>
+      tx.query(`update conversations set last_public_activity_at = last_activity_at - (number % 4) * interval '1 hour' where workspace_id = $1`, [ws.workspaceId]),
+    );
+    const viewer = client(rapport, await tokenFor(rapport, ws, 'client_viewer'), ws.workspaceId);
+    const rows = await allRows();
+    const combos: Record<string, string | string[]>[] = [{ tag: 'vip' }, { status: ['open', 'pending'], tag: 'vip' }, { status: 'pending', tag: 'billing' }, { tag: 'no-such-tag' }];
+    for (const q of combos) expect(await pages(q, 'last_activity', 7, viewer), JSON.stringify(q)).toEqual(expected(rows, q, 'last_public_activity'));
+    const copies = await withWorkspace(
+      rapport.pool,
+      ws.workspaceId,
+      async (tx) =>
+        (
+          await tx.query<{ n: number; stale: number }>(
+            `select count(*)::int as n, count(*) filter (where t.last_public_activity_at <> c.last_public_activity_at)::int as stale
+           from conversation_tags t join conversations c on c.workspace_id = t.workspace_id and c.id = t.conversation_id where t.workspace_id = $1`,
+            [ws.workspaceId],
+          )
+        ).rows[0],
+    );
+    expect(copies.n).toBeGreaterThan(50);
+    expect(copies.stale).toBe(0);
+  });
+
+  it("walks conversation_tags' public activity index for a client viewer's rare tag on a large workspace", async () => {
+    const big = await createTestWorkspace(rapport);
+    await withWorkspace(rapport.pool, big.workspaceId, async (tx) => {
+      const { rows } = await tx.query<{ id: string }>('insert into customers (workspace_id, name) values ($1, $2) returning id', [big.workspaceId, 'Many']);
+      // 20,000 open or pending conversations, all tagged `common`; one in a thousand also `rare`.
+      await tx.query(
+        `insert into conversations (workspace_id, number, inbox_id, customer_id, status, tags, created_at, updated_at, last_activity_at, last_public_activity_at)
+         select $1, 100000 + i, $2, $3, (array['open', 'pending'])[1 + i % 2], case when i % 1000 = 0 then '{common,rare}'::text[] else '{common}' end,
+           now(), now(), now() - i * interval '1 second', now() - i * interval '2 seconds'
+         from generate_series(1, 20000) i`,
+        [big.workspaceId, big.inboxId, rows[0].id],
+      );
+    });
+    await rapport.pool.query('analyze conversations');
+    await rapport.pool.query('analyze conversation_tags');
+    const params: unknown[] = [big.workspaceId, 25];
+    const source = listSourceSql({ statuses: ['open', 'pending'], tag: 'rare' }, 'last_public_activity', undefined, params, '$2');
+    const plan = await withWorkspace(rapport.pool, big.workspaceId, async (tx) =>
+      (await tx.query<{ 'QUERY PLAN': string }>(`explain select c.id from ${source}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n'),
+    );
+    expect(plan).not.toMatch(/Seq Scan/);
+    expect(plan.match(/Index (?:Only )?Scan using conversation_tags_public_activity_idx/g)).toHaveLength(2);
+    const ids = await withWorkspace(rapport.pool, big.workspaceId, async (tx) => (await tx.query<{ id: string }>(`select c.id from ${source}`, params)).rows);
+    expect(ids).toHaveLength(20);
   });
 });

@@ -255,9 +255,8 @@ export function listFilterSql(f: ListFilter, sort: SortOrder, after: [string, st
  *  - no status with the `waiting_longest` order or a tag: one walk per status too, because those
  *    indexes lead with the status (conversations_status_waiting_idx, conversation_tags_*_idx);
  *  - a tag walks conversation_tags in the list order and reads each conversation by its key (the
- *    array operator cannot use an index under row-level security; migration 0301).
- *    A client viewer's order (last_public_activity) is not in conversation_tags: its tag view walks
- *    conversations' public activity index and checks the tag per row (0280).
+ *    array operator cannot use an index under row-level security; migration 0301), in a client
+ *    viewer's order too (last_public_activity_at is in conversation_tags since 0302).
  * A customer's conversations are few: one plain query, the planner sorts them.
  */
 export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, string] | undefined, params: unknown[], limit: string): string {
@@ -269,7 +268,7 @@ export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, st
   const branches = statuses.map((status) => {
     const s = status === null ? null : p(status);
     const where = [...otherFilters(f, sort, p)];
-    if (tag && sort !== 'last_public_activity') {
+    if (tag) {
       const { order, keyset } = orderSql(sort, 't', after, p);
       where.unshift('t.workspace_id = $1', `t.tag = ${tag}`, ...(s ? [`t.status = ${s}`] : []));
       if (keyset) where.push(keyset);
@@ -278,8 +277,6 @@ export function listSourceSql(f: ListFilter, sort: SortOrder, after: [string, st
     }
     const { order, keyset } = orderSql(sort, 'c', after, p);
     where.unshift('c.workspace_id = $1', ...(s ? [`c.status = ${s}`] : []));
-    // A client viewer's tag view: conversation_tags has no public sort key (0280), so the tag is checked per row.
-    if (tag) where.push(`c.tags @> array[${tag}::text]`);
     if (keyset) where.push(keyset);
     return `select c.* from conversations c where ${where.join(' and ')} order by ${order} limit ${limit}`;
   });

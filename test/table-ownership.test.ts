@@ -32,6 +32,7 @@ const OWNERS: Record<string, string[]> = {
   ],
   macros: ['macros'],
   invitations: ['invitations'],
+  notifications: ['notifications', 'notification_preferences'],
   events: ['events', 'event_deliveries'],
   idempotency: ['idempotency_keys'],
   db: ['schema_migrations'],

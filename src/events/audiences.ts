@@ -11,6 +11,8 @@ import type { EventAudience } from './define.js';
  * - `customer` (the customer of one conversation, through a customer credential): only the fields its
  *   `audience.customer` names, of their own conversations' events.
  *
+ * - one `recipient` (a notification): only the sockets of that one member, whatever their audience.
+ *
  * A type outside the catalogue (none is recorded, but rows outlive code) reaches agents only. REST
  * reads (the conversation timeline) and the realtime hub both decide from here.
  */
@@ -36,7 +38,9 @@ export interface AudienceEvent {
  * agent, system) but no id: an agent's or token's id is an internal fact, and another customer on the
  * same thread (a CC) is not theirs to know.
  */
-export function eventFor<E extends AudienceEvent>(audience: Audience, event: E): E | null {
+export function eventFor<E extends AudienceEvent>(audience: Audience, event: E, userId?: string | null): E | null {
+  const recipient = recipientOf(event);
+  if (recipient !== undefined) return audience !== 'customer' && userId && recipient === userId ? event : null;
   if (audience === 'agents') return event;
   if (!isEventType(event.type)) return null;
   // Widened: the payload was checked against this type's schema when it was recorded.
@@ -52,4 +56,16 @@ export function eventFor<E extends AudienceEvent>(audience: Audience, event: E):
   const kind = event.actor.type === 'customer' || event.actor.type === 'system' ? event.actor.type : 'agent';
   const actor = { type: kind, id: null };
   return { ...event, actor, data };
+}
+
+/**
+ * The one user an event is for (its declaration's `recipient`: a notification), or undefined when it
+ * is for an audience. A recipient event whose field is missing names nobody ('' matches no user).
+ */
+export function recipientOf(event: { type: string; data: Record<string, unknown> }): string | undefined {
+  if (!isEventType(event.type)) return undefined;
+  const field = (eventCatalogue[event.type].audience as EventAudience<Record<string, unknown>>).recipient;
+  if (field === undefined) return undefined;
+  const value = event.data[field];
+  return typeof value === 'string' ? value : '';
 }

@@ -3,6 +3,7 @@ import { channelEvents } from '../modules/channels/channels.events.js';
 import { conversationEvents } from '../modules/conversations/conversations.events.js';
 import { customerEvents } from '../modules/customers/customers.events.js';
 import { macroEvents } from '../modules/macros/macros.events.js';
+import { notificationEvents } from '../modules/notifications/notifications.events.js';
 import type { EventAudience, EventDefinition } from './define.js';
 
 /**
@@ -10,7 +11,7 @@ import type { EventAudience, EventDefinition } from './define.js';
  * events adds one argument here; `recordEvents` refuses anything not listed, and docs/EVENTS.md is
  * generated from this (npm run docs:events).
  */
-export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents);
+export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents, notificationEvents);
 
 export type EventCatalogue = typeof eventCatalogue;
 export type EventType = keyof EventCatalogue & string;

@@ -12,6 +12,12 @@ import type { TSchema } from 'typebox';
 export interface EventAudience<D = any> {
   clients: boolean | { when(data: D): boolean; doc: string };
   customer: false | { fields: readonly (keyof D & string)[]; when?(data: D): boolean; doc?: string };
+  /**
+   * For one person only: the payload field holding the user id of the only member who receives it (a
+   * notification). Set, it overrides the rest: no other agent, no client viewer and no customer gets it,
+   * live or replayed (events/audiences.ts).
+   */
+  recipient?: keyof D & string;
 }
 
 /** Agents only: what a new event should start as until someone decides to show it further. */

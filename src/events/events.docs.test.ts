@@ -14,7 +14,7 @@ describe('docs/EVENTS.md', () => {
     const doc = renderEventsDoc(registeredSubscribers());
     for (const type of Object.keys(eventCatalogue)) expect(doc).toContain(`## ${type}\n`);
     expect(doc).toMatch(/## conversation\.status_changed[\s\S]*?\| `reason` \| `'manual'` \\\| `'customer_replied'` \\\| `'snooze_ended'` \|/);
-    expect(doc).toMatch(/## message\.created[\s\S]*?Listeners: (`[a-z.]+` \(filtered\), )*`email\.outbound` \(filtered\)\./);
+    expect(doc).toMatch(/## message\.created[\s\S]*?Listeners: (`[a-z.]+` \(filtered\), )*`email\.outbound` \(filtered\)(, `[a-z.]+` \(filtered\))*\./);
     const sla = defineSubscriber({ name: 'sla.timers', types: ['conversation.status_changed'], ordered: true, handle: async () => {} });
     expect(renderEventsDoc([sla])).toMatch(/## conversation\.status_changed[\s\S]*?Listeners: `sla\.timers` \(ordered\)\./);
   });

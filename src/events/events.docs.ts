@@ -52,6 +52,7 @@ function describeField(s: Json): string {
 
 /** Who sees an event, in words: the table's short form, or the event section's with the conditions. */
 function audienceOf(a: EventAudience, short: boolean): string {
+  if (a.recipient) return short ? 'one member' : `only the member named by \`${a.recipient}\` (no other agent, client viewer or customer)`;
   const who = ['agents'];
   if (a.clients === true) who.push('client viewers');
   else if (a.clients) who.push(short ? 'client viewers (some)' : `client viewers (${a.clients.doc})`);

@@ -8,6 +8,7 @@ import { inboxesModule } from './inboxes/inboxes.module.js';
 import { invitationsModule } from './invitations/invitations.module.js';
 import { macrosModule } from './macros/macros.module.js';
 import { membersModule } from './members/members.module.js';
+import { notificationsModule } from './notifications/notifications.module.js';
 import type { RapportModule } from './module.js';
 import { realtimeModule } from './realtime/realtime.module.js';
 import { searchModule } from './search/search.module.js';
@@ -32,4 +33,4 @@ export const coreModules: RapportModule[] = [
 ];
 
 /** Every other module the server runs by default, in start order. Add a line here to plug a new domain in. */
-export const modules: RapportModule[] = [attachmentsModule, emailModule, realtimeModule, macrosModule, viewsModule, searchModule, invitationsModule, membersModule, webModule];
+export const modules: RapportModule[] = [attachmentsModule, emailModule, realtimeModule, macrosModule, viewsModule, searchModule, invitationsModule, membersModule, notificationsModule, webModule];

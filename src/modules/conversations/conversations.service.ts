@@ -403,3 +403,15 @@ export async function conversationViewsByIds(tx: Queryable, ws: string, ids: str
   if (ids.length === 0) return [];
   return (await repo.listByIds(tx, ws, ids, 'last_activity')).map((r) => toConversationView(r, 'internal'));
 }
+
+/**
+ * A message with its author's name and its conversation as agents see it (number, subject, assignee),
+ * in the caller's transaction: what a notification says about a note or a reply. Undefined when gone.
+ */
+export async function messageInConversation(tx: Queryable, ws: string, messageId: string): Promise<{ message: MessageView; conversation: ConversationView } | undefined> {
+  const row = await repo.findMessage(tx, ws, messageId);
+  if (!row) return undefined;
+  const [named] = await withAuthorNames(tx, ws, [row]);
+  const [conversation] = await conversationViewsByIds(tx, ws, [row.conversation_id]);
+  return conversation && { message: toMessageView(named, 'internal'), conversation };
+}

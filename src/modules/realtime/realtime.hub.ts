@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { WebSocket } from 'ws';
 import type { Pool } from '../../db/pool.js';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
-import { eventFor, type Audience } from '../../events/audiences.js';
+import { eventFor, recipientOf, type Audience } from '../../events/audiences.js';
 import type { EventRow } from '../../events/outbox.js';
 import type { Logger } from '../../lib/logger.js';
 import { KeyedCounter } from '../../http/connection-limits.js';
@@ -523,6 +523,17 @@ export class RealtimeHub {
     // what a client viewer or a customer may see of a conversation is the API's business, not the
     // event stream's (they refetch, as before).
     const payload = toEventPayload(row);
+    // An event for one person (a notification) goes to that member's sockets only, nobody else's.
+    const recipient = recipientOf(payload);
+    if (recipient !== undefined) {
+      let text: FanOutFrame | null = null;
+      for (const c of conns) {
+        if (c.principal.userId !== recipient || !eventFor(c.principal.audience.kind, payload, c.principal.userId)) continue;
+        text ??= preFrame(Buffer.from(JSON.stringify({ type: 'event', event: payload })));
+        c.sendEvent(id, text);
+      }
+      return;
+    }
     const texts = new Map<Audience, FanOutFrame | null>();
     for (const c of conns) {
       const a = c.principal.audience;
@@ -599,7 +610,7 @@ export class RealtimeHub {
       else {
         // The same audience rules as live delivery: a replay shows nothing the live stream would not.
         for (const r of rows) {
-          const visible = eventFor(a.kind, toEventPayload(r));
+          const visible = eventFor(a.kind, toEventPayload(r), conn.principal.userId);
           if (visible) {
             conn.send(JSON.stringify({ type: 'event', event: visible }));
             replayed++;

@@ -17,6 +17,10 @@
  * (hit and miss), HTTP next to the pg ceiling of the same statements; the write path's search
  * documents are loaded as the application writes them (conversations.repository.ts).
  *
+ * Global search (issue #10): GET /search (customers and conversations in every status, grouped) for
+ * an email, a name prefix, rare and common words, a miss, a #number, and with a status and a date
+ * filter, HTTP next to the pg ceiling of the statements the search service sent.
+ *
  * Requests: real HTTP over one keep-alive connection, one at a time, client and server in this process
  * (nothing else runs, so the event loop is not shared under load). The ceiling runs what the service
  * runs per request: begin, set_config('app.workspace_id'), the repository's list SQL, commit.
@@ -29,6 +33,10 @@ import { withWorkspace } from '../src/db/tenancy.js';
 import { decodeCursor, encodeCursor } from '../src/lib/cursor.js';
 import { conversationsRepository, type ListFilter, type SortOrder } from '../src/modules/conversations/conversations.repository.js';
 import { searchPage, searchWords } from '../src/modules/conversations/conversations.search.service.js';
+import { search } from '../src/modules/search/search.service.js';
+import { SearchLimiter } from '../src/modules/conversations/conversations.search.limiter.js';
+import { systemClock } from '../src/lib/clock.js';
+import type { PoolClient } from '../src/db/pool.js';
 import { addMember, createToken, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport, type Rapport } from '../src/server.js';
 import os from 'node:os';
@@ -90,7 +98,7 @@ async function generate(client: pg.Client, w: Workspace, now: Date): Promise<voi
   );
   await client.query(
     `insert into conversations (workspace_id, id, number, inbox_id, customer_id, subject, status, snoozed_until, priority, assignee_id,
-       team_id, tags, created_at, updated_at, last_activity_at, waiting_since, first_response_at, resolved_at,
+       team_id, tags, created_at, updated_at, last_activity_at, last_public_activity_at, waiting_since, first_response_at, resolved_at,
        last_message_preview, last_message_type, message_count)
      select $1, md5($1::uuid::text || ':v:' || i)::uuid, 1000 + i, ($4::uuid[])[1 + i % 3], md5($1::uuid::text || ':c:' || (1 + i % $3::int))::uuid,
        'Order ' || i || ' has not arrived', st, case when st = 'snoozed' then $7::timestamptz + interval '1 day' end,
@@ -98,7 +106,7 @@ async function generate(client: pg.Client, w: Workspace, now: Date): Promise<voi
        case when r4 < 0.1 then null else ($5::uuid[])[1 + floor((r4 - 0.1) / 0.9 * ${AGENTS})::int] end,
        case when r5 < 0.2 then null else ($6::uuid[])[1 + floor((r5 - 0.2) / 0.8 * ${TEAMS})::int] end,
        case when r6 < 0.05 then '{vip}'::text[] else '{}'::text[] end,
-       la - interval '2 hours', la, la,
+       la - interval '2 hours', la, la, la,
        case when st = 'open' then la end,
        case when st <> 'open' then la - interval '1 hour' end,
        case when st in ('resolved', 'closed') then la end,
@@ -344,6 +352,96 @@ async function searchCases(rapport: Rapport, A: Workspace, pgPort: number): Prom
           }
         });
       }
+    }
+  } finally {
+    client.close();
+  }
+  return out;
+}
+
+/**
+ * The global search (issue #10): GET /search, first page of 25 conversations and up to 10 customers,
+ * each case over 20 variants. The ceiling replays per request the statements the search service sent
+ * for that variant (customers, then the bounded conversation steps, the page and its match excerpts).
+ */
+async function globalSearchCases(rapport: Rapport, A: Workspace, pgPort: number): Promise<string[]> {
+  const pool = rapport.pool;
+  const base = `/api/v1/workspaces/${A.id}/search`;
+  const domain = `${A.id.slice(0, 8)}.example.test`;
+  const pick = (k: number) => 1 + ((k * 7919 + 4242) % (N - 1));
+  const PAGE = 25;
+  const common = ['arrived', 'monday', 'hello', 'order'];
+  const misses = ['zeppelin', 'walrus', 'quixotic', 'xylophone'];
+  const cases: { name: string; q: (k: number) => string; query?: Record<string, string>; expect: 'some' | 'none' | 'page' | 'any' }[] = [
+    { name: 'global: customer email (hit)', q: (k) => `customer${1 + (pick(k) % Math.floor(N / 2))}@${domain}`, expect: 'some' },
+    { name: 'global: customer name prefix', q: (k) => `Customer ${1 + (pick(k) % Math.floor(N / 2))}`, expect: 'some' },
+    { name: 'global: one word, rare (hit)', q: (k) => String(pick(k)), expect: 'some' },
+    { name: 'global: one word, in every row', q: (k) => common[k % 4], expect: 'page' },
+    { name: 'global: one word (miss)', q: (k) => misses[k % 4], expect: 'none' },
+    { name: 'global: #number (hit)', q: (k) => `#${1000 + pick(k)}`, expect: 'some' },
+    { name: 'global: common, snoozed only', q: (k) => common[k % 4], query: { status: 'snoozed' }, expect: 'page' },
+    { name: 'global: common, 7 days of activity', q: (k) => common[k % 4], query: { from: new Date(Date.now() - 7 * 86_400_000).toISOString() }, expect: 'any' },
+  ];
+  const client = httpClient(rapport.url, A.token);
+  const limiter = new SearchLimiter(systemClock, { perMinute: 1e9, burst: 1e9 });
+  const out: string[] = [];
+  console.log(`\nglobal search (GET /search), first page of ${PAGE} conversations and up to 10 customers:`);
+  try {
+    for (const c of cases) {
+      const statements: { text: string; values: unknown[] }[][] = [];
+      for (let k = 0; k < 20; k++) {
+        const sent: { text: string; values: unknown[] }[] = [];
+        await withWorkspace(pool, A.id, async (tx) => {
+          const recorder = {
+            query: (text: string | { text: string; values: unknown[] }, values?: unknown[]) => {
+              const t = typeof text === 'string' ? { text, values: values ?? [] } : { text: text.text, values: text.values };
+              sent.push(t);
+              return tx.query(t.text, t.values);
+            },
+          } as unknown as PoolClient;
+          const ctx = { pool, clock: systemClock, workspaceId: A.id, actor: { type: 'token' as const, id: null }, tx: recorder, userId: null, searchLimiter: limiter };
+          await search(ctx, { q: c.q(k), limit: PAGE, ...c.query }, 'internal');
+        });
+        statements.push(sent);
+      }
+      const pathFor = (i: number) => `${base}?${new URLSearchParams({ q: c.q(i % 20), limit: String(PAGE), ...c.query })}`;
+      for (let i = 0; i < 40; i++) await client.get(pathFor(i)); // warm-up
+      let bad = 0;
+      const httpSamples: number[] = [];
+      const cpuH0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(pgPort) };
+      for (let i = 0; i < REQUESTS; i++) {
+        const s = performance.now();
+        const res = await client.get(pathFor(i));
+        httpSamples.push(performance.now() - s);
+        const n = res.status === 200 ? (JSON.parse(res.body).conversations.items as unknown[]).length : -1;
+        if (n < 0 || (c.expect === 'none' && n !== 0) || (c.expect === 'some' && n === 0) || (c.expect === 'page' && n !== PAGE)) bad++;
+      }
+      const cpuH1 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(pgPort) };
+      const raw = await pool.connect();
+      const rawSamples: number[] = [];
+      try {
+        const once = async (i: number) => {
+          await raw.query('begin');
+          await raw.query("select set_config('app.workspace_id', $1, true)", [A.id]);
+          for (const st of statements[i % 20]) await raw.query(st.text, st.values);
+          await raw.query('commit');
+        };
+        for (let i = 0; i < 40; i++) await once(i);
+        for (let i = 0; i < REQUESTS; i++) {
+          const s = performance.now();
+          await once(i);
+          rawSamples.push(performance.now() - s);
+        }
+      } finally {
+        raw.release();
+      }
+      const h = summarize(httpSamples);
+      const r = summarize(rawSamples);
+      const steps = statements.map((s) => s.length);
+      const line = `${c.name.padEnd(38)} e.g. q=${JSON.stringify(c.q(0)).padEnd(28)}: HTTP p50 ${fmt(h.p50)} p95 ${fmt(h.p95)} p99 ${fmt(h.p99)} ms | pg ceiling p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} p99 ${fmt(r.p99)} ms | statements ${Math.min(...steps)}..${Math.max(...steps)} | p95 <= 50 ms: ${h.p95 <= 50 ? 'met' : 'MISSED'}${bad ? ` | ${bad} bad answers` : ''}`;
+      const cpu = `CPU ms/request: HTTP node ${fmt(((cpuH1.self - cpuH0.self) * 1000) / REQUESTS)} + pg ${fmt(((cpuH1.pg - cpuH0.pg) * 1000) / REQUESTS)}`;
+      console.log(`  ${line}\n      ${cpu}`);
+      out.push(`${line}\n      ${cpu}`);
     }
   } finally {
     client.close();
@@ -668,6 +766,8 @@ async function main(): Promise<void> {
       if (views.failed) failed = true;
     }
     results.push(...(await searchCases(rapport, A, db.port)));
+    // BENCH_GLOBAL_SEARCH=false skips the global search cases (issue #10).
+    if (process.env.BENCH_GLOBAL_SEARCH !== 'false') results.push(...(await globalSearchCases(rapport, A, db.port)));
 
     console.log('\nRESULT inbox read path (HTTP = real HTTP, keep-alive, sequential; ceiling = same SQL via pg in the same transaction shape):');
     for (const l of results) console.log(`  ${l}`);

@@ -119,8 +119,8 @@ async function generate(client: pg.Client, w: Workspace, now: Date): Promise<voi
   );
   // What the tag triggers write (migration 0301; session_replication_role = replica skips triggers).
   await client.query(
-    `insert into conversation_tags (workspace_id, conversation_id, tag, status, last_activity_at, waiting_key)
-     select workspace_id, id, t, status, last_activity_at, coalesce(waiting_since, 'infinity') from conversations, unnest(tags) t
+    `insert into conversation_tags (workspace_id, conversation_id, tag, status, last_activity_at, last_public_activity_at, waiting_key)
+     select workspace_id, id, t, status, last_activity_at, last_public_activity_at, coalesce(waiting_since, 'infinity') from conversations, unnest(tags) t
      where workspace_id = $1 and tags <> '{}'`,
     [w.id],
   );

@@ -211,4 +211,13 @@ export const customersRepository = {
     const { rows } = await tx.query<{ id: string; name: string | null }>('select id, name from customers where workspace_id = $1 and id = any($2::uuid[])', [ws, ids]);
     return rows;
   },
+
+  /** Which of these (workspace, customer) pairs exist, across workspaces (system context; primary-key probes). */
+  async existing(tx: Queryable, refs: Array<{ workspaceId: string; id: string }>) {
+    const { rows } = await tx.query<{ workspace_id: string; id: string }>('select workspace_id, id from customers where (workspace_id, id) in (select * from unnest($1::uuid[], $2::uuid[]))', [
+      refs.map((r) => r.workspaceId),
+      refs.map((r) => r.id),
+    ]);
+    return rows;
+  },
 };

@@ -276,6 +276,16 @@ export async function customerForChannel(tx: Queryable, ws: string, id: string):
 }
 
 /**
+ * Which of these customers still exist, keyed `workspaceId:customerId`, in one query across
+ * workspaces (the caller's system transaction): the realtime hub checks every customer socket of the
+ * instance this way at each heartbeat.
+ */
+export async function existingCustomers(tx: Queryable, refs: Array<{ workspaceId: string; id: string }>): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  return new Set((await customersRepository.existing(tx, refs)).map((r) => `${r.workspace_id}:${r.id}`));
+}
+
+/**
  * The names of these customers (null: unnamed), in one query and in the caller's transaction: how
  * other modules name a message's customer author or a customer's socket. A missing key: no such
  * customer in the workspace.

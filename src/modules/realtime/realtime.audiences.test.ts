@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTestMember, client, createTestWorkspace, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { withSystem } from '../../db/tenancy.js';
 import { fixedClock } from '../../lib/clock.js';
 import { modules as defaultModules } from '../index.js';
@@ -171,10 +171,28 @@ describe('a customer’s socket', () => {
     const token = await customerToken(c.customer.id);
     const s = await connect({ workspaceId: ws.workspaceId, protocols: [CUSTOMER_PROTOCOL, token], origin: null });
     await s.next((f) => f.type === 'ready');
+    // Other customers' sockets, in this workspace and another, are checked in the same query and stay open.
+    const stays = (await admin.post('/conversations', { customer: { email: 'stays@customer.test' }, message: { body: 'x' } })).json();
+    const otherApi = client(rapport, other.token, other.workspaceId);
+    const elsewhere = (await otherApi.post('/conversations', { customer: { email: 'elsewhere@customer.test' }, message: { body: 'x' } })).json();
+    const kept = [
+      await connect({ workspaceId: ws.workspaceId, protocols: [CUSTOMER_PROTOCOL, await customerToken(stays.customer.id)], origin: null }),
+      await connect({ workspaceId: other.workspaceId, protocols: [CUSTOMER_PROTOCOL, await customerToken(elsewhere.customer.id, otherApi)], origin: null }),
+    ];
+    for (const k of kept) await k.next((f) => f.type === 'ready');
     // No delete use case exists yet; a merge or an erasure request will remove the row like this.
     await withSystem(rapport.pool, (tx) => tx.query('delete from customers where workspace_id = $1 and id = $2', [ws.workspaceId, c.customer.id]));
     expect((await s.closed).code).toBe(CloseCodes.notFound);
     const again = await connect({ workspaceId: ws.workspaceId, protocols: [CUSTOMER_PROTOCOL, token], origin: null });
     expect((await again.closed).code).toBe(CloseCodes.notFound);
+
+    // Two more heartbeats: the other two sockets were checked (and kept), with one query per heartbeat
+    // for every customer socket of the instance, not one per socket.
+    const checks = realtime.hubFor(rapport.server).customerChecks;
+    const before = { ...checks };
+    await eventually(async () => checks.heartbeats >= before.heartbeats + 2 && checks.queries === checks.heartbeats);
+    expect(checks.queries).toBe(checks.heartbeats);
+    expect(checks.sockets - before.sockets).toBeGreaterThanOrEqual(2 * (checks.heartbeats - before.heartbeats));
+    for (const k of kept) expect(k.ws.readyState).toBe(k.ws.OPEN);
   });
 });

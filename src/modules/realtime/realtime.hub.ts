@@ -10,6 +10,7 @@ import { KeyedCounter } from '../../http/connection-limits.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import type { ConversationView } from '../conversations/conversations.schemas.js';
 import { conversationCustomers, conversationIdsOfCustomer, conversationViewsByIds } from '../conversations/conversations.service.js';
+import { existingCustomers } from '../customers/customers.service.js';
 import { Presence, type PresenceMessage } from './presence.js';
 import { preFrame, sendPreFramed, type FanOutFrame } from './realtime.frames.js';
 import { CloseCodes, MAX_CLIENT_FRAME_BYTES, frameErrors, parseClientFrame, type ClientFrame, type EventPayload, type ServerFrame, type Viewer } from './realtime.protocol.js';
@@ -737,13 +738,18 @@ export class RealtimeHub {
     return ok;
   }
 
+  /** Heartbeats that had customer sockets to check, the sockets checked, and the queries run for them (one per heartbeat). */
+  readonly customerChecks = { heartbeats: 0, sockets: 0, queries: 0 };
+
   private heartbeat(): void {
+    const customers: Connection[] = [];
     for (const c of this.connections) {
       if (!c.alive) {
         c.socket.terminate();
         this.detach(c);
         continue;
       }
+      if (c.principal.audience.kind === 'customer') customers.push(c);
       c.alive = false;
       try {
         c.socket.ping();
@@ -760,6 +766,35 @@ export class RealtimeHub {
         () => {},
       );
     }
+    this.checkCustomers(customers);
+  }
+
+  /**
+   * Closes (4404) the customer sockets whose customer no longer exists (deleted, merged away): one
+   * query for every customer socket of the instance, not one per socket. A failed read closes nothing
+   * (the next heartbeat asks again).
+   */
+  private checkCustomers(conns: Connection[]): void {
+    if (conns.length === 0) return;
+    const refs = new Map<string, { workspaceId: string; id: string }>();
+    for (const c of conns) {
+      const a = c.principal.audience;
+      if (a.kind === 'customer') refs.set(`${c.principal.workspaceId}:${a.customerId}`, { workspaceId: c.principal.workspaceId, id: a.customerId });
+    }
+    this.customerChecks.heartbeats++;
+    this.customerChecks.sockets += conns.length;
+    withSystem(this.pool, (tx) => {
+      this.customerChecks.queries++;
+      return existingCustomers(tx, [...refs.values()]);
+    }).then(
+      (existing) => {
+        for (const c of conns) {
+          const a = c.principal.audience;
+          if (a.kind === 'customer' && !existing.has(`${c.principal.workspaceId}:${a.customerId}`)) c.close(CloseCodes.notFound, 'no such customer');
+        }
+      },
+      (error) => this.log.warn({ err: (error as Error).message }, 'realtime could not check customer sockets'),
+    );
   }
 
   // ---- presence -------------------------------------------------------------------------------

@@ -153,13 +153,10 @@ async function settleCustomer(server: Deps, credential: CustomerCredential, cred
       userId: null,
       name: name ?? '',
       // Re-checked at every heartbeat: a credential that lapsed closes the socket (4401) and the widget
-      // mints a new one; a customer deleted (or merged away) since closes it (4404), like a new
-      // connection with that credential, instead of streaming their events until it expires.
-      stillValid: async () => {
-        if (!(await credentials).isLive(credential)) return 'unauthenticated';
-        const still = await customerName(server, workspaceId, customerId);
-        return still === undefined ? 'not_found' : 'ok';
-      },
+      // mints a new one (no query). That the customer still exists is checked by the hub for every
+      // customer socket of the instance in one query per heartbeat (RealtimeHub.checkCustomers): one
+      // deleted (or merged away) since is closed 4404, like a new connection with that credential.
+      stillValid: async () => ((await credentials).isLive(credential) ? 'ok' : 'unauthenticated'),
     },
   };
 }

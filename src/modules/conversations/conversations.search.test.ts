@@ -182,6 +182,28 @@ describe('search plans', () => {
     }, seed.workspaceId);
     expect(customerPlans.join('\n')).not.toMatch(/Seq Scan/);
     expect(customerPlans[0]).toMatch(/customers_name_key_idx/);
+
+    // The global search (search module): customers, the conversation steps, the page and its excerpts.
+    const { search } = await import('../search/search.service.js');
+    const { SearchLimiter } = await import('./conversations.search.limiter.js');
+    const limiter = new SearchLimiter(rapport.server.clock, { perMinute: 1e6, burst: 1e6 });
+    const globalCases: [string, Record<string, unknown>, number][] = [
+      ['Customer 42', {}, 20], // a name prefix: the newest 10 of customers 42, 420-429, ... and their two conversations each
+      ['arrived', { status: ['open'] }, 25],
+      ['zeppelin', {}, 0],
+      ['customer42@example.test', { from: '2000-01-01' }, 2],
+      ['#6242', {}, 1],
+      ['+1 555 0100', {}, 0], // read as a phone number too
+    ];
+    for (const [q, filters, expected] of globalCases) {
+      let found = 0;
+      const plans = await plansOf(async (tx) => {
+        const ctx = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: seed.workspaceId, actor: { type: 'token' as const, id: null }, tx: tx as never, userId: null, searchLimiter: limiter };
+        found = (await search(ctx, { q, limit: 25, ...filters }, 'internal')).conversations.items.length;
+      }, seed.workspaceId);
+      expect(found, q).toBe(expected);
+      expect(plans.join('\n'), q).not.toMatch(/Seq Scan/);
+    }
   });
 });
 

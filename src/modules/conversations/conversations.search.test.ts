@@ -198,7 +198,15 @@ describe('search plans', () => {
     for (const [q, filters, expected] of globalCases) {
       let found = 0;
       const plans = await plansOf(async (tx) => {
-        const ctx = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: seed.workspaceId, actor: { type: 'token' as const, id: null }, tx: tx as never, userId: null, searchLimiter: limiter };
+        const ctx = {
+          pool: rapport.pool,
+          clock: rapport.server.clock,
+          workspaceId: seed.workspaceId,
+          actor: { type: 'token' as const, id: null },
+          tx: tx as never,
+          userId: null,
+          searchLimiter: limiter,
+        };
         found = (await search(ctx, { q, limit: 25, ...filters }, 'internal')).conversations.items.length;
       }, seed.workspaceId);
       expect(found, q).toBe(expected);

@@ -102,7 +102,7 @@ function SearchBox({ value, onChange, inputRef }: { value: string; onChange: (v:
       ref={inputRef}
       type="search"
       className="search"
-      placeholder="Search: words, #number, email"
+      placeholder="Search this view: words, #number, email"
       aria-label="Search conversations"
       value={text}
       maxLength={200}

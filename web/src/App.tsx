@@ -8,7 +8,7 @@ import { ErrorState, Loading } from './components/States.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
 import { SecurityAlerts } from './components/SecurityAlerts.js';
 import { setNotice } from './lib/notice.js';
-import { inboxPath, navigate, parseRoute, searchPath, useLocation } from './lib/router.js';
+import { customersPath, inboxPath, navigate, parseRoute, searchPath, useLocation } from './lib/router.js';
 import { useShortcuts } from './lib/shortcuts.js';
 import { roleInfo, WorkspaceContext } from './lib/workspace.js';
 import { RealtimeProvider, useConnectionState } from './realtime/RealtimeProvider.js';
@@ -27,6 +27,8 @@ import { LoginScreen } from './screens/login/LoginScreen.js';
 // Admin screens are rarely opened: their code loads on first visit, not with the inbox.
 const AdminScreen = lazy(() => import('./screens/admin/AdminScreen.js'));
 const SearchScreen = lazy(() => import('./screens/search/SearchScreen.js'));
+const CustomersScreen = lazy(() => import('./screens/customers/CustomersScreen.js'));
+const CustomerProfileScreen = lazy(() => import('./screens/customers/CustomerProfileScreen.js'));
 const AcceptInvitationScreen = lazy(() => import('./screens/login/AcceptInvitationScreen.js'));
 const ConfirmEmailScreen = lazy(() => import('./screens/login/ConfirmEmailScreen.js'));
 const ForgotPasswordScreen = lazy(() => import('./screens/login/ForgotPasswordScreen.js'));
@@ -107,6 +109,14 @@ export function App() {
         <Suspense fallback={<Loading />}>
           <SearchScreen />
         </Suspense>
+      ) : route.name === 'customers' ? (
+        <Suspense fallback={<Loading />}>
+          <CustomersScreen />
+        </Suspense>
+      ) : route.name === 'customer' ? (
+        <Suspense fallback={<Loading />}>
+          <CustomerProfileScreen customerId={route.customerId} />
+        </Suspense>
       ) : (
         <InboxScreen view={route.view} conversationId={route.conversationId} />
       )}
@@ -183,6 +193,16 @@ function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: stri
         <span className="ws-name">{session.workspaces.find((w) => w.id === ws)?.name}</span>
       )}
       <GlobalSearch ws={ws} inputRef={searchRef} />
+      <a
+        className="btn btn-ghost"
+        href={customersPath(ws)}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(customersPath(ws));
+        }}
+      >
+        Customers
+      </a>
       <span className="spacer" />
       <span className={`conn conn-${state}`} title={CONNECTION_TITLES[state]}>
         <span className="dot" aria-hidden="true" />

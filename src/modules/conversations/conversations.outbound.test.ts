@@ -42,7 +42,7 @@ describe('starting a conversation by email', () => {
     expect(message).toMatchObject({ type: 'outbound' });
     // The customer's page lists it with its status.
     const detail = (await api().get(`/customers/${customer.id}`)).json();
-    expect(detail.conversations[0]).toMatchObject({ id: conversation.id, status: 'open', subject: 'Your replacement mug' });
+    expect(detail.conversations[0]).toMatchObject({ id: conversation.id, inboxId, channel: 'email', status: 'open', subject: 'Your replacement mug' });
     // A later reply in that conversation is a reply again.
     expect((await api().post(`/conversations/${conversation.id}/messages`, { type: 'reply', body: 'Tracking: 42.' })).statusCode).toBe(201);
     const second = await eventually(async () => sink.received.find((r) => r.raw.includes('Tracking: 42.')), 15_000);

@@ -534,8 +534,8 @@ export const conversationsRepository = {
   async recentOfCustomer(tx: Queryable, ws: string, customerId: string, visibility: Visibility) {
     // A client viewer's order is by public activity too: a note must not reorder it.
     const order = visibility === 'internal' ? 'last_activity_at' : 'last_public_activity_at';
-    const { rows } = await tx.query<{ id: string; number: string; subject: string | null; status: string; last_activity_at: Date; last_public_activity_at: Date }>(
-      `select id, number, subject, status, last_activity_at, last_public_activity_at from conversations
+    const { rows } = await tx.query<{ id: string; number: string; inbox_id: string; subject: string | null; status: string; last_activity_at: Date; last_public_activity_at: Date }>(
+      `select id, number, inbox_id, subject, status, last_activity_at, last_public_activity_at from conversations
        where workspace_id = $1 and customer_id = $2 order by ${order} desc, id desc limit 50`,
       [ws, customerId],
     );

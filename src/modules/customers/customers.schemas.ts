@@ -80,6 +80,8 @@ export const IdentityParams = Strict({ workspaceId: Uuid, id: Uuid, identityId: 
 export const CustomerConversationSummary = Type.Object({
   id: Uuid,
   number: Type.Integer(),
+  inboxId: Uuid,
+  channel: Type.String({ description: "the inbox's channel: email, api, or one a module registered" }),
   subject: Nullable(Type.String()),
   status: Type.String(),
   lastActivityAt: Timestamp,
@@ -105,7 +107,22 @@ export const CustomerDetail = Type.Object(
   { ...Customer.properties, conversations: CustomerConversationList },
   {
     description: 'A customer with identities, attributes, the internal note (agents only) and up to 50 conversations on every channel, most recently active first',
-    examples: [{ ...EXAMPLE, conversations: [{ id: 'c7e9f0a1-2b3c-4d5e-8f6a-7b8c9d0e1f2a', number: 42, subject: 'Broken mug', status: 'open', lastActivityAt: '2026-11-20T16:05:00.000Z' }] }],
+    examples: [
+      {
+        ...EXAMPLE,
+        conversations: [
+          {
+            id: 'c7e9f0a1-2b3c-4d5e-8f6a-7b8c9d0e1f2a',
+            number: 42,
+            inboxId: '2f6e8a10-3c4d-4e5f-9a0b-1c2d3e4f5a6b',
+            channel: 'email',
+            subject: 'Broken mug',
+            status: 'open',
+            lastActivityAt: '2026-11-20T16:05:00.000Z',
+          },
+        ],
+      },
+    ],
   },
 );
 export const CustomerPage = Type.Object(pageOf(Customer).properties, { description: 'A page of customers, newest first', examples: [{ items: [EXAMPLE], nextCursor: null }] });

@@ -1,5 +1,5 @@
 import type { SearchParams } from './search.js';
-import type { ConversationFilters } from './types.js';
+import type { ConversationFilters, CustomerFilters } from './types.js';
 
 /**
  * The query-key factory: every cached query lives under its workspace, so a mutation (or a realtime
@@ -18,6 +18,9 @@ export const keys = {
     events: (ws: string, id: string) => ['ws', ws, 'conversations', 'detail', id, 'events'] as const,
   },
   customers: {
+    all: (ws: string) => ['ws', ws, 'customers'] as const,
+    lists: (ws: string) => ['ws', ws, 'customers', 'list'] as const,
+    list: (ws: string, filters: CustomerFilters) => ['ws', ws, 'customers', 'list', filters] as const,
     detail: (ws: string, id: string) => ['ws', ws, 'customers', id] as const,
   },
   /** The global search: its results sit under the conversations key, so a conversation change refreshes them. */

@@ -5,7 +5,7 @@
 import type { Static } from 'typebox';
 import type { EventJson, EventType } from '../../../src/events/events.types.js';
 import type { ConversationView, MessageView, Status, Priority } from '../../../src/modules/conversations/conversations.schemas.js';
-import type { CustomerDetail as CustomerDetailSchema } from '../../../src/modules/customers/customers.schemas.js';
+import type { Customer as CustomerSchema, CustomerDetail as CustomerDetailSchema } from '../../../src/modules/customers/customers.schemas.js';
 import type { Member as MemberSchema, TokenInfo as TokenInfoSchema, CreatedToken as CreatedTokenSchema } from '../../../src/modules/workspaces/workspaces.schemas.js';
 import type { Inbox as InboxSchema } from '../../../src/modules/inboxes/inboxes.schemas.js';
 import type { Role } from '../../../src/modules/auth/roles.js';
@@ -18,6 +18,14 @@ export type Message = MessageView;
 /** One entry of a conversation's timeline: a switch on `type` narrows `data` to that event's payload. */
 export type TimelineEvent = EventJson;
 export type CustomerDetail = Static<typeof CustomerDetailSchema>;
+export type Customer = Static<typeof CustomerSchema>;
+/** The customer list's search and filters (GET /customers), as the screen keeps them in its URL. */
+export interface CustomerFilters {
+  q?: string;
+  kind?: string;
+  hasOpenConversation?: boolean;
+  createdAfter?: string;
+}
 export type Member = Static<typeof MemberSchema>;
 export type TokenInfo = Static<typeof TokenInfoSchema>;
 export type CreatedToken = Static<typeof CreatedTokenSchema>;

@@ -7,6 +7,8 @@ import { useSyncExternalStore } from 'react';
  *   /w/:ws/v/:view[/c/:conversationId]   inbox view, optionally with a conversation open
  *   /w/:ws/admin/:section
  *   /w/:ws/search?q=…&status=…           the global search (conversations and customers)
+ *   /w/:ws/customers[?q=…&kind=…&open=…&since=…]   the customer list, its search and filters
+ *   /w/:ws/customers/:id                 a customer's profile
  *   /accept-invitation#token=…           (the link an invitation email carries)
  *   /confirm-email#token=…               (the link an address confirmation email carries)
  *   /forgot-password                     (ask for a password reset link)
@@ -47,6 +49,8 @@ export type Route =
   | { name: 'inbox'; ws: string; view: string; conversationId: string | null }
   | { name: 'admin'; ws: string; section: string }
   | { name: 'search'; ws: string }
+  | { name: 'customers'; ws: string }
+  | { name: 'customer'; ws: string; customerId: string }
   | { name: 'home' };
 
 export function parseRoute(path: string, search: URLSearchParams): Route {
@@ -60,6 +64,7 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'search') return { name: 'search', ws: parts[1] };
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
+    if (parts[2] === 'customers') return parts[3] ? { name: 'customer', ws: parts[1], customerId: parts[3] } : { name: 'customers', ws: parts[1] };
     if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? (parts[5] ?? null) : null };
     return { name: 'inbox', ws: parts[1], view: 'mine', conversationId: null };
   }
@@ -75,4 +80,13 @@ export function inboxPath(ws: string, view: string, conversationId?: string | nu
 export function searchPath(ws: string, params: URLSearchParams): string {
   const qs = params.toString();
   return `/w/${ws}/search${qs ? `?${qs}` : ''}`;
+}
+
+export function customersPath(ws: string, search?: URLSearchParams): string {
+  const qs = search?.toString() ? `?${search.toString()}` : '';
+  return `/w/${ws}/customers${qs}`;
+}
+
+export function customerPath(ws: string, customerId: string): string {
+  return `/w/${ws}/customers/${customerId}`;
 }

@@ -2,7 +2,7 @@ import { useCustomer } from '../../api/customers.js';
 import { Avatar } from '../../components/Avatar.js';
 import { ErrorState, Loading } from '../../components/States.js';
 import { since } from '../../lib/format.js';
-import { inboxPath, navigate } from '../../lib/router.js';
+import { customerPath, inboxPath, navigate } from '../../lib/router.js';
 import { useWorkspace } from '../../lib/workspace.js';
 
 /** The customer's profile: identities, attributes and their other conversations. */
@@ -21,6 +21,18 @@ export function CustomerSidebar({ customerId, currentConversationId }: { custome
             <Avatar name={customer.data.name ?? customer.data.email} size={40} />
             <div>
               <strong className="customer-name">{customer.data.name ?? 'Unnamed customer'}</strong>
+              <div>
+                <a
+                  className="small"
+                  href={customerPath(ws, customerId)}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate(customerPath(ws, customerId));
+                  }}
+                >
+                  Open profile
+                </a>
+              </div>
               <div className="muted small">since {new Date(customer.data.createdAt).toLocaleDateString()}</div>
             </div>
           </div>

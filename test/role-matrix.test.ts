@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, atLeast, type Role } from '../src/modules/auth/roles.js';
+import { withWorkspace } from '../src/db/tenancy.js';
+import { ingestInbound } from '../src/modules/conversations/conversations.channels.js';
 import { toMessageView } from '../src/modules/conversations/conversations.repository.js';
 import { addTestMember, client, createTestWorkspace, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from './helpers.js';
 
@@ -45,7 +47,7 @@ let other: TestWorkspace;
 let operations: Operation[];
 type Caller = { headers: Record<string, string> };
 const callers = new Map<Role | 'outsider' | 'nobody', Caller>();
-const planted = { note: `zebracanary${randomBytes(6).toString('hex')}`, emails: [] as string[] };
+const planted = { note: `zebracanary${randomBytes(6).toString('hex')}`, emails: [] as string[], emailDetails: [] as string[] };
 const ids: Record<string, string> = {};
 
 async function call(who: Caller, method: string, url: string, body?: unknown) {
@@ -87,6 +89,35 @@ beforeAll(async () => {
   expect((await admin.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'we send a new one' })).statusCode).toBe(201);
   const note = await admin.post(`/conversations/${c.id}/messages`, { type: 'note', body: `internal: ${planted.note} refund abuse suspected` });
   expect(note.statusCode).toBe(201);
+  // An email from the customer: its metadata.email (addresses, Message-ID, headers) is agents' material.
+  const mark = randomBytes(6).toString('hex');
+  const details = { to: `support-${mark}@help.test`, cc: `partner-${mark}@partner.test`, messageId: `<${mark}@mail.customer.test>` };
+  planted.emailDetails.push(details.to, details.cc, details.messageId);
+  await withWorkspace(rapport.pool, ws.workspaceId, (tx) =>
+    ingestInbound(
+      tx,
+      { pool: rapport.pool, clock: rapport.server.clock, workspaceId: ws.workspaceId, actor: { type: 'system', id: null } },
+      {
+        inboxId: ws.inboxId,
+        customer: { customerId: c.customer.id },
+        thread: { conversationId: c.id },
+        body: 'the mug again',
+        at: new Date(),
+        metadata: {
+          email: {
+            messageId: details.messageId,
+            from: { name: 'Pat', address: 'pat@customer.test' },
+            to: [{ name: '', address: details.to }],
+            cc: [{ name: '', address: details.cc }],
+            subject: 'Broken mug',
+            attachments: [],
+            parse: 'parsed',
+            rawAvailable: true,
+          },
+        },
+      },
+    ),
+  );
   // The customer's internal note (agents only, 0420) holds the same planted word.
   expect((await admin.patch(`/customers/${c.customer.id}`, { notes: `internal: ${planted.note} chargeback risk` })).statusCode).toBe(200);
   const macro = (await admin.post('/macros', { name: 'Thanks', body: 'Thank you' })).json();
@@ -162,23 +193,28 @@ describe('the role matrix', () => {
 describe('what a client viewer reads', () => {
   const reads = () => operations.filter((o) => o.method === 'get' && atLeast('client_viewer', o.minRole));
 
-  it('every read with real ids holds no internal note and no member email address', async () => {
+  it("every read with real ids holds no internal note, no member email address and no email's addresses or headers", async () => {
     expect(reads().length).toBeGreaterThan(10);
     const viewer = callers.get('client_viewer')!;
     const agent = callers.get('agent')!;
     const leaks: string[] = [];
     let agentSawTheNote = false;
+    let agentSawTheEmail = false;
     for (const op of reads()) {
       const url = urlOf(op, true);
       const res = await call(viewer, 'get', url);
       expect(res.statusCode, `${op.path}: ${res.body.slice(0, 200)}`).toBeLessThan(500);
       if (res.body.includes(planted.note)) leaks.push(`${op.path}: the note`);
       for (const email of planted.emails) if (res.body.toLowerCase().includes(email.toLowerCase())) leaks.push(`${op.path}: ${email}`);
-      if ((await call(agent, 'get', url)).body.includes(planted.note)) agentSawTheNote = true;
+      for (const detail of planted.emailDetails) if (res.body.includes(detail)) leaks.push(`${op.path}: metadata.email ${detail}`);
+      const agentBody = (await call(agent, 'get', url)).body;
+      if (agentBody.includes(planted.note)) agentSawTheNote = true;
+      if (planted.emailDetails.every((d) => agentBody.includes(d))) agentSawTheEmail = true;
     }
     expect(leaks).toEqual([]);
     // The check can fail: the same reads show the note to an agent.
     expect(agentSawTheNote).toBe(true);
+    expect(agentSawTheEmail).toBe(true);
   }, 120_000);
 
   it('finds nothing when searching for a word only a note holds, and counts no note', async () => {
@@ -195,9 +231,10 @@ describe('what a client viewer reads', () => {
     expect(JSON.stringify(mug)).not.toContain(planted.note);
     const asAgent = (await agent.get(`/conversations/${ids.conversations}`)).json();
     const asViewer = (await viewer.get(`/conversations/${ids.conversations}`)).json();
-    expect([asAgent.messageCount, asViewer.messageCount]).toEqual([3, 2]);
+    // The first message, the reply, the customer's email and the note; a client viewer counts no note.
+    expect([asAgent.messageCount, asViewer.messageCount]).toEqual([4, 3]);
     const listed = (await viewer.get('/conversations')).json().items.find((c: { id: string }) => c.id === ids.conversations);
-    expect(listed.messageCount).toBe(2);
+    expect(listed.messageCount).toBe(3);
   });
 
   it('shows a client viewer activity times that a note does not move (conversation, list and customer), and a reply does', async () => {
@@ -253,7 +290,7 @@ describe('what a client viewer reads', () => {
     }
   });
 
-  it('shows a client viewer no delivery state in message metadata, and an agent all of it', () => {
+  it("shows a client viewer no delivery state and no channel's details in message metadata (only a block's attachments), and an agent all of it", () => {
     const row = {
       id: randomUUID(),
       conversation_id: randomUUID(),
@@ -264,10 +301,15 @@ describe('what a client viewer reads', () => {
       kind: 'text' as const,
       body_text: 'hi',
       body_html: null,
-      metadata: { delivery: { status: 'failed', reason: 'smtp 550' }, email: { messageId: '<a@b>', delivery: { attempts: 3 } }, source: 'api' },
+      metadata: {
+        delivery: { status: 'failed', reason: 'smtp 550' },
+        email: { messageId: '<a@b>', from: { name: 'Pat', address: 'pat@x.test' }, cc: [{ name: '', address: 'c@x.test' }], delivery: { attempts: 3 }, attachments: [{ id: 'f', name: 'a.pdf' }] },
+        sms: { providerId: 'p-1', recipient: '+15550100' },
+        source: 'api',
+      },
       created_at: new Date(),
     };
-    expect(toMessageView(row, 'client').metadata).toEqual({ email: { messageId: '<a@b>' }, source: 'api' });
+    expect(toMessageView(row, 'client').metadata).toEqual({ email: { attachments: [{ id: 'f', name: 'a.pdf' }] }, source: 'api' });
     expect(toMessageView(row).metadata).toEqual(row.metadata);
   });
 

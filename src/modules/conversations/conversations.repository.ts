@@ -120,17 +120,19 @@ export interface MessageRow {
 }
 
 /**
- * Delivery state (metadata.delivery, and a channel's own under metadata.<channel>.delivery) is for the
- * agents who follow a reply's delivery: provider errors, attempts and their times. A client viewer
- * sees the message without it.
+ * What a client viewer sees of a message's metadata. Channel facts are for agents: the delivery state
+ * (metadata.delivery: provider errors, attempts and their times) and each channel's own block
+ * (metadata.email, metadata.<channel>: sender and recipient addresses, headers, the sender check,
+ * threading, provider ids, delivery details) are left out, except a block's `attachments` list (the
+ * message's files, which a client viewer may list and download anyway). Plain values stay.
  */
 function publicMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata ?? {})) {
     if (k === 'delivery') continue;
-    if (v && typeof v === 'object' && !Array.isArray(v) && 'delivery' in v) {
-      const { delivery: _, ...rest } = v as Record<string, unknown>;
-      out[k] = rest;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const files = (v as Record<string, unknown>).attachments;
+      if (Array.isArray(files)) out[k] = { attachments: files };
     } else out[k] = v;
   }
   return out;

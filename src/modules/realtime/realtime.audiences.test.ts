@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
-import { withSystem } from '../../db/tenancy.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { updateMessageChannelMetadata } from '../conversations/conversations.channels.js';
 import { fixedClock } from '../../lib/clock.js';
 import { modules as defaultModules } from '../index.js';
 import { CustomerCredentials, loadCustomerCredentialKey } from './realtime.customer-credentials.js';
@@ -84,6 +85,19 @@ describe('a client viewer’s socket', () => {
     viewer.send({ type: 'ping' });
     await viewer.next((f) => f.type === 'pong');
     expect(viewer.frames.some((f) => f.type === 'presence')).toBe(false);
+
+    // A channel's facts about a message (metadata.email: addresses, headers, delivery) are the agents':
+    // their message.updated reaches agents only; the next public event shows the viewer did not get it.
+    const deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: ws.workspaceId, actor: { type: 'system' as const, id: null } };
+    await withWorkspace(rapport.pool, ws.workspaceId, (tx) =>
+      updateMessageChannelMetadata(tx, deps, { conversationId: c.id, messageId: reply.id, key: 'email', patch: { messageId: '<m@help.test>' }, at: new Date() }),
+    );
+    await agent.next(isEvent('message.updated', c.id, (e) => e.data.messageId === reply.id && e.data.fields.includes('metadata.email')));
+    const later = (await admin.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'and thanks' })).json();
+    await viewer.next(isEvent('message.created', c.id, (e) => e.data.messageId === later.id));
+    expect(events(viewer).some((e) => e.type === 'message.updated')).toBe(false);
+    const thread = (await client(rapport, await tokenFor(rapport, ws, 'client_viewer'), ws.workspaceId).get(`/conversations/${c.id}/messages`)).json();
+    expect(thread.items.find((m: { id: string }) => m.id === reply.id).metadata).toEqual({});
   }, 90_000); // a member who signs in: argon2, slow on a busy machine
 });
 

@@ -29,10 +29,13 @@ export function formatAddresses(list: EmailAddress[] | string | null | undefined
  * and its own CSP that blocks remote content until the agent asks for images (tracking pixels).
  */
 export function MessageBody({ message }: { message: Message }) {
-  const { ws } = useWorkspace();
+  // A client viewer gets no email details (the server leaves metadata.email but its files out) and may
+  // not download the original: its link is the agents'.
+  const { ws, canWrite } = useWorkspace();
   const email = (message.metadata?.email ?? null) as EmailMetadata | null;
   const [view, setView] = useState<'html' | 'text'>(message.html ? 'html' : 'text');
   const attachments = Array.isArray(email?.attachments) ? email.attachments : [];
+  const raw = Boolean(email && canWrite && message.type === 'inbound' && email.rawAvailable !== false);
   const emailBase = `/api/v1/workspaces/${encodeURIComponent(ws)}/email`;
   const delivery = deliveryOf(message.metadata);
   return (
@@ -60,7 +63,7 @@ export function MessageBody({ message }: { message: Message }) {
           <div className="message-text">{email.quoted}</div>
         </details>
       ) : null}
-      {attachments.length || (email && message.type === 'inbound' && email.rawAvailable !== false) ? (
+      {attachments.length || raw ? (
         <ul className="attachments" aria-label="Attachments">
           {attachments.map((a, i) => (
             <li key={typeof a.id === 'string' ? a.id : i}>
@@ -75,7 +78,7 @@ export function MessageBody({ message }: { message: Message }) {
               <span className="muted">{[a.contentType, bytes(a.size), a.inline ? 'inline' : ''].filter(Boolean).join(' · ')}</span>
             </li>
           ))}
-          {email && message.type === 'inbound' && email.rawAvailable !== false ? (
+          {raw ? (
             <li className="email-raw">
               <a href={`${emailBase}/messages/${encodeURIComponent(message.id)}/raw`} download className="raw-link">
                 Download original (.eml)

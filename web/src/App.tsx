@@ -23,6 +23,7 @@ const CONNECTION_TITLES: Record<ConnectionState, string> = {
 };
 import { InboxScreen } from './screens/inbox/InboxScreen.js';
 import { LoginScreen } from './screens/login/LoginScreen.js';
+import { NotificationsBell } from './screens/notifications/NotificationsBell.js';
 
 // Admin screens are rarely opened: their code loads on first visit, not with the inbox.
 const AdminScreen = lazy(() => import('./screens/admin/AdminScreen.js'));
@@ -208,6 +209,7 @@ function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: stri
         <span className="dot" aria-hidden="true" />
         <span className="conn-label">{CONNECTION_LABELS[state]}</span>
       </span>
+      {role && role !== 'client_viewer' ? <NotificationsBell ws={ws} /> : null}
       {admin ? (
         <a
           className="btn btn-ghost"

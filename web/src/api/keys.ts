@@ -34,4 +34,10 @@ export const keys = {
   tokens: (ws: string) => ['ws', ws, 'tokens'] as const,
   macros: (ws: string) => ['ws', ws, 'macros'] as const,
   tags: (ws: string) => ['ws', ws, 'tags'] as const,
+  notifications: {
+    all: (ws: string) => ['ws', ws, 'notifications'] as const,
+    list: (ws: string) => ['ws', ws, 'notifications', 'list'] as const,
+    count: (ws: string) => ['ws', ws, 'notifications', 'count'] as const,
+    preferences: (ws: string) => ['ws', ws, 'notifications', 'preferences'] as const,
+  },
 };

@@ -98,6 +98,7 @@ export class EventApplier {
     let counts = false;
     let tags = false;
     let macros = false;
+    let notifications = false;
     const timelines = new Set<string>();
     const threads = new Set<string>();
     const details = new Set<string>();
@@ -106,6 +107,8 @@ export class EventApplier {
       if (COUNTED.has(event.type)) counts = true;
       if (event.type === 'conversation.tags_changed' || event.type === 'conversation.created') tags = true;
       if (event.type.startsWith('macro.')) macros = true;
+      // Mine only: the server sends notification events to their one recipient.
+      if (event.type.startsWith('notification.')) notifications = true;
       if (event.type.startsWith('customer.')) listsStale = true; // a name in the rows; rare
       if (!id) continue;
       if (conversation && conversation.id === id) {
@@ -140,6 +143,10 @@ export class EventApplier {
     for (const id of threads) void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, id) });
     for (const id of timelines) void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, id) });
     if (macros) void qc.invalidateQueries({ queryKey: keys.macros(ws) });
+    if (notifications) {
+      void qc.invalidateQueries({ queryKey: keys.notifications.count(ws) });
+      void qc.invalidateQueries({ queryKey: keys.notifications.list(ws) });
+    }
     if (counts || tags) this.refreshCounts(tags);
   }
 

@@ -2,7 +2,8 @@ import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 're
 import { useSendMessage } from '../../api/conversations.js';
 import { parseCc, useSendEmailReply, useUploadEmailAttachment } from '../../api/email.js';
 import { useApplyMacro, useMacros } from '../../api/macros.js';
-import type { Conversation, Macro } from '../../api/types.js';
+import { useUsers } from '../../api/workspace.js';
+import type { Conversation, Macro, Member } from '../../api/types.js';
 import { InlineError } from '../../components/States.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
@@ -30,6 +31,12 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const users = useUsers(ws);
+  const mention = mode === 'note' ? mentionAt(text, caret) : null;
+  const suggestions = mention && dismissed !== mention.start ? suggest(users.data ?? [], mention.query) : [];
   const fileInput = useRef<HTMLInputElement>(null);
   const send = useSendMessage(ws, conversation.id);
   const applyMacro = useApplyMacro(ws, conversation.id);
@@ -51,6 +58,19 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     else sessionStorage.removeItem(draftKey(conversation.id, mode));
   }, [text, mode, conversation.id]);
   useEffect(() => () => typing.stop(), [typing]);
+
+  /** Replaces the `@query` being typed with `@Name ` (the server resolves names against members). */
+  const insertMention = (m: Member) => {
+    if (!mention) return;
+    const next = `${text.slice(0, mention.start)}@${m.name} ${text.slice(caret)}`;
+    const at = mention.start + m.name.length + 2;
+    setText(next);
+    setCaret(at);
+    requestAnimationFrame(() => {
+      textarea.current?.focus();
+      textarea.current?.setSelectionRange(at, at);
+    });
+  };
 
   const sendOnce = async (body: string) => {
     const viaEmail = isEmail && mode === 'reply' && (parseCc(cc).length > 0 || files.length > 0);
@@ -140,6 +160,17 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
           </button>
         </div>
       ) : null}
+      {suggestions.length ? (
+        <ul className="mention-suggestions" aria-label="Mention a teammate">
+          {suggestions.map((m, i) => (
+            <li key={m.id}>
+              <button type="button" className={i === active ? 'active' : ''} aria-current={i === active} onMouseDown={(e) => e.preventDefault()} onClick={() => insertMention(m)}>
+                {m.name} <span className="muted small">@{m.email?.split('@')[0]}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <textarea
         ref={textarea}
         aria-label={mode === 'reply' ? 'Reply to the customer' : 'Internal note'}
@@ -149,9 +180,29 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
         maxLength={65536}
         onChange={(e) => {
           setText(e.target.value);
+          setCaret(e.target.selectionStart);
+          setActive(0);
           typing.onInput();
         }}
+        onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={(e) => {
+          if (suggestions.length) {
+            if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+              e.preventDefault();
+              setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : suggestions.length - 1)) % suggestions.length);
+              return;
+            }
+            if ((e.key === 'Enter' && !e.ctrlKey && !e.metaKey) || e.key === 'Tab') {
+              e.preventDefault();
+              insertMention(suggestions[Math.min(active, suggestions.length - 1)]);
+              return;
+            }
+            if (e.key === 'Escape') {
+              e.preventDefault();
+              setDismissed(mention?.start ?? null);
+              return;
+            }
+          }
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault();
             submit();
@@ -198,4 +249,27 @@ function MacroPicker({ conversationId, onApplied }: { conversationId: string; on
       <InlineError error={apply.error} />
     </>
   );
+}
+
+/** The `@query` just before the caret in a note, if the agent is typing a mention (the server's rule for where one starts). */
+function mentionAt(text: string, caret: number): { start: number; query: string } | null {
+  const m = /(^|[^\p{L}\p{N}._-])@([\p{L}\p{N}._-]*(?: [\p{L}\p{N}._-]*)?)$/u.exec(text.slice(0, caret));
+  if (!m) return null;
+  return { start: caret - m[2].length - 1, query: m[2].toLowerCase() };
+}
+
+/** Members who may read notes (agent and up) whose name or email starts with what was typed; at most 6. */
+function suggest(members: Member[], query: string): Member[] {
+  return members
+    .filter((m) => m.role !== 'client_viewer')
+    .filter(
+      (m) =>
+        m.name.toLowerCase().startsWith(query) ||
+        (m.email ?? '').toLowerCase().startsWith(query) ||
+        m.name
+          .toLowerCase()
+          .split(/\s+/)
+          .some((w) => w.startsWith(query)),
+    )
+    .slice(0, 6);
 }

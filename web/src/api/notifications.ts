@@ -1,0 +1,81 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { NotificationPreferencesView, NotificationView } from '../../../src/modules/notifications/notifications.schemas.js';
+import { api } from './client.js';
+import { keys } from './keys.js';
+
+/** A notification as the API answers it (the server's schema, imported as a type). */
+export type Notification = NotificationView;
+export type NotificationPreferences = NotificationPreferencesView;
+
+const base = (ws: string) => `/workspaces/${ws}/notifications`;
+
+/**
+ * What a notification says, in people's words (the server's emails say the same: sentenceOf in
+ * notifications.service.ts). Names are text, never markup.
+ */
+export function describeNotification(n: Pick<Notification, 'kind' | 'conversationNumber' | 'actor'>): string {
+  const where = n.conversationNumber === null ? 'a conversation' : `#${n.conversationNumber}`;
+  const who = n.actor.name || (n.actor.type === 'customer' ? 'the customer' : n.actor.type === 'system' ? 'Rapport' : 'Someone');
+  switch (n.kind) {
+    case 'mentioned':
+      return `${who} mentioned you in ${where}`;
+    case 'assigned':
+      return `${where} was assigned to you`;
+    case 'customer_replied':
+      return `New reply from ${who} on ${where}`;
+    default:
+      return `Something happened in ${where}`;
+  }
+}
+
+/** GET /notifications: my newest notifications (first page) and my unread count. */
+export function useNotifications(ws: string, enabled = true) {
+  return useQuery({
+    queryKey: keys.notifications.list(ws),
+    queryFn: ({ signal }) => api<{ items: Notification[]; nextCursor: string | null; unread: number }>(`${base(ws)}?limit=30`, { signal }),
+    enabled,
+  });
+}
+
+/** GET /notifications/unread-count: the number on the bell (refreshed by the socket's notification events). */
+export function useUnreadNotificationCount(ws: string) {
+  return useQuery({
+    queryKey: keys.notifications.count(ws),
+    queryFn: async ({ signal }) => (await api<{ unread: number }>(`${base(ws)}/unread-count`, { signal })).unread,
+  });
+}
+
+/** POST /notifications/:id/read */
+export function useMarkNotificationRead(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<Notification>(`${base(ws)}/${id}/read`, { method: 'POST' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.notifications.all(ws) }),
+  });
+}
+
+/** POST /notifications/read-all */
+export function useMarkAllNotificationsRead(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<{ marked: number; unread: number }>(`${base(ws)}/read-all`, { method: 'POST' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.notifications.all(ws) }),
+  });
+}
+
+/** GET /notification-preferences */
+export function useNotificationPreferences(ws: string) {
+  return useQuery({
+    queryKey: keys.notifications.preferences(ws),
+    queryFn: ({ signal }) => api<NotificationPreferences>(`/workspaces/${ws}/notification-preferences`, { signal }),
+  });
+}
+
+/** PUT /notification-preferences */
+export function useUpdateNotificationPreferences(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (email: NotificationPreferences['email']) => api<NotificationPreferences>(`/workspaces/${ws}/notification-preferences`, { method: 'PUT', body: { email } }),
+    onSuccess: (prefs) => qc.setQueryData(keys.notifications.preferences(ws), prefs),
+  });
+}

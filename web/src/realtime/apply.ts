@@ -99,6 +99,7 @@ export class EventApplier {
     let tags = false;
     let macros = false;
     let notifications = false;
+    let customers = false;
     const timelines = new Set<string>();
     const threads = new Set<string>();
     const details = new Set<string>();
@@ -109,7 +110,10 @@ export class EventApplier {
       if (event.type.startsWith('macro.')) macros = true;
       // Mine only: the server sends notification events to their one recipient.
       if (event.type.startsWith('notification.')) notifications = true;
-      if (event.type.startsWith('customer.')) listsStale = true; // a name in the rows; rare
+      if (event.type.startsWith('customer.')) {
+        listsStale = true; // a name in the rows; rare
+        customers = true; // the customer list and open profiles (another agent edited an identity or the notes)
+      }
       if (!id) continue;
       if (conversation && conversation.id === id) {
         const had = snapshots.get(id);
@@ -147,6 +151,7 @@ export class EventApplier {
       void qc.invalidateQueries({ queryKey: keys.notifications.count(ws) });
       void qc.invalidateQueries({ queryKey: keys.notifications.list(ws) });
     }
+    if (customers) void qc.invalidateQueries({ queryKey: keys.customers.all(ws) });
     if (counts || tags) this.refreshCounts(tags);
   }
 

@@ -65,7 +65,11 @@ describe('notifications in the agent app', () => {
     await item.click();
     await bob.page.waitForURL(new RegExp(`/c/${c.id}$`));
     await bob.page.getByText('@Bob Stone can you check the double charge?').waitFor();
-    await bob.page.getByRole('button', { name: 'Notifications', exact: true }).waitFor();
+    // Read now: the bell has no count. Its settings say email is unavailable on this server (no mail relay).
+    await bob.page.getByRole('button', { name: 'Notifications', exact: true }).click();
+    await bob.page.getByRole('dialog', { name: 'Notifications' }).getByRole('button', { name: 'Settings' }).click();
+    await bob.page.getByText(/Email notifications are unavailable/).waitFor();
+    expect(await bob.page.getByLabel('Someone mentions me in a note').isDisabled()).toBe(true);
 
     for (const w of [ana, bob]) {
       expect(w.pageErrors).toEqual([]);

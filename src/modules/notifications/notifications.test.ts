@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import type { DomainEvent } from '../../events/events.types.js';
-import { client, createTestWorkspace, eventually, signIn, startWithMailRelay, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { client, createTestWorkspace, eventually, signIn, startWithMailRelay, startWithWorkspace, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import type { Role } from '../auth/roles.js';
 import { ingestInbound } from '../conversations/conversations.channels.js';
 import { addMember } from '../workspaces/workspaces.service.js';
@@ -240,5 +240,39 @@ describe('live notifications', () => {
     expect(anaAgain.frames.filter((f) => f.event?.type?.startsWith('notification.'))).toEqual([]);
     expect(anaAgain.frames.some((f) => f.event?.type === 'message.created')).toBe(true);
     for (const s of [bobSocket, anaSocket, tokenSocket, bobAgain, anaAgain]) s.close();
+  });
+});
+
+describe('without a mail relay', () => {
+  it('keeps email choices but says email is unavailable, and queues no email', async () => {
+    const { rapport: bare, ws: w } = await startWithWorkspace();
+    try {
+      const m = await addMember({ pool: bare.pool, clock: bare.server.clock, workspaceId: w.workspaceId, actor: { type: 'user', id: w.owner.id } }, 'owner', {
+        email: 'solo@example.test',
+        name: 'Solo Agent',
+        role: 'agent',
+        password: 'another long password',
+      });
+      const s = await signIn(bare, 'solo@example.test', 'another long password');
+      const put = await bare.app.inject({
+        method: 'PUT',
+        url: `/api/v1/workspaces/${w.workspaceId}/notification-preferences`,
+        headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken, 'content-type': 'application/json' },
+        payload: JSON.stringify({ email: { assigned: true, customer_replied: true, mentioned: true } }),
+      });
+      expect(put.json()).toEqual({ email: { assigned: true, customer_replied: true, mentioned: true }, emailAvailable: false });
+      const api = client(bare, w.token, w.workspaceId);
+      const c = (await api.post('/conversations', { customer: { email: 'x@customer.test' }, message: { body: 'hi' } })).json();
+      expect((await api.patch(`/conversations/${c.id}`, { assigneeId: m.id })).statusCode).toBe(200);
+      const made = await eventually(async () => {
+        const list = await bare.app.inject({ method: 'GET', url: `/api/v1/workspaces/${w.workspaceId}/notifications`, headers: { cookie: s.cookie } });
+        return list.json().items.length === 1;
+      });
+      expect(made).toBe(true);
+      const { rowCount } = await bare.pool.query("select 1 from graphile_worker.jobs where task_identifier = 'notifications.email'");
+      expect(rowCount).toBe(0);
+    } finally {
+      await bare.stop();
+    }
   });
 });

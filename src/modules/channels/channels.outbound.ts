@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { inTx, type WorkspaceContext } from '../context.js';
-import { findConversationForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../conversations/conversations.channels.js';
+import { findConversationRowForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../conversations/conversations.channels.js';
 import { customerForChannel } from '../customers/customers.service.js';
 import { inboxForChannel } from '../inboxes/inboxes.service.js';
 import { ChannelSendError, type ChannelAdapter, type ChannelRegistry, type DeliveryStatus, type OutboundMessage, type SendResult } from './channels.registry.js';
@@ -142,9 +142,10 @@ async function applyEarlyReceipts(tx: Queryable, deps: WorkspaceContext, channel
  * `email.send`) may all call it. False when the message's channel does not send.
  */
 export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'pool' | 'clock' | 'channels'>, ws: string, conversationId: string, messageId: string): Promise<boolean> {
-  const conversation = await findConversationForChannel(tx, ws, conversationId);
-  if (!conversation) return false;
-  const adapter = d.channels.find(conversation.channel);
+  const conversation = await findConversationRowForChannel(tx, ws, conversationId);
+  const inbox = conversation && (await inboxForChannel(tx, ws, conversation.inbox_id));
+  if (!conversation || !inbox) return false;
+  const adapter = d.channels.find(inbox.channel);
   if (!adapter?.outbound) return false;
   const id = await repo.insertOutbound(tx, { workspaceId: ws, inboxId: conversation.inbox_id, conversationId: conversation.id, messageId, at: d.clock.now() });
   if (!id) return true; // queued by an earlier delivery of this event
@@ -204,7 +205,7 @@ interface Prepared {
 /** What the adapter gets, from committed rows: the same on every attempt; null when the rows are gone. */
 async function build(tx: Queryable, d: Pick<OutboundJobDeps, 'channels'>, ws: string, row: ChannelMessageRow): Promise<Prepared | null> {
   const inbox = await inboxForChannel(tx, ws, row.inbox_id);
-  const conversation = await findConversationForChannel(tx, ws, row.conversation_id);
+  const conversation = await findConversationRowForChannel(tx, ws, row.conversation_id);
   const message = await findMessageForChannel(tx, ws, row.message_id);
   const adapter = inbox && d.channels.find(inbox.channel);
   if (!inbox || !conversation || !message || !adapter?.outbound) return null;

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import { recordEvents } from '../../events/outbox.js';
 import type { WorkspaceContext } from '../context.js';
-import { channelConversationsRepository as repo, type ChannelConversationRow } from './conversations.channels.repository.js';
+import { channelConversationsRepository as repo, type ChannelConversationOwnRow, type ChannelConversationRow } from './conversations.channels.repository.js';
 import { withAuthorNames } from './conversations.authors.js';
 import { conversationsRepository, type MessageRow } from './conversations.repository.js';
 import { appendMessage } from './conversations.service.js';
@@ -200,6 +200,11 @@ export async function appendBotReply(
  * primary-key reads, one per owner (they were one joined statement before each table had one
  * owner): the outbound queue, each send attempt and email threading pay two more round trips.
  */
+/** The conversation's own columns only (its inbox and customer ids), one primary-key read: for a caller that reads the inbox and the customer itself. */
+export async function findConversationRowForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationOwnRow | undefined> {
+  return repo.findConversation(tx, ws, conversationId);
+}
+
 export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationRow | undefined> {
   const conversation = await repo.findConversation(tx, ws, conversationId);
   if (!conversation) return undefined;

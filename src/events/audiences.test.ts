@@ -37,6 +37,18 @@ describe('event audiences, declared with each event', () => {
     expect(CLIENT_TIMELINE_TYPES).not.toContain('message.delivery_changed');
   });
 
+  it('gives an event for one member (a notification) to that member’s agent sockets only', () => {
+    const bob = '00000000-0000-4000-8000-00000000000b';
+    const created = { type: 'notification.created', actor, data: { notificationId: messageId, userId: bob, kind: 'mentioned', conversationId: null } };
+    expect(eventFor('agents', created, bob)).toBe(created);
+    expect(eventFor('agents', created, actor.id)).toBeNull();
+    expect(eventFor('agents', created, null)).toBeNull();
+    expect(eventFor('agents', created)).toBeNull();
+    expect(eventFor('clients', created, bob)).toBeNull();
+    expect(eventFor('customer', created, bob)).toBeNull();
+    expect(CLIENT_TIMELINE_TYPES).not.toContain('notification.created');
+  });
+
   it('lists each event’s audience in docs/EVENTS.md', () => {
     const doc = renderEventsDoc([]);
     expect(doc).toMatch(/## message\.created[\s\S]*?Audience: agents, client viewers \(unless it is a note\), the conversation's customer \([^)]*fields `messageId`, `messageType` only\)\./);

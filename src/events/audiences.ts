@@ -11,7 +11,7 @@ import type { EventAudience } from './define.js';
  * - `customer` (the customer of one conversation, through a customer credential): only the fields its
  *   `audience.customer` names, of their own conversations' events.
  *
- * - one `recipient` (a notification): only the sockets of that one member, whatever their audience.
+ * - one `recipient` (a notification): only the agent sockets (agent and up) of that one member.
  *
  * A type outside the catalogue (none is recorded, but rows outlive code) reaches agents only. REST
  * reads (the conversation timeline) and the realtime hub both decide from here.
@@ -40,7 +40,8 @@ export interface AudienceEvent {
  */
 export function eventFor<E extends AudienceEvent>(audience: Audience, event: E, userId?: string | null): E | null {
   const recipient = recipientOf(event);
-  if (recipient !== undefined) return audience !== 'customer' && userId && recipient === userId ? event : null;
+  // Notifications are for members who work conversations: an agent's socket of that one person.
+  if (recipient !== undefined) return audience === 'agents' && userId && recipient === userId ? event : null;
   if (audience === 'agents') return event;
   if (!isEventType(event.type)) return null;
   // Widened: the payload was checked against this type's schema when it was recorded.

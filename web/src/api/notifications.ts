@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { NotificationPreferencesView, NotificationView } from '../../../src/modules/notifications/notifications.schemas.js';
 import { api } from './client.js';
 import { keys } from './keys.js';
@@ -28,12 +28,13 @@ export function describeNotification(n: Pick<Notification, 'kind' | 'conversatio
   }
 }
 
-/** GET /notifications: my newest notifications (first page) and my unread count. */
-export function useNotifications(ws: string, enabled = true) {
-  return useQuery({
+/** GET /notifications: my notifications, newest first, a page at a time (the cursor), with my unread count. */
+export function useNotifications(ws: string) {
+  return useInfiniteQuery({
     queryKey: keys.notifications.list(ws),
-    queryFn: ({ signal }) => api<{ items: Notification[]; nextCursor: string | null; unread: number }>(`${base(ws)}?limit=30`, { signal }),
-    enabled,
+    queryFn: ({ signal, pageParam }) => api<{ items: Notification[]; nextCursor: string | null; unread: number }>(base(ws), { signal, query: { limit: 20, cursor: pageParam } }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
   });
 }
 

@@ -23,7 +23,8 @@ export function NotificationsBell({ ws }: { ws: string }) {
   const panel = useRef<HTMLDivElement>(null);
   const unread = count.data ?? 0;
 
-  useBrowserNotifications(ws, list.data?.items);
+  const items = list.data?.pages.flatMap((p) => p.items);
+  useBrowserNotifications(ws, list.data?.pages[0]?.items);
 
   useEffect(() => {
     if (!open) return;
@@ -95,11 +96,11 @@ export function NotificationsBell({ ws }: { ws: string }) {
             <Loading />
           ) : list.isError ? (
             <ErrorState error={list.error} retry={() => list.refetch()} />
-          ) : list.data.items.length === 0 ? (
+          ) : !items?.length ? (
             <p className="muted bell-empty">Nothing yet. You will be told here when a conversation is assigned to you, a customer replies to yours, or someone mentions you in a note.</p>
           ) : (
             <ul className="bell-list">
-              {list.data.items.map((n) => (
+              {items.map((n) => (
                 <li key={n.id}>
                   <button type="button" className={`bell-item${n.readAt ? '' : ' unread'}`} onClick={() => openOne(n)}>
                     <span className="bell-sentence">{describeNotification(n)}</span>
@@ -108,6 +109,13 @@ export function NotificationsBell({ ws }: { ws: string }) {
                   </button>
                 </li>
               ))}
+              {list.hasNextPage ? (
+                <li>
+                  <button type="button" className="btn btn-small btn-ghost bell-more" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+                    {list.isFetchingNextPage ? 'Loading…' : 'Show older'}
+                  </button>
+                </li>
+              ) : null}
             </ul>
           )}
           <InlineError error={markRead.error ?? markAll.error} />

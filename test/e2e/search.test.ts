@@ -62,6 +62,12 @@ describe('the global search in the agent app', () => {
     await page.getByLabel('Status').selectOption('snoozed');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="search-conversations"] [data-conversation-id]').length === 1);
 
+    // Words of a reply: the excerpt quotes it with the words marked (the filter stays).
+    await page.getByLabel('Search everything').fill('Warehouse');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`[data-conversation-id="${snoozed.id}"] .search-match mark:text-is("warehouse")`);
+    expect(await row.locator('.search-match').textContent()).toContain('warehouse checks the parcel on Thursday');
+
     // Words nothing holds: said in people's words.
     await page.getByLabel('Search everything').fill('zzyzx-nothing');
     await page.keyboard.press('Enter');

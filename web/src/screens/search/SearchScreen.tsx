@@ -52,6 +52,8 @@ export default function SearchScreen() {
   const params = useMemo(() => searchParamsOf(search), [search]);
   const results = useSearch(ws, params);
   const filtered = FILTERS.some((f) => search.get(f));
+  // The words as the server's full-text search splits them (letters and digits), for marking in excerpts.
+  const words = useMemo(() => params.q.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0), [params.q]);
 
   useEffect(() => {
     document.title = params.q ? `“${params.q}” · Search · Rapport` : 'Search · Rapport';
@@ -120,7 +122,7 @@ export default function SearchScreen() {
               <ul className="search-results" data-testid="search-conversations">
                 {conversations.map((c) => (
                   <li key={c.id}>
-                    <ConversationResult c={c} onOpen={() => navigate(inboxPath(ws, 'all', c.id))} />
+                    <ConversationResult c={c} words={words} onOpen={() => navigate(inboxPath(ws, 'all', c.id))} />
                   </li>
                 ))}
               </ul>
@@ -260,7 +262,22 @@ function matchLine(c: SearchConversation): string {
   }
 }
 
-function ConversationResult({ c, onOpen }: { c: SearchConversation; onOpen: () => void }) {
+/** The excerpt with the searched words marked (whole words, any case: how the search matched them). React text only. */
+function Excerpt({ text, words }: { text: string; words: string[] }) {
+  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).filter(Boolean);
+  if (escaped.length === 0) return <>“{text}”</>;
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(${escaped.join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+  // Split keeps the matches at odd places; each piece is keyed by where it starts in the excerpt.
+  let at = 0;
+  const parts = text.split(pattern).map((piece, i) => {
+    const part = { piece, marked: i % 2 === 1, at };
+    at += piece.length;
+    return part;
+  });
+  return <>“{parts.filter((p) => p.piece !== '').map((p) => (p.marked ? <mark key={p.at}>{p.piece}</mark> : <span key={p.at}>{p.piece}</span>))}”</>;
+}
+
+function ConversationResult({ c, onOpen, words }: { c: SearchConversation; onOpen: () => void; words: string[] }) {
   const customer = c.customer.name ?? c.customer.email ?? c.customer.phone ?? 'Unknown customer';
   const status = c.status === 'snoozed' && c.snoozedUntil ? `Snoozed until ${dateTime(c.snoozedUntil)}` : STATUS_LABELS[c.status];
   return (
@@ -275,7 +292,7 @@ function ConversationResult({ c, onOpen }: { c: SearchConversation; onOpen: () =
         </span>
       </div>
       <div className="row-subject">{c.subject ?? '(no subject)'}</div>
-      <div className="search-match">{c.match.snippet ? <>“{c.match.snippet}”</> : matchLine(c)}</div>
+      <div className="search-match">{c.match.snippet ? <Excerpt text={c.match.snippet} words={words} /> : matchLine(c)}</div>
     </button>
   );
 }

@@ -54,7 +54,7 @@ describe('the global search in the agent app', () => {
     expect(await row.textContent()).toContain('Refund for order 5531');
     await page.locator(`[data-testid="search-conversations"] [data-conversation-id="${resolved.id}"]:has-text("Resolved")`).waitFor();
     expect(await page.locator('[data-testid="search-conversations"] [data-conversation-id]').count()).toBe(2);
-    await page.locator('[data-testid="search-customers"] button:has-text("Ada Lovelace")').waitFor();
+    await page.locator('[data-testid="search-customers"] a:has-text("Ada Lovelace")').waitFor();
     expect(await page.locator('[data-testid="search-customers"] [data-customer-id]').count()).toBe(1);
     await page.screenshot({ path: path.join(DOCS, 'search.png') });
 
@@ -78,6 +78,13 @@ describe('the global search in the agent app', () => {
     await row.click();
     await page.waitForURL(`**/c/${snoozed.id}`);
     await page.waitForSelector('[data-testid="thread"] :text("we refund you then")');
+
+    // And a customer opens on their profile.
+    await page.getByLabel('Search everything').fill(ada.email);
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-customer-id="${snoozed.customer.id}"]`).click();
+    await page.waitForURL(`**/customers/${snoozed.customer.id}`);
+    await page.waitForSelector('.profile-name:has-text("Ada Lovelace")');
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
     await context.close();

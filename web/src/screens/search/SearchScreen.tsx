@@ -1,13 +1,11 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '../../api/client.js';
-import { customerQuery } from '../../api/customers.js';
 import { useSearch, type SearchConversation, type SearchCustomer, type SearchParams } from '../../api/search.js';
 import type { Status } from '../../api/types.js';
 import { useInboxes, useTeams, useUsers } from '../../api/workspace.js';
 import { Empty, errorMessage, Loading } from '../../components/States.js';
 import { dateTime, since } from '../../lib/format.js';
-import { inboxPath, navigate, searchPath, useLocation } from '../../lib/router.js';
+import { customerPath, inboxPath, navigate, searchPath, useLocation } from '../../lib/router.js';
 import { useWorkspace } from '../../lib/workspace.js';
 
 const STATUSES: Status[] = ['open', 'pending', 'snoozed', 'resolved', 'closed'];
@@ -299,30 +297,23 @@ function ConversationResult({ c, onOpen, words }: { c: SearchConversation; onOpe
 
 function CustomerResult({ c }: { c: SearchCustomer }) {
   const { ws } = useWorkspace();
-  const qc = useQueryClient();
-  const [problem, setProblem] = useState<string | null>(null);
   const others = c.identities.filter((i) => i.value !== c.email && i.value !== c.phone);
-  // No customer screen yet: a customer opens on their latest conversation.
-  const open = async () => {
-    setProblem(null);
-    try {
-      const detail = await qc.fetchQuery(customerQuery(ws, c.id));
-      const latest = detail.conversations[0];
-      if (latest) navigate(inboxPath(ws, 'all', latest.id));
-      else setProblem(`${c.name ?? 'This customer'} has no conversations yet.`);
-    } catch (error) {
-      setProblem(errorMessage(error));
-    }
-  };
+  const href = customerPath(ws, c.id);
   return (
-    <>
-      <button type="button" className="search-result" onClick={() => void open()} data-customer-id={c.id}>
-        <div className="row-line">
-          <span className="row-customer">{c.name ?? c.email ?? c.phone ?? 'Unnamed customer'}</span>
-        </div>
-        <div className="search-identities">{[c.email, c.phone, ...others.map((i) => `${i.kind}: ${i.value}`)].filter(Boolean).join(' · ')}</div>
-      </button>
-      {problem ? <div className="inline-error">{problem}</div> : null}
-    </>
+    <a
+      className="search-result"
+      href={href}
+      data-customer-id={c.id}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return; // a new tab: the browser's own
+        e.preventDefault();
+        navigate(href);
+      }}
+    >
+      <div className="row-line">
+        <span className="row-customer">{c.name ?? c.email ?? c.phone ?? 'Unnamed customer'}</span>
+      </div>
+      <div className="search-identities">{[c.email, c.phone, ...others.map((i) => `${i.kind}: ${i.value}`)].filter(Boolean).join(' · ')}</div>
+    </a>
   );
 }

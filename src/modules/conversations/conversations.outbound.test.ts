@@ -47,6 +47,8 @@ describe('starting a conversation by email', () => {
     expect((await api().post(`/conversations/${conversation.id}/messages`, { type: 'reply', body: 'Tracking: 42.' })).statusCode).toBe(201);
     const second = await eventually(async () => sink.received.find((r) => r.raw.includes('Tracking: 42.')), 15_000);
     expect(second.raw).toMatch(/^Subject: Re: Your replacement mug\r?$/m);
+    // ... and goes to the address the conversation was started to, not the customer's first one.
+    expect(second.to).toEqual(['ann@work.test']);
   }, 40_000);
 
   it("refuses an address the customer does not hold, an inbox that cannot email, and another workspace's customer or inbox as missing", async () => {

@@ -112,8 +112,11 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number; retryBaseMs: 
       let refused: string | null = null;
       // A conversation an agent started (conversations.outbound.service.ts) names the customer's
       // address it was started to; set only by that service, which checked the customer holds it.
+      // Later replies there go to the same address, while the customer still holds it.
       const chosen = (message.metadata as { recipient?: unknown }).recipient;
-      const to = typeof chosen === 'string' ? chosen : conversation.customer_email;
+      const opening = typeof chosen === 'string' ? undefined : await repo.openingRecipient(tx, ws, conversation.id);
+      const stillTheirs = opening && message.customer.identities.some((i) => i.kind === 'email' && i.value === opening);
+      const to = typeof chosen === 'string' ? chosen : stillTheirs ? opening : conversation.customer_email;
       try {
         if (!to) throw new SendRefused('email.no_recipient', 'the customer has no email address');
         recipients = checkRecipients([to, ...cc]);

@@ -216,6 +216,18 @@ export const emailRepository = {
     return rows[0]?.id ?? null;
   },
 
+  /**
+   * To whom an agent opened the conversation by email: the first recipient of its first email, when
+   * that email went out (an agent wrote first); undefined when the customer wrote first.
+   */
+  async openingRecipient(tx: Queryable, ws: string, conversationId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ direction: string; recipients: string[] }>(
+      `select direction, recipients from email_messages where workspace_id = $1 and conversation_id = $2 order by created_at, id limit 1`,
+      [ws, conversationId],
+    );
+    return rows[0]?.direction === 'outbound' ? rows[0].recipients[0] : undefined;
+  },
+
   /** The sent email a conversation message became (a reply). */
   async outboundOfMessage(tx: Queryable, ws: string, messageId: string): Promise<OutboundRow | undefined> {
     const { rows } = await tx.query<OutboundRow>(

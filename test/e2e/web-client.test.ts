@@ -185,6 +185,7 @@ describe('inbox views', () => {
     expect(viewFilters('tag:vip')).toEqual({ tag: 'vip', status: ['open', 'pending'] });
     expect(viewFilters('priority:high')).toEqual({ priority: 'high', status: ['open', 'pending'] });
     const counts = {
+      status: null,
       mine: 3,
       unassigned: 10_000,
       open: 20,

@@ -8,6 +8,7 @@ import { teamsQuery, usersQuery } from './api/workspace.js';
 import { App } from './App.js';
 import { parseRoute } from './lib/router.js';
 import { inboxFilters } from './screens/inbox/InboxScreen.js';
+import { statusFilterOf } from './screens/inbox/views.js';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -32,7 +33,7 @@ void queryClient.prefetchQuery(sessionQuery);
 const route = parseRoute(location.pathname, new URLSearchParams(location.search));
 if (route.name === 'inbox') {
   void queryClient.prefetchInfiniteQuery(conversationsQuery(route.ws, inboxFilters(route.view, new URLSearchParams(location.search))));
-  void queryClient.prefetchQuery(conversationCountsQuery(route.ws));
+  void queryClient.prefetchQuery(conversationCountsQuery(route.ws, statusFilterOf(route.view, new URLSearchParams(location.search))));
   void queryClient.prefetchQuery(usersQuery(route.ws));
   void queryClient.prefetchQuery(teamsQuery(route.ws));
 }

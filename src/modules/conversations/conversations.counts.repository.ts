@@ -17,8 +17,29 @@ export interface TagCountsRow {
   n: number;
 }
 
-/** The priority and tag views list open and pending conversations (web/src/screens/inbox/views.ts). */
-const ACTIVE = "c.status in ('open', 'pending')";
+/** The statuses a view lists: a view's status filter (web/src/screens/inbox/views.ts), one or more. */
+export type ViewStatuses = readonly ('open' | 'pending' | 'snoozed' | 'resolved' | 'closed')[];
+
+/** "All active": open and pending, the priority and tag views' default. */
+export const ACTIVE_STATUSES: ViewStatuses = ['open', 'pending'];
+
+/** A status condition on `c` over literal statuses (fixed words, never input: the schema's enum). */
+const statusIn = (statuses: ViewStatuses) => (statuses.length === 1 ? `c.status = '${statuses[0]}'` : `c.status in (${statuses.map((s) => `'${s}'`).join(', ')})`);
+
+/**
+ * Which statuses each family of views counts: without a filter, Mine, Unassigned and the team views
+ * count open conversations and the priority and tag views open and pending ones; with a status filter
+ * (the list header's Open, Pending, Snoozed, Resolved, All active) every one of them counts that set.
+ */
+export interface ViewStatusSets {
+  assignee: ViewStatuses;
+  team: ViewStatuses;
+  priority: ViewStatuses;
+}
+
+export function viewStatusSets(filter: ViewStatuses | undefined): ViewStatusSets {
+  return filter ? { assignee: filter, team: filter, priority: filter } : { assignee: ['open'], team: ['open'], priority: ACTIVE_STATUSES };
+}
 
 /**
  * The inbox counts in one statement. Each count reads at most `cap + 1` index entries (a LIMIT inside
@@ -28,20 +49,20 @@ const ACTIVE = "c.status in ('open', 'pending')";
  *   by team            conversations_team_activity_idx     (workspace_id, team_id, status, ...)
  *   by priority        conversations_priority_activity_idx (workspace_id, priority, status, ...)
  */
-export function countsQuery(ws: string, userId: string | null, cap: number, teamIds: string[]): { text: string; values: unknown[] } {
+export function countsQuery(ws: string, userId: string | null, cap: number, teamIds: string[], sets: ViewStatusSets = viewStatusSets(undefined)): { text: string; values: unknown[] } {
   const capped = (where: string) => `(select count(*)::int from (select 1 from conversations c where c.workspace_id = $1 and ${where} limit $3) s)`;
   return {
     text: `select
-      ${capped("c.assignee_id = $2::uuid and c.status = 'open'")} as mine,
-      ${capped("c.assignee_id is null and c.status = 'open'")} as unassigned,
+      ${capped(`c.assignee_id = $2::uuid and ${statusIn(sets.assignee)}`)} as mine,
+      ${capped(`c.assignee_id is null and ${statusIn(sets.assignee)}`)} as unassigned,
       ${capped("c.status = 'open'")} as open,
       ${capped("c.status = 'pending'")} as pending,
       ${capped("c.status = 'snoozed'")} as snoozed,
       ${capped("c.status = 'resolved'")} as resolved,
       ${capped("c.status = 'closed'")} as closed,
-      coalesce((select json_agg(json_build_object('team_id', t.id, 'n', ${capped("c.team_id = t.id and c.status = 'open'")}) order by t.id)
+      coalesce((select json_agg(json_build_object('team_id', t.id, 'n', ${capped(`c.team_id = t.id and ${statusIn(sets.team)}`)}) order by t.id)
         from unnest($4::uuid[]) as t(id)), '[]') as by_team,
-      json_build_object(${['urgent', 'high', 'normal', 'low'].map((p) => `'${p}', ${capped(`c.priority = '${p}' and ${ACTIVE}`)}`).join(', ')}) as by_priority`,
+      json_build_object(${['urgent', 'high', 'normal', 'low'].map((p) => `'${p}', ${capped(`c.priority = '${p}' and ${statusIn(sets.priority)}`)}`).join(', ')}) as by_priority`,
     values: [ws, userId, cap + 1, teamIds],
   };
 }
@@ -49,19 +70,21 @@ export function countsQuery(ws: string, userId: string | null, cap: number, team
 /**
  * Tags in use and how many open or pending conversations carry each, without a tags table: read from
  * at most `scan` conversations through the inbox indexes, never the whole workspace.
- *   counts      the `scan` most recently active open or pending conversations (one ordered walk of
+ *   counts      the `scan` most recently active conversations of `statuses` (open and pending unless the
+ *               view's status filter says otherwise; one ordered walk of
  *               conversations_status_activity_idx per status, so the planner never scans the table)
  *   tag names   also the `scan` most recently active conversations of any status
  *               (conversations_activity_idx), so a tag only on resolved conversations is listed, at 0
  * `activeRows` says whether the first scan reached its limit (the counts are then lower bounds).
  */
-export function tagCountsQuery(ws: string, scan: number): { text: string; values: unknown[] } {
+export function tagCountsQuery(ws: string, scan: number, statuses: ViewStatuses = ACTIVE_STATUSES): { text: string; values: unknown[] } {
+  const walks = statuses.map(
+    (s) => `(select c.tags, c.last_activity_at, c.id from conversations c where c.workspace_id = $1 and c.status = '${s}' order by c.last_activity_at desc, c.id desc limit $2)`,
+  );
   return {
     text: `with active as (
         select a.tags from (
-          (select c.tags, c.last_activity_at, c.id from conversations c where c.workspace_id = $1 and c.status = 'open' order by c.last_activity_at desc, c.id desc limit $2)
-          union all
-          (select c.tags, c.last_activity_at, c.id from conversations c where c.workspace_id = $1 and c.status = 'pending' order by c.last_activity_at desc, c.id desc limit $2)
+          ${walks.join('\n          union all\n          ')}
         ) a order by a.last_activity_at desc, a.id desc limit $2
       ), recent as (
         select c.tags from conversations c where c.workspace_id = $1 order by c.last_activity_at desc, c.id desc limit $2
@@ -85,14 +108,14 @@ export const MAX_TAGS = 200;
 
 /** The counts behind the inbox views (modules/views): conversations' SQL, so it lives here. */
 export const conversationCountsRepository = {
-  async tagCounts(tx: Queryable, ws: string, scan: number): Promise<{ items: TagCountsRow[]; scanned: number }> {
-    const q = tagCountsQuery(ws, scan);
+  async tagCounts(tx: Queryable, ws: string, scan: number, statuses?: ViewStatuses): Promise<{ items: TagCountsRow[]; scanned: number }> {
+    const q = tagCountsQuery(ws, scan, statuses);
     const { rows } = await tx.query<{ items: TagCountsRow[]; active_rows: number }>(q.text, q.values);
     return { items: rows[0].items, scanned: rows[0].active_rows };
   },
 
-  async counts(tx: Queryable, ws: string, userId: string | null, cap: number, teamIds: string[]): Promise<CountsRow> {
-    const q = countsQuery(ws, userId, cap, teamIds);
+  async counts(tx: Queryable, ws: string, userId: string | null, cap: number, teamIds: string[], sets?: ViewStatusSets): Promise<CountsRow> {
+    const q = countsQuery(ws, userId, cap, teamIds, sets);
     const { rows } = await tx.query<CountsRow>(q.text, q.values);
     return rows[0];
   },

@@ -2,18 +2,22 @@ import { inWorkspaceTx } from '../../db/tenancy.js';
 import { inTx, type WorkspaceContext } from '../context.js';
 import { countConversationViews, countRecentTags } from '../conversations/conversations.counts.service.js';
 import { listTeamIds } from '../teams/teams.service.js';
-import type { ConversationCounts, TagList } from './views.schemas.js';
+import { VIEW_STATUS_FILTERS, type ConversationCounts, type TagList, type ViewStatusFilter } from './views.schemas.js';
 
 /** Counts stop at this many: "10,000+" is as useful to an agent as the exact figure, and stays fast. */
 export const COUNT_CAP = 10_000;
 
-/** The inbox counts for the caller: Mine, Unassigned, each status, each team, priority and tag. */
-export async function conversationCounts(deps: WorkspaceContext & { userId: string | null }, cap = COUNT_CAP): Promise<ConversationCounts> {
+/**
+ * The inbox counts for the caller: Mine, Unassigned, each status, each team, priority and tag; with a
+ * status filter, the views count that status (the same statuses the list asks for, so they agree).
+ */
+export async function conversationCounts(deps: WorkspaceContext & { userId: string | null }, cap = COUNT_CAP, status: ViewStatusFilter | null = null): Promise<ConversationCounts> {
+  const statuses = status ? VIEW_STATUS_FILTERS[status] : undefined;
   // Views own no table: the conversations and teams modules count and list, in one transaction.
   const { row, tags } = await inWorkspaceTx(deps, async (tx) => {
     const ctx = inTx(deps, tx);
     const teamIds = await listTeamIds(ctx);
-    return { row: await countConversationViews(ctx, { userId: deps.userId, teamIds, cap }), tags: await countRecentTags(ctx, cap + 1) };
+    return { row: await countConversationViews(ctx, { userId: deps.userId, teamIds, cap, statuses }), tags: await countRecentTags(ctx, cap + 1, statuses) };
   });
   const cappedKeys: string[] = [];
   const clamp = (key: string, n: number) => {
@@ -21,7 +25,7 @@ export async function conversationCounts(deps: WorkspaceContext & { userId: stri
     cappedKeys.push(key);
     return cap;
   };
-  const statuses = {
+  const counted = {
     mine: clamp('mine', row.mine),
     unassigned: clamp('unassigned', row.unassigned),
     open: clamp('open', row.open),
@@ -38,7 +42,8 @@ export async function conversationCounts(deps: WorkspaceContext & { userId: stri
   for (const t of tags.items) byTag[t.tag] = Math.min(t.n, cap);
   if (tags.scanned > cap) cappedKeys.push('byTag');
   return {
-    ...statuses,
+    status,
+    ...counted,
     byTeam,
     byPriority,
     byTag,

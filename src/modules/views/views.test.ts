@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
 import { addTestMember, client, createTestWorkspace, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../../test/helpers.js';
-import { countsQuery, tagCountsQuery } from '../conversations/conversations.counts.repository.js';
+import { countsQuery, tagCountsQuery, viewStatusSets } from '../conversations/conversations.counts.repository.js';
+import { listSourceSql } from '../conversations/conversations.repository.js';
+import { VIEW_STATUS_FILTERS, type ViewStatusFilter } from './views.schemas.js';
 import { conversationCounts, listTags } from './views.service.js';
+
+type CountsBody = { mine: number; unassigned: number; byTeam: Record<string, number>; byPriority: Record<string, number>; byTag: Record<string, number> };
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -14,6 +18,52 @@ afterAll(async () => rapport?.stop());
 const open = async () => (await api.post('/conversations', { customer: { email: `c${Math.random()}@example.test` }, message: { body: 'x' } })).json();
 
 describe('inbox counts', () => {
+  it('agree with the list for every view and every status filter (Mine, Unassigned, team, priority, tag x Open, Pending, Snoozed, Resolved, All active)', async () => {
+    const own = await createTestWorkspace(rapport);
+    const o = client(rapport, own.token, own.workspaceId);
+    const me = await addTestMember(rapport, own, 'agent', 'Me');
+    const other = await addTestMember(rapport, own, 'agent', 'Other');
+    const team = (await o.post('/teams', { name: 'Billing' })).json();
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const statuses = [{ status: 'open' }, { status: 'pending' }, { status: 'snoozed', snoozedUntil: later }, { status: 'resolved' }, { status: 'closed' }];
+    // 30 conversations: every status crossed with assignee (me, other, nobody), team, priority and tags.
+    for (let i = 0; i < 30; i++) {
+      const c = (await o.post('/conversations', { customer: { email: `m${i}@example.test` }, message: { body: 'x' }, tags: i % 3 === 0 ? ['vip'] : i % 3 === 1 ? ['vip', 'refund'] : [] })).json();
+      const patch = { ...statuses[i % 5], assigneeId: [me.id, other.id, null][i % 3], teamId: i % 2 ? team.id : null, priority: ['urgent', 'normal', 'low'][i % 3 === 0 ? 0 : (i >> 1) % 3] };
+      expect((await o.patch(`/conversations/${c.id}`, patch)).statusCode).toBe(200);
+    }
+    const session = await signIn(rapport, me.email, me.password);
+    const get = async (path: string) => {
+      const res = await rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${own.workspaceId}${path}`, headers: { cookie: session.cookie } });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json();
+    };
+    const views: Array<[string, string, (c: CountsBody) => number]> = [
+      ['mine', 'assignee=me', (c) => c.mine],
+      ['unassigned', 'assignee=none', (c) => c.unassigned],
+      ['team', `team=${team.id}`, (c) => c.byTeam[team.id]],
+      ...['urgent', 'normal', 'low'].map((p) => [`priority ${p}`, `priority=${p}`, (c: CountsBody) => c.byPriority[p]] as [string, string, (c: CountsBody) => number]),
+      ['tag vip', 'tag=vip', (c) => c.byTag.vip ?? 0],
+      ['tag refund', 'tag=refund', (c) => c.byTag.refund ?? 0],
+    ];
+    const seen: string[] = [];
+    for (const filter of [...(Object.keys(VIEW_STATUS_FILTERS) as ViewStatusFilter[]), null]) {
+      const counts = await get(`/conversations/counts${filter ? `?status=${filter}` : ''}`);
+      expect(counts.status).toBe(filter);
+      for (const [name, query, count] of views) {
+        // Without a filter each view has its default: Mine, Unassigned and teams open, priority and tags open and pending.
+        const set = filter ? VIEW_STATUS_FILTERS[filter] : name.startsWith('priority') || name.startsWith('tag') ? ['open', 'pending'] : ['open'];
+        const list = await get(`/conversations?${query}&limit=100&${set.map((s) => `status=${s}`).join('&')}`);
+        expect(count(counts), `${name} x ${filter ?? 'default'}`).toBe(list.items.length);
+        seen.push(`${name} x ${filter ?? 'default'}: ${list.items.length}`);
+      }
+    }
+    // The seed puts something in each view for every status (the comparison is never 0 = 0 throughout).
+    expect(seen.filter((s) => !s.endsWith(': 0')).length).toBeGreaterThan(seen.length / 2);
+    // Mine x Pending, as a person checks it: the pending conversations assigned to me.
+    expect((await get('/conversations/counts?status=pending')).mine).toBe(2);
+  });
+
   it("counts the caller's views: mine, unassigned, each status and each team", async () => {
     const me = await addTestMember(rapport, ws, 'agent', 'Me');
     const someone = await addTestMember(rapport, ws, 'agent', 'Other');
@@ -28,6 +78,7 @@ describe('inbox counts', () => {
     const res = await rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${ws.workspaceId}/conversations/counts`, headers: { cookie: session.cookie } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
+      status: null,
       mine: 1,
       unassigned: 0,
       open: 2,
@@ -133,6 +184,25 @@ describe('inbox counts', () => {
     const indexWalks = (plan.match(/(?:Index Scan(?: Backward)? using|Index Only Scan using|Bitmap Index Scan on) conversations_\w+_idx/g) ?? []).length;
     expect(initPlans).toBeGreaterThan(3);
     expect(indexWalks).toBeGreaterThanOrEqual(initPlans);
+    // Every status filter's counts, and the lists the filters add (Mine, Unassigned, a team, a priority per status), walk indexes too.
+    for (const filter of Object.keys(VIEW_STATUS_FILTERS) as ViewStatusFilter[]) {
+      const statuses = VIEW_STATUS_FILTERS[filter];
+      const f = countsQuery(big.workspaceId, agentId, 10_000, [team.id], viewStatusSets(statuses));
+      const tf = tagCountsQuery(big.workspaceId, 10_001, statuses);
+      for (const [label, text, values] of [
+        [`counts ${filter}`, f.text, f.values],
+        [`tag counts ${filter}`, tf.text, tf.values],
+        ...([{ assignee: { kind: 'user', id: agentId } }, { assignee: { kind: 'none' } }, { team: { kind: 'team', id: team.id } }, { priority: 'urgent' }] as const).map((extra) => {
+          const params: unknown[] = [big.workspaceId];
+          const source = listSourceSql({ statuses: [...statuses], ...extra } as never, 'last_activity', undefined, params, '50');
+          return [`list ${filter} ${JSON.stringify(extra)}`, `select c.id from ${source}`, params] as const;
+        }),
+      ] as Array<readonly [string, string, unknown[]]>) {
+        const p = await withWorkspace(rapport.pool, big.workspaceId, async (tx) => (await tx.query<{ 'QUERY PLAN': string }>(`explain ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n'));
+        expect(p, label).not.toMatch(/Seq Scan on conversations|Sort Method: external/);
+        expect(p, label).toMatch(/conversations_\w+_idx/);
+      }
+    }
     const t = tagCountsQuery(big.workspaceId, 10_001);
     const tagPlan = await withWorkspace(rapport.pool, big.workspaceId, async (tx) =>
       (await tx.query<{ 'QUERY PLAN': string }>(`explain ${t.text}`, t.values)).rows.map((r) => r['QUERY PLAN']).join('\n'),

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { Conversation, ConversationFilters, Counts, EventType, Message, Page, TagCount, TimelineEvent } from './types.js';
+import type { Conversation, ConversationFilters, Counts, EventType, Message, Page, StatusFilter, TagCount, TimelineEvent } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/conversations`;
 
@@ -19,12 +19,13 @@ export function useConversations(ws: string, filters: ConversationFilters) {
   return useInfiniteQuery({ ...conversationsQuery(ws, filters), placeholderData: (previous) => previous });
 }
 
-export const conversationCountsQuery = (ws: string) =>
+/** `status`: the views' status filter (the list header's Open, Pending, ...): every view counts that status. */
+export const conversationCountsQuery = (ws: string, status: StatusFilter | null = null) =>
   queryOptions({
-    queryKey: keys.conversations.counts(ws),
+    queryKey: [...keys.conversations.counts(ws), status ?? 'default'] as const,
     queryFn: async ({ signal }) => {
       try {
-        return await api<Counts>(`${base(ws)}/counts`, { signal });
+        return await api<Counts>(`${base(ws)}/counts`, { query: status ? { status } : {}, signal });
       } catch (error) {
         if (isMissingEndpoint(error)) return null;
         throw error;
@@ -34,8 +35,8 @@ export const conversationCountsQuery = (ws: string) =>
   });
 
 /** GET /conversations/counts; null when the server has no counts endpoint. */
-export function useConversationCounts(ws: string) {
-  return useQuery(conversationCountsQuery(ws));
+export function useConversationCounts(ws: string, status: StatusFilter | null = null) {
+  return useQuery({ ...conversationCountsQuery(ws, status), placeholderData: (previous) => previous });
 }
 
 /** GET /tags: tags in use, most used first, with their open and pending counts (the tag views). */

@@ -90,6 +90,8 @@ export interface Macro {
 
 /** GET /counts: the server's schema (views.schemas.ts), so a field it adds or renames is a compile error here. */
 export type Counts = ConversationCounts;
+/** A view's status filter: one status, or `active` (open and pending). */
+export type StatusFilter = NonNullable<ConversationCounts['status']>;
 
 export interface Invitation {
   id: string;

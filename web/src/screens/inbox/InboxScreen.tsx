@@ -8,13 +8,13 @@ import { useWorkspace } from '../../lib/workspace.js';
 import { ConversationScreen } from '../conversation/ConversationScreen.js';
 import { ConversationList } from './ConversationList.js';
 import { ViewsNav, ViewSelect } from './ViewsNav.js';
-import { viewFilters, viewTitle } from './views.js';
+import { defaultStatusFilter, filteredViewFilters, hasStatusFilter, STATUS_FILTERS, statusFilterOf, viewTitle } from './views.js';
 
-/** The list API's filters for a view and the URL's search and sort (also used to prefetch at start). */
+/** The list API's filters for a view and the URL's status filter, search and sort (also used to prefetch at start). */
 export function inboxFilters(view: string, search: URLSearchParams): ConversationFilters {
   const q = search.get('q') ?? '';
   const sort = search.get('sort') === 'waiting_longest' ? 'waiting_longest' : 'last_activity';
-  return { ...viewFilters(view), ...(q ? { q } : {}), sort };
+  return { ...filteredViewFilters(view, statusFilterOf(view, search)), ...(q ? { q } : {}), sort };
 }
 
 export function InboxScreen({ view, conversationId }: { view: string; conversationId: string | null }) {
@@ -24,7 +24,8 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
   const q = filters.q ?? '';
   const sort = filters.sort;
   const list = useConversations(ws, filters);
-  const counts = useConversationCounts(ws);
+  const statusFilter = statusFilterOf(view, search);
+  const counts = useConversationCounts(ws, statusFilter);
   const teams = useTeams(ws);
   const rows: Conversation[] = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
 
@@ -58,6 +59,18 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
         <div className="list-toolbar">
           <ViewSelect view={view} counts={counts.data} teams={teams.data} search={search} />
           <h1 className="view-title hide-narrow">{viewTitle(view, teams.data)}</h1>
+          {hasStatusFilter(view) ? (
+            <label className="sort">
+              <span className="sr-only">Status</span>
+              <select aria-label="Status" value={statusFilter ?? defaultStatusFilter(view)} onChange={(e) => setParam('status', e.target.value === defaultStatusFilter(view) ? null : e.target.value)}>
+                {STATUS_FILTERS.map((f) => (
+                  <option key={f.value} value={f.value}>
+                    {f.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : null}
           <SearchBox inputRef={searchRef} value={q} onChange={(v) => setParam('q', v || null)} />
           <label className="sort">
             <span className="sr-only">Sort</span>

@@ -1,4 +1,4 @@
-import type { ConversationFilters, Counts, Priority, Status, Team } from '../../api/types.js';
+import type { ConversationFilters, Counts, Priority, Status, StatusFilter, Team } from '../../api/types.js';
 
 /**
  * Inbox views as URL-safe ids: `mine`, `unassigned`, `open`, `pending`, `snoozed`, `resolved`,
@@ -8,6 +8,42 @@ export const STATUS_VIEWS: Status[] = ['open', 'pending', 'snoozed', 'resolved']
 export const PRIORITY_VIEWS: Priority[] = ['urgent', 'high', 'normal', 'low'];
 
 const ACTIVE: Status[] = ['open', 'pending'];
+
+/** The status filter in the list header of every view but the status views themselves, in people's words. */
+export const STATUS_FILTERS: Array<{ value: StatusFilter; label: string; statuses: Status[] }> = [
+  { value: 'open', label: 'Open', statuses: ['open'] },
+  { value: 'pending', label: 'Pending', statuses: ['pending'] },
+  { value: 'snoozed', label: 'Snoozed', statuses: ['snoozed'] },
+  { value: 'resolved', label: 'Resolved', statuses: ['resolved'] },
+  { value: 'active', label: 'All active', statuses: ['open', 'pending'] },
+];
+
+/** Whether a view takes the status filter (a status view is already one status). */
+export function hasStatusFilter(view: string): boolean {
+  const [kind] = splitView(view);
+  return kind === 'mine' || kind === 'unassigned' || kind === 'team' || kind === 'priority' || kind === 'tag';
+}
+
+/** A view's default status filter: Mine, Unassigned and teams show open conversations, priorities and tags all active ones. */
+export function defaultStatusFilter(view: string): StatusFilter {
+  const [kind] = splitView(view);
+  return kind === 'priority' || kind === 'tag' ? 'active' : 'open';
+}
+
+/** The status filter the URL asks for (`?status=`), or null for the view's default. */
+export function statusFilterOf(view: string, search: URLSearchParams): StatusFilter | null {
+  const asked = search.get('status');
+  if (!hasStatusFilter(view)) return null;
+  const found = STATUS_FILTERS.find((f) => f.value === asked);
+  return found && found.value !== defaultStatusFilter(view) ? found.value : null;
+}
+
+/** The view's list filters with its status filter applied (the same statuses its count uses). */
+export function filteredViewFilters(view: string, status: StatusFilter | null): Omit<ConversationFilters, 'q' | 'sort'> {
+  const filters = viewFilters(view);
+  const chosen = status ? STATUS_FILTERS.find((f) => f.value === status) : undefined;
+  return chosen && hasStatusFilter(view) ? { ...filters, status: chosen.statuses } : filters;
+}
 
 export function viewFilters(view: string): Omit<ConversationFilters, 'q' | 'sort'> {
   const [kind, arg] = splitView(view);

@@ -37,6 +37,53 @@ export function toCustomerView(row: CustomerRow): CustomerView {
   };
 }
 
+const MAX_NAMED_IDENTITIES = 8;
+const findOrCreateTexts = new Map<number, string>();
+
+/**
+ * The find-or-create statement for `n` identities: $1 workspace, $2 new id, $3 name, $4 at, $5-$7 the
+ * event's actor type, actor id and data, then each identity's kind and value ($8, $9, $10, ...).
+ *
+ * Each identity is its own probe of the unique (workspace_id, kind, value) index with scalar
+ * parameters, tried in order by coalesce (which stops at the first customer found). An earlier
+ * version joined `unnest($kinds, $values)` with the identities: a prepared statement's generic plan
+ * cannot see into the arrays (it guesses 10 rows), so a connection that first planned it while the
+ * table was small kept a plan that read every identity of the workspace and filtered kind and value
+ * (bitmap scan on workspace_id, then a join filter): O(identities) per create, 5 ms at 5,000 and
+ * ~20 ms in the write-path benchmark's workspace, until an ANALYZE invalidated it. A probe with an
+ * equality on every column of a unique index is one row whatever the statistics say, so the cached
+ * plan stays an index probe and costs the same at any size (issue 14).
+ */
+export function findOrCreateSql(n: number): string {
+  let text = findOrCreateTexts.get(n);
+  if (text) return text;
+  const kind = (i: number) => `$${8 + 2 * i}::text`;
+  const value = (i: number) => `$${9 + 2 * i}::text`;
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const probes = ids.map((i) => `(select customer_id from customer_identities where workspace_id = $1 and kind = ${kind(i)} and value = ${value(i)})`);
+  text = `with found as (
+      select customer_id from (select coalesce(${probes.join(', ')}) as customer_id) f where customer_id is not null),
+    cu as (
+      insert into customers (workspace_id, id, name, custom_attributes, created_at, updated_at)
+      select $1, $2, $3, '{}', $4, $4 where not exists (select 1 from found) returning id),
+    ci as (
+      insert into customer_identities (workspace_id, customer_id, kind, value, created_at)
+      select $1, cu.id, w.kind, w.value, $4 from cu, (values ${ids.map((i) => `(${i}, ${kind(i)}, ${value(i)})`).join(', ')}) as w(ord, kind, value) order by w.ord
+      on conflict (workspace_id, kind, value) do nothing returning 1),
+    ev as (
+      insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at)
+      select $1, null, 'customer.created', $5, $6, $7::jsonb, $4 from cu)
+    select f.customer_id as found_id, exists (select 1 from cu) as created, (select count(*) from ci)::int as added, x.name, ids.email, ids.phone
+    from (select (select customer_id from found) as customer_id) f
+    left join customers x on x.workspace_id = $1 and x.id = f.customer_id
+    left join lateral (
+      select (array_agg(i.value order by i.created_at, i.id) filter (where i.kind = 'email'))[1] as email,
+             (array_agg(i.value order by i.created_at, i.id) filter (where i.kind = 'phone'))[1] as phone
+      from customer_identities i where i.workspace_id = $1 and i.customer_id = f.customer_id) ids on true`;
+  findOrCreateTexts.set(n, text);
+  return text;
+}
+
 export const customersRepository = {
   async insert(tx: Queryable, ws: string, c: { name: string | null; customAttributes: Record<string, unknown>; at: Date }): Promise<string> {
     const { rows } = await tx.query<{ id: string }>('insert into customers (workspace_id, name, custom_attributes, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id', [
@@ -96,28 +143,12 @@ export const customersRepository = {
     identities: [IdentityKind, string][],
     c: { id: string; name: string | null; at: Date; event: { actorType: string; actorId: string | null; data: string } },
   ): Promise<{ foundId: string | null; created: boolean; identitiesAdded: number; name: string | null; email: string | null; phone: string | null }> {
+    const n = identities.length;
     const { rows } = await tx.query<{ found_id: string | null; created: boolean; added: number; name: string | null; email: string | null; phone: string | null }>({
-      name: 'customers.find_or_create',
-      text: `with want as (select kind, value, ord from unnest($2::text[], $3::text[]) with ordinality as w(kind, value, ord)),
-        found as (
-          select i.customer_id from want join customer_identities i on i.workspace_id = $1 and i.kind = want.kind and i.value = want.value
-          order by want.ord limit 1),
-        cu as (
-          insert into customers (workspace_id, id, name, custom_attributes, created_at, updated_at)
-          select $1, $4, $5, '{}', $6, $6 where not exists (select 1 from found) returning id),
-        ci as (
-          insert into customer_identities (workspace_id, customer_id, kind, value, created_at)
-          select $1, cu.id, want.kind, want.value, $6 from cu, want order by want.ord
-          on conflict (workspace_id, kind, value) do nothing returning 1),
-        ev as (
-          insert into events (workspace_id, conversation_id, type, actor_type, actor_id, data, created_at)
-          select $1, null, 'customer.created', $7, $8, $9::jsonb, $6 from cu)
-        select f.customer_id as found_id, exists (select 1 from cu) as created, (select count(*) from ci)::int as added,
-          (select x.name from customers x where x.workspace_id = $1 and x.id = f.customer_id) as name,
-          (select i.value from customer_identities i where i.workspace_id = $1 and i.customer_id = f.customer_id and i.kind = 'email' order by i.created_at limit 1) as email,
-          (select i.value from customer_identities i where i.workspace_id = $1 and i.customer_id = f.customer_id and i.kind = 'phone' order by i.created_at limit 1) as phone
-        from (select (select customer_id from found) as customer_id) f`,
-      values: [ws, identities.map((i) => i[0]), identities.map((i) => i[1]), c.id, c.name, c.at, c.event.actorType, c.event.actorId, c.event.data],
+      // One prepared statement per number of identities (one to three from the API; a few more from channels).
+      name: n <= MAX_NAMED_IDENTITIES ? `customers.find_or_create.${n}` : undefined,
+      text: findOrCreateSql(n),
+      values: [ws, c.id, c.name, c.at, c.event.actorType, c.event.actorId, c.event.data, ...identities.flat()],
     });
     const r = rows[0];
     return { foundId: r.found_id, created: r.created, identitiesAdded: r.added, name: r.name, email: r.email, phone: r.phone };

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createTestWorkspace, type TestServer, type TestWorkspace, startWithWorkspace, tokenFor } from '../../../test/helpers.js';
+import { withWorkspace } from '../../db/tenancy.js';
 import { systemQuery } from '../channels/email/email.testing.js';
+import { findOrCreateSql } from './customers.repository.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -195,5 +198,28 @@ describe('customers', () => {
     expect(await names('kind=email&q=Has')).toEqual(['Has open']);
     expect(open.customer.id).not.toBe(phoneOnly.id);
     expect((await o.get('/customers?kind=Not-A-Kind')).statusCode).toBe(422);
+  });
+
+  // Issue 14: a pooled connection prepares find-or-create once and, after five runs, may keep the
+  // generic plan, planned without the parameters' values and with the statistics of that moment
+  // (here, a nearly empty table). That plan must still probe the unique identity index per identity:
+  // the earlier statement joined unnest(arrays) and got a scan of every identity of the workspace.
+  it('find-or-create probes the identity index in the generic plan a pooled connection keeps', async () => {
+    for (const n of [1, 3]) {
+      const plan = await withWorkspace(rapport.server.pool, ws.workspaceId, async (tx) => {
+        await tx.query('set local plan_cache_mode = force_generic_plan');
+        await tx.query(`prepare find_or_create_plan (uuid, uuid, text, timestamptz, text, uuid, text${', text, text'.repeat(n)}) as ${findOrCreateSql(n)}`);
+        try {
+          const args = [ws.workspaceId, randomUUID(), 'Plan', new Date().toISOString(), 'user', ws.owner.id, '{}', ...Array.from({ length: n }, (_, i) => ['email', `plan-${i}@example.test`]).flat()];
+          const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute find_or_create_plan(${args.map((a) => tx.escapeLiteral(a)).join(', ')})`);
+          return rows.map((r) => r['QUERY PLAN']).join('\n');
+        } finally {
+          await tx.query('deallocate find_or_create_plan');
+        }
+      });
+      expect(plan).not.toMatch(/(Seq|Bitmap Heap) Scan on customer_identities/);
+      expect(plan).toContain('Index Scan using customer_identities_workspace_id_kind_value_key');
+      expect(plan).toContain('Index Cond: ((workspace_id = $1) AND (kind = $8) AND (value = $9))');
+    }
   });
 });

@@ -7,6 +7,7 @@ const PROBLEM_TYPE_BASE = '/problems/';
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) reply.headers(error.headers);
   const body: Record<string, unknown> = {
+    ...error.extensions,
     type: PROBLEM_TYPE_BASE + error.code,
     title: error.title,
     status: error.status,

@@ -14,20 +14,23 @@ export class AppError extends Error {
   readonly title: string;
   readonly errors?: FieldError[];
   readonly headers?: Record<string, string>;
+  /** Members added to the problem body beside `code` (RFC 9457 extension members), e.g. the messages a reply collided with. */
+  readonly extensions?: Record<string, unknown>;
 
-  constructor(opts: { code: string; status: number; title: string; detail?: string; errors?: FieldError[]; headers?: Record<string, string> }) {
+  constructor(opts: { code: string; status: number; title: string; detail?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown> }) {
     super(opts.detail ?? opts.title);
     this.code = opts.code;
     this.status = opts.status;
     this.title = opts.title;
     this.errors = opts.errors;
     this.headers = opts.headers;
+    this.extensions = opts.extensions;
   }
 }
 
 /** Makes an error factory for one code: `export const conversationNotFound = defineError(...)`. */
 export function defineError(code: string, status: number, title: string) {
-  return (detail?: string, extra: { errors?: FieldError[]; headers?: Record<string, string> } = {}) => new AppError({ code, status, title, detail, ...extra });
+  return (detail?: string, extra: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {}) => new AppError({ code, status, title, detail, ...extra });
 }
 
 export const commonErrors = {

@@ -11,5 +11,7 @@ export const conversationErrors = {
   customerNotFound: defineError('customers.not_found', 404, 'No such customer'),
   inboxCannotEmail: defineError('conversations.inbox_cannot_email', 422, 'This inbox cannot send email: choose an email inbox'),
   notCustomersAddress: defineError('conversations.not_customers_address', 422, "The address is not one of this customer's email addresses"),
+  replyCollision: defineError('conversations.reply_collision', 409, 'Someone else replied since you opened the conversation'),
+  lastSeenNotFound: defineError('conversations.last_seen_not_found', 422, 'lastSeenMessageId is not a message of this conversation'),
   snoozeNeedsTime: defineError('conversations.snooze_needs_until', 422, 'Snoozing needs snoozedUntil, a time in the future'),
 };

@@ -514,6 +514,23 @@ export const conversationsRepository = {
     return rows[0];
   },
 
+  /**
+   * The public messages (inbound, outbound) after `seenId` in thread order, not written by `author`,
+   * oldest first, at most 20 (a reply's collision check); null when `seenId` is not a message of the conversation.
+   */
+  async publicMessagesAfter(tx: Queryable, ws: string, conversationId: string, seenId: string, author: { type: string; id: string | null }): Promise<MessageRow[] | null> {
+    const seen = await tx.query<{ created_at: Date }>('select created_at from messages where workspace_id = $1 and conversation_id = $2 and id = $3', [ws, conversationId, seenId]);
+    if (seen.rows.length === 0) return null;
+    const { rows } = await tx.query<MessageRow>(
+      `${SELECT_MESSAGE}
+       where m.workspace_id = $1 and m.conversation_id = $2 and m.type <> 'note' and (m.created_at, m.id) > ($3::timestamptz, $4::uuid)
+         and not (m.author_type = $5 and m.author_id is not distinct from $6::uuid)
+       order by m.created_at, m.id limit 20`,
+      [ws, conversationId, seen.rows[0].created_at, seenId, author.type, author.id],
+    );
+    return rows;
+  },
+
   /** The thread; without internal notes for a `client` reader (in the query, so pages stay full). */
   async listMessages(tx: Queryable, ws: string, conversationId: string, opts: { limit: number; order: 'asc' | 'desc'; after?: [string, string]; visibility: Visibility }) {
     const params: unknown[] = [ws, conversationId, opts.limit];

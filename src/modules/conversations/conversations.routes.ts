@@ -12,6 +12,7 @@ import {
   Message,
   MessagePage,
   MessagesQuery,
+  ReplyCollisionProblem,
   UpdateConversationBody,
 } from './conversations.schemas.js';
 import { visibilityOf } from '../auth/roles.js';
@@ -80,10 +81,16 @@ export function conversationRoutes(app: App, server: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'addMessage',
         summary: 'Reply to the customer or add an internal note',
+        description:
+          'A reply may carry `lastSeenMessageId`, the newest message the agent saw when they began writing: if the customer or ' +
+          'another agent added a public message after it, nothing is sent and the answer is 409 `conversations.reply_collision` ' +
+          'with those messages; send again with `sendAnyway: true` (or with the newest as `lastSeenMessageId`) once they were read. ' +
+          'An id that is not a message of this conversation answers 422 `conversations.last_seen_not_found`. Notes never collide.',
         params: ConversationParams,
         body: CreateMessageBody,
-        response: { 201: Message, ...errorResponses(401, 403, 404, 422) },
+        response: { 201: Message, ...errorResponses(401, 403, 404, 422), 409: ReplyCollisionProblem },
       },
     },
     async (request, reply) => reply.code(201).send(await addMessage(contextOf(server, request), request.params.id, request.body)),

@@ -86,11 +86,28 @@ export const Conversation = Type.Object({
 export type ConversationView = Static<typeof Conversation>;
 export const ConversationPage = pageOf(Conversation);
 
-export const CreateMessageBody = Strict({
-  type: Type.Union([Type.Literal('reply'), Type.Literal('note')]),
-  body: MessageBody,
-  html: Type.Optional(MessageHtml),
-});
+/**
+ * The collision check a reply may ask for ("traffic cop"): the newest message the agent saw when they
+ * began writing. If someone else (the customer or another agent) added a public message after it, the
+ * reply is refused with 409 `conversations.reply_collision` and those messages, unless `sendAnyway`.
+ */
+export const ReplyGuard = {
+  lastSeenMessageId: Type.Optional({
+    ...Uuid,
+    description: 'the newest message of the thread the agent saw (any type); a reply then collides with public messages others added after it',
+  }),
+  sendAnyway: Type.Optional(Type.Boolean({ description: 'send even if others replied after lastSeenMessageId (the agent saw the warning)' })),
+};
+
+export const CreateMessageBody = Strict(
+  {
+    type: Type.Union([Type.Literal('reply'), Type.Literal('note')]),
+    body: MessageBody,
+    html: Type.Optional(MessageHtml),
+    ...ReplyGuard,
+  },
+  { examples: [{ type: 'reply', body: 'Thanks, the refund is on its way.', lastSeenMessageId: '5b0e3c1a-7d2f-4a65-9c1e-2f4b8d6a0e11' }] },
+);
 export type CreateMessageInput = Static<typeof CreateMessageBody>;
 
 /** What a message is. Text is every message written so far; channels add calls, the system notices. */
@@ -111,6 +128,41 @@ export const Message = Type.Object({
   kind: Type.Optional(Type.Enum(MESSAGE_KINDS, { description: 'call or system_notice; absent for an ordinary text message' })),
 });
 export type MessageView = Static<typeof Message>;
+
+/** 409 `conversations.reply_collision`: the problem, plus the public messages others added since the agent's last seen one. */
+export const ReplyCollisionProblem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String({ description: 'conversations.reply_collision' }),
+    detail: Type.Optional(Type.String()),
+    messages: Type.Array(Message, { description: 'the newer public messages, oldest first (at most 20)' }),
+  },
+  {
+    description: 'Someone replied while you were writing: nothing was sent. Show them, then send again with sendAnyway, or with the newest as lastSeenMessageId.',
+    examples: [
+      {
+        type: '/problems/conversations.reply_collision',
+        title: 'Someone else replied since you opened the conversation',
+        status: 409,
+        code: 'conversations.reply_collision',
+        messages: [
+          {
+            id: '9a1d2e3f-4b5c-4d6e-8f70-81a2b3c4d5e6',
+            conversationId: '1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5',
+            type: 'outbound',
+            author: { type: 'user', id: '2b3c4d5e-6f70-4a81-92a3-b4c5d6e7f809', name: 'Ana Lopez' },
+            body: 'I have refunded the order.',
+            html: null,
+            metadata: {},
+            createdAt: '2026-03-02T10:15:00.000Z',
+          },
+        ],
+      },
+    ],
+  },
+);
 export const MessagePage = pageOf(Message);
 export const MessagesQuery = Strict({ ...PageQuery, order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' })) });
 

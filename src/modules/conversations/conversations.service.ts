@@ -312,11 +312,39 @@ export async function updateConversation(deps: WorkspaceContext, id: string, inp
 }
 
 /** An agent's reply (outbound) or internal note, written by the caller. */
-export async function addMessage(deps: WorkspaceContext, conversationId: string, input: { type: 'reply' | 'note'; body: string; html?: string }): Promise<MessageView> {
+/** What a reply may carry for the collision check (see ReplyGuard in conversations.schemas.ts). */
+export interface ReplyGuardInput {
+  lastSeenMessageId?: string;
+  sendAnyway?: boolean;
+}
+
+/**
+ * The collision check of a reply ("traffic cop"): with `lastSeenMessageId` and without `sendAnyway`,
+ * refuses with 409 `conversations.reply_collision` (the newer messages in the problem) when someone
+ * else added a public message after the one the agent saw. Run it in the reply's transaction, after
+ * locking the conversation, so a reply that passes cannot be overtaken by one checked at the same time.
+ */
+export async function checkReplyCollision(deps: WorkspaceContext, conversationId: string, guard: ReplyGuardInput): Promise<void> {
+  if (!guard.lastSeenMessageId || guard.sendAnyway) return;
+  const seenId = guard.lastSeenMessageId;
+  const ws = deps.workspaceId;
+  await inWorkspaceTx(deps, async (tx) => {
+    const author = { type: deps.actor.type === 'token' ? 'token' : 'user', id: deps.actor.id };
+    const newer = await repo.publicMessagesAfter(tx, ws, conversationId, seenId, author);
+    if (newer === null) throw conversationErrors.lastSeenNotFound();
+    if (newer.length === 0) return;
+    const messages = (await withAuthorNames(tx, ws, newer)).map((r) => toMessageView(r, 'internal'));
+    const who = messages.some((m) => m.type === 'inbound') ? 'The customer' : 'Another agent';
+    throw conversationErrors.replyCollision(`${who} replied since you opened the conversation: read the new message before sending.`, { extensions: { messages } });
+  });
+}
+
+export async function addMessage(deps: WorkspaceContext, conversationId: string, input: { type: 'reply' | 'note'; body: string; html?: string } & ReplyGuardInput): Promise<MessageView> {
   const ws = deps.workspaceId;
   return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.lock(tx, ws, conversationId);
     if (!current) throw conversationErrors.notFound();
+    if (input.type === 'reply') await checkReplyCollision(inTx(deps, tx), conversationId, input);
     const author = { type: deps.actor.type === 'token' ? ('token' as const) : ('user' as const), id: deps.actor.id };
     const messageId = await appendMessage(tx, deps, {
       conversationId,

@@ -1,4 +1,4 @@
-import { Conversation, Message, MessageBody, Tag } from '../conversations/conversations.schemas.js';
+import { Conversation, Message, MessageBody, ReplyGuard, Tag } from '../conversations/conversations.schemas.js';
 import { Type, type Static } from 'typebox';
 import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { PLACEHOLDERS } from './macros.template.js';
@@ -41,6 +41,7 @@ export const ApplyBody = Type.Union([
     send: Type.Literal(true),
     type: Type.Enum(['reply', 'note'] as const),
     body: Type.Optional({ ...MessageBody, description: 'the text to send instead of the rendered body: the agent edited it in the composer' }),
+    ...ReplyGuard,
   }),
 ]);
 export type ApplyInput = Static<typeof ApplyBody>;

@@ -126,7 +126,7 @@ export async function applyMacro(deps: WorkspaceContext, conversationId: string,
     // The composer sends the text the agent edited from the preview; the actions are the macro's own.
     const text = input.body ?? body;
     if (text.trim() === '') throw macroErrors.emptyBody();
-    const message = await addMessage(ctx, conversationId, { type: input.type, body: text });
+    const message = await addMessage(ctx, conversationId, { type: input.type, body: text, lastSeenMessageId: input.lastSeenMessageId, sendAnyway: input.sendAnyway });
     const after = await runMacroActions(ctx, conversationId, actions);
     return { body: text, actions, messageId: message.id, message, conversation: after };
   });

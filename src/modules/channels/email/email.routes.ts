@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { Strict, Uuid, errorResponses } from '../../../http/schemas.js';
 import { contextOf, type App } from '../../../http/types.js';
 import type { Deps } from '../../context.js';
+import { ReplyCollisionProblem, ReplyGuard } from '../../conversations/conversations.schemas.js';
 import { contentDisposition, downloadHeaders, downloadHeadersFor, uploadRoute } from '../../attachments/attachments.routes.js';
 import { downloadAttachment } from '../../attachments/attachments.service.js';
 import { visibilityOf } from '../../auth/roles.js';
@@ -87,8 +88,9 @@ export function emailRoutes(app: App, server: Deps, opts: EmailRouteOptions): vo
           cc: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 20 })),
           attachmentIds: Type.Optional(Type.Array(Uuid, { maxItems: 10, description: 'ids from POST /email/uploads, by the same caller' })),
           macroId: Type.Optional(Type.String({ format: 'uuid', description: 'the macro the text came from: its status, priority and tag actions are applied after sending' })),
+          ...ReplyGuard,
         }),
-        response: { 201: Type.Object({ messageId: Uuid }), ...errorResponses(401, 403, 404, 422) },
+        response: { 201: Type.Object({ messageId: Uuid }), ...errorResponses(401, 403, 404, 422), 409: ReplyCollisionProblem },
       },
     },
     async (request, reply) => reply.code(201).send(await replyByEmail(contextOf(server, request), request.params.id, request.body, opts.attachmentLimits)),

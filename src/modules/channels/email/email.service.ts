@@ -5,7 +5,7 @@ import { enqueue } from '../../../jobs/queue.js';
 import { type Deps, inTx, principalOf, type WorkspaceContext } from '../../context.js';
 import { existingConversationIds, findConversationForChannel, ingestInbound } from '../../conversations/conversations.channels.js';
 import { IdentityRace, findOrCreateCustomer } from '../../customers/customers.service.js';
-import { appendMessage } from '../../conversations/conversations.service.js';
+import { appendMessage, checkReplyCollision, type ReplyGuardInput } from '../../conversations/conversations.service.js';
 import { listMembers } from '../../workspaces/workspaces.service.js';
 import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
 import type { AttachmentOwnerKind } from '../../attachments/attachments.owners.js';
@@ -418,7 +418,7 @@ export async function replyTokenOf(tx: Queryable, ws: string, conversationId: st
 export async function replyByEmail(
   deps: WorkspaceContext,
   conversationId: string,
-  input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string },
+  input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[]; macroId?: string } & ReplyGuardInput,
   limits: AttachmentLimits,
 ): Promise<{ messageId: string }> {
   // One transaction: a reply written from a macro brings the macro's actions, and if one of them
@@ -436,7 +436,7 @@ export async function replyByEmail(
 async function sendEmailReply(
   deps: WorkspaceContext,
   conversationId: string,
-  input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] },
+  input: { body: string; html?: string; cc?: string[]; attachmentIds?: string[] } & ReplyGuardInput,
   limits: AttachmentLimits,
 ): Promise<{ messageId: string }> {
   const cc: EmailAddress[] = [];
@@ -450,6 +450,7 @@ async function sendEmailReply(
     const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
     if (!conversation) throw emailErrors.conversationNotFound();
     if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();
+    await checkReplyCollision(inTx(deps, tx), conversationId, input);
     // The message id comes with the message, and the message lists its files: the files are
     // checked first (one 404 for any id that is not the caller's own unsent upload, F3), then
     // attached to the new message in the same transaction.

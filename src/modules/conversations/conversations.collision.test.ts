@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withWorkspace } from '../../db/tenancy.js';
+import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { appendMessage } from './conversations.service.js';
+
+/**
+ * "Traffic cop": a reply written while someone else replied is refused with the new messages, until
+ * the agent sends anyway or names the newest message as seen. Every reply path checks it: the core
+ * reply, a macro's apply-and-send and the email channel's reply.
+ */
+let rapport: TestServer;
+let ws: TestWorkspace;
+let api: ReturnType<typeof client>;
+// Each message a moment after the one before: the thread's order is by time, and a test must not depend on two writes landing in different milliseconds.
+let tick = Date.parse('2026-03-02T10:00:00Z');
+const clock = {
+  now: () => {
+    tick += 1000;
+    return new Date(tick);
+  },
+};
+
+beforeAll(async () => {
+  rapport = await startTestServer({ clock });
+  ws = await createTestWorkspace(rapport);
+  api = client(rapport, ws.token, ws.workspaceId);
+});
+afterAll(async () => rapport?.stop());
+
+async function conversation() {
+  const c = (await api.post('/conversations', { customer: { email: `c${tick}@example.test`, name: 'Pat Doe' }, subject: 'Refund', message: { body: 'Where is my refund?' } })).json();
+  const first = (await api.get(`/conversations/${c.id}/messages`)).json().items[0];
+  return { id: c.id as string, customerId: c.customer.id as string, firstId: first.id as string };
+}
+
+async function customerWrites(conversationId: string, customerId: string, body: string) {
+  const deps = { pool: rapport.pool, clock, workspaceId: ws.workspaceId, actor: { type: 'system' as const, id: null } };
+  return withWorkspace(rapport.pool, ws.workspaceId, (tx) => appendMessage(tx, deps, { conversationId, type: 'inbound', author: { type: 'customer', id: customerId }, body, at: clock.now() }));
+}
+
+describe('a reply that collides', () => {
+  it('is refused with 409 and the newer public messages (not notes, not my own) when the customer or another agent wrote after what I saw', async () => {
+    const c = await conversation();
+    const other = await addTestMember(rapport, ws, 'agent', 'Ana');
+    const otherSession = await signIn(rapport, other.email, other.password);
+    const otherReply = await rapport.app.inject({
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/conversations/${c.id}/messages`,
+      headers: { cookie: otherSession.cookie, 'x-csrf-token': otherSession.csrfToken },
+      payload: { type: 'reply', body: 'I have refunded the order.' },
+    });
+    expect(otherReply.statusCode).toBe(201);
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'note', body: 'checking the payment' })).statusCode).toBe(201);
+    await customerWrites(c.id, c.customerId, 'Thanks, got it!');
+
+    const refused = await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'Your refund is on its way.', lastSeenMessageId: c.firstId });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = refused.json();
+    expect(problem).toMatchObject({ code: 'conversations.reply_collision', status: 409 });
+    expect(problem.detail).toMatch(/customer replied/i);
+    expect(problem.messages.map((m: { body: string; author: { name: string | null } }) => [m.body, m.author.name])).toEqual([
+      ['I have refunded the order.', 'Ana'],
+      ['Thanks, got it!', 'Pat Doe'],
+    ]);
+    // Nothing was sent.
+    const thread = (await api.get(`/conversations/${c.id}/messages`)).json().items;
+    expect(thread.map((m: { body: string }) => m.body)).not.toContain('Your refund is on its way.');
+
+    // Having read them: the newest as seen, or "send anyway", sends.
+    const newest = thread[thread.length - 1].id;
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'Glad to help.', lastSeenMessageId: newest })).statusCode).toBe(201);
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'One more thing.', lastSeenMessageId: c.firstId, sendAnyway: true })).statusCode).toBe(201);
+  });
+
+  it('does not collide with my own replies, with notes, or without lastSeenMessageId; a note never checks', async () => {
+    const c = await conversation();
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'First answer', lastSeenMessageId: c.firstId })).statusCode).toBe(201);
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'Second answer', lastSeenMessageId: c.firstId })).statusCode).toBe(201);
+    await customerWrites(c.id, c.customerId, 'Hello again');
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'note', body: 'a note', lastSeenMessageId: c.firstId })).statusCode).toBe(201);
+    expect((await api.post(`/conversations/${c.id}/messages`, { type: 'reply', body: 'No check asked' })).statusCode).toBe(201);
+  });
+
+  it('answers 422 for a last seen message of another conversation, and 404 for another workspace’s conversation', async () => {
+    const a = await conversation();
+    const b = await conversation();
+    const wrong = await api.post(`/conversations/${a.id}/messages`, { type: 'reply', body: 'Hi', lastSeenMessageId: b.firstId });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().code).toBe('conversations.last_seen_not_found');
+    const elsewhere = await createTestWorkspace(rapport);
+    const theirs = client(rapport, elsewhere.token, elsewhere.workspaceId);
+    const res = await theirs.post(`/conversations/${a.id}/messages`, { type: 'reply', body: 'Hi', lastSeenMessageId: a.firstId });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('conversations.not_found');
+  });
+
+  it('guards a macro sent from the composer too, and nothing of the macro is applied', async () => {
+    const c = await conversation();
+    const macro = (await api.post('/macros', { name: `Close ${tick}`, body: 'Done, {{customer.first_name}}.', actions: { status: 'resolved' } })).json();
+    await customerWrites(c.id, c.customerId, 'Wait, one more question');
+    const res = await api.post(`/conversations/${c.id}/macros/${macro.id}/apply`, { send: true, type: 'reply', lastSeenMessageId: c.firstId });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().messages.map((m: { body: string }) => m.body)).toEqual(['Wait, one more question']);
+    expect((await api.get(`/conversations/${c.id}`)).json().status).toBe('open');
+    const anyway = await api.post(`/conversations/${c.id}/macros/${macro.id}/apply`, { send: true, type: 'reply', lastSeenMessageId: c.firstId, sendAnyway: true });
+    expect(anyway.statusCode).toBe(200);
+  });
+});

@@ -2,6 +2,8 @@ import type { Deps } from '../context.js';
 import { Strict, Uuid, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { contextOf, type App } from '../../http/types.js';
 import {
+  BulkActionBody,
+  BulkResult,
   Conversation,
   ConversationPage,
   CreateConversationBody,
@@ -16,7 +18,7 @@ import {
   UpdateConversationBody,
 } from './conversations.schemas.js';
 import { visibilityOf } from '../auth/roles.js';
-import { addMessage, createConversation, getConversation, listConversations, listEvents, listMessages, updateConversation } from './conversations.service.js';
+import { addMessage, bulkUpdateConversations, createConversation, getConversation, listConversations, listEvents, listMessages, updateConversation } from './conversations.service.js';
 
 const tags = ['conversations'];
 export const ConversationParams = Strict({ workspaceId: Uuid, id: Uuid });
@@ -74,6 +76,27 @@ export function conversationRoutes(app: App, server: Deps): void {
       },
     },
     async (request) => updateConversation(contextOf(server, request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/conversations/bulk',
+    {
+      schema: {
+        tags,
+        operationId: 'bulkUpdateConversations',
+        summary: 'One action on many conversations: assign, status, priority, tag, untag, snooze or close',
+        description:
+          'Up to 100 ids, in one transaction, each changed as PATCH /conversations/{id} would (its own timeline events, the same checks). ' +
+          'The answer has one result per id: a conversation that does not exist, or is in another workspace, is `ok: false` with `conversations.not_found` ' +
+          'and the others still apply (so do other refusals of one conversation, such as `conversations.too_many_tags`). ' +
+          'A value wrong for the whole action (an assignee who is not an agent here, a snooze time in the past) answers 422 and changes nothing; ' +
+          'any other failure rolls the whole batch back.',
+        params: WorkspaceParams,
+        body: BulkActionBody,
+        response: { 200: BulkResult, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request) => bulkUpdateConversations(contextOf(server, request), request.body),
   );
 
   app.post(

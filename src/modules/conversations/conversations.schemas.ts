@@ -183,3 +183,56 @@ export const EventsQuery = Strict({
     }),
   ),
 });
+
+/** A bulk action's conversations at most: one page of the inbox is 50, "select all" on two pages 100. */
+export const MAX_BULK = 100;
+export const BULK_ACTIONS = ['assign', 'status', 'priority', 'tag', 'untag', 'snooze', 'close'] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+export const BulkActionBody = Strict(
+  {
+    ids: Type.Array(Uuid, { minItems: 1, maxItems: MAX_BULK, uniqueItems: true, description: `the conversations, at most ${MAX_BULK}` }),
+    action: Type.Enum(BULK_ACTIONS, {
+      description:
+        'assign (value: a user id, or null to unassign), status (open, pending or resolved), priority (low, normal, high, urgent), ' +
+        'tag and untag (value: a tag), snooze (value: the time it wakes, ISO 8601), close (no value)',
+    }),
+    value: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'what the action sets; see action' }))),
+  },
+  {
+    title: 'BulkAction',
+    examples: [
+      { ids: ['7d7f5f8e-3c1a-4a53-9a43-0f6d2c9b1a10', '0b9c1f62-2f7e-4d0e-8a3e-5d7a3c2e9f11'], action: 'assign', value: '5b1f0c5e-9a27-4f7b-b6a1-2c3d4e5f6a7b' },
+      { ids: ['7d7f5f8e-3c1a-4a53-9a43-0f6d2c9b1a10'], action: 'close' },
+    ],
+  },
+);
+export type BulkActionInput = Static<typeof BulkActionBody>;
+
+export const BulkResult = Type.Object(
+  {
+    results: Type.Array(
+      Type.Object({
+        id: Uuid,
+        ok: Type.Boolean({ description: 'true: the action applied (or there was nothing to change)' }),
+        code: Type.Optional(Type.String({ description: 'why not: conversations.not_found (missing, or not in this workspace), conversations.too_many_tags, ...' })),
+        message: Type.Optional(Type.String({ description: 'why not, in words to show' })),
+      }),
+      { description: 'one per id, in the order asked' },
+    ),
+    changed: Type.Integer({ minimum: 0, description: 'how many results are ok' }),
+  },
+  {
+    title: 'BulkResult',
+    examples: [
+      {
+        results: [
+          { id: '7d7f5f8e-3c1a-4a53-9a43-0f6d2c9b1a10', ok: true },
+          { id: '0b9c1f62-2f7e-4d0e-8a3e-5d7a3c2e9f11', ok: false, code: 'conversations.not_found', message: 'No such conversation' },
+        ],
+        changed: 1,
+      },
+    ],
+  },
+);
+export type BulkResult = Static<typeof BulkResult>;

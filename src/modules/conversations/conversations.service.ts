@@ -5,7 +5,7 @@ import type { EventData, EventType } from '../../events/events.types.js';
 import { eventForStatement, newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
 import { conversationTimeline } from '../../events/reads.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
-import { commonErrors } from '../../lib/errors.js';
+import { AppError, commonErrors } from '../../lib/errors.js';
 import { enqueue } from '../../jobs/queue.js';
 
 export const WAKE_SNOOZED_TASK = 'conversations.wake_snoozed';
@@ -24,6 +24,11 @@ import type { SearchWords } from './conversations.search.repository.js';
 import { conversationsRepository as repo, toConversationView, toMessageView, type ConversationRow, type ListFilter, type SortOrder } from './conversations.repository.js';
 import {
   MAX_TAGS,
+  PRIORITIES,
+  Tag,
+  type BulkActionInput,
+  type BulkResult,
+  type Priority,
   type AuthorType,
   type ConversationView,
   type CreateConversationInput,
@@ -244,12 +249,18 @@ function uuidOrInvalid(value: string, field: string): string {
   return value.toLowerCase();
 }
 
-/** Changes status, priority, assignee, team, tags or subject; each change is its own timeline event. */
-export async function updateConversation(deps: WorkspaceContext, id: string, input: UpdateConversationInput): Promise<ConversationView> {
+/**
+ * Changes status, priority, assignee, team, tags or subject; each change is its own timeline event.
+ * `change` may be computed from the locked row (a bulk "add this tag"). Every refusal (not found, not
+ * an agent, too many tags, ...) is thrown before anything is written, so a caller composing several
+ * updates in one transaction (bulkUpdateConversations) can report it and go on.
+ */
+export async function updateConversation(deps: WorkspaceContext, id: string, change: UpdateConversationInput | ((current: ConversationRow) => UpdateConversationInput)): Promise<ConversationView> {
   const ws = deps.workspaceId;
   return inWorkspaceTx(deps, async (tx) => {
     const current = await repo.lock(tx, ws, id);
     if (!current) throw conversationErrors.notFound();
+    const input = typeof change === 'function' ? change(current) : change;
     const at = deps.clock.now();
     const set: Record<string, unknown> = {};
     const events: NewEvent[] = [];
@@ -310,6 +321,68 @@ export async function updateConversation(deps: WorkspaceContext, id: string, inp
     return toConversationView((await repo.find(tx, ws, id))!);
   });
 }
+
+/**
+ * One action on up to MAX_BULK conversations, in one transaction, each through updateConversation (its
+ * own events, the same checks as a single update). Per conversation, a refusal (not found, which is also
+ * another workspace's id; too many tags) is reported in its result and leaves it unchanged while the
+ * others apply. A value wrong for the whole action (an unknown assignee, a snooze in the past) answers
+ * 422 and changes nothing; any other failure rolls the whole batch back.
+ */
+export async function bulkUpdateConversations(deps: WorkspaceContext, input: BulkActionInput): Promise<BulkResult> {
+  const change = bulkChange(input, deps.clock.now());
+  return inWorkspaceTx(deps, async (tx) => {
+    const ctx = inTx(deps, tx);
+    if (input.action === 'assign' && input.value && !(await isAgentOf(ctx, input.value))) throw conversationErrors.assigneeNotFound();
+    const outcome = new Map<string, BulkResult['results'][number]>();
+    // Locked in id order, so two bulk actions over the same rows never wait on each other in a cycle.
+    for (const id of [...new Set(input.ids.map((i) => i.toLowerCase()))].sort()) {
+      try {
+        await updateConversation(ctx, id, change);
+        outcome.set(id, { id, ok: true });
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        outcome.set(id, { id, ok: false, code: error.code, message: error.title });
+      }
+    }
+    const results = input.ids.map((id) => ({ ...outcome.get(id.toLowerCase())!, id }));
+    return { results, changed: results.filter((r) => r.ok).length };
+  });
+}
+
+/** What a bulk action changes on each conversation; its value checked once for all of them. */
+function bulkChange(input: BulkActionInput, now: Date): UpdateConversationInput | ((current: ConversationRow) => UpdateConversationInput) {
+  const value = input.value ?? null;
+  const invalid = (message: string) => commonErrors.validation(undefined, { errors: [{ path: 'body.value', message }] });
+  switch (input.action) {
+    case 'assign':
+      if (value !== null && !UUID.test(value)) throw invalid('Choose an agent to assign, or nobody');
+      return { assigneeId: value?.toLowerCase() ?? null };
+    case 'status':
+      if (value !== 'open' && value !== 'pending' && value !== 'resolved' && value !== 'closed') throw invalid('Choose open, pending, resolved or closed (snoozing needs a time: use snooze)');
+      return { status: value };
+    case 'priority':
+      if (!PRIORITIES.includes(value as Priority)) throw invalid('Choose a priority: low, normal, high or urgent');
+      return { priority: value as Priority };
+    case 'tag':
+    case 'untag': {
+      const tag = value?.trim().toLowerCase() ?? '';
+      if (!tag || tag.length > 50 || !TAG.test(tag)) throw invalid('A tag is letters, digits, spaces and _ . : / - (at most 50 characters)');
+      return input.action === 'tag' ? (c) => ({ tags: [...c.tags, tag] }) : (c) => ({ tags: c.tags.filter((t) => t !== tag) });
+    }
+    case 'snooze': {
+      const until = value ? new Date(value) : null;
+      if (!until || Number.isNaN(until.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value!)) throw invalid('Choose when the conversations wake up');
+      if (until.getTime() <= now.getTime()) throw invalid('Choose a time in the future to snooze until');
+      return { status: 'snoozed', snoozedUntil: until.toISOString() };
+    }
+    case 'close':
+      return { status: 'closed' };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TAG = new RegExp((Tag as { pattern?: string }).pattern!, 'u');
 
 /** An agent's reply (outbound) or internal note, written by the caller. */
 /** What a reply may carry for the collision check (see ReplyGuard in conversations.schemas.ts). */

@@ -156,7 +156,17 @@ afterAll(async () => {
 describe('the role matrix', () => {
   it('covers the routes that matter (the enumeration found them)', () => {
     const names = operations.map((o) => `${o.method.toUpperCase()} ${o.path.slice(WS_PREFIX.length)}`);
-    for (const expected of ['GET /conversations/{id}/messages', 'GET /conversations/{id}/events', 'POST /conversations/{id}/messages', 'GET /tokens', 'PATCH /users/{id}', 'GET /search']) {
+    for (const expected of [
+      'GET /conversations/{id}/messages',
+      'GET /conversations/{id}/events',
+      'POST /conversations/{id}/messages',
+      'GET /tokens',
+      'PATCH /users/{id}',
+      'GET /search',
+      'GET /notifications',
+      'POST /notifications/{id}/read',
+      'PUT /notification-preferences',
+    ]) {
       expect(names).toContain(expected);
     }
   });

@@ -33,6 +33,7 @@ function conversation(id: string, minute: number, over: Partial<Conversation> = 
     resolvedAt: null,
     lastMessage: null,
     messageCount: 1,
+    revision: 0,
     ...over,
   } as Conversation;
 }
@@ -126,13 +127,39 @@ describe('applying realtime events in the agent app', () => {
       { filters: resolved, pages: [{ items: [conversation('z', 1, { status: 'resolved' })], nextCursor: null }] },
     ]);
     cleanup = t.done;
-    const done = conversation('a', 3, { status: 'resolved', updatedAt: new Date(Date.UTC(2026, 0, 1, 1)).toISOString() });
+    const done = conversation('a', 3, { status: 'resolved', updatedAt: new Date(Date.UTC(2026, 0, 1, 1)).toISOString(), revision: 1 });
     t.applier.apply([{ event: event('conversation.status_changed', 'a', { from: 'open', to: 'resolved' }), conversation: done }]);
     expect(t.ids(open)).toEqual([['b']]);
     expect(t.ids(resolved)).toEqual([['a', 'z']]);
     // A frame read before the last change must not undo it.
     t.applier.apply([{ event: event('conversation.status_changed', 'a', { from: 'resolved', to: 'open' }), conversation: a }]);
     expect(t.ids(resolved)).toEqual([['a', 'z']]);
+  });
+
+  it('keeps the copy with the higher revision, though a note leaves updatedAt as it was', async () => {
+    const open: ConversationFilters = { status: ['open'] };
+    const before = conversation('c', 1, { revision: 4, messageCount: 2 });
+    const t = setup([{ filters: open, pages: [{ items: [conversation('a', 3), before], nextCursor: null }] }]);
+    cleanup = t.done;
+    t.qc.setQueryData(keys.conversations.detail(WS, 'c'), before);
+    // A note: the agent's count and activity time move, updatedAt does not; the revision does.
+    const noted = { ...before, revision: 5, messageCount: 3, lastActivityAt: new Date(Date.UTC(2026, 0, 1, 0, 9)).toISOString() };
+    expect(noted.updatedAt).toBe(before.updatedAt);
+    t.applier.apply([{ event: event('message.created', 'c', { messageId: 'n', messageType: 'note' }), conversation: noted }]);
+    const detail = () => t.qc.getQueryData<Conversation>(keys.conversations.detail(WS, 'c'));
+    const listed = () => t.qc.getQueryData<ListData>(keys.conversations.list(WS, open))?.pages[0].items.find((x) => x.id === 'c');
+    expect([detail()?.messageCount, listed()?.messageCount]).toEqual([3, 3]);
+    expect(t.ids(open)).toEqual([['c', 'a']]);
+    // A frame read before the note (same updatedAt, lower revision), late or in one batch with a newer one, changes nothing.
+    t.applier.apply([{ event: event('conversation.priority_changed', 'c', { from: 'low', to: 'normal' }), conversation: before }]);
+    t.applier.apply([
+      { event: event('message.created', 'c', { messageId: 'n', messageType: 'note' }), conversation: noted },
+      { event: event('conversation.priority_changed', 'c', { from: 'low', to: 'normal' }), conversation: before },
+    ]);
+    expect([detail()?.revision, listed()?.revision, detail()?.messageCount, listed()?.messageCount]).toEqual([5, 5, 3, 3]);
+    expect(t.ids(open)).toEqual([['c', 'a']]);
+    await settle();
+    expect(t.fetches.filter((f) => f.includes('"list"') || f.includes('detail'))).toEqual([]);
   });
 
   it('refreshes counts at once, then at most once per window however many events come', async () => {

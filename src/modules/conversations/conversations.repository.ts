@@ -31,6 +31,7 @@ export interface ConversationRow {
   last_message_type: string | null;
   message_count: number;
   note_count: number;
+  revision: number;
   sort_key?: string | null;
 }
 
@@ -60,6 +61,8 @@ export function toConversationView(r: ConversationRow, visibility: Visibility = 
     resolvedAt: iso(r.resolved_at),
     lastMessage: r.last_message_type ? { type: r.last_message_type, preview: r.last_message_preview ?? '' } : null,
     messageCount: visibility === 'internal' ? r.message_count : r.message_count - r.note_count,
+    // Agents only: it rises with a note too, so a client viewer would learn that one was written.
+    ...(visibility === 'internal' ? { revision: r.revision } : {}),
   };
 }
 
@@ -74,7 +77,7 @@ const SELECT_VIEW = (sortKey = 'null', from = 'conversations c') => `
     ids.customer_email, ids.customer_phone,
     c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id, c.tags, c.created_at, c.updated_at,
     c.last_activity_at, c.last_public_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
-    c.message_count, c.note_count, ${sortKey} as sort_key
+    c.message_count, c.note_count, c.revision, ${sortKey} as sort_key
   from ${from}
   -- The customer's first email and phone from one probe of (workspace_id, customer_id): two
   -- subselects filtered on kind let the planner walk the workspace's (workspace_id, kind, value)
@@ -341,7 +344,7 @@ export const conversationsRepository = {
            order by e.ord)
          select c.id, c.number, c.inbox_id, ib.channel, c.customer_id, c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id,
            c.tags, c.created_at, c.updated_at, c.last_activity_at, c.last_public_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview,
-           c.last_message_type, c.message_count, c.note_count
+           c.last_message_type, c.message_count, c.note_count, c.revision
          from c, ib`,
         [
           c.workspaceId,

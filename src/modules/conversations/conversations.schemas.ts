@@ -82,6 +82,13 @@ export const Conversation = Type.Object({
   resolvedAt: Nullable(Timestamp),
   lastMessage: Nullable(Type.Object({ type: Type.String(), preview: Type.String() })),
   messageCount: Type.Integer(),
+  revision: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'agents only: raised by one on every change of the conversation (0 when created), so of two copies the higher revision is the newer (updatedAt cannot tell: a note does not move it)',
+    }),
+  ),
 });
 export type ConversationView = Static<typeof Conversation>;
 export const ConversationPage = pageOf(Conversation);

@@ -57,6 +57,9 @@ describe('live events', () => {
     // from it instead of refetching), read after the event committed.
     expect(msg.conversation).toMatchObject({ id: c.id, number: c.number, status: 'open', lastMessage: { type: 'outbound', preview: 'hi' } });
     expect(created.conversation).toMatchObject({ id: c.id, number: c.number });
+    // With its revision, which the reply raised: the app keeps the copy with the higher one.
+    expect(c.revision).toBe(0);
+    expect(msg.conversation.revision).toBeGreaterThan(c.revision);
   });
 
   it('delivers a message written on instance B to an agent connected to instance A, in id order', async () => {

@@ -166,6 +166,10 @@ describe('the role matrix', () => {
       'GET /notifications',
       'POST /notifications/{id}/read',
       'PUT /notification-preferences',
+      'POST /conversations/bulk',
+      'GET /saved-views',
+      'PATCH /saved-views/{id}',
+      'DELETE /saved-views/{id}',
     ]) {
       expect(names).toContain(expected);
     }

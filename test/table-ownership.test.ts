@@ -33,6 +33,7 @@ const OWNERS: Record<string, string[]> = {
   macros: ['macros'],
   invitations: ['invitations'],
   notifications: ['notifications', 'notification_preferences'],
+  views: ['saved_views'],
   events: ['events', 'event_deliveries'],
   idempotency: ['idempotency_keys'],
   db: ['schema_migrations'],

@@ -4,6 +4,7 @@ import { conversationEvents } from '../modules/conversations/conversations.event
 import { customerEvents } from '../modules/customers/customers.events.js';
 import { macroEvents } from '../modules/macros/macros.events.js';
 import { notificationEvents } from '../modules/notifications/notifications.events.js';
+import { viewEvents } from '../modules/views/views.events.js';
 import type { EventAudience, EventDefinition } from './define.js';
 
 /**
@@ -11,7 +12,7 @@ import type { EventAudience, EventDefinition } from './define.js';
  * events adds one argument here; `recordEvents` refuses anything not listed, and docs/EVENTS.md is
  * generated from this (npm run docs:events).
  */
-export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents, notificationEvents);
+export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents, notificationEvents, viewEvents);
 
 export type EventCatalogue = typeof eventCatalogue;
 export type EventType = keyof EventCatalogue & string;

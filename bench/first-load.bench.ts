@@ -7,7 +7,8 @@
  * Data: one workspace, generated with INSERT ... SELECT generate_series straight into the tables of
  * 0001_core.sql as the superuser (session_replication_role = replica skips the foreign-key triggers;
  * the rows are consistent by construction; secondary indexes are dropped for the load and re-created
- * from their own definitions, then VACUUM ANALYZE): 10 agents, 3 teams, 100,000 customers (one email
+ * from their own definitions, then VACUUM ANALYZE; columns that triggers would fill, such as
+ * last_public_activity_at (0260), are written here, since replica mode skips those triggers too): 10 agents, 3 teams, 100,000 customers (one email
  * each), BENCH_CONVERSATIONS (default 1,000,000) conversations, 20% open.
  *
  * "Interactive": from navigation start to the first inbox rows on screen with the main thread free
@@ -15,6 +16,8 @@
  * its conversation (timed separately). Cold = a fresh browser context (empty cache); warm = the same
  * context again (assets from cache, what an agent sees each morning).
  * Ceiling: the same browser loading the raw JSON of the first inbox page (one API round trip, no app).
+ * BENCH_RUNS (3) runs after a warm-up, each in a fresh context: every figure is printed as min / median
+ * / max over the runs, like the other benchmarks, and the goals are checked on the median.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -26,10 +29,10 @@ import { chromium } from 'playwright-core';
 import { loadConfig } from '../src/config.js';
 import { addMember, createUserAccount, createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import { startRapport } from '../src/server.js';
-import { BENCH_CLIENT_LIMITS, benchDatabase, fmt, summarize } from './lib.js';
+import { BENCH_CLIENT_LIMITS, benchDatabase, fmt, fmtRuns as mmm, minMedianMax } from './lib.js';
 
 const N = Number(process.env.BENCH_CONVERSATIONS ?? 1_000_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CUSTOMERS = Math.min(100_000, Math.max(1, Math.floor(N / 10)));
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'web', 'dist');
@@ -42,6 +45,7 @@ const step = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
   return result;
 };
 
+const toKb = (bytes: number) => bytes / 1024;
 const brotliSize = (buf: Buffer | string) => brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 
 /** What index.html makes the browser fetch before the inbox can render (lazy chunks excluded), by file. */
@@ -88,7 +92,7 @@ async function generate(superUrl: string, ws: string, inboxId: string, agents: s
   await step(`${N.toLocaleString()} conversations`, () =>
     c.query(
       `insert into conversations (workspace_id, id, number, inbox_id, customer_id, subject, status, snoozed_until, priority, assignee_id,
-         team_id, tags, created_at, updated_at, last_activity_at, waiting_since, first_response_at, resolved_at,
+         team_id, tags, created_at, updated_at, last_activity_at, last_public_activity_at, waiting_since, first_response_at, resolved_at,
          last_message_preview, last_message_type, message_count)
        select $1::uuid, md5($1::text || '/conversation/' || i)::uuid, 1000 + i, $3, md5($1::text || '/customer/' || (1 + i % $4::int))::uuid,
          'Question about order ' || i, st, case when st = 'snoozed' then $7::timestamptz + interval '1 day' end,
@@ -96,7 +100,7 @@ async function generate(superUrl: string, ws: string, inboxId: string, agents: s
          case when i % 10 = 0 then null else ($5::uuid[])[1 + i % array_length($5::uuid[], 1)] end,
          case when i % 4 = 0 then null else ($6::uuid[])[1 + i % array_length($6::uuid[], 1)] end,
          case when i % 20 = 0 then '{vip}'::text[] else '{}'::text[] end,
-         la - interval '1 hour', la, la, case when st = 'open' then la end, case when st <> 'open' then la end,
+         la - interval '1 hour', la, la, la, case when st = 'open' then la end, case when st <> 'open' then la end,
          case when st in ('resolved', 'closed') then la end,
          'Hello, order ' || i || ' has not arrived yet. Could you check where it is?', 'inbound', 1
        from generate_series(1, $2::int) i,
@@ -198,17 +202,21 @@ async function main(): Promise<void> {
     const ceiling: number[] = [];
     let rows = 0;
     let sent: { url: string; bytes: number; encoding: string }[] = [];
+    const origin = new URL(rapport.url).origin;
+    const isAsset = (u: string) => u === `${origin}/w/${ws}/v/open` || u.startsWith(`${origin}/assets/`);
+    const appBytes: number[] = [];
+    const apiBytes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const context = await newContext();
       const page = await context.newPage();
-      const onWire = i === 0 ? await wire(page) : null;
+      const onWire = await wire(page);
       const c = await measure(page);
-      if (onWire) {
-        // Let the responses still streaming when the rows showed finish (counted once they are done).
-        await page.waitForLoadState('load');
-        sent = [...onWire.sizes];
-        await onWire.detach();
-      }
+      // Let the responses still streaming when the rows showed finish (counted once they are done).
+      await page.waitForLoadState('load');
+      if (i === 0) sent = [...onWire.sizes];
+      appBytes.push(onWire.sizes.filter((r) => isAsset(r.url)).reduce((sum, r) => sum + r.bytes, 0));
+      apiBytes.push(onWire.sizes.filter((r) => !isAsset(r.url)).reduce((sum, r) => sum + r.bytes, 0));
+      await onWire.detach();
       cold.push(c.interactive);
       openTimes.push(c.open);
       rows = await page.locator('.row').count();
@@ -226,30 +234,25 @@ async function main(): Promise<void> {
     }
     const counts = await (await fetch(`${rapport.url}/api/v1/workspaces/${ws}/conversations/counts`, { headers: { cookie: `rapport_session=${cookie}` } })).json();
 
-    const c = summarize(cold);
-    const w = summarize(warm);
-    const o = summarize(openTimes);
-    const r = summarize(ceiling);
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+    const kbRuns = (xs: number[]) => `${mmm(xs.map(toKb), 1)} KB`;
     console.log('\nInitial route (what index.html loads before the inbox renders), per file on disk:');
     for (const f of size.files) console.log(`  ${f.name.padEnd(40)} ${kb(f.raw).padStart(9)} raw  ${kb(f.gzip).padStart(8)} gzip  ${kb(f.br).padStart(8)} brotli`);
     console.log(`  lazy chunks (admin, invitation): ${kb(size.lazyGzip)} gzip`);
-    const origin = new URL(rapport.url).origin;
-    const isAsset = (u: string) => u === `${origin}/w/${ws}/v/open` || u.startsWith(`${origin}/assets/`);
-    const assets = sent.filter((r) => isAsset(r.url));
-    const apiAnswers = sent.filter((r) => !isAsset(r.url));
-    const assetBytes = assets.reduce((s, r) => s + r.bytes, 0);
-    const apiBytes = apiAnswers.reduce((s, r) => s + r.bytes, 0);
-    console.log('\nAs sent over the wire to Chromium (cold cache; its Accept-Encoding; headers included):');
+    console.log('\nAs sent over the wire to Chromium (cold cache; its Accept-Encoding; headers included), first run:');
     for (const r of sent) console.log(`  ${r.url.replace(origin, '').slice(0, 70).padEnd(70)} ${kb(r.bytes).padStart(9)}  ${r.encoding}`);
-    console.log(`  app (page + assets): ${kb(assetBytes)} (goal <= 150 KB)   API answers: ${kb(apiBytes)}   total: ${kb(assetBytes + apiBytes)}`);
-    console.log(`\nInbox with ${N.toLocaleString()} conversations (open: ${counts.open}${counts.capped ? '+' : ''}), ${rows} rows rendered, ${RUNS} runs:`);
-    console.log(`  interactive, cold cache: p50 ${fmt(c.p50, 0)} ms  p95 ${fmt(c.p95, 0)} ms  max ${fmt(Math.max(...cold), 0)} ms (goal <= 1500 ms)`);
-    console.log(`  interactive, warm cache: p50 ${fmt(w.p50, 0)} ms  p95 ${fmt(w.p95, 0)} ms`);
-    console.log(`  click a row -> conversation shown: p50 ${fmt(o.p50, 0)} ms  p95 ${fmt(o.p95, 0)} ms`);
-    console.log(`  ceiling (browser loads the first page's raw JSON): p50 ${fmt(r.p50, 0)} ms`);
-    console.log(`  ratio interactive (cold p50) / ceiling p50: ${fmt(c.p50 / Math.max(1, r.p50), 1)}x`);
-    const ok = assetBytes > 0 && assetBytes <= 150 * 1024 && c.p50 <= 1500;
+    console.log(`\nInbox with ${N.toLocaleString()} conversations (open: ${counts.open}${counts.capped ? '+' : ''}), ${rows} rows rendered; ${RUNS} runs, min / median / max:`);
+    console.log(`  app as sent (page + assets): ${kbRuns(appBytes)} (goal <= 150 KB)   API answers: ${kbRuns(apiBytes)}`);
+    console.log(`  interactive, cold cache: ${mmm(cold)} ms (goal <= 1500 ms)`);
+    console.log(`  interactive, warm cache: ${mmm(warm)} ms`);
+    console.log(`  click a row -> conversation shown: ${mmm(openTimes)} ms`);
+    console.log(`  ceiling (browser loads the first page's raw JSON): ${mmm(ceiling)} ms`);
+    const ratios = cold.map((x, i) => x / Math.max(1, ceiling[i]));
+    console.log(`  ratio interactive (cold) / ceiling, per run: ${mmm(ratios, 1)}x`);
+    const appMedian = minMedianMax(appBytes).median;
+    const coldMedian = minMedianMax(cold).median;
+    console.log(`RESULT first load: app ${kb(appMedian)} as sent (goal <= 150 KB), interactive ${fmt(coldMedian, 0)} ms cold (goal <= 1500 ms), medians of ${RUNS} runs`);
+    const ok = appMedian > 0 && appMedian <= 150 * 1024 && coldMedian <= 1500;
     console.log(`\n  ${ok ? 'within goals' : 'OUTSIDE GOALS'}`);
   } catch (error) {
     console.error('first-load bench failed:', error);

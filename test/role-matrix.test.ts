@@ -170,6 +170,9 @@ describe('the role matrix', () => {
       'GET /saved-views',
       'PATCH /saved-views/{id}',
       'DELETE /saved-views/{id}',
+      'POST /inboxes/{id}/email/smtp-test',
+      'POST /inboxes/{id}/disable',
+      'DELETE /inboxes/{id}',
     ]) {
       expect(names).toContain(expected);
     }

@@ -2,6 +2,7 @@ import type { Static } from 'typebox';
 import { channelEvents } from '../modules/channels/channels.events.js';
 import { conversationEvents } from '../modules/conversations/conversations.events.js';
 import { customerEvents } from '../modules/customers/customers.events.js';
+import { inboxEvents } from '../modules/inboxes/inboxes.events.js';
 import { macroEvents } from '../modules/macros/macros.events.js';
 import { notificationEvents } from '../modules/notifications/notifications.events.js';
 import { viewEvents } from '../modules/views/views.events.js';
@@ -12,7 +13,7 @@ import type { EventAudience, EventDefinition } from './define.js';
  * events adds one argument here; `recordEvents` refuses anything not listed, and docs/EVENTS.md is
  * generated from this (npm run docs:events).
  */
-export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents, notificationEvents, viewEvents);
+export const eventCatalogue = join(conversationEvents, customerEvents, macroEvents, channelEvents, notificationEvents, viewEvents, inboxEvents);
 
 export type EventCatalogue = typeof eventCatalogue;
 export type EventType = keyof EventCatalogue & string;

@@ -436,8 +436,9 @@ export const conversationsRepository = {
    * A note moves last_activity_at only: last_public_activity_at (what a client viewer is shown, 0260)
    * and updated_at stay, since nothing a client viewer sees of the conversation changed.
    */
-  async afterMessage(tx: Queryable, ws: string, id: string, m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date }): Promise<void> {
-    await tx.query(
+  /** Returns the conversation's inbox (the caller checks that a reply may leave through it). */
+  async afterMessage(tx: Queryable, ws: string, id: string, m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date }): Promise<string | undefined> {
+    const { rows } = await tx.query<{ inbox_id: string }>(
       named(
         'after_message',
         `update conversations set
@@ -450,10 +451,12 @@ export const conversationsRepository = {
          last_message_type = case when $4 = 'note' then last_message_type else $4 end,
          waiting_since = case $4 when 'inbound' then coalesce(waiting_since, $3) when 'outbound' then null else waiting_since end,
          first_response_at = case when $4 = 'outbound' then coalesce(first_response_at, $3) else first_response_at end
-       where workspace_id = $1 and id = $2`,
+       where workspace_id = $1 and id = $2
+       returning inbox_id`,
         [ws, id, m.at, m.type, m.preview],
       ),
     );
+    return rows[0]?.inbox_id;
   },
 
   async find(tx: Queryable, ws: string, id: string): Promise<ConversationRow | undefined> {

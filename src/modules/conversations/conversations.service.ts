@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/pool.js';
 import { inWorkspaceTx } from '../../db/tenancy.js';
 import type { EventData, EventType } from '../../events/events.types.js';
 import { eventForStatement, newEvent, recordEvents, type NewEvent } from '../../events/outbox.js';
+import { assertInboxSendsReplies } from '../inboxes/inboxes.service.js';
 import { conversationTimeline } from '../../events/reads.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { AppError, commonErrors } from '../../lib/errors.js';
@@ -134,7 +135,9 @@ export async function appendMessage(
     at: m.at,
     kind: m.kind,
   });
-  await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at });
+  const inboxId = await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at });
+  // A disabled inbox sends nothing: the reply is refused, in this transaction, before any event (notes still work).
+  if (m.type === 'outbound' && inboxId) await assertInboxSendsReplies(tx, ws, inboxId);
   await recordEvents(tx, [...extraEvents, { workspaceId: ws, conversationId: m.conversationId, type: 'message.created', actor: deps.actor, data: { messageId, messageType: m.type }, at: m.at }]);
   return messageId;
 }

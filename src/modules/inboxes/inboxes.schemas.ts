@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Strict, Timestamp, Uuid } from '../../http/schemas.js';
+import { Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 
 export const InboxName = Type.String({ minLength: 1, maxLength: 100 });
 export const CreateInboxBody = Strict({
@@ -14,13 +14,37 @@ export const UpdateInboxBody = Strict(
   },
   { minProperties: 1 },
 );
-export const Inbox = Type.Object({
-  id: Uuid,
-  name: Type.String(),
-  channel: Type.String(),
-  // Hosts, usernames and addresses of the channel's servers are an admin's business (I1): agents and
-  // client viewers get the inbox without them.
-  settings: Type.Optional(Type.Record(Type.String(), Type.Any(), { description: 'the channel settings, secrets masked; admins and owners only' })),
-  createdAt: Timestamp,
-});
-export const InboxList = Type.Object({ items: Type.Array(Inbox) });
+const INBOX_EXAMPLE = {
+  id: '5b1f8a52-3d2e-4c8f-9a51-0c7a2e6d9f10',
+  name: 'Support',
+  channel: 'email',
+  settings: {
+    addresses: ['support@acme.example'],
+    catchAllDomains: [],
+    fromName: 'Acme Support',
+    imap: null,
+    smtp: { host: 'smtp.acme.example', port: 587, tls: 'starttls', user: 'support@acme.example', password: '********' },
+    autoAck: { enabled: true, subject: 'We received your message [#{{number}}]', body: 'Hello {{name}}, we will answer soon.' },
+  },
+  createdAt: '2026-12-01T10:00:00.000Z',
+  disabledAt: null,
+};
+
+export const Inbox = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    channel: Type.String(),
+    // Hosts, usernames and addresses of the channel's servers are an admin's business (I1): agents and
+    // client viewers get the inbox without them.
+    settings: Type.Optional(
+      Type.Record(Type.String(), Type.Any(), {
+        description: 'the channel settings, secrets masked as "********" (send the mask back to keep a stored secret); admins and owners only',
+      }),
+    ),
+    createdAt: Timestamp,
+    disabledAt: Nullable(Type.String({ format: 'date-time', description: 'when an admin disabled the inbox (no new mail, no replies; conversations kept), or null' })),
+  },
+  { examples: [INBOX_EXAMPLE] },
+);
+export const InboxList = Type.Object({ items: Type.Array(Inbox) }, { examples: [{ items: [INBOX_EXAMPLE] }] });

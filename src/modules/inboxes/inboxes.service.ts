@@ -1,16 +1,17 @@
 import type { Pool, Queryable } from '../../db/pool.js';
 import { inWorkspaceTx, withSystem } from '../../db/tenancy.js';
-import { defineError } from '../../lib/errors.js';
+import { recordEvents } from '../../events/outbox.js';
 import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { type ChannelRegistry, restoreMaskedSecrets } from '../channels/channels.registry.js';
 import type { WorkspaceContext } from '../context.js';
+import { inboxErrors } from './inboxes.errors.js';
 import { inboxForNewConversationSql, inboxesRepository as repo, type InboxRow } from './inboxes.repository.js';
 
 /** See inboxesRepository: the inbox a new conversation lands in, as a subquery for its statement. */
 export { inboxForNewConversationSql };
 
-export const inboxErrors = { notFound: defineError('inboxes.not_found', 404, 'No such inbox') };
+export { inboxErrors };
 
 /** Who reads an inbox: its settings (server hosts, usernames, addresses) go to admins only (I1). */
 export interface InboxReader {
@@ -18,7 +19,7 @@ export interface InboxReader {
 }
 
 function view(row: InboxRow, channels: ChannelRegistry, reader?: InboxReader) {
-  const base = { id: row.id, name: row.name, channel: row.channel, createdAt: row.created_at.toISOString() };
+  const base = { id: row.id, name: row.name, channel: row.channel, createdAt: row.created_at.toISOString(), disabledAt: row.disabled_at?.toISOString() ?? null };
   if (reader && !atLeast(reader.role, 'admin')) return base;
   return { ...base, settings: channels.get(row.channel).publicSettings(row.settings) };
 }
@@ -80,8 +81,60 @@ export async function updateInbox(deps: WorkspaceContext & { channels: ChannelRe
     const settings = incoming !== undefined ? await adapter.validateSettings(incoming, { outbound: deps.outbound }) : current.settings;
     await repo.update(tx, ws, id, { name: input.name?.trim() || current.name, settings });
     if (input.settings !== undefined) await adapter.inboxSaved?.(tx, deps.pool, { workspaceId: ws, inboxId: id, settings, at: deps.clock.now() });
+    await inboxEvent(tx, deps, 'inbox.updated', id);
     return view((await repo.find(tx, ws, id))!, deps.channels);
   });
+}
+
+function inboxEvent(tx: Queryable, deps: WorkspaceContext, type: 'inbox.updated' | 'inbox.disabled' | 'inbox.enabled' | 'inbox.deleted', inboxId: string) {
+  return recordEvents(tx, [{ workspaceId: deps.workspaceId, type, actor: deps.actor, data: { inboxId }, at: deps.clock.now() }]);
+}
+
+/**
+ * Disables or enables an inbox (admin). A disabled inbox takes no new mail (routing, IMAP polls and
+ * webhooks skip it), sends no reply (`inboxes.disabled`), and keeps its conversations, readable and
+ * searchable. The workspace's API inbox (where REST conversations land) stays enabled. Setting the
+ * state it already has changes nothing and records no event.
+ */
+export async function setInboxDisabled(deps: WorkspaceContext & { channels: ChannelRegistry }, id: string, disabled: boolean) {
+  const ws = deps.workspaceId;
+  return inWorkspaceTx(deps, async (tx) => {
+    const current = await repo.find(tx, ws, id);
+    if (!current) throw inboxErrors.notFound();
+    if (disabled && (await repo.defaultApiInbox(tx, ws)) === id) throw inboxErrors.lastApiInbox();
+    if ((current.disabled_at !== null) !== disabled) {
+      await repo.setDisabled(tx, ws, id, disabled ? deps.clock.now() : null);
+      await inboxEvent(tx, deps, disabled ? 'inbox.disabled' : 'inbox.enabled', id);
+    }
+    return view((await repo.find(tx, ws, id))!, deps.channels);
+  });
+}
+
+/**
+ * Deletes an inbox (admin), with its settings, addresses and its channel's own rows. An inbox that
+ * holds any conversation is refused (`inboxes.has_conversations`): deleting it would delete or orphan
+ * the customers' history, which a help desk keeps; disabling is how such an inbox is retired.
+ */
+export async function deleteInbox(deps: WorkspaceContext, id: string): Promise<void> {
+  const ws = deps.workspaceId;
+  await inWorkspaceTx(deps, async (tx) => {
+    if (!(await repo.find(tx, ws, id))) throw inboxErrors.notFound();
+    if ((await repo.defaultApiInbox(tx, ws)) === id) throw inboxErrors.lastApiInbox();
+    try {
+      await repo.delete(tx, ws, id);
+    } catch (error) {
+      // The conversations' foreign key (no cascade) decides, in the same statement: no race with a
+      // conversation created meanwhile, and no read of the conversations module's table here.
+      if ((error as { code?: string }).code === '23503') throw inboxErrors.hasConversations();
+      throw error;
+    }
+    await inboxEvent(tx, deps, 'inbox.deleted', id);
+  });
+}
+
+/** Refuses a reply through a disabled inbox (the conversations service asks, in its transaction). */
+export async function assertInboxSendsReplies(tx: Queryable, ws: string, id: string): Promise<void> {
+  if (await repo.isDisabled(tx, ws, id)) throw inboxErrors.disabled();
 }
 
 /** An inbox's name, channel and raw settings, inside a channel's own transaction (the outbound job, the email channel). */

@@ -118,3 +118,29 @@ export function useConfirmEmailAddress() {
     mutationFn: (token: string) => api<{ address: string; workspaceName: string; inboxName: string }>('/email/confirmations/accept', { method: 'POST', body: { token }, quiet401: true }),
   });
 }
+
+/** Where to point an inbox's mail, with this server's values (GET /inboxes/:id/email/receiving, admin). */
+export interface EmailReceiving {
+  mx: { host: string; smtpPort: number; records: { domain: string; type: 'MX'; priority: number; value: string }[] };
+  forwardTo: string;
+  imap: { configured: boolean; pollSeconds: number };
+}
+
+/** GET /inboxes/:id/email/receiving (admin) */
+export function useEmailReceiving(ws: string, inboxId: string) {
+  return useQuery({ queryKey: keys.emailReceiving(ws, inboxId), queryFn: ({ signal }) => api<EmailReceiving>(`${w(ws)}/inboxes/${inboxId}/email/receiving`, { signal }), staleTime: 60_000 });
+}
+
+/** POST /inboxes/:id/email/smtp-test: sends a test email through the SMTP settings being edited (a masked password is the stored one). */
+export function useSendSmtpTest(ws: string, inboxId: string) {
+  return useMutation({
+    mutationFn: (input: { to: string; smtp?: Record<string, unknown> }) => api<{ ok: true; sentTo: string }>(`${w(ws)}/inboxes/${inboxId}/email/smtp-test`, { method: 'POST', body: input }),
+  });
+}
+
+/** POST /inboxes/:id/email/imap-test: connects, signs in and opens the folder of the IMAP settings being edited. */
+export function useTestImap(ws: string, inboxId: string) {
+  return useMutation({
+    mutationFn: (input: { imap?: Record<string, unknown> }) => api<{ ok: true; mailbox: string; messages: number }>(`${w(ws)}/inboxes/${inboxId}/email/imap-test`, { method: 'POST', body: input }),
+  });
+}

@@ -31,6 +31,9 @@ export const keys = {
   inboxes: (ws: string) => ['ws', ws, 'inboxes'] as const,
   /** Under the inboxes key: saving an inbox refreshes which of its addresses are proven. */
   emailOwnership: (ws: string, inboxId: string) => ['ws', ws, 'inboxes', inboxId, 'email-ownership'] as const,
+  /** One inbox with its settings (admin), under the inboxes key: any inbox change refreshes it. */
+  inbox: (ws: string, inboxId: string) => ['ws', ws, 'inboxes', inboxId, 'detail'] as const,
+  emailReceiving: (ws: string, inboxId: string) => ['ws', ws, 'inboxes', inboxId, 'email-receiving'] as const,
   tokens: (ws: string) => ['ws', ws, 'tokens'] as const,
   macros: (ws: string) => ['ws', ws, 'macros'] as const,
   tags: (ws: string) => ['ws', ws, 'tags'] as const,

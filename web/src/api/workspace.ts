@@ -100,6 +100,41 @@ export function useCreateInbox(ws: string) {
   });
 }
 
+/** GET /inboxes/:id: one inbox; admins get its settings, secrets masked. */
+export function useInbox(ws: string, id: string) {
+  return useQuery({ queryKey: keys.inbox(ws, id), queryFn: ({ signal }) => api<Inbox>(`${w(ws)}/inboxes/${id}`, { signal }) });
+}
+
+/** POST /inboxes/:id/disable (admin): no new mail, no replies; conversations kept. */
+export function useDisableInbox(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<Inbox>(`${w(ws)}/inboxes/${id}/disable`, { method: 'POST', body: {} }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.inboxes(ws) }),
+  });
+}
+
+/** POST /inboxes/:id/enable (admin) */
+export function useEnableInbox(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<Inbox>(`${w(ws)}/inboxes/${id}/enable`, { method: 'POST', body: {} }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.inboxes(ws) }),
+  });
+}
+
+/** DELETE /inboxes/:id (admin): only an inbox without conversations. */
+export function useDeleteInbox(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>(`${w(ws)}/inboxes/${id}`, { method: 'DELETE' }),
+    onSuccess: (_data, id) => {
+      qc.removeQueries({ queryKey: keys.inbox(ws, id) });
+      return qc.invalidateQueries({ queryKey: keys.inboxes(ws) });
+    },
+  });
+}
+
 /** PATCH /inboxes/:id (admin): rename, or replace the settings. */
 export function useUpdateInbox(ws: string) {
   const qc = useQueryClient();

@@ -104,6 +104,7 @@ export class EventApplier {
     let counts = false;
     let tags = false;
     let macros = false;
+    let inboxes = false;
     let notifications = false;
     let customers = false;
     const timelines = new Set<string>();
@@ -114,6 +115,8 @@ export class EventApplier {
       if (COUNTED.has(event.type)) counts = true;
       if (event.type === 'conversation.tags_changed' || event.type === 'conversation.created') tags = true;
       if (event.type.startsWith('macro.')) macros = true;
+      // Another admin renamed, changed, disabled or deleted an inbox: its list and settings page refresh.
+      if (event.type.startsWith('inbox.')) inboxes = true;
       // Mine only: the server sends notification events to their one recipient.
       if (event.type.startsWith('notification.')) notifications = true;
       if (event.type.startsWith('customer.')) {
@@ -153,6 +156,7 @@ export class EventApplier {
     for (const id of threads) void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, id) });
     for (const id of timelines) void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, id) });
     if (macros) void qc.invalidateQueries({ queryKey: keys.macros(ws) });
+    if (inboxes) void qc.invalidateQueries({ queryKey: keys.inboxes(ws) });
     if (notifications) {
       void qc.invalidateQueries({ queryKey: keys.notifications.count(ws) });
       void qc.invalidateQueries({ queryKey: keys.notifications.list(ws) });

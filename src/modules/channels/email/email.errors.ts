@@ -24,4 +24,12 @@ export const emailErrors = {
   dnsRecordNotFound: defineError('email.dns_record_not_found', 422, 'The DNS verification record was not found'),
   rawNotFound: defineError('email.raw_not_found', 404, 'No such email'),
   conversationNotFound: defineError('conversations.not_found', 404, 'No such conversation'),
+  // "Send a test" and "Test connection" of the inbox settings (admin): what went wrong, in people's words.
+  noSmtpSettings: defineError('email.no_smtp_settings', 422, 'This inbox has no SMTP server for replies yet'),
+  noImapSettings: defineError('email.no_imap_settings', 422, 'This inbox does not fetch mail over IMAP'),
+  serverUnreachable: defineError('email.server_unreachable', 422, 'Rapport could not reach the mail server: check the host name and port'),
+  authFailed: defineError('email.auth_failed', 422, 'The mail server refused the user name or password'),
+  tlsFailed: defineError('email.tls_failed', 422, 'The secure connection (TLS) to the mail server failed: check the security setting and the server’s certificate'),
+  testRejected: defineError('email.test_rejected', 422, 'The mail server refused the test email'),
+  mailboxMissing: defineError('email.mailbox_missing', 422, 'Signed in, but the mail server has no folder by that name'),
 };

@@ -7,6 +7,7 @@ import { autoAckTask, emailOutbound, legacyOutboundSubscriber, SEND_TASK } from 
 import { EmailParser } from './email.parser.js';
 import { SenderChecker } from './email.authentication.js';
 import { emailRoutes } from './email.routes.js';
+import { connectionTestRoutes } from './email.connection-test.routes.js';
 import { loadAttachmentOptions, type AttachmentOptions } from '../../attachments/attachments.settings.js';
 import { isPublicMailDomain } from './email.addresses.js';
 import { confirmationRoutes, ownershipRoutes, type OwnershipRouteOptions } from './email.ownership.routes.js';
@@ -108,6 +109,11 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
     workspaceRoutes: (app, server) => {
       emailRoutes(app, server, { maxUploadBytes: opts().maxUploadBytes, attachmentLimits: loadAttachmentOptions(process.env, attachments) });
       ownershipRoutes(app, server, ownershipOptions(opts()));
+      connectionTestRoutes(app, server, {
+        timeoutMs: Math.min(opts().smtpTimeoutMs, 15_000),
+        smtpPort: () => runtimes.get(server)?.smtpPort ?? server.config.smtpPort,
+        imapPollSeconds: Math.round(opts().imapPollMs / 1000),
+      });
     },
     plugins: (app, server) => confirmationRoutes(app, server),
     subscribers: (server) => [legacyOutboundSubscriber(server)],

@@ -251,7 +251,7 @@ export const DELIVERY_ERRORS = {
 } as const;
 
 /** Connects to the pinned, checked address; TLS still verifies the certificate against the configured name. */
-function transportFor(smtp: SmtpSettings, pinned: PinnedHost, timeoutMs: number) {
+export function transportFor(smtp: SmtpSettings, pinned: PinnedHost, timeoutMs: number) {
   return nodemailer.createTransport({
     host: pinned.address,
     port: smtp.port,

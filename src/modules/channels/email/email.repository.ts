@@ -23,13 +23,14 @@ export interface OutboundRow {
 export const emailRepository = {
   /**
    * Inbound routing (system context): the email inbox that owns an address. Only a verified claim
-   * routes (SECURITY H2); the partial unique index on verified values makes it one owner.
+   * routes (SECURITY H2); the partial unique index on verified values makes it one owner. A disabled
+   * inbox routes nothing: its mail is refused like mail to an unknown address (550), so the sender hears.
    */
   async inboxByAddress(tx: Queryable, address: string): Promise<EmailInboxRow | undefined> {
     const { rows } = await tx.query<EmailInboxRow>(
       `select i.workspace_id, i.id, i.settings from email_inbox_addresses a
        join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
-       where a.kind = 'address' and a.value = $1 and a.status = 'verified' and i.channel = 'email'`,
+       where a.kind = 'address' and a.value = $1 and a.status = 'verified' and i.channel = 'email' and i.disabled_at is null`,
       [address],
     );
     return rows[0];
@@ -39,7 +40,7 @@ export const emailRepository = {
     const { rows } = await tx.query<EmailInboxRow>(
       `select i.workspace_id, i.id, i.settings from email_inbox_addresses a
        join inboxes i on i.workspace_id = a.workspace_id and i.id = a.inbox_id
-       where a.kind = 'domain' and a.value = $1 and a.status = 'verified' and i.channel = 'email'`,
+       where a.kind = 'domain' and a.value = $1 and a.status = 'verified' and i.channel = 'email' and i.disabled_at is null`,
       [domain],
     );
     return rows[0];

@@ -17,7 +17,8 @@ export interface ClaimedMailbox {
 export const imapLeaseRepository = {
   /**
    * Claims up to `limit` due mailboxes whose lease is free or expired, for `holder`, for `leaseMs`. Mailboxes that
-   * gained an IMAP account since the last call get their row first (due at once). SKIP LOCKED: two
+   * gained an IMAP account since the last call get their row first (due at once); a disabled inbox is
+   * never claimed (its mail stays on the server until it is enabled again). SKIP LOCKED: two
    * instances claiming at the same moment get different mailboxes, never the same one.
    */
   async claimDue(tx: Queryable, holder: string, leaseMs: number, limit: number): Promise<ClaimedMailbox[]> {
@@ -34,7 +35,7 @@ export const imapLeaseRepository = {
                  from email_imap_leases l2
                  join inboxes i on i.workspace_id = l2.workspace_id and i.id = l2.inbox_id
                 where l2.next_poll_at <= now() and (l2.held_until is null or l2.held_until <= now())
-                  and i.channel = 'email' and jsonb_typeof(i.settings -> 'imap') = 'object'
+                  and i.channel = 'email' and jsonb_typeof(i.settings -> 'imap') = 'object' and i.disabled_at is null
                 order by l2.next_poll_at
                 limit $3
                 for update of l2 skip locked) due

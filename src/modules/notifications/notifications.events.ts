@@ -24,13 +24,13 @@ export const notificationEvents = defineEvents({
     ),
   },
   'notification.read': {
-    description: 'A member marked notifications read (one, or all of them), so their other tabs update the bell. Only that member receives it.',
+    description: 'A member marked notifications read (one, all, or all about one conversation), so their other tabs update the bell. Only that member receives it.',
     scope: 'workspace',
     audience: FOR_ONE_PERSON,
     data: Type.Object(
       {
         userId: Type.String({ format: 'uuid', description: 'the member: the only one who receives this event' }),
-        notificationId: Nullable(Type.String({ format: 'uuid', description: 'the notification, or null when all were marked read' })),
+        notificationId: Nullable(Type.String({ format: 'uuid', description: 'the notification, or null when several were (all, or all about one conversation)' })),
       },
       { additionalProperties: false },
     ),

@@ -76,8 +76,14 @@ export const notificationsRepository = {
     return { row, changed };
   },
 
-  async markAllRead(tx: Queryable, ws: string, userId: string, at: Date): Promise<number> {
-    const { rowCount } = await tx.query('update notifications set read_at = $3 where workspace_id = $1 and user_id = $2 and read_at is null', [ws, userId, at]);
+  /** Marks this person's unread notifications read: all of them, or those about one conversation. */
+  async markAllRead(tx: Queryable, ws: string, userId: string, at: Date, conversationId: string | null): Promise<number> {
+    const { rowCount } = await tx.query('update notifications set read_at = $3 where workspace_id = $1 and user_id = $2 and read_at is null and ($4::uuid is null or conversation_id = $4)', [
+      ws,
+      userId,
+      at,
+      conversationId,
+    ]);
     return rowCount ?? 0;
   },
 

@@ -1,7 +1,17 @@
 import { errorResponses, WorkspaceParams } from '../../http/schemas.js';
 import { contextOf, type App } from '../../http/types.js';
 import type { Deps } from '../context.js';
-import { MarkedRead, Notification, NotificationPage, NotificationParams, NotificationPreferences, NotificationsQuery, UnreadCount, UpdatePreferencesBody } from './notifications.schemas.js';
+import {
+  MarkAllReadBody,
+  MarkedRead,
+  Notification,
+  NotificationPage,
+  NotificationParams,
+  NotificationPreferences,
+  NotificationsQuery,
+  UnreadCount,
+  UpdatePreferencesBody,
+} from './notifications.schemas.js';
 import { getPreferences, listNotifications, markAllRead, markRead, unreadCount, updatePreferences } from './notifications.service.js';
 
 const tags = ['notifications'];
@@ -71,12 +81,14 @@ export function notificationRoutes(app: App, server: Deps): void {
       schema: {
         tags,
         operationId: 'markAllNotificationsRead',
-        summary: 'Mark all my notifications read',
+        summary: 'Mark all my notifications read, or all about one conversation',
+        description: 'The body is `{}` for all of them; with `conversationId`, only those about that conversation (the web app sends it when the agent opens the conversation).',
         params: WorkspaceParams,
+        body: MarkAllReadBody,
         response: { 200: MarkedRead, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => markAllRead(contextOf(server, request)),
+    async (request) => markAllRead(contextOf(server, request), request.body ?? {}),
   );
 
   app.get(

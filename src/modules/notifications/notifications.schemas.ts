@@ -75,4 +75,10 @@ export type NotificationPreferencesView = Static<typeof NotificationPreferences>
 export const UpdatePreferencesBody = Strict({ email: EmailKinds }, { examples: [{ email: { assigned: true, customer_replied: false, mentioned: true } }] });
 export type UpdatePreferencesInput = Static<typeof UpdatePreferencesBody>;
 
+export const MarkAllReadBody = Strict(
+  { conversationId: Type.Optional({ ...Uuid, description: 'only the notifications about this conversation (the agent opened it)' }) },
+  { examples: [{}, { conversationId: '0b7e3f0a-2c1d-4e5f-8a9b-0c1d2e3f4a5b' }] },
+);
+export type MarkAllReadInput = Static<typeof MarkAllReadBody>;
+
 export const NotificationParams = Strict({ workspaceId: Uuid, id: Uuid });

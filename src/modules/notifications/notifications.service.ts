@@ -15,7 +15,15 @@ import { actorKey, actorNames, isAgentOf, listMembers } from '../workspaces/work
 import { notificationErrors } from './notifications.errors.js';
 import { mentionedIn } from './notifications.mentions.js';
 import { notificationsRepository as repo, type NewNotification, type NotificationRow } from './notifications.repository.js';
-import { NOTIFICATION_KINDS, type NotificationKind, type NotificationPreferencesView, type NotificationView, type NotificationsQuery, type UpdatePreferencesInput } from './notifications.schemas.js';
+import {
+  type MarkAllReadInput,
+  NOTIFICATION_KINDS,
+  type NotificationKind,
+  type NotificationPreferencesView,
+  type NotificationView,
+  type NotificationsQuery,
+  type UpdatePreferencesInput,
+} from './notifications.schemas.js';
 
 export const NOTIFICATION_EMAIL_TASK = 'notifications.email';
 const EXCERPT_CHARS = 200;
@@ -191,11 +199,12 @@ export async function markRead(ctx: WorkspaceContext, id: string): Promise<Notif
   });
 }
 
-export async function markAllRead(ctx: WorkspaceContext): Promise<{ marked: number; unread: number }> {
+/** Marks all my notifications read, or those about one conversation (opening it reads them). */
+export async function markAllRead(ctx: WorkspaceContext, input: MarkAllReadInput = {}): Promise<{ marked: number; unread: number }> {
   const userId = personOf(ctx);
   return inWorkspaceTx(ctx, async (tx) => {
     const at = ctx.clock.now();
-    const marked = await repo.markAllRead(tx, ctx.workspaceId, userId, at);
+    const marked = await repo.markAllRead(tx, ctx.workspaceId, userId, at, input.conversationId ?? null);
     if (marked > 0) await recordEvents(tx, [{ workspaceId: ctx.workspaceId, conversationId: null, type: 'notification.read', actor: ctx.actor, data: { userId, notificationId: null }, at }]);
     return { marked, unread: await repo.unreadCount(tx, ctx.workspaceId, userId) };
   });

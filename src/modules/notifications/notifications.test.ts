@@ -179,7 +179,19 @@ describe('notifications', () => {
     expect(read).toMatchObject({ id: first.id, readAt: expect.any(String) });
     expect((await bob.call('GET', '/notifications/unread-count')).json()).toEqual({ unread: before.unread - 1 });
     expect((await bob.call('GET', '/notifications?unread=true')).json().items.map((x: { id: string }) => x.id)).not.toContain(first.id);
-    expect((await bob.call('POST', '/notifications/read-all')).json()).toEqual({ marked: before.unread - 1, unread: 0 });
+    expect((await bob.call('POST', '/notifications/read-all', {})).json()).toEqual({ marked: before.unread - 1, unread: 0 });
+  });
+
+  it('marks read only what is about one conversation when asked (the agent opened it)', async () => {
+    const [c, d] = [await conversation(), await conversation()];
+    await note(ana, c.id, '@Bob Stone here');
+    await note(ana, d.id, '@Bob Stone there');
+    await settled();
+    const res = await bob.call('POST', '/notifications/read-all', { conversationId: c.id });
+    expect(res.json()).toMatchObject({ marked: 1 });
+    const items = (await mine(bob)).items;
+    expect(items.find((x) => x.conversationId === c.id)?.readAt).toEqual(expect.any(String));
+    expect(items.find((x) => x.conversationId === d.id)?.readAt).toBeNull();
   });
 
   it('pages newest first with a cursor', async () => {

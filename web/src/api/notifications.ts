@@ -29,8 +29,9 @@ export function describeNotification(n: Pick<Notification, 'kind' | 'conversatio
 }
 
 /** GET /notifications: my notifications, newest first, a page at a time (the cursor), with my unread count. */
-export function useNotifications(ws: string) {
+export function useNotifications(ws: string, enabled = true) {
   return useInfiniteQuery({
+    enabled,
     queryKey: keys.notifications.list(ws),
     queryFn: ({ signal, pageParam }) => api<{ items: Notification[]; nextCursor: string | null; unread: number }>(base(ws), { signal, query: { limit: 20, cursor: pageParam } }),
     initialPageParam: null as string | null,
@@ -55,11 +56,11 @@ export function useMarkNotificationRead(ws: string) {
   });
 }
 
-/** POST /notifications/read-all */
+/** POST /notifications/read-all: all of mine, or those about one conversation. */
 export function useMarkAllNotificationsRead(ws: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => api<{ marked: number; unread: number }>(`${base(ws)}/read-all`, { method: 'POST' }),
+    mutationFn: (input: { conversationId?: string } = {}) => api<{ marked: number; unread: number }>(`${base(ws)}/read-all`, { method: 'POST', body: input }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.notifications.all(ws) }),
   });
 }

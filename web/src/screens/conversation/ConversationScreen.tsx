@@ -4,6 +4,7 @@ import { ErrorState, InlineError, Loading } from '../../components/States.js';
 import { useShortcuts } from '../../lib/shortcuts.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { usePresence } from '../../realtime/RealtimeProvider.js';
+import { useReadNotificationsOnOpen } from '../notifications/useReadOnOpen.js';
 import { Composer, type ComposerHandle } from './Composer.js';
 import { Controls } from './Controls.js';
 import { CustomerSidebar } from './CustomerSidebar.js';
@@ -11,10 +12,11 @@ import { Presence } from './Presence.js';
 import { Thread } from './Thread.js';
 
 export function ConversationScreen({ conversationId, onBack, onNext }: { conversationId: string; onBack: () => void; onNext: () => void }) {
-  const { ws, user, canWrite } = useWorkspace();
+  const { ws, user, canWrite, role } = useWorkspace();
   const conversation = useConversation(ws, conversationId);
   const update = useUpdateConversation(ws, conversationId);
   const viewers = usePresence(conversationId);
+  useReadNotificationsOnOpen(ws, conversationId, role !== 'client_viewer');
   const composer = useRef<ComposerHandle>(null);
   const [showCustomer, setShowCustomer] = useState(false);
 

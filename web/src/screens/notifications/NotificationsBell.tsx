@@ -81,7 +81,7 @@ export function NotificationsBell({ ws }: { ws: string }) {
               </button>
             ) : (
               <>
-                <button type="button" className="btn btn-small btn-ghost" disabled={!unread || markAll.isPending} onClick={() => markAll.mutate()}>
+                <button type="button" className="btn btn-small btn-ghost" disabled={!unread || markAll.isPending} onClick={() => markAll.mutate({})}>
                   Mark all read
                 </button>
                 <button type="button" className="btn btn-small btn-ghost" onClick={() => setSettings(true)}>

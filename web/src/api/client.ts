@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly fieldErrors: { path: string; message: string }[] = [],
+    /** The whole problem body: some codes carry more (conversations.reply_collision: the newer `messages`). */
+    readonly problem: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -82,7 +84,13 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   if (!response.ok) {
     const problem = (data ?? {}) as { code?: string; title?: string; detail?: string; errors?: { path: string; message: string }[] };
-    const error = new ApiError(response.status, problem.code ?? `http.${response.status}`, problem.detail ?? problem.title ?? `The request failed (${response.status}).`, problem.errors ?? []);
+    const error = new ApiError(
+      response.status,
+      problem.code ?? `http.${response.status}`,
+      problem.detail ?? problem.title ?? `The request failed (${response.status}).`,
+      problem.errors ?? [],
+      problem as Record<string, unknown>,
+    );
     // A wrong "confirm with your password" is a 401 too, but the session is fine.
     if (response.status === 401 && !opts.quiet401 && error.code !== 'auth.reauthentication_required') onUnauthorized?.(error);
     throw error;

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { api, isMissingEndpoint } from './client.js';
+import { ApiError, api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
 import type { Conversation, ConversationFilters, Counts, EventType, Message, Page, StatusFilter, TagCount, TimelineEvent } from './types.js';
 
@@ -107,10 +107,25 @@ export function useUpdateConversation(ws: string, id: string) {
 }
 
 /** POST /conversations/:id/messages (reply or note); the new message shows at once. */
+/**
+ * The collision check a reply carries: the newest message the agent saw when they began writing. The
+ * server answers 409 conversations.reply_collision with the newer public messages (see replyCollisionOf).
+ */
+export interface ReplyGuard {
+  lastSeenMessageId?: string;
+  sendAnyway?: boolean;
+}
+
+/** The messages someone else added while the agent wrote, when a send was refused for them; else null. */
+export function replyCollisionOf(error: unknown): Message[] | null {
+  if (!(error instanceof ApiError) || error.code !== 'conversations.reply_collision') return null;
+  return Array.isArray(error.problem.messages) ? (error.problem.messages as Message[]) : [];
+}
+
 export function useSendMessage(ws: string, id: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (input: { type: 'reply' | 'note'; body: string }) => api<Message>(`${base(ws)}/${id}/messages`, { method: 'POST', body: input }),
+    mutationFn: (input: { type: 'reply' | 'note'; body: string } & ReplyGuard) => api<Message>(`${base(ws)}/${id}/messages`, { method: 'POST', body: input }),
     onSuccess: (message) => {
       qc.setQueryData<InfiniteData<Page<Message>, string | null>>(keys.conversations.messages(ws, id), (data) => {
         if (!data || data.pages.length === 0) return data;

@@ -21,6 +21,8 @@ export interface EmailReplyInput {
   attachmentIds?: string[];
   /** The macro the text came from: the server applies its actions after sending. */
   macroId?: string;
+  lastSeenMessageId?: string;
+  sendAnyway?: boolean;
 }
 
 /** POST /conversations/:id/email-replies: a reply sent as email, with Cc and attachments. */
@@ -35,6 +37,8 @@ export function useSendEmailReply(ws: string, conversationId: string) {
           ...(input.cc?.length ? { cc: input.cc } : {}),
           ...(input.attachmentIds?.length ? { attachmentIds: input.attachmentIds } : {}),
           ...(input.macroId ? { macroId: input.macroId } : {}),
+          ...(input.lastSeenMessageId ? { lastSeenMessageId: input.lastSeenMessageId } : {}),
+          ...(input.sendAnyway ? { sendAnyway: true } : {}),
         },
       }),
     onSuccess: () => {
@@ -142,5 +146,46 @@ export function useSendSmtpTest(ws: string, inboxId: string) {
 export function useTestImap(ws: string, inboxId: string) {
   return useMutation({
     mutationFn: (input: { imap?: Record<string, unknown> }) => api<{ ok: true; mailbox: string; messages: number }>(`${w(ws)}/inboxes/${inboxId}/email/imap-test`, { method: 'POST', body: input }),
+  });
+}
+
+/** An inline image an email's HTML names as `cid:<contentId>`, and the stored file it is. */
+export interface InlinePart {
+  contentId: string;
+  attachmentId: string;
+}
+
+/**
+ * GET /attachments/:id?inline=true for each inline image of one email message, as data: URLs keyed
+ * by lower-case Content-ID. The email's HTML is shown in a sandboxed frame with an opaque origin: its
+ * requests would carry no session cookie (SameSite) and its CSP allows no URL of ours, so the app reads
+ * the files itself (same origin, connect-src 'self') and hands the frame their bytes. The server
+ * answers inline only for PNG, JPEG, GIF and WebP whose bytes match their type; anything else is skipped.
+ */
+export function useInlineImages(ws: string, messageId: string, parts: InlinePart[]) {
+  return useQuery({
+    queryKey: keys.inlineImages(ws, messageId),
+    enabled: parts.length > 0,
+    staleTime: Number.POSITIVE_INFINITY,
+    queryFn: async ({ signal }) => {
+      const out: Record<string, string> = {};
+      for (const part of parts) {
+        const response = await fetch(`/api/v1${w(ws)}/attachments/${encodeURIComponent(part.attachmentId)}?inline=true`, { credentials: 'same-origin', signal });
+        if (!response.ok) continue;
+        const blob = await response.blob();
+        if (!/^image\/(png|jpeg|gif|webp)$/i.test(blob.type)) continue;
+        out[part.contentId.toLowerCase()] = await dataUrlOf(blob);
+      }
+      return out;
+    },
+  });
+}
+
+function dataUrlOf(blob: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
   });
 }

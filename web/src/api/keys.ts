@@ -37,6 +37,8 @@ export const keys = {
   tokens: (ws: string) => ['ws', ws, 'tokens'] as const,
   macros: (ws: string) => ['ws', ws, 'macros'] as const,
   tags: (ws: string) => ['ws', ws, 'tags'] as const,
+  /** The inline (cid:) images of one email message, as data: URLs; files never change, so never refetched. */
+  inlineImages: (ws: string, messageId: string) => ['ws', ws, 'inline-images', messageId] as const,
   notifications: {
     all: (ws: string) => ['ws', ws, 'notifications'] as const,
     list: (ws: string) => ['ws', ws, 'notifications', 'list'] as const,

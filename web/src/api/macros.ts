@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
+import type { ReplyGuard } from './conversations.js';
 import type { Conversation, Macro, MacroActions, Message } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/macros`;
@@ -63,10 +64,18 @@ export function useDeleteMacro(ws: string) {
 export function useApplyMacro(ws: string, conversationId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (input: { macroId: string; send?: boolean; type?: 'reply' | 'note'; body?: string }) =>
+    mutationFn: (input: { macroId: string; send?: boolean; type?: 'reply' | 'note'; body?: string } & ReplyGuard) =>
       api<{ body: string; actions: MacroActions; message: Message | null; conversation: Conversation | null }>(`/workspaces/${ws}/conversations/${conversationId}/macros/${input.macroId}/apply`, {
         method: 'POST',
-        body: input.send ? { send: true, type: input.type ?? 'reply', ...(input.body !== undefined ? { body: input.body } : {}) } : {},
+        body: input.send
+          ? {
+              send: true,
+              type: input.type ?? 'reply',
+              ...(input.body !== undefined ? { body: input.body } : {}),
+              ...(input.lastSeenMessageId ? { lastSeenMessageId: input.lastSeenMessageId } : {}),
+              ...(input.sendAnyway ? { sendAnyway: true } : {}),
+            }
+          : {},
       }),
     onSuccess: (result) => {
       if (!result.message) return;

@@ -50,7 +50,8 @@ export interface EmailMessageMetadata {
   replyTo?: EmailAddress[];
   subject: string | null;
   date: string | null;
-  attachments: { id: string; name: string; size: number; contentType: string; inline: boolean }[];
+  /** `contentId`: the part's Content-ID without <>, which the HTML names as `cid:` (an inline image); inbound mail only, and only since it was kept. */
+  attachments: { id: string; name: string; size: number; contentType: string; inline: boolean; contentId?: string }[];
   parse: 'parsed' | 'unparsed';
   parseError?: string;
   quoted?: string;
@@ -295,7 +296,14 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       parsed.attachments.map((a, i) => ({ id: ids[i], contentId: a.contentId, inline: a.inline })),
     );
     const ownParts = (messageId: string) => transferFiles(tx, { workspaceId: ws, ids, owner: { kind: MESSAGE_OWNER, id: messageId } });
-    const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({ id: ids[i], name: a.filename, size: a.size, contentType: a.contentType, inline: a.inline }));
+    const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({
+      id: ids[i],
+      name: a.filename,
+      size: a.size,
+      contentType: a.contentType,
+      inline: a.inline,
+      ...(a.contentId ? { contentId: a.contentId } : {}),
+    }));
 
     // Mail whose sender is not proven is flagged (SECURITY E6, issue #8 M5); mail proven forged
     // (DMARC fail) is trusted for nothing.

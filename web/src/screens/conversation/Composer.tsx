@@ -1,9 +1,9 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import { useSendMessage } from '../../api/conversations.js';
+import { replyCollisionOf, useMessages, useSendMessage, type ReplyGuard } from '../../api/conversations.js';
 import { parseCc, useSendEmailReply, useUploadEmailAttachment } from '../../api/email.js';
 import { useApplyMacro, useMacros } from '../../api/macros.js';
 import { useUsers } from '../../api/workspace.js';
-import type { Conversation, Macro, Member } from '../../api/types.js';
+import type { Conversation, Macro, Member, Message } from '../../api/types.js';
 import { InlineError } from '../../components/States.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
@@ -44,6 +44,16 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
   const emailReply = useSendEmailReply(ws, conversation.id);
   const typing = useTypingReporter(conversation.id);
   const isEmail = conversation.channel === 'email';
+  // "Traffic cop": the newest message when the agent began this draft. Sending names it, and the server
+  // refuses the reply with the messages someone else added after it; the dialog shows them first.
+  const thread = useMessages(ws, conversation.id);
+  const newest = thread.data?.pages[0]?.items[0]?.id ?? null;
+  const [seen, setSeen] = useState<string | null>(null);
+  const [collision, setCollision] = useState<Message[] | null>(null);
+  useEffect(() => {
+    if (text.trim() && !seen && newest) setSeen(newest);
+    else if (!text.trim() && seen && !collision) setSeen(null);
+  }, [text, seen, newest, collision]);
 
   useImperativeHandle(ref, () => ({
     focus(next) {
@@ -72,28 +82,31 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     });
   };
 
-  const sendOnce = async (body: string) => {
+  const sendOnce = async (body: string, guard: ReplyGuard) => {
     const viaEmail = isEmail && mode === 'reply' && (parseCc(cc).length > 0 || files.length > 0);
     if (!viaEmail) {
-      if (macro) await applyMacro.mutateAsync({ macroId: macro.id, send: true, type: mode, body });
-      else await send.mutateAsync({ type: mode, body });
+      if (macro) await applyMacro.mutateAsync({ macroId: macro.id, send: true, type: mode, body, ...guard });
+      else await send.mutateAsync({ type: mode, body, ...guard });
       return;
     }
     // Upload first: a file the server refuses (too large, wrong type) stops the reply before it is sent.
     const attachmentIds: string[] = [];
     for (const file of files) attachmentIds.push((await upload.mutateAsync(file)).id);
     // The server applies the macro's actions after the email reply, as it does for apply-and-send.
-    await emailReply.mutateAsync({ body, cc: parseCc(cc), attachmentIds, macroId: macro?.id });
+    await emailReply.mutateAsync({ body, cc: parseCc(cc), attachmentIds, macroId: macro?.id, ...guard });
   };
 
-  const submit = () => {
+  const submit = (sendAnyway = false) => {
     const body = text.trim();
     if (!body || sending) return;
     typing.stop();
     setSending(true);
     setError(null);
-    sendOnce(body)
+    setCollision(null);
+    const guard: ReplyGuard = mode === 'reply' && seen ? { lastSeenMessageId: seen, ...(sendAnyway ? { sendAnyway: true } : {}) } : {};
+    sendOnce(body, guard)
       .then(() => {
+        setSeen(null);
         setText('');
         setMacro(null);
         setCc('');
@@ -101,8 +114,23 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
         if (fileInput.current) fileInput.current.value = '';
         sessionStorage.removeItem(draftKey(conversation.id, mode));
       })
-      .catch((e: unknown) => setError(e))
+      .catch((e: unknown) => {
+        const newer = replyCollisionOf(e);
+        if (newer) {
+          setCollision(newer);
+          // The thread shows them too (the live update may not have arrived yet).
+          void thread.refetch();
+        } else setError(e);
+      })
       .finally(() => setSending(false));
+  };
+
+  /** "Review first": the draft stays; the messages shown count as seen, so the next send goes through unless someone writes again. */
+  const reviewFirst = () => {
+    const last = collision?.[collision.length - 1];
+    if (last) setSeen(last.id);
+    setCollision(null);
+    requestAnimationFrame(() => textarea.current?.focus());
   };
 
   return (
@@ -130,6 +158,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
           }}
         />
       </div>
+      {collision ? <CollisionDialog messages={collision} onSendAnyway={() => submit(true)} onReview={reviewFirst} /> : null}
       {isEmail && mode === 'reply' ? (
         <div className="composer-email">
           <label>
@@ -220,6 +249,57 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     </form>
   );
 });
+
+/**
+ * Someone replied while the agent wrote: nothing was sent. Shows who wrote what (plain text), then
+ * "Send anyway" or "Review first" (the draft is kept). Escape reviews.
+ */
+function CollisionDialog({ messages, onSendAnyway, onReview }: { messages: Message[]; onSendAnyway: () => void; onReview: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const review = useRef(onReview);
+  review.current = onReview;
+  useEffect(() => {
+    ref.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        review.current();
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, []);
+  const customer = messages.some((m) => m.type === 'inbound');
+  const agent = messages.some((m) => m.type === 'outbound');
+  const who = customer && agent ? 'The customer and another agent' : customer ? 'The customer' : 'Another agent';
+  return (
+    <div className="overlay">
+      <div className="dialog collision-dialog" role="alertdialog" aria-modal="true" aria-labelledby="collision-title" tabIndex={-1} ref={ref}>
+        <h2 id="collision-title">{who} replied while you were writing</h2>
+        <p className="muted">Your reply was not sent. Read what’s new first:</p>
+        <ul className="collision-messages" aria-label="New messages">
+          {messages.map((m) => (
+            <li key={m.id}>
+              <div className="small">
+                <strong>{m.author.name ?? (m.type === 'inbound' ? 'Customer' : 'An agent')}</strong> <span className="muted">{new Date(m.createdAt).toLocaleString()}</span>
+              </div>
+              <div className="message-text">{m.body}</div>
+            </li>
+          ))}
+        </ul>
+        <div className="collision-actions">
+          <button type="button" className="btn" onClick={onReview}>
+            Review first
+          </button>
+          <button type="button" className="btn btn-primary" onClick={onSendAnyway}>
+            Send anyway
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
 
 /** Renders the chosen macro for this conversation (a preview: nothing is applied until the reply is sent). */
 function MacroPicker({ conversationId, onApplied }: { conversationId: string; onApplied: (macro: Macro, body: string) => void }) {

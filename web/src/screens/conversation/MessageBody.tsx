@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { useInlineImages, type InlinePart } from '../../api/email.js';
 import type { EmailAddress, EmailMetadata, Message } from '../../api/types.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
@@ -56,7 +57,7 @@ export function MessageBody({ message }: { message: Message }) {
           </button>
         </div>
       ) : null}
-      {view === 'html' && message.html ? <HtmlFrame html={message.html} /> : <div className="message-text">{message.body}</div>}
+      {view === 'html' && message.html ? <HtmlFrame html={message.html} messageId={message.id} attachments={attachments} /> : <div className="message-text">{message.body}</div>}
       {typeof email?.quoted === 'string' && email.quoted ? (
         <details className="email-quoted">
           <summary>Show quoted text</summary>
@@ -171,10 +172,60 @@ export function emailDocument(html: string, showImages: boolean): string {
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><meta name="referrer" content="no-referrer"><base target="_blank"><style>body{font:14px/1.5 system-ui,sans-serif;margin:8px;color:#1d2433;word-wrap:break-word}img{max-width:100%}</style></head><body>${html}</body></html>`;
 }
 
-function HtmlFrame({ html }: { html: string }) {
+/**
+ * The email's `cid:` images replaced by their files' bytes (data: URLs from useInlineImages), read
+ * through DOMParser's inert document like withoutRemoteImages. A cid with no file (not read yet, or
+ * none) loses its src: a `cid:` URL loads nothing anyway, and the app's CSP, which the srcdoc frame
+ * inherits, would report it.
+ */
+export function withInlineImages(html: string, images: Record<string, string>): string {
+  if (!/cid:/i.test(html)) return html;
+  const parsed = new DOMParser().parseFromString(html, 'text/html');
+  for (const img of parsed.querySelectorAll('img')) {
+    const src = img.getAttribute('src');
+    const cid = contentIdOf(src);
+    if (!cid || !src) continue;
+    const data = images[cid];
+    if (data) img.setAttribute('src', data);
+    else {
+      img.setAttribute('data-cid-src', src);
+      img.removeAttribute('src');
+    }
+  }
+  return parsed.body.innerHTML;
+}
+
+/** The lower-case Content-ID a `cid:` URL names (RFC 2392: URL-encoded), or null. */
+function contentIdOf(src: string | null): string | null {
+  const m = /^\s*cid:(.+)$/i.exec(src ?? '');
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]).trim().replace(/^<|>$/g, '').toLowerCase();
+  } catch {
+    return m[1].trim().toLowerCase();
+  }
+}
+
+type FileMeta = NonNullable<EmailMetadata['attachments']>[number];
+
+function HtmlFrame({ html, messageId, attachments }: { html: string; messageId: string; attachments: FileMeta[] }) {
+  const { ws } = useWorkspace();
   const [showImages, setShowImages] = useState(false);
   const hasRemote = useMemo(() => /<img[^>]+src\s*=\s*["']?\s*(https?:)?\/\//i.test(html) || /url\(\s*["']?\s*(https?:)?\/\//i.test(html), [html]);
-  const doc = useMemo(() => emailDocument(showImages ? html : withoutRemoteImages(html), showImages), [html, showImages]);
+  // Only the files the HTML names: an email's other attachments are not read.
+  const parts = useMemo<InlinePart[]>(() => {
+    const named = new Set<string>();
+    for (const m of html.matchAll(/["'\s=]cid:([^"'\s>]+)/gi)) named.add(contentIdOf(`cid:${m[1]}`) ?? '');
+    return attachments
+      .filter((a) => typeof a.contentId === 'string' && typeof a.id === 'string' && named.has(a.contentId.toLowerCase()))
+      .map((a) => ({ contentId: a.contentId as string, attachmentId: a.id }));
+  }, [html, attachments]);
+  const inline = useInlineImages(ws, messageId, parts);
+  const images = inline.data;
+  const doc = useMemo(() => {
+    const withFiles = withInlineImages(html, images ?? {});
+    return emailDocument(showImages ? withFiles : withoutRemoteImages(withFiles), showImages);
+  }, [html, images, showImages]);
   return (
     <div className="html-frame">
       {hasRemote && !showImages ? (

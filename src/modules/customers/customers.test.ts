@@ -200,6 +200,21 @@ describe('customers', () => {
     expect((await o.get('/customers?kind=Not-A-Kind')).statusCode).toBe(422);
   });
 
+  it('a new conversation finds the customer holding the first of its identities that anyone holds, in order', async () => {
+    const byPhone = (await api.post('/customers', { name: 'By phone', email: 'byphone@example.test', phone: '+44 20 7946 0111' })).json();
+    const byEmail = (await api.post('/customers', { name: 'By email', email: 'byemail@example.test' })).json();
+    // The email is nobody's: the phone finds its customer, who keeps their own email and phone.
+    const a = (await api.post('/conversations', { customer: { email: 'nobody-yet@example.test', phone: '+442079460111' }, message: { body: 'a' } })).json();
+    expect(a.customer).toEqual({ id: byPhone.id, name: 'By phone', email: 'byphone@example.test', phone: '+442079460111' });
+    // Both are held: the email comes first.
+    const b = (await api.post('/conversations', { customer: { email: 'byemail@example.test', phone: '+442079460111' }, message: { body: 'b' } })).json();
+    expect(b.customer.id).toBe(byEmail.id);
+    // Neither is held: one new customer holds both.
+    const c = (await api.post('/conversations', { customer: { name: 'Both new', email: 'both@example.test', phone: '+44 20 7946 0222' }, message: { body: 'c' } })).json();
+    expect(c.customer).toMatchObject({ name: 'Both new', email: 'both@example.test', phone: '+442079460222' });
+    expect((await api.get(`/customers/${c.customer.id}`)).json().identities.map((i: { kind: string }) => i.kind)).toEqual(['email', 'phone']);
+  });
+
   // Issue 14: a pooled connection prepares find-or-create once and, after five runs, may keep the
   // generic plan, planned without the parameters' values and with the statistics of that moment
   // (here, a nearly empty table). That plan must still probe the unique identity index per identity:

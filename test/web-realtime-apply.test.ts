@@ -1,5 +1,6 @@
 import { QueryClient, QueryObserver, type InfiniteData } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { keepNewer } from '../web/src/api/conversations.js';
 import { keys } from '../web/src/api/keys.js';
 import type { Conversation, ConversationFilters, Page } from '../web/src/api/types.js';
 import { COUNTS_EVERY_MS, EventApplier } from '../web/src/realtime/apply.js';
@@ -160,6 +161,18 @@ describe('applying realtime events in the agent app', () => {
     expect(t.ids(open)).toEqual([['c', 'a']]);
     await settle();
     expect(t.fetches.filter((f) => f.includes('"list"') || f.includes('detail'))).toEqual([]);
+  });
+
+  it("keeps a newer copy a frame brought when the answer to the agent's own change comes after it", () => {
+    const qc = new QueryClient();
+    const key = keys.conversations.detail(WS, 'c');
+    qc.setQueryData(key, conversation('c', 1, { revision: 6, priority: 'high' }));
+    // The PATCH answered revision 5; another agent's change (6) reached this tab first.
+    qc.setQueryData<Conversation>(key, keepNewer(conversation('c', 1, { revision: 5, priority: 'low' })));
+    expect(qc.getQueryData<Conversation>(key)).toMatchObject({ revision: 6, priority: 'high' });
+    qc.setQueryData<Conversation>(key, keepNewer(conversation('c', 1, { revision: 7, priority: 'urgent' })));
+    expect(qc.getQueryData<Conversation>(key)).toMatchObject({ revision: 7, priority: 'urgent' });
+    qc.clear();
   });
 
   it('refreshes counts at once, then at most once per window however many events come', async () => {

@@ -6,6 +6,19 @@ import type { Conversation, ConversationFilters, Counts, EventType, Message, Pag
 
 const base = (ws: string) => `/workspaces/${ws}/conversations`;
 
+/**
+ * Whether copy `a` of a conversation is at least as new as copy `b`: by its revision, which every change
+ * raises (0310). updatedAt cannot tell: a note changes the conversation (its count, its activity time)
+ * without moving it, so a copy read before the note has the same updatedAt as one read after. Only a
+ * copy without a revision (not an agent's) falls back to updatedAt.
+ */
+export function isAtLeastAsNew(a: Conversation, b: Conversation): boolean {
+  return a.revision !== undefined && b.revision !== undefined ? a.revision >= b.revision : a.updatedAt >= b.updatedAt;
+}
+
+/** For setQueryData: an answer's copy, unless the cache already holds a newer one (a realtime frame that came first). */
+export const keepNewer = (next: Conversation) => (cached: Conversation | undefined) => (cached && !isAtLeastAsNew(next, cached) ? cached : next);
+
 export const conversationsQuery = (ws: string, filters: ConversationFilters) =>
   infiniteQueryOptions({
     queryKey: keys.conversations.list(ws, filters),
@@ -97,7 +110,7 @@ export function useUpdateConversation(ws: string, id: string) {
   return useMutation({
     mutationFn: (patch: ConversationPatch) => api<Conversation>(`${base(ws)}/${id}`, { method: 'PATCH', body: patch }),
     onSuccess: (conversation, patch) => {
-      qc.setQueryData(keys.conversations.detail(ws, id), conversation);
+      qc.setQueryData<Conversation>(keys.conversations.detail(ws, id), keepNewer(conversation));
       void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
       void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
       void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, id) });

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { ReplyGuard } from './conversations.js';
+import { keepNewer, type ReplyGuard } from './conversations.js';
 import type { Conversation, Macro, MacroActions, Message } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/macros`;
@@ -79,7 +79,7 @@ export function useApplyMacro(ws: string, conversationId: string) {
       }),
     onSuccess: (result) => {
       if (!result.message) return;
-      if (result.conversation) qc.setQueryData(keys.conversations.detail(ws, conversationId), result.conversation);
+      if (result.conversation) qc.setQueryData<Conversation>(keys.conversations.detail(ws, conversationId), keepNewer(result.conversation));
       void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, conversationId) });
       void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, conversationId) });
       void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });

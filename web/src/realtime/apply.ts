@@ -1,5 +1,5 @@
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
-import { EVENTS_SHOWN_AS_MESSAGES } from '../api/conversations.js';
+import { EVENTS_SHOWN_AS_MESSAGES, isAtLeastAsNew } from '../api/conversations.js';
 import { keys } from '../api/keys.js';
 import type { Conversation, ConversationFilters, Page } from '../api/types.js';
 import type { RealtimeEvent } from './socket.js';
@@ -12,13 +12,7 @@ const COUNTED = new Set(['conversation.created', 'conversation.status_changed', 
 
 type ListData = InfiniteData<Page<Conversation>, string | null>;
 
-/**
- * Whether copy `a` of a conversation is at least as new as copy `b`: by its revision, which every change
- * raises (0310). updatedAt cannot tell: a note changes the conversation (its count, its activity time)
- * without moving it, so a copy read before the note has the same updatedAt as one read after. Only a
- * copy without a revision (not an agent's) falls back to updatedAt.
- */
-const newer = (a: Conversation, b: Conversation) => (a.revision !== undefined && b.revision !== undefined ? a.revision >= b.revision : a.updatedAt >= b.updatedAt);
+const newer = isAtLeastAsNew;
 
 /** Whether a conversation belongs in a list with these filters; undefined: cannot tell here (a search). */
 export function belongsIn(filters: ConversationFilters, c: Conversation, me: string): boolean | undefined {

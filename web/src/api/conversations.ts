@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { ApiError, api, isMissingEndpoint } from './client.js';
 import { keys } from './keys.js';
-import type { Conversation, ConversationFilters, Counts, EventType, Message, Page, StatusFilter, TagCount, TimelineEvent } from './types.js';
+import type { BulkAction, BulkResult, Conversation, ConversationFilters, Counts, EventType, Message, Page, StatusFilter, TagCount, TimelineEvent } from './types.js';
 
 const base = (ws: string) => `/workspaces/${ws}/conversations`;
 
@@ -149,6 +149,18 @@ export function useSendMessage(ws: string, id: string) {
       void qc.invalidateQueries({ queryKey: keys.conversations.detail(ws, id), exact: true });
       void qc.invalidateQueries({ queryKey: keys.conversations.lists(ws) });
       void qc.invalidateQueries({ queryKey: keys.conversations.counts(ws) });
+    },
+  });
+}
+
+/** POST /conversations/bulk: one action on the selected conversations; refreshes the lists, counts and tags. */
+export function useBulkUpdate(ws: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { ids: string[]; action: BulkAction; value?: string | null }) => api<BulkResult>(`${base(ws)}/bulk`, { method: 'POST', body: input }),
+    onSuccess: (_result, input) => {
+      void qc.invalidateQueries({ queryKey: keys.conversations.all(ws) });
+      if (input.action === 'tag' || input.action === 'untag') void qc.invalidateQueries({ queryKey: keys.tags(ws) });
     },
   });
 }

@@ -39,6 +39,7 @@ export const keys = {
   tags: (ws: string) => ['ws', ws, 'tags'] as const,
   /** The inline (cid:) images of one email message, as data: URLs; files never change, so never refetched. */
   inlineImages: (ws: string, messageId: string) => ['ws', ws, 'inline-images', messageId] as const,
+  savedViews: (ws: string) => ['ws', ws, 'saved-views'] as const,
   notifications: {
     all: (ws: string) => ['ws', ws, 'notifications'] as const,
     list: (ws: string) => ['ws', ws, 'notifications', 'list'] as const,

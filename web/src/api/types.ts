@@ -10,7 +10,8 @@ import type { Member as MemberSchema, TokenInfo as TokenInfoSchema, CreatedToken
 import type { Inbox as InboxSchema } from '../../../src/modules/inboxes/inboxes.schemas.js';
 import type { Role } from '../../../src/modules/auth/roles.js';
 import type { EmailMessageMetadata } from '../../../src/modules/channels/email/email.service.js';
-import type { ConversationCounts } from '../../../src/modules/views/views.schemas.js';
+import type { ConversationCounts, SavedView as SavedViewSchema, SavedViewFilters as SavedViewFiltersSchema } from '../../../src/modules/views/views.schemas.js';
+import type { BulkAction as BulkActionName, BulkResult as BulkResultSchema } from '../../../src/modules/conversations/conversations.schemas.js';
 
 export type { Status, Priority, Role, EventType };
 export type Conversation = ConversationView;
@@ -139,3 +140,9 @@ export interface TagCount {
   tag: string;
   count: number;
 }
+
+/** A saved view: named inbox filters, the member's own or shared with the workspace. */
+export type SavedView = SavedViewSchema;
+export type SavedViewFilters = SavedViewFiltersSchema;
+export type BulkAction = BulkActionName;
+export type BulkResult = BulkResultSchema;

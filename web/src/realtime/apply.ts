@@ -99,6 +99,7 @@ export class EventApplier {
     let tags = false;
     let macros = false;
     let inboxes = false;
+    let savedViews = false;
     let notifications = false;
     let customers = false;
     const timelines = new Set<string>();
@@ -111,6 +112,7 @@ export class EventApplier {
       if (event.type.startsWith('macro.')) macros = true;
       // Another admin renamed, changed, disabled or deleted an inbox: its list and settings page refresh.
       if (event.type.startsWith('inbox.')) inboxes = true;
+      if (event.type.startsWith('saved_view.')) savedViews = true;
       // Mine only: the server sends notification events to their one recipient.
       if (event.type.startsWith('notification.')) notifications = true;
       if (event.type.startsWith('customer.')) {
@@ -151,6 +153,7 @@ export class EventApplier {
     for (const id of timelines) void qc.invalidateQueries({ queryKey: keys.conversations.events(ws, id) });
     if (macros) void qc.invalidateQueries({ queryKey: keys.macros(ws) });
     if (inboxes) void qc.invalidateQueries({ queryKey: keys.inboxes(ws) });
+    if (savedViews) void qc.invalidateQueries({ queryKey: keys.savedViews(ws) });
     if (notifications) {
       void qc.invalidateQueries({ queryKey: keys.notifications.count(ws) });
       void qc.invalidateQueries({ queryKey: keys.notifications.list(ws) });

@@ -13,12 +13,14 @@ interface Props {
   selectedId: string | null;
   onOpen: (id: string) => void;
   filtered: boolean;
+  /** Bulk selection (agents): the checked rows and how a click on a row's box changes them (shift: a range). */
+  selection?: { checked: Set<string>; toggle: (index: number, shift: boolean) => void };
 }
 
 const ROW_HEIGHT = 84;
 
 /** The inbox rows, virtualized: only what is on screen is in the DOM, pages load as the agent scrolls. */
-export function ConversationList({ query, rows, selectedId, onOpen, filtered }: Props) {
+export function ConversationList({ query, rows, selectedId, onOpen, filtered, selection }: Props) {
   const { ws } = useWorkspace();
   const users = useUsers(ws);
   const parentRef = useRef<HTMLDivElement>(null);
@@ -71,7 +73,20 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered }: 
           return (
             <li key={item.key} className="virtual-row" style={{ transform: `translateY(${item.start}px)`, height: item.size }}>
               {row ? (
-                <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? (names.get(row.assigneeId) ?? 'Someone') : null} onOpen={onOpen} />
+                <div className={`row-wrap ${selection?.checked.has(row.id) ? 'checked' : ''}`}>
+                  {selection ? (
+                    <label className="row-check">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select #${row.number}`}
+                        checked={selection.checked.has(row.id)}
+                        onChange={() => undefined}
+                        onClick={(e) => selection.toggle(item.index, e.shiftKey)}
+                      />
+                    </label>
+                  ) : null}
+                  <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? (names.get(row.assigneeId) ?? 'Someone') : null} onOpen={onOpen} />
+                </div>
               ) : (
                 <div className="row-loading">Loading more…</div>
               )}

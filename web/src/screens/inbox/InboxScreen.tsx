@@ -1,12 +1,15 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useConversationCounts, useConversations } from '../../api/conversations.js';
 import type { Conversation, ConversationFilters } from '../../api/types.js';
+import { useSavedViews } from '../../api/views.js';
 import { useTeams } from '../../api/workspace.js';
 import { inboxPath, navigate, useLocation } from '../../lib/router.js';
 import { useShortcuts } from '../../lib/shortcuts.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { ConversationScreen } from '../conversation/ConversationScreen.js';
+import { BulkBar } from './BulkBar.js';
 import { ConversationList } from './ConversationList.js';
+import { listFiltersOf, SavedViewActions, SaveViewButton } from './SavedViews.js';
 import { ViewsNav, ViewSelect } from './ViewsNav.js';
 import { defaultStatusFilter, filteredViewFilters, hasStatusFilter, STATUS_FILTERS, statusFilterOf, viewTitle } from './views.js';
 
@@ -17,10 +20,15 @@ export function inboxFilters(view: string, search: URLSearchParams): Conversatio
   return { ...filteredViewFilters(view, statusFilterOf(view, search)), ...(q ? { q } : {}), sort };
 }
 
+/** Bulk actions take at most this many conversations (the API's limit). */
+const MAX_BULK = 100;
+
 export function InboxScreen({ view, conversationId }: { view: string; conversationId: string | null }) {
-  const { ws } = useWorkspace();
+  const { ws, canWrite } = useWorkspace();
   const { search } = useLocation();
-  const filters: ConversationFilters = useMemo(() => inboxFilters(view, search), [view, search]);
+  const savedViews = useSavedViews(ws, canWrite);
+  const saved = view.startsWith('saved:') ? savedViews.data?.find((v) => v.id === view.slice(6)) : undefined;
+  const filters: ConversationFilters = useMemo(() => (saved ? listFiltersOf(saved.filters, search) : inboxFilters(view, search)), [view, search, saved]);
   const q = filters.q ?? '';
   const sort = filters.sort;
   const list = useConversations(ws, filters);
@@ -28,6 +36,40 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
   const counts = useConversationCounts(ws, statusFilter);
   const teams = useTeams(ws);
   const rows: Conversation[] = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  const title = saved ? saved.name : viewTitle(view, teams.data);
+
+  // The checked rows (bulk actions): cleared when the list's filters change; shift-click checks a range.
+  const [checked, setChecked] = useState<Set<string>>(() => new Set());
+  const anchor = useRef<number | null>(null);
+  const filtersKey = JSON.stringify(filters);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the selection belongs to one list
+  useEffect(() => {
+    setChecked(new Set());
+    anchor.current = null;
+  }, [filtersKey]);
+  const toggle = useCallback(
+    (index: number, shift: boolean) => {
+      const id = rows[index]?.id;
+      if (!id) return;
+      setChecked((prev) => {
+        const next = new Set(prev);
+        const on = !prev.has(id);
+        const from = shift && anchor.current !== null ? Math.min(anchor.current, index) : index;
+        const to = shift && anchor.current !== null ? Math.max(anchor.current, index) : index;
+        for (let i = from; i <= to; i++) {
+          const r = rows[i];
+          if (!r) continue;
+          if (on && next.size < MAX_BULK) next.add(r.id);
+          else if (!on) next.delete(r.id);
+        }
+        return next;
+      });
+      anchor.current = index;
+    },
+    [rows],
+  );
+  const checkedIds = rows.filter((r) => checked.has(r.id)).map((r) => r.id);
+  const allChecked = rows.length > 0 && checkedIds.length === Math.min(rows.length, MAX_BULK);
 
   const go = (id: string | null, params = search) => navigate(inboxPath(ws, view, id, params));
   const setParam = (key: string, value: string | null) => {
@@ -49,17 +91,21 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
   useShortcuts({ j: () => step(1), k: () => step(-1) });
 
   useEffect(() => {
-    document.title = `${viewTitle(view, teams.data)} · Rapport`;
-  }, [view, teams.data]);
+    document.title = `${title} · Rapport`;
+  }, [title]);
 
   return (
     <div className={`inbox ${conversationId ? 'has-conversation' : ''}`}>
-      <ViewsNav view={view} counts={counts.data} teams={teams.data} search={search} />
+      <ViewsNav view={view} counts={counts.data} teams={teams.data} search={search} saved={savedViews.data} />
       <section className="list-pane" aria-label="Conversations">
         <div className="list-toolbar">
-          <ViewSelect view={view} counts={counts.data} teams={teams.data} search={search} />
-          <h1 className="view-title hide-narrow">{viewTitle(view, teams.data)}</h1>
-          {hasStatusFilter(view) ? (
+          <ViewSelect view={view} counts={counts.data} teams={teams.data} search={search} saved={savedViews.data} />
+          <h1 className="view-title hide-narrow">
+            {title}
+            {saved?.shared ? <span className="shared-mark">shared</span> : null}
+          </h1>
+          {saved ? <SavedViewActions key={saved.id} view={saved} /> : null}
+          {hasStatusFilter(view) && !saved ? (
             <label className="sort">
               <span className="sr-only">Status</span>
               <select aria-label="Status" value={statusFilter ?? defaultStatusFilter(view)} onChange={(e) => setParam('status', e.target.value === defaultStatusFilter(view) ? null : e.target.value)}>
@@ -79,8 +125,33 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
               <option value="waiting_longest">Waiting longest</option>
             </select>
           </label>
+          {canWrite && !saved ? <SaveViewButton key={view} filters={filters} suggestion={title} /> : null}
+          {canWrite && rows.length > 0 ? (
+            <label className="list-select-all">
+              <input
+                type="checkbox"
+                aria-label="Select all on this page"
+                checked={allChecked}
+                onChange={() => setChecked(allChecked ? new Set() : new Set(rows.slice(0, MAX_BULK).map((r) => r.id)))}
+              />
+              Select all
+            </label>
+          ) : null}
         </div>
-        <ConversationList query={list} rows={rows} selectedId={conversationId} onOpen={(id) => go(id)} filtered={!!q} />
+        {canWrite ? (
+          <BulkBar
+            ids={checkedIds}
+            onDone={(changed) =>
+              setChecked((prev) => {
+                const next = new Set(prev);
+                for (const id of changed) next.delete(id);
+                return next;
+              })
+            }
+            onClear={() => setChecked(new Set())}
+          />
+        ) : null}
+        <ConversationList query={list} rows={rows} selectedId={conversationId} onOpen={(id) => go(id)} filtered={!!q} selection={canWrite ? { checked, toggle } : undefined} />
       </section>
       <section className="detail-pane" aria-label="Conversation">
         {conversationId ? (

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { useTags } from '../../api/conversations.js';
-import type { Counts, Team } from '../../api/types.js';
+import type { Counts, SavedView, Team } from '../../api/types.js';
 import { inboxPath, navigate } from '../../lib/router.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { formatCount, PRIORITY_VIEWS, STATUS_VIEWS, viewCount, viewTitle } from './views.js';
@@ -10,10 +10,12 @@ interface Props {
   counts: Counts | null | undefined;
   teams: Team[] | undefined;
   search: URLSearchParams;
+  /** The saved views (mine and shared), listed without counts. */
+  saved?: SavedView[];
 }
 
 /** The views, by section. Tags come from the server (GET /tags): every agent sees the same list. */
-function useSections(teams: Team[] | undefined, view: string) {
+function useSections(teams: Team[] | undefined, view: string, saved: SavedView[] | undefined) {
   const { ws, canWrite } = useWorkspace();
   const tagList = useTags(ws);
   return useMemo(() => {
@@ -21,17 +23,25 @@ function useSections(teams: Team[] | undefined, view: string) {
     if (view.startsWith('tag:') && !tags.includes(view.slice(4))) tags.push(view.slice(4));
     return [
       { title: 'Inbox', views: canWrite ? ['mine', 'unassigned', 'open'] : ['open'] },
+      { title: 'Saved views', views: (saved ?? []).map((v) => `saved:${v.id}`) },
       { title: 'Teams', views: (teams ?? []).map((t) => `team:${t.id}`) },
       { title: 'Status', views: STATUS_VIEWS.filter((s) => s !== 'open') as string[] },
       { title: 'Priority', views: PRIORITY_VIEWS.map((p) => `priority:${p}`) },
       { title: 'Tags', views: tags.map((t) => `tag:${t}`) },
     ].filter((s) => s.views.length > 0);
-  }, [teams, view, canWrite, tagList.data]);
+  }, [teams, view, canWrite, tagList.data, saved]);
 }
 
-export function ViewsNav({ view, counts, teams, search }: Props) {
+/** A view's name in the nav: a saved view's own name (marked when shared). */
+function savedName(v: string, saved: SavedView[] | undefined): string | null {
+  if (!v.startsWith('saved:')) return null;
+  const found = saved?.find((s) => s.id === v.slice(6));
+  return found ? found.name : 'Saved view';
+}
+
+export function ViewsNav({ view, counts, teams, search, saved }: Props) {
   const { ws } = useWorkspace();
-  const sections = useSections(teams, view);
+  const sections = useSections(teams, view, saved);
   const keep = new URLSearchParams(search);
   return (
     <nav className="views-nav" aria-label="Views">
@@ -41,7 +51,8 @@ export function ViewsNav({ view, counts, teams, search }: Props) {
           <ul>
             {section.views.map((v) => {
               const n = viewCount(v, counts);
-              const href = inboxPath(ws, v, null, keep);
+              // A saved view carries its own filters: the URL's status filter and search stay behind.
+              const href = inboxPath(ws, v, null, v.startsWith('saved:') ? undefined : keep);
               return (
                 <li key={v}>
                   <a
@@ -53,7 +64,10 @@ export function ViewsNav({ view, counts, teams, search }: Props) {
                       navigate(href);
                     }}
                   >
-                    <span className="view-name">{section.title === 'Priority' ? v.slice(9) : section.title === 'Tags' ? `#${v.slice(4)}` : viewTitle(v, teams)}</span>
+                    <span className="view-name">
+                      {savedName(v, saved) ?? (section.title === 'Priority' ? v.slice(9) : section.title === 'Tags' ? `#${v.slice(4)}` : viewTitle(v, teams))}
+                      {saved?.find((s) => `saved:${s.id}` === v)?.shared ? <span className="shared-mark">shared</span> : null}
+                    </span>
                     {n !== undefined ? (
                       <span className="count" data-testid={`count-${v}`}>
                         {formatCount(n, counts)}
@@ -71,9 +85,9 @@ export function ViewsNav({ view, counts, teams, search }: Props) {
 }
 
 /** The same views as one select, for narrow screens. */
-export function ViewSelect({ view, counts, teams, search }: Props) {
+export function ViewSelect({ view, counts, teams, search, saved }: Props) {
   const { ws } = useWorkspace();
-  const sections = useSections(teams, view);
+  const sections = useSections(teams, view, saved);
   return (
     <select className="view-select show-narrow" aria-label="View" value={view} onChange={(e) => navigate(inboxPath(ws, e.target.value, null, search))}>
       {sections.map((s) => (
@@ -82,7 +96,7 @@ export function ViewSelect({ view, counts, teams, search }: Props) {
             const n = viewCount(v, counts);
             return (
               <option key={v} value={v}>
-                {viewTitle(v, teams)}
+                {savedName(v, saved) ?? viewTitle(v, teams)}
                 {n !== undefined ? ` (${formatCount(n, counts)})` : ''}
               </option>
             );

@@ -104,7 +104,7 @@ export function App() {
     <WorkspaceShell session={current} ws={route.ws}>
       {route.name === 'admin' ? (
         <Suspense fallback={<Loading />}>
-          <AdminScreen section={route.section} />
+          <AdminScreen section={route.section} item={route.item} />
         </Suspense>
       ) : route.name === 'search' ? (
         <Suspense fallback={<Loading />}>

@@ -5,7 +5,7 @@ import { useSyncExternalStore } from 'react';
  * initial bundle. Paths:
  *   /login
  *   /w/:ws/v/:view[/c/:conversationId]   inbox view, optionally with a conversation open
- *   /w/:ws/admin/:section
+ *   /w/:ws/admin/:section[/:item]   (an inbox's settings page: /w/:ws/admin/inboxes/:id)
  *   /w/:ws/search?q=…&status=…           the global search (conversations and customers)
  *   /w/:ws/customers[?q=…&kind=…&open=…&since=…]   the customer list, its search and filters
  *   /w/:ws/customers/:id                 a customer's profile
@@ -47,7 +47,7 @@ export type Route =
   | { name: 'forgot-password' }
   | { name: 'reset-password'; token: string }
   | { name: 'inbox'; ws: string; view: string; conversationId: string | null }
-  | { name: 'admin'; ws: string; section: string }
+  | { name: 'admin'; ws: string; section: string; item: string | null }
   | { name: 'search'; ws: string }
   | { name: 'customers'; ws: string }
   | { name: 'customer'; ws: string; customerId: string }
@@ -63,7 +63,7 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'confirm-email') return { name: 'confirm-email', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'search') return { name: 'search', ws: parts[1] };
-    if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users' };
+    if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users', item: parts[4] ?? null };
     if (parts[2] === 'customers') return parts[3] ? { name: 'customer', ws: parts[1], customerId: parts[3] } : { name: 'customers', ws: parts[1] };
     if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? (parts[5] ?? null) : null };
     return { name: 'inbox', ws: parts[1], view: 'mine', conversationId: null };

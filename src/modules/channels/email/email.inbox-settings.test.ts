@@ -5,7 +5,7 @@ import { client, createTestWorkspace, eventually, startTestServer, tokenFor, typ
 import { fakeLookup } from '../../../lib/outbound/outbound.testing.js';
 import { modules } from '../../index.js';
 import { createEmailModule, emailRuntimeOf } from './email.module.js';
-import { createEmailInbox, sendRaw, smtpDialog, smtpPortOf, systemQuery } from './email.testing.js';
+import { createEmailInbox, sendRaw, smtpDialog, smtpPortOf, startSink, systemQuery } from './email.testing.js';
 import { skipDovecotTests, startDovecot, type Dovecot } from './imap.dovecot.js';
 
 /**
@@ -13,31 +13,6 @@ import { skipDovecotTests, startDovecot, type Dovecot } from './imap.dovecot.js'
  * through a real SMTP server that wants a password, "Test connection" against a real Dovecot,
  * disabling (no intake, no replies, conversations kept) and deleting.
  */
-
-/** A local SMTP server that wants AUTH (user "desk", password `password`) and records what it takes. */
-async function startAuthSink(password: string) {
-  const received: { to: string[]; raw: string }[] = [];
-  const server = new SMTPServer({
-    authMethods: ['PLAIN', 'LOGIN'],
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === 'desk' && auth.password === password) return callback(null, { user: 'desk' });
-      callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 /** A port nothing listens on (bound, then closed). */
 async function deadPort(): Promise<number> {
@@ -51,13 +26,13 @@ async function deadPort(): Promise<number> {
 const SECRET = 'smtp-s3cret-never-shown';
 let rapport: TestServer;
 let ws: TestWorkspace;
-let sink: Awaited<ReturnType<typeof startAuthSink>>;
+let sink: Awaited<ReturnType<typeof startSink>>;
 let seq = 0;
 const api = () => client(rapport, ws.token, ws.workspaceId);
 const smtpOf = (port: number, password = SECRET) => ({ host: '127.0.0.1', port, tls: 'none', user: 'desk', password });
 
 beforeAll(async () => {
-  sink = await startAuthSink(SECRET);
+  sink = await startSink({ auth: { user: 'desk', password: SECRET } });
   rapport = await startTestServer({ modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ imapPollMs: 200, smtpTimeoutMs: 2_000 }) : m)) });
   ws = await createTestWorkspace(rapport);
 });

@@ -75,15 +75,22 @@ export async function smtpDialog(port: number, lines: string[]): Promise<string[
 }
 
 /**
- * A local SMTP server that records what it receives: the outbound "recipient" in tests. `refuse`
+ * A local SMTP server that records what it receives: the outbound "recipient" in tests (`auth`: it
+ * wants that user and password, as a provider's relay does). `refuse`
  * answers RCPT with a code; `failAfterData` takes the whole message (it is recorded) and then
  * answers with a code, as a server that stored a mail but whose "250" never reached the sender.
  */
-export async function startSink(opts: { refuse?: (rcpt: string) => number | null; failAfterData?: (to: string[]) => number | null; host?: string } = {}) {
+export async function startSink(opts: { refuse?: (rcpt: string) => number | null; failAfterData?: (to: string[]) => number | null; host?: string; auth?: { user: string; password: string } } = {}) {
   const received: { from: string; to: string[]; raw: string }[] = [];
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    // With `auth`, a relay that wants a sign-in (over plain text: loopback only) and refuses a wrong password with 535.
+    authOptional: !opts.auth,
+    allowInsecureAuth: true,
+    disabledCommands: opts.auth ? ['STARTTLS'] : ['AUTH', 'STARTTLS'],
+    onAuth(auth, _session, callback) {
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.password) return callback(null, { user: auth.username });
+      callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+    },
     logger: false,
     onRcptTo(address, _session, callback) {
       const code = opts.refuse?.(address.address);

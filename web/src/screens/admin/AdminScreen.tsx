@@ -1,6 +1,7 @@
 import { navigate } from '../../lib/router.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { InboxesScreen } from './inboxes/InboxesScreen.js';
+import { InboxSettingsScreen } from './inboxes/InboxSettingsScreen.js';
 import { MacrosScreen } from './macros/MacrosScreen.js';
 import { TeamsScreen } from './teams/TeamsScreen.js';
 import { TokensScreen } from './tokens/TokensScreen.js';
@@ -15,7 +16,7 @@ const SECTIONS = [
 ] as const;
 
 /** Workspace settings (owners and admins; the server checks the role on every call too). */
-export default function AdminScreen({ section }: { section: string }) {
+export default function AdminScreen({ section, item = null }: { section: string; item?: string | null }) {
   const { ws, isAdmin } = useWorkspace();
   if (!isAdmin) return <div className="state state-error">Only admins can change workspace settings.</div>;
   return (
@@ -46,7 +47,21 @@ export default function AdminScreen({ section }: { section: string }) {
         ))}
       </nav>
       <section className="admin-content">
-        {section === 'teams' ? <TeamsScreen /> : section === 'inboxes' ? <InboxesScreen /> : section === 'macros' ? <MacrosScreen /> : section === 'tokens' ? <TokensScreen /> : <UsersScreen />}
+        {section === 'teams' ? (
+          <TeamsScreen />
+        ) : section === 'inboxes' ? (
+          item ? (
+            <InboxSettingsScreen key={item} inboxId={item} />
+          ) : (
+            <InboxesScreen />
+          )
+        ) : section === 'macros' ? (
+          <MacrosScreen />
+        ) : section === 'tokens' ? (
+          <TokensScreen />
+        ) : (
+          <UsersScreen />
+        )}
       </section>
     </div>
   );

@@ -3,6 +3,7 @@ import { useCreateInbox, useInboxes, useUpdateInbox } from '../../../api/workspa
 import type { Inbox } from '../../../api/types.js';
 import { useEmailOwnership, useSendEmailConfirmation, useVerifyEmailDomain } from '../../../api/email.js';
 import { Empty, ErrorState, InlineError, Loading } from '../../../components/States.js';
+import { navigate } from '../../../lib/router.js';
 import { useWorkspace } from '../../../lib/workspace.js';
 
 export function InboxesScreen() {
@@ -28,6 +29,7 @@ export function InboxesScreen() {
               <th>Name</th>
               <th>Channel</th>
               <th>Created</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -37,9 +39,21 @@ export function InboxesScreen() {
                   <InboxName inbox={i} />
                 </td>
                 <td>
-                  <span className="badge channel">{i.channel}</span>
+                  <span className="badge channel">{i.channel}</span> {i.disabledAt ? <span className="badge badge-warning">Disabled</span> : null}
                 </td>
                 <td>{new Date(i.createdAt).toLocaleDateString()}</td>
+                <td>
+                  <a
+                    className="btn btn-small"
+                    href={`/w/${ws}/admin/inboxes/${i.id}`}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate(`/w/${ws}/admin/inboxes/${i.id}`);
+                    }}
+                  >
+                    Settings
+                  </a>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -97,7 +111,7 @@ const VERIFIED_BY: Record<string, string> = {
  * pending one is refused as if the address did not exist here, so the screen says how to prove it:
  * the confirmation link mailed to the address, or the TXT record to publish on the domain.
  */
-function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
+export function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
   const { ws } = useWorkspace();
   const ownership = useEmailOwnership(ws, inbox.id);
   const send = useSendEmailConfirmation(ws, inbox.id);
@@ -180,7 +194,7 @@ function EmailOwnershipPanel({ inbox }: { inbox: Inbox }) {
   );
 }
 
-/** The inbox's name, renamed in place (admin). Settings are changed through the API (PATCH settings). */
+/** The inbox's name, renamed in place (admin); every other setting is on the inbox's settings page. */
 function InboxName({ inbox }: { inbox: Inbox }) {
   const { ws } = useWorkspace();
   const update = useUpdateInbox(ws);

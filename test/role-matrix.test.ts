@@ -160,6 +160,7 @@ describe('the role matrix', () => {
       'GET /conversations/{id}/messages',
       'GET /conversations/{id}/events',
       'POST /conversations/{id}/messages',
+      'POST /conversations/{id}/messages/{messageId}/retry-delivery',
       'GET /tokens',
       'PATCH /users/{id}',
       'GET /search',

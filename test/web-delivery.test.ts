@@ -7,12 +7,17 @@ describe('the delivery status in the agent app', () => {
     expect(deliveryText({ status: 'queued', error: 'email.connect_failed' })).toBe(
       "Delivery: queued, trying again. Could not connect to the mail server. Check the inbox's SMTP settings; the server log has the details.",
     );
-    expect(deliveryText({ status: 'failed', error: 'email.connect_failed' })).toMatch(/^Delivery: failed\. Could not connect to the mail server\./);
-    expect(deliveryText({ status: 'failed', error: 'email.delivery_rejected' })).toBe('Delivery: failed. The mail server refused the message.');
+    expect(deliveryText({ status: 'failed', error: 'email.connect_failed' })).toMatch(/^Not delivered\. Could not connect to the mail server\./);
+    expect(deliveryText({ status: 'failed', error: 'email.delivery_rejected' })).toBe('Not delivered. The mail server refused the message.');
     expect(deliveryText({ status: 'sent' })).toBe('Delivery: sent');
   });
 
+  it('never shows a code it has no words for (a channel added later), nor a failure without a reason as a status word', () => {
+    expect(deliveryText({ status: 'failed', error: 'whatsapp.window_closed' })).toBe('Not delivered. The channel could not send it; the server log has the details.');
+    expect(deliveryText({ status: 'failed' })).toBe('Not delivered.');
+  });
+
   it('shows the text of a reply recorded before codes as it is', () => {
-    expect(deliveryText({ status: 'failed', error: '550 mailbox unavailable' })).toBe('Delivery: failed. 550 mailbox unavailable');
+    expect(deliveryText({ status: 'failed', error: '550 mailbox unavailable' })).toBe('Not delivered. 550 mailbox unavailable');
   });
 });

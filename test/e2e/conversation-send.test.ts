@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmailInbox, sendMail, sendRaw, smtpPortOf } from '../../src/modules/channels/email/email.testing.js';
+import { createEmailInbox, sendMail, sendRaw, smtpPortOf, startSink } from '../../src/modules/channels/email/email.testing.js';
 import { addMember } from '../../src/modules/workspaces/workspaces.service.js';
 import { type client, eventually, signIn, startWithWorkspace, type TestServer, type TestWorkspace } from '../helpers.js';
 import { DOCS, ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage, type Watched } from './browser.js';
@@ -16,6 +16,9 @@ let rapport: TestServer;
 let ws: TestWorkspace;
 let api: ReturnType<typeof client>;
 let browser: Browser;
+let sink: Awaited<ReturnType<typeof startSink>>;
+/** The local mail server the inbox replies through refuses these codes for an address, then accepts. */
+const refusals = new Map<string, number[]>();
 const contexts: BrowserContext[] = [];
 const password = 'another long password';
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/email');
@@ -26,7 +29,8 @@ beforeAll(async () => {
   const deps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: ws.workspaceId, actor: { type: 'user' as const, id: ws.owner.id } };
   await addMember(deps, 'owner', { email: 'ana@team.test', name: 'Ana Lopez', role: 'agent', password });
   await addMember(deps, 'owner', { email: 'bob@team.test', name: 'Bob Stone', role: 'agent', password });
-  await createEmailInbox(rapport, ws, { addresses: ['support@shop.test'], fromName: 'Shop Support' });
+  sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null });
+  await createEmailInbox(rapport, ws, { addresses: ['support@shop.test'], fromName: 'Shop Support', smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } });
   browser = await launchBrowser();
 }, 120_000);
 
@@ -34,6 +38,7 @@ afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
   await rapport?.stop();
+  await sink?.close();
 });
 
 async function anaSignedIn(): Promise<Watched & { remote: string[] }> {
@@ -147,6 +152,27 @@ describe('sending and reading in a conversation', () => {
     await expect.poll(() => w.remote.some((u) => u.startsWith('https://images.example/pixel.png'))).toBe(true);
     // The inline image is still its stored bytes.
     expect(await inline.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    expect(w.pageErrors).toEqual([]);
+    expect(w.cspViolations).toEqual([]);
+  }, 120_000);
+
+  it('a failed reply says what happened in plain words, and Retry now sends it through the mail server', async () => {
+    refusals.set('rita@customer.test', [550]);
+    await sendMail(smtpPortOf(rapport), { from: '"Rita Ray" <rita@customer.test>', to: 'support@shop.test', subject: 'Invoice copy', text: 'Could you send me the invoice again?' });
+    const id = await eventually(async () => ((await api.get('/conversations?limit=100')).json().items as { id: string; subject: string }[]).find((i) => i.subject === 'Invoice copy')?.id);
+    const w = await anaSignedIn();
+    const { page } = w;
+    await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/all/c/${id}`);
+    await page.getByText('Could you send me the invoice again?').waitFor();
+    await page.getByLabel('Reply to the customer').fill('Here it is, attached to this email.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const line = page.locator('[data-testid="thread"] .delivery-failed');
+    await line.waitFor({ timeout: 30_000 });
+    expect(await line.textContent()).toContain('Not delivered. The mail server refused the message.');
+    expect(sink.received.filter((r) => r.raw.includes('Here it is, attached to this email.'))).toHaveLength(0);
+    await line.getByRole('button', { name: 'Retry now' }).click();
+    await page.locator('[data-testid="thread"] .delivery-sent').waitFor({ timeout: 30_000 });
+    expect(sink.received.filter((r) => r.raw.includes('Here it is, attached to this email.'))).toHaveLength(1);
     expect(w.pageErrors).toEqual([]);
     expect(w.cspViolations).toEqual([]);
   }, 120_000);

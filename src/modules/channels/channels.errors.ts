@@ -8,3 +8,10 @@ export const webhookErrors = {
   stale: defineError('channels.webhook_stale', 401, 'The webhook timestamp is missing or outside the accepted window'),
   unreadable: defineError('channels.webhook_unreadable', 400, 'The webhook body could not be read'),
 };
+
+export const deliveryErrors = {
+  // A message of another conversation or workspace, an inbound message and a note answer alike.
+  notFound: defineError('channels.delivery_not_found', 404, 'No such reply to send'),
+  notFailed: defineError('channels.delivery_not_failed', 409, 'Only a reply whose delivery failed can be retried'),
+  unavailable: defineError('channels.channel_unavailable', 409, "The inbox's channel cannot send any more"),
+};

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type { Pool, PoolClient, Queryable } from '../../db/pool.js';
-import { withSystem, withWorkspace } from '../../db/tenancy.js';
+import { inWorkspaceTx, withSystem, withWorkspace } from '../../db/tenancy.js';
 import { recordEvents } from '../../events/outbox.js';
 import { defineSubscriber, type Subscriber } from '../../events/subscribers.js';
 import { enqueue } from '../../jobs/queue.js';
@@ -12,6 +12,7 @@ import { findConversationRowForChannel, findMessageForChannel, updateMessageChan
 import { customerForChannel } from '../customers/customers.service.js';
 import { inboxForChannel } from '../inboxes/inboxes.service.js';
 import { ChannelSendError, type ChannelAdapter, type ChannelRegistry, type DeliveryStatus, type OutboundMessage, type SendResult } from './channels.registry.js';
+import { deliveryErrors } from './channels.errors.js';
 import { channelsRepository as repo, type ChannelMessageRow } from './channels.repository.js';
 
 /**
@@ -174,6 +175,29 @@ export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'po
   if (providerId) await applyEarlyReceipts(tx, deps, adapter.kind, row.inbox_id, providerId);
   await enqueueAttempt(tx, ws, id, 1);
   return true;
+}
+
+/**
+ * "Retry now" on a reply whose delivery failed: the same delivery goes back to `queued` with its
+ * attempts counted from zero and its first attempt's job, through the one outbound job (the adapter
+ * sends what it built for the reply before: the email's recipients and Message-ID stay). Refused with
+ * a code when the delivery is not failed (`channels.delivery_not_failed`: sending or sent already),
+ * when the message has no delivery in this conversation (404, as for another workspace's), and when
+ * its inbox's channel no longer sends.
+ */
+export async function retryDelivery(deps: WorkspaceContext<'channels'>, conversationId: string, messageId: string): Promise<{ messageId: string; status: 'queued' }> {
+  const ws = deps.workspaceId;
+  return inWorkspaceTx(deps, async (tx) => {
+    const row = await repo.lockByMessage(tx, ws, messageId);
+    if (!row || row.conversation_id !== conversationId) throw deliveryErrors.notFound();
+    if (row.status !== 'failed') throw deliveryErrors.notFailed(row.status === 'queued' ? 'The reply is being sent already.' : 'The reply was sent already.');
+    const inbox = await inboxForChannel(tx, ws, row.inbox_id);
+    const adapter = inbox && deps.channels.find(inbox.channel);
+    if (!adapter?.outbound) throw deliveryErrors.unavailable();
+    await recordDelivery(tx, deps, row, { channel: adapter.kind, status: 'queued', reason: null, attempts: 0 });
+    await enqueueAttempt(tx, ws, row.id, 1);
+    return { messageId, status: 'queued' as const };
+  });
 }
 
 function enqueueAttempt(tx: Queryable, ws: string, deliveryId: string, attempt: number, runAt?: Date) {

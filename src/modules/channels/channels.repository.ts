@@ -49,6 +49,12 @@ export const channelsRepository = {
     return rows[0];
   },
 
+  /** A reply's outbound delivery, locked (one per message); undefined for a message no channel sends. */
+  async lockByMessage(tx: Queryable, ws: string, messageId: string): Promise<ChannelMessageRow | undefined> {
+    const { rows } = await tx.query<ChannelMessageRow>(`select ${COLUMNS} from channel_messages where workspace_id = $1 and message_id = $2 and direction = 'outbound' for update`, [ws, messageId]);
+    return rows[0];
+  },
+
   async lockByProviderId(tx: Queryable, ws: string, inboxId: string, providerId: string): Promise<ChannelMessageRow | undefined> {
     const { rows } = await tx.query<ChannelMessageRow>(`select ${COLUMNS} from channel_messages where workspace_id = $1 and inbox_id = $2 and direction = 'outbound' and provider_id = $3 for update`, [
       ws,

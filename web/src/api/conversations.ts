@@ -135,6 +135,15 @@ export function replyCollisionOf(error: unknown): Message[] | null {
   return Array.isArray(error.problem.messages) ? (error.problem.messages as Message[]) : [];
 }
 
+/** POST /conversations/:id/messages/:messageId/retry-delivery: "Retry now" on a failed reply (agents). */
+export function useRetryDelivery(ws: string, conversationId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (messageId: string) => api<{ messageId: string; status: 'queued' }>(`${base(ws)}/${conversationId}/messages/${messageId}/retry-delivery`, { method: 'POST', body: {} }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.conversations.messages(ws, conversationId) }),
+  });
+}
+
 export function useSendMessage(ws: string, id: string) {
   const qc = useQueryClient();
   return useMutation({

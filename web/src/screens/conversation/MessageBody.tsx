@@ -1,5 +1,7 @@
 import { useMemo, useState } from 'react';
+import { useRetryDelivery } from '../../api/conversations.js';
 import { useInlineImages, type InlinePart } from '../../api/email.js';
+import { InlineError } from '../../components/States.js';
 import type { EmailAddress, EmailMetadata, Message } from '../../api/types.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
@@ -88,8 +90,28 @@ export function MessageBody({ message }: { message: Message }) {
           ) : null}
         </ul>
       ) : null}
-      {delivery ? <div className={`delivery delivery-${delivery.status}`}>{deliveryText(delivery)}</div> : null}
+      {delivery ? (
+        <div className={`delivery delivery-${delivery.status}`} role={delivery.status === 'failed' ? 'alert' : undefined}>
+          {deliveryText(delivery)}
+          {delivery.status === 'failed' && canWrite && message.type === 'outbound' ? <RetryNow conversationId={message.conversationId} messageId={message.id} /> : null}
+        </div>
+      ) : null}
     </div>
+  );
+}
+
+/** "Retry now" on a failed reply: the same reply goes through the outbound job again; the line above follows its delivery. */
+function RetryNow({ conversationId, messageId }: { conversationId: string; messageId: string }) {
+  const { ws } = useWorkspace();
+  const retry = useRetryDelivery(ws, conversationId);
+  return (
+    <>
+      {' '}
+      <button type="button" className="btn btn-small" disabled={retry.isPending} onClick={() => retry.mutate(messageId)}>
+        {retry.isPending ? 'Retrying…' : 'Retry now'}
+      </button>
+      <InlineError error={retry.error} />
+    </>
   );
 }
 

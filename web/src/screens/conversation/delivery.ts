@@ -16,7 +16,11 @@ const failures: Record<string, string> = {
   'channel.no_recipient': 'The customer has no address on this channel.',
   'channel.unavailable': 'The channel of this inbox cannot send any more.',
   'channel.send_expired': 'It could not be sent for a day and was given up.',
+  'channel.provider_failed': 'The provider reported that it could not be delivered.',
 };
+
+/** A code the server gave that this version has no words for: never shown as it is. */
+const UNKNOWN_CODE = 'The channel could not send it; the server log has the details.';
 
 const statuses: Record<string, string> = { queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' };
 
@@ -34,9 +38,19 @@ export function deliveryOf(metadata: Record<string, unknown> | null | undefined)
   return null;
 }
 
+/**
+ * The line under a reply. A failed one says "Not delivered." and why in people's words (the agent
+ * can retry it now); a code without words here says the generic sentence, never the code.
+ */
 export function deliveryText(delivery: { status: string; error?: string }): string {
   const status = statuses[delivery.status] ?? delivery.status;
-  if (!delivery.error) return `Delivery: ${status}`;
-  const reason = failures[delivery.error] ?? delivery.error;
+  const reason = delivery.error ? reasonText(delivery.error) : '';
+  if (delivery.status === 'failed') return reason ? `Not delivered. ${reason}` : 'Not delivered.';
+  if (!reason) return `Delivery: ${status}`;
   return delivery.status === 'queued' ? `Delivery: ${status}, trying again. ${reason}` : `Delivery: ${status}. ${reason}`;
+}
+
+function reasonText(error: string): string {
+  if (failures[error]) return failures[error];
+  return /^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/.test(error) ? UNKNOWN_CODE : error;
 }

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTestMember, client, createTestWorkspace, eventually, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { createEmailInbox, sendRaw, smtpPortOf, startSink, systemQuery } from './email/email.testing.js';
+
+/**
+ * "Retry now" on a failed reply (issue #10): through the one outbound job and a local SMTP server that
+ * refuses a recipient once (550, a permanent failure), then accepts.
+ */
+let rapport: TestServer;
+let ws: TestWorkspace;
+let sink: Awaited<ReturnType<typeof startSink>>;
+const refusals = new Map<string, number[]>();
+let seq = 0;
+
+beforeAll(async () => {
+  sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null });
+  rapport = await startTestServer();
+  ws = await createTestWorkspace(rapport);
+  await createEmailInbox(rapport, ws, { addresses: ['support@shop.test'], fromName: 'Shop Support', smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } });
+});
+afterAll(async () => {
+  await rapport?.stop();
+  await sink?.close();
+});
+
+const api = () => client(rapport, ws.token, ws.workspaceId);
+
+async function inbound(from: string): Promise<string> {
+  const id = `<retry${++seq}.${Date.now()}@customer.test>`;
+  // Marked automatic so that no acknowledgement uses up the refusal queued for the address.
+  const raw = [`From: ${from}`, 'To: support@shop.test', `Subject: Retry ${seq}`, 'Auto-Submitted: auto-generated', `Message-ID: ${id}`, '', 'hello', ''].join('\r\n');
+  await sendRaw(smtpPortOf(rapport), raw, { from, to: ['support@shop.test'] });
+  return eventually(
+    async () => (await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id.slice(1, -1)]))[0]?.conversation_id,
+  );
+}
+
+const deliveryOf = async (conversationId: string, messageId: string) =>
+  (await api().get(`/conversations/${conversationId}/messages`)).json().items.find((i: { id: string }) => i.id === messageId)?.metadata.delivery;
+
+describe('retrying a failed reply', () => {
+  it('sends it again through the outbound job once the mail server takes it, with the same Message-ID', async () => {
+    refusals.set('rita@customer.test', [550]);
+    const c = await inbound('rita@customer.test');
+    const reply = (await api().post(`/conversations/${c}/messages`, { type: 'reply', body: 'Your parcel ships today' })).json();
+    const failed = await eventually(async () => {
+      const d = await deliveryOf(c, reply.id);
+      return d?.status === 'failed' ? d : null;
+    }, 20_000);
+    expect(failed.reason).toBe('email.delivery_rejected');
+    expect(sink.received.filter((r) => r.raw.includes('Your parcel ships today'))).toHaveLength(0);
+
+    const agent = client(rapport, await tokenFor(rapport, ws, 'agent'), ws.workspaceId);
+    const res = await agent.post(`/conversations/${c}/messages/${reply.id}/retry-delivery`, {});
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ messageId: reply.id, status: 'queued' });
+    const mail = await eventually(async () => sink.received.find((r) => r.raw.includes('Your parcel ships today')), 20_000);
+    expect(mail.raw).toContain(`Message-ID: <${reply.id}@shop.test>`);
+    expect(
+      await eventually(async () => {
+        const d = await deliveryOf(c, reply.id);
+        return d?.status === 'sent' ? d : null;
+      }),
+    ).toMatchObject({ status: 'sent', reason: null, attempts: 1 });
+    // The timeline says it: failed, queued again by the agent, sent.
+    const events = (await api().get(`/conversations/${c}/events?exclude=message.created`)).json().items.filter((e: { type: string }) => e.type === 'message.delivery_changed');
+    expect(events.map((e: { data: { status: string } }) => e.data.status)).toEqual(['queued', 'failed', 'queued', 'sent']);
+
+    // Sent now: a second retry is refused with a code, and nothing is sent twice.
+    const again = await agent.post(`/conversations/${c}/messages/${reply.id}/retry-delivery`, {});
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('channels.delivery_not_failed');
+    expect(sink.received.filter((r) => r.raw.includes('Your parcel ships today'))).toHaveLength(1);
+  }, 60_000);
+
+  it('answers 404 for a note, a message of another conversation or another workspace, and 403 to a client viewer', async () => {
+    const c = await inbound('nora@customer.test');
+    const other = await inbound('otto@customer.test');
+    const note = (await api().post(`/conversations/${c}/messages`, { type: 'note', body: 'internal' })).json();
+    const reply = (await api().post(`/conversations/${other}/messages`, { type: 'reply', body: 'Hello Otto' })).json();
+    for (const [conversationId, messageId] of [
+      [c, note.id],
+      [c, reply.id],
+    ]) {
+      const res = await api().post(`/conversations/${conversationId}/messages/${messageId}/retry-delivery`, {});
+      expect(res.statusCode).toBe(404);
+      expect(res.json().code).toBe('channels.delivery_not_found');
+    }
+    const elsewhere = await createTestWorkspace(rapport);
+    const theirs = await client(rapport, elsewhere.token, elsewhere.workspaceId).post(`/conversations/${other}/messages/${reply.id}/retry-delivery`, {});
+    expect(theirs.statusCode).toBe(404);
+    await addTestMember(rapport, ws, 'client_viewer', 'viewer');
+    const viewer = client(rapport, await tokenFor(rapport, ws, 'client_viewer'), ws.workspaceId);
+    const forbidden = await viewer.post(`/conversations/${other}/messages/${reply.id}/retry-delivery`, {});
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().code).toBe('auth.forbidden');
+  }, 60_000);
+});

@@ -91,6 +91,15 @@ describe('Send a test (SMTP)', () => {
     expect(res.json().detail).toMatch(/user name and password/);
   });
 
+  it('says the secure connection failed when the server offers no TLS the settings ask for', async () => {
+    const inbox = await createEmailInbox(rapport, ws, { addresses: [`test${++seq}@settings.test`], smtp: { ...smtpOf(sink.port), tls: 'starttls' } });
+    const starttls = await api().post(`/inboxes/${inbox.id}/email/smtp-test`, { to: 'admin@elsewhere.test' });
+    expect([starttls.statusCode, starttls.json().code]).toEqual([422, 'email.tls_failed']);
+    const implicit = await api().post(`/inboxes/${inbox.id}/email/smtp-test`, { to: 'admin@elsewhere.test', smtp: { ...smtpOf(sink.port), password: '********', tls: 'implicit' } });
+    expect([implicit.statusCode, implicit.json().code]).toEqual([422, 'email.tls_failed']);
+    expect(sink.received.some((m) => m.to.includes('admin@elsewhere.test') && m.raw.includes(`test${seq}@settings.test`))).toBe(false);
+  });
+
   it('asks for SMTP settings first when the inbox has none', async () => {
     const inbox = await createEmailInbox(rapport, ws, { addresses: [`test${++seq}@settings.test`] });
     const res = await api().post(`/inboxes/${inbox.id}/email/smtp-test`, { to: 'admin@elsewhere.test' });
@@ -161,6 +170,8 @@ describe.skipIf(skipped)('Test connection (IMAP, Dovecot)', () => {
     expect(masked.statusCode).toBe(200);
     const folder = await api().post(`/inboxes/${inbox.id}/email/imap-test`, { imap: { ...imap, password: '********', mailbox: 'Nowhere' } });
     expect([folder.statusCode, folder.json().code]).toEqual([422, 'email.mailbox_missing']);
+    const tls = await api().post(`/inboxes/${inbox.id}/email/imap-test`, { imap: { ...imap, password: '********', tls: 'implicit' } });
+    expect([tls.statusCode, tls.json().code]).toEqual([422, 'email.tls_failed']);
     const dead = await api().post(`/inboxes/${inbox.id}/email/imap-test`, { imap: { ...imap, password: '********', port: await deadPort() } });
     expect([dead.statusCode, dead.json().code]).toEqual([422, 'email.server_unreachable']);
     // Last: Dovecot slows later sign-ins from an address after a failed one.

@@ -26,6 +26,9 @@ const OUTSIDE_A_WORKSPACE = new Set([
   'POST /api/v1/auth/alerts/{id}/dismiss',
   'POST /api/v1/auth/password-resets',
   'POST /api/v1/auth/password-resets/accept',
+  // The signed-in person's own profile (a session only; a token answers 403, nobody 401: auth.profile.test.ts).
+  'PATCH /api/v1/me',
+  'POST /api/v1/me/password',
   'GET /api/v1/workspaces',
   'POST /api/v1/workspaces',
   'POST /api/v1/invitations/accept',

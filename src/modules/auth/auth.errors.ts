@@ -9,5 +9,7 @@ export const authErrors = {
   workspaceCreationNotAllowed: defineError('workspaces.creation_not_allowed', 403, 'Only an instance admin can create workspaces here'),
   mailNotConfigured: defineError('auth.mail_not_configured', 503, 'This server cannot send email, so passwords cannot be reset by email'),
   invalidResetLink: defineError('auth.invalid_reset_link', 400, 'This password reset link does not work'),
+  wrongPassword: defineError('auth.wrong_password', 403, 'Your current password is not right'),
+  samePassword: defineError('auth.same_password', 422, 'The new password is the same as the current one'),
   alertNotFound: defineError('auth.alert_not_found', 404, 'No such security alert'),
 };

@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 
 export interface SecurityAlertRow {
   id: string;
-  kind: 'password_guessing' | 'password_reset';
+  kind: 'password_guessing' | 'password_reset' | 'password_changed';
   created_at: Date;
   details: Record<string, unknown>;
 }
@@ -24,6 +24,12 @@ export const authRepository = {
 
   async deleteSession(tx: Queryable, tokenHash: Buffer): Promise<void> {
     await tx.query('delete from sessions where token_hash = $1', [tokenHash]);
+  },
+
+  /** Ends every session of the account except the one with `keepTokenHash` (a password changed from that one); how many. */
+  async endOtherSessions(tx: Queryable, userId: string, keepTokenHash: Buffer): Promise<number> {
+    const { rowCount } = await tx.query('delete from sessions where user_id = $1 and token_hash <> $2', [userId, keepTokenHash]);
+    return rowCount ?? 0;
   },
 
   async insertAlert(tx: Queryable, a: { userId: string; kind: SecurityAlertRow['kind']; at: Date; details: Record<string, unknown> }): Promise<void> {

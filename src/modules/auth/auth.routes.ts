@@ -8,6 +8,7 @@ import { authErrors } from './auth.errors.js';
 import { currentSession, dismissAlert, login, logout, mayCreateWorkspace } from './auth.service.js';
 import { RoleSchema } from '../workspaces/workspaces.schemas.js';
 import { passwordResetRoutes } from './auth.password-reset.routes.js';
+import { profileRoutes } from './auth.profile.routes.js';
 import { createWorkspace } from '../workspaces/workspaces.service.js';
 import { workspaceSummary } from '../workspaces/workspaces.accounts.service.js';
 import { Slug } from '../workspaces/workspaces.schemas.js';
@@ -15,7 +16,7 @@ import { Slug } from '../workspaces/workspaces.schemas.js';
 const tags = ['auth'];
 const SecurityAlert = Type.Object({
   id: Type.String(),
-  kind: Type.Union([Type.Literal('password_guessing'), Type.Literal('password_reset')]),
+  kind: Type.Union([Type.Literal('password_guessing'), Type.Literal('password_reset'), Type.Literal('password_changed')]),
   message: Type.String({ description: 'what happened, in words to show the person' }),
   createdAt: Type.String({ format: 'date-time' }),
 });
@@ -35,6 +36,7 @@ const LoginBody = Strict({ email: Email, password: Type.String({ minLength: 1, m
 
 export function authRoutes(app: App, server: Deps): void {
   passwordResetRoutes(app, server);
+  profileRoutes(app, server);
 
   app.post(
     '/auth/login',

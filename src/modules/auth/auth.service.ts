@@ -23,6 +23,14 @@ export interface SessionView {
 }
 
 function alertMessage(a: SecurityAlertRow): string {
+  if (a.kind === 'password_changed') {
+    const ended = Number(a.details.sessionsEnded ?? 0);
+    return (
+      'Your password was changed from your profile' +
+      (ended ? `; the ${ended} other browser${ended === 1 ? ' that was' : 's that were'} signed in to your account ${ended === 1 ? 'was' : 'were'} signed out` : '') +
+      '. Your API tokens still work. If you did not do this, reset your password with "Forgot your password?" at once and revoke your API tokens.'
+    );
+  }
   if (a.kind === 'password_reset') {
     const tokens = Number(a.details.tokensRevoked ?? 0);
     return (

@@ -42,6 +42,10 @@ export const accountsRepository = {
     await tx.query('update users set password_hash = $2 where id = $1', [userId, passwordHash]);
   },
 
+  async setName(tx: Queryable, userId: string, name: string): Promise<void> {
+    await tx.query('update users set name = $2 where id = $1', [userId, name]);
+  },
+
   async workspacesOf(tx: Queryable, userId: string): Promise<WorkspaceMembership[]> {
     const { rows } = await tx.query<WorkspaceMembership>(
       `select w.id, w.name, w.slug, m.role from memberships m join workspaces w on w.id = m.workspace_id

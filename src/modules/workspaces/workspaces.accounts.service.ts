@@ -32,6 +32,11 @@ export async function setPasswordHash(deps: SystemDeps, userId: string, password
   await inSystemTx(deps, (tx) => repo.setPasswordHash(tx, userId, passwordHash));
 }
 
+/** The person's display name, shown to their colleagues (the profile screen). */
+export async function setAccountName(deps: SystemDeps, userId: string, name: string): Promise<void> {
+  await inSystemTx(deps, (tx) => repo.setName(tx, userId, name));
+}
+
 /** Adds the account to a workspace with a role; false when it is a member already. */
 export async function addMembership(deps: SystemDeps, workspaceId: string, userId: string, role: Role, at: Date): Promise<boolean> {
   return inSystemTx(deps, (tx) => workspacesRepository.insertMembership(tx, workspaceId, userId, role, at));

@@ -46,7 +46,7 @@ export interface WorkspaceSummary {
 
 export interface SecurityAlert {
   id: string;
-  kind: 'password_guessing' | 'password_reset';
+  kind: 'password_guessing' | 'password_reset' | 'password_changed';
   message: string;
   createdAt: string;
 }

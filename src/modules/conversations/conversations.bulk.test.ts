@@ -97,6 +97,25 @@ describe('bulk actions on conversations', () => {
     expect(await typesOf(a.id)).toEqual([]);
   });
 
+  it('rolls the whole batch back when something fails mid-way (a database error on the last conversation, after two were changed)', async () => {
+    // Conversations are changed in id order: the fault is on the last, after the other two were changed.
+    const [a, c, b] = [await open(), await open(), await open()].sort((x, y) => (x.id < y.id ? -1 : 1));
+    // A fault planted for this test only: updating b fails in the database.
+    await rapport.pool.query(`create function bulk_test_fault() returns trigger language plpgsql as $$ begin raise exception 'planted fault'; end $$`);
+    await rapport.pool.query(`create trigger bulk_test_fault before update on conversations for each row when (new.id = '${b.id}'::uuid) execute function bulk_test_fault()`);
+    try {
+      const res = await bulk({ ids: [b.id, a.id, c.id], action: 'priority', value: 'urgent' });
+      expect(res.statusCode).toBe(500);
+    } finally {
+      await rapport.pool.query('drop trigger bulk_test_fault on conversations');
+      await rapport.pool.query('drop function bulk_test_fault()');
+    }
+    for (const x of [a, b, c]) {
+      expect((await api.get(`/conversations/${x.id}`)).json().priority).toBe('normal');
+      expect(await typesOf(x.id)).toEqual([]);
+    }
+  });
+
   it('needs an agent: a client viewer is refused', async () => {
     const a = await open();
     const viewer = client(rapport, await tokenFor(rapport, ws, 'client_viewer'), ws.workspaceId);

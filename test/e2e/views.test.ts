@@ -104,6 +104,12 @@ describe('views in the agent app', () => {
     for (const c of [u2, u3]) expect((await api.get(`/conversations/${c.id}`)).json()).toMatchObject({ status: 'closed', assigneeId: ana.id });
     expect((await api.get(`/conversations/${u1.id}`)).json()).toMatchObject({ status: 'open', assigneeId: null });
 
+    // Opened from its address, the saved view lists with its own filters.
+    await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/saved:${saved[0].id}`);
+    await subject('Waiting for the invoice copy').waitFor({ timeout: 20_000 });
+    await page.getByRole('heading', { name: /My pending/ }).waitFor();
+    expect(await subject('Cannot sign in').count()).toBe(0);
+
     expect(w.pageErrors).toEqual([]);
     expect(w.dialogs).toEqual([]);
     expect(w.cspViolations).toEqual([]);

@@ -32,7 +32,8 @@ const queryClient = new QueryClient({
 void queryClient.prefetchQuery(sessionQuery);
 const route = parseRoute(location.pathname, new URLSearchParams(location.search));
 if (route.name === 'inbox') {
-  void queryClient.prefetchInfiniteQuery(conversationsQuery(route.ws, inboxFilters(route.view, new URLSearchParams(location.search))));
+  // A saved view's filters come from the server: its list starts once they are read.
+  if (!route.view.startsWith('saved:')) void queryClient.prefetchInfiniteQuery(conversationsQuery(route.ws, inboxFilters(route.view, new URLSearchParams(location.search))));
   void queryClient.prefetchQuery(conversationCountsQuery(route.ws, statusFilterOf(route.view, new URLSearchParams(location.search))));
   void queryClient.prefetchQuery(usersQuery(route.ws));
   void queryClient.prefetchQuery(teamsQuery(route.ws));

@@ -28,8 +28,8 @@ export const conversationsQuery = (ws: string, filters: ConversationFilters) =>
   });
 
 /** GET /conversations: the inbox, cursor-paged for infinite scroll. */
-export function useConversations(ws: string, filters: ConversationFilters) {
-  return useInfiniteQuery({ ...conversationsQuery(ws, filters), placeholderData: (previous) => previous });
+export function useConversations(ws: string, filters: ConversationFilters, enabled = true) {
+  return useInfiniteQuery({ ...conversationsQuery(ws, filters), placeholderData: (previous) => previous, enabled });
 }
 
 /** `status`: the views' status filter (the list header's Open, Pending, ...): every view counts that status. */

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useConversationCounts, useConversations } from '../../api/conversations.js';
 import type { Conversation, ConversationFilters } from '../../api/types.js';
 import { useSavedViews } from '../../api/views.js';
+import { Empty, Loading } from '../../components/States.js';
 import { useTeams } from '../../api/workspace.js';
 import { inboxPath, navigate, useLocation } from '../../lib/router.js';
 import { useShortcuts } from '../../lib/shortcuts.js';
@@ -31,7 +32,9 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
   const filters: ConversationFilters = useMemo(() => (saved ? listFiltersOf(saved.filters, search) : inboxFilters(view, search)), [view, search, saved]);
   const q = filters.q ?? '';
   const sort = filters.sort;
-  const list = useConversations(ws, filters);
+  // A saved view waits for its filters; one deleted (or no longer shared) says so instead of listing.
+  const savedMissing = view.startsWith('saved:') && !saved;
+  const list = useConversations(ws, filters, !savedMissing);
   const statusFilter = statusFilterOf(view, search);
   const counts = useConversationCounts(ws, statusFilter);
   const teams = useTeams(ws);
@@ -151,7 +154,15 @@ export function InboxScreen({ view, conversationId }: { view: string; conversati
             onClear={() => setChecked(new Set())}
           />
         ) : null}
-        <ConversationList query={list} rows={rows} selectedId={conversationId} onOpen={(id) => go(id)} filtered={!!q} selection={canWrite ? { checked, toggle } : undefined} />
+        {savedMissing ? (
+          savedViews.isPending ? (
+            <Loading label="Loading the saved view…" />
+          ) : (
+            <Empty title="This saved view is gone">It was deleted, or is no longer shared with you. Pick another view.</Empty>
+          )
+        ) : (
+          <ConversationList query={list} rows={rows} selectedId={conversationId} onOpen={(id) => go(id)} filtered={!!q} selection={canWrite ? { checked, toggle } : undefined} />
+        )}
       </section>
       <section className="detail-pane" aria-label="Conversation">
         {conversationId ? (

@@ -108,7 +108,7 @@ describe('applying realtime events in the agent app', () => {
     ]);
     cleanup = t.done;
     t.qc.setQueryData(keys.conversations.detail(WS, 'c'), c);
-    const later = conversation('c', 9, { lastMessage: { type: 'note', preview: 'hi' }, messageCount: 2 });
+    const later = conversation('c', 9, { lastMessage: { type: 'note', preview: 'hi', author: { type: 'user', id: null, name: null } }, messageCount: 2 });
     t.applier.apply([{ event: event('message.created', 'c', { messageId: 'm', messageType: 'note' }), conversation: later }]);
     await settle();
     expect(t.ids(open)).toEqual([['c', 'a', 'b'], []]);

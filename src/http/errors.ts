@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, commonErrors, type FieldError } from '../lib/errors.js';
+import { type AjvIssue, humanMessage } from './validation-messages.js';
 
 const PROBLEM_TYPE_BASE = '/problems/';
 
@@ -22,7 +23,7 @@ export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
   const e = error as FastifyError & { validation?: Array<Record<string, any>>; validationContext?: string; errno?: string };
   if (e?.validation) {
-    return commonErrors.validation(undefined, { errors: e.validation.map((v) => fieldError(v, e.validationContext)) });
+    return commonErrors.validation(undefined, { errors: fieldErrors(e.validation, e.validationContext) });
   }
   switch (e?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -46,13 +47,22 @@ export function toAppError(error: unknown): AppError | null {
   return null;
 }
 
-function fieldError(v: Record<string, any>, context?: string): FieldError {
-  let path = `${context ?? 'body'}${String(v.instancePath ?? '').replace(/\//g, '.')}`;
-  if (v.keyword === 'required' && v.params?.missingProperty) path += `.${v.params.missingProperty}`;
-  if (v.keyword === 'additionalProperties' && v.params?.additionalProperty) {
-    return { path: `${path}.${v.params.additionalProperty}`, message: 'is not a known property' };
+/**
+ * One sentence per field (validation-messages.ts). A union (`Nullable(Tag)`) fails in each of its
+ * branches: the branch's real reason ("has characters that are not allowed") is kept, not "must be
+ * empty" from the null branch nor the union's own "not one of the choices".
+ */
+function fieldErrors(issues: Array<Record<string, any>>, context?: string): FieldError[] {
+  const byPath = new Map<string, { issue: Record<string, any>; rank: number }>();
+  for (const v of issues) {
+    let path = `${context ?? 'body'}${String(v.instancePath ?? '').replace(/\//g, '.')}`;
+    if (v.keyword === 'required' && v.params?.missingProperty) path += `.${v.params.missingProperty}`;
+    if (v.keyword === 'additionalProperties' && v.params?.additionalProperty) path += `.${v.params.additionalProperty}`;
+    const rank = v.keyword === 'anyOf' || v.keyword === 'oneOf' ? 2 : v.keyword === 'type' ? 1 : 0;
+    const seen = byPath.get(path);
+    if (!seen || rank < seen.rank) byPath.set(path, { issue: v, rank });
   }
-  return { path, message: v.message ?? 'is not valid' };
+  return [...byPath].map(([path, { issue }]) => ({ path, message: humanMessage(issue as AjvIssue, path) }));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -17,6 +17,8 @@ function makeAjv(coerce: boolean): Ajv {
     removeAdditional: false,
     allErrors: false,
     strict: false,
+    // Each error keeps its failing schema, for the schema's own `errorMessage` (validation-messages.ts).
+    verbose: true,
   });
   addFormats(ajv);
   return ajv;

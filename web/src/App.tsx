@@ -4,6 +4,7 @@ import { setUnauthorizedHandler } from './api/client.js';
 import { keys } from './api/keys.js';
 import { useLogout, useSession } from './api/session.js';
 import type { Session } from './api/types.js';
+import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { ErrorState, Loading } from './components/States.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
 import { SecurityAlerts } from './components/SecurityAlerts.js';
@@ -147,6 +148,7 @@ function WorkspaceShell({ session, ws, children }: { session: Session; ws: strin
         <div className="app">
           <TopBar session={session} ws={ws} onHelp={() => setHelp(true)} searchRef={searchRef} />
           <SecurityAlerts session={session} />
+          <ConnectionBanner />
           <main className="app-main">{children}</main>
         </div>
         {help ? <ShortcutsOverlay onClose={() => setHelp(false)} /> : null}

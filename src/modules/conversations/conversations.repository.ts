@@ -29,6 +29,8 @@ export interface ConversationRow {
   resolved_at: Date | null;
   last_message_preview: string | null;
   last_message_type: string | null;
+  last_message_author_type?: string | null;
+  last_message_author_id?: string | null;
   message_count: number;
   note_count: number;
   revision: number;
@@ -59,11 +61,22 @@ export function toConversationView(r: ConversationRow, visibility: Visibility = 
     waitingSince: iso(r.waiting_since),
     firstResponseAt: iso(r.first_response_at),
     resolvedAt: iso(r.resolved_at),
-    lastMessage: r.last_message_type ? { type: r.last_message_type, preview: r.last_message_preview ?? '' } : null,
+    lastMessage: r.last_message_type ? { type: r.last_message_type, preview: r.last_message_preview ?? '', author: lastAuthorOf(r) } : null,
     messageCount: visibility === 'internal' ? r.message_count : r.message_count - r.note_count,
     // Agents only: it rises with a note too, so a client viewer would learn that one was written.
     ...(visibility === 'internal' ? { revision: r.revision } : {}),
   };
+}
+
+/**
+ * Who wrote the previewed message. The customer's name is on the row; an agent's or token's is filled
+ * by the service's one look-up per page (`withLastAuthorNames`). Rows older than 0460 have no author:
+ * the message type says which kind it was.
+ */
+function lastAuthorOf(r: ConversationRow): { type: string; id: string | null; name: string | null } {
+  const type = r.last_message_author_type ?? (r.last_message_type === 'inbound' ? 'customer' : 'user');
+  const id = r.last_message_author_id ?? (type === 'customer' ? r.customer_id : null);
+  return { type, id, name: type === 'customer' && id === r.customer_id ? r.customer_name : null };
 }
 
 const SELECT_VIEW = (sortKey = 'null', from = 'conversations c') => `
@@ -77,7 +90,7 @@ const SELECT_VIEW = (sortKey = 'null', from = 'conversations c') => `
     ids.customer_email, ids.customer_phone,
     c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id, c.tags, c.created_at, c.updated_at,
     c.last_activity_at, c.last_public_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview, c.last_message_type,
-    c.message_count, c.note_count, c.revision, ${sortKey} as sort_key
+    c.last_message_author_type, c.last_message_author_id, c.message_count, c.note_count, c.revision, ${sortKey} as sort_key
   from ${from}
   -- The customer's first email and phone from one probe of (workspace_id, customer_id): two
   -- subselects filtered on kind let the planner walk the workspace's (workspace_id, kind, value)
@@ -326,8 +339,8 @@ export const conversationsRepository = {
          n as (select rapport_next_conversation_number($1) as number from ib),
          c as (
            insert into conversations (workspace_id, id, number, inbox_id, customer_id, subject, priority, tags, created_at, updated_at,
-             last_activity_at, last_public_activity_at, waiting_since, last_message_preview, last_message_type, message_count)
-           select $1, $2, n.number, ib.id, $4, $5, $6, $7, $8, $8, $8, $8, $8, $9, 'inbound', 1 from ib, n
+             last_activity_at, last_public_activity_at, waiting_since, last_message_preview, last_message_type, last_message_author_type, last_message_author_id, message_count)
+           select $1, $2, n.number, ib.id, $4, $5, $6, $7, $8, $8, $8, $8, $8, $9, 'inbound', 'customer', $4, 1 from ib, n
            returning *),
          cd as (insert into search_documents (workspace_id, conversation_id, message_id, search)
                 select workspace_id, id, null, subject_search from c where subject_search <> ''::tsvector),
@@ -344,7 +357,7 @@ export const conversationsRepository = {
            order by e.ord)
          select c.id, c.number, c.inbox_id, ib.channel, c.customer_id, c.subject, c.status, c.snoozed_until, c.priority, c.assignee_id, c.team_id,
            c.tags, c.created_at, c.updated_at, c.last_activity_at, c.last_public_activity_at, c.waiting_since, c.first_response_at, c.resolved_at, c.last_message_preview,
-           c.last_message_type, c.message_count, c.note_count, c.revision
+           c.last_message_type, c.last_message_author_type, c.last_message_author_id, c.message_count, c.note_count, c.revision
          from c, ib`,
         [
           c.workspaceId,
@@ -437,7 +450,12 @@ export const conversationsRepository = {
    * and updated_at stay, since nothing a client viewer sees of the conversation changed.
    */
   /** Returns the conversation's inbox (the caller checks that a reply may leave through it). */
-  async afterMessage(tx: Queryable, ws: string, id: string, m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date }): Promise<string | undefined> {
+  async afterMessage(
+    tx: Queryable,
+    ws: string,
+    id: string,
+    m: { type: 'inbound' | 'outbound' | 'note'; preview: string; at: Date; author: { type: string; id: string | null } },
+  ): Promise<string | undefined> {
     const { rows } = await tx.query<{ inbox_id: string }>(
       named(
         'after_message',
@@ -449,11 +467,13 @@ export const conversationsRepository = {
          note_count = note_count + case when $4 = 'note' then 1 else 0 end,
          last_message_preview = case when $4 = 'note' then last_message_preview else $5 end,
          last_message_type = case when $4 = 'note' then last_message_type else $4 end,
+         last_message_author_type = case when $4 = 'note' then last_message_author_type else $6 end,
+         last_message_author_id = case when $4 = 'note' then last_message_author_id else $7::uuid end,
          waiting_since = case $4 when 'inbound' then coalesce(waiting_since, $3) when 'outbound' then null else waiting_since end,
          first_response_at = case when $4 = 'outbound' then coalesce(first_response_at, $3) else first_response_at end
        where workspace_id = $1 and id = $2
        returning inbox_id`,
-        [ws, id, m.at, m.type, m.preview],
+        [ws, id, m.at, m.type, m.preview, m.author.type, m.author.id],
       ),
     );
     return rows[0]?.inbox_id;

@@ -10,7 +10,16 @@ export type Priority = (typeof PRIORITIES)[number];
 
 export const StatusSchema = Type.Enum(STATUSES);
 export const PrioritySchema = Type.Enum(PRIORITIES);
-export const Tag = Type.String({ minLength: 1, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N} _.:/-]*$' });
+export const Tag = Type.String({
+  minLength: 1,
+  maxLength: 50,
+  pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N} _.:/-]*$',
+  errorMessage: {
+    minLength: 'A tag cannot be empty',
+    maxLength: 'A tag may be at most 50 characters long',
+    pattern: 'Tags start with a letter or a digit and may use letters, digits, spaces and - _ . : /',
+  },
+});
 export const MessageBody = Type.String({ minLength: 1, maxLength: 65536 });
 export const MessageHtml = Type.String({ minLength: 1, maxLength: 262144 });
 export const Subject = Type.String({ minLength: 1, maxLength: 500 });
@@ -80,7 +89,20 @@ export const Conversation = Type.Object({
   waitingSince: Nullable(Timestamp),
   firstResponseAt: Nullable(Timestamp),
   resolvedAt: Nullable(Timestamp),
-  lastMessage: Nullable(Type.Object({ type: Type.String(), preview: Type.String() })),
+  lastMessage: Nullable(
+    Type.Object({
+      type: Type.String(),
+      preview: Type.String(),
+      author: Type.Object(
+        {
+          type: Type.String({ description: 'customer, user (an agent), token, bot or system' }),
+          id: Nullable(Type.String()),
+          name: Nullable(Type.String({ description: "the author's name; null when it is not known" })),
+        },
+        { description: 'who wrote the previewed message, for "You: …" or "Ana: …" in the list' },
+      ),
+    }),
+  ),
   messageCount: Type.Integer(),
   revision: Type.Optional(
     Type.Integer({

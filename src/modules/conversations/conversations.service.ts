@@ -16,7 +16,7 @@ import { inTx, principalOf, type WorkspaceContext } from '../context.js';
 import { IdentityRace, findOrCreateCustomer } from '../customers/customers.service.js';
 import { teamExists } from '../teams/teams.service.js';
 import { isAgentOf } from '../workspaces/workspaces.service.js';
-import { withAuthorNames } from './conversations.authors.js';
+import { withAuthorNames, withLastAuthorNames } from './conversations.authors.js';
 import { conversationErrors } from './conversations.errors.js';
 import type { SearchLimiter } from './conversations.search.limiter.js';
 import { conversationSearchRepository as searchRepo } from './conversations.search.repository.js';
@@ -135,7 +135,7 @@ export async function appendMessage(
     at: m.at,
     kind: m.kind,
   });
-  const inboxId = await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at });
+  const inboxId = await repo.afterMessage(tx, ws, m.conversationId, { type: m.type, preview: preview(m.body), at: m.at, author: m.author });
   // A disabled inbox sends nothing: the reply is refused, in this transaction, before any event (notes still work).
   if (m.type === 'outbound' && inboxId) await assertInboxSendsReplies(tx, ws, inboxId);
   await recordEvents(tx, [...extraEvents, { workspaceId: ws, conversationId: m.conversationId, type: 'message.created', actor: deps.actor, data: { messageId, messageType: m.type }, at: m.at }]);
@@ -163,12 +163,29 @@ export async function listConversations(deps: WorkspaceContext & { userId: strin
     // from where the bounded walk stopped): a next page costs a quarter of a new search, so reading
     // one search to its end does not use up the burst, yet pages cannot be had for free.
     deps.searchLimiter.take(principalOf(deps.actor), after ? SEARCH_NEXT_PAGE_COST : 1);
-    const { rows, nextCursor } = await inWorkspaceTx(deps, (tx) => searchRows(tx, deps.workspaceId, filter, sort, after, searchWords(filter.q!, { notes: visibility === 'internal' }), limit));
-    return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor };
+    return inWorkspaceTx(deps, async (tx) => {
+      const { rows, nextCursor } = await searchRows(tx, deps.workspaceId, filter, sort, after, searchWords(filter.q!, { notes: visibility === 'internal' }), limit);
+      return {
+        items: await withLastAuthorNames(
+          tx,
+          deps.workspaceId,
+          rows.map((r) => toConversationView(r, visibility)),
+        ),
+        nextCursor,
+      };
+    });
   }
-  const rows = await inWorkspaceTx(deps, (tx) => repo.list(tx, deps.workspaceId, filter, sort, limit, after));
-  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-  return { items: rows.map((r) => toConversationView(r, visibility)), nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
+  return inWorkspaceTx(deps, async (tx) => {
+    const rows = await repo.list(tx, deps.workspaceId, filter, sort, limit, after);
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    // The authors' names: one look-up for the page (conversations.authors.ts), in the list's transaction.
+    const items = await withLastAuthorNames(
+      tx,
+      deps.workspaceId,
+      rows.map((r) => toConversationView(r, visibility)),
+    );
+    return { items, nextCursor: last ? encodeCursor([last.sort_key ?? '', last.id]) : null };
+  });
 }
 
 /** The list's filter, order, page size and cursor from its query, as the reader sees the list. */

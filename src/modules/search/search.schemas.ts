@@ -54,7 +54,7 @@ const example = {
         waitingSince: null,
         firstResponseAt: '2026-12-01T11:30:00.000Z',
         resolvedAt: null,
-        lastMessage: { type: 'outbound', preview: 'We will refund you by Thursday.' },
+        lastMessage: { type: 'outbound', preview: 'We will refund you by Thursday.', author: { type: 'user', id: '5b1c6f0e-2f55-4a8e-9d7f-0c7c3d2b9a11', name: 'Ana Agent' } },
         messageCount: 2,
         match: { kind: 'customer', messageId: null, snippet: null },
       },

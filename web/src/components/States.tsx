@@ -21,10 +21,25 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 403) return 'Your role does not allow this.';
-    if (error.fieldErrors.length) return `${error.message} (${error.fieldErrors.map((e) => `${e.path.replace(/^body\./, '')}: ${e.message}`).join('; ')})`;
+    // The server words each field's problem as a sentence (src/http/validation-messages.ts): shown as
+    // they are, never with the field's path.
+    if (error.fieldErrors.length) return fieldSentences(error);
     return error.message;
   }
   return 'Something went wrong. Try again.';
+}
+
+/** The field problems of a refused form, one sentence each ("Tags start with a letter…."). */
+export function fieldSentences(error: ApiError): string {
+  const unique = [...new Set(error.fieldErrors.map((e) => e.message))];
+  return unique.map((m) => (/[.!?]$/.test(m) ? m : `${m}.`)).join(' ');
+}
+
+/** The sentence for one field of a form (`field`: its name in the request body), if the server refused it. */
+export function fieldError(error: unknown, field: string): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const hit = error.fieldErrors.find((e) => e.path.replace(/^(body|querystring)\./, '').split('.')[0] === field);
+  return hit ? hit.message : null;
 }
 
 export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {

@@ -29,6 +29,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
   const [cc, setCc] = useState('');
   const [files, setFiles] = useState<File[]>([]);
   const [sending, setSending] = useState(false);
+  const [focused, setFocused] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const [caret, setCaret] = useState(0);
@@ -133,10 +134,17 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     requestAnimationFrame(() => textarea.current?.focus());
   };
 
+  // Compact while nobody writes (one line, no actions), so the thread keeps most of the height; it
+  // opens when the agent focuses it (a click, r or n) and stays open while it holds a draft.
+  const expanded = focused || Boolean(text.trim()) || sending || Boolean(error) || files.length > 0 || collision !== null || macro !== null;
   return (
     <form
-      className={`composer composer-${mode}`}
+      className={`composer composer-${mode} ${expanded ? 'composer-open' : 'composer-compact'}`}
       aria-label="Composer"
+      onFocus={() => setFocused(true)}
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocused(false);
+      }}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -205,7 +213,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
         aria-label={mode === 'reply' ? 'Reply to the customer' : 'Internal note'}
         placeholder={mode === 'reply' ? `Reply to ${conversation.customer.name ?? 'the customer'}…` : 'Internal note: only agents see this…'}
         value={text}
-        rows={3}
+        rows={expanded ? 4 : 1}
         maxLength={65536}
         onChange={(e) => {
           setText(e.target.value);

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useConversation, useUpdateConversation } from '../../api/conversations.js';
+import { useUsers } from '../../api/workspace.js';
 import { ErrorState, InlineError, Loading } from '../../components/States.js';
 import { useShortcuts } from '../../lib/shortcuts.js';
 import { useWorkspace } from '../../lib/workspace.js';
@@ -9,12 +10,13 @@ import { Composer, type ComposerHandle } from './Composer.js';
 import { Controls } from './Controls.js';
 import { CustomerSidebar } from './CustomerSidebar.js';
 import { Presence } from './Presence.js';
-import { Thread } from './Thread.js';
+import { Thread, wakeTime } from './Thread.js';
 
 export function ConversationScreen({ conversationId, onBack, onNext }: { conversationId: string; onBack: () => void; onNext: () => void }) {
   const { ws, user, canWrite, role } = useWorkspace();
   const conversation = useConversation(ws, conversationId);
   const update = useUpdateConversation(ws, conversationId);
+  const users = useUsers(ws);
   const viewers = usePresence(conversationId);
   useReadNotificationsOnOpen(ws, conversationId, role !== 'client_viewer');
   const composer = useRef<ComposerHandle>(null);
@@ -36,6 +38,7 @@ export function ConversationScreen({ conversationId, onBack, onNext }: { convers
 
   if (conversation.isPending) return <Loading label="Opening the conversation…" />;
   if (conversation.isError) return <ErrorState error={conversation.error} retry={() => conversation.refetch()} />;
+  const assigneeName = c!.assigneeId ? users.data?.find((u) => u.id === c!.assigneeId)?.name : null;
   const customerName = c!.customer.name ?? c!.customer.email ?? 'Unknown customer';
   return (
     <div className="conversation" data-testid="conversation">
@@ -49,7 +52,8 @@ export function ConversationScreen({ conversationId, onBack, onNext }: { convers
           </h1>
           <div className="muted small">
             {customerName} · {c!.channel} · <span className={`status-pill status-${c!.status}`}>{c!.status}</span>
-            {c!.status === 'snoozed' && c!.snoozedUntil ? ` until ${new Date(c!.snoozedUntil).toLocaleString()}` : ''}
+            {c!.status === 'snoozed' && c!.snoozedUntil ? ` until ${wakeTime(c!.snoozedUntil)}` : ''} ·{' '}
+            <span className="conversation-assignee">{c!.assigneeId ? (c!.assigneeId === user.id ? 'Assigned to you' : `Assigned to ${assigneeName ?? 'an agent'}`) : 'Unassigned'}</span>
           </div>
         </div>
         <Presence viewers={viewers} />

@@ -12,7 +12,10 @@ import { MessageBody } from './MessageBody.js';
 type Item = { kind: 'message'; at: string; key: string; message: Message } | { kind: 'event'; at: string; key: string; event: TimelineEvent };
 
 /** Events already visible as messages are left out of the timeline. */
-const HIDDEN_EVENTS = new Set<EventType>(['message.created', 'conversation.created']);
+const HIDDEN_EVENTS = new Set<EventType>(['message.created', 'conversation.created', 'message.updated']);
+
+/** A reply's delivery is shown on the reply itself; the timeline says only that one failed. */
+const shown = (e: TimelineEvent) => !HIDDEN_EVENTS.has(e.type) && !(e.type === 'message.delivery_changed' && e.data.status !== 'failed');
 
 /**
  * The whole thread, oldest at the top. Virtualized (only rows on screen are in the DOM) and paged
@@ -34,7 +37,7 @@ export function Thread({ conversationId }: { conversationId: string }) {
       .reverse();
     const oldest = msgs[0]?.createdAt;
     const complete = !messages.hasNextPage;
-    const evs = (events.data?.pages ?? []).flatMap((p) => p.items).filter((e) => !HIDDEN_EVENTS.has(e.type) && (complete || (oldest && e.createdAt >= oldest)));
+    const evs = (events.data?.pages ?? []).flatMap((p) => p.items).filter((e) => shown(e) && (complete || (oldest && e.createdAt >= oldest)));
     const all: Item[] = [
       ...msgs.map((m) => ({ kind: 'message' as const, at: m.createdAt, key: `m:${m.id}`, message: m })),
       ...evs.map((e) => ({ kind: 'event' as const, at: e.createdAt, key: `e:${e.id}`, event: e })),
@@ -121,23 +124,48 @@ function MessageItem({ m }: { m: Message }) {
   );
 }
 
-function describeEvent(e: TimelineEvent, users: Map<string, string>, teams: Map<string, string>): string {
+const STATUS_WORDS: Record<string, string> = { open: 'reopened this', pending: 'set this to pending', resolved: 'resolved this', closed: 'closed this', snoozed: 'snoozed this' };
+const DELIVERY_WORDS: Record<string, string> = {
+  queued: 'A reply is waiting to be sent',
+  sent: 'A reply was sent',
+  delivered: 'A reply was delivered',
+  read: 'A reply was read',
+  failed: 'A reply could not be delivered',
+};
+
+/** A short day and time ("Mon 9:00"); the full date when it is not this week. */
+export function wakeTime(iso: string, now = Date.now()): string {
+  const d = new Date(iso);
+  const withinWeek = Math.abs(d.getTime() - now) < 6 * 86_400_000;
+  return d.toLocaleString(undefined, withinWeek ? { weekday: 'short', hour: 'numeric', minute: '2-digit' } : { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/**
+ * Each timeline event as a sentence about people ("Ana assigned this to Bo", "Snoozed until Mon
+ * 9:00"), never its internal type; one the app does not know yet reads "Ana updated this".
+ */
+export function describeEvent(e: TimelineEvent, users: Map<string, string>, teams: Map<string, string>): string | null {
   const person = (id: string | null) => (id ? (users.get(id) ?? 'someone') : 'nobody');
-  const actor = e.actor.type === 'user' && e.actor.id ? person(e.actor.id) : e.actor.type === 'token' ? 'An API client' : 'Rapport';
+  const actor = e.actor.type === 'user' && e.actor.id ? person(e.actor.id) : e.actor.type === 'token' ? 'An API client' : e.actor.type === 'customer' ? 'The customer' : 'Rapport';
   switch (e.type) {
     case 'conversation.status_changed': {
       const d = e.data;
       // Reopened by the system: say why, not "Rapport changed status".
-      if (d.reason === 'customer_replied') return `Reopened: the customer replied`;
-      if (d.reason === 'snooze_ended') return `Reopened: the snooze ended`;
-      return `${actor} changed status to ${d.to}${d.to === 'snoozed' && d.snoozedUntil ? ` until ${dateTime(d.snoozedUntil)}` : ''}`;
+      if (d.reason === 'customer_replied') return "Reopened by the customer's reply";
+      if (d.reason === 'snooze_ended') return 'Reopened: the snooze ended';
+      if (d.to === 'snoozed') return d.snoozedUntil ? `${actor} snoozed this until ${wakeTime(d.snoozedUntil)}` : `${actor} snoozed this`;
+      return `${actor} ${STATUS_WORDS[d.to] ?? 'changed the status'}`;
     }
     case 'conversation.priority_changed':
-      return `${actor} set priority to ${e.data.to}`;
-    case 'conversation.assigned':
-      return e.data.to ? `${actor} assigned it to ${person(e.data.to)}` : `${actor} unassigned it`;
+      return `${actor} set the priority to ${e.data.to}`;
+    case 'conversation.assigned': {
+      const to = e.data.to;
+      if (!to) return `${actor} unassigned this`;
+      if (e.actor.type === 'user' && e.actor.id === to) return `${actor} took this`;
+      return `${actor} assigned this to ${person(to)}`;
+    }
     case 'conversation.team_changed':
-      return e.data.to ? `${actor} moved it to team ${teams.get(e.data.to) ?? '?'}` : `${actor} removed the team`;
+      return e.data.to ? `${actor} moved this to the ${teams.get(e.data.to) ?? 'other'} team` : `${actor} removed the team`;
     case 'conversation.tags_changed': {
       const added = e.data.added.map((t) => `#${t}`);
       const removed = e.data.removed.map((t) => `#${t}`);
@@ -145,15 +173,24 @@ function describeEvent(e: TimelineEvent, users: Map<string, string>, teams: Map<
     }
     case 'conversation.subject_changed':
       return `${actor} changed the subject`;
+    case 'message.delivery_changed':
+      // Only the news an agent acts on: a failure (the reply itself shows its state and "Retry now").
+      return e.data.status === 'failed' ? DELIVERY_WORDS.failed : null;
+    case 'message.created':
+    case 'message.updated':
+    case 'conversation.created':
+      return null;
     default:
-      return `${actor}: ${e.type.replace(/^conversation\./, '').replace(/_/g, ' ')}`;
+      return `${actor} updated this`;
   }
 }
 
 function EventItem({ e, users, teams }: { e: TimelineEvent; users: Map<string, string>; teams: Map<string, string> }) {
+  const sentence = describeEvent(e, users, teams);
+  if (!sentence) return null;
   return (
     <div className="timeline-event" data-event-type={e.type}>
-      <span>{describeEvent(e, users, teams)}</span>{' '}
+      <span>{sentence}</span>{' '}
       <time className="muted" dateTime={e.createdAt}>
         {dateTime(e.createdAt)}
       </time>

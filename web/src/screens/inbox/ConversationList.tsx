@@ -6,6 +6,7 @@ import { useUsers } from '../../api/workspace.js';
 import { Empty, ErrorState, Loading } from '../../components/States.js';
 import { since } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
+import { wakeTime } from '../conversation/Thread.js';
 
 interface Props {
   query: UseInfiniteQueryResult<InfiniteData<Page<Conversation>, unknown>>;
@@ -21,7 +22,7 @@ const ROW_HEIGHT = 84;
 
 /** The inbox rows, virtualized: only what is on screen is in the DOM, pages load as the agent scrolls. */
 export function ConversationList({ query, rows, selectedId, onOpen, filtered, selection }: Props) {
-  const { ws } = useWorkspace();
+  const { ws, user } = useWorkspace();
   const users = useUsers(ws);
   const parentRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -85,7 +86,7 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered, se
                       />
                     </label>
                   ) : null}
-                  <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? (names.get(row.assigneeId) ?? 'Someone') : null} onOpen={onOpen} />
+                  <Row c={row} selected={row.id === selectedId} assignee={row.assigneeId ? (names.get(row.assigneeId) ?? 'Someone') : null} onOpen={onOpen} me={user.id} names={names} />
                 </div>
               ) : (
                 <div className="row-loading">Loading more…</div>
@@ -98,7 +99,19 @@ export function ConversationList({ query, rows, selectedId, onOpen, filtered, se
   );
 }
 
-function Row({ c, selected, assignee, onOpen }: { c: Conversation; selected: boolean; assignee: string | null; onOpen: (id: string) => void }) {
+/**
+ * Who wrote the previewed message: "You: " for the reader's own reply, "Ana: " for another agent's;
+ * nothing before the customer's own words.
+ */
+export function previewAuthor(c: Conversation, me: string, names: Map<string, string>): string {
+  const author = c.lastMessage?.author;
+  if (!c.lastMessage || !author || author.type === 'customer') return '';
+  if (author.type === 'user' && author.id === me) return 'You: ';
+  const name = author.name ?? (author.id ? names.get(author.id) : undefined);
+  return name ? `${name}: ` : author.type === 'token' ? 'API: ' : '';
+}
+
+function Row({ c, selected, assignee, onOpen, me, names }: { c: Conversation; selected: boolean; assignee: string | null; onOpen: (id: string) => void; me: string; names: Map<string, string> }) {
   const customer = c.customer.name ?? c.customer.email ?? c.customer.phone ?? 'Unknown customer';
   const waited = c.waitingSince ? since(c.waitingSince) : '';
   return (
@@ -108,7 +121,11 @@ function Row({ c, selected, assignee, onOpen }: { c: Conversation; selected: boo
         <span className="row-customer">{customer}</span>
         <span className="spacer" />
         {c.priority !== 'normal' ? <span className={`badge prio-${c.priority}`}>{c.priority}</span> : null}
-        {waited ? (
+        {c.status === 'snoozed' && c.snoozedUntil ? (
+          <span className="row-wakes" title={`Snoozed until ${new Date(c.snoozedUntil).toLocaleString()}`}>
+            Wakes {wakeTime(c.snoozedUntil)}
+          </span>
+        ) : waited ? (
           <span className="row-waited" title={`Customer waiting since ${new Date(c.waitingSince!).toLocaleString()}`}>
             {waited}
           </span>
@@ -119,7 +136,7 @@ function Row({ c, selected, assignee, onOpen }: { c: Conversation; selected: boo
       <div className="row-subject">{c.subject ?? '(no subject)'}</div>
       <div className="row-line row-meta">
         <span className="row-preview">
-          {c.lastMessage?.type === 'note' ? 'Note: ' : c.lastMessage?.type === 'outbound' ? 'You: ' : ''}
+          {previewAuthor(c, me, names)}
           {c.lastMessage?.preview ?? ''}
         </span>
         <span className="spacer" />

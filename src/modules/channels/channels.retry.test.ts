@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTestMember, client, createTestWorkspace, eventually, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { createEmailInbox, sendRaw, smtpPortOf, startSink, systemQuery } from './email/email.testing.js';
 
 /**
@@ -94,5 +94,26 @@ describe('retrying a failed reply', () => {
     const forbidden = await viewer.post(`/conversations/${other}/messages/${reply.id}/retry-delivery`, {});
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.json().code).toBe('auth.forbidden');
+  }, 60_000);
+
+  it('tells the agent who wrote a reply that failed, in the bell: "Your reply on #N was not delivered"', async () => {
+    const sam = await addTestMember(rapport, ws, 'agent', 'Sam');
+    const session = await signIn(rapport, sam.email, sam.password);
+    const as = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+      rapport.app.inject({ method, url: `/api/v1/workspaces/${ws.workspaceId}${url}`, headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken }, ...(payload ? { payload } : {}) });
+    refusals.set('fay@customer.test', [550]);
+    const c = await inbound('fay@customer.test');
+    const reply = (await as('POST', `/conversations/${c}/messages`, { type: 'reply', body: 'Your refund is approved' })).json();
+    const number = (await api().get(`/conversations/${c}`)).json().number;
+    const told = await eventually(
+      async () => (await as('GET', '/notifications')).json().items.find((n: { kind: string; conversationId: string }) => n.kind === 'delivery_failed' && n.conversationId === c),
+      20_000,
+    );
+    expect(told).toMatchObject({ conversationNumber: number, actor: { type: 'system', id: null, name: null }, excerpt: 'Your refund is approved', readAt: null });
+    expect((await deliveryOf(c, reply.id)).status).toBe('failed');
+    // Retried and sent: no second notification, and a retry that fails again would be a new one.
+    expect((await as('POST', `/conversations/${c}/messages/${reply.id}/retry-delivery`, {})).statusCode).toBe(202);
+    await eventually(async () => ((await deliveryOf(c, reply.id)).status === 'sent' ? true : null), 20_000);
+    expect((await as('GET', '/notifications')).json().items.filter((n: { kind: string }) => n.kind === 'delivery_failed')).toHaveLength(1);
   }, 60_000);
 });

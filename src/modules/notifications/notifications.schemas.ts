@@ -5,10 +5,12 @@ import { Nullable, PageQuery, Strict, Timestamp, Uuid } from '../../http/schemas
  * What a person is notified of. A new kind (an SLA at risk) is one more entry here, a subscriber that
  * writes it, and its sentence in the web app: the table stores the kind as text.
  */
-export const NOTIFICATION_KINDS = ['assigned', 'customer_replied', 'mentioned'] as const;
+export const NOTIFICATION_KINDS = ['assigned', 'customer_replied', 'mentioned', 'delivery_failed'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 const Kind = Type.Enum(NOTIFICATION_KINDS, {
-  description: 'assigned: a conversation was assigned to you; customer_replied: the customer wrote on a conversation assigned to you; mentioned: a note named you',
+  description:
+    'assigned: a conversation was assigned to you; customer_replied: the customer wrote on a conversation assigned to you; mentioned: a note named you; ' +
+    'delivery_failed: a reply you wrote could not be delivered (retry it from the conversation)',
 });
 
 export const Notification = Type.Object(
@@ -61,18 +63,23 @@ export const MarkedRead = Type.Object(
 );
 
 const EmailKinds = Strict(
-  { assigned: Type.Boolean(), customer_replied: Type.Boolean(), mentioned: Type.Boolean() },
+  { assigned: Type.Boolean(), customer_replied: Type.Boolean(), mentioned: Type.Boolean(), delivery_failed: Type.Boolean() },
   { description: 'per kind, whether it is also emailed to you (in-app notifications are always on)' },
+);
+/** In a change, a kind left out keeps its setting (delivery_failed came later: older clients do not send it). */
+const EmailKindsChange = Strict(
+  { assigned: Type.Boolean(), customer_replied: Type.Boolean(), mentioned: Type.Boolean(), delivery_failed: Type.Optional(Type.Boolean()) },
+  { description: 'per kind, whether it is also emailed to you (in-app notifications are always on); a kind left out keeps its setting' },
 );
 export const NotificationPreferences = Type.Object(
   {
     email: EmailKinds,
     emailAvailable: Type.Boolean({ description: 'false when the server has no mail relay (EMAIL_VERIFICATION_SMTP_URL): nothing is emailed whatever the choices' }),
   },
-  { title: 'NotificationPreferences', examples: [{ email: { assigned: true, customer_replied: false, mentioned: true }, emailAvailable: true }] },
+  { title: 'NotificationPreferences', examples: [{ email: { assigned: true, customer_replied: false, mentioned: true, delivery_failed: true }, emailAvailable: true }] },
 );
 export type NotificationPreferencesView = Static<typeof NotificationPreferences>;
-export const UpdatePreferencesBody = Strict({ email: EmailKinds }, { examples: [{ email: { assigned: true, customer_replied: false, mentioned: true } }] });
+export const UpdatePreferencesBody = Strict({ email: EmailKindsChange }, { examples: [{ email: { assigned: true, customer_replied: false, mentioned: true, delivery_failed: true } }] });
 export type UpdatePreferencesInput = Static<typeof UpdatePreferencesBody>;
 
 export const MarkAllReadBody = Strict(

@@ -28,7 +28,7 @@ import {
 export const NOTIFICATION_EMAIL_TASK = 'notifications.email';
 const EXCERPT_CHARS = 200;
 
-type NotifyEvent = DomainEvent<'conversation.assigned' | 'message.created'>;
+type NotifyEvent = DomainEvent<'conversation.assigned' | 'message.created' | 'message.delivery_changed'>;
 type Draft = Omit<NewNotification, 'sourceEventId' | 'at'>;
 
 const excerptOf = (text: string | null | undefined) => plainLabel((text ?? '').replace(/\s+/g, ' '), EXCERPT_CHARS);
@@ -47,6 +47,8 @@ export function sentenceOf(n: Pick<NotificationView, 'kind' | 'conversationNumbe
       return `${where} was assigned to you`;
     case 'customer_replied':
       return `New reply from ${who} on ${where}`;
+    case 'delivery_failed':
+      return `Your reply on ${where} was not delivered`;
   }
 }
 
@@ -115,6 +117,7 @@ async function draftsFor(ctx: WorkspaceContext, tx: PoolClient, event: NotifyEve
       },
     ];
   }
+  if (event.type === 'message.delivery_changed') return deliveryFailedDrafts(ctx, tx, event);
   if (event.data.messageType === 'outbound') return [];
   const found = await messageInConversation(tx, ws, event.data.messageId);
   if (!found) return [];
@@ -138,6 +141,26 @@ async function draftsFor(ctx: WorkspaceContext, tx: PoolClient, event: NotifyEve
   if (mentioned.length === 0) return [];
   const actor = { type: message.author.type, id: message.author.id, name: message.author.name };
   return mentioned.map((userId) => ({ ...base, userId, kind: 'mentioned' as const, actor }));
+}
+
+/** A reply that failed for good: its writer (a member who is still an agent) is told, to retry or reach the customer another way. */
+async function deliveryFailedDrafts(ctx: WorkspaceContext, tx: PoolClient, event: DomainEvent<'message.delivery_changed'>): Promise<Draft[]> {
+  if (event.data.status !== 'failed') return [];
+  const found = await messageInConversation(tx, ctx.workspaceId, event.data.messageId);
+  if (!found) return [];
+  const { message, conversation } = found;
+  const to = message.author.type === 'user' ? message.author.id : null;
+  if (message.type !== 'outbound' || !to || !(await isAgentOf(ctx, to))) return [];
+  return [
+    {
+      userId: to,
+      kind: 'delivery_failed',
+      conversationId: conversation.id,
+      conversationNumber: conversation.number,
+      actor: { type: 'system', id: null, name: null },
+      excerpt: excerptOf(message.body),
+    },
+  ];
 }
 
 async function named(tx: Queryable, ws: string, actor: Actor): Promise<Draft['actor']> {
@@ -222,8 +245,12 @@ export async function getPreferences(ctx: WorkspaceContext, emailAvailable: bool
 
 export async function updatePreferences(ctx: WorkspaceContext, input: UpdatePreferencesInput, emailAvailable: boolean): Promise<NotificationPreferencesView> {
   const userId = personOf(ctx);
-  const kinds = NOTIFICATION_KINDS.filter((k) => input.email[k]);
-  await inWorkspaceTx(ctx, (tx) => repo.setEmailKinds(tx, ctx.workspaceId, userId, kinds, ctx.clock.now()));
+  const kinds = await inWorkspaceTx(ctx, async (tx) => {
+    const current = await repo.emailKinds(tx, ctx.workspaceId, userId);
+    const chosen = NOTIFICATION_KINDS.filter((k) => input.email[k] ?? current.includes(k));
+    await repo.setEmailKinds(tx, ctx.workspaceId, userId, chosen, ctx.clock.now());
+    return chosen;
+  });
   return preferencesView(kinds, emailAvailable);
 }
 

@@ -212,9 +212,12 @@ describe('notifications', () => {
   });
 
   it('emails a kind the person chose, through the system relay, and not the kinds they did not', async () => {
-    expect((await bob.call('GET', '/notification-preferences')).json()).toEqual({ email: { assigned: false, customer_replied: false, mentioned: false }, emailAvailable: true });
+    expect((await bob.call('GET', '/notification-preferences')).json()).toEqual({
+      email: { assigned: false, customer_replied: false, mentioned: false, delivery_failed: false },
+      emailAvailable: true,
+    });
     const prefs = await bob.call('PUT', '/notification-preferences', { email: { assigned: false, customer_replied: false, mentioned: true } });
-    expect(prefs.json()).toEqual({ email: { assigned: false, customer_replied: false, mentioned: true }, emailAvailable: true });
+    expect(prefs.json()).toEqual({ email: { assigned: false, customer_replied: false, mentioned: true, delivery_failed: false }, emailAvailable: true });
     const c = await conversation();
     expect((await ana.call('PATCH', `/conversations/${c.id}`, { assigneeId: bob.id })).statusCode).toBe(200);
     await note(ana, c.id, 'urgent: @Bob Stone <script>alert(1)</script>');
@@ -272,7 +275,7 @@ describe('without a mail relay', () => {
         headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken, 'content-type': 'application/json' },
         payload: JSON.stringify({ email: { assigned: true, customer_replied: true, mentioned: true } }),
       });
-      expect(put.json()).toEqual({ email: { assigned: true, customer_replied: true, mentioned: true }, emailAvailable: false });
+      expect(put.json()).toEqual({ email: { assigned: true, customer_replied: true, mentioned: true, delivery_failed: false }, emailAvailable: false });
       const api = client(bare, w.token, w.workspaceId);
       const c = (await api.post('/conversations', { customer: { email: 'x@customer.test' }, message: { body: 'hi' } })).json();
       expect((await api.patch(`/conversations/${c.id}`, { assigneeId: m.id })).statusCode).toBe(200);

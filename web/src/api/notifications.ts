@@ -23,6 +23,8 @@ export function describeNotification(n: Pick<Notification, 'kind' | 'conversatio
       return `${where} was assigned to you`;
     case 'customer_replied':
       return `New reply from ${who} on ${where}`;
+    case 'delivery_failed':
+      return `Your reply on ${where} was not delivered`;
     default:
       return `Something happened in ${where}`;
   }

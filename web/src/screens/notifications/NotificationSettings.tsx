@@ -6,6 +6,7 @@ const KINDS: Array<{ kind: keyof NotificationPreferences['email']; label: string
   { kind: 'mentioned', label: 'Someone mentions me in a note' },
   { kind: 'assigned', label: 'A conversation is assigned to me' },
   { kind: 'customer_replied', label: 'A customer replies to a conversation assigned to me' },
+  { kind: 'delivery_failed', label: 'A reply of mine could not be delivered' },
 ];
 
 /**

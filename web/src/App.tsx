@@ -8,6 +8,7 @@ import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { ErrorState, Loading } from './components/States.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
 import { SecurityAlerts } from './components/SecurityAlerts.js';
+import { Avatar } from './components/Avatar.js';
 import { setNotice } from './lib/notice.js';
 import { customersPath, inboxPath, navigate, parseRoute, searchPath, useLocation } from './lib/router.js';
 import { useShortcuts } from './lib/shortcuts.js';
@@ -35,6 +36,7 @@ const AcceptInvitationScreen = lazy(() => import('./screens/login/AcceptInvitati
 const ConfirmEmailScreen = lazy(() => import('./screens/login/ConfirmEmailScreen.js'));
 const ForgotPasswordScreen = lazy(() => import('./screens/login/ForgotPasswordScreen.js'));
 const ResetPasswordScreen = lazy(() => import('./screens/login/ResetPasswordScreen.js'));
+const ProfileScreen = lazy(() => import('./screens/profile/ProfileScreen.js'));
 
 export function App() {
   const qc = useQueryClient();
@@ -114,6 +116,10 @@ export function App() {
       ) : route.name === 'customers' ? (
         <Suspense fallback={<Loading />}>
           <CustomersScreen />
+        </Suspense>
+      ) : route.name === 'profile' ? (
+        <Suspense fallback={<Loading />}>
+          <ProfileScreen session={current} ws={route.ws} canManageTokens={membership.role === 'owner' || membership.role === 'admin'} />
         </Suspense>
       ) : route.name === 'customer' ? (
         <Suspense fallback={<Loading />}>
@@ -227,9 +233,7 @@ function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: stri
       <button type="button" className="btn btn-ghost hide-narrow" onClick={onHelp} aria-label="Keyboard shortcuts">
         ?
       </button>
-      <span className="me hide-narrow" title={`${session.user.email} (${role})`}>
-        {session.user.name} <small className="role">{role?.replace('_', ' ')}</small>
-      </span>
+      <MeMenu session={session} ws={ws} role={role} />
       <button
         type="button"
         className="btn btn-ghost"
@@ -242,6 +246,57 @@ function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: stri
         Sign out
       </button>
     </header>
+  );
+}
+
+/** The person's name and avatar: a menu leading to their profile (name, password). */
+function MeMenu({ session, ws, role }: { session: Session; ws: string; role: string | undefined }) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: MouseEvent | KeyboardEvent) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+  return (
+    <div className="me-menu" ref={ref}>
+      <button
+        type="button"
+        className="btn btn-ghost me"
+        title={`${session.user.email} (${role})`}
+        aria-label={`${session.user.name}: your account`}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen((o) => !o)}
+      >
+        <Avatar name={session.user.name} size={24} />
+        <span className="hide-narrow">
+          {session.user.name} <small className="role">{role?.replace('_', ' ')}</small>
+        </span>
+      </button>
+      {open ? (
+        <div className="me-menu-items" role="menu">
+          <a
+            role="menuitem"
+            href={`/w/${ws}/profile`}
+            onClick={(e) => {
+              e.preventDefault();
+              setOpen(false);
+              navigate(`/w/${ws}/profile`);
+            }}
+          >
+            Profile
+          </a>
+        </div>
+      ) : null}
+    </div>
   );
 }
 

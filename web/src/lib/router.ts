@@ -9,6 +9,7 @@ import { useSyncExternalStore } from 'react';
  *   /w/:ws/search?q=…&status=…           the global search (conversations and customers)
  *   /w/:ws/customers[?q=…&kind=…&open=…&since=…]   the customer list, its search and filters
  *   /w/:ws/customers/:id                 a customer's profile
+ *   /w/:ws/profile                       your own profile (name, password)
  *   /accept-invitation#token=…           (the link an invitation email carries)
  *   /confirm-email#token=…               (the link an address confirmation email carries)
  *   /forgot-password                     (ask for a password reset link)
@@ -51,6 +52,7 @@ export type Route =
   | { name: 'search'; ws: string }
   | { name: 'customers'; ws: string }
   | { name: 'customer'; ws: string; customerId: string }
+  | { name: 'profile'; ws: string }
   | { name: 'home' };
 
 export function parseRoute(path: string, search: URLSearchParams): Route {
@@ -63,6 +65,7 @@ export function parseRoute(path: string, search: URLSearchParams): Route {
   if (parts[0] === 'confirm-email') return { name: 'confirm-email', token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
   if (parts[0] === 'w' && parts[1]) {
     if (parts[2] === 'search') return { name: 'search', ws: parts[1] };
+    if (parts[2] === 'profile') return { name: 'profile', ws: parts[1] };
     if (parts[2] === 'admin') return { name: 'admin', ws: parts[1], section: parts[3] ?? 'users', item: parts[4] ?? null };
     if (parts[2] === 'customers') return parts[3] ? { name: 'customer', ws: parts[1], customerId: parts[3] } : { name: 'customers', ws: parts[1] };
     if (parts[2] === 'v' && parts[3]) return { name: 'inbox', ws: parts[1], view: parts[3], conversationId: parts[4] === 'c' ? (parts[5] ?? null) : null };

@@ -4,7 +4,7 @@ import { publicUrl } from '../../../config.js';
 import { Strict, Uuid, errorResponses } from '../../../http/schemas.js';
 import { contextOf, type App } from '../../../http/types.js';
 import type { Deps } from '../../context.js';
-import { receivingInstructions, sendSmtpTest, testImapConnection } from './email.connection-test.service.js';
+import { ConnectionTestLimiter, receivingInstructions, sendSmtpTest, testImapConnection } from './email.connection-test.service.js';
 
 const tags = ['email'];
 const Params = Strict({ workspaceId: Uuid, id: Uuid });
@@ -22,11 +22,15 @@ export interface ConnectionTestOptions {
   /** The port Rapport's inbound SMTP listens on, and how often IMAP mailboxes are polled. */
   smtpPort: () => number;
   imapPollSeconds: number;
+  /** Tests one workspace may run per hour (EMAIL_CONNECTION_TESTS_PER_HOUR), a third of them at once. */
+  testsPerHour: number;
 }
 
 /** The inbox settings screen's checks (admin): send a test email, test the IMAP sign-in, where to point mail. */
 export function connectionTestRoutes(app: App, server: Deps, opts: ConnectionTestOptions): void {
-  const ctxOf = (request: Parameters<typeof contextOf>[1]) => ({ ...contextOf(server, request), outbound: server.outbound, log: server.log, timeoutMs: opts.timeoutMs });
+  // A third of the hour's tests at once (10 by default): an admin trying a few ports in a row is not slowed.
+  const limiter = new ConnectionTestLimiter({ perHour: opts.testsPerHour, burst: Math.max(1, Math.ceil(opts.testsPerHour / 3)) });
+  const ctxOf = (request: Parameters<typeof contextOf>[1]) => ({ ...contextOf(server, request), outbound: server.outbound, log: server.log, timeoutMs: opts.timeoutMs, limiter });
 
   app.post(
     '/inboxes/:id/email/smtp-test',
@@ -37,7 +41,7 @@ export function connectionTestRoutes(app: App, server: Deps, opts: ConnectionTes
         operationId: 'sendInboxSmtpTest',
         summary: "Send a test email through the inbox's SMTP server (admin)",
         description:
-          'Sends a short test email to `to` the way replies go: the host is checked and pinned by the outbound guard (loopback, private and metadata addresses are refused unless OUTBOUND_ALLOWED_NETWORKS lists them), with the TLS mode and sign-in of the settings. Tests the stored settings, or `smtp` as being edited. A failure says what went wrong: email.server_unreachable, email.auth_failed, email.tls_failed, email.test_rejected.',
+          'Sends a short test email to `to` the way replies go: the host is checked and pinned by the outbound guard (loopback, private and metadata addresses are refused unless OUTBOUND_ALLOWED_NETWORKS lists them), with the TLS mode and sign-in of the settings. Tests the stored settings, or `smtp` as being edited. A failure says what went wrong: email.server_unreachable, email.auth_failed, email.tls_failed, email.test_rejected. Paced per workspace (EMAIL_CONNECTION_TESTS_PER_HOUR, with Test connection): email.tests_throttled (429).',
         params: Params,
         body: Strict(
           { to: Type.String({ minLength: 3, maxLength: 254, description: 'where to send the test' }), smtp: Settings('SMTP') },
@@ -47,7 +51,7 @@ export function connectionTestRoutes(app: App, server: Deps, opts: ConnectionTes
         ),
         response: {
           200: Type.Object({ ok: Type.Literal(true), sentTo: Type.String() }, { examples: [{ ok: true, sentTo: 'me@acme.example' }] }),
-          ...errorResponses(401, 403, 404, 422),
+          ...errorResponses(401, 403, 404, 422, 429),
         },
       },
     },
@@ -71,7 +75,7 @@ export function connectionTestRoutes(app: App, server: Deps, opts: ConnectionTes
             { ok: Type.Literal(true), mailbox: Type.String(), messages: Type.Integer({ description: 'messages in the folder now' }) },
             { examples: [{ ok: true, mailbox: 'INBOX', messages: 12 }] },
           ),
-          ...errorResponses(401, 403, 404, 422),
+          ...errorResponses(401, 403, 404, 422, 429),
         },
       },
     },

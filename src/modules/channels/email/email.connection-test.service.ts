@@ -18,12 +18,39 @@ import { transportFor } from './email.outbound.js';
  * against the pinned address. What went wrong is said in people's words (a coded error); the server's
  * own words go to the log.
  */
-type TestContext = WorkspaceContext<'outbound' | 'log'> & { timeoutMs: number };
+type TestContext = WorkspaceContext<'outbound' | 'log'> & { timeoutMs: number; limiter: ConnectionTestLimiter };
+
+/**
+ * Paces the tests per workspace: a bucket of `burst` that refills at `perHour` (SECURITY E12: each
+ * "Send a test" mails an address the admin types; each "Test connection" signs in to someone's
+ * server). Kept per instance, like the search limiter; times from the injected clock.
+ */
+export class ConnectionTestLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly opts: { perHour: number; burst: number }) {}
+
+  take(ctx: Pick<TestContext, 'clock' | 'workspaceId'>): void {
+    const now = ctx.clock.now().getTime();
+    const perMs = this.opts.perHour / 3_600_000;
+    const b = this.buckets.get(ctx.workspaceId) ?? { tokens: this.opts.burst, at: now };
+    b.tokens = Math.min(this.opts.burst, b.tokens + Math.max(0, now - b.at) * perMs);
+    b.at = now;
+    this.buckets.set(ctx.workspaceId, b);
+    if (b.tokens < 1) {
+      const minutes = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 60_000));
+      throw emailErrors.testsThrottled(`Too many tests in a short time: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, { headers: { 'retry-after': String(minutes * 60) } });
+    }
+    b.tokens -= 1;
+  }
+}
 
 async function candidate(ctx: TestContext, inboxId: string, patch: { smtp?: unknown; imap?: unknown }): Promise<EmailInboxSettings> {
   const inbox = await inWorkspaceTx(ctx, (tx) => inboxForChannel(tx, ctx.workspaceId, inboxId));
   // Another workspace's inbox, or one of another channel: the same 404 as a missing one.
   if (inbox?.channel !== 'email') throw inboxErrors.notFound();
+  // Every attempt counts, refused ones too: a test is paced before anything is checked or connected.
+  ctx.limiter.take(ctx);
   const merged = { ...inbox.settings, ...patch };
   const restored = restoreMaskedSecrets(merged, inbox.settings) as Record<string, unknown>;
   return parseEmailSettings(restored, ctx.outbound);

@@ -31,5 +31,6 @@ export const emailErrors = {
   authFailed: defineError('email.auth_failed', 422, 'The mail server refused the user name or password'),
   tlsFailed: defineError('email.tls_failed', 422, 'The secure connection (TLS) to the mail server failed: check the security setting and the server’s certificate'),
   testRejected: defineError('email.test_rejected', 422, 'The mail server refused the test email'),
+  testsThrottled: defineError('email.tests_throttled', 429, 'Too many tests in a short time'),
   mailboxMissing: defineError('email.mailbox_missing', 422, 'Signed in, but the mail server has no folder by that name'),
 };

@@ -33,7 +33,7 @@ const smtpOf = (port: number, password = SECRET) => ({ host: '127.0.0.1', port, 
 
 beforeAll(async () => {
   sink = await startSink({ auth: { user: 'desk', password: SECRET } });
-  rapport = await startTestServer({ modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ imapPollMs: 200, smtpTimeoutMs: 2_000 }) : m)) });
+  rapport = await startTestServer({ modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ imapPollMs: 200, smtpTimeoutMs: 2_000, connectionTestsPerHour: 1_000 }) : m)) });
   ws = await createTestWorkspace(rapport);
 });
 afterAll(async () => {
@@ -130,6 +130,31 @@ describe('Send a test with the default, empty allow-list (SECURITY M4, W4)', () 
     expect([named.statusCode, named.json().code]).toEqual([422, 'outbound.forbidden_address']);
     const imap = await g.post(`/inboxes/${inbox.id}/email/imap-test`, { imap: { host: '[::ffff:127.0.0.1]', port: 143, tls: 'none', user: 'u', password: 'p' } });
     expect([imap.statusCode, imap.json().code]).toEqual([422, 'outbound.forbidden_address']);
+  });
+});
+
+describe('pacing the tests', () => {
+  let paced: TestServer;
+  beforeAll(async () => {
+    paced = await startTestServer({ modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ smtpTimeoutMs: 1_000, connectionTestsPerHour: 6 }) : m)) });
+  });
+  afterAll(async () => paced?.stop());
+
+  it('refuses a workspace’s third test in a row (6 an hour, 2 at once) with 429, and lets another workspace test', async () => {
+    const a = await createTestWorkspace(paced);
+    const b = await createTestWorkspace(paced);
+    const inboxOf = async (w: TestWorkspace) =>
+      (await client(paced, w.token, w.workspaceId).post('/inboxes', { name: 'P', channel: 'email', settings: { addresses: [`p${++seq}@pace.test`], smtp: smtpOf(sink.port) } })).json().id;
+    const [ia, ib] = [await inboxOf(a), await inboxOf(b)];
+    const test = (w: TestWorkspace, id: string) => client(paced, w.token, w.workspaceId).post(`/inboxes/${id}/email/smtp-test`, { to: 'paced@elsewhere.test' });
+    expect((await test(a, ia)).statusCode).toBe(200);
+    expect((await test(a, ia)).statusCode).toBe(200);
+    const third = await test(a, ia);
+    expect([third.statusCode, third.json().code]).toEqual([429, 'email.tests_throttled']);
+    expect(third.headers['retry-after']).toBe('600');
+    expect((await client(paced, a.token, a.workspaceId).post(`/inboxes/${ia}/email/imap-test`, {})).statusCode).toBe(429);
+    expect((await test(b, ib)).statusCode).toBe(200);
+    expect(sink.received.filter((m) => m.to.includes('paced@elsewhere.test'))).toHaveLength(3);
   });
 });
 

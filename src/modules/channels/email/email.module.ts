@@ -39,6 +39,14 @@ export const emailSettings = {
     default: 30_000,
     parse: parse.positiveInt,
   },
+  connectionTestsPerHour: {
+    env: 'EMAIL_CONNECTION_TESTS_PER_HOUR',
+    // Each test mails an address the admin types, or signs in to a server: paced so a workspace cannot
+    // use Rapport to flood an address (E12) or to guess a mail server's passwords from its address.
+    description: '"Send a test" and "Test connection" runs one workspace may make per hour (a third of them at once)',
+    default: 30,
+    parse: parse.positiveInt,
+  },
   maxUploadBytes: { env: 'EMAIL_MAX_UPLOAD_BYTES', description: 'largest file an agent can upload to attach to a reply', default: 10 * 1024 * 1024, parse: parse.positiveInt },
   noticesPerRecipientPerDay: { env: 'EMAIL_NOTICES_PER_RECIPIENT_PER_DAY', description: 'automatic notices (acknowledgements) one address gets per day', default: 3, parse: parse.positiveInt },
   noticesPerWorkspacePerHour: { env: 'EMAIL_NOTICES_PER_WORKSPACE_PER_HOUR', description: 'automatic notices one workspace sends per hour', default: 500, parse: parse.positiveInt },
@@ -113,6 +121,7 @@ export function createEmailModule(overrides: Partial<EmailModuleOptions> = {}, a
         timeoutMs: Math.min(opts().smtpTimeoutMs, 15_000),
         smtpPort: () => runtimes.get(server)?.smtpPort ?? server.config.smtpPort,
         imapPollSeconds: Math.round(opts().imapPollMs / 1000),
+        testsPerHour: opts().connectionTestsPerHour,
       });
     },
     plugins: (app, server) => confirmationRoutes(app, server),

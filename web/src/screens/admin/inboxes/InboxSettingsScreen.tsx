@@ -3,7 +3,7 @@ import { ApiError } from '../../../api/client.js';
 import { useEmailReceiving, useSendSmtpTest, useTestImap } from '../../../api/email.js';
 import type { Inbox } from '../../../api/types.js';
 import { useDeleteInbox, useDisableInbox, useEnableInbox, useInbox, useUpdateInbox } from '../../../api/workspace.js';
-import { ErrorState, Loading } from '../../../components/States.js';
+import { ErrorState, fieldSentences, Loading } from '../../../components/States.js';
 import { navigate } from '../../../lib/router.js';
 import { useWorkspace } from '../../../lib/workspace.js';
 import { EmailOwnershipPanel } from './InboxesScreen.js';
@@ -47,7 +47,8 @@ export function settingsError(error: unknown): string {
     return `${where} on a private, loopback or local network, which Rapport does not connect to. Use the mail server's public name, or ask your operator to allow your relay's network.`;
   }
   if (error.code === 'outbound.unresolvable') return 'That server name could not be found. Check the spelling of the host.';
-  if (error.code === 'validation.failed') return 'Some fields are not filled in correctly: check the ports (numbers) and the email address.';
+  // The server words each refused field as a sentence (src/http/validation-messages.ts).
+  if (error.fieldErrors.length) return inPlainWords(fieldSentences(error));
   return inPlainWords(error.message);
 }
 

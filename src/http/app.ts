@@ -13,6 +13,7 @@ import { DOCS_CSP, addSecurityHeaders } from './security-headers.js';
 import { registerErrorHandling } from './errors.js';
 import { idempotencyHooks, loadFingerprintKey } from './idempotency.js';
 import type { App } from './types.js';
+import { documentObject, documentRoute } from './openapi.js';
 import { validatorCompiler } from './validation.js';
 
 /**
@@ -90,6 +91,10 @@ export async function buildApp(server: Deps, modules: readonly RapportModule[]):
       },
       security: [{ bearer: [] }, { csrf: [] }],
     },
+    // Fills what a route left out: id, description, named response schemas, examples, `security: []`
+    // for the routes that answer without signing in (openapi.ts).
+    transform: documentRoute as never,
+    transformObject: ((d: { openapiObject?: Record<string, unknown> }) => documentObject(d.openapiObject ?? {})) as never,
   });
   await app.register(swaggerUi, {
     routePrefix: '/api/docs',

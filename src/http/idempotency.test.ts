@@ -200,12 +200,14 @@ describe('Idempotency-Key and secrets (M6)', () => {
   it('says in the API docs which answers are not replayed, for every route that answers a secret', async () => {
     const spec = (await rapport.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
     const secretAnswers: string[] = [];
+    // Response schemas are named components (src/http/openapi.ts).
+    const named = (schema?: { $ref?: string; properties?: object }) => (schema?.$ref ? (spec.components.schemas[schema.$ref.split('/').pop()!] as { properties?: object }) : schema);
     for (const [path, ops] of Object.entries<Record<string, { description?: string; responses?: Record<string, { content?: Record<string, { schema?: { properties?: object } }> }> }>>(spec.paths)) {
       const op = ops.post;
       if (!op || !path.startsWith('/api/v1/workspaces/{workspaceId}')) continue;
       const fields = Object.entries(op.responses ?? {})
         .filter(([status]) => status.startsWith('2'))
-        .flatMap(([, r]) => Object.values(r.content ?? {}).flatMap((c) => Object.keys(c.schema?.properties ?? {})));
+        .flatMap(([, r]) => Object.values(r.content ?? {}).flatMap((c) => Object.keys(named(c.schema)?.properties ?? {})));
       if (!fields.some((f) => /token|secret|password|acceptUrl|apiKey/i.test(f))) continue;
       secretAnswers.push(path);
       expect(op.description, path).toContain('idempotency.not_replayable');

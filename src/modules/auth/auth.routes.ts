@@ -41,7 +41,8 @@ export function authRoutes(app: App, server: Deps): void {
   app.post(
     '/auth/login',
     {
-      config: { secretAnswer: true },
+      // public: signing in needs no session or token (the OpenAPI document says `security: []`).
+      config: { secretAnswer: true, public: true },
       schema: { tags, summary: 'Sign in: sets the session cookie, returns the user, workspaces and CSRF token', body: LoginBody, response: { 200: SessionView, ...errorResponses(401, 422, 429) } },
     },
     async (request, reply) => {

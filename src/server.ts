@@ -110,6 +110,9 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
         print('  A demo workspace was created. Sign in with:');
         print(`    email:    ${seeded.email}`);
         print(`    password: ${seeded.generated ? `${seeded.password}   (generated; shown only this once)` : '(the one in RAPPORT_ADMIN_PASSWORD)'}`);
+        print('  To try the other roles, sign in with the same password as:');
+        const width = Math.max(...seeded.members.map((m) => m.email.length));
+        for (const m of seeded.members) print(`    ${m.email.padEnd(width)}  (${m.role.replace('_', ' ')})`);
         print('');
       }
     }
@@ -150,7 +153,11 @@ export async function startRapport(config: Config = loadConfig(), opts: StartOpt
     }
 
     print(`Rapport is running at ${publicAddress}  (API docs: ${publicAddress}/api/docs)`);
-    if (!config.systemMailSmtpUrl) print('  Password reset and address confirmation emails need EMAIL_VERIFICATION_SMTP_URL (your mail relay); until it is set, nobody can reset a password by email.');
+    if (!config.systemMailSmtpUrl) {
+      print(
+        '  Invitation, password reset, notification and address confirmation emails need EMAIL_VERIFICATION_SMTP_URL (your mail relay); until it is set, an invitation gives its admin a link to pass on and nobody can reset a password by email.',
+      );
+    }
     return { app, pool, url: publicAddress, server, dispatcher, database, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -84,6 +84,10 @@ describe('npm start', () => {
     expect(first.url).toBe(`http://127.0.0.1:${port}`);
     const password = /password:\s+(\S+)/.exec(first.output())![1];
     expect(first.output()).toContain('email:    admin@rapport.local');
+    // The demo's other roles are printed too; they share the owner's password.
+    expect(first.output()).toMatch(
+      /same password as:\n\s+sam\.agent@rapport\.local\s+\(agent\)\n\s+rio\.supervisor@rapport\.local\s+\(supervisor\)\n\s+casey\.client@rapport\.local\s+\(client viewer\)/,
+    );
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${first.url}/healthz`)).json()).toEqual({ status: 'ok' });
     // The mode-700 directory became searchable by the postgres user, not readable.

@@ -39,6 +39,14 @@ describe('the demo seed on a first start', () => {
     expect(login.statusCode).toBe(200);
     expect(login.json().workspaces).toEqual([expect.objectContaining({ slug: 'demo', role: 'owner' })]);
 
+    // The demo's other people sign in with the same password, each with their role (printed at start, in the README).
+    expect(seeded!.members.map((m) => m.role)).toEqual(['agent', 'supervisor', 'client_viewer']);
+    for (const m of seeded!.members) {
+      const res = await rapport.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: m.email, password: seeded!.password } });
+      expect(res.statusCode, m.email).toBe(200);
+      expect(res.json().workspaces).toEqual([expect.objectContaining({ slug: 'demo', role: m.role })]);
+    }
+
     // Only on an empty database.
     expect(await seedDemo(rapport.server)).toBeNull();
     expect(await counts()).toEqual(after);

@@ -21,18 +21,34 @@ const CUSTOMERS = [
   { name: 'Chen Wei', email: 'chen.wei@example.cn', subject: 'API rate limits', body: 'What are the rate limits on the orders API? We hit 429s at about 10 requests a second.' },
 ];
 
+/** The demo's people besides its owner, one per role a visitor may want to try (printed at start, listed in the README). */
+export const DEMO_MEMBERS = [
+  { email: 'sam.agent@rapport.local', name: 'Sam Agent', role: 'agent' },
+  { email: 'rio.supervisor@rapport.local', name: 'Rio Supervisor', role: 'supervisor' },
+  { email: 'casey.client@rapport.local', name: 'Casey Client', role: 'client_viewer' },
+] as const;
+
+export interface DemoSeeded {
+  email: string;
+  password: string;
+  generated: boolean;
+  /** Everyone else in the demo: they sign in with the same password (issue #10, "the demo's agents have a documented way in"). */
+  members: { email: string; role: string }[];
+}
+
 /**
- * On an empty database: the owner account, a demo workspace with two teams, two agents, an API
- * inbox, customers and conversations in every state. Returns the owner's credentials to print once.
+ * On an empty database: the owner account, a demo workspace with two teams, an agent, a supervisor
+ * and a client viewer, an API inbox, customers and conversations in every state. Returns the
+ * credentials to print once: the owner's, and the other members', who share the owner's password.
  */
-export async function seedDemo(server: Deps): Promise<{ email: string; password: string; generated: boolean } | null> {
+export async function seedDemo(server: Deps): Promise<DemoSeeded | null> {
   // All or nothing: a first start stopped half-way leaves an empty database, and the next start
   // seeds again and prints a password that works.
   // The use cases below run in this one (system) transaction by being given it: none commits alone.
   return withSystem(server.pool, (tx) => seed({ ...server, tx }));
 }
 
-async function seed(server: Deps & { tx: PoolClient }): Promise<{ email: string; password: string; generated: boolean } | null> {
+async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | null> {
   const { pool, clock, config, tx } = server;
   // Two first starts at once (two instances): the second waits here, then finds the workspace.
   await tx.query('select pg_advisory_xact_lock(7283948)');
@@ -44,8 +60,11 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<{ email: string;
   const { id: workspaceId } = await createWorkspace(server, { name: 'Demo Company', slug: 'demo', ownerUserId: ownerId });
   const asOwner: WorkspaceContext = { pool, clock, workspaceId, actor: { type: 'user', id: ownerId }, tx };
 
-  const sam = await addMember(asOwner, 'owner', { email: 'sam.agent@rapport.local', name: 'Sam Agent', role: 'agent' });
-  const rio = await addMember(asOwner, 'owner', { email: 'rio.supervisor@rapport.local', name: 'Rio Supervisor', role: 'supervisor' });
+  // A demo nobody but its owner can sign in to shows only one role: the others share the owner's
+  // password (a demo's, printed at start; a real workspace invites people, who choose their own).
+  const members = [];
+  for (const m of DEMO_MEMBERS) members.push(await addMember(asOwner, 'owner', { ...m, password }));
+  const [sam, rio] = members;
   const support = await createTeam(asOwner, { name: 'Support', memberIds: [ownerId, sam.id] });
   const billing = await createTeam(asOwner, { name: 'Billing', memberIds: [rio.id] });
 
@@ -87,5 +106,5 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<{ email: string;
       await updateConversation(asOwner, conversation.id, { teamId: team });
     }
   }
-  return { email: config.adminEmail, password, generated: config.adminPassword === undefined };
+  return { email: config.adminEmail, password, generated: config.adminPassword === undefined, members: DEMO_MEMBERS.map((m) => ({ email: m.email, role: m.role })) };
 }

@@ -217,18 +217,26 @@ const SECRET = SECRET_MASK;
  * stored behind it is refused. Works on the settings' shape, so channels with a hand-written
  * publicSettings (email's passwords) are covered too.
  */
-export function restoreMaskedSecrets(incoming: unknown, current: unknown, path = 'settings'): unknown {
+export function restoreMaskedSecrets(incoming: unknown, current: unknown, path = 'settings', movedTo?: string): unknown {
   if (incoming === SECRET) {
+    // A stored password goes only where it was saved for: with another server or user beside it, the
+    // mask would hand the secret to whoever that server is (an admin session taken over, a typo).
+    if (movedTo) throw channelErrors.invalidSettings(`${path}: enter the secret again: the ${movedTo} changed, and a saved secret is only sent to the server it was saved for.`);
     if (typeof current === 'string' && current !== '') return current;
     throw channelErrors.invalidSettings(`${path}: send the secret itself; '${SECRET}' is how answers hide it.`);
   }
   if (Array.isArray(incoming)) return incoming.map((v, i) => restoreMaskedSecrets(v, Array.isArray(current) ? current[i] : undefined, `${path}.${i}`));
   if (incoming && typeof incoming === 'object') {
     const base = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
-    return Object.fromEntries(Object.entries(incoming as Record<string, unknown>).map(([k, v]) => [k, restoreMaskedSecrets(v, base[k], `${path}.${k}`)]));
+    const fields = incoming as Record<string, unknown>;
+    const moved = DESTINATION_FIELDS.find((k) => k in fields && k in base && fields[k] !== base[k]);
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, restoreMaskedSecrets(v, base[k], `${path}.${k}`, moved)]));
   }
   return incoming;
 }
+
+/** Fields that say where a secret beside them is sent: changing one asks for the secret again. */
+const DESTINATION_FIELDS = ['host', 'user', 'username', 'url'];
 
 const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
 addFormats(ajv);

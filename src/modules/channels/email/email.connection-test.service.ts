@@ -12,8 +12,8 @@ import { transportFor } from './email.outbound.js';
 /**
  * "Send a test" and "Test connection" of an inbox's settings (admin). Each tests the inbox's stored
  * settings, or the ones the admin is editing (`smtp` / `imap`, not saved): a masked password sent back
- * is the stored one (`restoreMaskedSecrets`), so an admin changes the host, tests and saves without
- * typing the password again. The host goes through the same outbound guard as replies and polls
+ * is the stored one (`restoreMaskedSecrets`), so an admin changes the port or TLS, tests and saves
+ * without typing the password again (a new host or user needs it again). The host goes through the same outbound guard as replies and polls
  * (SECURITY M4/W4): a forbidden literal is refused by the settings check, a name when connecting,
  * against the pinned address. What went wrong is said in people's words (a coded error); the server's
  * own words go to the log.

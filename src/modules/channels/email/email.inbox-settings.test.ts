@@ -66,6 +66,28 @@ describe('secrets in the settings', () => {
     const events = await systemQuery<{ data: Record<string, unknown> }>(rapport, "select data from events where type = 'inbox.updated' and workspace_id = $1", [ws.workspaceId]);
     expect(events.map((e) => e.data)).toContainEqual({ inboxId: inbox.id });
   });
+
+  it('asks for the password again when the server or the user beside it changes (a mask never follows the secret elsewhere)', async () => {
+    const inbox = await createEmailInbox(rapport, ws, { addresses: ['moved@settings.test'], smtp: smtpOf(sink.port) });
+    const settings = (await api().get(`/inboxes/${inbox.id}`)).json().settings;
+    for (const smtp of [
+      { ...settings.smtp, host: 'relay.elsewhere.test' },
+      { ...settings.smtp, user: 'someone-else' },
+    ]) {
+      const saved = await api().patch(`/inboxes/${inbox.id}`, { settings: { ...settings, smtp } });
+      expect(saved.statusCode).toBe(422);
+      expect(saved.json()).toMatchObject({ code: 'inboxes.invalid_settings' });
+      expect(saved.json().detail).toMatch(/enter the secret again/);
+      const tested = await api().post(`/inboxes/${inbox.id}/email/smtp-test`, { to: 'admin@elsewhere.test', smtp });
+      expect(tested.statusCode).toBe(422);
+      expect(tested.body).not.toContain(SECRET);
+    }
+    const [row] = await systemQuery<{ settings: { smtp: { host: string; password: string } } }>(rapport, 'select settings from inboxes where id = $1', [inbox.id]);
+    expect(row.settings.smtp).toMatchObject({ host: '127.0.0.1', password: SECRET });
+    // The port alone may change with the mask (the named browser test does that).
+    const port = await api().patch(`/inboxes/${inbox.id}`, { settings: { ...settings, smtp: { ...settings.smtp, port: sink.port + 1 } } });
+    expect(port.statusCode).toBe(200);
+  });
 });
 
 describe('Send a test (SMTP)', () => {

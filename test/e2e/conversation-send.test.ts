@@ -76,7 +76,7 @@ describe('sending and reading in a conversation', () => {
     const w = await anaSignedIn();
     const { page } = w;
     await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/all/c/${c.id}`);
-    await page.getByText('I was charged twice for order 1042.').waitFor();
+    await page.locator('[data-testid="thread"]').getByText('I was charged twice for order 1042.').waitFor();
     const box = page.getByLabel('Reply to the customer');
     await box.fill('Sorry about that, Pat. I will refund the second charge today.');
 
@@ -163,7 +163,7 @@ describe('sending and reading in a conversation', () => {
     const w = await anaSignedIn();
     const { page } = w;
     await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/all/c/${id}`);
-    await page.getByText('Could you send me the invoice again?').waitFor();
+    await page.locator('[data-testid="thread"]').getByText('Could you send me the invoice again?').waitFor();
     await page.getByLabel('Reply to the customer').fill('Here it is, attached to this email.');
     await page.getByRole('button', { name: 'Send reply' }).click();
     const line = page.locator('[data-testid="thread"] .delivery-failed');

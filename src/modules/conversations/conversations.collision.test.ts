@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
-import { addTestMember, client, createTestWorkspace, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { createEmailInbox, sendRaw, smtpPortOf, systemQuery } from '../channels/email/email.testing.js';
 import { appendMessage } from './conversations.service.js';
 
 /**
@@ -105,5 +106,23 @@ describe('a reply that collides', () => {
     expect((await api.get(`/conversations/${c.id}`)).json().status).toBe('open');
     const anyway = await api.post(`/conversations/${c.id}/macros/${macro.id}/apply`, { send: true, type: 'reply', lastSeenMessageId: c.firstId, sendAnyway: true });
     expect(anyway.statusCode).toBe(200);
+  });
+
+  it('guards the email channel’s reply (Cc, attachments) too', async () => {
+    await createEmailInbox(rapport, ws, { addresses: ['collide@shop.test'] });
+    const id = `<collide.${tick}@customer.test>`;
+    const raw = ['From: Eve <eve@customer.test>', 'To: collide@shop.test', 'Subject: Order', `Message-ID: ${id}`, '', 'Where is it?', ''].join('\r\n');
+    await sendRaw(smtpPortOf(rapport), raw, { from: 'eve@customer.test', to: ['collide@shop.test'] });
+    const conversationId = await eventually(
+      async () => (await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id.slice(1, -1)]))[0]?.conversation_id,
+    );
+    const first = (await api.get(`/conversations/${conversationId}/messages`)).json().items[0];
+    const customerId = (await api.get(`/conversations/${conversationId}`)).json().customer.id;
+    await customerWrites(conversationId, customerId, 'Any news?');
+    const res = await api.post(`/conversations/${conversationId}/email-replies`, { body: 'It ships today', cc: ['boss@customer.test'], lastSeenMessageId: first.id });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().messages.map((m: { body: string }) => m.body)).toEqual(['Any news?']);
+    const anyway = await api.post(`/conversations/${conversationId}/email-replies`, { body: 'It ships today', cc: ['boss@customer.test'], lastSeenMessageId: first.id, sendAnyway: true });
+    expect(anyway.statusCode).toBe(201);
   });
 });

@@ -169,11 +169,16 @@ export function useInlineImages(ws: string, messageId: string, parts: InlinePart
     staleTime: Number.POSITIVE_INFINITY,
     queryFn: async ({ signal }) => {
       const out: Record<string, string> = {};
-      for (const part of parts) {
+      // Bounded (SECURITY E8): at most 50 images of at most 5 MB each are read for one message.
+      for (const part of parts.slice(0, 50)) {
         const response = await fetch(`/api/v1${w(ws)}/attachments/${encodeURIComponent(part.attachmentId)}?inline=true`, { credentials: 'same-origin', signal });
         if (!response.ok) continue;
+        if (Number(response.headers.get('content-length') ?? 0) > 5_000_000) {
+          await response.body?.cancel();
+          continue;
+        }
         const blob = await response.blob();
-        if (!/^image\/(png|jpeg|gif|webp)$/i.test(blob.type)) continue;
+        if (blob.size > 5_000_000 || !/^image\/(png|jpeg|gif|webp)$/i.test(blob.type)) continue;
         out[part.contentId.toLowerCase()] = await dataUrlOf(blob);
       }
       return out;

@@ -203,19 +203,27 @@ export function emailDocument(html: string, showImages: boolean): string {
 export function withInlineImages(html: string, images: Record<string, string>): string {
   if (!/cid:/i.test(html)) return html;
   const parsed = new DOMParser().parseFromString(html, 'text/html');
+  // Each use copies the bytes into the document: a mail naming one large image a thousand times
+  // (SECURITY E8) would make a document of gigabytes. Past the budget, images stay empty.
+  let budget = INLINE_DOCUMENT_BUDGET;
   for (const img of parsed.querySelectorAll('img')) {
     const src = img.getAttribute('src');
     const cid = contentIdOf(src);
     if (!cid || !src) continue;
     const data = images[cid];
-    if (data) img.setAttribute('src', data);
-    else {
+    if (data && data.length <= budget) {
+      budget -= data.length;
+      img.setAttribute('src', data);
+    } else {
       img.setAttribute('data-cid-src', src);
       img.removeAttribute('src');
     }
   }
   return parsed.body.innerHTML;
 }
+
+/** Characters of data: URLs one email's document may hold (about 15 MB of images). */
+const INLINE_DOCUMENT_BUDGET = 20_000_000;
 
 /** The lower-case Content-ID a `cid:` URL names (RFC 2392: URL-encoded), or null. */
 function contentIdOf(src: string | null): string | null {

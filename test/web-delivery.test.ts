@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deliveryText } from '../web/src/screens/conversation/delivery.js';
+import { deliveryOf, deliveryText } from '../web/src/screens/conversation/delivery.js';
 
 /** What agents read of an email reply's delivery (SECURITY M4: plain words, the same for every connection failure). */
 describe('the delivery status in the agent app', () => {
@@ -19,5 +19,11 @@ describe('the delivery status in the agent app', () => {
 
   it('shows the text of a reply recorded before codes as it is', () => {
     expect(deliveryText({ status: 'failed', error: '550 mailbox unavailable' })).toBe('Not delivered. 550 mailbox unavailable');
+  });
+
+  it('offers Retry now only for the channel core’s delivery, not for the status an older version kept in metadata.email', () => {
+    expect(deliveryOf({ delivery: { status: 'failed', reason: 'email.delivery_rejected' } })).toEqual({ status: 'failed', error: 'email.delivery_rejected', retryable: true });
+    expect(deliveryOf({ email: { delivery: { status: 'failed', error: '550 mailbox unavailable' } } })).toEqual({ status: 'failed', error: '550 mailbox unavailable' });
+    expect(deliveryOf({})).toBeNull();
   });
 });

@@ -93,7 +93,7 @@ export function MessageBody({ message }: { message: Message }) {
       {delivery ? (
         <div className={`delivery delivery-${delivery.status}`} role={delivery.status === 'failed' ? 'alert' : undefined}>
           {deliveryText(delivery)}
-          {delivery.status === 'failed' && canWrite && message.type === 'outbound' ? <RetryNow conversationId={message.conversationId} messageId={message.id} /> : null}
+          {delivery.status === 'failed' && delivery.retryable && canWrite && message.type === 'outbound' ? <RetryNow conversationId={message.conversationId} messageId={message.id} /> : null}
         </div>
       ) : null}
     </div>

@@ -27,12 +27,15 @@ const statuses: Record<string, string> = { queued: 'queued', sent: 'sent', deliv
 export interface DeliveryView {
   status: string;
   error?: string;
+  /** The channel core's delivery (metadata.delivery), which "Retry now" can send again; not an older version's email status. */
+  retryable?: boolean;
 }
 
 /** The delivery status a message's metadata holds (JSON from the server, any version), or null for none. */
 export function deliveryOf(metadata: Record<string, unknown> | null | undefined): DeliveryView | null {
   const core = metadata?.delivery as { status?: unknown; reason?: unknown } | undefined;
-  if (core && typeof core === 'object' && typeof core.status === 'string') return { status: core.status, ...(typeof core.reason === 'string' && core.reason ? { error: core.reason } : {}) };
+  if (core && typeof core === 'object' && typeof core.status === 'string')
+    return { status: core.status, retryable: true, ...(typeof core.reason === 'string' && core.reason ? { error: core.reason } : {}) };
   const email = (metadata?.email as { delivery?: { status?: unknown; error?: unknown } } | undefined)?.delivery;
   if (email && typeof email === 'object' && typeof email.status === 'string') return { status: email.status, ...(typeof email.error === 'string' && email.error ? { error: email.error } : {}) };
   return null;

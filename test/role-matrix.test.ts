@@ -32,6 +32,7 @@ const OUTSIDE_A_WORKSPACE = new Set([
   'GET /api/v1/workspaces',
   'POST /api/v1/workspaces',
   'POST /api/v1/invitations/accept',
+  'POST /api/v1/invitations/preview',
   'POST /api/v1/email/confirmations/preview',
   'POST /api/v1/email/confirmations/accept',
   // A channel provider's callback: no one signs in; the channel's signature over the body is the proof.

@@ -1,7 +1,8 @@
+import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startWithMailRelay, type TestServer, type TestWorkspace } from '../helpers.js';
-import { ensureWebBuilt, launchBrowser, watchedPage } from './browser.js';
+import { DOCS, ensureWebBuilt, launchBrowser, watchedPage } from './browser.js';
 
 /** Issue #8 H1 in Chromium: with a mail relay, the admin's screen says the invitation was emailed and shows no link; the mailed link works. */
 let rapport: TestServer;
@@ -47,6 +48,12 @@ describe('inviting with a mail relay', () => {
     const link = /(http:\/\/\S+\/accept-invitation#token=rpi_[A-Za-z0-9_-]+)/.exec(mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '='))![1];
     const invitee = await newPage();
     await invitee.goto(link);
+    // The accept page names who invited which email to which workspace, as what (issue #10).
+    const summary = invitee.getByTestId('invitation-summary');
+    await summary.waitFor();
+    const slug = ws.owner.email.replace(/^owner-/, '').replace(/@.*$/, '');
+    expect(await summary.textContent()).toBe(`Owner ${slug} invited mailed.agent@example.test to join Workspace ${slug} as an agent.`);
+    await invitee.screenshot({ path: path.join(DOCS, 'invitation-accept.png') });
     await invitee.getByLabel('Your name').fill('Mia Mailed');
     await invitee.getByLabel('Password').fill('a brand new mailed password');
     await invitee.getByRole('button', { name: 'Accept invitation' }).click();

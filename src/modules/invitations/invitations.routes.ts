@@ -7,8 +7,8 @@ import { publicUrl } from '../../config.js';
 import { systemMailerFrom } from '../../lib/system-mail.js';
 import { WorkspaceItemParams, WorkspaceParams, errorResponses } from '../../http/schemas.js';
 import { contextOf, type App } from '../../http/types.js';
-import { AcceptedInvitation, AcceptInvitationBody, AddUserBody, CreatedInvitation, CreateInvitationBody, InvitationList } from './invitations.schemas.js';
-import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from './invitations.service.js';
+import { AcceptedInvitation, AcceptInvitationBody, AddUserBody, CreatedInvitation, CreateInvitationBody, InvitationList, InvitationPreview, PreviewInvitationBody } from './invitations.schemas.js';
+import { acceptInvitation, createInvitation, listInvitations, previewInvitation, revokeInvitation } from './invitations.service.js';
 
 const tags = ['invitations'];
 
@@ -84,6 +84,25 @@ export function invitationRoutes(app: App, server: Deps): void {
 
 /** Public: whoever holds the link accepts it (signed in, when the email already has an account). */
 export function acceptInvitationRoute(app: App, server: Deps): void {
+  app.post(
+    '/invitations/preview',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        operationId: 'previewInvitation',
+        summary: 'What an invitation link opens: the workspace, the invited email and the role',
+        description:
+          'The accept page shows it before the person accepts. A POST so the token travels in the body, never in a URL or a log. ' +
+          'Bad, used, revoked and expired links get one answer (400 invitations.invalid_token); addresses that try many are throttled (429). ' +
+          'It never says whether the email has an account.',
+        body: PreviewInvitationBody,
+        response: { 200: InvitationPreview, ...errorResponses(400, 422, 429) },
+      },
+    },
+    async (request) => previewInvitation(server, { token: request.body.token, ip: request.ip }),
+  );
+
   app.post(
     '/invitations/accept',
     {

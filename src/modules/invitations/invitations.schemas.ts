@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Email, Strict, Timestamp, Uuid } from '../../http/schemas.js';
+import { Email, Nullable, Strict, Timestamp, Uuid } from '../../http/schemas.js';
 import { Password, PersonName, RoleSchema } from '../workspaces/workspaces.schemas.js';
 
 export const CreateInvitationBody = Strict({ email: Email, role: RoleSchema }, { examples: [{ email: 'new.agent@example.com', role: 'agent' }] });
@@ -72,3 +72,19 @@ export const AcceptedInvitation = Type.Object({
     description: 'sign_in: sign in with the invited email and your password to open the workspace; open: you joined while signed in',
   }),
 });
+
+export const PreviewInvitationBody = Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }, { examples: [{ token: 'rpi_…' }] });
+
+export const InvitationPreview = Type.Object(
+  {
+    workspace: Type.Object({ name: Type.String() }),
+    email: Type.String({ description: 'the invited email: the account that joins' }),
+    role: RoleSchema,
+    invitedBy: Nullable(Type.String({ description: "the inviting admin's name; null when an API token invited" })),
+    expiresAt: Timestamp,
+  },
+  {
+    title: 'InvitationPreview',
+    examples: [{ workspace: { name: 'Acme Support' }, email: 'noor@example.com', role: 'agent', invitedBy: 'Ada Admin', expiresAt: '2026-12-05T09:00:00.000Z' }],
+  },
+);

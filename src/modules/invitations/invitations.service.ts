@@ -114,6 +114,36 @@ export async function revokeInvitation(deps: WorkspaceContext, id: string): Prom
   if (!done) throw invitationErrors.notFound();
 }
 
+export interface InvitationPreview {
+  workspace: { name: string };
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  expiresAt: string;
+}
+
+/**
+ * What an invitation link opens, before accepting it (issue #10: "the accept page names the workspace
+ * and the email"). Throttled and answered like accept: unknown, used, revoked and expired tokens get one
+ * answer. It says nothing about whether the email has an account (issue #8 L3): the holder of the link
+ * learns only what the invitation email itself says.
+ */
+export async function previewInvitation(deps: { pool: Pool; clock: Clock; throttle: LoginThrottle }, input: { token: string; ip: string }): Promise<InvitationPreview> {
+  deps.throttle.checkToken(input.ip);
+  const preview = await withSystem(deps.pool, async (tx) => {
+    const inv = await repo.claimable(tx, sha256(input.token), deps.clock.now(), false);
+    if (!inv) return undefined;
+    const workspace = await workspaceSummary({ pool: deps.pool, tx }, inv.workspace_id);
+    const inviter = inv.invited_by ? await findAccount({ pool: deps.pool, tx }, inv.invited_by) : undefined;
+    return { workspace: { name: workspace?.name ?? '' }, email: inv.email, role: inv.role, invitedBy: inviter?.name ?? null, expiresAt: inv.expires_at.toISOString() };
+  });
+  if (!preview) {
+    deps.throttle.failToken(input.ip);
+    throw invitationErrors.invalidToken();
+  }
+  return preview;
+}
+
 export interface AcceptedInvitation {
   workspace: { id: string; name: string; slug: string };
   email: string;

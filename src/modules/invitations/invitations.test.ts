@@ -194,3 +194,47 @@ describe('who may invite', () => {
     expect((await admin.get('/invitations')).json().items.some((i: { id: string }) => i.id === theirs.id)).toBe(false);
   });
 });
+
+describe('the accept page asking what a link opens', () => {
+  const preview = (token: string, remoteAddress = '10.40.0.1') => rapport.app.inject({ method: 'POST', url: '/api/v1/invitations/preview', payload: { token }, remoteAddress });
+
+  it('names the workspace, the invited email, the role and the inviting admin, and leaves the link usable', async () => {
+    const owner = await signIn(rapport, ws.owner.email, ws.owner.password);
+    const address = email();
+    const created = await rapport.app.inject({
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws.workspaceId}/invitations`,
+      headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrfToken },
+      payload: { email: address, role: 'supervisor' },
+    });
+    const inv = created.json();
+    const res = await preview(inv.token);
+    expect(res.statusCode).toBe(200);
+    const name = owner.body.workspaces.find((w: { id: string }) => w.id === ws.workspaceId).name;
+    expect(res.json()).toEqual({ workspace: { name }, email: address, role: 'supervisor', invitedBy: `Owner ${name.replace('Workspace ', '')}`, expiresAt: inv.expiresAt });
+    // Looking does not use the link up.
+    expect((await accept({ token: inv.token, name: 'Sue Supervisor', password: 'a long new password' })).statusCode).toBe(200);
+    expect((await preview(inv.token)).json().code).toBe('invitations.invalid_token');
+  });
+
+  it('answers an unknown and a revoked link alike, names no inviter when an API token invited, and never tells whether the email has an account', async () => {
+    const byToken = (await admin.post('/invitations', { email: ws.owner.email.replace('owner-', 'other-'), role: 'agent' })).json();
+    expect((await preview(byToken.token)).json()).toMatchObject({ invitedBy: null, role: 'agent' });
+    const revoked = (await admin.post('/invitations', { email: email(), role: 'agent' })).json();
+    await admin.delete(`/invitations/${revoked.id}`);
+    const answers = await Promise.all([preview(revoked.token), preview('rpi_not-a-real-token-at-all')]);
+    expect(answers.map((a) => [a.statusCode, a.json().code])).toEqual([
+      [400, 'invitations.invalid_token'],
+      [400, 'invitations.invalid_token'],
+    ]);
+    // An existing account's invitation previews with exactly the same fields as a new email's.
+    const existing = (await admin.post('/invitations', { email: (await addTestMember(rapport, await createTestWorkspace(rapport), 'agent')).email, role: 'agent' })).json();
+    expect(Object.keys((await preview(existing.token)).json()).sort()).toEqual(['email', 'expiresAt', 'invitedBy', 'role', 'workspace']);
+  });
+
+  it('throttles a client address that tries many links', async () => {
+    const ip = '10.41.0.1';
+    for (let i = 0; i < 20; i++) expect((await preview(`rpi_guess-number-${i}-xxxxxxxx`, ip)).statusCode).toBe(400);
+    expect((await preview('rpi_guess-number-final-xxxx', ip)).statusCode).toBe(429);
+  });
+});

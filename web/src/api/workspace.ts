@@ -64,6 +64,26 @@ export function useRevokeInvitation(ws: string) {
 }
 
 /** POST /invitations/accept (outside any workspace). */
+/** What an invitation link opens (POST /invitations/preview: the token stays out of URLs): the workspace, the invited email, the role. */
+export interface InvitationPreview {
+  workspace: { name: string };
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  expiresAt: string;
+}
+
+export function useInvitationPreview(token: string) {
+  return useQuery({
+    queryKey: keys.invitationPreview(token),
+    queryFn: () => api<InvitationPreview>('/invitations/preview', { method: 'POST', body: { token }, quiet401: true }),
+    enabled: token.length > 0,
+    retry: false,
+    staleTime: Infinity,
+  });
+}
+
+/** POST /invitations/accept */
 export function useAcceptInvitation() {
   return useMutation({
     mutationFn: (input: { token: string; name?: string; password?: string }) => api<AcceptedInvitation>('/invitations/accept', { method: 'POST', body: input, quiet401: true }),

@@ -2,7 +2,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { keys } from '../../api/keys.js';
 import { useLogin, useSession } from '../../api/session.js';
-import { useAcceptInvitation } from '../../api/workspace.js';
+import { ApiError } from '../../api/client.js';
+import { type InvitationPreview, useAcceptInvitation, useInvitationPreview } from '../../api/workspace.js';
 import { InlineError } from '../../components/States.js';
 import { setNotice } from '../../lib/notice.js';
 import { inboxPath, navigate } from '../../lib/router.js';
@@ -14,12 +15,41 @@ import { inboxPath, navigate } from '../../lib/router.js';
  */
 export default function AcceptInvitationScreen({ token }: { token: string }) {
   const session = useSession();
+  const preview = useInvitationPreview(token);
   const [mode, setMode] = useState<'new' | 'existing'>('new');
-  if (session.data) return <JoinSignedIn token={token} email={session.data.user.email} />;
-  return <div className="login-page">{mode === 'new' ? <CreateAccount token={token} onHaveAccount={() => setMode('existing')} /> : <SignInFirst onNewAccount={() => setMode('new')} />}</div>;
+  if (!token || (preview.error instanceof ApiError && preview.error.code === 'invitations.invalid_token')) {
+    return (
+      <div className="login-page">
+        <section className="login-card" aria-label="Invitation">
+          <h1>This invitation does not work</h1>
+          <p role="alert">It may have expired (invitations work for 72 hours), been used already, or been revoked. Ask the admin who invited you for a new one.</p>
+        </section>
+      </div>
+    );
+  }
+  const about = <InvitationSummary preview={preview.data} />;
+  if (session.data) return <JoinSignedIn token={token} email={session.data.user.email} about={about} />;
+  return (
+    <div className="login-page">
+      {mode === 'new' ? <CreateAccount token={token} about={about} onHaveAccount={() => setMode('existing')} /> : <SignInFirst about={about} onNewAccount={() => setMode('new')} />}
+    </div>
+  );
 }
 
-function JoinSignedIn({ token, email }: { token: string; email: string }) {
+const ROLE_WORDS: Record<string, string> = { owner: 'an owner', admin: 'an admin', supervisor: 'a supervisor', agent: 'an agent', client_viewer: 'a client viewer (reading only)' };
+
+/** Who invited whom, to which workspace, as what: the person knows what they accept before they do. */
+function InvitationSummary({ preview }: { preview: InvitationPreview | undefined }) {
+  if (!preview) return null;
+  return (
+    <p className="invitation-summary" data-testid="invitation-summary">
+      {preview.invitedBy ? `${preview.invitedBy} invited ` : 'You are invited: '}
+      <strong>{preview.email}</strong> to join <strong>{preview.workspace.name}</strong> as {ROLE_WORDS[preview.role] ?? preview.role}.
+    </p>
+  );
+}
+
+function JoinSignedIn({ token, email, about }: { token: string; email: string; about: React.ReactNode }) {
   const qc = useQueryClient();
   const accept = useAcceptInvitation();
   const join = () =>
@@ -36,6 +66,7 @@ function JoinSignedIn({ token, email }: { token: string; email: string }) {
     <div className="login-page">
       <section className="login-card" aria-label="Accept invitation">
         <h1>Join the workspace</h1>
+        {about}
         <p className="muted">
           You are signed in as <strong>{email}</strong>. The invitation joins this account if it was sent to this email.
         </p>
@@ -48,7 +79,7 @@ function JoinSignedIn({ token, email }: { token: string; email: string }) {
   );
 }
 
-function CreateAccount({ token, onHaveAccount }: { token: string; onHaveAccount: () => void }) {
+function CreateAccount({ token, about, onHaveAccount }: { token: string; about: React.ReactNode; onHaveAccount: () => void }) {
   const accept = useAcceptInvitation();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -69,6 +100,7 @@ function CreateAccount({ token, onHaveAccount }: { token: string; onHaveAccount:
   return (
     <form className="login-card" onSubmit={submit} aria-label="Accept invitation">
       <h1>Join Rapport</h1>
+      {about}
       <p className="muted">New here? Choose your name and a password: at least 10 characters and hard to guess (a few unrelated words make a good one).</p>
       <label>
         Your name
@@ -89,7 +121,7 @@ function CreateAccount({ token, onHaveAccount }: { token: string; onHaveAccount:
   );
 }
 
-function SignInFirst({ onNewAccount }: { onNewAccount: () => void }) {
+function SignInFirst({ about, onNewAccount }: { about: React.ReactNode; onNewAccount: () => void }) {
   const login = useLogin();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -101,6 +133,7 @@ function SignInFirst({ onNewAccount }: { onNewAccount: () => void }) {
   return (
     <form className="login-card" onSubmit={submit} aria-label="Sign in to accept">
       <h1>Sign in to join</h1>
+      {about}
       <p className="muted">Sign in with the account the invitation was sent to; then you can join with it.</p>
       <label>
         Email

@@ -6,6 +6,7 @@ import type { EmailAddress, EmailMetadata, Message } from '../../api/types.js';
 import { bytes } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { deliveryOf, deliveryText } from './delivery.js';
+import { contentIdOf, inlineSources } from './inline-images.js';
 
 /**
  * "Name <address>", as text. The metadata is JSON the server stored, possibly by an older version:
@@ -197,43 +198,28 @@ export function emailDocument(html: string, showImages: boolean): string {
 /**
  * The email's `cid:` images replaced by their files' bytes (data: URLs from useInlineImages), read
  * through DOMParser's inert document like withoutRemoteImages. A cid with no file (not read yet, or
- * none) loses its src: a `cid:` URL loads nothing anyway, and the app's CSP, which the srcdoc frame
+ * none, or past the size budget of inlineSources) loses its src: a `cid:` URL loads nothing anyway, and the app's CSP, which the srcdoc frame
  * inherits, would report it.
  */
 export function withInlineImages(html: string, images: Record<string, string>): string {
   if (!/cid:/i.test(html)) return html;
   const parsed = new DOMParser().parseFromString(html, 'text/html');
-  // Each use copies the bytes into the document: a mail naming one large image a thousand times
-  // (SECURITY E8) would make a document of gigabytes. Past the budget, images stay empty.
-  let budget = INLINE_DOCUMENT_BUDGET;
-  for (const img of parsed.querySelectorAll('img')) {
+  const imgs = [...parsed.querySelectorAll('img')];
+  const shown = inlineSources(
+    imgs.map((img) => img.getAttribute('src')),
+    images,
+  );
+  imgs.forEach((img, i) => {
     const src = img.getAttribute('src');
-    const cid = contentIdOf(src);
-    if (!cid || !src) continue;
-    const data = images[cid];
-    if (data && data.length <= budget) {
-      budget -= data.length;
-      img.setAttribute('src', data);
-    } else {
+    if (!src || !contentIdOf(src)) return;
+    const data = shown[i];
+    if (data) img.setAttribute('src', data);
+    else {
       img.setAttribute('data-cid-src', src);
       img.removeAttribute('src');
     }
-  }
+  });
   return parsed.body.innerHTML;
-}
-
-/** Characters of data: URLs one email's document may hold (about 15 MB of images). */
-const INLINE_DOCUMENT_BUDGET = 20_000_000;
-
-/** The lower-case Content-ID a `cid:` URL names (RFC 2392: URL-encoded), or null. */
-function contentIdOf(src: string | null): string | null {
-  const m = /^\s*cid:(.+)$/i.exec(src ?? '');
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]).trim().replace(/^<|>$/g, '').toLowerCase();
-  } catch {
-    return m[1].trim().toLowerCase();
-  }
 }
 
 type FileMeta = NonNullable<EmailMetadata['attachments']>[number];

@@ -22,6 +22,20 @@ export interface NewAttachment {
   size: number;
 }
 
+/**
+ * One file stored inside another module's statement, for a path that counts its round trips (an
+ * inbound email's raw source, stored with its email row before the SMTP 250): `bytes` stores the
+ * blob (as putBlobs does, touching it when it is there), `file` its attachment row owned by each row
+ * of the caller's CTE `owner` (a CTE with an `id` column, listed after `bytes`; no row, no file).
+ * The arguments are the caller's placeholders and CTE name, never values.
+ */
+export const storedFileCtes = (p: { ws: string; sha256: string; size: string; content: string; filename: string; contentType: string; ownerKind: string; owner: string; at: string }) => ({
+  bytes: `insert into blobs (workspace_id, sha256, size, content, created_at, touched_at) values (${p.ws}, ${p.sha256}, ${p.size}, ${p.content}, ${p.at}, ${p.at})
+     on conflict (workspace_id, sha256) do update set touched_at = excluded.touched_at`,
+  file: `insert into attachments (workspace_id, sha256, filename, content_type, size, owner_kind, owner_id, position, uploader, created_at)
+     select ${p.ws}, ${p.sha256}, ${p.filename}, ${p.contentType}, ${p.size}, ${p.ownerKind}, o.id, 0, null, ${p.at} from ${p.owner} o`,
+});
+
 const COLUMNS = 'id, filename, content_type, size';
 
 export const attachmentsRepository = {

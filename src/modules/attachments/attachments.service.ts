@@ -7,11 +7,13 @@ import type { Visibility } from '../auth/roles.js';
 import { principalOf, type WorkspaceContext } from '../context.js';
 import { findMessageForChannel } from '../conversations/conversations.channels.js';
 import { attachmentErrors } from './attachments.errors.js';
-import { attachmentsRepository as repo, type AttachmentRow, type Owner } from './attachments.repository.js';
+import { attachmentsRepository as repo, storedFileCtes, type AttachmentRow, type Owner } from './attachments.repository.js';
 import type { AttachmentOwners } from './attachments.owners.js';
 import type { AttachmentLimits } from './attachments.settings.js';
 
 export type { AttachmentRow, Owner };
+/** See attachmentsRepository: a file stored inside another module's statement. */
+export { storedFileCtes };
 
 /** The owner kind of a conversation message's files (channels attach to messages through it). */
 export const MESSAGE_OWNER = 'message';
@@ -63,27 +65,6 @@ export async function storeFiles(tx: Queryable, input: { workspaceId: string; ow
       at: input.at,
     },
   );
-}
-
-/**
- * Stores bytes whose attachment row must wait for an id the caller gets later in the same
- * transaction (an inbound email's raw source: its email row references the blob, then
- * `recordStoredFile` names the email as the owner). Returns the checksum.
- */
-export async function storeBlob(tx: Queryable, input: { workspaceId: string; content: Uint8Array; sha256?: Buffer; at: Date }): Promise<Buffer> {
-  const sha256 = input.sha256 ?? sha256Of(input.content);
-  await repo.putBlobs(tx, input.workspaceId, [{ sha256, content: input.content }], input.at);
-  return sha256;
-}
-
-/** The attachment row of bytes `storeBlob` stored in this transaction: from now on the collector sees them in use. */
-export async function recordStoredFile(tx: Queryable, input: { workspaceId: string; sha256: Buffer; size: number; filename: string; contentType: string; owner: Owner; at: Date }): Promise<string> {
-  const [id] = await repo.insert(tx, input.workspaceId, [{ sha256: input.sha256, filename: input.filename, contentType: input.contentType, size: input.size }], {
-    owner: input.owner,
-    uploader: null,
-    at: input.at,
-  });
-  return id;
 }
 
 /**

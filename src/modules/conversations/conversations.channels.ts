@@ -4,7 +4,7 @@ import type { WorkspaceContext } from '../context.js';
 import { channelConversationsRepository as repo, type ChannelConversationOwnRow, type ChannelConversationRow } from './conversations.channels.repository.js';
 import { withAuthorNames } from './conversations.authors.js';
 import { conversationsRepository, type MessageRow } from './conversations.repository.js';
-import { appendMessage } from './conversations.service.js';
+import { appendMessage, openWithFirstMessage } from './conversations.service.js';
 import type { MessageKind } from './conversations.schemas.js';
 import { customerForChannel, findOrCreateCustomer, type ChannelIdentity } from '../customers/customers.service.js';
 import { inboxForChannel } from '../inboxes/inboxes.service.js';
@@ -15,13 +15,22 @@ import { inboxForChannel } from '../inboxes/inboxes.service.js';
  * these instead of touching the conversation tables.
  */
 
-/** Opens a conversation for a known customer in an inbox, with its first inbound message. */
+/**
+ * Opens a conversation for a known customer in an inbox, with its first inbound message: a text
+ * message in one statement (openWithFirstMessage), another kind (a call) in steps.
+ */
 async function openConversationFromChannel(
   tx: Queryable,
   deps: WorkspaceContext,
   input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; kind?: MessageKind; metadata?: Record<string, unknown>; at: Date },
 ): Promise<{ conversationId: string; number: number; messageId: string }> {
   const ws = deps.workspaceId;
+  // A text message (what email and most channels bring): one statement for all of it.
+  if ((input.kind ?? 'text') === 'text') {
+    const opened = await openWithFirstMessage(tx, deps, input);
+    if (!opened) throw new Error('inbox vanished');
+    return opened;
+  }
   const number = await conversationsRepository.nextNumber(tx, ws);
   const conversationId = await conversationsRepository.insert(tx, {
     workspaceId: ws,

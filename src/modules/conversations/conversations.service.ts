@@ -102,6 +102,48 @@ export async function createConversation(deps: WorkspaceContext, input: CreateCo
 }
 
 /**
+ * A new conversation in a known inbox with its first inbound text message from a known customer,
+ * in the caller's transaction: one statement (conversationsRepository.createWithFirstMessage: the
+ * number, the conversation with its inbox columns, the message, the search documents and the
+ * conversation.created and message.created events), for the channels' ingest path. Undefined when
+ * the inbox does not exist.
+ */
+export async function openWithFirstMessage(
+  tx: Queryable,
+  deps: WorkspaceContext,
+  input: { inboxId: string; customerId: string; subject: string | null; body: string; html?: string; metadata?: Record<string, unknown>; at: Date },
+): Promise<{ conversationId: string; number: number; messageId: string } | undefined> {
+  const ws = deps.workspaceId;
+  const id = randomUUID();
+  const messageId = randomUUID();
+  // The number comes from the statement: checked with a stand-in, set in SQL.
+  const created = eventForStatement({
+    workspaceId: ws,
+    conversationId: id,
+    type: 'conversation.created',
+    actor: deps.actor,
+    data: { number: 1, inboxId: input.inboxId, customerId: input.customerId },
+    at: input.at,
+  });
+  const message = eventForStatement({ workspaceId: ws, conversationId: id, type: 'message.created', actor: deps.actor, data: { messageId, messageType: 'inbound' }, at: input.at });
+  const row = await repo.createWithFirstMessage(tx, {
+    workspaceId: ws,
+    id,
+    inboxId: input.inboxId,
+    customerId: input.customerId,
+    subject: input.subject,
+    priority: 'normal',
+    tags: [],
+    at: input.at,
+    preview: preview(input.body),
+    message: { id: messageId, bodyText: input.body, bodyHtml: input.html ? sanitizeMessageHtml(input.html) : null, metadata: input.metadata ?? {} },
+    actor: deps.actor,
+    events: { created: created.data, message: message.data },
+  });
+  return row && { conversationId: row.id, number: Number(row.number), messageId };
+}
+
+/**
  * Adds a message and keeps the conversation's inbox columns in step, in the caller's transaction.
  * Channels call this too. `extraEvents` are recorded before `message.created`, in one insert.
  */

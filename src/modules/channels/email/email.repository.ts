@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../db/pool.js';
+import { storedFileCtes } from '../../attachments/attachments.service.js';
 
 /** The only SQL of the email channel. Every statement names workspace_id, except the routing look-ups that run in a system context. */
 export interface EmailInboxRow {
@@ -53,17 +54,22 @@ export const emailRepository = {
   },
 
   /**
-   * Claims the deduplication key of an inbound email whose raw source is already stored (through
-   * the attachments module, in the same transaction). Returns null when the same message is already
-   * stored (or is being stored by a concurrent delivery, which this insert waits for).
+   * An inbound email once its conversation message exists, in one statement (the SMTP 250 waits on
+   * it): the raw source's bytes and file row (attachments module's fragment), the email row with its
+   * deduplication key (SECURITY E2) and its link to the conversation message, its parts' Content-IDs,
+   * a new conversation's reply token, and the participants. Returns false when the same message is
+   * already stored (or is being stored by a concurrent delivery, which this insert waits for): the
+   * caller rolls everything back.
    */
-  async claimInbound(
+  async recordInbound(
     tx: Queryable,
     m: {
       workspaceId: string;
+      id: string;
       inboxId: string;
       rfcMessageId: string;
       bodyHash: Buffer;
+      raw: Uint8Array;
       rawSha256: Buffer;
       threadRoot: string | null;
       fromAddress: string | null;
@@ -71,18 +77,73 @@ export const emailRepository = {
       via: 'smtp' | 'imap';
       parseStatus: 'parsed' | 'unparsed';
       parseError: string | null;
+      conversationId: string;
+      messageId: string;
+      parts: { id: string; contentId: string | null; inline: boolean }[];
+      /** A new conversation's reply token; null when the email joined an existing one. */
+      replyToken: string | null;
+      participants: string[];
+      sourceOwnerKind: string;
       at: Date;
     },
-  ): Promise<string | null> {
+  ): Promise<boolean> {
+    const source = storedFileCtes({
+      ws: '$1',
+      sha256: '$6',
+      size: '$18',
+      content: '$17',
+      filename: "'message.eml'",
+      contentType: "'message/rfc822'",
+      ownerKind: '$19',
+      owner: 'e',
+      at: '$13',
+    });
     const { rows } = await tx.query<{ id: string }>(
-      `insert into email_messages (workspace_id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
-         recipients, received_via, parse_status, parse_error, created_at)
-       values ($1, $2, 'inbound', 'message', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       on conflict (workspace_id, inbox_id, rfc_message_id, body_hash) where direction = 'inbound' do nothing
-       returning id`,
-      [m.workspaceId, m.inboxId, m.rfcMessageId, m.bodyHash, m.rawSha256, m.threadRoot, m.fromAddress, m.recipients, m.via, m.parseStatus, m.parseError, m.at],
+      `with raw_bytes as (${source.bytes}),
+       e as (
+         insert into email_messages (workspace_id, id, inbox_id, direction, kind, rfc_message_id, body_hash, raw_sha256, thread_root, from_address,
+           recipients, received_via, parse_status, parse_error, created_at, conversation_id, message_id)
+         values ($1, $2, $3, 'inbound', 'message', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         on conflict (workspace_id, inbox_id, rfc_message_id, body_hash) where direction = 'inbound' do nothing
+         returning id),
+       raw_file as (${source.file}),
+       parts as (
+         insert into email_attachments (workspace_id, id, email_message_id, content_id, inline, position)
+         select $1, i, e.id, cid, il, (p - 1)::int from e, unnest($20::uuid[], $21::text[], $22::boolean[]) with ordinality as t(i, cid, il, p)),
+       conv as (
+         insert into email_conversations (workspace_id, conversation_id, inbox_id, reply_token, created_at)
+         select $1, $14, $3, $16, $13 from e where $16::text is not null
+         on conflict (workspace_id, conversation_id) do nothing),
+       people as (
+         insert into email_participants (workspace_id, conversation_id, address) select $1, $14, a from e, unnest($23::text[]) a on conflict do nothing)
+       select id from e`,
+      [
+        m.workspaceId,
+        m.id,
+        m.inboxId,
+        m.rfcMessageId,
+        m.bodyHash,
+        m.rawSha256,
+        m.threadRoot,
+        m.fromAddress,
+        m.recipients,
+        m.via,
+        m.parseStatus,
+        m.parseError,
+        m.at,
+        m.conversationId,
+        m.messageId,
+        m.replyToken,
+        Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength),
+        m.raw.byteLength,
+        m.sourceOwnerKind,
+        m.parts.map((p) => p.id),
+        m.parts.map((p) => p.contentId),
+        m.parts.map((p) => p.inline),
+        m.participants,
+      ],
     );
-    return rows[0]?.id ?? null;
+    return rows.length === 1;
   },
 
   async findInbound(tx: Queryable, ws: string, inboxId: string, rfcMessageId: string, bodyHash: Buffer) {
@@ -92,23 +153,6 @@ export const emailRepository = {
       [ws, inboxId, rfcMessageId, bodyHash],
     );
     return rows[0];
-  },
-
-  async linkMessage(tx: Queryable, ws: string, id: string, conversationId: string, messageId: string | null): Promise<void> {
-    await tx.query('update email_messages set conversation_id = $3, message_id = $4 where workspace_id = $1 and id = $2', [ws, id, conversationId, messageId]);
-  },
-
-  /**
-   * What only email knows of an email's files (their bytes and names live in the attachments
-   * module, under the same ids): which email they came in, Content-ID, inline flag and order.
-   */
-  async insertAttachmentParts(tx: Queryable, ws: string, emailMessageId: string, parts: { id: string; contentId: string | null; inline: boolean }[]): Promise<void> {
-    if (parts.length === 0) return;
-    await tx.query(
-      `insert into email_attachments (workspace_id, id, email_message_id, content_id, inline, position)
-       select $1, i, $2, cid, il, (p - 1)::int from unnest($3::uuid[], $4::text[], $5::boolean[]) with ordinality as t(i, cid, il, p)`,
-      [ws, emailMessageId, parts.map((p) => p.id), parts.map((p) => p.contentId), parts.map((p) => p.inline)],
-    );
   },
 
   // Threading: every look-up is bound to one workspace and one inbox (SECURITY E7).
@@ -139,31 +183,6 @@ export const emailRepository = {
       [ws, inboxId, root],
     );
     return rows[0]?.conversation_id;
-  },
-
-  /** A new email conversation's reply token and participants, and the email's link to its message, in one statement. */
-  async finishNewConversation(
-    tx: Queryable,
-    m: {
-      workspaceId: string;
-      emailMessageId: string;
-      conversationId: string;
-      messageId: string;
-      inboxId: string;
-      token: string;
-      participants: string[];
-      at: Date;
-    },
-  ): Promise<void> {
-    await tx.query(
-      `with conv as (
-         insert into email_conversations (workspace_id, conversation_id, inbox_id, reply_token, created_at) values ($1, $3, $5, $6, $8)
-         on conflict (workspace_id, conversation_id) do nothing),
-       people as (
-         insert into email_participants (workspace_id, conversation_id, address) select $1, $3, unnest($7::text[]) on conflict do nothing)
-       update email_messages set conversation_id = $3, message_id = $4 where workspace_id = $1 and id = $2`,
-      [m.workspaceId, m.emailMessageId, m.conversationId, m.messageId, m.inboxId, m.token, m.participants, m.at],
-    );
   },
 
   async replyToken(tx: Queryable, ws: string, conversationId: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Pool, Queryable } from '../../../db/pool.js';
 import { inWorkspaceTx, withSystem, withWorkspace } from '../../../db/tenancy.js';
 import { enqueue } from '../../../jobs/queue.js';
@@ -9,7 +9,7 @@ import { appendMessage, checkReplyCollision, type ReplyGuardInput } from '../../
 import { listMembers } from '../../workspaces/workspaces.service.js';
 import { macroActionsOf, runMacroActions } from '../../macros/macros.service.js';
 import type { AttachmentOwnerKind } from '../../attachments/attachments.owners.js';
-import { attachUploads, contentsOf, MESSAGE_OWNER, recordStoredFile, storeBlob, storeFiles, transferFiles } from '../../attachments/attachments.service.js';
+import { attachUploads, contentsOf, MESSAGE_OWNER, storeFiles, transferFiles } from '../../attachments/attachments.service.js';
 import type { AttachmentLimits } from '../../attachments/attachments.settings.js';
 import { AppError } from '../../../lib/errors.js';
 import { canonicalAddress, isPublicMailDomain, splitPlusAddress, storedAddress } from './email.addresses.js';
@@ -250,52 +250,48 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
   const headerRecipients = [...parsed.to, ...parsed.cc].map((a) => storedAddress(a.address)).filter((a): a is string => Boolean(a));
   const recipients = [...new Set([...input.envelopeTo.map((a) => storedAddress(a)).filter((a): a is string => Boolean(a)), ...headerRecipients])].slice(0, 200);
 
-  return withWorkspace(deps.pool, ws, async (tx) => {
-    // The raw source and the parts are stored through the attachments module (content-addressed,
-    // once per workspace); a repeated delivery rolls all of it back below.
-    await storeBlob(tx, { workspaceId: ws, content: raw, sha256: rawSha, at });
-    const emailMessageId = await repo.claimInbound(tx, {
-      workspaceId: ws,
-      inboxId,
-      rfcMessageId,
-      bodyHash,
-      rawSha256: rawSha,
-      threadRoot: parsed.threadRoot,
-      fromAddress: sender,
-      recipients,
-      via: input.via,
-      parseStatus: parsed.status,
-      parseError: parsed.error,
-      at,
-    });
-    if (!emailMessageId) {
-      const existing = await repo.findInbound(tx, ws, inboxId, rfcMessageId, bodyHash);
-      throw new Duplicate({ status: 'duplicate', emailMessageId: existing?.id ?? null, conversationId: existing?.conversation_id ?? null, messageId: existing?.message_id ?? null });
-    }
+  const emailMessageId = randomUUID();
 
-    await recordStoredFile(tx, {
-      workspaceId: ws,
-      sha256: rawSha,
-      size: raw.byteLength,
-      filename: 'message.eml',
-      contentType: 'message/rfc822',
-      owner: { kind: EMAIL_SOURCE_OWNER, id: emailMessageId },
-      at,
-    });
-    // The parts belong to the email until its conversation message exists, then to that message.
+  return withWorkspace(deps.pool, ws, async (tx) => {
+    // The parts first (their ids go into the message's metadata): they belong to the email until
+    // its conversation message exists, then to that message. The raw source and the email row come
+    // last, in one statement with the email's other rows (recordEmail): a repeated delivery is found
+    // there and rolls all of it back.
     const ids = await storeFiles(tx, {
       workspaceId: ws,
       owner: { kind: EMAIL_MESSAGE_OWNER, id: emailMessageId },
       at,
       files: parsed.attachments.map((a) => ({ content: a.content, sha256: Buffer.from(a.sha256, 'hex'), filename: a.filename, contentType: a.contentType })),
     });
-    await repo.insertAttachmentParts(
-      tx,
-      ws,
-      emailMessageId,
-      parsed.attachments.map((a, i) => ({ id: ids[i], contentId: a.contentId, inline: a.inline })),
-    );
-    const ownParts = (messageId: string) => transferFiles(tx, { workspaceId: ws, ids, owner: { kind: MESSAGE_OWNER, id: messageId } });
+    const recordEmail = async (conversationId: string, messageId: string, replyToken: string | null, participants: string[]) => {
+      const stored = await repo.recordInbound(tx, {
+        workspaceId: ws,
+        id: emailMessageId,
+        inboxId,
+        rfcMessageId,
+        bodyHash,
+        raw,
+        rawSha256: rawSha,
+        threadRoot: parsed.threadRoot,
+        fromAddress: sender,
+        recipients,
+        via: input.via,
+        parseStatus: parsed.status,
+        parseError: parsed.error,
+        conversationId,
+        messageId,
+        parts: parsed.attachments.map((a, i) => ({ id: ids[i], contentId: a.contentId, inline: a.inline })),
+        replyToken,
+        participants: [...new Set(participants)].slice(0, 50),
+        sourceOwnerKind: EMAIL_SOURCE_OWNER,
+        at,
+      });
+      if (!stored) {
+        const existing = await repo.findInbound(tx, ws, inboxId, rfcMessageId, bodyHash);
+        throw new Duplicate({ status: 'duplicate', emailMessageId: existing?.id ?? null, conversationId: existing?.conversation_id ?? null, messageId: existing?.message_id ?? null });
+      }
+      if (ids.length > 0) await transferFiles(tx, { workspaceId: ws, ids, owner: { kind: MESSAGE_OWNER, id: messageId } });
+    };
     const attachments: EmailMessageMetadata['attachments'] = parsed.attachments.map((a, i) => ({
       id: ids[i],
       name: a.filename,
@@ -370,9 +366,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
         // now: their answers join it as participants. Participants never become the customer.
         // Unverified mail adds nobody: its From and Cc lines may be an attacker's (E6).
         const joined = unverified ? [] : [...(isCustomer ? [] : [sender]), ...others].filter((a) => a !== conversation.customer_email);
-        await repo.addParticipants(tx, ws, match.conversationId, [...new Set(joined)].slice(0, 50));
-        await repo.linkMessage(tx, ws, emailMessageId, match.conversationId, messageId);
-        await ownParts(messageId);
+        await recordEmail(match.conversationId, messageId, null, joined);
         return { status: 'stored', emailMessageId, conversationId: match.conversationId, messageId };
       }
     }
@@ -394,18 +388,7 @@ async function ingestOnce(deps: EmailDeps, input: IngestInput, parsed: ParsedEma
       at,
       metadata: { email: { ...metadata, ...(forwarded ? { forwardedBy: parsed.from ?? { name: '', address: sender }, unverified: true } : {}) } },
     });
-    await ownParts(opened.messageId);
-    const participants = [customerAddress, ...(unverified ? [] : others)];
-    await repo.finishNewConversation(tx, {
-      workspaceId: ws,
-      emailMessageId,
-      conversationId: opened.conversationId,
-      messageId: opened.messageId,
-      inboxId,
-      token: newReplyToken(),
-      participants: [...new Set(participants)].slice(0, 50),
-      at,
-    });
+    await recordEmail(opened.conversationId, opened.messageId, newReplyToken(), [customerAddress, ...(unverified ? [] : others)]);
     if (settings.autoAck?.enabled && !isAutomatic(parsed, input.envelopeFrom) && !forwarded && !unverified) {
       await enqueue(tx, AUTOACK_TASK, { workspaceId: ws, conversationId: opened.conversationId, emailMessageId }, { jobKey: `email.autoack:${opened.conversationId}`, maxAttempts: 5 });
     }

@@ -23,6 +23,7 @@ const OUTSIDE_A_WORKSPACE = new Set([
   'POST /api/v1/auth/login',
   'GET /api/v1/auth/session',
   'POST /api/v1/auth/logout',
+  'GET /api/v1/auth/capabilities',
   'POST /api/v1/auth/alerts/{id}/dismiss',
   'POST /api/v1/auth/password-resets',
   'POST /api/v1/auth/password-resets/accept',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWithWorkspace, type TestServer, type TestWorkspace } from '../helpers.js';
 import { DOCS, ensureWebBuilt, launchBrowser, signInThroughTheForm, watchedPage } from './browser.js';
 
-/** The profile screen in Chromium: the name/avatar menu, a new name, a new password, and signing in again elsewhere with it. */
+/** The profile screen in Chromium: the name/avatar menu, a new name, a new password, and signing in again elsewhere with it (past a forgot-password page that says this server cannot send email). */
 let rapport: TestServer;
 let ws: TestWorkspace;
 let browser: Browser;
@@ -67,6 +67,10 @@ describe('the profile screen', () => {
 
     // A fresh browser: the old password no longer works, the new one does, under the new name.
     const fresh = await (await newContext()).newPage();
+    // This server has no mail relay: the forgot-password page says so before anyone types.
+    await fresh.goto(`${rapport.url}/forgot-password`);
+    await fresh.getByText(/This help desk cannot send email yet, so your password cannot be reset this way/).waitFor();
+    expect(await fresh.getByRole('button', { name: 'Email me a link' }).isDisabled()).toBe(true);
     await fresh.goto(`${rapport.url}/`);
     await fresh.getByLabel('Email').fill(ws.owner.email);
     await fresh.getByLabel('Password').fill(ws.owner.password);

@@ -42,6 +42,10 @@ async function invitedAccount(email: string, password: string) {
 }
 
 describe('asking for a password reset link', () => {
+  it('tells the sign-in pages that this server sends email (its relay is set)', async () => {
+    expect((await rapport.app.inject({ method: 'GET', url: '/api/v1/auth/capabilities' })).json()).toEqual({ canSendEmail: true });
+  });
+
   it('mails a single-use link through the relay; it sets the password once', async () => {
     const email = address();
     await invitedAccount(email, 'first pass phrase of mine');

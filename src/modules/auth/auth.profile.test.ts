@@ -127,3 +127,11 @@ describe('changing your password', () => {
     expect((await signIn(rapport, ws.owner.email, ws.owner.password)).body.user.id).toBe(ws.owner.id);
   });
 });
+
+describe('what the server can do, for the sign-in pages', () => {
+  it('says, to anyone, that it cannot send email when no relay is set', async () => {
+    const res = await rapport.app.inject({ method: 'GET', url: '/api/v1/auth/capabilities' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ canSendEmail: false });
+  });
+});

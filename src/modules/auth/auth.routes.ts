@@ -84,6 +84,28 @@ export function authRoutes(app: App, server: Deps): void {
     return reply.code(204).send(null);
   });
 
+  app.get(
+    '/auth/capabilities',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        operationId: 'getCapabilities',
+        summary: 'What this server can do for people signing in (whether it can send email)',
+        description:
+          'Public, so the sign-in pages can say before anyone tries it that a password cannot be reset by email, and the invitation screen that links are handed over rather than mailed. ' +
+          'canSendEmail is true when the operator set the mail relay (EMAIL_VERIFICATION_SMTP_URL). It says nothing a request to the reset route would not.',
+        response: {
+          200: Type.Object(
+            { canSendEmail: Type.Boolean({ description: 'invitations, password reset links, notifications and address confirmations are emailed' }) },
+            { title: 'Capabilities', examples: [{ canSendEmail: false }] },
+          ),
+        },
+      },
+    },
+    async () => ({ canSendEmail: server.config.systemMailSmtpUrl !== null }),
+  );
+
   app.post(
     '/auth/alerts/:id/dismiss',
     {

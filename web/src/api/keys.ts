@@ -7,6 +7,8 @@ import type { ConversationFilters, CustomerFilters } from './types.js';
  */
 export const keys = {
   session: ['session'] as const,
+  /** The server's capabilities (can it send email): the same for everyone. */
+  capabilities: ['capabilities'] as const,
   /** Outside any workspace: what an invitation link opens, before the person is a member. */
   invitationPreview: (token: string) => ['invitation-preview', token] as const,
   workspace: (ws: string) => ['ws', ws] as const,

@@ -21,6 +21,11 @@ export function useSession() {
   return useQuery(sessionQuery);
 }
 
+/** GET /auth/capabilities: whether this server can send email (invitations, reset links); public. */
+export function useCapabilities() {
+  return useQuery({ queryKey: keys.capabilities, queryFn: () => api<{ canSendEmail: boolean }>('/auth/capabilities', { quiet401: true }), staleTime: Infinity });
+}
+
 /** POST /auth/login */
 export function useLogin() {
   const qc = useQueryClient();

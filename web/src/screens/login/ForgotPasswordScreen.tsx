@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
-import { useRequestPasswordReset } from '../../api/session.js';
+import { useCapabilities, useRequestPasswordReset } from '../../api/session.js';
 import { InlineError } from '../../components/States.js';
 import { focusOnMount } from '../../lib/focus.js';
 import { PageLink } from './PageLink.js';
@@ -8,6 +8,7 @@ import { PageLink } from './PageLink.js';
 /** Asks for a password reset link. The answer never says whether an account uses the email. */
 export default function ForgotPasswordScreen() {
   const request = useRequestPasswordReset();
+  const capabilities = useCapabilities();
   const [email, setEmail] = useState('');
 
   const submit = (event: FormEvent) => {
@@ -16,7 +17,8 @@ export default function ForgotPasswordScreen() {
   };
 
   const error = request.error;
-  const unavailable = error instanceof ApiError && error.code === 'auth.mail_not_configured';
+  // Said before anyone types (the server tells), and again if the relay went away meanwhile.
+  const unavailable = capabilities.data?.canSendEmail === false || (error instanceof ApiError && error.code === 'auth.mail_not_configured');
   const throttled = error instanceof ApiError && error.code === 'auth.too_many_attempts';
 
   return (
@@ -48,7 +50,7 @@ export default function ForgotPasswordScreen() {
             ) : (
               <InlineError error={error} />
             )}
-            <button type="submit" className="btn btn-primary" disabled={request.isPending}>
+            <button type="submit" className="btn btn-primary" disabled={request.isPending || unavailable}>
               {request.isPending ? 'Sending…' : 'Email me a link'}
             </button>
           </>

@@ -1,3 +1,4 @@
+import { useCapabilities } from '../../../api/session.js';
 import { useState, type FormEvent } from 'react';
 import type { Role } from '../../../api/types.js';
 import { useCreateInvitation, useInvitations, useRemoveUser, useRevokeInvitation, useUpdateUserRole, useUsers } from '../../../api/workspace.js';
@@ -71,6 +72,7 @@ function Invitations({ roles }: { roles: Role[] }) {
   const invitations = useInvitations(ws);
   const create = useCreateInvitation(ws);
   const revoke = useRevokeInvitation(ws);
+  const capabilities = useCapabilities();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('agent');
   if (invitations.data === null) return null;
@@ -85,6 +87,12 @@ function Invitations({ roles }: { roles: Role[] }) {
         People join by invitation: Rapport emails them a link (or, when this server cannot send email, gives you the link to pass on), and they choose their own password (or join with the account they
         already have, signed in). Nobody here can set or see another person&apos;s password.
       </p>
+      {capabilities.data?.canSendEmail === false ? (
+        <p className="notice" role="note">
+          This server cannot send email yet: when you invite someone, you get their link to pass on yourself, and nobody can reset a forgotten password by email. The person who runs Rapport can set
+          its mail relay (EMAIL_VERIFICATION_SMTP_URL).
+        </p>
+      ) : null}
       <h3>Pending invitations</h3>
       {invitations.isPending ? (
         <Loading />

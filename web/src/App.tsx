@@ -234,9 +234,10 @@ function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: stri
         ?
       </button>
       <MeMenu session={session} ws={ws} role={role} />
+      {/* On a phone the top bar has no room for it: the name/avatar menu holds Sign out there. */}
       <button
         type="button"
-        className="btn btn-ghost"
+        className="btn btn-ghost hide-narrow"
         onClick={() =>
           logout.mutate(undefined, {
             onSettled: () => navigate('/login', { replace: true }),
@@ -249,8 +250,9 @@ function TopBar({ session, ws, onHelp, searchRef }: { session: Session; ws: stri
   );
 }
 
-/** The person's name and avatar: a menu leading to their profile (name, password). */
+/** The person's name and avatar: a menu leading to their profile (name, password), and Sign out. */
 function MeMenu({ session, ws, role }: { session: Session; ws: string; role: string | undefined }) {
+  const logout = useLogout();
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -294,6 +296,9 @@ function MeMenu({ session, ws, role }: { session: Session; ws: string; role: str
           >
             Profile
           </a>
+          <button type="button" role="menuitem" onClick={() => logout.mutate(undefined, { onSettled: () => navigate('/login', { replace: true }) })}>
+            Sign out
+          </button>
         </div>
       ) : null}
     </div>

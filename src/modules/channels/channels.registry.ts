@@ -229,13 +229,15 @@ export function restoreMaskedSecrets(incoming: unknown, current: unknown, path =
   if (incoming && typeof incoming === 'object') {
     const base = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
     const fields = incoming as Record<string, unknown>;
-    const moved = DESTINATION_FIELDS.find((k) => k in fields && k in base && fields[k] !== base[k]);
+    // Turning encryption off beside a mask would send the saved secret in clear text: asked again too.
+    const downgraded = fields.tls === 'none' && 'tls' in base && base.tls !== 'none' ? 'encryption (tls)' : undefined;
+    const moved = DESTINATION_FIELDS.find((k) => k in fields && k in base && fields[k] !== base[k]) ?? downgraded;
     return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, restoreMaskedSecrets(v, base[k], `${path}.${k}`, moved)]));
   }
   return incoming;
 }
 
-/** Fields that say where a secret beside them is sent: changing one asks for the secret again. */
+/** Fields that say where a secret beside them is sent: changing one (or `tls` to 'none') asks for the secret again. */
 const DESTINATION_FIELDS = ['host', 'user', 'username', 'url'];
 
 const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });

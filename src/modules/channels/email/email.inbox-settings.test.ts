@@ -68,11 +68,13 @@ describe('secrets in the settings', () => {
   });
 
   it('asks for the password again when the server or the user beside it changes (a mask never follows the secret elsewhere)', async () => {
-    const inbox = await createEmailInbox(rapport, ws, { addresses: ['moved@settings.test'], smtp: smtpOf(sink.port) });
+    const inbox = await createEmailInbox(rapport, ws, { addresses: ['moved@settings.test'], smtp: { ...smtpOf(sink.port), tls: 'starttls' } });
     const settings = (await api().get(`/inboxes/${inbox.id}`)).json().settings;
     for (const smtp of [
       { ...settings.smtp, host: 'relay.elsewhere.test' },
       { ...settings.smtp, user: 'someone-else' },
+      // Encryption turned off beside the mask would send the saved password in clear text.
+      { ...settings.smtp, tls: 'none' },
     ]) {
       const saved = await api().patch(`/inboxes/${inbox.id}`, { settings: { ...settings, smtp } });
       expect(saved.statusCode).toBe(422);
@@ -83,7 +85,7 @@ describe('secrets in the settings', () => {
       expect(tested.body).not.toContain(SECRET);
     }
     const [row] = await systemQuery<{ settings: { smtp: { host: string; password: string } } }>(rapport, 'select settings from inboxes where id = $1', [inbox.id]);
-    expect(row.settings.smtp).toMatchObject({ host: '127.0.0.1', password: SECRET });
+    expect(row.settings.smtp).toMatchObject({ host: '127.0.0.1', tls: 'starttls', password: SECRET });
     // The port alone may change with the mask (the named browser test does that).
     const port = await api().patch(`/inboxes/${inbox.id}`, { settings: { ...settings, smtp: { ...settings.smtp, port: sink.port + 1 } } });
     expect(port.statusCode).toBe(200);

@@ -112,7 +112,7 @@ describe('the agent workspace in a browser', () => {
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('a');
     await eventually(async () => (await api.get(`/conversations/${maria.id}`)).json().assigneeId === adminId);
-    await page.waitForSelector('.timeline-event:has-text("assigned it to Alex Admin")');
+    await page.waitForSelector('.timeline-event:has-text("Alex Admin took this")');
     await page.screenshot({ path: path.join(DOCS, 'screenshot-conversation.png') });
     await page.getByRole('button', { name: 'Resolve' }).click();
     await eventually(async () => (await api.get(`/conversations/${maria.id}`)).json().status === 'resolved');
@@ -277,7 +277,7 @@ describe('the agent workspace in a browser', () => {
     const until = new Date(snoozed.snoozedUntil).getTime() - Date.now();
     expect(until).toBeGreaterThan(50 * 60_000);
     expect(until).toBeLessThan(61 * 60_000);
-    await page.getByText(/changed status to snoozed until/).waitFor();
+    await page.getByText(/snoozed this until/).waitFor();
   });
 
   it('the tag views come from the server, and priority and tag views show counts', async () => {

@@ -84,7 +84,7 @@ describe('long lists', () => {
     expect((await api.patch(`/conversations/${c.id}`, { status: 'pending' })).statusCode).toBe(200);
     await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/pending/c/${c.id}`);
     await page.waitForSelector('[data-testid="thread"] .message-text:text-is("Note 110")');
-    await page.locator('.timeline-event[data-event-type="conversation.status_changed"]:has-text("changed status to pending")').waitFor();
+    await page.locator('.timeline-event[data-event-type="conversation.status_changed"]:has-text("set this to pending")').waitFor();
   });
 
   it('the inbox loads the next cursor page as the agent scrolls, keeping the DOM small', async () => {

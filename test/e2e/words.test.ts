@@ -120,6 +120,19 @@ describe("the agent app in people's words", () => {
     const snoozedRow = page.locator(`[data-conversation-id="${later.id}"]`);
     await snoozedRow.locator('.row-wakes', { hasText: /^Wakes / }).waitFor();
     expect(await snoozedRow.locator('.row-wakes').innerText()).toMatch(/9:00/);
+
+    // An HTML email's frame is as tall as its content: a two-line email is short, a long one is not read through a slot.
+    const short = (await api.post('/conversations', { customer: { email: 'kim@customer.test' }, subject: 'Thanks', message: { body: 'Thanks!', html: '<p>Thanks!</p><p>Kim</p>' } })).json();
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `<p>Paragraph ${i + 1}: the order left our warehouse and the courier will call before delivery.</p>`).join('');
+    const long = (await api.post('/conversations', { customer: { email: 'kim@customer.test' }, subject: 'Newsletter', message: { body: 'Newsletter', html: paragraphs } })).json();
+    const frameHeightOf = async (id: string) => {
+      await page.goto(`${rapport.url}/w/${ws.workspaceId}/v/all/c/${id}`);
+      const frame = page.getByTitle('Email content');
+      await frame.waitFor();
+      return (await frame.boundingBox())!.height;
+    };
+    expect(await frameHeightOf(short.id)).toBeLessThan(160);
+    expect(await frameHeightOf(long.id)).toBeGreaterThan(450);
     expect(pageErrors).toEqual([]);
   }, 180_000);
 

@@ -134,6 +134,10 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     requestAnimationFrame(() => textarea.current?.focus());
   };
 
+  const switchTo = (next: 'reply' | 'note') => {
+    setMode(next);
+    textarea.current?.focus();
+  };
   // Compact while nobody writes (one line, no actions), so the thread keeps most of the height; it
   // opens when the agent focuses it (a click, r or n) and stays open while it holds a draft.
   const expanded = focused || Boolean(text.trim()) || sending || Boolean(error) || files.length > 0 || collision !== null || macro !== null;
@@ -141,7 +145,11 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
     <form
       className={`composer composer-${mode} ${expanded ? 'composer-open' : 'composer-compact'}`}
       aria-label="Composer"
-      onFocus={() => setFocused(true)}
+      // Not on a tab or the macro picker: expanding there would move them under the pointer
+      // between press and release; a tab opens the box by focusing it once clicked.
+      onFocus={(e) => {
+        if (!(e.target as Element).closest('.composer-tabs')) setFocused(true);
+      }}
       onBlur={(e) => {
         if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocused(false);
       }}
@@ -151,10 +159,10 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation 
       }}
     >
       <div className="composer-tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={mode === 'reply'} className={mode === 'reply' ? 'active' : ''} onClick={() => setMode('reply')} title="r">
+        <button type="button" role="tab" aria-selected={mode === 'reply'} className={mode === 'reply' ? 'active' : ''} onClick={() => switchTo('reply')} title="r">
           Reply
         </button>
-        <button type="button" role="tab" aria-selected={mode === 'note'} className={mode === 'note' ? 'active' : ''} onClick={() => setMode('note')} title="n">
+        <button type="button" role="tab" aria-selected={mode === 'note'} className={mode === 'note' ? 'active' : ''} onClick={() => switchTo('note')} title="n">
           Note
         </button>
         <span className="spacer" />

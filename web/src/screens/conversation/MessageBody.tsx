@@ -188,6 +188,24 @@ export function withoutRemoteImages(html: string): string {
   return parsed.body.innerHTML; // read from the inert document, only to become the frame's srcdoc
 }
 
+/**
+ * How tall the email's frame should be for its content, so a short email takes little room and a long
+ * one is not read through a slot (issue #10, layout). The frame's origin is opaque (sandbox="", by
+ * design: see ARCHITECTURE "Email HTML"), so the app cannot measure its document: the height is
+ * estimated from the HTML, read through DOMParser's inert document (its text at about 7 px a
+ * character on a 560 px line, its blocks and its images' declared heights), between 80 px and 70% of
+ * the window; the agent can still drag the frame taller.
+ */
+export function frameHeight(html: string, windowHeight = typeof window === 'undefined' ? 800 : window.innerHeight): number {
+  const body = new DOMParser().parseFromString(html, 'text/html').body;
+  const text = (body.textContent ?? '').replace(/\s+/g, ' ').trim().length;
+  const blocks = body.querySelectorAll('p, div, br, tr, li, h1, h2, h3, h4, h5, h6, blockquote, pre, hr').length;
+  let images = 0;
+  for (const img of body.querySelectorAll('img')) images += Math.min(Number(img.getAttribute('height')) || 160, 600);
+  const lines = Math.ceil((text * 7) / 560) + Math.ceil(blocks / 2);
+  return Math.round(Math.min(Math.max(80, 24 + lines * 21 + images), Math.max(240, windowHeight * 0.7)));
+}
+
 /** The srcdoc document: a CSP of its own (stricter than the app's) in front of the email's HTML. */
 export function emailDocument(html: string, showImages: boolean): string {
   const img = showImages ? 'img-src data: cid: https: http:' : 'img-src data: cid:';
@@ -242,6 +260,7 @@ function HtmlFrame({ html, messageId, attachments }: { html: string; messageId: 
     const withFiles = withInlineImages(html, images ?? {});
     return emailDocument(showImages ? withFiles : withoutRemoteImages(withFiles), showImages);
   }, [html, images, showImages]);
+  const height = useMemo(() => frameHeight(html), [html]);
   return (
     <div className="html-frame">
       {hasRemote && !showImages ? (
@@ -253,7 +272,7 @@ function HtmlFrame({ html, messageId, attachments }: { html: string; messageId: 
         </div>
       ) : null}
       {/* sandbox="" : no scripts, no same-origin, no forms, no popups, no top navigation. */}
-      <iframe title="Email content" sandbox="" srcDoc={doc} referrerPolicy="no-referrer" loading="lazy" />
+      <iframe title="Email content" sandbox="" srcDoc={doc} referrerPolicy="no-referrer" loading="lazy" style={{ height }} />
     </div>
   );
 }

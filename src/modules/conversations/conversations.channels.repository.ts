@@ -23,6 +23,12 @@ export const channelConversationsRepository = {
     return rows[0];
   },
 
+  /** findConversation, locking the row until the transaction ends (a reply's collision check runs after it). */
+  async lockConversation(tx: Queryable, ws: string, id: string): Promise<ChannelConversationOwnRow | undefined> {
+    const { rows } = await tx.query<ChannelConversationOwnRow>('select id, number, inbox_id, customer_id, subject, status from conversations where workspace_id = $1 and id = $2 for update', [ws, id]);
+    return rows[0];
+  },
+
   /** Which of `ids` are messages of the workspace (the attachments collector asks, in a system transaction). */
   async existingMessages(tx: Queryable, ws: string, ids: string[]): Promise<string[]> {
     const { rows } = await tx.query<{ id: string }>('select id from messages where workspace_id = $1 and id = any($2::uuid[])', [ws, ids]);

@@ -214,8 +214,8 @@ export async function findConversationRowForChannel(tx: Queryable, ws: string, c
   return repo.findConversation(tx, ws, conversationId);
 }
 
-export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string): Promise<ChannelConversationRow | undefined> {
-  const conversation = await repo.findConversation(tx, ws, conversationId);
+export async function findConversationForChannel(tx: Queryable, ws: string, conversationId: string, opts: { lock?: boolean } = {}): Promise<ChannelConversationRow | undefined> {
+  const conversation = opts.lock ? await repo.lockConversation(tx, ws, conversationId) : await repo.findConversation(tx, ws, conversationId);
   if (!conversation) return undefined;
   const inbox = await inboxForChannel(tx, ws, conversation.inbox_id);
   const customer = await customerForChannel(tx, ws, conversation.customer_id);

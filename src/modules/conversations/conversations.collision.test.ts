@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withWorkspace } from '../../db/tenancy.js';
+import { withSystem, withWorkspace } from '../../db/tenancy.js';
 import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 import { createEmailInbox, sendRaw, smtpPortOf, systemQuery } from '../channels/email/email.testing.js';
 import { appendMessage } from './conversations.service.js';
@@ -106,6 +106,57 @@ describe('a reply that collides', () => {
     expect((await api.get(`/conversations/${c.id}`)).json().status).toBe('open');
     const anyway = await api.post(`/conversations/${c.id}/macros/${macro.id}/apply`, { send: true, type: 'reply', lastSeenMessageId: c.firstId, sendAnyway: true });
     expect(anyway.statusCode).toBe(200);
+  });
+
+  it('lets only one of two email replies sent at the same moment by two agents through: the other is refused with the first one', async () => {
+    const address = `race${tick}@shop.test`;
+    await createEmailInbox(rapport, ws, { addresses: [address] });
+    const id = `<race.${tick}@customer.test>`;
+    const raw = ['From: Eve <eve@customer.test>', `To: ${address}`, 'Subject: Order', `Message-ID: ${id}`, '', 'Where is it?', ''].join('\r\n');
+    await sendRaw(smtpPortOf(rapport), raw, { from: 'eve@customer.test', to: [address] });
+    const conversationId = await eventually(
+      async () => (await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id.slice(1, -1)]))[0]?.conversation_id,
+    );
+    const first = (await api.get(`/conversations/${conversationId}/messages`)).json().items[0];
+    const other = await addTestMember(rapport, ws, 'agent', 'Bo');
+    const otherSession = await signIn(rapport, other.email, other.password);
+
+    // Hold the conversation's row while both replies start, so both reach their check before either has written:
+    // released once both wait on it, they go one after the other, and the second must see the first.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = withSystem(rapport.pool, async (tx) => {
+      await tx.query('select id from conversations where id = $1 for update', [conversationId]);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const url = `/api/v1/workspaces/${ws.workspaceId}/conversations/${conversationId}/email-replies`;
+    const mine = rapport.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${ws.token}` }, payload: { body: 'From me', lastSeenMessageId: first.id } });
+    const theirs = rapport.app.inject({
+      method: 'POST',
+      url,
+      headers: { cookie: otherSession.cookie, 'x-csrf-token': otherSession.csrfToken },
+      payload: { body: 'From Bo', lastSeenMessageId: first.id },
+    });
+    await eventually(async () => {
+      const [{ waiting }] = await systemQuery<{ waiting: number }>(rapport, "select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+      return waiting >= 2;
+    });
+    release();
+    await holder;
+    const answers = await Promise.all([mine, theirs]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+    const refused = answers.find((r) => r.statusCode === 409)!.json();
+    expect(refused.code).toBe('conversations.reply_collision');
+    const sent = answers.find((r) => r.statusCode === 201)!.json();
+    expect(refused.messages.map((m: { id: string }) => m.id)).toEqual([sent.messageId]);
   });
 
   it('guards the email channel’s reply (Cc, attachments) too', async () => {

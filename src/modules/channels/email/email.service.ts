@@ -438,7 +438,9 @@ async function sendEmailReply(
   }
   const attachmentIds = [...new Set((input.attachmentIds ?? []).map((id) => id.toLowerCase()))];
   return inWorkspaceTx(deps, async (tx) => {
-    const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId);
+    // Locked before the collision check (as the core reply does): a second reply sent at the same
+    // moment waits here, then sees this one and is refused instead of both going out.
+    const conversation = await findConversationForChannel(tx, deps.workspaceId, conversationId, { lock: true });
     if (!conversation) throw emailErrors.conversationNotFound();
     if (conversation.channel !== 'email') throw emailErrors.notEmailConversation();
     await checkReplyCollision(inTx(deps, tx), conversationId, input);

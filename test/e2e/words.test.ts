@@ -101,9 +101,11 @@ describe("the agent app in people's words", () => {
     // A bad tag is refused with a sentence a person reads, on the screen where it was typed.
     await page.getByLabel('Add tag').fill('#urgent!');
     await page.getByLabel('Add tag').press('Enter');
-    const refusal = page.locator('.inline-error');
+    // Under the tag box it is about (its description), not as a banner for the whole screen.
+    const refusal = page.locator('.tags .field-error');
     await refusal.getByText('Tags start with a letter or a digit and may use letters, digits, spaces and - _ . : /').waitFor();
     expect(await refusal.innerText()).not.toMatch(/body\.|\^|\\p\{|pattern|must match/);
+    expect(await page.getByLabel('Add tag').getAttribute('aria-describedby')).toBe('tag-error');
     await page.screenshot({ path: path.join(DOCS, 'words.png') });
 
     // A lost connection is said plainly, and the banner goes when the connection is back.

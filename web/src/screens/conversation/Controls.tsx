@@ -3,6 +3,7 @@ import { useState } from 'react';
 import type { ConversationPatch } from '../../api/conversations.js';
 import type { Conversation, Priority, Status } from '../../api/types.js';
 import { useTeams, useUsers } from '../../api/workspace.js';
+import { fieldError } from '../../components/States.js';
 import { toLocalInput } from '../../lib/format.js';
 import { useWorkspace } from '../../lib/workspace.js';
 
@@ -69,7 +70,7 @@ export function Controls({ conversation: c, update }: Props) {
           ))}
         </select>
       </label>
-      <Tags tags={c.tags} disabled={disabled} onChange={(tags) => update.mutate({ tags })} />
+      <Tags tags={c.tags} disabled={disabled} error={fieldError(update.error, 'tags')} onChange={(tags) => update.mutate({ tags })} />
       {canWrite ? (
         <div className="control-buttons">
           {c.assigneeId !== user.id ? (
@@ -131,7 +132,8 @@ function SnoozeForm({ onSnooze }: { onSnooze: (iso: string) => void }) {
   );
 }
 
-function Tags({ tags, disabled, onChange }: { tags: string[]; disabled: boolean; onChange: (tags: string[]) => void }) {
+/** `error`: the server's sentence about the tags (validation-messages.ts), shown under the box it is about. */
+function Tags({ tags, disabled, error, onChange }: { tags: string[]; disabled: boolean; error: string | null; onChange: (tags: string[]) => void }) {
   const [text, setText] = useState('');
   return (
     <fieldset className="tags" aria-label="Tags">
@@ -154,8 +156,22 @@ function Tags({ tags, disabled, onChange }: { tags: string[]; disabled: boolean;
             setText('');
           }}
         >
-          <input className="tag-input" aria-label="Add tag" placeholder="+ tag" value={text} maxLength={50} onChange={(e) => setText(e.target.value)} />
+          <input
+            className="tag-input"
+            aria-label="Add tag"
+            placeholder="+ tag"
+            value={text}
+            maxLength={50}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'tag-error' : undefined}
+            onChange={(e) => setText(e.target.value)}
+          />
         </form>
+      ) : null}
+      {error ? (
+        <div id="tag-error" className="field-error" role="alert">
+          {error}
+        </div>
       ) : null}
     </fieldset>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useConversation, useUpdateConversation } from '../../api/conversations.js';
 import { useUsers } from '../../api/workspace.js';
-import { ErrorState, InlineError, Loading } from '../../components/States.js';
+import { ErrorState, fieldError, InlineError, Loading } from '../../components/States.js';
 import { useShortcuts } from '../../lib/shortcuts.js';
 import { useWorkspace } from '../../lib/workspace.js';
 import { usePresence } from '../../realtime/RealtimeProvider.js';
@@ -62,7 +62,8 @@ export function ConversationScreen({ conversationId, onBack, onNext }: { convers
         </button>
       </header>
       <Controls conversation={c!} update={update} />
-      <InlineError error={update.error} />
+      {/* A refused tag is said under the tag box (Controls); anything else here. */}
+      {fieldError(update.error, 'tags') ? null : <InlineError error={update.error} />}
       <div className={`conversation-body ${showCustomer ? 'show-customer' : ''}`}>
         <div className="thread-column">
           <Thread conversationId={conversationId} />

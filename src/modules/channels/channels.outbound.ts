@@ -10,7 +10,7 @@ import type { OutboundGuard } from '../../lib/outbound/outbound.guard.js';
 import { inTx, type WorkspaceContext } from '../context.js';
 import { findConversationRowForChannel, findMessageForChannel, updateMessageChannelMetadata } from '../conversations/conversations.channels.js';
 import { customerForChannel } from '../customers/customers.service.js';
-import { inboxForChannel } from '../inboxes/inboxes.service.js';
+import { inboxErrors, inboxForChannel } from '../inboxes/inboxes.service.js';
 import { ChannelSendError, type ChannelAdapter, type ChannelRegistry, type DeliveryStatus, type OutboundMessage, type SendResult } from './channels.registry.js';
 import { deliveryErrors } from './channels.errors.js';
 import { channelsRepository as repo, type ChannelMessageRow } from './channels.repository.js';
@@ -39,6 +39,8 @@ export const DELIVERY_REASONS = {
   unavailable: 'channel.unavailable',
   /** The sweeper found a reply queued for over a day (SWEEP_GIVE_UP_MS): given up. */
   expired: 'channel.send_expired',
+  /** Its inbox was disabled while the reply waited for an attempt: not sent ("Retry now" once it is enabled again). */
+  inboxDisabled: 'channel.inbox_disabled',
 } as const;
 
 export interface OutboundJobDeps {
@@ -182,8 +184,8 @@ export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'po
  * attempts counted from zero and its first attempt's job, through the one outbound job (the adapter
  * sends what it built for the reply before: the email's recipients and Message-ID stay). Refused with
  * a code when the delivery is not failed (`channels.delivery_not_failed`: sending or sent already),
- * when the message has no delivery in this conversation (404, as for another workspace's), and when
- * its inbox's channel no longer sends.
+ * when the message has no delivery in this conversation (404, as for another workspace's), when
+ * its inbox's channel no longer sends, and when its inbox is disabled (`inboxes.disabled`).
  */
 export async function retryDelivery(deps: WorkspaceContext<'channels'>, conversationId: string, messageId: string): Promise<{ messageId: string; status: 'queued' }> {
   const ws = deps.workspaceId;
@@ -194,6 +196,8 @@ export async function retryDelivery(deps: WorkspaceContext<'channels'>, conversa
     const inbox = await inboxForChannel(tx, ws, row.inbox_id);
     const adapter = inbox && deps.channels.find(inbox.channel);
     if (!adapter?.outbound) throw deliveryErrors.unavailable();
+    // A disabled inbox sends no reply, a retried one included.
+    if (inbox?.disabledAt) throw inboxErrors.disabled();
     await recordDelivery(tx, deps, row, { channel: adapter.kind, status: 'queued', reason: null, attempts: 0 });
     await enqueueAttempt(tx, ws, row.id, 1);
     return { messageId, status: 'queued' as const };
@@ -260,6 +264,13 @@ async function prepare(d: OutboundJobDeps, ws: string, deliveryId: string, attem
     // Another copy of this attempt's job holds it (the sweeper re-added the key while it ran): one send.
     const now = d.clock.now();
     if (row.attempt_started_at && now.getTime() - row.attempt_started_at.getTime() < SWEEP_STALE_MS) return null;
+    // Its inbox was disabled after the reply was queued: settled as failed, nothing sent (an admin who
+    // disables an inbox stops its mail now, not after the retries run out).
+    const inbox = await inboxForChannel(tx, ws, row.inbox_id);
+    if (inbox?.disabledAt) {
+      await recordDelivery(tx, systemDeps(d, ws), row, { channel: inbox.channel, status: 'failed', reason: DELIVERY_REASONS.inboxDisabled });
+      return null;
+    }
     await repo.claimAttempt(tx, ws, deliveryId, now);
     const built = await build(tx, d, ws, row);
     if (!built?.adapter.outbound?.prepare) return built;

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTestMember, client, createTestWorkspace, eventually, signIn, startTestServer, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
+import { modules } from '../index.js';
+import { createEmailModule } from './email/email.module.js';
 import { createEmailInbox, sendRaw, smtpPortOf, startSink, systemQuery } from './email/email.testing.js';
 
 /**
@@ -14,7 +16,8 @@ let seq = 0;
 
 beforeAll(async () => {
   sink = await startSink({ refuse: (rcpt) => refusals.get(rcpt)?.shift() ?? null });
-  rapport = await startTestServer();
+  // A reply the mail server refuses for now is tried again 5 s later (30 s by default).
+  rapport = await startTestServer({ modules: modules.map((m) => (m.name === 'email' ? createEmailModule({ smtpTimeoutMs: 5000, retryBaseMs: 5000 }) : m)) });
   ws = await createTestWorkspace(rapport);
   await createEmailInbox(rapport, ws, { addresses: ['support@shop.test'], fromName: 'Shop Support', smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } });
 });
@@ -25,11 +28,11 @@ afterAll(async () => {
 
 const api = () => client(rapport, ws.token, ws.workspaceId);
 
-async function inbound(from: string): Promise<string> {
+async function inbound(from: string, to = 'support@shop.test'): Promise<string> {
   const id = `<retry${++seq}.${Date.now()}@customer.test>`;
   // Marked automatic so that no acknowledgement uses up the refusal queued for the address.
-  const raw = [`From: ${from}`, 'To: support@shop.test', `Subject: Retry ${seq}`, 'Auto-Submitted: auto-generated', `Message-ID: ${id}`, '', 'hello', ''].join('\r\n');
-  await sendRaw(smtpPortOf(rapport), raw, { from, to: ['support@shop.test'] });
+  const raw = [`From: ${from}`, `To: ${to}`, `Subject: Retry ${seq}`, 'Auto-Submitted: auto-generated', `Message-ID: ${id}`, '', 'hello', ''].join('\r\n');
+  await sendRaw(smtpPortOf(rapport), raw, { from, to: [to] });
   return eventually(
     async () => (await systemQuery<{ conversation_id: string }>(rapport, 'select conversation_id from email_messages where rfc_message_id = $1', [id.slice(1, -1)]))[0]?.conversation_id,
   );
@@ -116,4 +119,41 @@ describe('retrying a failed reply', () => {
     await eventually(async () => ((await deliveryOf(c, reply.id)).status === 'sent' ? true : null), 20_000);
     expect((await as('GET', '/notifications')).json().items.filter((n: { kind: string }) => n.kind === 'delivery_failed')).toHaveLength(1);
   }, 60_000);
+
+  it('sends nothing through a disabled inbox: "Retry now" is refused, and a reply waiting for its next attempt fails with channel.inbox_disabled', async () => {
+    const inbox = await createEmailInbox(rapport, ws, { addresses: ['held@shop.test'], smtp: { host: '127.0.0.1', port: sink.port, tls: 'none' } }, 'Held');
+    const sent = (body: string) => sink.received.filter((r) => r.raw.includes(body));
+
+    // A failed reply, then the inbox disabled: the retry is refused and nothing is queued.
+    refusals.set('gus@customer.test', [550]);
+    const c = await inbound('gus@customer.test', 'held@shop.test');
+    const reply = (await api().post(`/conversations/${c}/messages`, { type: 'reply', body: 'Refund sent to Gus' })).json();
+    await eventually(async () => ((await deliveryOf(c, reply.id))?.status === 'failed' ? true : null), 20_000);
+    // A second reply the server refuses for now: it waits for its next attempt when the inbox is disabled.
+    refusals.set('gus@customer.test', [451]);
+    const waiting = (await api().post(`/conversations/${c}/messages`, { type: 'reply', body: 'Second note to Gus' })).json();
+    await eventually(async () => {
+      const d = await deliveryOf(c, waiting.id);
+      return d?.status === 'queued' && d.attempts === 1 ? true : null;
+    }, 20_000);
+    expect((await api().post(`/inboxes/${inbox.id}/disable`, {})).statusCode).toBe(200);
+
+    const res = await api().post(`/conversations/${c}/messages/${reply.id}/retry-delivery`, {});
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('inboxes.disabled');
+    expect((await deliveryOf(c, reply.id)).status).toBe('failed');
+
+    const settled = await eventually(async () => {
+      const d = await deliveryOf(c, waiting.id);
+      return d?.status === 'failed' ? d : null;
+    }, 30_000);
+    expect(settled).toMatchObject({ status: 'failed', reason: 'channel.inbox_disabled', attempts: 1 });
+    expect(sent('Refund sent to Gus')).toHaveLength(0);
+    expect(sent('Second note to Gus')).toHaveLength(0);
+
+    // Enabled again, "Retry now" sends it.
+    expect((await api().post(`/inboxes/${inbox.id}/enable`, {})).statusCode).toBe(200);
+    expect((await api().post(`/conversations/${c}/messages/${waiting.id}/retry-delivery`, {})).statusCode).toBe(202);
+    await eventually(async () => sent('Second note to Gus')[0], 20_000);
+  }, 90_000);
 });

@@ -137,10 +137,18 @@ export async function assertInboxSendsReplies(tx: Queryable, ws: string, id: str
   if (await repo.isDisabled(tx, ws, id)) throw inboxErrors.disabled();
 }
 
-/** An inbox's name, channel and raw settings, inside a channel's own transaction (the outbound job, the email channel). */
-export async function inboxForChannel(tx: Queryable, ws: string, id: string): Promise<{ id: string; name: string; channel: string; settings: Record<string, unknown> } | undefined> {
+/**
+ * An inbox's name, channel, raw settings and when it was disabled (null: it sends), inside a channel's
+ * own transaction (the outbound job, the email channel). A disabled inbox sends nothing: callers that
+ * send check `disabledAt`.
+ */
+export async function inboxForChannel(
+  tx: Queryable,
+  ws: string,
+  id: string,
+): Promise<{ id: string; name: string; channel: string; settings: Record<string, unknown>; disabledAt: Date | null } | undefined> {
   const row = await repo.find(tx, ws, id);
-  return row && { id: row.id, name: row.name, channel: row.channel, settings: row.settings };
+  return row && { id: row.id, name: row.name, channel: row.channel, settings: row.settings, disabledAt: row.disabled_at };
 }
 
 /**

@@ -16,6 +16,7 @@ const failures: Record<string, string> = {
   'channel.no_recipient': 'The customer has no address on this channel.',
   'channel.unavailable': 'The channel of this inbox cannot send any more.',
   'channel.send_expired': 'It could not be sent for a day and was given up.',
+  'channel.inbox_disabled': 'The inbox was disabled before it went out. Enable the inbox again, then retry.',
   'channel.provider_failed': 'The provider reported that it could not be delivered.',
 };
 

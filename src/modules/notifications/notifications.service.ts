@@ -266,7 +266,7 @@ export interface EmailDeps {
 
 /**
  * Emails one notification through the operator's relay: once (`emailed_at`), and not at all when it
- * was read in the app before the job ran or when the person left. A failed send throws, so the job is
+ * was read in the app before the job ran, when the person left or is no longer an agent there. A failed send throws, so the job is
  * retried with backoff; a send that succeeds just before a crash may repeat once (at least once).
  */
 export async function emailNotification(deps: EmailDeps, workspaceId: string, notificationId: string): Promise<'sent' | 'skipped'> {
@@ -275,6 +275,10 @@ export async function emailNotification(deps: EmailDeps, workspaceId: string, no
   if (!row || row.emailed_at || row.read_at) return 'skipped';
   const account = await findAccount({ pool: deps.pool }, row.user_id);
   if (!account || account.disabled_at) return 'skipped';
+  // Still an agent of the workspace when the job runs (it may run after retries): a member demoted to
+  // client viewer since gets no email quoting an internal note, as the app shows them none.
+  const ctx = { pool: deps.pool, clock: deps.clock, workspaceId, actor: { type: 'system' as const, id: null } };
+  if (!(await isAgentOf(ctx, row.user_id))) return 'skipped';
   const view = toNotificationView(row);
   const sentence = sentenceOf(view);
   const link = row.conversation_id ? `${deps.publicUrl}/w/${workspaceId}/v/all/c/${row.conversation_id}` : `${deps.publicUrl}/w/${workspaceId}`;

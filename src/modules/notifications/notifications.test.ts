@@ -9,7 +9,9 @@ import { addMember } from '../workspaces/workspaces.service.js';
 import { openSocket } from '../realtime/realtime.test-client.js';
 import type { NotificationView } from './notifications.schemas.js';
 import { mentionedIn } from './notifications.mentions.js';
-import { notifyOf } from './notifications.service.js';
+import { changeRole } from '../members/members.service.js';
+import { systemMailerFrom } from '../../lib/system-mail.js';
+import { emailNotification, notifyOf } from './notifications.service.js';
 
 let rapport: TestServer;
 let ws: TestWorkspace;
@@ -228,6 +230,22 @@ describe('notifications', () => {
     await settled();
     await eventually(async () => (await rapport.pool.query("select 1 from graphile_worker.jobs where task_identifier = 'notifications.email'")).rowCount === 0, 20_000);
     expect(sink.received.filter((m) => m.to.includes(bob.email))).toHaveLength(1);
+  });
+
+  it('emails no one who became a client viewer before the email job ran: the mention quotes an internal note', async () => {
+    const cleo = await person(ws, 'agent', 'Cleo Marsh');
+    const c = await conversation();
+    await note(ana, c.id, 'refund code 7731 is internal, @Cleo Marsh please check');
+    await settled();
+    const [mention] = (await mine(cleo)).items.filter((x) => x.conversationId === c.id);
+    expect(mention.kind).toBe('mentioned');
+    const ownerDeps = { pool: rapport.pool, clock: rapport.server.clock, workspaceId: ws.workspaceId, actor: { type: 'user' as const, id: ws.owner.id } };
+    await changeRole(ownerDeps, 'owner', cleo.id, 'client_viewer');
+    // The job as it runs after a retry's backoff: the real relay, this notification.
+    const url = 'http://rapport.test';
+    const outcome = await emailNotification({ pool: rapport.pool, clock: rapport.server.clock, mailer: systemMailerFrom(rapport.server.config, url), publicUrl: url }, ws.workspaceId, mention.id);
+    expect(outcome).toBe('skipped');
+    expect(sink.received.filter((m) => m.to.includes(cleo.email))).toHaveLength(0);
   });
 });
 

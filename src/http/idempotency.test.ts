@@ -1,9 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, stat } from 'node:fs/promises';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type client, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
+import { type client, eventually, signIn, type TestServer, type TestWorkspace, startWithWorkspace } from '../../test/helpers.js';
 import { loadConfig } from '../config.js';
 import { withSystem } from '../db/tenancy.js';
 import { loadFingerprintKey, purgeIdempotencyKeys } from './idempotency.js';
@@ -186,6 +187,55 @@ describe('Idempotency-Key and secrets (M6)', () => {
     const again = await api.post('/inboxes', body, { 'idempotency-key': 'inbox-1' });
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(created.json());
+  });
+
+  it('leaves the password of an SMTP or IMAP connection test out of the fingerprint, and runs a repeated test again', async () => {
+    // A mail server that accepts and never answers: the test waits on it while its key is claimed.
+    const sockets = new Set<Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const inbox = (await api.post('/inboxes', { name: 'Idem test', channel: 'email', settings: { addresses: ['idem-test@example.test'] } })).json();
+      const fingerprintKey = await loadFingerprintKey(rapport.config);
+      for (const [kind, body, blanked] of [
+        [
+          'smtp',
+          { to: 'me@example.test', smtp: { host: '127.0.0.1', port, tls: 'none', user: 'u', password: 'smtp-test-secret' } },
+          { to: 'me@example.test', smtp: { host: '127.0.0.1', port, tls: 'none', user: 'u', password: '[secret]' } },
+        ],
+        ['imap', { imap: { host: '127.0.0.1', port, tls: 'none', user: 'u', password: 'imap-test-secret' } }, { imap: { host: '127.0.0.1', port, tls: 'none', user: 'u', password: '[secret]' } }],
+      ] as const) {
+        const url = `/inboxes/${inbox.id}/email/${kind}-test`;
+        const key = `${kind}-test-1`;
+        const running = api.post(url, body, { 'idempotency-key': key });
+        const claimed = await eventually(async () => row(key));
+        expect(claimed.request_hash).toBe(
+          createHmac('sha256', fingerprintKey)
+            .update(`POST /api/v1/workspaces/${ws.workspaceId}${url}\n${JSON.stringify(blanked)}`)
+            .digest('hex'),
+        );
+        await eventually(async () => sockets.size > 0);
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+        const failed = await running;
+        expect(failed.statusCode).toBe(422);
+        // A test is never answered from the store: the same key runs it again.
+        const again = api.post(url, body, { 'idempotency-key': key });
+        await eventually(async () => sockets.size > 0);
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+        const second = await again;
+        expect(second.statusCode).toBe(422);
+        expect(second.headers['idempotent-replayed']).toBeUndefined();
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('keeps an ordinary answer replayable', async () => {

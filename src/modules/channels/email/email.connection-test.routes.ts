@@ -35,7 +35,8 @@ export function connectionTestRoutes(app: App, server: Deps, opts: ConnectionTes
   app.post(
     '/inboxes/:id/email/smtp-test',
     {
-      config: { minRole: 'admin' },
+      // The password stays out of the Idempotency-Key fingerprint (M6), and a test runs every time: never answered from the store.
+      config: { minRole: 'admin', idempotency: { replay: false, secretFields: ['smtp.password'] } },
       schema: {
         tags,
         operationId: 'sendInboxSmtpTest',
@@ -61,7 +62,7 @@ export function connectionTestRoutes(app: App, server: Deps, opts: ConnectionTes
   app.post(
     '/inboxes/:id/email/imap-test',
     {
-      config: { minRole: 'admin' },
+      config: { minRole: 'admin', idempotency: { replay: false, secretFields: ['imap.password'] } },
       schema: {
         tags,
         operationId: 'testInboxImapConnection',

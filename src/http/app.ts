@@ -76,9 +76,12 @@ export async function buildApp(server: Deps, modules: readonly RapportModule[]):
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
+      // Paths are absolute (/api/v1/...), served by whichever host answered the document.
+      servers: [{ url: '/', description: 'This Rapport instance' }],
       info: {
         title: 'Rapport API',
         version: '1',
+        license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
         description:
           'Sign in with POST /api/v1/auth/login (the session cookie is set), then send the returned csrfToken as X-CSRF-Token on writes; ' +
           'or create an API token and use Authorization: Bearer. Errors are application/problem+json with a stable `code`.',

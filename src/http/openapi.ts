@@ -105,7 +105,9 @@ const JSON_TYPES = /json/;
  * schema's `title` or `$id`, "Problem" for the problem details, else the operation's and status's),
  * one entry for identical schemas; a JSON success answer without an example gets one from its schema.
  */
-export function documentObject(doc: Json): Json {
+export function documentObject(built: Json): Json {
+  // A copy: the route schemas inside are the ones the validators use, and are renamed below.
+  const doc: Json = vendorKeywords(structuredClone(built));
   doc.components ??= {};
   doc.components.schemas ??= {};
   const schemas: Json = doc.components.schemas;
@@ -135,4 +137,15 @@ export function documentObject(doc: Json): Json {
     }
   }
   return doc;
+}
+
+/**
+ * `errorMessage` (our sentence for a refused value, src/http/validation.ts) is no JSON Schema keyword:
+ * the document carries it as the extension `x-errorMessage`, so standard OpenAPI linters and client
+ * generators read the schema as it is.
+ */
+function vendorKeywords(node: Json): Json {
+  if (Array.isArray(node)) return node.map(vendorKeywords);
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k === 'errorMessage' ? 'x-errorMessage' : k, vendorKeywords(v)]));
 }

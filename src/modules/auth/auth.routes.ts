@@ -75,7 +75,7 @@ export function authRoutes(app: App, server: Deps): void {
     },
   );
 
-  app.post('/auth/logout', { schema: { tags, summary: 'Sign out', response: { 204: Type.Null() } } }, async (request, reply) => {
+  app.post('/auth/logout', { schema: { tags, summary: 'Sign out', response: { 204: Type.Null(), ...errorResponses(403) } } }, async (request, reply) => {
     if (request.auth?.kind === 'session') {
       await logout(server, request.auth.sessionToken);
       server.resolver.forget(`s:${request.auth.sessionToken}`);

@@ -46,7 +46,7 @@ export const CreatedInvitation = Type.Object(
         createdAt: '2026-04-01T08:00:00.000Z',
         expiresAt: '2026-04-04T08:00:00.000Z',
         delivery: 'link',
-        token: 'rpi_…',
+        token: 'rpi_Xq3v9LmT2bW8kZ4pR7nD',
         acceptUrl: 'https://help.example.com/accept-invitation#token=rpi_…',
       },
     ],
@@ -60,7 +60,7 @@ export const AcceptInvitationBody = Strict(
     name: Type.Optional(PersonName),
     password: Type.Optional(Password),
   },
-  { examples: [{ token: 'rpi_…', name: 'Noor New', password: 'four unrelated words together' }, { token: 'rpi_…' }] },
+  { examples: [{ token: 'rpi_Xq3v9LmT2bW8kZ4pR7nD', name: 'Noor New', password: 'four unrelated words together' }, { token: 'rpi_Xq3v9LmT2bW8kZ4pR7nD' }] },
 );
 export type AcceptInvitationInput = Static<typeof AcceptInvitationBody>;
 
@@ -73,7 +73,7 @@ export const AcceptedInvitation = Type.Object({
   }),
 });
 
-export const PreviewInvitationBody = Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }, { examples: [{ token: 'rpi_…' }] });
+export const PreviewInvitationBody = Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }, { examples: [{ token: 'rpi_Xq3v9LmT2bW8kZ4pR7nD' }] });
 
 export const InvitationPreview = Type.Object(
   {

@@ -9,8 +9,15 @@ import type { Pool, PoolClient } from './pool.js';
  * the event dispatcher, inbound routing): they are named and easy to audit.
  */
 export async function withWorkspace<T>(pool: Pool, workspaceId: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-  return transaction(pool, fn, "select set_config('app.workspace_id', $1, true)", [workspaceId]);
+  // One round trip for BEGIN and the setting (issue #14: every statement before an SMTP 250 or an
+  // API answer is a wait on a loaded machine). A multi-statement query cannot take parameters, so the
+  // id goes in as a literal only when it is a canonical UUID (hex digits and dashes: nothing to
+  // escape); anything else takes the parameterised two-step path, and fails there as before.
+  if (UUID.test(workspaceId)) return transaction(pool, fn, `begin; select set_config('app.workspace_id', '${workspaceId}', true)`);
+  return transaction(pool, fn, 'begin', "select set_config('app.workspace_id', $1, true)", [workspaceId]);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A use case's transaction: the caller's when it passes one (`tx`, already scoped to this workspace
@@ -28,15 +35,16 @@ export async function inSystemTx<T>(ctx: { pool: Pool; tx?: PoolClient }, fn: (t
 }
 
 export async function withSystem<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-  return transaction(pool, fn, "select set_config('app.system', 'on', true)", []);
+  return transaction(pool, fn, "begin; select set_config('app.system', 'on', true)");
 }
 
-async function transaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>, setup: string, params: unknown[]): Promise<T> {
+/** `start` opens the transaction (and, when `setup` is not given, sets its context in the same query). */
+async function transaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>, start: string, setup?: string, params: unknown[] = []): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('begin');
-    await client.query(setup, params);
+    await client.query(start);
+    if (setup) await client.query(setup, params);
     const result = await fn(client);
     await client.query('commit');
     return result;

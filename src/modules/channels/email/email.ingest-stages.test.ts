@@ -31,7 +31,7 @@ function classifyTransactions(): void {
   for (const entries of byClient.values()) {
     let current: typeof log | null = null;
     for (const q of entries) {
-      if (q.sql === 'begin') current = [];
+      if (q.sql.startsWith('begin')) current = [];
       if (!current) continue;
       current.push(q);
       if (q.sql === 'commit' || q.sql === 'rollback') {

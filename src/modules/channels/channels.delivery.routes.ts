@@ -26,7 +26,7 @@ export function deliveryRoutes(app: App, server: Deps): void {
         description:
           'Queues the same reply again through the outbound job, attempts counted from zero; its `metadata.delivery` shows `queued`, then what happened. ' +
           '409 `channels.delivery_not_failed` when its delivery is not failed (queued, sent, delivered or read); 409 `channels.channel_unavailable` when ' +
-          "the inbox's channel no longer sends; 409 `inboxes.disabled` when the inbox is disabled (it sends nothing until enabled again); 404 `channels.delivery_not_found` for a message no channel sends (a note, an inbound message, a reply in an API inbox), " +
+          "the inbox's channel no longer sends; 409 `channels.delivery_not_retryable` when it was refused for a reason no retry changes (email: no valid address to send to); 409 `inboxes.disabled` when the inbox is disabled (it sends nothing until enabled again); 404 `channels.delivery_not_found` for a message no channel sends (a note, an inbound message, a reply in an API inbox), " +
           'one of another conversation, or of another workspace.',
         params: RetryParams,
         response: { 202: RetryAnswer, ...errorResponses(401, 403, 404, 409, 422) },

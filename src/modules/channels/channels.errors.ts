@@ -14,4 +14,9 @@ export const deliveryErrors = {
   notFound: defineError('channels.delivery_not_found', 404, 'No such reply to send'),
   notFailed: defineError('channels.delivery_not_failed', 409, 'Only a reply whose delivery failed can be retried'),
   unavailable: defineError('channels.channel_unavailable', 409, "The inbox's channel cannot send any more"),
+  notRetryable: defineError(
+    'channels.delivery_not_retryable',
+    409,
+    'This reply was refused before it was sent (no address to send it to), and sending it again would fail the same way. Write a new reply instead.',
+  ),
 };

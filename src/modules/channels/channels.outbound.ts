@@ -185,7 +185,9 @@ export async function queueDelivery(tx: PoolClient, d: Pick<OutboundJobDeps, 'po
  * sends what it built for the reply before: the email's recipients and Message-ID stay). Refused with
  * a code when the delivery is not failed (`channels.delivery_not_failed`: sending or sent already),
  * when the message has no delivery in this conversation (404, as for another workspace's), when
- * its inbox's channel no longer sends, and when its inbox is disabled (`inboxes.disabled`).
+ * its inbox's channel no longer sends, when it failed for a reason no retry changes
+ * (`channels.delivery_not_retryable`, the adapter's `notRetryable`), and when its inbox is disabled
+ * (`inboxes.disabled`).
  */
 export async function retryDelivery(deps: WorkspaceContext<'channels'>, conversationId: string, messageId: string): Promise<{ messageId: string; status: 'queued' }> {
   const ws = deps.workspaceId;
@@ -196,6 +198,7 @@ export async function retryDelivery(deps: WorkspaceContext<'channels'>, conversa
     const inbox = await inboxForChannel(tx, ws, row.inbox_id);
     const adapter = inbox && deps.channels.find(inbox.channel);
     if (!adapter?.outbound) throw deliveryErrors.unavailable();
+    if (row.error && adapter.outbound.notRetryable?.includes(row.error)) throw deliveryErrors.notRetryable();
     // A disabled inbox sends no reply, a retried one included.
     if (inbox?.disabledAt) throw inboxErrors.disabled();
     await recordDelivery(tx, deps, row, { channel: adapter.kind, status: 'queued', reason: null, attempts: 0 });

@@ -180,6 +180,12 @@ export interface ChannelDefinition {
     send(message: OutboundMessage, ctx: SendContext): Promise<SendResult>;
     /** Attempts before the delivery is failed (dead-lettered), and the first backoff (doubling). */
     retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+    /**
+     * Reasons of a failure that no retry can change: what `queue` fixed for every attempt (email: the
+     * recipients) is what was refused. "Retry now" on such a delivery is refused
+     * (`channels.delivery_not_retryable`) instead of failing again.
+     */
+    notRetryable?: readonly string[];
   };
   /** Channels whose provider calls back: POST /api/v1/channels/{kind}/webhooks/{inboxId}. */
   webhook?: {

@@ -156,4 +156,22 @@ describe('retrying a failed reply', () => {
     expect((await api().post(`/conversations/${c}/messages/${waiting.id}/retry-delivery`, {})).statusCode).toBe(202);
     await eventually(async () => sent('Second note to Gus')[0], 20_000);
   }, 90_000);
+
+  it('refuses "Retry now" for a reply refused before any attempt (no address to send to): a retry would fail the same way', async () => {
+    const c = await inbound('ivy@customer.test');
+    const customer = (await api().get(`/conversations/${c}`)).json().customer;
+    const withPhone = (await api().post(`/customers/${customer.id}/identities`, { kind: 'phone', value: '+44 20 7946 0958' })).json();
+    const email = withPhone.identities.find((i: { kind: string }) => i.kind === 'email');
+    expect((await api().delete(`/customers/${customer.id}/identities/${email.id}`)).statusCode).toBe(200);
+    const reply = (await api().post(`/conversations/${c}/messages`, { type: 'reply', body: 'Nowhere to go' })).json();
+    const failed = await eventually(async () => {
+      const d = await deliveryOf(c, reply.id);
+      return d?.status === 'failed' ? d : null;
+    }, 20_000);
+    expect(failed).toMatchObject({ reason: 'email.no_recipient', attempts: 0 });
+    const res = await api().post(`/conversations/${c}/messages/${reply.id}/retry-delivery`, {});
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('channels.delivery_not_retryable');
+    expect((await deliveryOf(c, reply.id)).status).toBe('failed');
+  }, 60_000);
 });

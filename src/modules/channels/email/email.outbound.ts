@@ -99,6 +99,8 @@ export function emailOutbound(opts: () => { smtpTimeoutMs: number; retryBaseMs: 
     get retry() {
       return { maxAttempts: MAX_SEND_ATTEMPTS, baseDelayMs: opts().retryBaseMs };
     },
+    // Refused in `queue` (the recipients are fixed there for every attempt): a retry sends nowhere.
+    notRetryable: ['email.no_recipient', 'email.ambiguous_recipient', 'email.invalid_recipient'],
 
     async queue(tx, message, ctx) {
       const ws = ctx.workspaceId;

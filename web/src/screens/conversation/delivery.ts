@@ -20,6 +20,9 @@ const failures: Record<string, string> = {
   'channel.provider_failed': 'The provider reported that it could not be delivered.',
 };
 
+/** Failures no retry changes (refused before sending: the server answers channels.delivery_not_retryable): no "Retry now". */
+const notRetryable = new Set(['email.no_recipient', 'email.ambiguous_recipient', 'email.invalid_recipient']);
+
 /** A code the server gave that this version has no words for: never shown as it is. */
 const UNKNOWN_CODE = 'The channel could not send it; the server log has the details.';
 
@@ -36,7 +39,11 @@ export interface DeliveryView {
 export function deliveryOf(metadata: Record<string, unknown> | null | undefined): DeliveryView | null {
   const core = metadata?.delivery as { status?: unknown; reason?: unknown } | undefined;
   if (core && typeof core === 'object' && typeof core.status === 'string')
-    return { status: core.status, retryable: true, ...(typeof core.reason === 'string' && core.reason ? { error: core.reason } : {}) };
+    return {
+      status: core.status,
+      retryable: !(typeof core.reason === 'string' && notRetryable.has(core.reason)),
+      ...(typeof core.reason === 'string' && core.reason ? { error: core.reason } : {}),
+    };
   const email = (metadata?.email as { delivery?: { status?: unknown; error?: unknown } } | undefined)?.delivery;
   if (email && typeof email === 'object' && typeof email.status === 'string') return { status: email.status, ...(typeof email.error === 'string' && email.error ? { error: email.error } : {}) };
   return null;

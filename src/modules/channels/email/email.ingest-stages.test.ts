@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
+import { performance as perf } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,9 @@ import { createEmailInbox, smtpPortOf, systemQuery } from './email.testing.js';
  * `MEASURE_INGEST=1 npx vitest run src/modules/channels/email/email.ingest-stages.test.ts`.
  * Messages go one at a time (the bench's 10 KB shape, a new conversation each), and every statement
  * the process sends is classified by who sent it: the RCPT TO routing, the ingest before the 250,
- * or anything else (the event dispatcher and jobs: the work after the 250).
+ * or anything else (the event dispatcher and jobs: the work after the 250). A second case sends
+ * from eight connections at once and shows what PostgreSQL's backends wait on and where this
+ * process's main thread spends its time.
  */
 const MESSAGES = Number(process.env.MEASURE_INGEST_MESSAGES ?? 200);
 type Kind = 'route' | 'ingest' | 'other';
@@ -154,6 +158,73 @@ describe.runIf(process.env.MEASURE_INGEST === '1')('email ingest stages (a measu
           .sort((a, b) => b[1] - a[1])
           .slice(0, 15)
           .map(([sql, n]) => `  ${(n / MESSAGES).toFixed(2)}  ${sql}`),
+      ].join('\n'),
+    );
+  }, 300_000);
+
+  it('shows what the server waits on with eight senders at once, as the benchmark sends', async () => {
+    pg.Client.prototype.query = originalQuery;
+    EmailParser.prototype.parse = originalParse;
+    const transport = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: smtpPortOf(rapport), secure: false, ignoreTLS: true });
+    const sampler = new pg.Client({ connectionString: rapport.config.databaseUrl });
+    await sampler.connect();
+    const waits = new Map<string, number>();
+    let samples = 0;
+    let sending = true;
+    const sampling = (async () => {
+      while (sending) {
+        const { rows } = await sampler.query<{ w: string }>(
+          `select coalesce(wait_event_type || ':' || wait_event, 'on CPU') as w from pg_stat_activity
+           where state = 'active' and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+        );
+        samples++;
+        for (const r of rows) waits.set(r.w, (waits.get(r.w) ?? 0) + 1);
+      }
+    })();
+    // The main thread's own CPU profile meanwhile (the parse workers are not in it): where this
+    // process spends the time the database does not.
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const elu0 = perf.eventLoopUtilization();
+    const t0 = performance.now();
+    let next = 1000;
+    const last = 1000 + MESSAGES * 2;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < last; i = next++) {
+          await transport.sendMail({ envelope: { from: 'sender@bench.example', to: ['support@bench.test'] }, raw: tenKb(i) });
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const elu = perf.eventLoopUtilization(elu0);
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    const selfMs = new Map<string, number>();
+    const interval = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples?.length ?? 1);
+    for (const node of profile.nodes) {
+      const f = node.callFrame;
+      const where = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/')}:${f.lineNumber + 1}`;
+      selfMs.set(where, (selfMs.get(where) ?? 0) + (node.hitCount ?? 0) * interval);
+    }
+    sending = false;
+    await sampling;
+    await sampler.end();
+    transport.close();
+    console.log(
+      [
+        `${MESSAGES * 2} messages over 8 connections: ${((MESSAGES * 2) / seconds).toFixed(0)} msg/s; ${samples} samples of pg_stat_activity, active backends by wait:`,
+        ...[...waits]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 12)
+          .map(([w, n]) => `  ${(n / samples).toFixed(2)}  ${w}`),
+        `main thread (this process: Rapport and the senders): event loop busy ${(elu.utilization * 100).toFixed(0)}%; most self time:`,
+        ...[...selfMs]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 25)
+          .map(([w, ms]) => `  ${ms.toFixed(0).padStart(6)} ms  ${w}`),
       ].join('\n'),
     );
   }, 300_000);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkspace } from '../../db/tenancy.js';
+import { openSocket } from '../realtime/realtime.test-client.js';
 import { addTestMember, client, createTestWorkspace, signIn, startWithWorkspace, tokenFor, type TestServer, type TestWorkspace } from '../../../test/helpers.js';
 
 let rapport: TestServer;
@@ -19,7 +20,7 @@ async function member(role: 'agent' | 'admin', name: string, where = ws) {
       headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { payload: JSON.stringify(body) } : {}),
     });
-  return { ...m, call };
+  return { ...m, call, cookie: s.cookie };
 }
 
 const names = (res: { json: () => { items: Array<{ name: string }> } }) => res.json().items.map((v) => v.name);
@@ -69,8 +70,47 @@ describe('saved views', () => {
       async (tx) =>
         (await tx.query<{ type: string; data: Record<string, unknown> }>("select type, data from events where workspace_id = $1 and type like 'saved_view.%' order by id", [ws.workspaceId])).rows,
     );
-    expect(events.map((e) => e.type)).toEqual(['saved_view.created', 'saved_view.updated', 'saved_view.updated', 'saved_view.deleted']);
+    // Made private first: its creation was for Ana alone; shared, every change is for every agent.
+    expect(events.map((e) => e.type)).toEqual(['saved_view.private_created', 'saved_view.updated', 'saved_view.updated', 'saved_view.deleted']);
     expect(events[1].data).toEqual({ savedViewId: view.id, ownerId: ana.id, shared: true });
+  });
+
+  it("tells only its owner's sockets about a private view (not another agent's, not an API token's); a shared one, or one shared until now, every agent", async () => {
+    const ana = await member('agent', 'AnaSockets');
+    const bo = await member('agent', 'BoSockets');
+    const open = (p: { cookie?: string; token?: string }) => openSocket(rapport.url, { workspaceId: ws.workspaceId, ...p });
+    const [anaSocket, boSocket, tokenSocket] = await Promise.all([open({ cookie: ana.cookie }), open({ cookie: bo.cookie }), open({ token: await tokenFor(rapport, ws, 'agent') })]);
+    await Promise.all([anaSocket, boSocket, tokenSocket].map((s) => s.next((f) => f.type === 'ready')));
+    try {
+      const secret = (await ana.call('POST', '/saved-views', { name: 'Job hunt', filters: {} })).json();
+      expect((await ana.call('PATCH', `/saved-views/${secret.id}`, { name: 'Still mine' })).statusCode).toBe(200);
+      const team = (await ana.call('POST', '/saved-views', { name: 'Team', filters: {}, shared: true })).json();
+      expect((await ana.call('PATCH', `/saved-views/${team.id}`, { shared: false })).statusCode).toBe(200);
+      expect((await ana.call('DELETE', `/saved-views/${secret.id}`)).statusCode).toBe(204);
+      // The last change everyone may hear of, then one more private one: wait for it on each socket.
+      const about = (id: string) => (f: { type: string; event?: { data?: { savedViewId?: string } } }) => f.type === 'event' && f.event?.data?.savedViewId === id;
+      await anaSocket.next(about(secret.id));
+      await anaSocket.next(about(secret.id));
+      await anaSocket.next(about(secret.id));
+      for (const s of [anaSocket, boSocket, tokenSocket]) {
+        await s.next(about(team.id));
+        await s.next(about(team.id));
+      }
+      // Once made private, it is the owner's alone again: a rename reaches nobody else.
+      expect((await ana.call('PATCH', `/saved-views/${team.id}`, { name: 'Mine now' })).statusCode).toBe(200);
+      await anaSocket.next(about(team.id));
+      expect((await bo.call('POST', '/saved-views', { name: 'Bo marker', filters: {}, shared: true })).statusCode).toBe(201);
+      const marker = (f: { type: string; event?: { type?: string; actor?: { id?: string } } }) => f.type === 'event' && f.event?.type === 'saved_view.created' && f.event.actor?.id === bo.id;
+      // Every event before the marker has reached the other sockets by the time it does (one ordered stream).
+      await boSocket.next(marker);
+      await tokenSocket.next(marker);
+      expect(boSocket.frames.filter(about(secret.id))).toEqual([]);
+      expect(tokenSocket.frames.filter(about(secret.id))).toEqual([]);
+      expect(boSocket.frames.filter(about(team.id))).toHaveLength(2);
+      expect(tokenSocket.frames.filter(about(team.id))).toHaveLength(2);
+    } finally {
+      for (const s of [anaSocket, boSocket, tokenSocket]) s.close();
+    }
   });
 
   it('checks the filters with the list API schema and refuses what the list would refuse, in words', async () => {

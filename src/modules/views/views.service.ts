@@ -91,7 +91,12 @@ function ownerOf(deps: ViewsContext): string {
   return deps.actor.id;
 }
 
-function savedViewEvent(tx: Queryable, deps: ViewsContext, type: 'saved_view.created' | 'saved_view.updated' | 'saved_view.deleted', row: SavedViewRow) {
+/**
+ * The change's event: for every agent when others could see the view before or after it (`saved_view.*`),
+ * for its owner alone when it was private throughout (`saved_view.private_*`).
+ */
+function savedViewEvent(tx: Queryable, deps: ViewsContext, change: 'created' | 'updated' | 'deleted', row: SavedViewRow, sharedBefore = false) {
+  const type = row.shared || sharedBefore ? (`saved_view.${change}` as const) : (`saved_view.private_${change}` as const);
   return recordEvents(tx, [{ workspaceId: deps.workspaceId, type, actor: deps.actor, data: { savedViewId: row.id, ownerId: row.owner_id, shared: row.shared }, at: deps.clock.now() }]);
 }
 
@@ -106,7 +111,7 @@ export async function createSavedView(deps: ViewsContext, input: CreateSavedView
   const ownerId = ownerOf(deps);
   return inWorkspaceTx(deps, async (tx) => {
     const row = await savedViewsRepo.insert(tx, { workspaceId: deps.workspaceId, ownerId, name: input.name.trim(), filters: input.filters, shared: input.shared ?? false, at: deps.clock.now() });
-    await savedViewEvent(tx, deps, 'saved_view.created', row);
+    await savedViewEvent(tx, deps, 'created', row);
     return toSavedView(deps, row);
   });
 }
@@ -132,7 +137,7 @@ export async function updateSavedView(deps: ViewsContext, id: string, input: Upd
       shared: input.shared ?? current.shared,
       at: deps.clock.now(),
     });
-    await savedViewEvent(tx, deps, 'saved_view.updated', row);
+    await savedViewEvent(tx, deps, 'updated', row, current.shared);
     return toSavedView(deps, row);
   });
 }
@@ -141,6 +146,6 @@ export async function deleteSavedView(deps: ViewsContext, id: string): Promise<v
   await inWorkspaceTx(deps, async (tx) => {
     const row = await managed(tx, deps, id);
     await savedViewsRepo.delete(tx, deps.workspaceId, id);
-    await savedViewEvent(tx, deps, 'saved_view.deleted', row);
+    await savedViewEvent(tx, deps, 'deleted', row);
   });
 }

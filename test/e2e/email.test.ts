@@ -119,13 +119,14 @@ describe('email in the agent app', () => {
     await page.waitForSelector('[data-testid="thread"] .message-inbound');
 
     // A bad address is a form error from the server's problem+json, and nothing is sent.
-    await page.getByLabel('Cc').fill('"v@x.com x"@evil.com');
+    // The composer opens when the reply is written (it stays one line until used), showing Cc.
     await page.getByLabel('Reply to the customer').fill('Here is the invoice, with a copy to accounting.');
+    await page.getByLabel('Cc', { exact: true }).fill('"v@x.com x"@evil.com');
     await page.getByRole('button', { name: 'Send reply' }).click();
     await page.locator('.composer .inline-error').waitFor();
     expect(await page.locator('.composer .inline-error').textContent()).toMatch(/not a plain email address/);
 
-    await page.getByLabel('Cc').fill('Accounting@Partner.test, eve@partner.test');
+    await page.getByLabel('Cc', { exact: true }).fill('Accounting@Partner.test, eve@partner.test');
     await page.getByLabel('Attach files').setInputFiles([
       { name: 'invoice-0042.txt', mimeType: 'text/plain', buffer: Buffer.from('Invoice 0042: 19.99 EUR') },
       { name: 'stamp.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
@@ -133,7 +134,7 @@ describe('email in the agent app', () => {
     expect(await page.getByLabel('Files to attach').locator('li').allTextContents()).toEqual(['invoice-0042.txt (23 B)', 'stamp.png (8 B)']);
     await page.getByRole('button', { name: 'Send reply' }).click();
     await page.waitForSelector('.message-outbound:has-text("with a copy to accounting")');
-    expect(await page.getByLabel('Cc').inputValue()).toBe('');
+    expect(await page.getByLabel('Cc', { exact: true }).inputValue()).toBe('');
     const mail = await eventually(async () => sink.received.find((r) => r.raw.includes('with a copy to accounting')), 15_000);
     expect(mail.to.sort()).toEqual(['accounting@partner.test', 'dora@customer.test', 'eve@partner.test']);
     expect(mail.raw).toMatch(/^Cc: accounting@partner\.test, eve@partner\.test/m);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test/helpers.js';
+import { eventually, startTestServer, type TestServer } from '../../../test/helpers.js';
 import { withSystem } from '../../db/tenancy.js';
 import { seedDemo } from './demo.seed.js';
 
@@ -46,6 +46,21 @@ describe('the demo seed on a first start', () => {
       expect(res.statusCode, m.email).toBe(200);
       expect(res.json().workspaces).toEqual([expect.objectContaining({ slug: 'demo', role: m.role })]);
     }
+
+    // It shows the newer features too: views (one shared, one private), a customer's notes, and a
+    // mention waiting in the owner's bell.
+    const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const ws = login.json().workspaces[0].id;
+    const get = (url: string) => rapport.app.inject({ method: 'GET', url: `/api/v1/workspaces/${ws}${url}`, headers: { cookie } });
+    expect((await get('/saved-views')).json().items.map((v: { name: string; shared: boolean }) => [v.name, v.shared])).toEqual([['Billing, waiting longest', true]]);
+    const customers = (await get('/customers?limit=50')).json().items as { id: string }[];
+    const notes = await Promise.all(customers.map(async (c) => (await get(`/customers/${c.id}`)).json().notes));
+    expect(notes.filter(Boolean)).toHaveLength(1);
+    const bell = await eventually(async () => {
+      const items = (await get('/notifications')).json().items as { kind: string }[];
+      return items.length > 0 && items;
+    });
+    expect(bell.map((n) => n.kind)).toEqual(['mentioned']);
 
     // Only on an empty database.
     expect(await seedDemo(rapport.server)).toBeNull();

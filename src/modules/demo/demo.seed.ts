@@ -4,6 +4,8 @@ import { withSystem } from '../../db/tenancy.js';
 import { generatePassword } from '../auth/secrets.js';
 import type { WorkspaceContext, Deps } from '../context.js';
 import { addMessage, createConversation, updateConversation } from '../conversations/conversations.service.js';
+import { updateCustomer } from '../customers/customers.service.js';
+import { createSavedView } from '../views/views.service.js';
 import { createTeam } from '../teams/teams.service.js';
 import { createInbox } from '../inboxes/inboxes.service.js';
 import { markInboxOwnershipVerified } from '../channels/email/email.ownership.service.js';
@@ -83,6 +85,7 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | nul
   }
 
   const asCustomer = { ...asOwner, actor: { type: 'system' as const, id: null } };
+  let firstCustomerId: string | undefined;
   for (const [i, c] of CUSTOMERS.entries()) {
     const conversation = await createConversation(asCustomer, {
       customer: { name: c.name, email: c.email },
@@ -91,6 +94,7 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | nul
       priority: i === 6 ? 'urgent' : i === 2 ? 'high' : 'normal',
       tags: i % 3 === 0 ? ['orders'] : i % 3 === 1 ? ['account'] : ['billing'],
     });
+    firstCustomerId ??= conversation.customer.id;
     const team = c.subject.match(/invoice|charged|plan/i) ? billing.id : support.id;
     if (i % 4 === 1) {
       await updateConversation(asOwner, conversation.id, { assigneeId: sam.id, teamId: team });
@@ -99,6 +103,8 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | nul
     } else if (i % 4 === 2) {
       await updateConversation(asOwner, conversation.id, { assigneeId: ownerId, teamId: team });
       await addMessage(asOwner, conversation.id, { type: 'note', body: 'Checked the order history: this is the second time this month.' });
+      // A mention: the owner's bell has something in it on the first sign-in.
+      if (i === 2) await addMessage({ ...asOwner, actor: { type: 'user', id: sam.id } }, conversation.id, { type: 'note', body: '@Alex Admin they were charged twice last time too. Can you approve a refund?' });
     } else if (i === 3) {
       await addMessage(asOwner, conversation.id, { type: 'reply', body: 'We have sent you a prepaid return label by email.' });
       await updateConversation(asOwner, conversation.id, { status: 'resolved' });
@@ -106,5 +112,9 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | nul
       await updateConversation(asOwner, conversation.id, { teamId: team });
     }
   }
+  // A customer profile with agents' notes, a view the supervisor shares and one an agent keeps.
+  await updateCustomer(asOwner, firstCustomerId!, { notes: 'Prefers email. A customer since 2021; ordered gifts for the whole team last December.' });
+  await createSavedView({ ...asOwner, actor: { type: 'user', id: rio.id }, role: 'supervisor' }, { name: 'Billing, waiting longest', filters: { team: billing.id, status: ['open', 'pending'], sort: 'waiting_longest' }, shared: true });
+  await createSavedView({ ...asOwner, actor: { type: 'user', id: sam.id }, role: 'agent' }, { name: 'My pending', filters: { assignee: 'me', status: ['pending'] } });
   return { email: config.adminEmail, password, generated: config.adminPassword === undefined, members: DEMO_MEMBERS.map((m) => ({ email: m.email, role: m.role })) };
 }

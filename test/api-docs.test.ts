@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCS } from './e2e/browser.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
 /** "Drive the API from /api/docs": sign in on the docs page, then a write succeeds from it. */
@@ -38,6 +40,7 @@ describe('the API docs page', () => {
     expect(login).toContain('"csrfToken"');
     const created = await run('workspaces-createWorkspace', { name: 'From the docs', slug: 'from-the-docs' });
     expect(created).toMatch(/201.*"slug": "from-the-docs"/);
+    await page.screenshot({ path: path.join(DOCS, 'api-docs.png') });
     expect(errors).toEqual([]);
   }, 90_000); // a browser and argon2 sign-in: slow on a busy machine
 });

@@ -159,6 +159,7 @@ describe('the agent workspace in a browser', () => {
     await page.getByLabel('Team name').fill('Escalations');
     await page.getByRole('button', { name: 'Create team' }).click();
     await page.locator('.plain-list strong:text-is("Escalations")').waitFor();
+    await page.screenshot({ path: path.join(DOCS, 'settings-teams.png') });
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Token name').fill('CRM sync');
     await page.getByLabel('Your password').fill('not my password');

@@ -170,6 +170,7 @@ describe('sending and reading in a conversation', () => {
     await line.waitFor({ timeout: 30_000 });
     expect(await line.textContent()).toContain('Not delivered. The mail server refused the message.');
     expect(sink.received.filter((r) => r.raw.includes('Here it is, attached to this email.'))).toHaveLength(0);
+    await page.screenshot({ path: path.join(DOCS, 'delivery-retry.png') });
     await line.getByRole('button', { name: 'Retry now' }).click();
     await page.locator('[data-testid="thread"] .delivery-sent').waitFor({ timeout: 30_000 });
     expect(sink.received.filter((r) => r.raw.includes('Here it is, attached to this email.'))).toHaveLength(1);

@@ -104,7 +104,8 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | nul
       await updateConversation(asOwner, conversation.id, { assigneeId: ownerId, teamId: team });
       await addMessage(asOwner, conversation.id, { type: 'note', body: 'Checked the order history: this is the second time this month.' });
       // A mention: the owner's bell has something in it on the first sign-in.
-      if (i === 2) await addMessage({ ...asOwner, actor: { type: 'user', id: sam.id } }, conversation.id, { type: 'note', body: '@Alex Admin they were charged twice last time too. Can you approve a refund?' });
+      if (i === 2)
+        await addMessage({ ...asOwner, actor: { type: 'user', id: sam.id } }, conversation.id, { type: 'note', body: '@Alex Admin they were charged twice last time too. Can you approve a refund?' });
     } else if (i === 3) {
       await addMessage(asOwner, conversation.id, { type: 'reply', body: 'We have sent you a prepaid return label by email.' });
       await updateConversation(asOwner, conversation.id, { status: 'resolved' });
@@ -114,7 +115,10 @@ async function seed(server: Deps & { tx: PoolClient }): Promise<DemoSeeded | nul
   }
   // A customer profile with agents' notes, a view the supervisor shares and one an agent keeps.
   await updateCustomer(asOwner, firstCustomerId!, { notes: 'Prefers email. A customer since 2021; ordered gifts for the whole team last December.' });
-  await createSavedView({ ...asOwner, actor: { type: 'user', id: rio.id }, role: 'supervisor' }, { name: 'Billing, waiting longest', filters: { team: billing.id, status: ['open', 'pending'], sort: 'waiting_longest' }, shared: true });
+  await createSavedView(
+    { ...asOwner, actor: { type: 'user', id: rio.id }, role: 'supervisor' },
+    { name: 'Billing, waiting longest', filters: { team: billing.id, status: ['open', 'pending'], sort: 'waiting_longest' }, shared: true },
+  );
   await createSavedView({ ...asOwner, actor: { type: 'user', id: sam.id }, role: 'agent' }, { name: 'My pending', filters: { assignee: 'me', status: ['pending'] } });
   return { email: config.adminEmail, password, generated: config.adminPassword === undefined, members: DEMO_MEMBERS.map((m) => ({ email: m.email, role: m.role })) };
 }

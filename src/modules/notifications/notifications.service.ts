@@ -14,6 +14,7 @@ import { findAccount } from '../workspaces/workspaces.accounts.service.js';
 import { actorKey, actorNames, isAgentOf, listMembers } from '../workspaces/workspaces.service.js';
 import { notificationErrors } from './notifications.errors.js';
 import { mentionedIn } from './notifications.mentions.js';
+import { sentenceOf } from './notifications.sentences.js';
 import { notificationsRepository as repo, type NewNotification, type NotificationRow } from './notifications.repository.js';
 import {
   type MarkAllReadInput,
@@ -32,25 +33,6 @@ type NotifyEvent = DomainEvent<'conversation.assigned' | 'message.created' | 'me
 type Draft = Omit<NewNotification, 'sourceEventId' | 'at'>;
 
 const excerptOf = (text: string | null | undefined) => plainLabel((text ?? '').replace(/\s+/g, ' '), EXCERPT_CHARS);
-
-/**
- * What a notification says, in people's words; the web app says the same (NotificationsBell.tsx).
- * Names are the customer's or a member's: only ever text (SECURITY E4).
- */
-export function sentenceOf(n: Pick<NotificationView, 'kind' | 'conversationNumber' | 'actor'>): string {
-  const where = n.conversationNumber === null ? 'a conversation' : `#${n.conversationNumber}`;
-  const who = n.actor.name || (n.actor.type === 'customer' ? 'the customer' : n.actor.type === 'system' ? 'Rapport' : 'Someone');
-  switch (n.kind) {
-    case 'mentioned':
-      return `${who} mentioned you in ${where}`;
-    case 'assigned':
-      return `${where} was assigned to you`;
-    case 'customer_replied':
-      return `New reply from ${who} on ${where}`;
-    case 'delivery_failed':
-      return `Your reply on ${where} was not delivered`;
-  }
-}
 
 export function toNotificationView(r: NotificationRow): NotificationView {
   return {

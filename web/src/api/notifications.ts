@@ -9,26 +9,8 @@ export type NotificationPreferences = NotificationPreferencesView;
 
 const base = (ws: string) => `/workspaces/${ws}/notifications`;
 
-/**
- * What a notification says, in people's words (the server's emails say the same: sentenceOf in
- * notifications.service.ts). Names are text, never markup.
- */
-export function describeNotification(n: Pick<Notification, 'kind' | 'conversationNumber' | 'actor'>): string {
-  const where = n.conversationNumber === null ? 'a conversation' : `#${n.conversationNumber}`;
-  const who = n.actor.name || (n.actor.type === 'customer' ? 'the customer' : n.actor.type === 'system' ? 'Rapport' : 'Someone');
-  switch (n.kind) {
-    case 'mentioned':
-      return `${who} mentioned you in ${where}`;
-    case 'assigned':
-      return `${where} was assigned to you`;
-    case 'customer_replied':
-      return `New reply from ${who} on ${where}`;
-    case 'delivery_failed':
-      return `Your reply on ${where} was not delivered`;
-    default:
-      return `Something happened in ${where}`;
-  }
-}
+/** What a notification says: the server's own wording (its emails say the same). */
+export { sentenceOf as describeNotification } from '../../../src/modules/notifications/notifications.sentences.js';
 
 /** GET /notifications: my notifications, newest first, a page at a time (the cursor), with my unread count. */
 export function useNotifications(ws: string, enabled = true) {

@@ -1,4 +1,3 @@
-import { ImapFlow } from 'imapflow';
 import { inWorkspaceTx } from '../../../db/tenancy.js';
 import { AppError } from '../../../lib/errors.js';
 import type { WorkspaceContext } from '../../context.js';
@@ -8,6 +7,7 @@ import { canonicalAddress, headerText } from './email.addresses.js';
 import { parseEmailSettings, type EmailInboxSettings } from './email.channel.js';
 import { emailErrors } from './email.errors.js';
 import { transportFor } from './email.outbound.js';
+import { pinnedImapClient } from './imap.poller.js';
 
 /**
  * "Send a test" and "Test connection" of an inbox's settings (admin). Each tests the inbox's stored
@@ -102,21 +102,7 @@ export async function testImapConnection(ctx: TestContext, inboxId: string, inpu
   const settings = await candidate(ctx, inboxId, input.imap === undefined ? {} : { imap: input.imap });
   const imap = settings.imap;
   if (!imap) throw emailErrors.noImapSettings('Fill in the IMAP server first.');
-  const pinned = await ctx.outbound.pin(imap.host);
-  const client = new ImapFlow({
-    host: pinned.address,
-    servername: pinned.servername,
-    port: imap.port,
-    secure: imap.tls === 'implicit',
-    doSTARTTLS: imap.tls === 'starttls' ? true : imap.tls === 'none' ? false : undefined,
-    auth: { user: imap.user, pass: imap.password },
-    logger: false,
-    connectionTimeout: ctx.timeoutMs,
-    greetingTimeout: ctx.timeoutMs,
-    socketTimeout: ctx.timeoutMs * 2,
-    disableAutoIdle: true,
-  });
-  client.on('error', () => {});
+  const client = await pinnedImapClient(ctx.outbound, imap, ctx.timeoutMs, ctx.timeoutMs * 2);
   try {
     await client.connect();
   } catch (error) {

@@ -176,23 +176,8 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
   /** Polls one mailbox; `holding` says whether to go on (this instance runs and still holds the lease), checked before each message. */
   async pollInbox(target: InboxTarget, holding: () => boolean = () => true): Promise<{ fetched: number }> {
     const imap = target.settings.imap as ImapSettings;
-    // Resolved and checked on every pass; ImapFlow gets the checked IP, so a DNS answer that changes
-    // after the check (rebinding) is never used. TLS still verifies the certificate against the name.
-    const pinned = await this.opts.outbound.pin(imap.host);
-    const client = new ImapFlow({
-      host: pinned.address,
-      servername: pinned.servername,
-      port: imap.port,
-      secure: imap.tls === 'implicit',
-      doSTARTTLS: imap.tls === 'starttls' ? true : imap.tls === 'none' ? false : undefined,
-      auth: { user: imap.user, pass: imap.password },
-      logger: false,
-      connectionTimeout: this.opts.timeoutMs,
-      greetingTimeout: this.opts.timeoutMs,
-      socketTimeout: this.opts.timeoutMs * 3,
-      disableAutoIdle: true,
-    });
-    client.on('error', () => {});
+    // Resolved and checked on every pass (not cached), so a DNS answer that changes is checked too.
+    const client = await pinnedImapClient(this.opts.outbound, imap, this.opts.timeoutMs, this.opts.timeoutMs * 3);
     await client.connect();
     let fetched = 0;
     try {
@@ -262,4 +247,28 @@ export class ImapPoller extends EventEmitter<{ poll: [ImapPollStarted]; polled: 
   private async advance(target: InboxTarget, uidValidity: bigint, uid: number, error: string | null): Promise<void> {
     await withWorkspace(this.deps.pool, target.workspaceId, (tx) => repo.saveImapState(tx, target.workspaceId, target.inboxId, uidValidity, uid, this.deps.clock.now(), error));
   }
+}
+
+/**
+ * An IMAP client for a mailbox's settings, not yet connected: the host goes through the outbound guard
+ * and ImapFlow gets the checked IP, so a DNS answer that changes after the check (rebinding) is never
+ * used; TLS still verifies the certificate against the name. Used by the poller and "Test connection".
+ */
+export async function pinnedImapClient(outbound: Pick<OutboundGuard, 'pin'>, imap: ImapSettings, timeoutMs: number, socketTimeoutMs: number): Promise<ImapFlow> {
+  const pinned = await outbound.pin(imap.host);
+  const client = new ImapFlow({
+    host: pinned.address,
+    servername: pinned.servername,
+    port: imap.port,
+    secure: imap.tls === 'implicit',
+    doSTARTTLS: imap.tls === 'starttls' ? true : imap.tls === 'none' ? false : undefined,
+    auth: { user: imap.user, pass: imap.password },
+    logger: false,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: socketTimeoutMs,
+    disableAutoIdle: true,
+  });
+  client.on('error', () => {});
+  return client;
 }
